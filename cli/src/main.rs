@@ -1,0 +1,74 @@
+//! `latch`: run every route on the embedded store, and operator commands.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use latch::bootstrap::{self, CredentialSource};
+
+#[derive(Parser)]
+#[command(name = "latch", version, about = "Self-hosted password authentication that speaks Stytch's Passwords API")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve every endpoint in one process on the embedded store (SQLite under --data-dir).
+    Serve {
+        /// Address to listen on (loopback by default).
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        addr: SocketAddr,
+        /// Directory for the database and the generated credentials.
+        #[arg(long, default_value = bootstrap::DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+    },
+    /// List the routes, one per line: name, method, path.
+    Routes,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_target(false)
+        .init();
+    match Cli::parse().command {
+        Command::Serve { addr, data_dir } => serve(addr, data_dir).await,
+        Command::Routes => {
+            for r in latch::ROUTES {
+                println!("{}\t{}\t{}", r.name, r.method.as_str(), r.path);
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn serve(addr: SocketAddr, data_dir: PathBuf) -> anyhow::Result<()> {
+    let (state, creds, source) = bootstrap::embedded(&data_dir).await.map_err(anyhow::Error::msg).context("starting Latch")?;
+    match source {
+        CredentialSource::Environment => {}
+        CredentialSource::GeneratedNow | CredentialSource::DataDir => {
+            let verb = if source == CredentialSource::GeneratedNow { "generated" } else { "loaded" };
+            // Printed (not logged) once, for the operator at the terminal, as the README says.
+            println!(
+                "Project credentials {verb} from {}:\n  project_id: {}\n  secret:     {}",
+                data_dir.join("credentials.json").display(),
+                creds.project_id,
+                creds.secret
+            );
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+    let local = listener.local_addr()?;
+    tracing::info!(%local, data_dir = %data_dir.display(), "latch listening");
+    println!("Latch is listening on http://{local}/");
+    axum::serve(listener, latch::router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,6 @@
+//! Lambda function for the `sessions-authenticate` route.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    latch_functions::run("sessions-authenticate").await
+}

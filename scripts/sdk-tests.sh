@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Run the official-SDK suites (tests/sdk/python with PyPI `stytch`, tests/sdk/node with npm
+# `stytch`) against a real `latch serve` on loopback, with the HIBP range API replaced by
+# tests/sdk/hibp_stub.py.
+#
+#   scripts/sdk-tests.sh [path/to/latch]        (default: target/debug/latch)
+#
+# Environment knobs:
+#   SDK_SUITES=python,node   which suites to run (default both)
+#   SDK_PYTEST_ARGS="..."    extra pytest arguments (e.g. "-k revoke -x")
+#   SDK_KEEP_TMP=1           keep the temp dir (data dir, server and stub logs)
+#
+# Exits non-zero if the setup fails or any suite fails. Only the processes this script
+# started are stopped, by PID.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+LATCH_BIN="${1:-target/debug/latch}"
+case "$LATCH_BIN" in /*) ;; *) LATCH_BIN="$ROOT/$LATCH_BIN" ;; esac
+SDK_SUITES="${SDK_SUITES:-python,node}"
+PROJECT_ID="project-test-11111111-1111-4111-8111-111111111111"
+VENV="$ROOT/.venv-sdk"
+PY_DIR="$ROOT/tests/sdk/python"
+NODE_DIR="$ROOT/tests/sdk/node"
+PYTEST_TIMEOUT=900
+NODE_TIMEOUT=600
+
+log() { printf '[sdk-tests] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 2; }
+
+[ -x "$LATCH_BIN" ] || die "latch binary not found or not executable: $LATCH_BIN (cargo build -p latch-cli)"
+command -v python3 >/dev/null || die "python3 is required"
+if [[ ",$SDK_SUITES," == *",node,"* ]]; then
+  command -v node >/dev/null || die "node is required"
+  command -v npm >/dev/null || die "npm is required"
+fi
+
+# ------------------------------------------------------------------ dependencies
+if [[ ",$SDK_SUITES," == *",python,"* ]]; then
+  if [ ! -x "$VENV/bin/python" ]; then
+    log "creating $VENV"
+    python3 -m venv "$VENV"
+  fi
+  log "installing Python SDK suite requirements"
+  "$VENV/bin/python" -m pip install --disable-pip-version-check -q -r "$PY_DIR/requirements.txt"
+fi
+if [[ ",$SDK_SUITES," == *",node,"* ]]; then
+  log "installing Node SDK suite dependencies"
+  if [ -f "$NODE_DIR/package-lock.json" ]; then
+    (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+  else
+    (cd "$NODE_DIR" && npm install --no-audit --no-fund --loglevel=error)
+  fi
+fi
+
+# ------------------------------------------------------------------ processes
+TMP="$(mktemp -d "${TMPDIR:-/tmp}/latch-sdk-tests.XXXXXX")"
+STUB_PID=""
+LATCH_PID=""
+
+cleanup() {
+  local rc=$?
+  for pid in "$LATCH_PID" "$STUB_PID"; do
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      kill "$pid" 2>/dev/null || true
+    fi
+  done
+  for pid in "$LATCH_PID" "$STUB_PID"; do
+    if [ -n "$pid" ]; then
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
+  if [ "$rc" -ne 0 ] && [ -s "$TMP/latch.log" ]; then
+    log "last lines of the latch log ($TMP/latch.log):"
+    tail -n 40 "$TMP/latch.log" >&2 || true
+  fi
+  if [ "${SDK_KEEP_TMP:-0}" = "1" ] || [ "$rc" -ne 0 ]; then
+    log "kept $TMP"
+  else
+    rm -rf "$TMP"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# HIBP stub: binds port 0 itself and reports the port through a file (no race).
+python3 "$ROOT/tests/sdk/hibp_stub.py" --port 0 --port-file "$TMP/hibp.port" >"$TMP/hibp.log" 2>&1 &
+STUB_PID=$!
+for _ in $(seq 1 100); do
+  [ -s "$TMP/hibp.port" ] && break
+  kill -0 "$STUB_PID" 2>/dev/null || { cat "$TMP/hibp.log" >&2; die "HIBP stub exited"; }
+  sleep 0.1
+done
+[ -s "$TMP/hibp.port" ] || die "HIBP stub did not report its port"
+HIBP_PORT="$(cat "$TMP/hibp.port")"
+HIBP_URL="http://127.0.0.1:$HIBP_PORT"
+
+LATCH_PORT="$(free_port)"
+LATCH_URL="http://127.0.0.1:$LATCH_PORT"
+SECRET="secret-test-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
+mkdir -p "$TMP/data"
+
+log "starting $LATCH_BIN on $LATCH_URL (HIBP stub on $HIBP_URL)"
+LATCH_PROJECT_ID="$PROJECT_ID" LATCH_SECRET="$SECRET" LATCH_HIBP_URL="$HIBP_URL" \
+  "$LATCH_BIN" serve --addr "127.0.0.1:$LATCH_PORT" --data-dir "$TMP/data" >"$TMP/latch.log" 2>&1 &
+LATCH_PID=$!
+
+ready=0
+for _ in $(seq 1 240); do  # up to ~60 s
+  kill -0 "$LATCH_PID" 2>/dev/null || { cat "$TMP/latch.log" >&2; die "latch serve exited during startup"; }
+  if python3 - "$LATCH_URL/v1/sessions/jwks/x" <<'PY' 2>/dev/null; then
+import sys, urllib.request, urllib.error
+try:
+    urllib.request.urlopen(sys.argv[1], timeout=2)
+except urllib.error.HTTPError:
+    pass  # any HTTP answer means the server is up
+PY
+    ready=1
+    break
+  fi
+  sleep 0.25
+done
+[ "$ready" = 1 ] || die "latch did not answer GET /v1/sessions/jwks/x within 60 s"
+log "latch is up"
+
+export LATCH_URL LATCH_PROJECT_ID="$PROJECT_ID" LATCH_SECRET="$SECRET" HIBP_STUB_URL="$HIBP_URL"
+
+# ------------------------------------------------------------------ suites
+py_rc=skipped
+node_rc=skipped
+if [[ ",$SDK_SUITES," == *",python,"* ]]; then
+  log "running the Python SDK suite (stytch $("$VENV/bin/python" -c 'import stytch.version as v; print(v.__version__)'))"
+  set +e
+  # shellcheck disable=SC2086
+  (cd "$PY_DIR" && timeout -k 10 "$PYTEST_TIMEOUT" "$VENV/bin/python" -m pytest -q -p no:cacheprovider ${SDK_PYTEST_ARGS:-})
+  py_rc=$?
+  set -e
+fi
+if [[ ",$SDK_SUITES," == *",node,"* ]]; then
+  log "running the Node SDK suite (stytch $(cd "$NODE_DIR" && node -p 'require("./node_modules/stytch/package.json").version'))"
+  set +e
+  (cd "$NODE_DIR" && timeout -k 10 "$NODE_TIMEOUT" node --test --test-reporter=spec --test-timeout=60000 test/sdk.test.js)
+  node_rc=$?
+  set -e
+fi
+
+log "python suite: $py_rc, node suite: $node_rc (0 = passed)"
+if ! kill -0 "$LATCH_PID" 2>/dev/null; then
+  log "latch serve died during the run"
+  exit 1
+fi
+for rc in "$py_rc" "$node_rc"; do
+  if [ "$rc" != skipped ] && [ "$rc" != 0 ]; then exit 1; fi
+done
+exit 0

@@ -1,0 +1,158 @@
+//! Stytch's error envelope and the closed set of error types Latch answers with.
+//!
+//! Every failure a caller can act on is one `ErrorType` variant with one HTTP status; everything
+//! else is `internal_server_error`, whose cause goes to the logs and never to the client.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use super::request_id::RequestId;
+
+macro_rules! error_types {
+    ($($variant:ident => ($status:expr, $name:literal)),+ $(,)?) => {
+        /// The `error_type` values Latch emits, each with the HTTP status it is sent with.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorType { $($variant),+ }
+
+        impl ErrorType {
+            /// Every variant, for documentation and tests.
+            pub const ALL: &'static [ErrorType] = &[$(ErrorType::$variant),+];
+
+            /// The snake_case wire name.
+            pub fn as_str(self) -> &'static str {
+                match self { $(ErrorType::$variant => $name),+ }
+            }
+
+            /// The HTTP status this error is answered with.
+            pub fn status(self) -> StatusCode {
+                match self { $(ErrorType::$variant => $status),+ }
+            }
+        }
+    };
+}
+
+error_types! {
+    BadRequest => (StatusCode::BAD_REQUEST, "bad_request"),
+    InvalidEmail => (StatusCode::BAD_REQUEST, "invalid_email"),
+    PasswordTooLong => (StatusCode::BAD_REQUEST, "password_too_long"),
+    WeakPassword => (StatusCode::BAD_REQUEST, "weak_password"),
+    BreachedPassword => (StatusCode::BAD_REQUEST, "breached_password"),
+    DuplicateEmail => (StatusCode::BAD_REQUEST, "duplicate_email"),
+    InvalidSessionDurationMinutes => (StatusCode::BAD_REQUEST, "invalid_session_duration_minutes"),
+    CustomClaimsTooLarge => (StatusCode::BAD_REQUEST, "custom_claims_too_large"),
+    NoSessionArguments => (StatusCode::BAD_REQUEST, "no_session_arguments"),
+    TooManySessionArguments => (StatusCode::BAD_REQUEST, "too_many_session_arguments"),
+    NoSessionRevokeArguments => (StatusCode::BAD_REQUEST, "no_session_revoke_arguments"),
+    TooManySessionRevokeArguments => (StatusCode::BAD_REQUEST, "too_many_session_revoke_arguments"),
+    InvalidUserId => (StatusCode::BAD_REQUEST, "invalid_user_id"),
+    UnableToParseSessionJwt => (StatusCode::BAD_REQUEST, "unable_to_parse_session_jwt"),
+    UnauthorizedCredentials => (StatusCode::UNAUTHORIZED, "unauthorized_credentials"),
+    ResetPassword => (StatusCode::UNAUTHORIZED, "reset_password"),
+    EmailNotFound => (StatusCode::NOT_FOUND, "email_not_found"),
+    UserNotFound => (StatusCode::NOT_FOUND, "user_not_found"),
+    SessionNotFound => (StatusCode::NOT_FOUND, "session_not_found"),
+    RouteNotFound => (StatusCode::NOT_FOUND, "route_not_found"),
+    ProjectNotFound => (StatusCode::NOT_FOUND, "project_not_found"),
+    MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+    RequestTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "request_too_large"),
+    UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+    UserLocked => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+    TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+    InternalServerError => (StatusCode::INTERNAL_SERVER_ERROR, "internal_server_error"),
+    ServiceUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "service_unavailable"),
+}
+
+impl std::fmt::Display for ErrorType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error answered to the client: a type and a human message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub error_type: ErrorType,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(error_type: ErrorType, message: impl Into<String>) -> Self {
+        Self {
+            error_type,
+            message: message.into(),
+        }
+    }
+
+    /// An unexpected failure: the cause is logged here, the client gets a generic message.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(request_id = %RequestId::current(), cause = %cause, "internal error");
+        Self::new(
+            ErrorType::InternalServerError,
+            "An unexpected error occurred. The request id identifies it in the server's logs.",
+        )
+    }
+
+    /// A dependency (the store) is failing or overloaded: retryable.
+    pub fn unavailable(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(request_id = %RequestId::current(), cause = %cause, "dependency unavailable");
+        Self::new(
+            ErrorType::ServiceUnavailable,
+            "The service is temporarily unavailable; nothing was changed. Retry the request.",
+        )
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.error_type.status()
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.error_type, self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// The envelope both official SDKs parse.
+#[derive(Debug, Serialize)]
+pub struct ErrorEnvelope<'a> {
+    pub status_code: u16,
+    pub request_id: String,
+    pub error_type: &'a str,
+    pub error_message: &'a str,
+    pub error_url: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let envelope = ErrorEnvelope {
+            status_code: status.as_u16(),
+            request_id: RequestId::current().to_string(),
+            error_type: self.error_type.as_str(),
+            error_message: &self.message,
+            error_url: format!(
+                "https://stytch.com/docs/api-reference/consumer/api/errors/{}#{}",
+                status.as_u16(),
+                self.error_type.as_str()
+            ),
+        };
+        (status, axum::Json(envelope)).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_names_are_snake_case_and_statuses_are_errors() {
+        for t in ErrorType::ALL {
+            let name = t.as_str();
+            assert!(name.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{name}");
+            assert!(t.status().as_u16() >= 400, "{name}");
+        }
+    }
+}

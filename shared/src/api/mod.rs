@@ -1,0 +1,10 @@
+//! The wire layer: envelopes, extractors, project auth and the objects the SDKs parse.
+
+pub mod auth;
+pub mod error;
+pub mod json;
+pub mod request_id;
+pub mod wire;
+
+pub use error::{ApiError, ErrorType};
+pub use json::{JsonBody, QueryParams, Reply};

@@ -1,0 +1,48 @@
+//! The axum application: every route (`latch serve`) or one route (a Lambda function), with the
+//! same layers, so both hosts run exactly the same code.
+
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::Router;
+
+use crate::api::auth::require_project;
+use crate::api::error::{ApiError, ErrorType};
+use crate::api::json::MAX_BODY_BYTES;
+use crate::api::request_id;
+use crate::handlers::routes::{Route, ROUTES};
+use crate::state::AppState;
+
+/// Every route in one router.
+pub fn router(state: AppState) -> Router {
+    build(state, ROUTES.iter())
+}
+
+/// Only the named route, as a Lambda function mounts it.
+pub fn router_for(state: AppState, route: &'static Route) -> Router {
+    build(state, std::iter::once(route))
+}
+
+fn build<'a>(state: AppState, routes: impl Iterator<Item = &'a Route>) -> Router {
+    let mut router = Router::new();
+    for route in routes {
+        let mut handler = (route.handler)();
+        if !route.public {
+            handler = handler.route_layer(from_fn_with_state(state.clone(), require_project));
+        }
+        router = router.route(route.path, handler);
+    }
+    router
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(from_fn(request_id::assign))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(ErrorType::RouteNotFound, "No endpoint has this path.")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(ErrorType::MethodNotAllowed, "This endpoint does not accept this HTTP method.")
+}

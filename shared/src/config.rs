@@ -1,0 +1,240 @@
+//! Typed settings from `LATCH_*` environment variables. Each has a documented default; a value
+//! that does not parse or is out of range stops start-up with a message naming the variable.
+
+use std::time::Duration;
+
+/// How new passwords are judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StrengthPolicy {
+    /// zxcvbn: valid iff score ≥ 3 (Stytch's default).
+    Zxcvbn,
+    /// Length and character classes: lower, upper, digit, symbol.
+    Luds { min_length: usize, min_complexity: usize },
+}
+
+/// What to do when the breach service cannot be reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BreachFailure {
+    /// Treat the password as not breached and log it (default): an outage never blocks logins.
+    Open,
+    /// Refuse to set a password whose breach status is unknown.
+    Closed,
+}
+
+#[derive(Debug, Clone)]
+pub struct BreachSettings {
+    /// Check new passwords (create, resets). `LATCH_BREACH_CHECK_ON_CREATE`, default true.
+    pub on_create: bool,
+    /// Check on authenticate; a correct but breached password then needs a reset.
+    /// `LATCH_BREACH_CHECK_ON_AUTH`, default true.
+    pub on_authenticate: bool,
+    /// `LATCH_HIBP_URL`, default `https://api.pwnedpasswords.com`; `/range/{prefix}` is appended.
+    pub base_url: String,
+    /// `LATCH_HIBP_TIMEOUT_MS`, default 1500: the most an outage adds to a request.
+    pub timeout: Duration,
+    /// `LATCH_HIBP_FAIL_CLOSED`, default false (fail open).
+    pub on_failure: BreachFailure,
+}
+
+impl BreachSettings {
+    pub fn enabled(&self) -> bool {
+        self.on_create || self.on_authenticate
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct HashSettings {
+    /// `LATCH_ARGON2_MEMORY_KIB`, default 19456.
+    pub memory_kib: u32,
+    /// `LATCH_ARGON2_ITERATIONS`, default 2.
+    pub iterations: u32,
+    /// `LATCH_ARGON2_PARALLELISM`, default 1.
+    pub parallelism: u32,
+    /// `LATCH_HASH_CONCURRENCY`, default the number of cores: hashes running at once, which
+    /// bounds memory at `memory_kib × concurrency`.
+    pub concurrency: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct LockoutSettings {
+    /// `LATCH_LOCK_THRESHOLD`, default 10 consecutive failures.
+    pub threshold: u32,
+    /// `LATCH_LOCK_TTL_SECONDS`, default 3600; 300 to 604800.
+    pub ttl: chrono::Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub project_id: String,
+    pub secret: String,
+    /// Key for the digests tokens are stored as.
+    pub token_pepper: Vec<u8>,
+    pub strength: StrengthPolicy,
+    pub breach: BreachSettings,
+    pub hashing: HashSettings,
+    pub lockout: LockoutSettings,
+}
+
+/// The variables read, for messages and the README's table.
+pub mod vars {
+    pub const PROJECT_ID: &str = "LATCH_PROJECT_ID";
+    pub const SECRET: &str = "LATCH_SECRET";
+    pub const TOKEN_PEPPER: &str = "LATCH_TOKEN_PEPPER";
+    pub const STRENGTH_POLICY: &str = "LATCH_STRENGTH_POLICY";
+    pub const LUDS_MIN_LENGTH: &str = "LATCH_LUDS_MIN_LENGTH";
+    pub const LUDS_MIN_COMPLEXITY: &str = "LATCH_LUDS_MIN_COMPLEXITY";
+    pub const BREACH_ON_CREATE: &str = "LATCH_BREACH_CHECK_ON_CREATE";
+    pub const BREACH_ON_AUTH: &str = "LATCH_BREACH_CHECK_ON_AUTH";
+    pub const HIBP_URL: &str = "LATCH_HIBP_URL";
+    pub const HIBP_TIMEOUT_MS: &str = "LATCH_HIBP_TIMEOUT_MS";
+    pub const HIBP_FAIL_CLOSED: &str = "LATCH_HIBP_FAIL_CLOSED";
+    pub const ARGON2_MEMORY_KIB: &str = "LATCH_ARGON2_MEMORY_KIB";
+    pub const ARGON2_ITERATIONS: &str = "LATCH_ARGON2_ITERATIONS";
+    pub const ARGON2_PARALLELISM: &str = "LATCH_ARGON2_PARALLELISM";
+    pub const HASH_CONCURRENCY: &str = "LATCH_HASH_CONCURRENCY";
+    pub const LOCK_THRESHOLD: &str = "LATCH_LOCK_THRESHOLD";
+    pub const LOCK_TTL_SECONDS: &str = "LATCH_LOCK_TTL_SECONDS";
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {message}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+/// Where settings are read from: the process environment, or a map in tests.
+pub trait Source {
+    fn get(&self, var: &str) -> Option<String>;
+}
+
+pub struct Env;
+
+impl Source for Env {
+    fn get(&self, var: &str) -> Option<String> {
+        std::env::var(var).ok().filter(|v| !v.is_empty())
+    }
+}
+
+impl<F: Fn(&str) -> Option<String>> Source for F {
+    fn get(&self, var: &str) -> Option<String> {
+        self(var)
+    }
+}
+
+fn parse<T: std::str::FromStr>(src: &dyn Source, var: &'static str, default: T) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    match src.get(var) {
+        None => Ok(default),
+        Some(raw) => raw.trim().parse().map_err(|e| ConfigError {
+            var,
+            message: format!("cannot parse {raw:?}: {e}"),
+        }),
+    }
+}
+
+fn bounded<T: PartialOrd + std::fmt::Display + Copy>(var: &'static str, v: T, lo: T, hi: T) -> Result<T, ConfigError> {
+    if v < lo || v > hi {
+        return Err(ConfigError {
+            var,
+            message: format!("{v} is outside {lo}..={hi}"),
+        });
+    }
+    Ok(v)
+}
+
+impl Settings {
+    /// Read everything but the credentials, which the host provides (environment, data
+    /// directory or Secrets Manager) and which are passed in.
+    pub fn from_source(src: &dyn Source, project_id: String, secret: String, token_pepper: Vec<u8>) -> Result<Self, ConfigError> {
+        let strength = match src.get(vars::STRENGTH_POLICY).as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("zxcvbn") => StrengthPolicy::Zxcvbn,
+            Some("luds") => StrengthPolicy::Luds {
+                min_length: bounded(vars::LUDS_MIN_LENGTH, parse(src, vars::LUDS_MIN_LENGTH, 10usize)?, 8, 32)?,
+                min_complexity: bounded(vars::LUDS_MIN_COMPLEXITY, parse(src, vars::LUDS_MIN_COMPLEXITY, 3usize)?, 1, 4)?,
+            },
+            Some(other) => {
+                return Err(ConfigError {
+                    var: vars::STRENGTH_POLICY,
+                    message: format!("{other:?} is neither zxcvbn nor luds"),
+                })
+            }
+        };
+        let breach = BreachSettings {
+            on_create: parse(src, vars::BREACH_ON_CREATE, true)?,
+            on_authenticate: parse(src, vars::BREACH_ON_AUTH, true)?,
+            base_url: src
+                .get(vars::HIBP_URL)
+                .unwrap_or_else(|| "https://api.pwnedpasswords.com".into())
+                .trim_end_matches('/')
+                .to_string(),
+            timeout: Duration::from_millis(bounded(vars::HIBP_TIMEOUT_MS, parse(src, vars::HIBP_TIMEOUT_MS, 1500u64)?, 50, 10_000)?),
+            on_failure: if parse(src, vars::HIBP_FAIL_CLOSED, false)? {
+                BreachFailure::Closed
+            } else {
+                BreachFailure::Open
+            },
+        };
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let hashing = HashSettings {
+            memory_kib: bounded(vars::ARGON2_MEMORY_KIB, parse(src, vars::ARGON2_MEMORY_KIB, 19_456u32)?, 8, 4 * 1024 * 1024)?,
+            iterations: bounded(vars::ARGON2_ITERATIONS, parse(src, vars::ARGON2_ITERATIONS, 2u32)?, 1, 64)?,
+            parallelism: bounded(vars::ARGON2_PARALLELISM, parse(src, vars::ARGON2_PARALLELISM, 1u32)?, 1, 64)?,
+            concurrency: bounded(vars::HASH_CONCURRENCY, parse(src, vars::HASH_CONCURRENCY, cores)?, 1, 1024)?,
+        };
+        let lockout = LockoutSettings {
+            threshold: bounded(vars::LOCK_THRESHOLD, parse(src, vars::LOCK_THRESHOLD, 10u32)?, 1, 1000)?,
+            ttl: chrono::Duration::seconds(bounded(vars::LOCK_TTL_SECONDS, parse(src, vars::LOCK_TTL_SECONDS, 3600i64)?, 300, 604_800)?),
+        };
+        Ok(Self {
+            project_id,
+            secret,
+            token_pepper,
+            strength,
+            breach,
+            hashing,
+            lockout,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let src = move |k: &str| map.get(k).cloned();
+        Settings::from_source(&src, "project-test-x".into(), "s".into(), vec![0; 32])
+    }
+
+    #[test]
+    fn defaults_are_stytchs() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.strength, StrengthPolicy::Zxcvbn);
+        assert!(s.breach.on_create && s.breach.on_authenticate);
+        assert_eq!(s.breach.on_failure, BreachFailure::Open);
+        assert_eq!((s.hashing.memory_kib, s.hashing.iterations, s.hashing.parallelism), (19_456, 2, 1));
+        assert_eq!(s.lockout.threshold, 10);
+        assert_eq!(s.lockout.ttl, chrono::Duration::hours(1));
+    }
+
+    #[test]
+    fn out_of_range_values_name_the_variable() {
+        let err = settings(&[(vars::LOCK_TTL_SECONDS, "60")]).unwrap_err();
+        assert_eq!(err.var, vars::LOCK_TTL_SECONDS);
+        let err = settings(&[(vars::STRENGTH_POLICY, "luds"), (vars::LUDS_MIN_LENGTH, "40")]).unwrap_err();
+        assert_eq!(err.var, vars::LUDS_MIN_LENGTH);
+        assert!(settings(&[(vars::STRENGTH_POLICY, "bogus")]).is_err());
+        assert!(settings(&[(vars::BREACH_ON_AUTH, "maybe")]).is_err());
+    }
+
+    #[test]
+    fn luds_is_selectable() {
+        let s = settings(&[(vars::STRENGTH_POLICY, "LUDS"), (vars::LUDS_MIN_LENGTH, "12"), (vars::LUDS_MIN_COMPLEXITY, "4")]).unwrap();
+        assert_eq!(s.strength, StrengthPolicy::Luds { min_length: 12, min_complexity: 4 });
+    }
+}

@@ -1,0 +1,10 @@
+//! Types that can only be had by parsing: once you hold one, it is valid.
+
+pub mod duration;
+pub mod email;
+pub mod ids;
+pub mod password;
+
+pub use duration::SessionDuration;
+pub use email::EmailAddress;
+pub use password::Password;

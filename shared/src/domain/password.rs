@@ -1,0 +1,58 @@
+//! A cleartext password as received: bounded in length, never printed.
+
+use crate::api::error::{ApiError, ErrorType};
+
+/// The longest password accepted, in Unicode code points. Longer input is refused before it is
+/// scored or hashed, so neither can be used to burn CPU (SECURITY.md S3, I1).
+pub const MAX_PASSWORD_CHARS: usize = 256;
+
+/// A password within [`MAX_PASSWORD_CHARS`]. `Debug` never shows it.
+#[derive(Clone)]
+pub struct Password(String);
+
+impl Password {
+    pub fn parse(raw: String) -> Result<Self, ApiError> {
+        // Count lazily so a 1 MB password is refused after 257 characters, not after a full scan.
+        if raw.chars().nth(MAX_PASSWORD_CHARS).is_some() {
+            return Err(ApiError::new(
+                ErrorType::PasswordTooLong,
+                format!("The password is longer than {MAX_PASSWORD_CHARS} characters."),
+            ));
+        }
+        Ok(Self(raw))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn char_count(&self) -> usize {
+        self.0.chars().count()
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cap_counts_code_points() {
+        assert!(Password::parse("é".repeat(MAX_PASSWORD_CHARS)).is_ok());
+        assert!(Password::parse("🔑".repeat(MAX_PASSWORD_CHARS)).is_ok());
+        let err = Password::parse("a".repeat(MAX_PASSWORD_CHARS + 1)).unwrap_err();
+        assert_eq!(err.error_type, ErrorType::PasswordTooLong);
+        assert!(Password::parse("漢".repeat(MAX_PASSWORD_CHARS + 1)).is_err());
+    }
+
+    #[test]
+    fn debug_is_redacted() {
+        let p = Password::parse("hunter2hunter2".into()).unwrap();
+        assert!(!format!("{p:?}").contains("hunter2"));
+    }
+}

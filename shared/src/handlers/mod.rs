@@ -1,0 +1,6 @@
+//! One async fn per endpoint, and the route table that names them.
+
+pub mod passwords;
+pub mod routes;
+pub mod sessions;
+pub mod users;

@@ -1,0 +1,278 @@
+//! `/v1/passwords`: create, authenticate, strength check.
+
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::api::error::{ApiError, ErrorType};
+use crate::api::wire::{SessionObject, UserObject};
+use crate::api::{JsonBody, Reply};
+use crate::config::StrengthPolicy;
+use crate::domain::ids::{new_id, IdKind};
+use crate::domain::{EmailAddress, Password, SessionDuration};
+use crate::lockout;
+use crate::policy::LudsRequirements;
+use crate::sessions::{Issued, SessionRef};
+use crate::state::AppState;
+use crate::store::{FactorKind, FactorRecord, Name, PasswordRecord, StoreError, UserRecord};
+
+#[derive(Debug, Deserialize)]
+pub struct CreateRequest {
+    pub email: String,
+    pub password: String,
+    pub session_duration_minutes: Option<i64>,
+    pub session_custom_claims: Option<Map<String, Value>>,
+    pub trusted_metadata: Option<Map<String, Value>>,
+    pub untrusted_metadata: Option<Map<String, Value>>,
+    pub name: Option<Name>,
+}
+
+/// The session half of a response: empty strings and no session object when none was made.
+#[derive(Debug, Serialize)]
+pub struct SessionFields {
+    pub session_token: String,
+    pub session_jwt: String,
+    pub session: Option<SessionObject>,
+}
+
+impl From<Option<Issued>> for SessionFields {
+    fn from(issued: Option<Issued>) -> Self {
+        match issued {
+            Some(i) => Self {
+                session: Some(SessionObject::from(&i.record)),
+                session_token: i.token,
+                session_jwt: i.jwt,
+            },
+            None => Self {
+                session_token: String::new(),
+                session_jwt: String::new(),
+                session: None,
+            },
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct CreateResponse {
+    pub user_id: String,
+    pub email_id: String,
+    #[serde(flatten)]
+    pub session: SessionFields,
+    pub user: UserObject,
+}
+
+pub fn password_factor(now: chrono::DateTime<chrono::Utc>) -> FactorRecord {
+    FactorRecord {
+        kind: FactorKind::Password,
+        last_authenticated_at: now,
+        created_at: now,
+        updated_at: now,
+        email_id: None,
+        email: None,
+    }
+}
+
+/// `POST /v1/passwords`. Errors come in a fixed order (SECURITY.md E2): malformed input
+/// (`invalid_email`, `password_too_long`, `invalid_session_duration_minutes`), then
+/// `weak_password`, then `breached_password`, then `duplicate_email` — so whether an email is
+/// registered is only revealed to a request that would otherwise have succeeded.
+pub async fn create(State(st): State<AppState>, JsonBody(req): JsonBody<CreateRequest>) -> Result<Reply<CreateResponse>, ApiError> {
+    let email = EmailAddress::parse(&req.email)?;
+    let password = Password::parse(req.password)?;
+    let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
+    crate::sessions::merge_custom_claims(&mut Map::new(), req.session_custom_claims.as_ref())?;
+    st.policy.require_acceptable(&password, Some(&email)).await?;
+
+    let hash = st.hasher.hash(&password).await?;
+    let now = st.clock.now();
+    let user = UserRecord {
+        user_id: new_id(IdKind::User, st.env),
+        email: email.as_str().to_string(),
+        email_id: new_id(IdKind::Email, st.env),
+        email_verified: false,
+        password: Some(PasswordRecord {
+            password_id: new_id(IdKind::Password, st.env),
+            hash,
+            requires_reset: false,
+        }),
+        name: req.name.unwrap_or_default(),
+        trusted_metadata: req.trusted_metadata.unwrap_or_default(),
+        untrusted_metadata: req.untrusted_metadata.unwrap_or_default(),
+        created_at: now,
+        lock: Default::default(),
+    };
+    match st.store.create_user(&user).await {
+        Ok(()) => {}
+        Err(StoreError::DuplicateEmail) => {
+            return Err(ApiError::new(ErrorType::DuplicateEmail, "A user with this email already exists."));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let session = match duration {
+        Some(d) => Some(st.sessions.start(&user.user_id, password_factor(now), d, req.session_custom_claims.as_ref(), now).await?),
+        None => None,
+    };
+    Ok(Reply(CreateResponse {
+        user_id: user.user_id.clone(),
+        email_id: user.email_id.clone(),
+        session: session.into(),
+        user: UserObject::new(&user, now),
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AuthenticateRequest {
+    pub email: String,
+    pub password: String,
+    pub session_token: Option<String>,
+    pub session_jwt: Option<String>,
+    pub session_duration_minutes: Option<i64>,
+    pub session_custom_claims: Option<Map<String, Value>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AuthenticateResponse {
+    pub user_id: String,
+    #[serde(flatten)]
+    pub session: SessionFields,
+    pub user: UserObject,
+}
+
+fn wrong_credentials() -> ApiError {
+    ApiError::new(ErrorType::UnauthorizedCredentials, "The email and password do not match.")
+}
+
+fn locked(until: Option<chrono::DateTime<chrono::Utc>>) -> ApiError {
+    let until = until.map(crate::api::wire::timestamp).unwrap_or_default();
+    ApiError::new(
+        ErrorType::UserLocked,
+        format!("This user is locked after too many failed attempts; the lock expires at {until}."),
+    )
+}
+
+/// `POST /v1/passwords/authenticate`.
+pub async fn authenticate(State(st): State<AppState>, JsonBody(req): JsonBody<AuthenticateRequest>) -> Result<Reply<AuthenticateResponse>, ApiError> {
+    let email = EmailAddress::parse(&req.email)?;
+    let password = Password::parse(req.password)?;
+    let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
+    let existing = SessionRef::from_optional(req.session_token.as_deref(), req.session_jwt.as_deref())?;
+
+    let Some(user) = st.store.user_by_email(email.as_str()).await? else {
+        // Same hashing work as a wrong password (E1).
+        st.hasher.dummy_verify(&password).await?;
+        return Err(ApiError::new(ErrorType::EmailNotFound, "No user has this email address."));
+    };
+    let Some(stored) = user.password.clone() else {
+        st.hasher.dummy_verify(&password).await?;
+        return Err(wrong_credentials());
+    };
+
+    // Claim the attempt before verifying, so racing requests cannot exceed the threshold.
+    let settings = st.settings.lockout;
+    let now = st.clock.now();
+    let claim = std::sync::Arc::new(move |s: &_| lockout::claim(s, now, settings));
+    let (_, after) = st.store.update_lock(&user.user_id, claim).await?.ok_or_else(wrong_credentials)?;
+    if !lockout::claim_granted(&after, now) {
+        return Err(locked(after.lock_expires_at));
+    }
+
+    if !st.hasher.verify(&password, &stored.hash).await? {
+        let fail = std::sync::Arc::new(move |s: &_| lockout::on_failure(s, now, settings));
+        st.store.update_lock(&user.user_id, fail).await?;
+        return Err(wrong_credentials());
+    }
+    let success = std::sync::Arc::new(move |s: &_| lockout::on_success(s, now));
+    if let Some((_, after)) = st.store.update_lock(&user.user_id, success).await? {
+        if after.is_locked(now) {
+            return Err(locked(after.lock_expires_at));
+        }
+    }
+
+    // A correct password that must be changed: already flagged, or found breached now.
+    let must_reset = stored.requires_reset || st.policy.breached_at_login(&password).await;
+    if must_reset {
+        if !stored.requires_reset {
+            let flagged = PasswordRecord {
+                requires_reset: true,
+                ..stored
+            };
+            st.store.set_password(&user.user_id, &flagged).await?;
+        }
+        return Err(ApiError::new(
+            ErrorType::ResetPassword,
+            "The password is correct but must be reset before logging in (it appears in a data breach).",
+        ));
+    }
+
+    let now = st.clock.now();
+    let issued = match existing {
+        Some(by) => {
+            let (record, token) = st.sessions.find(by, now).await?;
+            if record.user_id != user.user_id {
+                return Err(ApiError::new(ErrorType::SessionNotFound, "The session belongs to another user."));
+            }
+            Some(st.sessions.refresh(record, token, Some(password_factor(now)), duration, req.session_custom_claims.as_ref(), now).await?)
+        }
+        None => match duration {
+            Some(d) => Some(st.sessions.start(&user.user_id, password_factor(now), d, req.session_custom_claims.as_ref(), now).await?),
+            None => None,
+        },
+    };
+    let user = st.store.user_by_id(&user.user_id).await?.unwrap_or(user);
+    Ok(Reply(AuthenticateResponse {
+        user_id: user.user_id.clone(),
+        session: issued.into(),
+        user: UserObject::new(&user, now),
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StrengthCheckRequest {
+    pub password: String,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Feedback {
+    pub warning: String,
+    pub suggestions: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub luds_requirements: Option<LudsRequirements>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StrengthCheckResponse {
+    pub valid_password: bool,
+    pub score: u8,
+    pub breached_password: bool,
+    pub strength_policy: &'static str,
+    pub breach_detection_on_create: bool,
+    pub feedback: Feedback,
+}
+
+/// `POST /v1/passwords/strength_check`. As Stytch documents, the breach check applies when an
+/// email is given; `valid_password` then also requires not-breached.
+pub async fn strength_check(State(st): State<AppState>, JsonBody(req): JsonBody<StrengthCheckRequest>) -> Result<Reply<StrengthCheckResponse>, ApiError> {
+    let email = req.email.as_deref().map(EmailAddress::parse).transpose()?;
+    let password = Password::parse(req.password)?;
+    let strength = st.policy.strength(&password, email.as_ref()).await?;
+    let breached = match &email {
+        Some(_) => st.policy.breached_for_new_password(&password).await?,
+        None => false,
+    };
+    Ok(Reply(StrengthCheckResponse {
+        valid_password: strength.acceptable && !breached,
+        score: strength.score,
+        breached_password: breached,
+        strength_policy: match strength.policy {
+            StrengthPolicy::Zxcvbn => "zxcvbn",
+            StrengthPolicy::Luds { .. } => "luds",
+        },
+        breach_detection_on_create: st.policy.breach_on_create(),
+        feedback: Feedback {
+            warning: strength.warning,
+            suggestions: strength.suggestions,
+            luds_requirements: strength.luds,
+        },
+    }))
+}

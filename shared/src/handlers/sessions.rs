@@ -1,0 +1,128 @@
+//! `/v1/sessions`: authenticate, revoke, list, JWKS.
+
+use axum::extract::{Path, State};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::passwords::SessionFields;
+use crate::api::error::{ApiError, ErrorType};
+use crate::api::wire::{SessionObject, UserObject};
+use crate::api::{JsonBody, QueryParams, Reply};
+use crate::domain::SessionDuration;
+use crate::sessions::keys::Jwk;
+use crate::sessions::{jwt, SessionRef};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+pub struct AuthenticateRequest {
+    pub session_token: Option<String>,
+    pub session_jwt: Option<String>,
+    pub session_duration_minutes: Option<i64>,
+    pub session_custom_claims: Option<Map<String, Value>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AuthenticateResponse {
+    #[serde(flatten)]
+    pub session: SessionFields,
+    pub user: UserObject,
+}
+
+/// `POST /v1/sessions/authenticate`: exactly one of token or JWT. A JWT past its 5-minute `exp`
+/// is accepted while its session is active, and a fresh JWT is returned (Stytch's refresh).
+pub async fn authenticate(State(st): State<AppState>, JsonBody(req): JsonBody<AuthenticateRequest>) -> Result<Reply<AuthenticateResponse>, ApiError> {
+    let by = SessionRef::required(req.session_token.as_deref(), req.session_jwt.as_deref())?;
+    let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
+    let now = st.clock.now();
+    let (record, token) = st.sessions.find(by, now).await?;
+    let user = st
+        .store
+        .user_by_id(&record.user_id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorType::SessionNotFound, "The session's user no longer exists."))?;
+    let issued = st.sessions.refresh(record, token, None, duration, req.session_custom_claims.as_ref(), now).await?;
+    Ok(Reply(AuthenticateResponse {
+        session: Some(issued).into(),
+        user: UserObject::new(&user, now),
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RevokeRequest {
+    pub session_id: Option<String>,
+    pub session_token: Option<String>,
+    pub session_jwt: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Empty {}
+
+/// `POST /v1/sessions/revoke`: exactly one of `session_id`, `session_token`, `session_jwt`.
+pub async fn revoke(State(st): State<AppState>, JsonBody(req): JsonBody<RevokeRequest>) -> Result<Reply<Empty>, ApiError> {
+    let given = [&req.session_id, &req.session_token, &req.session_jwt]
+        .iter()
+        .filter(|f| f.as_deref().is_some_and(|v| !v.is_empty()))
+        .count();
+    match given {
+        0 => {
+            return Err(ApiError::new(
+                ErrorType::NoSessionRevokeArguments,
+                "Send one of session_id, session_token or session_jwt.",
+            ))
+        }
+        1 => {}
+        _ => {
+            return Err(ApiError::new(
+                ErrorType::TooManySessionRevokeArguments,
+                "Send only one of session_id, session_token or session_jwt.",
+            ))
+        }
+    }
+    let now = st.clock.now();
+    let session_id = match (req.session_id, req.session_token.as_deref(), req.session_jwt.as_deref()) {
+        (Some(id), _, _) if !id.is_empty() => id,
+        (_, token, jwt) => st.sessions.find(SessionRef::required(token, jwt)?, now).await?.0.session_id,
+    };
+    st.sessions.revoke(&session_id).await?;
+    Ok(Reply(Empty {}))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    pub user_id: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ListResponse {
+    pub sessions: Vec<SessionObject>,
+}
+
+/// `GET /v1/sessions?user_id=…`: the user's active sessions.
+pub async fn list(State(st): State<AppState>, QueryParams(q): QueryParams<ListQuery>) -> Result<Reply<ListResponse>, ApiError> {
+    let user = super::users::load(&st, &q.user_id).await?;
+    let sessions = st.store.sessions_for_user(&user.user_id, st.clock.now()).await?;
+    Ok(Reply(ListResponse {
+        sessions: sessions.iter().map(SessionObject::from).collect(),
+    }))
+}
+
+#[derive(Debug, Serialize)]
+pub struct JwksResponse {
+    pub keys: Vec<Jwk>,
+}
+
+/// `GET /v1/sessions/jwks/{project_id}`: public, since the SDKs' local verifiers fetch it
+/// without credentials.
+pub async fn jwks(State(st): State<AppState>, Path(project_id): Path<String>) -> Result<Reply<JwksResponse>, ApiError> {
+    if project_id != st.settings.project_id {
+        return Err(ApiError::new(ErrorType::ProjectNotFound, "No project has this id."));
+    }
+    Ok(Reply(JwksResponse {
+        keys: st.sessions.keys().jwks(),
+    }))
+}
+
+/// The issuer Latch's JWTs carry, for documentation and tests.
+pub fn issuer(st: &AppState) -> String {
+    jwt::issuer(&st.settings.project_id)
+}

@@ -1,0 +1,43 @@
+//! `/v1/users/{user_id}`: get and delete.
+
+use axum::extract::{Path, State};
+use serde::Serialize;
+
+use crate::api::error::{ApiError, ErrorType};
+use crate::api::wire::UserObject;
+use crate::api::Reply;
+use crate::domain::ids::{looks_like, IdKind};
+use crate::state::AppState;
+use crate::store::UserRecord;
+
+/// Load a user by id: `invalid_user_id` for something that is not an id, `user_not_found`
+/// for an id with no user.
+pub async fn load(st: &AppState, user_id: &str) -> Result<UserRecord, ApiError> {
+    if !looks_like(IdKind::User, user_id) {
+        return Err(ApiError::new(ErrorType::InvalidUserId, "user_id is not a user id (user-test-… or user-live-…)."));
+    }
+    st.store
+        .user_by_id(user_id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorType::UserNotFound, "No user has this id."))
+}
+
+/// `GET /v1/users/{user_id}`: the user object, fields at top level as Stytch answers.
+pub async fn get(State(st): State<AppState>, Path(user_id): Path<String>) -> Result<Reply<UserObject>, ApiError> {
+    let user = load(&st, &user_id).await?;
+    Ok(Reply(UserObject::new(&user, st.clock.now())))
+}
+
+#[derive(Debug, Serialize)]
+pub struct DeleteResponse {
+    pub user_id: String,
+}
+
+/// `DELETE /v1/users/{user_id}`: the user and all their sessions.
+pub async fn delete(State(st): State<AppState>, Path(user_id): Path<String>) -> Result<Reply<DeleteResponse>, ApiError> {
+    let user = load(&st, &user_id).await?;
+    if !st.store.delete_user(&user.user_id).await? {
+        return Err(ApiError::new(ErrorType::UserNotFound, "No user has this id."));
+    }
+    Ok(Reply(DeleteResponse { user_id: user.user_id }))
+}

@@ -1,0 +1,23 @@
+//! Latch: self-hosted password authentication that speaks Stytch's Passwords API.
+//!
+//! Data flows one way: HTTP → [`api`] (wire types, envelope) → [`handlers`] → domain logic
+//! ([`policy`], [`hashing`], [`sessions`], [`lockout`]) → ports ([`store::Store`],
+//! [`policy::BreachCheck`], [`clock::Clock`]) → adapters (SQLite, HIBP).
+
+pub mod api;
+pub mod app;
+pub mod bootstrap;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod handlers;
+pub mod hashing;
+pub mod lockout;
+pub mod policy;
+pub mod sessions;
+pub mod state;
+pub mod store;
+
+pub use app::{router, router_for};
+pub use handlers::routes::{Route, ROUTES};
+pub use state::AppState;

@@ -1,0 +1,209 @@
+//! Sessions: opaque tokens (stored as digests) plus 5-minute RS256 JWTs over the same session.
+
+pub mod jwt;
+pub mod keys;
+pub mod tokens;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+use crate::api::error::{ApiError, ErrorType};
+use crate::api::wire::SessionObject;
+use crate::domain::ids::{new_id, IdEnvironment, IdKind};
+use crate::domain::SessionDuration;
+use crate::store::{Attributes, FactorRecord, SessionRecord, Store, StoreError};
+use keys::SigningKeys;
+use tokens::{random_token, TokenDigester, SESSION_TOKEN_BYTES};
+
+/// Custom claims may take at most this many bytes of JSON.
+pub const MAX_CUSTOM_CLAIMS_BYTES: usize = 4096;
+
+/// A session as handed to the client.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub record: SessionRecord,
+    /// The opaque token; `""` when the session was identified by JWT only (the token itself is
+    /// not stored, so it cannot be returned).
+    pub token: String,
+    pub jwt: String,
+}
+
+/// How the caller named an existing session.
+#[derive(Debug, Clone, Copy)]
+pub enum SessionRef<'a> {
+    Token(&'a str),
+    Jwt(&'a str),
+}
+
+impl<'a> SessionRef<'a> {
+    /// At most one of token and JWT; `Ok(None)` when neither was sent.
+    pub fn from_optional(token: Option<&'a str>, jwt: Option<&'a str>) -> Result<Option<Self>, ApiError> {
+        match (token.filter(|t| !t.is_empty()), jwt.filter(|j| !j.is_empty())) {
+            (Some(_), Some(_)) => Err(ApiError::new(
+                ErrorType::TooManySessionArguments,
+                "Send either session_token or session_jwt, not both.",
+            )),
+            (Some(t), None) => Ok(Some(Self::Token(t))),
+            (None, Some(j)) => Ok(Some(Self::Jwt(j))),
+            (None, None) => Ok(None),
+        }
+    }
+
+    /// Exactly one of token and JWT.
+    pub fn required(token: Option<&'a str>, jwt: Option<&'a str>) -> Result<Self, ApiError> {
+        Self::from_optional(token, jwt)?
+            .ok_or_else(|| ApiError::new(ErrorType::NoSessionArguments, "Send session_token or session_jwt."))
+    }
+}
+
+/// Merge a request's custom claims into a session's: reserved names are ignored, `null`
+/// deletes a key, and the result must fit in 4 KB.
+pub fn merge_custom_claims(into: &mut Map<String, Value>, update: Option<&Map<String, Value>>) -> Result<(), ApiError> {
+    let Some(update) = update else { return Ok(()) };
+    for (k, v) in update {
+        if jwt::RESERVED_CLAIMS.contains(&k.as_str()) || k.starts_with("https://stytch.com/") {
+            continue;
+        }
+        if v.is_null() {
+            into.remove(k);
+        } else {
+            into.insert(k.clone(), v.clone());
+        }
+    }
+    if serde_json::to_vec(into).map(|b| b.len()).unwrap_or(usize::MAX) > MAX_CUSTOM_CLAIMS_BYTES {
+        return Err(ApiError::new(
+            ErrorType::CustomClaimsTooLarge,
+            format!("session_custom_claims must be at most {MAX_CUSTOM_CLAIMS_BYTES} bytes of JSON."),
+        ));
+    }
+    Ok(())
+}
+
+pub struct SessionManager {
+    store: Arc<dyn Store>,
+    keys: SigningKeys,
+    digester: TokenDigester,
+    project_id: String,
+    env: IdEnvironment,
+}
+
+fn not_found() -> ApiError {
+    ApiError::new(ErrorType::SessionNotFound, "The session was not found, or it has expired or been revoked.")
+}
+
+impl SessionManager {
+    pub fn new(store: Arc<dyn Store>, keys: SigningKeys, digester: TokenDigester, project_id: String, env: IdEnvironment) -> Self {
+        Self {
+            store,
+            keys,
+            digester,
+            project_id,
+            env,
+        }
+    }
+
+    pub fn keys(&self) -> &SigningKeys {
+        &self.keys
+    }
+
+    pub fn digester(&self) -> &TokenDigester {
+        &self.digester
+    }
+
+    fn sign(&self, record: &SessionRecord, now: DateTime<Utc>) -> Result<String, ApiError> {
+        let claim = SessionObject::from(record).jwt_claim();
+        jwt::mint(&self.keys, &self.project_id, &record.user_id, claim, &record.custom_claims, now).map_err(ApiError::internal)
+    }
+
+    /// Start a new session for a user who just proved `factor`.
+    pub async fn start(
+        &self,
+        user_id: &str,
+        factor: FactorRecord,
+        duration: SessionDuration,
+        custom_claims: Option<&Map<String, Value>>,
+        now: DateTime<Utc>,
+    ) -> Result<Issued, ApiError> {
+        let token = random_token(SESSION_TOKEN_BYTES);
+        let mut claims = Map::new();
+        merge_custom_claims(&mut claims, custom_claims)?;
+        let record = SessionRecord {
+            session_id: new_id(IdKind::Session, self.env),
+            user_id: user_id.to_string(),
+            token_digest: self.digester.digest(&token),
+            started_at: now,
+            last_accessed_at: now,
+            expires_at: now + duration.as_chrono(),
+            attributes: Attributes::default(),
+            custom_claims: claims,
+            factors: vec![factor],
+        };
+        match self.store.insert_session(&record).await {
+            Ok(()) => {}
+            // The user vanished between authentication and here (deleted concurrently).
+            Err(StoreError::Conflict) => return Err(ApiError::new(ErrorType::UserNotFound, "The user no longer exists.")),
+            Err(e) => return Err(e.into()),
+        }
+        let jwt = self.sign(&record, now)?;
+        Ok(Issued { record, token, jwt })
+    }
+
+    /// Find the active session a token or JWT names. Returns the token echoed back ("" for a JWT).
+    pub async fn find(&self, by: SessionRef<'_>, now: DateTime<Utc>) -> Result<(SessionRecord, String), ApiError> {
+        let (found, token) = match by {
+            SessionRef::Token(token) => (self.store.session_by_token_digest(&self.digester.digest(token)).await?, token.to_string()),
+            SessionRef::Jwt(raw) => {
+                let verified = jwt::verify(&self.keys, &self.project_id, raw, now).map_err(|e| match e {
+                    jwt::JwtError::Malformed => ApiError::new(ErrorType::UnableToParseSessionJwt, e.to_string()),
+                    jwt::JwtError::Rejected => not_found(),
+                })?;
+                let found = self.store.session_by_id(&verified.session_id).await?;
+                (found.filter(|s| s.user_id == verified.subject), String::new())
+            }
+        };
+        let session = found.filter(|s| s.is_active(now)).ok_or_else(not_found)?;
+        Ok((session, token))
+    }
+
+    /// Refresh a session: touch it, optionally extend it, add a factor, merge claims, re-sign.
+    pub async fn refresh(
+        &self,
+        mut record: SessionRecord,
+        token: String,
+        factor: Option<FactorRecord>,
+        duration: Option<SessionDuration>,
+        custom_claims: Option<&Map<String, Value>>,
+        now: DateTime<Utc>,
+    ) -> Result<Issued, ApiError> {
+        merge_custom_claims(&mut record.custom_claims, custom_claims)?;
+        record.last_accessed_at = now;
+        if let Some(d) = duration {
+            record.expires_at = now + d.as_chrono();
+        }
+        if let Some(f) = factor {
+            match record.factors.iter_mut().find(|existing| existing.kind == f.kind && existing.email_id == f.email_id) {
+                Some(existing) => {
+                    existing.last_authenticated_at = f.last_authenticated_at;
+                    existing.updated_at = f.updated_at;
+                }
+                None => record.factors.push(f),
+            }
+        }
+        if !self.store.update_session(&record).await? {
+            return Err(not_found());
+        }
+        let jwt = self.sign(&record, now)?;
+        Ok(Issued { record, token, jwt })
+    }
+
+    /// Revoke the one session named; `session_not_found` if there is none.
+    pub async fn revoke(&self, session_id: &str) -> Result<(), ApiError> {
+        if self.store.delete_session(session_id).await? {
+            Ok(())
+        } else {
+            Err(not_found())
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! Everything a request needs, built once at start-up (or Lambda cold start) and shared.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use crate::api::auth::ProjectCredentials;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::domain::ids::IdEnvironment;
+use crate::hashing::Hasher;
+use crate::policy::{BreachCheck, Policy};
+use crate::sessions::keys::SigningKeys;
+use crate::sessions::tokens::TokenDigester;
+use crate::sessions::SessionManager;
+use crate::store::Store;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub settings: Settings,
+    pub credentials: ProjectCredentials,
+    pub env: IdEnvironment,
+    pub store: Arc<dyn Store>,
+    pub hasher: Arc<Hasher>,
+    pub policy: Policy,
+    pub sessions: SessionManager,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Wire the ports together. Loads (or creates) the signing keys from the store.
+    pub async fn build(settings: Settings, store: Arc<dyn Store>, breach: Arc<dyn BreachCheck>, clock: Arc<dyn Clock>) -> Result<Self, String> {
+        let env = IdEnvironment::for_project(&settings.project_id);
+        let hasher = Hasher::new(settings.hashing).map_err(|e| format!("argon2 parameters: {e}"))?;
+        let keys = SigningKeys::load_or_create(store.as_ref(), env, clock.now()).await?;
+        let sessions = SessionManager::new(
+            store.clone(),
+            keys,
+            TokenDigester::new(settings.token_pepper.clone()),
+            settings.project_id.clone(),
+            env,
+        );
+        let policy = Policy::new(settings.strength, settings.breach.clone(), breach);
+        Ok(Self(Arc::new(Inner {
+            credentials: ProjectCredentials::new(&settings.project_id, &settings.secret),
+            settings,
+            env,
+            store,
+            hasher,
+            policy,
+            sessions,
+            clock,
+        })))
+    }
+}

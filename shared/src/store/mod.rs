@@ -1,0 +1,66 @@
+//! The store port, in the domain's terms: "create this user if the email is free", "claim a
+//! login attempt" — never "put item". Each operation is atomic in every backend.
+
+pub mod records;
+pub mod sqlite;
+
+use chrono::{DateTime, Utc};
+
+pub use records::*;
+
+use crate::api::error::ApiError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the email address is already in use")]
+    DuplicateEmail,
+    #[error("the item already exists")]
+    Conflict,
+    /// Busy, throttled, timed out, I/O: the operation did not happen and may be retried.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// A stored item does not decode: a bug or tampering, never the caller's fault.
+    #[error("store data corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(_) => ApiError::unavailable(e),
+            _ => ApiError::internal(e),
+        }
+    }
+}
+
+/// A pure change to a user's lock state, applied atomically by the store (a backend with
+/// optimistic writes may apply it more than once, so it must be a function of its input).
+pub type LockChange = std::sync::Arc<dyn Fn(&LockState) -> LockState + Send + Sync>;
+
+#[async_trait::async_trait]
+pub trait Store: Send + Sync {
+    /// Insert a user; `DuplicateEmail` if the email is taken (decided atomically by the store).
+    async fn create_user(&self, user: &UserRecord) -> Result<(), StoreError>;
+    async fn user_by_id(&self, user_id: &str) -> Result<Option<UserRecord>, StoreError>;
+    async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError>;
+    /// Replace a user's password (and clear `requires_reset` as the record says).
+    async fn set_password(&self, user_id: &str, password: &PasswordRecord) -> Result<bool, StoreError>;
+    /// Delete a user and every session of theirs. False if there was no such user.
+    async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError>;
+    /// Apply `change` to the user's lock state atomically; returns (before, after), or None if
+    /// there is no such user.
+    async fn update_lock(&self, user_id: &str, change: LockChange) -> Result<Option<(LockState, LockState)>, StoreError>;
+
+    async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
+    async fn session_by_id(&self, session_id: &str) -> Result<Option<SessionRecord>, StoreError>;
+    async fn session_by_token_digest(&self, digest: &str) -> Result<Option<SessionRecord>, StoreError>;
+    /// Overwrite a session's mutable fields (expiry, last access, claims, factors). False if gone.
+    async fn update_session(&self, session: &SessionRecord) -> Result<bool, StoreError>;
+    async fn delete_session(&self, session_id: &str) -> Result<bool, StoreError>;
+    /// The user's sessions still active at `now`.
+    async fn sessions_for_user(&self, user_id: &str, now: DateTime<Utc>) -> Result<Vec<SessionRecord>, StoreError>;
+
+    async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError>;
+    /// Insert a key; `Conflict` if any key already exists (first writer wins).
+    async fn insert_signing_key(&self, key: &SigningKeyRecord) -> Result<(), StoreError>;
+}

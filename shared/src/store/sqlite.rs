@@ -1,0 +1,287 @@
+//! The embedded store: one SQLite file under the data directory, in WAL mode so several
+//! processes (as under `cargo lambda watch`) can share it. Uniqueness comes from UNIQUE
+//! constraints and read-modify-write runs under `BEGIN IMMEDIATE`, never check-then-write.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
+use serde::de::DeserializeOwned;
+
+use super::*;
+
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS users (
+    user_id TEXT PRIMARY KEY,
+    email   TEXT NOT NULL UNIQUE,
+    data    TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    session_id   TEXT PRIMARY KEY,
+    user_id      TEXT NOT NULL,
+    token_digest TEXT NOT NULL UNIQUE,
+    expires_at   INTEGER NOT NULL,
+    data         TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions (user_id);
+CREATE TABLE IF NOT EXISTS signing_keys (
+    kid        TEXT PRIMARY KEY,
+    created_at INTEGER NOT NULL,
+    data       TEXT NOT NULL
+);
+"#;
+
+fn unavailable(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+fn sql_err(e: rusqlite::Error) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => unavailable(e),
+        Some(ErrorCode::ConstraintViolation) => StoreError::Conflict,
+        _ => unavailable(e),
+    }
+}
+
+fn decode<T: DeserializeOwned>(json: &str) -> Result<T, StoreError> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn encode<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+impl SqliteStore {
+    /// Open (creating if needed) `latch.sqlite3` in `dir`.
+    pub fn open_dir(dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir).map_err(unavailable)?;
+        Self::open(&dir.join("latch.sqlite3"))
+    }
+
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let conn = Connection::open(path).map_err(sql_err)?;
+        // Another process may hold the write lock for a moment; wait rather than fail.
+        conn.busy_timeout(Duration::from_secs(10)).map_err(sql_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(sql_err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(sql_err)?;
+        conn.execute_batch(SCHEMA).map_err(sql_err)?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    async fn with<T: Send + 'static>(&self, f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static) -> Result<T, StoreError> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().map_err(|_| unavailable("store connection poisoned"))?;
+            f(&mut guard)
+        })
+        .await
+        .map_err(unavailable)?
+    }
+
+    fn user_where(conn: &Connection, column: &str, value: &str) -> Result<Option<UserRecord>, StoreError> {
+        let sql = format!("SELECT data FROM users WHERE {column} = ?1");
+        let data: Option<String> = conn.query_row(&sql, [value], |r| r.get(0)).optional().map_err(sql_err)?;
+        data.as_deref().map(decode).transpose()
+    }
+
+    /// Read-modify-write of one user's record under the write lock.
+    async fn modify_user<T: Send + 'static>(
+        &self,
+        user_id: &str,
+        f: impl FnOnce(&mut UserRecord) -> T + Send + 'static,
+    ) -> Result<Option<T>, StoreError> {
+        let user_id = user_id.to_string();
+        self.with(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
+            let Some(mut user) = Self::user_where(&tx, "user_id", &user_id)? else {
+                return Ok(None);
+            };
+            let out = f(&mut user);
+            tx.execute("UPDATE users SET data = ?2 WHERE user_id = ?1", params![user_id, encode(&user)?])
+                .map_err(sql_err)?;
+            tx.commit().map_err(sql_err)?;
+            Ok(Some(out))
+        })
+        .await
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for SqliteStore {
+    async fn create_user(&self, user: &UserRecord) -> Result<(), StoreError> {
+        let (id, email, data) = (user.user_id.clone(), user.email.clone(), encode(user)?);
+        self.with(move |conn| {
+            conn.execute("INSERT INTO users (user_id, email, data) VALUES (?1, ?2, ?3)", params![id, email, data])
+                .map(|_| ())
+                .map_err(|e| match sql_err(e) {
+                    StoreError::Conflict => StoreError::DuplicateEmail,
+                    other => other,
+                })
+        })
+        .await
+    }
+
+    async fn user_by_id(&self, user_id: &str) -> Result<Option<UserRecord>, StoreError> {
+        let id = user_id.to_string();
+        self.with(move |conn| Self::user_where(conn, "user_id", &id)).await
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError> {
+        let email = email.to_string();
+        self.with(move |conn| Self::user_where(conn, "email", &email)).await
+    }
+
+    async fn set_password(&self, user_id: &str, password: &PasswordRecord) -> Result<bool, StoreError> {
+        let password = password.clone();
+        Ok(self.modify_user(user_id, move |u| u.password = Some(password)).await?.is_some())
+    }
+
+    async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError> {
+        let id = user_id.to_string();
+        self.with(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
+            tx.execute("DELETE FROM sessions WHERE user_id = ?1", [&id]).map_err(sql_err)?;
+            let n = tx.execute("DELETE FROM users WHERE user_id = ?1", [&id]).map_err(sql_err)?;
+            tx.commit().map_err(sql_err)?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn update_lock(&self, user_id: &str, change: LockChange) -> Result<Option<(LockState, LockState)>, StoreError> {
+        self.modify_user(user_id, move |user| {
+            let before = user.lock.clone();
+            user.lock = change(&before);
+            (before, user.lock.clone())
+        })
+        .await
+    }
+
+    async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
+        let s = session.clone();
+        let data = encode(&s)?;
+        self.with(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
+            // A session only exists for a user that exists (no orphans if the user was deleted).
+            let user_exists: bool = tx
+                .query_row("SELECT 1 FROM users WHERE user_id = ?1", [&s.user_id], |_| Ok(true))
+                .optional()
+                .map_err(sql_err)?
+                .unwrap_or(false);
+            if !user_exists {
+                return Err(StoreError::Conflict);
+            }
+            tx.execute(
+                "INSERT INTO sessions (session_id, user_id, token_digest, expires_at, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![s.session_id, s.user_id, s.token_digest, s.expires_at.timestamp(), data],
+            )
+            .map_err(sql_err)?;
+            tx.commit().map_err(sql_err)
+        })
+        .await
+    }
+
+    async fn session_by_id(&self, session_id: &str) -> Result<Option<SessionRecord>, StoreError> {
+        let id = session_id.to_string();
+        self.with(move |conn| {
+            let data: Option<String> = conn
+                .query_row("SELECT data FROM sessions WHERE session_id = ?1", [&id], |r| r.get(0))
+                .optional()
+                .map_err(sql_err)?;
+            data.as_deref().map(decode).transpose()
+        })
+        .await
+    }
+
+    async fn session_by_token_digest(&self, digest: &str) -> Result<Option<SessionRecord>, StoreError> {
+        let d = digest.to_string();
+        self.with(move |conn| {
+            let data: Option<String> = conn
+                .query_row("SELECT data FROM sessions WHERE token_digest = ?1", [&d], |r| r.get(0))
+                .optional()
+                .map_err(sql_err)?;
+            data.as_deref().map(decode).transpose()
+        })
+        .await
+    }
+
+    async fn update_session(&self, session: &SessionRecord) -> Result<bool, StoreError> {
+        let s = session.clone();
+        let data = encode(&s)?;
+        self.with(move |conn| {
+            let n = conn
+                .execute(
+                    "UPDATE sessions SET expires_at = ?2, data = ?3 WHERE session_id = ?1",
+                    params![s.session_id, s.expires_at.timestamp(), data],
+                )
+                .map_err(sql_err)?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn delete_session(&self, session_id: &str) -> Result<bool, StoreError> {
+        let id = session_id.to_string();
+        self.with(move |conn| Ok(conn.execute("DELETE FROM sessions WHERE session_id = ?1", [&id]).map_err(sql_err)? > 0))
+            .await
+    }
+
+    async fn sessions_for_user(&self, user_id: &str, now: DateTime<Utc>) -> Result<Vec<SessionRecord>, StoreError> {
+        let id = user_id.to_string();
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare("SELECT data FROM sessions WHERE user_id = ?1 AND expires_at > ?2 ORDER BY expires_at")
+                .map_err(sql_err)?;
+            let rows = stmt
+                .query_map(params![id, now.timestamp()], |r| r.get::<_, String>(0))
+                .map_err(sql_err)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(sql_err)?;
+            let sessions: Vec<SessionRecord> = rows.iter().map(|d| decode(d)).collect::<Result<_, _>>()?;
+            // Expiry is at second resolution in the index; the exact check is in code.
+            Ok(sessions.into_iter().filter(|s| s.is_active(now)).collect())
+        })
+        .await
+    }
+
+    async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare("SELECT data FROM signing_keys").map_err(sql_err)?;
+            let rows = stmt
+                .query_map([], |r| r.get::<_, String>(0))
+                .map_err(sql_err)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(sql_err)?;
+            rows.iter().map(|d| decode(d)).collect()
+        })
+        .await
+    }
+
+    async fn insert_signing_key(&self, key: &SigningKeyRecord) -> Result<(), StoreError> {
+        let k = key.clone();
+        let data = encode(&k)?;
+        self.with(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
+            let existing: i64 = tx.query_row("SELECT COUNT(*) FROM signing_keys", [], |r| r.get(0)).map_err(sql_err)?;
+            if existing > 0 {
+                return Err(StoreError::Conflict);
+            }
+            tx.execute(
+                "INSERT INTO signing_keys (kid, created_at, data) VALUES (?1, ?2, ?3)",
+                params![k.kid, k.created_at.timestamp(), data],
+            )
+            .map_err(sql_err)?;
+            tx.commit().map_err(sql_err)
+        })
+        .await
+    }
+}

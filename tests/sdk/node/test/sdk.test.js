@@ -1,0 +1,589 @@
+// Latch driven by the official Stytch Node SDK (npm `stytch`, pinned in package.json).
+//
+// Contract: shared/reference/stytch-api.md (§0-§2, §5 C1-C3 and C9-C15, §6, §8, §9, §14).
+// The Node SDK returns response JSON untouched, so the shape checks below restate the
+// fields the Python SDK requires (§6): a body that Node accepts but Python would reject
+// fails here too.
+//
+// Environment (set by scripts/sdk-tests.sh): LATCH_URL, LATCH_PROJECT_ID, LATCH_SECRET,
+// HIBP_STUB_URL. Run: node --test --test-timeout=60000 test/sdk.test.js
+
+"use strict";
+
+const { test, after } = require("node:test");
+const assert = require("node:assert/strict");
+const crypto = require("node:crypto");
+const stytch = require("stytch");
+
+// §14.5: jose can leave a keep-alive socket open after a JWKS fetch, which keeps the
+// process alive forever. A watchdog bounds the whole file, and once every test has run
+// an unref'd timer ends the process if something still holds it open.
+const WATCHDOG_MS = 5 * 60 * 1000;
+setTimeout(() => {
+  console.error(`sdk.test.js: still running after ${WATCHDOG_MS / 1000}s, exiting`);
+  process.exit(1);
+}, WATCHDOG_MS).unref();
+after(() => {
+  setTimeout(() => process.exit(), 2000).unref();
+});
+
+const REQUIRED_ENV = ["LATCH_URL", "LATCH_PROJECT_ID", "LATCH_SECRET", "HIBP_STUB_URL"];
+const missing = REQUIRED_ENV.filter((k) => !process.env[k]);
+if (missing.length) {
+  throw new Error(`missing environment: ${missing.join(", ")} (run scripts/sdk-tests.sh)`);
+}
+const BASE = process.env.LATCH_URL.replace(/\/+$/, "");
+const PROJECT_ID = process.env.LATCH_PROJECT_ID;
+const SECRET = process.env.LATCH_SECRET;
+const HIBP = process.env.HIBP_STUB_URL.replace(/\/+$/, "");
+
+const BREACHED_AT_START = "Tr0ub4dour&3-breached-pw"; // listed by tests/sdk/hibp_stub.py
+const WEAK_PASSWORD = "password";
+const SESSION_CLAIM = "https://stytch.com/session";
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+function makeClient({ project_id = PROJECT_ID, secret = SECRET } = {}) {
+  // The SDK warns on every construction with a custom env; keep the test output clean.
+  const warn = console.warn;
+  console.warn = () => {};
+  try {
+    return new stytch.Client({ project_id, secret, env: BASE + "/" });
+  } finally {
+    console.warn = warn;
+  }
+}
+
+const client = makeClient();
+
+// ------------------------------------------------------------------------------ helpers
+
+const uniqueEmail = () => `sdk-node-${crypto.randomUUID().replace(/-/g, "").slice(0, 16)}@example.com`;
+const strongPassword = () => `Latch-${crypto.randomBytes(10).toString("hex")}-Sdk!`;
+
+async function breach(password) {
+  const r = await fetch(`${HIBP}/__breach`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ password, count: 3 }),
+  });
+  assert.equal(r.status, 200, "HIBP stub refused /__breach");
+  await r.json();
+}
+
+async function setHibpMode(mode) {
+  const r = await fetch(`${HIBP}/__mode`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ mode }),
+  });
+  assert.equal(r.status, 200, "HIBP stub refused /__mode");
+  await r.json();
+}
+
+// Create a user while the HIBP stub is down (Latch fails open, SECURITY.md B3), so Latch
+// cannot have cached anything about the password's range.
+async function createUserDuringHibpOutage() {
+  await setHibpMode("error");
+  try {
+    return await createUser();
+  } finally {
+    await setHibpMode("ok");
+  }
+}
+
+async function expectError(promiseOrFn, errorType, status) {
+  const p = typeof promiseOrFn === "function" ? promiseOrFn() : promiseOrFn;
+  let err;
+  try {
+    const value = await p;
+    assert.fail(`expected ${errorType}, got success: ${JSON.stringify(value)}`);
+  } catch (e) {
+    if (e instanceof assert.AssertionError) throw e;
+    err = e;
+  }
+  assert.ok(err instanceof stytch.StytchError, `expected StytchError, got ${err && err.stack}`);
+  assert.equal(err.error_type, errorType, `error body: ${err.message}`);
+  assert.equal(err.status_code, status, `error body: ${err.message}`);
+  for (const key of ["request_id", "error_message", "error_url"]) {
+    assert.ok(typeof err[key] === "string" && err[key].length > 0, `envelope field ${key}: ${err.message}`);
+  }
+  return err;
+}
+
+function assertMeta(resp) {
+  assert.equal(resp.status_code, 200);
+  assert.ok(typeof resp.request_id === "string" && resp.request_id.length > 0, "request_id");
+}
+
+function assertTimestamp(value, what, { optional = false } = {}) {
+  if (optional && (value === undefined || value === null)) return;
+  assert.ok(typeof value === "string" && RFC3339.test(value), `${what} is not RFC 3339: ${JSON.stringify(value)}`);
+}
+
+function assertStringArray(value, what) {
+  assert.ok(Array.isArray(value), `${what} must be an array`);
+  for (const v of value) assert.equal(typeof v, "string", `${what} entries must be strings`);
+}
+
+// Required fields of the User object (§6.1); Node would accept anything, Python would not.
+function assertUser(user, { user_id, email }) {
+  assert.ok(user && typeof user === "object", "user object");
+  assert.equal(user.user_id, user_id);
+  assert.ok(Array.isArray(user.emails));
+  assert.deepEqual(
+    user.emails.map((e) => e.email),
+    [email],
+  );
+  for (const e of user.emails) {
+    assert.ok(typeof e.email_id === "string" && e.email_id, "email_id");
+    assert.equal(typeof e.verified, "boolean", "emails[].verified");
+  }
+  assert.equal(user.status, "active");
+  for (const key of [
+    "phone_numbers",
+    "webauthn_registrations",
+    "providers",
+    "totps",
+    "crypto_wallets",
+    "biometric_registrations",
+  ]) {
+    assert.ok(Array.isArray(user[key]), `user.${key} must be an array`);
+  }
+  assert.equal(user.is_locked, false);
+  assertStringArray(user.roles, "user.roles");
+  assert.ok(user.password && typeof user.password.password_id === "string" && user.password.password_id, "user.password");
+  assert.equal(user.password.requires_reset, false);
+  assertTimestamp(user.created_at, "user.created_at", { optional: true });
+}
+
+function assertSession(session, { user_id, minutes }) {
+  assert.ok(session && typeof session === "object", "session object");
+  assert.ok(typeof session.session_id === "string" && session.session_id, "session_id");
+  assert.equal(session.user_id, user_id);
+  assert.ok(Array.isArray(session.authentication_factors) && session.authentication_factors.length > 0);
+  const f = session.authentication_factors[0];
+  assert.equal(f.type, "password");
+  assert.equal(f.delivery_method, "knowledge");
+  assertStringArray(session.roles, "session.roles");
+  assertTimestamp(session.started_at, "started_at");
+  assertTimestamp(session.last_accessed_at, "last_accessed_at");
+  assertTimestamp(session.expires_at, "expires_at");
+  const remaining = (Date.parse(session.expires_at) - Date.now()) / 1000;
+  assert.ok(
+    Math.abs(remaining - minutes * 60) < 120,
+    `session should expire ~${minutes} min from now, expires_at=${session.expires_at}`,
+  );
+}
+
+function assertNoSession(resp) {
+  assert.equal(resp.session_token, "");
+  assert.equal(resp.session_jwt, "");
+  assert.ok(resp.session === undefined || resp.session === null, "session must be absent or null");
+}
+
+async function createUser({ sessionMinutes, password } = {}) {
+  const email = uniqueEmail();
+  password = password || strongPassword();
+  const req = { email, password };
+  if (sessionMinutes !== undefined) req.session_duration_minutes = sessionMinutes;
+  const resp = await client.passwords.create(req);
+  return { email, password, resp };
+}
+
+function decodeJwt(token) {
+  const parts = token.split(".");
+  assert.equal(parts.length, 3, `not a compact JWS: ${token}`);
+  const dec = (s) => JSON.parse(Buffer.from(s, "base64url").toString("utf8"));
+  return { header: dec(parts[0]), claims: dec(parts[1]) };
+}
+
+// ------------------------------------------------------------------------------ C1 create
+
+test("create without session_duration_minutes creates no session", async () => {
+  const { email, resp } = await createUser();
+  assertMeta(resp);
+  assert.ok(resp.user_id.startsWith("user-"));
+  assert.ok(typeof resp.email_id === "string" && resp.email_id);
+  assertNoSession(resp);
+  assertUser(resp.user, { user_id: resp.user_id, email });
+  assert.equal(resp.user.emails[0].email_id, resp.email_id);
+});
+
+test("create with session_duration_minutes returns a session", async () => {
+  const { email, resp } = await createUser({ sessionMinutes: 60 });
+  assertMeta(resp);
+  assert.ok(resp.session_token && resp.session_jwt);
+  assertUser(resp.user, { user_id: resp.user_id, email });
+  assertSession(resp.session, { user_id: resp.user_id, minutes: 60 });
+});
+
+test("create: duplicate_email", async () => {
+  const { email } = await createUser();
+  await expectError(() => client.passwords.create({ email, password: strongPassword() }), "duplicate_email", 400);
+});
+
+test("create: weak_password", async () => {
+  const email = uniqueEmail();
+  await expectError(() => client.passwords.create({ email, password: WEAK_PASSWORD }), "weak_password", 400);
+  await expectError(() => client.passwords.authenticate({ email, password: WEAK_PASSWORD }), "email_not_found", 404);
+});
+
+test("create: breached_password", async () => {
+  const email = uniqueEmail();
+  await expectError(
+    () => client.passwords.create({ email, password: BREACHED_AT_START }),
+    "breached_password",
+    400,
+  );
+  await expectError(
+    () => client.passwords.authenticate({ email, password: BREACHED_AT_START }),
+    "email_not_found",
+    404,
+  );
+});
+
+test("create: invalid_email", async () => {
+  await expectError(
+    () => client.passwords.create({ email: "not-an-email", password: strongPassword() }),
+    "invalid_email",
+    400,
+  );
+});
+
+test("create: invalid_session_duration_minutes", async () => {
+  const email = uniqueEmail();
+  const password = strongPassword();
+  await expectError(
+    () => client.passwords.create({ email, password, session_duration_minutes: 1 }),
+    "invalid_session_duration_minutes",
+    400,
+  );
+  assertMeta(await client.passwords.create({ email, password }));
+});
+
+// ------------------------------------------------------------------------------ C2 authenticate
+
+test("authenticate without session_duration_minutes", async () => {
+  const { email, password, resp: created } = await createUser();
+  const resp = await client.passwords.authenticate({ email, password });
+  assertMeta(resp);
+  assert.equal(resp.user_id, created.user_id);
+  assertNoSession(resp);
+  assertUser(resp.user, { user_id: created.user_id, email });
+});
+
+test("authenticate with session_duration_minutes", async () => {
+  const { email, password, resp: created } = await createUser();
+  const resp = await client.passwords.authenticate({ email, password, session_duration_minutes: 30 });
+  assertMeta(resp);
+  assert.equal(resp.user_id, created.user_id);
+  assert.ok(resp.session_token && resp.session_jwt);
+  assertSession(resp.session, { user_id: created.user_id, minutes: 30 });
+  assertUser(resp.user, { user_id: created.user_id, email });
+});
+
+test("authenticate: wrong password is unauthorized_credentials", async () => {
+  const { email, password } = await createUser();
+  await expectError(
+    () => client.passwords.authenticate({ email, password: password + "x" }),
+    "unauthorized_credentials",
+    401,
+  );
+});
+
+test("authenticate: email_not_found", async () => {
+  await expectError(
+    () => client.passwords.authenticate({ email: uniqueEmail(), password: strongPassword() }),
+    "email_not_found",
+    404,
+  );
+});
+
+test("authenticate: invalid_email", async () => {
+  await expectError(
+    () => client.passwords.authenticate({ email: "not-an-email", password: strongPassword() }),
+    "invalid_email",
+    400,
+  );
+});
+
+test("authenticate: password breached after signup is reset_password, no session", async () => {
+  const { email, password, resp: created } = await createUser();
+  await breach(password);
+  await expectError(
+    () => client.passwords.authenticate({ email, password, session_duration_minutes: 60 }),
+    "reset_password",
+    401,
+  );
+  const list = await client.sessions.get({ user_id: created.user_id });
+  assert.deepEqual(list.sessions, []);
+});
+
+test("authenticate: breach first seen at login is reset_password, wrong password stays 401", async () => {
+  const { email, password, resp: created } = await createUserDuringHibpOutage();
+  await breach(password);
+  await expectError(
+    () => client.passwords.authenticate({ email, password: password + "x" }),
+    "unauthorized_credentials",
+    401,
+  );
+  await expectError(
+    () => client.passwords.authenticate({ email, password, session_duration_minutes: 60 }),
+    "reset_password",
+    401,
+  );
+  const list = await client.sessions.get({ user_id: created.user_id });
+  assert.deepEqual(list.sessions, []);
+});
+
+// ------------------------------------------------------------------------------ C3 strength check
+
+test("strengthCheck: weak password", async () => {
+  const resp = await client.passwords.strengthCheck({ password: WEAK_PASSWORD });
+  assertMeta(resp);
+  assert.equal(resp.valid_password, false);
+  assert.ok(Number.isInteger(resp.score) && resp.score >= 0 && resp.score < 3, `score ${resp.score}`);
+  assert.equal(typeof resp.breached_password, "boolean");
+  assert.equal(resp.strength_policy, "zxcvbn");
+  assert.equal(resp.breach_detection_on_create, true);
+  assert.ok(resp.feedback, "a weak zxcvbn password should come with feedback");
+  assert.ok(typeof resp.feedback.warning === "string" && resp.feedback.warning.length > 0, "feedback.warning");
+  assert.ok(resp.feedback.suggestions.length > 0, "feedback.suggestions");
+  assertStringArray(resp.feedback.suggestions, "feedback.suggestions");
+});
+
+test("strengthCheck: strong password", async () => {
+  const resp = await client.passwords.strengthCheck({ password: strongPassword() });
+  assertMeta(resp);
+  assert.equal(resp.valid_password, true);
+  assert.ok(Number.isInteger(resp.score) && resp.score >= 3 && resp.score <= 4, `score ${resp.score}`);
+  assert.equal(resp.breached_password, false);
+  assert.equal(resp.strength_policy, "zxcvbn");
+  assert.equal(resp.breach_detection_on_create, true);
+  if (resp.feedback !== undefined && resp.feedback !== null) {
+    assert.equal(resp.feedback.warning, "");
+    assert.deepEqual(resp.feedback.suggestions, []);
+  }
+});
+
+test("strengthCheck: breached password with email", async () => {
+  const resp = await client.passwords.strengthCheck({ password: BREACHED_AT_START, email: uniqueEmail() });
+  assertMeta(resp);
+  assert.equal(resp.breached_password, true);
+  assert.equal(resp.valid_password, false);
+});
+
+// ------------------------------------------------------------------------------ sessions
+
+test("sessions.authenticate by session_token", async () => {
+  const { email, resp: created } = await createUser({ sessionMinutes: 60 });
+  const resp = await client.sessions.authenticate({ session_token: created.session_token });
+  assertMeta(resp);
+  assert.equal(resp.session.session_id, created.session.session_id);
+  assert.equal(resp.session_token, created.session_token);
+  assert.ok(resp.session_jwt);
+  assertSession(resp.session, { user_id: created.user_id, minutes: 60 });
+  assertUser(resp.user, { user_id: created.user_id, email });
+});
+
+test("sessions.authenticate by session_jwt", async () => {
+  const { email, resp: created } = await createUser({ sessionMinutes: 60 });
+  const resp = await client.sessions.authenticate({ session_jwt: created.session_jwt });
+  assertMeta(resp);
+  assert.equal(resp.session.session_id, created.session.session_id);
+  assert.ok(resp.session_jwt);
+  assertSession(resp.session, { user_id: created.user_id, minutes: 60 });
+  assertUser(resp.user, { user_id: created.user_id, email });
+});
+
+test("sessions.authenticate: unknown token is session_not_found", async () => {
+  await expectError(
+    () => client.sessions.authenticate({ session_token: "no-such-token-" + crypto.randomUUID() }),
+    "session_not_found",
+    404,
+  );
+});
+
+test("sessions.get lists the user's active sessions", async () => {
+  const { email, password, resp: created } = await createUser({ sessionMinutes: 60 });
+  const second = await client.passwords.authenticate({ email, password, session_duration_minutes: 60 });
+  const resp = await client.sessions.get({ user_id: created.user_id });
+  assertMeta(resp);
+  assert.deepEqual(
+    resp.sessions.map((s) => s.session_id).sort(),
+    [created.session.session_id, second.session.session_id].sort(),
+  );
+  for (const s of resp.sessions) assertSession(s, { user_id: created.user_id, minutes: 60 });
+});
+
+for (const by of ["session_id", "session_token", "session_jwt"]) {
+  test(`sessions.revoke by ${by}, then authenticate is session_not_found`, async () => {
+    const { resp: created } = await createUser({ sessionMinutes: 60 });
+    const arg = {
+      session_id: created.session.session_id,
+      session_token: created.session_token,
+      session_jwt: created.session_jwt,
+    }[by];
+    const resp = await client.sessions.revoke({ [by]: arg });
+    assertMeta(resp);
+    await expectError(
+      () => client.sessions.authenticate({ session_token: created.session_token }),
+      "session_not_found",
+      404,
+    );
+    await expectError(
+      () => client.sessions.authenticate({ session_jwt: created.session_jwt }),
+      "session_not_found",
+      404,
+    );
+    const list = await client.sessions.get({ user_id: created.user_id });
+    assert.deepEqual(list.sessions, []);
+  });
+}
+
+// ------------------------------------------------------------------------------ JWKS and JWTs
+
+test("sessions.getJWKS (API method)", async () => {
+  const resp = await client.sessions.getJWKS({ project_id: PROJECT_ID });
+  assertMeta(resp);
+  assert.ok(Array.isArray(resp.keys) && resp.keys.length > 0);
+  for (const k of resp.keys) {
+    assert.equal(k.kty, "RSA");
+    assert.equal(k.alg, "RS256");
+    assert.equal(k.use, "sig");
+    assertStringArray(k.key_ops, "key_ops");
+    assertStringArray(k.x5c, "x5c");
+    assert.equal(typeof k.x5tS256, "string");
+    assert.ok(k.kid && k.n && k.e);
+  }
+});
+
+test("JWKS is readable without credentials", async () => {
+  const r = await fetch(`${BASE}/v1/sessions/jwks/${PROJECT_ID}`);
+  assert.equal(r.status, 200);
+  const body = await r.json();
+  assert.ok(body.keys.length > 0);
+});
+
+test("session JWT format", async () => {
+  const { resp: created } = await createUser({ sessionMinutes: 60 });
+  const { header, claims } = decodeJwt(created.session_jwt);
+  assert.equal(header.alg, "RS256");
+  assert.equal(header.typ, "JWT");
+  const jwks = await client.sessions.getJWKS({ project_id: PROJECT_ID });
+  assert.ok(jwks.keys.some((k) => k.kid === header.kid), `kid ${header.kid} not in JWKS`);
+  assert.equal(claims.iss, `stytch.com/${PROJECT_ID}`);
+  assert.deepEqual(claims.aud, [PROJECT_ID]);
+  assert.equal(claims.sub, created.user_id);
+  assert.equal(claims.exp - claims.iat, 300);
+  assert.equal(claims[SESSION_CLAIM].id, created.session.session_id);
+});
+
+test("sessions.authenticateJwtLocal verifies Latch's JWT", async () => {
+  const { resp: created } = await createUser({ sessionMinutes: 60 });
+  const session = await client.sessions.authenticateJwtLocal({ session_jwt: created.session_jwt });
+  assert.equal(session.session_id, created.session.session_id);
+  assert.equal(session.user_id, created.user_id);
+  assert.equal(session.authentication_factors[0].type, "password");
+  assertStringArray(session.roles, "roles");
+  assertTimestamp(session.started_at, "started_at");
+  assertTimestamp(session.expires_at, "expires_at");
+});
+
+test("sessions.authenticateJwt verifies locally", async () => {
+  const { resp: created } = await createUser({ sessionMinutes: 60 });
+  const resp = await client.sessions.authenticateJwt({ session_jwt: created.session_jwt });
+  // The local path answers {session, session_jwt}; a remote fallback adds request_id.
+  assert.equal(resp.request_id, undefined, "authenticateJwt fell back to the API: local verification failed");
+  assert.equal(resp.session.session_id, created.session.session_id);
+  assert.equal(resp.session_jwt, created.session_jwt);
+});
+
+test("sessions.authenticateJwt with max_token_age_seconds 0 goes remote", async () => {
+  const { resp: created } = await createUser({ sessionMinutes: 60 });
+  const resp = await client.sessions.authenticateJwt({ session_jwt: created.session_jwt, max_token_age_seconds: 0 });
+  assertMeta(resp);
+  assert.equal(resp.session.session_id, created.session.session_id);
+});
+
+test("session custom claims reach the session, the JWT and local verification", async () => {
+  const resp = await client.passwords.create({
+    email: uniqueEmail(),
+    password: strongPassword(),
+    session_duration_minutes: 60,
+    session_custom_claims: { plan: "pro", seats: 3, iss: "evil.example" },
+  });
+  assert.deepEqual(resp.session.custom_claims, { plan: "pro", seats: 3 });
+  const { claims } = decodeJwt(resp.session_jwt);
+  assert.equal(claims.plan, "pro");
+  assert.equal(claims.iss, `stytch.com/${PROJECT_ID}`);
+  const local = await client.sessions.authenticateJwtLocal({ session_jwt: resp.session_jwt });
+  assert.equal(local.custom_claims.plan, "pro");
+  assert.equal(local.custom_claims.seats, 3);
+});
+
+test("a tampered JWT fails local verification", async () => {
+  const { resp: created } = await createUser({ sessionMinutes: 60 });
+  const [h, p, s] = created.session_jwt.split(".");
+  const claims = JSON.parse(Buffer.from(p, "base64url").toString("utf8"));
+  claims.sub = "user-test-" + crypto.randomUUID();
+  const forged = `${h}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.${s}`;
+  await assert.rejects(
+    () => client.sessions.authenticateJwtLocal({ session_jwt: forged }),
+    (err) => err instanceof stytch.ClientError && err.code === "jwt_invalid",
+  );
+});
+
+// ------------------------------------------------------------------------------ users
+
+test("users.get", async () => {
+  const { email, resp: created } = await createUser();
+  const resp = await client.users.get({ user_id: created.user_id });
+  assertMeta(resp);
+  // GetResponse is the User object's fields at top level.
+  assertUser(resp, { user_id: created.user_id, email });
+  assert.equal(resp.emails[0].email_id, created.email_id);
+  assert.equal(resp.is_locked, false);
+});
+
+test("users.get: user_not_found", async () => {
+  await expectError(() => client.users.get({ user_id: "user-test-" + crypto.randomUUID() }), "user_not_found", 404);
+});
+
+test("users.delete, then users.get is user_not_found", async () => {
+  const { email, password, resp: created } = await createUser({ sessionMinutes: 60 });
+  const resp = await client.users.delete({ user_id: created.user_id });
+  assertMeta(resp);
+  assert.equal(resp.user_id, created.user_id);
+  await expectError(() => client.users.get({ user_id: created.user_id }), "user_not_found", 404);
+  await expectError(() => client.passwords.authenticate({ email, password }), "email_not_found", 404);
+  await assert.rejects(
+    () => client.sessions.authenticate({ session_token: created.session_token }),
+    (err) => err instanceof stytch.StytchError && ["session_not_found", "user_not_found"].includes(err.error_type),
+  );
+  await expectError(() => client.users.delete({ user_id: created.user_id }), "user_not_found", 404);
+});
+
+// ------------------------------------------------------------------------------ project credentials
+
+const WRONG_SECRET_CALLS = {
+  "passwords.create": (c) => c.passwords.create({ email: uniqueEmail(), password: strongPassword() }),
+  "passwords.authenticate": (c) => c.passwords.authenticate({ email: uniqueEmail(), password: strongPassword() }),
+  "passwords.strengthCheck": (c) => c.passwords.strengthCheck({ password: strongPassword() }),
+  "sessions.authenticate": (c) => c.sessions.authenticate({ session_token: "x".repeat(44) }),
+  "sessions.get": (c) => c.sessions.get({ user_id: "user-test-" + crypto.randomUUID() }),
+  "users.get": (c) => c.users.get({ user_id: "user-test-" + crypto.randomUUID() }),
+  "users.delete": (c) => c.users.delete({ user_id: "user-test-" + crypto.randomUUID() }),
+};
+
+for (const [name, call] of Object.entries(WRONG_SECRET_CALLS)) {
+  test(`wrong project secret: ${name} is unauthorized_credentials`, async () => {
+    const bad = makeClient({ secret: SECRET + "-wrong" });
+    await expectError(() => call(bad), "unauthorized_credentials", 401);
+  });
+}
+
+test("unknown project id is unauthorized_credentials", async () => {
+  const bad = makeClient({ project_id: "project-test-00000000-0000-4000-8000-000000000000" });
+  await expectError(() => bad.passwords.strengthCheck({ password: strongPassword() }), "unauthorized_credentials", 401);
+});

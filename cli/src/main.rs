@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use latch::bootstrap::{self, CredentialSource};
 
 #[derive(Parser)]
-#[command(name = "latch", version, about = "Self-hosted password authentication that speaks Stytch's Passwords API")]
+#[command(
+    name = "latch",
+    version,
+    about = "Self-hosted password authentication that speaks Stytch's Passwords API"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -32,7 +36,9 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .with_target(false)
         .init();
     match Cli::parse().command {
@@ -47,11 +53,18 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(addr: SocketAddr, data_dir: PathBuf) -> anyhow::Result<()> {
-    let (state, creds, source) = bootstrap::embedded(&data_dir).await.map_err(anyhow::Error::msg).context("starting Latch")?;
+    let (state, creds, source) = bootstrap::embedded(&data_dir)
+        .await
+        .map_err(anyhow::Error::msg)
+        .context("starting Latch")?;
     match source {
         CredentialSource::Environment => {}
         CredentialSource::GeneratedNow | CredentialSource::DataDir => {
-            let verb = if source == CredentialSource::GeneratedNow { "generated" } else { "loaded" };
+            let verb = if source == CredentialSource::GeneratedNow {
+                "generated"
+            } else {
+                "loaded"
+            };
             // Printed (not logged) once, for the operator at the terminal, as the README says.
             println!(
                 "Project credentials {verb} from {}:\n  project_id: {}\n  secret:     {}",
@@ -61,7 +74,9 @@ async fn serve(addr: SocketAddr, data_dir: PathBuf) -> anyhow::Result<()> {
             );
         }
     }
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
     let local = listener.local_addr()?;
     tracing::info!(%local, data_dir = %data_dir.display(), "latch listening");
     println!("Latch is listening on http://{local}/");

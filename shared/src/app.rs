@@ -44,5 +44,8 @@ async fn not_found() -> ApiError {
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::new(ErrorType::MethodNotAllowed, "This endpoint does not accept this HTTP method.")
+    ApiError::new(
+        ErrorType::MethodNotAllowed,
+        "This endpoint does not accept this HTTP method.",
+    )
 }

@@ -33,7 +33,9 @@ pub struct Credentials {
 
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials").field("project_id", &self.project_id).finish_non_exhaustive()
+        f.debug_struct("Credentials")
+            .field("project_id", &self.project_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -51,7 +53,10 @@ impl Credentials {
             .decode(self.token_pepper.trim())
             .map_err(|e| format!("{}: not base64url: {e}", vars::TOKEN_PEPPER))?;
         if bytes.len() < 16 {
-            return Err(format!("{}: at least 16 bytes are needed", vars::TOKEN_PEPPER));
+            return Err(format!(
+                "{}: at least 16 bytes are needed",
+                vars::TOKEN_PEPPER
+            ));
         }
         Ok(bytes)
     }
@@ -68,10 +73,24 @@ pub enum CredentialSource {
 /// `LATCH_PROJECT_ID`/`LATCH_SECRET`/`LATCH_TOKEN_PEPPER` where set; the rest from
 /// `<data_dir>/credentials.json`, which is generated (mode 0600) on first run. Several processes
 /// starting at once agree: the file is published with an atomic link, and losers read it.
-pub fn credentials(src: &dyn Source, data_dir: &Path) -> Result<(Credentials, CredentialSource), String> {
-    let from_env = (src.get(vars::PROJECT_ID), src.get(vars::SECRET), src.get(vars::TOKEN_PEPPER));
+pub fn credentials(
+    src: &dyn Source,
+    data_dir: &Path,
+) -> Result<(Credentials, CredentialSource), String> {
+    let from_env = (
+        src.get(vars::PROJECT_ID),
+        src.get(vars::SECRET),
+        src.get(vars::TOKEN_PEPPER),
+    );
     if let (Some(project_id), Some(secret), Some(token_pepper)) = from_env.clone() {
-        return Ok((Credentials { project_id, secret, token_pepper }, CredentialSource::Environment));
+        return Ok((
+            Credentials {
+                project_id,
+                secret,
+                token_pepper,
+            },
+            CredentialSource::Environment,
+        ));
     }
     let (mut creds, source) = load_or_generate(data_dir)?;
     let env_given = from_env.0.is_some() && from_env.1.is_some();
@@ -82,7 +101,14 @@ pub fn credentials(src: &dyn Source, data_dir: &Path) -> Result<(Credentials, Cr
     if let Some(pepper) = from_env.2 {
         creds.token_pepper = pepper;
     }
-    Ok((creds, if env_given { CredentialSource::Environment } else { source }))
+    Ok((
+        creds,
+        if env_given {
+            CredentialSource::Environment
+        } else {
+            source
+        },
+    ))
 }
 
 fn load_or_generate(data_dir: &Path) -> Result<(Credentials, CredentialSource), String> {
@@ -102,16 +128,24 @@ fn load_or_generate(data_dir: &Path) -> Result<(Credentials, CredentialSource), 
         options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
-        file.write_all(serde_json::to_string_pretty(&creds).expect("serializable").as_bytes())
-            .and_then(|_| file.sync_all())
+        let mut file = options
+            .open(&tmp)
             .map_err(|e| format!("{}: {e}", tmp.display()))?;
+        file.write_all(
+            serde_json::to_string_pretty(&creds)
+                .expect("serializable")
+                .as_bytes(),
+        )
+        .and_then(|_| file.sync_all())
+        .map_err(|e| format!("{}: {e}", tmp.display()))?;
     }
     let linked = std::fs::hard_link(&tmp, &path);
     let _ = std::fs::remove_file(&tmp);
     match linked {
         Ok(()) => Ok((creds, CredentialSource::GeneratedNow)),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok((read(&path)?, CredentialSource::DataDir)),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            Ok((read(&path)?, CredentialSource::DataDir))
+        }
         Err(e) => Err(format!("{}: {e}", path.display())),
     }
 }
@@ -121,20 +155,32 @@ pub fn breach_check(settings: &Settings) -> Result<Arc<dyn BreachCheck>, String>
     if !settings.breach.enabled() {
         return Ok(Arc::new(NoBreachCheck));
     }
-    let client = HibpClient::new(&settings.breach.base_url, settings.breach.timeout).map_err(|e| format!("breach client: {e}"))?;
+    let client = HibpClient::new(&settings.breach.base_url, settings.breach.timeout)
+        .map_err(|e| format!("breach client: {e}"))?;
     Ok(Arc::new(client))
 }
 
 /// The data directory from `LATCH_DATA_DIR`, or the default.
 pub fn data_dir_from_env() -> PathBuf {
-    Env.get(DATA_DIR_VAR).map(PathBuf::from).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
+    Env.get(DATA_DIR_VAR)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
 }
 
 /// The whole state on the embedded store, from the environment and `data_dir`.
-pub async fn embedded(data_dir: &Path) -> Result<(AppState, Credentials, CredentialSource), String> {
+pub async fn embedded(
+    data_dir: &Path,
+) -> Result<(AppState, Credentials, CredentialSource), String> {
     let (creds, source) = credentials(&Env, data_dir)?;
-    let settings = Settings::from_source(&Env, creds.project_id.clone(), creds.secret.clone(), creds.pepper_bytes()?).map_err(|e| e.to_string())?;
-    let store = SqliteStore::open_dir(data_dir).map_err(|e| format!("store in {}: {e}", data_dir.display()))?;
+    let settings = Settings::from_source(
+        &Env,
+        creds.project_id.clone(),
+        creds.secret.clone(),
+        creds.pepper_bytes()?,
+    )
+    .map_err(|e| e.to_string())?;
+    let store = SqliteStore::open_dir(data_dir)
+        .map_err(|e| format!("store in {}: {e}", data_dir.display()))?;
     let breach = breach_check(&settings)?;
     let state = AppState::build(settings, Arc::new(store), breach, Arc::new(SystemClock)).await?;
     Ok((state, creds, source))
@@ -152,7 +198,14 @@ mod tests {
         assert_eq!(s1, CredentialSource::GeneratedNow);
         let (b, s2) = credentials(&none, &dir).unwrap();
         assert_eq!(s2, CredentialSource::DataDir);
-        assert_eq!((a.project_id.clone(), a.secret.clone(), a.token_pepper.clone()), (b.project_id, b.secret, b.token_pepper.clone()));
+        assert_eq!(
+            (
+                a.project_id.clone(),
+                a.secret.clone(),
+                a.token_pepper.clone()
+            ),
+            (b.project_id, b.secret, b.token_pepper.clone())
+        );
         assert!(a.pepper_bytes().unwrap().len() >= 32);
         let env = |k: &str| match k {
             "LATCH_PROJECT_ID" => Some("project-test-env".to_string()),
@@ -162,7 +215,10 @@ mod tests {
         let (c, s3) = credentials(&env, &dir).unwrap();
         assert_eq!(s3, CredentialSource::Environment);
         assert_eq!(c.project_id, "project-test-env");
-        assert_eq!(c.token_pepper, b.token_pepper, "the pepper stays the data dir's");
+        assert_eq!(
+            c.token_pepper, b.token_pepper,
+            "the pepper stays the data dir's"
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

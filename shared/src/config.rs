@@ -9,7 +9,10 @@ pub enum StrengthPolicy {
     /// zxcvbn: valid iff score ≥ 3 (Stytch's default).
     Zxcvbn,
     /// Length and character classes: lower, upper, digit, symbol.
-    Luds { min_length: usize, min_complexity: usize },
+    Luds {
+        min_length: usize,
+        min_complexity: usize,
+    },
 }
 
 /// What to do when the breach service cannot be reached.
@@ -122,7 +125,11 @@ impl<F: Fn(&str) -> Option<String>> Source for F {
     }
 }
 
-fn parse<T: std::str::FromStr>(src: &dyn Source, var: &'static str, default: T) -> Result<T, ConfigError>
+fn parse<T: std::str::FromStr>(
+    src: &dyn Source,
+    var: &'static str,
+    default: T,
+) -> Result<T, ConfigError>
 where
     T::Err: std::fmt::Display,
 {
@@ -135,7 +142,12 @@ where
     }
 }
 
-fn bounded<T: PartialOrd + std::fmt::Display + Copy>(var: &'static str, v: T, lo: T, hi: T) -> Result<T, ConfigError> {
+fn bounded<T: PartialOrd + std::fmt::Display + Copy>(
+    var: &'static str,
+    v: T,
+    lo: T,
+    hi: T,
+) -> Result<T, ConfigError> {
     if v < lo || v > hi {
         return Err(ConfigError {
             var,
@@ -148,12 +160,32 @@ fn bounded<T: PartialOrd + std::fmt::Display + Copy>(var: &'static str, v: T, lo
 impl Settings {
     /// Read everything but the credentials, which the host provides (environment, data
     /// directory or Secrets Manager) and which are passed in.
-    pub fn from_source(src: &dyn Source, project_id: String, secret: String, token_pepper: Vec<u8>) -> Result<Self, ConfigError> {
-        let strength = match src.get(vars::STRENGTH_POLICY).as_deref().map(str::to_ascii_lowercase).as_deref() {
+    pub fn from_source(
+        src: &dyn Source,
+        project_id: String,
+        secret: String,
+        token_pepper: Vec<u8>,
+    ) -> Result<Self, ConfigError> {
+        let strength = match src
+            .get(vars::STRENGTH_POLICY)
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("zxcvbn") => StrengthPolicy::Zxcvbn,
             Some("luds") => StrengthPolicy::Luds {
-                min_length: bounded(vars::LUDS_MIN_LENGTH, parse(src, vars::LUDS_MIN_LENGTH, 10usize)?, 8, 32)?,
-                min_complexity: bounded(vars::LUDS_MIN_COMPLEXITY, parse(src, vars::LUDS_MIN_COMPLEXITY, 3usize)?, 1, 4)?,
+                min_length: bounded(
+                    vars::LUDS_MIN_LENGTH,
+                    parse(src, vars::LUDS_MIN_LENGTH, 10usize)?,
+                    8,
+                    32,
+                )?,
+                min_complexity: bounded(
+                    vars::LUDS_MIN_COMPLEXITY,
+                    parse(src, vars::LUDS_MIN_COMPLEXITY, 3usize)?,
+                    1,
+                    4,
+                )?,
             },
             Some(other) => {
                 return Err(ConfigError {
@@ -170,23 +202,60 @@ impl Settings {
                 .unwrap_or_else(|| "https://api.pwnedpasswords.com".into())
                 .trim_end_matches('/')
                 .to_string(),
-            timeout: Duration::from_millis(bounded(vars::HIBP_TIMEOUT_MS, parse(src, vars::HIBP_TIMEOUT_MS, 1500u64)?, 50, 10_000)?),
+            timeout: Duration::from_millis(bounded(
+                vars::HIBP_TIMEOUT_MS,
+                parse(src, vars::HIBP_TIMEOUT_MS, 1500u64)?,
+                50,
+                10_000,
+            )?),
             on_failure: if parse(src, vars::HIBP_FAIL_CLOSED, false)? {
                 BreachFailure::Closed
             } else {
                 BreachFailure::Open
             },
         };
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
         let hashing = HashSettings {
-            memory_kib: bounded(vars::ARGON2_MEMORY_KIB, parse(src, vars::ARGON2_MEMORY_KIB, 19_456u32)?, 8, 4 * 1024 * 1024)?,
-            iterations: bounded(vars::ARGON2_ITERATIONS, parse(src, vars::ARGON2_ITERATIONS, 2u32)?, 1, 64)?,
-            parallelism: bounded(vars::ARGON2_PARALLELISM, parse(src, vars::ARGON2_PARALLELISM, 1u32)?, 1, 64)?,
-            concurrency: bounded(vars::HASH_CONCURRENCY, parse(src, vars::HASH_CONCURRENCY, cores)?, 1, 1024)?,
+            memory_kib: bounded(
+                vars::ARGON2_MEMORY_KIB,
+                parse(src, vars::ARGON2_MEMORY_KIB, 19_456u32)?,
+                8,
+                4 * 1024 * 1024,
+            )?,
+            iterations: bounded(
+                vars::ARGON2_ITERATIONS,
+                parse(src, vars::ARGON2_ITERATIONS, 2u32)?,
+                1,
+                64,
+            )?,
+            parallelism: bounded(
+                vars::ARGON2_PARALLELISM,
+                parse(src, vars::ARGON2_PARALLELISM, 1u32)?,
+                1,
+                64,
+            )?,
+            concurrency: bounded(
+                vars::HASH_CONCURRENCY,
+                parse(src, vars::HASH_CONCURRENCY, cores)?,
+                1,
+                1024,
+            )?,
         };
         let lockout = LockoutSettings {
-            threshold: bounded(vars::LOCK_THRESHOLD, parse(src, vars::LOCK_THRESHOLD, 10u32)?, 1, 1000)?,
-            ttl: chrono::Duration::seconds(bounded(vars::LOCK_TTL_SECONDS, parse(src, vars::LOCK_TTL_SECONDS, 3600i64)?, 300, 604_800)?),
+            threshold: bounded(
+                vars::LOCK_THRESHOLD,
+                parse(src, vars::LOCK_THRESHOLD, 10u32)?,
+                1,
+                1000,
+            )?,
+            ttl: chrono::Duration::seconds(bounded(
+                vars::LOCK_TTL_SECONDS,
+                parse(src, vars::LOCK_TTL_SECONDS, 3600i64)?,
+                300,
+                604_800,
+            )?),
         };
         Ok(Self {
             project_id,
@@ -206,7 +275,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn settings(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let src = move |k: &str| map.get(k).cloned();
         Settings::from_source(&src, "project-test-x".into(), "s".into(), vec![0; 32])
     }
@@ -217,7 +289,14 @@ mod tests {
         assert_eq!(s.strength, StrengthPolicy::Zxcvbn);
         assert!(s.breach.on_create && s.breach.on_authenticate);
         assert_eq!(s.breach.on_failure, BreachFailure::Open);
-        assert_eq!((s.hashing.memory_kib, s.hashing.iterations, s.hashing.parallelism), (19_456, 2, 1));
+        assert_eq!(
+            (
+                s.hashing.memory_kib,
+                s.hashing.iterations,
+                s.hashing.parallelism
+            ),
+            (19_456, 2, 1)
+        );
         assert_eq!(s.lockout.threshold, 10);
         assert_eq!(s.lockout.ttl, chrono::Duration::hours(1));
     }
@@ -226,7 +305,11 @@ mod tests {
     fn out_of_range_values_name_the_variable() {
         let err = settings(&[(vars::LOCK_TTL_SECONDS, "60")]).unwrap_err();
         assert_eq!(err.var, vars::LOCK_TTL_SECONDS);
-        let err = settings(&[(vars::STRENGTH_POLICY, "luds"), (vars::LUDS_MIN_LENGTH, "40")]).unwrap_err();
+        let err = settings(&[
+            (vars::STRENGTH_POLICY, "luds"),
+            (vars::LUDS_MIN_LENGTH, "40"),
+        ])
+        .unwrap_err();
         assert_eq!(err.var, vars::LUDS_MIN_LENGTH);
         assert!(settings(&[(vars::STRENGTH_POLICY, "bogus")]).is_err());
         assert!(settings(&[(vars::BREACH_ON_AUTH, "maybe")]).is_err());
@@ -234,7 +317,18 @@ mod tests {
 
     #[test]
     fn luds_is_selectable() {
-        let s = settings(&[(vars::STRENGTH_POLICY, "LUDS"), (vars::LUDS_MIN_LENGTH, "12"), (vars::LUDS_MIN_COMPLEXITY, "4")]).unwrap();
-        assert_eq!(s.strength, StrengthPolicy::Luds { min_length: 12, min_complexity: 4 });
+        let s = settings(&[
+            (vars::STRENGTH_POLICY, "LUDS"),
+            (vars::LUDS_MIN_LENGTH, "12"),
+            (vars::LUDS_MIN_COMPLEXITY, "4"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.strength,
+            StrengthPolicy::Luds {
+                min_length: 12,
+                min_complexity: 4
+            }
+        );
     }
 }

@@ -37,9 +37,15 @@ impl Deref for AppState {
 
 impl AppState {
     /// Wire the ports together. Loads (or creates) the signing keys from the store.
-    pub async fn build(settings: Settings, store: Arc<dyn Store>, breach: Arc<dyn BreachCheck>, clock: Arc<dyn Clock>) -> Result<Self, String> {
+    pub async fn build(
+        settings: Settings,
+        store: Arc<dyn Store>,
+        breach: Arc<dyn BreachCheck>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, String> {
         let env = IdEnvironment::for_project(&settings.project_id);
-        let hasher = Hasher::new(settings.hashing).map_err(|e| format!("argon2 parameters: {e}"))?;
+        let hasher =
+            Hasher::new(settings.hashing).map_err(|e| format!("argon2 parameters: {e}"))?;
         let keys = SigningKeys::load_or_create(store.as_ref(), env, clock.now()).await?;
         let sessions = SessionManager::new(
             store.clone(),

@@ -1,1 +1,258 @@
+//! Helpers for the black-box suites: a Latch app on an ephemeral loopback port with its own
+//! store, a manual clock and a local HaveIBeenPwned stub, plus a small JSON client.
 
+pub mod hibp_stub;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use latch::clock::ManualClock;
+use latch::config::Settings;
+use latch::store::sqlite::SqliteStore;
+use latch::AppState;
+use serde_json::Value;
+
+pub use hibp_stub::{HibpMode, HibpStub};
+
+pub const PROJECT_ID: &str = "project-test-00000000-0000-4000-8000-000000000000";
+pub const SECRET: &str = "secret-test-black-box";
+
+/// A password zxcvbn scores 4 and the stub does not list (until told to).
+pub const STRONG: &str = "violet staple correct battery horse 42";
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub state: AppState,
+    pub clock: Arc<ManualClock>,
+    pub hibp: HibpStub,
+    pub data_dir: PathBuf,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+/// An HTTP answer: status and parsed JSON body.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Answer {
+    pub fn error_type(&self) -> &str {
+        self.body["error_type"].as_str().unwrap_or("")
+    }
+
+    /// Assert a Stytch error envelope with this status and type.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, error_type: &str) {
+        assert_eq!(self.status, status, "body: {}", self.body);
+        assert_eq!(self.error_type(), error_type, "body: {}", self.body);
+        assert_eq!(self.body["status_code"], status, "body: {}", self.body);
+        assert!(
+            self.body["request_id"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("request-id-")),
+            "body: {}",
+            self.body
+        );
+        assert!(
+            self.body["error_message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "body: {}",
+            self.body
+        );
+        assert!(
+            self.body["error_url"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("https://")),
+            "body: {}",
+            self.body
+        );
+    }
+
+    #[track_caller]
+    pub fn assert_ok(&self) -> &Value {
+        assert_eq!(self.status, 200, "body: {}", self.body);
+        assert_eq!(self.body["status_code"], 200, "body: {}", self.body);
+        assert!(
+            self.body["request_id"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("request-id-")),
+            "body: {}",
+            self.body
+        );
+        &self.body
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(&[]).await
+    }
+
+    /// Start an app whose settings are the defaults plus `vars` (LATCH_* names).
+    pub async fn spawn_with(vars: &[(&str, &str)]) -> Self {
+        let hibp = HibpStub::start().await;
+        let mut map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        map.entry("LATCH_HIBP_URL".into())
+            .or_insert_with(|| hibp.url());
+        let source = move |k: &str| map.get(k).cloned();
+        let settings =
+            Settings::from_source(&source, PROJECT_ID.into(), SECRET.into(), vec![7; 32])
+                .expect("test settings");
+        let data_dir = std::env::temp_dir().join(format!("latch-test-{}", uuid_like()));
+        let store = Arc::new(SqliteStore::open_dir(&data_dir).expect("store"));
+        let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+        let breach = latch::bootstrap::breach_check(&settings).expect("breach client");
+        let state = AppState::build(settings, store, breach, clock.clone())
+            .await
+            .expect("state");
+        Self::serve(state, clock, hibp, data_dir).await
+    }
+
+    async fn serve(
+        state: AppState,
+        clock: Arc<ManualClock>,
+        hibp: HibpStub,
+        data_dir: PathBuf,
+    ) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = latch::router(state.clone());
+        let server = tokio::spawn(async move {
+            axum::serve(listener, router).await.unwrap();
+        });
+        Self {
+            base: format!("http://{addr}"),
+            http: reqwest::Client::new(),
+            state,
+            clock,
+            hibp,
+            data_dir,
+            server,
+        }
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+        auth: Option<(&str, &str)>,
+    ) -> Answer {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some((user, pass)) = auth {
+            req = req.basic_auth(user, Some(pass));
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        let body = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("non-JSON body ({status}): {text:?}"));
+        Answer { status, body }
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Answer {
+        self.send(
+            reqwest::Method::POST,
+            path,
+            Some(&body),
+            Some((PROJECT_ID, SECRET)),
+        )
+        .await
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        self.send(reqwest::Method::GET, path, None, Some((PROJECT_ID, SECRET)))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str) -> Answer {
+        self.send(
+            reqwest::Method::DELETE,
+            path,
+            None,
+            Some((PROJECT_ID, SECRET)),
+        )
+        .await
+    }
+
+    /// A raw body (not JSON-encoded by the client), for malformed-input tests.
+    pub async fn post_raw(&self, path: &str, body: Vec<u8>) -> Answer {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .basic_auth(PROJECT_ID, Some(SECRET))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        let body = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("non-JSON body ({status}): {text:?}"));
+        Answer { status, body }
+    }
+
+    /// Create a user with `STRONG`-like password; returns the create response body.
+    pub async fn create_user(
+        &self,
+        email: &str,
+        password: &str,
+        session_minutes: Option<i64>,
+    ) -> Value {
+        let mut body = serde_json::json!({"email": email, "password": password});
+        if let Some(m) = session_minutes {
+            body["session_duration_minutes"] = m.into();
+        }
+        self.post("/v1/passwords", body).await.assert_ok().clone()
+    }
+
+    pub async fn login(&self, email: &str, password: &str, session_minutes: Option<i64>) -> Answer {
+        let mut body = serde_json::json!({"email": email, "password": password});
+        if let Some(m) = session_minutes {
+            body["session_duration_minutes"] = m.into();
+        }
+        self.post("/v1/passwords/authenticate", body).await
+    }
+
+    pub fn verifications(&self) -> u64 {
+        self.state.hasher.verification_count()
+    }
+}
+
+/// A unique email for one test.
+pub fn email(tag: &str) -> String {
+    format!("{tag}-{}@example.com", uuid_like())
+}
+
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!(
+        "{}-{}-{}",
+        std::process::id(),
+        nanos,
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}

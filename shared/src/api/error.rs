@@ -151,7 +151,10 @@ mod tests {
     fn wire_names_are_snake_case_and_statuses_are_errors() {
         for t in ErrorType::ALL {
             let name = t.as_str();
-            assert!(name.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{name}");
+            assert!(
+                name.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{name}"
+            );
             assert!(t.status().as_u16() >= 400, "{name}");
         }
     }

@@ -34,7 +34,10 @@ where
                     format!("The request body is larger than {MAX_BODY_BYTES} bytes."),
                 )
             } else {
-                ApiError::new(ErrorType::BadRequest, format!("Could not read the request body: {rejection}"))
+                ApiError::new(
+                    ErrorType::BadRequest,
+                    format!("Could not read the request body: {rejection}"),
+                )
             }
         })?;
         parse_json(&bytes).map(JsonBody)
@@ -44,7 +47,11 @@ where
 /// Parse a JSON body into `T`, naming what is wrong. An empty body reads as `{}`, so a missing
 /// body reports the missing fields rather than a syntax error.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { bytes };
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        bytes
+    };
     serde_json::from_slice(bytes).map_err(|e| {
         let what = match e.classify() {
             serde_json::error::Category::Data => "The request body has a missing or invalid field",
@@ -72,11 +79,18 @@ where
 }
 
 fn serde_urlencoded_from_str<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
-    axum::extract::Query::<T>::try_from_uri(&format!("/?{query}").parse().map_err(|_| {
-        ApiError::new(ErrorType::BadRequest, "The query string is malformed.")
-    })?)
+    axum::extract::Query::<T>::try_from_uri(
+        &format!("/?{query}")
+            .parse()
+            .map_err(|_| ApiError::new(ErrorType::BadRequest, "The query string is malformed."))?,
+    )
     .map(|q| q.0)
-    .map_err(|e| ApiError::new(ErrorType::BadRequest, format!("Invalid query parameters: {}.", e.body_text())))
+    .map_err(|e| {
+        ApiError::new(
+            ErrorType::BadRequest,
+            format!("Invalid query parameters: {}.", e.body_text()),
+        )
+    })
 }
 
 /// A success body: `{"status_code": 200, "request_id": …, ...T}`.

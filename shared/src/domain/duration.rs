@@ -16,7 +16,11 @@ impl SessionDuration {
         } else {
             Err(ApiError::new(
                 ErrorType::InvalidSessionDurationMinutes,
-                format!("session_duration_minutes must be between {} and {}.", Self::MIN, Self::MAX),
+                format!(
+                    "session_duration_minutes must be between {} and {}.",
+                    Self::MIN,
+                    Self::MAX
+                ),
             ))
         }
     }

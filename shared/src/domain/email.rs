@@ -14,7 +14,12 @@ impl EmailAddress {
     /// at most 64 and a whole of at most 254 characters, and a domain of dot-separated labels.
     /// The result is lower-cased, so `User@Example.com` and `user@example.com` are one account.
     pub fn parse(raw: &str) -> Result<Self, ApiError> {
-        let invalid = |why: &str| ApiError::new(ErrorType::InvalidEmail, format!("The email address is invalid: {why}."));
+        let invalid = |why: &str| {
+            ApiError::new(
+                ErrorType::InvalidEmail,
+                format!("The email address is invalid: {why}."),
+            )
+        };
         if raw.is_empty() {
             return Err(invalid("it is empty"));
         }
@@ -43,7 +48,9 @@ impl EmailAddress {
                 && l.chars().all(|c| c.is_alphanumeric() || c == '-')
         };
         if labels.len() < 2 || !labels.iter().all(label_ok) {
-            return Err(invalid("the domain must be labels separated by dots, like example.com"));
+            return Err(invalid(
+                "the domain must be labels separated by dots, like example.com",
+            ));
         }
         Ok(Self(raw.to_lowercase()))
     }
@@ -87,7 +94,10 @@ mod tests {
 
     #[test]
     fn accepts_and_case_folds() {
-        assert_eq!(EmailAddress::parse("User@Example.COM").unwrap().as_str(), "user@example.com");
+        assert_eq!(
+            EmailAddress::parse("User@Example.COM").unwrap().as_str(),
+            "user@example.com"
+        );
         assert!(EmailAddress::parse("a.b+tag@sub.example.co.uk").is_ok());
     }
 
@@ -96,8 +106,22 @@ mod tests {
         let long_local = format!("{}@example.com", "a".repeat(65));
         let long_total = format!("a@{}.com", "b".repeat(260));
         for bad in [
-            "", "plain", "a@@b.com", "a@b@c.com", "a @b.com", "a\u{7}@b.com", "@b.com", "a@", "a@b",
-            "a@.com", "a@b..com", ".a@b.com", "a..b@c.com", "a@-b.com", &long_local, &long_total,
+            "",
+            "plain",
+            "a@@b.com",
+            "a@b@c.com",
+            "a @b.com",
+            "a\u{7}@b.com",
+            "@b.com",
+            "a@",
+            "a@b",
+            "a@.com",
+            "a@b..com",
+            ".a@b.com",
+            "a..b@c.com",
+            "a@-b.com",
+            &long_local,
+            &long_total,
         ] {
             let err = EmailAddress::parse(bad).unwrap_err();
             assert_eq!(err.error_type, ErrorType::InvalidEmail, "{bad:?}");
@@ -109,7 +133,10 @@ mod tests {
         let e = EmailAddress::parse("alice.smith@acme.test").unwrap();
         let inputs = e.user_inputs();
         for want in ["alice.smith", "alicesmith", "alice", "smith", "acme"] {
-            assert!(inputs.iter().any(|i| i == want), "{want} missing from {inputs:?}");
+            assert!(
+                inputs.iter().any(|i| i == want),
+                "{want} missing from {inputs:?}"
+            );
         }
     }
 }

@@ -76,12 +76,17 @@ pub fn password_factor(now: chrono::DateTime<chrono::Utc>) -> FactorRecord {
 /// (`invalid_email`, `password_too_long`, `invalid_session_duration_minutes`), then
 /// `weak_password`, then `breached_password`, then `duplicate_email` — so whether an email is
 /// registered is only revealed to a request that would otherwise have succeeded.
-pub async fn create(State(st): State<AppState>, JsonBody(req): JsonBody<CreateRequest>) -> Result<Reply<CreateResponse>, ApiError> {
+pub async fn create(
+    State(st): State<AppState>,
+    JsonBody(req): JsonBody<CreateRequest>,
+) -> Result<Reply<CreateResponse>, ApiError> {
     let email = EmailAddress::parse(&req.email)?;
     let password = Password::parse(req.password)?;
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
     crate::sessions::merge_custom_claims(&mut Map::new(), req.session_custom_claims.as_ref())?;
-    st.policy.require_acceptable(&password, Some(&email)).await?;
+    st.policy
+        .require_acceptable(&password, Some(&email))
+        .await?;
 
     let hash = st.hasher.hash(&password).await?;
     let now = st.clock.now();
@@ -104,12 +109,25 @@ pub async fn create(State(st): State<AppState>, JsonBody(req): JsonBody<CreateRe
     match st.store.create_user(&user).await {
         Ok(()) => {}
         Err(StoreError::DuplicateEmail) => {
-            return Err(ApiError::new(ErrorType::DuplicateEmail, "A user with this email already exists."));
+            return Err(ApiError::new(
+                ErrorType::DuplicateEmail,
+                "A user with this email already exists.",
+            ));
         }
         Err(e) => return Err(e.into()),
     }
     let session = match duration {
-        Some(d) => Some(st.sessions.start(&user.user_id, password_factor(now), d, req.session_custom_claims.as_ref(), now).await?),
+        Some(d) => Some(
+            st.sessions
+                .start(
+                    &user.user_id,
+                    password_factor(now),
+                    d,
+                    req.session_custom_claims.as_ref(),
+                    now,
+                )
+                .await?,
+        ),
         None => None,
     };
     Ok(Reply(CreateResponse {
@@ -139,7 +157,10 @@ pub struct AuthenticateResponse {
 }
 
 fn wrong_credentials() -> ApiError {
-    ApiError::new(ErrorType::UnauthorizedCredentials, "The email and password do not match.")
+    ApiError::new(
+        ErrorType::UnauthorizedCredentials,
+        "The email and password do not match.",
+    )
 }
 
 fn locked(until: Option<chrono::DateTime<chrono::Utc>>) -> ApiError {
@@ -151,16 +172,23 @@ fn locked(until: Option<chrono::DateTime<chrono::Utc>>) -> ApiError {
 }
 
 /// `POST /v1/passwords/authenticate`.
-pub async fn authenticate(State(st): State<AppState>, JsonBody(req): JsonBody<AuthenticateRequest>) -> Result<Reply<AuthenticateResponse>, ApiError> {
+pub async fn authenticate(
+    State(st): State<AppState>,
+    JsonBody(req): JsonBody<AuthenticateRequest>,
+) -> Result<Reply<AuthenticateResponse>, ApiError> {
     let email = EmailAddress::parse(&req.email)?;
     let password = Password::parse(req.password)?;
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
-    let existing = SessionRef::from_optional(req.session_token.as_deref(), req.session_jwt.as_deref())?;
+    let existing =
+        SessionRef::from_optional(req.session_token.as_deref(), req.session_jwt.as_deref())?;
 
     let Some(user) = st.store.user_by_email(email.as_str()).await? else {
         // Same hashing work as a wrong password (E1).
         st.hasher.dummy_verify(&password).await?;
-        return Err(ApiError::new(ErrorType::EmailNotFound, "No user has this email address."));
+        return Err(ApiError::new(
+            ErrorType::EmailNotFound,
+            "No user has this email address.",
+        ));
     };
     let Some(stored) = user.password.clone() else {
         st.hasher.dummy_verify(&password).await?;
@@ -171,7 +199,11 @@ pub async fn authenticate(State(st): State<AppState>, JsonBody(req): JsonBody<Au
     let settings = st.settings.lockout;
     let now = st.clock.now();
     let claim = std::sync::Arc::new(move |s: &_| lockout::claim(s, now, settings));
-    let (_, after) = st.store.update_lock(&user.user_id, claim).await?.ok_or_else(wrong_credentials)?;
+    let (_, after) = st
+        .store
+        .update_lock(&user.user_id, claim)
+        .await?
+        .ok_or_else(wrong_credentials)?;
     if !lockout::claim_granted(&after, now) {
         return Err(locked(after.lock_expires_at));
     }
@@ -209,12 +241,36 @@ pub async fn authenticate(State(st): State<AppState>, JsonBody(req): JsonBody<Au
         Some(by) => {
             let (record, token) = st.sessions.find(by, now).await?;
             if record.user_id != user.user_id {
-                return Err(ApiError::new(ErrorType::SessionNotFound, "The session belongs to another user."));
+                return Err(ApiError::new(
+                    ErrorType::SessionNotFound,
+                    "The session belongs to another user.",
+                ));
             }
-            Some(st.sessions.refresh(record, token, Some(password_factor(now)), duration, req.session_custom_claims.as_ref(), now).await?)
+            Some(
+                st.sessions
+                    .refresh(
+                        record,
+                        token,
+                        Some(password_factor(now)),
+                        duration,
+                        req.session_custom_claims.as_ref(),
+                        now,
+                    )
+                    .await?,
+            )
         }
         None => match duration {
-            Some(d) => Some(st.sessions.start(&user.user_id, password_factor(now), d, req.session_custom_claims.as_ref(), now).await?),
+            Some(d) => Some(
+                st.sessions
+                    .start(
+                        &user.user_id,
+                        password_factor(now),
+                        d,
+                        req.session_custom_claims.as_ref(),
+                        now,
+                    )
+                    .await?,
+            ),
             None => None,
         },
     };
@@ -252,7 +308,10 @@ pub struct StrengthCheckResponse {
 
 /// `POST /v1/passwords/strength_check`. As Stytch documents, the breach check applies when an
 /// email is given; `valid_password` then also requires not-breached.
-pub async fn strength_check(State(st): State<AppState>, JsonBody(req): JsonBody<StrengthCheckRequest>) -> Result<Reply<StrengthCheckResponse>, ApiError> {
+pub async fn strength_check(
+    State(st): State<AppState>,
+    JsonBody(req): JsonBody<StrengthCheckRequest>,
+) -> Result<Reply<StrengthCheckResponse>, ApiError> {
     let email = req.email.as_deref().map(EmailAddress::parse).transpose()?;
     let password = Password::parse(req.password)?;
     let strength = st.policy.strength(&password, email.as_ref()).await?;

@@ -43,15 +43,69 @@ impl std::fmt::Debug for Route {
 }
 
 pub static ROUTES: &[Route] = &[
-    Route { name: "passwords-create", method: Method::Post, path: "/v1/passwords", public: false, handler: || post(passwords::create) },
-    Route { name: "passwords-authenticate", method: Method::Post, path: "/v1/passwords/authenticate", public: false, handler: || post(passwords::authenticate) },
-    Route { name: "passwords-strength-check", method: Method::Post, path: "/v1/passwords/strength_check", public: false, handler: || post(passwords::strength_check) },
-    Route { name: "sessions-authenticate", method: Method::Post, path: "/v1/sessions/authenticate", public: false, handler: || post(sessions::authenticate) },
-    Route { name: "sessions-revoke", method: Method::Post, path: "/v1/sessions/revoke", public: false, handler: || post(sessions::revoke) },
-    Route { name: "sessions-get", method: Method::Get, path: "/v1/sessions", public: false, handler: || get(sessions::list) },
-    Route { name: "sessions-jwks", method: Method::Get, path: "/v1/sessions/jwks/{project_id}", public: true, handler: || get(sessions::jwks) },
-    Route { name: "users-get", method: Method::Get, path: "/v1/users/{user_id}", public: false, handler: || get(users::get) },
-    Route { name: "users-delete", method: Method::Delete, path: "/v1/users/{user_id}", public: false, handler: || delete(users::delete) },
+    Route {
+        name: "passwords-create",
+        method: Method::Post,
+        path: "/v1/passwords",
+        public: false,
+        handler: || post(passwords::create),
+    },
+    Route {
+        name: "passwords-authenticate",
+        method: Method::Post,
+        path: "/v1/passwords/authenticate",
+        public: false,
+        handler: || post(passwords::authenticate),
+    },
+    Route {
+        name: "passwords-strength-check",
+        method: Method::Post,
+        path: "/v1/passwords/strength_check",
+        public: false,
+        handler: || post(passwords::strength_check),
+    },
+    Route {
+        name: "sessions-authenticate",
+        method: Method::Post,
+        path: "/v1/sessions/authenticate",
+        public: false,
+        handler: || post(sessions::authenticate),
+    },
+    Route {
+        name: "sessions-revoke",
+        method: Method::Post,
+        path: "/v1/sessions/revoke",
+        public: false,
+        handler: || post(sessions::revoke),
+    },
+    Route {
+        name: "sessions-get",
+        method: Method::Get,
+        path: "/v1/sessions",
+        public: false,
+        handler: || get(sessions::list),
+    },
+    Route {
+        name: "sessions-jwks",
+        method: Method::Get,
+        path: "/v1/sessions/jwks/{project_id}",
+        public: true,
+        handler: || get(sessions::jwks),
+    },
+    Route {
+        name: "users-get",
+        method: Method::Get,
+        path: "/v1/users/{user_id}",
+        public: false,
+        handler: || get(users::get),
+    },
+    Route {
+        name: "users-delete",
+        method: Method::Delete,
+        path: "/v1/users/{user_id}",
+        public: false,
+        handler: || delete(users::delete),
+    },
 ];
 
 pub fn by_name(name: &str) -> Option<&'static Route> {
@@ -68,8 +122,15 @@ mod tests {
         let mut endpoints = std::collections::HashSet::new();
         for r in ROUTES {
             assert!(names.insert(r.name), "duplicate name {}", r.name);
-            assert!(endpoints.insert((r.method, r.path)), "duplicate endpoint {r:?}");
-            assert!(r.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{}", r.name);
+            assert!(
+                endpoints.insert((r.method, r.path)),
+                "duplicate endpoint {r:?}"
+            );
+            assert!(
+                r.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{}",
+                r.name
+            );
         }
     }
 }

@@ -30,17 +30,31 @@ pub struct AuthenticateResponse {
 
 /// `POST /v1/sessions/authenticate`: exactly one of token or JWT. A JWT past its 5-minute `exp`
 /// is accepted while its session is active, and a fresh JWT is returned (Stytch's refresh).
-pub async fn authenticate(State(st): State<AppState>, JsonBody(req): JsonBody<AuthenticateRequest>) -> Result<Reply<AuthenticateResponse>, ApiError> {
+pub async fn authenticate(
+    State(st): State<AppState>,
+    JsonBody(req): JsonBody<AuthenticateRequest>,
+) -> Result<Reply<AuthenticateResponse>, ApiError> {
     let by = SessionRef::required(req.session_token.as_deref(), req.session_jwt.as_deref())?;
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
     let now = st.clock.now();
     let (record, token) = st.sessions.find(by, now).await?;
-    let user = st
-        .store
-        .user_by_id(&record.user_id)
-        .await?
-        .ok_or_else(|| ApiError::new(ErrorType::SessionNotFound, "The session's user no longer exists."))?;
-    let issued = st.sessions.refresh(record, token, None, duration, req.session_custom_claims.as_ref(), now).await?;
+    let user = st.store.user_by_id(&record.user_id).await?.ok_or_else(|| {
+        ApiError::new(
+            ErrorType::SessionNotFound,
+            "The session's user no longer exists.",
+        )
+    })?;
+    let issued = st
+        .sessions
+        .refresh(
+            record,
+            token,
+            None,
+            duration,
+            req.session_custom_claims.as_ref(),
+            now,
+        )
+        .await?;
     Ok(Reply(AuthenticateResponse {
         session: Some(issued).into(),
         user: UserObject::new(&user, now),
@@ -58,7 +72,10 @@ pub struct RevokeRequest {
 pub struct Empty {}
 
 /// `POST /v1/sessions/revoke`: exactly one of `session_id`, `session_token`, `session_jwt`.
-pub async fn revoke(State(st): State<AppState>, JsonBody(req): JsonBody<RevokeRequest>) -> Result<Reply<Empty>, ApiError> {
+pub async fn revoke(
+    State(st): State<AppState>,
+    JsonBody(req): JsonBody<RevokeRequest>,
+) -> Result<Reply<Empty>, ApiError> {
     let given = [&req.session_id, &req.session_token, &req.session_jwt]
         .iter()
         .filter(|f| f.as_deref().is_some_and(|v| !v.is_empty()))
@@ -79,9 +96,19 @@ pub async fn revoke(State(st): State<AppState>, JsonBody(req): JsonBody<RevokeRe
         }
     }
     let now = st.clock.now();
-    let session_id = match (req.session_id, req.session_token.as_deref(), req.session_jwt.as_deref()) {
+    let session_id = match (
+        req.session_id,
+        req.session_token.as_deref(),
+        req.session_jwt.as_deref(),
+    ) {
         (Some(id), _, _) if !id.is_empty() => id,
-        (_, token, jwt) => st.sessions.find(SessionRef::required(token, jwt)?, now).await?.0.session_id,
+        (_, token, jwt) => {
+            st.sessions
+                .find(SessionRef::required(token, jwt)?, now)
+                .await?
+                .0
+                .session_id
+        }
     };
     st.sessions.revoke(&session_id).await?;
     Ok(Reply(Empty {}))
@@ -98,9 +125,15 @@ pub struct ListResponse {
 }
 
 /// `GET /v1/sessions?user_id=…`: the user's active sessions.
-pub async fn list(State(st): State<AppState>, QueryParams(q): QueryParams<ListQuery>) -> Result<Reply<ListResponse>, ApiError> {
+pub async fn list(
+    State(st): State<AppState>,
+    QueryParams(q): QueryParams<ListQuery>,
+) -> Result<Reply<ListResponse>, ApiError> {
     let user = super::users::load(&st, &q.user_id).await?;
-    let sessions = st.store.sessions_for_user(&user.user_id, st.clock.now()).await?;
+    let sessions = st
+        .store
+        .sessions_for_user(&user.user_id, st.clock.now())
+        .await?;
     Ok(Reply(ListResponse {
         sessions: sessions.iter().map(SessionObject::from).collect(),
     }))
@@ -113,9 +146,15 @@ pub struct JwksResponse {
 
 /// `GET /v1/sessions/jwks/{project_id}`: public, since the SDKs' local verifiers fetch it
 /// without credentials.
-pub async fn jwks(State(st): State<AppState>, Path(project_id): Path<String>) -> Result<Reply<JwksResponse>, ApiError> {
+pub async fn jwks(
+    State(st): State<AppState>,
+    Path(project_id): Path<String>,
+) -> Result<Reply<JwksResponse>, ApiError> {
     if project_id != st.settings.project_id {
-        return Err(ApiError::new(ErrorType::ProjectNotFound, "No project has this id."));
+        return Err(ApiError::new(
+            ErrorType::ProjectNotFound,
+            "No project has this id.",
+        ));
     }
     Ok(Reply(JwksResponse {
         keys: st.sessions.keys().jwks(),

@@ -14,7 +14,10 @@ use crate::store::UserRecord;
 /// for an id with no user.
 pub async fn load(st: &AppState, user_id: &str) -> Result<UserRecord, ApiError> {
     if !looks_like(IdKind::User, user_id) {
-        return Err(ApiError::new(ErrorType::InvalidUserId, "user_id is not a user id (user-test-… or user-live-…)."));
+        return Err(ApiError::new(
+            ErrorType::InvalidUserId,
+            "user_id is not a user id (user-test-… or user-live-…).",
+        ));
     }
     st.store
         .user_by_id(user_id)
@@ -23,7 +26,10 @@ pub async fn load(st: &AppState, user_id: &str) -> Result<UserRecord, ApiError> 
 }
 
 /// `GET /v1/users/{user_id}`: the user object, fields at top level as Stytch answers.
-pub async fn get(State(st): State<AppState>, Path(user_id): Path<String>) -> Result<Reply<UserObject>, ApiError> {
+pub async fn get(
+    State(st): State<AppState>,
+    Path(user_id): Path<String>,
+) -> Result<Reply<UserObject>, ApiError> {
     let user = load(&st, &user_id).await?;
     Ok(Reply(UserObject::new(&user, st.clock.now())))
 }
@@ -34,10 +40,18 @@ pub struct DeleteResponse {
 }
 
 /// `DELETE /v1/users/{user_id}`: the user and all their sessions.
-pub async fn delete(State(st): State<AppState>, Path(user_id): Path<String>) -> Result<Reply<DeleteResponse>, ApiError> {
+pub async fn delete(
+    State(st): State<AppState>,
+    Path(user_id): Path<String>,
+) -> Result<Reply<DeleteResponse>, ApiError> {
     let user = load(&st, &user_id).await?;
     if !st.store.delete_user(&user.user_id).await? {
-        return Err(ApiError::new(ErrorType::UserNotFound, "No user has this id."));
+        return Err(ApiError::new(
+            ErrorType::UserNotFound,
+            "No user has this id.",
+        ));
     }
-    Ok(Reply(DeleteResponse { user_id: user.user_id }))
+    Ok(Reply(DeleteResponse {
+        user_id: user.user_id,
+    }))
 }

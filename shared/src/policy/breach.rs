@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sha1::{Digest, Sha1};
 
@@ -35,11 +35,17 @@ pub fn sha1_prefix_suffix(password: &str) -> (String, String) {
 
 /// How many prefixes are kept before the cache is emptied (each holds ~800 suffixes).
 const CACHE_PREFIXES: usize = 4096;
+/// How long an answer is trusted: new breaches are published over time, and a login should
+/// learn of one without a restart.
+const CACHE_TTL: Duration = Duration::from_secs(3600);
+
+/// When a prefix was fetched, and the breached suffixes under it.
+type CachedRange = (Instant, Arc<HashSet<String>>);
 
 pub struct HibpClient {
     http: reqwest::Client,
     base_url: String,
-    cache: Mutex<HashMap<String, Arc<HashSet<String>>>>,
+    cache: Mutex<HashMap<String, CachedRange>>,
 }
 
 impl HibpClient {
@@ -68,7 +74,10 @@ impl HibpClient {
         if !response.status().is_success() {
             return Err(format!("answered {}", response.status()));
         }
-        let body = response.text().await.map_err(|e| format!("body unreadable: {e}"))?;
+        let body = response
+            .text()
+            .await
+            .map_err(|e| format!("body unreadable: {e}"))?;
         parse_range(&body).map(Arc::new)
     }
 }
@@ -78,8 +87,13 @@ impl HibpClient {
 pub fn parse_range(body: &str) -> Result<HashSet<String>, String> {
     let mut suffixes = HashSet::new();
     for line in body.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let (suffix, count) = line.split_once(':').ok_or_else(|| format!("malformed line {line:?}"))?;
-        let count: u64 = count.trim().parse().map_err(|_| format!("malformed count in {line:?}"))?;
+        let (suffix, count) = line
+            .split_once(':')
+            .ok_or_else(|| format!("malformed line {line:?}"))?;
+        let count: u64 = count
+            .trim()
+            .parse()
+            .map_err(|_| format!("malformed count in {line:?}"))?;
         if suffix.len() != 35 || !suffix.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(format!("malformed suffix in {line:?}"));
         }
@@ -94,7 +108,13 @@ pub fn parse_range(body: &str) -> Result<HashSet<String>, String> {
 impl BreachCheck for HibpClient {
     async fn check(&self, password: &Password) -> BreachStatus {
         let (prefix, suffix) = sha1_prefix_suffix(password.expose());
-        let cached = self.cache.lock().expect("breach cache poisoned").get(&prefix).cloned();
+        let cached = self
+            .cache
+            .lock()
+            .expect("breach cache poisoned")
+            .get(&prefix)
+            .filter(|(at, _)| at.elapsed() < CACHE_TTL)
+            .map(|(_, set)| set.clone());
         let suffixes = match cached {
             Some(s) => s,
             None => match self.fetch(&prefix).await {
@@ -103,7 +123,7 @@ impl BreachCheck for HibpClient {
                     if cache.len() >= CACHE_PREFIXES {
                         cache.clear();
                     }
-                    cache.insert(prefix, s.clone());
+                    cache.insert(prefix, (Instant::now(), s.clone()));
                     s
                 }
                 Err(why) => {

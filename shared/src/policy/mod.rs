@@ -34,7 +34,11 @@ pub struct Policy {
 }
 
 impl Policy {
-    pub fn new(strength: StrengthPolicy, breach_settings: BreachSettings, breach: Arc<dyn BreachCheck>) -> Self {
+    pub fn new(
+        strength: StrengthPolicy,
+        breach_settings: BreachSettings,
+        breach: Arc<dyn BreachCheck>,
+    ) -> Self {
         Self {
             strength,
             breach_settings,
@@ -52,7 +56,11 @@ impl Policy {
 
     /// Score a password. zxcvbn can take tens of milliseconds on hostile input, so it runs on
     /// the blocking pool, not on the async threads.
-    pub async fn strength(&self, password: &Password, email: Option<&EmailAddress>) -> Result<Strength, ApiError> {
+    pub async fn strength(
+        &self,
+        password: &Password,
+        email: Option<&EmailAddress>,
+    ) -> Result<Strength, ApiError> {
         let policy = self.strength;
         let password = password.clone();
         let inputs = email.map(EmailAddress::user_inputs).unwrap_or_default();
@@ -82,12 +90,17 @@ impl Policy {
     /// At login a correct password that is known breached must be reset. An unreachable breach
     /// service never blocks a login, whatever the failure mode.
     pub async fn breached_at_login(&self, password: &Password) -> bool {
-        self.breach_settings.on_authenticate && self.breach.check(password).await == BreachStatus::Breached
+        self.breach_settings.on_authenticate
+            && self.breach.check(password).await == BreachStatus::Breached
     }
 
     /// The gate for every password being set (create and every reset): `weak_password`, then
     /// `breached_password`.
-    pub async fn require_acceptable(&self, password: &Password, email: Option<&EmailAddress>) -> Result<(), ApiError> {
+    pub async fn require_acceptable(
+        &self,
+        password: &Password,
+        email: Option<&EmailAddress>,
+    ) -> Result<(), ApiError> {
         let strength = self.strength(password, email).await?;
         if !strength.acceptable {
             let mut message = String::from("The password does not meet the strength policy.");
@@ -135,7 +148,10 @@ fn evaluate_strength(policy: StrengthPolicy, password: &str, user_inputs: &[Stri
                 luds: None,
             }
         }
-        StrengthPolicy::Luds { min_length, min_complexity } => {
+        StrengthPolicy::Luds {
+            min_length,
+            min_complexity,
+        } => {
             let luds = LudsRequirements::evaluate(password, min_length, min_complexity);
             let acceptable = luds.is_met();
             let mut suggestions = Vec::new();
@@ -187,14 +203,22 @@ mod tests {
         let owned = email.user_inputs();
         let inputs: Vec<&str> = owned.iter().map(String::as_str).collect();
         let with = zx("alicesmith2024", &inputs);
-        assert!(with.score < without.score, "{} vs {}", with.score, without.score);
+        assert!(
+            with.score < without.score,
+            "{} vs {}",
+            with.score,
+            without.score
+        );
         assert!(!with.acceptable);
     }
 
     #[test]
     fn agrees_with_the_reference_corpus() {
         // ../shared/data: the zxcvbn crate matched the reference validity on 99.5% of the corpus.
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/zxcvbn-reference.jsonl");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/data/zxcvbn-reference.jsonl"
+        );
         // The corpus sits in shared/ beside the clone; CI always has it, so there it must be read.
         let corpus = match std::fs::read_to_string(path) {
             Ok(c) => c,
@@ -218,6 +242,9 @@ mod tests {
             }
         }
         let ratio = agree as f64 / total as f64;
-        assert!(total > 1000 && ratio >= 0.99, "validity agreement {ratio:.4} over {total}");
+        assert!(
+            total > 1000 && ratio >= 0.99,
+            "validity agreement {ratio:.4} over {total}"
+        );
     }
 }

@@ -10,7 +10,16 @@ use super::keys::SigningKeys;
 pub const JWT_LIFETIME_SECONDS: i64 = 300;
 
 /// Claims Latch owns; custom claims may not set them.
-pub const RESERVED_CLAIMS: &[&str] = &["iss", "sub", "aud", "exp", "nbf", "iat", "jti", SESSION_CLAIM];
+pub const RESERVED_CLAIMS: &[&str] = &[
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "nbf",
+    "iat",
+    "jti",
+    SESSION_CLAIM,
+];
 pub const SESSION_CLAIM: &str = "https://stytch.com/session";
 
 pub fn issuer(project_id: &str) -> String {
@@ -81,12 +90,21 @@ pub enum JwtError {
 /// Check signature (RS256 only, by `kid`), issuer, audience and the required claims. An expired
 /// `exp` is reported, not refused: Stytch accepts an expired JWT whose session is still active,
 /// which is how clients refresh; the caller checks the session itself.
-pub fn verify(keys: &SigningKeys, project_id: &str, token: &str, now: chrono::DateTime<chrono::Utc>) -> Result<VerifiedJwt, JwtError> {
+pub fn verify(
+    keys: &SigningKeys,
+    project_id: &str,
+    token: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<VerifiedJwt, JwtError> {
     let header = jsonwebtoken::decode_header(token).map_err(|_| JwtError::Malformed)?;
     if header.alg != Algorithm::RS256 {
         return Err(JwtError::Rejected);
     }
-    let key = header.kid.as_deref().and_then(|kid| keys.by_kid(kid)).ok_or(JwtError::Rejected)?;
+    let key = header
+        .kid
+        .as_deref()
+        .and_then(|kid| keys.by_kid(kid))
+        .ok_or(JwtError::Rejected)?;
     let mut validation = Validation::new(Algorithm::RS256);
     validation.validate_exp = false;
     validation.validate_nbf = false;
@@ -94,7 +112,8 @@ pub fn verify(keys: &SigningKeys, project_id: &str, token: &str, now: chrono::Da
     validation.set_audience(&[project_id]);
     validation.set_issuer(&[issuer(project_id)]);
     validation.set_required_spec_claims(&["exp", "iat", "nbf", "iss", "aud", "sub"]);
-    let data = jsonwebtoken::decode::<Claims>(token, &key.decoding, &validation).map_err(|_| JwtError::Rejected)?;
+    let data = jsonwebtoken::decode::<Claims>(token, &key.decoding, &validation)
+        .map_err(|_| JwtError::Rejected)?;
     let claims = data.claims;
     let session_id = claims
         .session

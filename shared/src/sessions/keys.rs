@@ -38,13 +38,15 @@ pub struct LoadedKey {
 
 impl LoadedKey {
     fn from_record(record: &SigningKeyRecord) -> Result<Self, String> {
-        let private = RsaPrivateKey::from_pkcs8_pem(&record.private_key_pem).map_err(|e| format!("signing key {}: {e}", record.kid))?;
+        let private = RsaPrivateKey::from_pkcs8_pem(&record.private_key_pem)
+            .map_err(|e| format!("signing key {}: {e}", record.kid))?;
         let public = private.to_public_key();
         let n = URL_SAFE_NO_PAD.encode(public.n().to_bytes_be());
         let e = URL_SAFE_NO_PAD.encode(public.e().to_bytes_be());
         Ok(Self {
             kid: record.kid.clone(),
-            encoding: EncodingKey::from_rsa_pem(record.private_key_pem.as_bytes()).map_err(|e| e.to_string())?,
+            encoding: EncodingKey::from_rsa_pem(record.private_key_pem.as_bytes())
+                .map_err(|e| e.to_string())?,
             decoding: DecodingKey::from_rsa_components(&n, &e).map_err(|e| e.to_string())?,
             jwk: Jwk {
                 kty: "RSA",
@@ -69,7 +71,11 @@ pub struct SigningKeys {
 impl SigningKeys {
     /// Load the keys from the store, generating and storing the first one if there is none.
     /// Two processes starting at once race on a conditional insert; the loser reads the winner's.
-    pub async fn load_or_create(store: &dyn Store, env: IdEnvironment, now: chrono::DateTime<chrono::Utc>) -> Result<Self, String> {
+    pub async fn load_or_create(
+        store: &dyn Store,
+        env: IdEnvironment,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Self, String> {
         let mut records = store.signing_keys().await.map_err(|e| e.to_string())?;
         if records.is_empty() {
             let record = tokio::task::spawn_blocking(move || generate(env, now))
@@ -81,8 +87,15 @@ impl SigningKeys {
             }
             records = store.signing_keys().await.map_err(|e| e.to_string())?;
         }
-        records.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.kid.cmp(&b.kid)));
-        let keys = records.iter().map(LoadedKey::from_record).collect::<Result<Vec<_>, _>>()?;
+        records.sort_by(|a, b| {
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| a.kid.cmp(&b.kid))
+        });
+        let keys = records
+            .iter()
+            .map(LoadedKey::from_record)
+            .collect::<Result<Vec<_>, _>>()?;
         if keys.is_empty() {
             return Err("no signing key could be loaded".into());
         }
@@ -103,9 +116,14 @@ impl SigningKeys {
 }
 
 /// A fresh RSA-2048 key as a store record.
-pub fn generate(env: IdEnvironment, now: chrono::DateTime<chrono::Utc>) -> Result<SigningKeyRecord, String> {
+pub fn generate(
+    env: IdEnvironment,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<SigningKeyRecord, String> {
     let key = RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).map_err(|e| e.to_string())?;
-    let pem = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| e.to_string())?;
+    let pem = key
+        .to_pkcs8_pem(LineEnding::LF)
+        .map_err(|e| e.to_string())?;
     Ok(SigningKeyRecord {
         kid: new_id(IdKind::Jwk, env),
         private_key_pem: pem.to_string(),

@@ -44,21 +44,36 @@ pub trait Store: Send + Sync {
     async fn user_by_id(&self, user_id: &str) -> Result<Option<UserRecord>, StoreError>;
     async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError>;
     /// Replace a user's password (and clear `requires_reset` as the record says).
-    async fn set_password(&self, user_id: &str, password: &PasswordRecord) -> Result<bool, StoreError>;
+    async fn set_password(
+        &self,
+        user_id: &str,
+        password: &PasswordRecord,
+    ) -> Result<bool, StoreError>;
     /// Delete a user and every session of theirs. False if there was no such user.
     async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError>;
     /// Apply `change` to the user's lock state atomically; returns (before, after), or None if
     /// there is no such user.
-    async fn update_lock(&self, user_id: &str, change: LockChange) -> Result<Option<(LockState, LockState)>, StoreError>;
+    async fn update_lock(
+        &self,
+        user_id: &str,
+        change: LockChange,
+    ) -> Result<Option<(LockState, LockState)>, StoreError>;
 
     async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
     async fn session_by_id(&self, session_id: &str) -> Result<Option<SessionRecord>, StoreError>;
-    async fn session_by_token_digest(&self, digest: &str) -> Result<Option<SessionRecord>, StoreError>;
+    async fn session_by_token_digest(
+        &self,
+        digest: &str,
+    ) -> Result<Option<SessionRecord>, StoreError>;
     /// Overwrite a session's mutable fields (expiry, last access, claims, factors). False if gone.
     async fn update_session(&self, session: &SessionRecord) -> Result<bool, StoreError>;
     async fn delete_session(&self, session_id: &str) -> Result<bool, StoreError>;
     /// The user's sessions still active at `now`.
-    async fn sessions_for_user(&self, user_id: &str, now: DateTime<Utc>) -> Result<Vec<SessionRecord>, StoreError>;
+    async fn sessions_for_user(
+        &self,
+        user_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SessionRecord>, StoreError>;
 
     async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError>;
     /// Insert a key; `Conflict` if any key already exists (first writer wins).

@@ -67,29 +67,45 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let conn = Connection::open(path).map_err(sql_err)?;
         // Another process may hold the write lock for a moment; wait rather than fail.
-        conn.busy_timeout(Duration::from_secs(10)).map_err(sql_err)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(sql_err)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql_err)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(sql_err)?;
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(sql_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(sql_err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(sql_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(sql_err)?;
         conn.execute_batch(SCHEMA).map_err(sql_err)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })
     }
 
-    async fn with<T: Send + 'static>(&self, f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static) -> Result<T, StoreError> {
+    async fn with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
         let conn = self.conn.clone();
         tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().map_err(|_| unavailable("store connection poisoned"))?;
+            let mut guard = conn
+                .lock()
+                .map_err(|_| unavailable("store connection poisoned"))?;
             f(&mut guard)
         })
         .await
         .map_err(unavailable)?
     }
 
-    fn user_where(conn: &Connection, column: &str, value: &str) -> Result<Option<UserRecord>, StoreError> {
+    fn user_where(
+        conn: &Connection,
+        column: &str,
+        value: &str,
+    ) -> Result<Option<UserRecord>, StoreError> {
         let sql = format!("SELECT data FROM users WHERE {column} = ?1");
-        let data: Option<String> = conn.query_row(&sql, [value], |r| r.get(0)).optional().map_err(sql_err)?;
+        let data: Option<String> = conn
+            .query_row(&sql, [value], |r| r.get(0))
+            .optional()
+            .map_err(sql_err)?;
         data.as_deref().map(decode).transpose()
     }
 
@@ -101,13 +117,18 @@ impl SqliteStore {
     ) -> Result<Option<T>, StoreError> {
         let user_id = user_id.to_string();
         self.with(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(sql_err)?;
             let Some(mut user) = Self::user_where(&tx, "user_id", &user_id)? else {
                 return Ok(None);
             };
             let out = f(&mut user);
-            tx.execute("UPDATE users SET data = ?2 WHERE user_id = ?1", params![user_id, encode(&user)?])
-                .map_err(sql_err)?;
+            tx.execute(
+                "UPDATE users SET data = ?2 WHERE user_id = ?1",
+                params![user_id, encode(&user)?],
+            )
+            .map_err(sql_err)?;
             tx.commit().map_err(sql_err)?;
             Ok(Some(out))
         })
@@ -120,44 +141,65 @@ impl Store for SqliteStore {
     async fn create_user(&self, user: &UserRecord) -> Result<(), StoreError> {
         let (id, email, data) = (user.user_id.clone(), user.email.clone(), encode(user)?);
         self.with(move |conn| {
-            conn.execute("INSERT INTO users (user_id, email, data) VALUES (?1, ?2, ?3)", params![id, email, data])
-                .map(|_| ())
-                .map_err(|e| match sql_err(e) {
-                    StoreError::Conflict => StoreError::DuplicateEmail,
-                    other => other,
-                })
+            conn.execute(
+                "INSERT INTO users (user_id, email, data) VALUES (?1, ?2, ?3)",
+                params![id, email, data],
+            )
+            .map(|_| ())
+            .map_err(|e| match sql_err(e) {
+                StoreError::Conflict => StoreError::DuplicateEmail,
+                other => other,
+            })
         })
         .await
     }
 
     async fn user_by_id(&self, user_id: &str) -> Result<Option<UserRecord>, StoreError> {
         let id = user_id.to_string();
-        self.with(move |conn| Self::user_where(conn, "user_id", &id)).await
+        self.with(move |conn| Self::user_where(conn, "user_id", &id))
+            .await
     }
 
     async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError> {
         let email = email.to_string();
-        self.with(move |conn| Self::user_where(conn, "email", &email)).await
+        self.with(move |conn| Self::user_where(conn, "email", &email))
+            .await
     }
 
-    async fn set_password(&self, user_id: &str, password: &PasswordRecord) -> Result<bool, StoreError> {
+    async fn set_password(
+        &self,
+        user_id: &str,
+        password: &PasswordRecord,
+    ) -> Result<bool, StoreError> {
         let password = password.clone();
-        Ok(self.modify_user(user_id, move |u| u.password = Some(password)).await?.is_some())
+        Ok(self
+            .modify_user(user_id, move |u| u.password = Some(password))
+            .await?
+            .is_some())
     }
 
     async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError> {
         let id = user_id.to_string();
         self.with(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
-            tx.execute("DELETE FROM sessions WHERE user_id = ?1", [&id]).map_err(sql_err)?;
-            let n = tx.execute("DELETE FROM users WHERE user_id = ?1", [&id]).map_err(sql_err)?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(sql_err)?;
+            tx.execute("DELETE FROM sessions WHERE user_id = ?1", [&id])
+                .map_err(sql_err)?;
+            let n = tx
+                .execute("DELETE FROM users WHERE user_id = ?1", [&id])
+                .map_err(sql_err)?;
             tx.commit().map_err(sql_err)?;
             Ok(n > 0)
         })
         .await
     }
 
-    async fn update_lock(&self, user_id: &str, change: LockChange) -> Result<Option<(LockState, LockState)>, StoreError> {
+    async fn update_lock(
+        &self,
+        user_id: &str,
+        change: LockChange,
+    ) -> Result<Option<(LockState, LockState)>, StoreError> {
         self.modify_user(user_id, move |user| {
             let before = user.lock.clone();
             user.lock = change(&before);
@@ -194,7 +236,11 @@ impl Store for SqliteStore {
         let id = session_id.to_string();
         self.with(move |conn| {
             let data: Option<String> = conn
-                .query_row("SELECT data FROM sessions WHERE session_id = ?1", [&id], |r| r.get(0))
+                .query_row(
+                    "SELECT data FROM sessions WHERE session_id = ?1",
+                    [&id],
+                    |r| r.get(0),
+                )
                 .optional()
                 .map_err(sql_err)?;
             data.as_deref().map(decode).transpose()
@@ -202,11 +248,18 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn session_by_token_digest(&self, digest: &str) -> Result<Option<SessionRecord>, StoreError> {
+    async fn session_by_token_digest(
+        &self,
+        digest: &str,
+    ) -> Result<Option<SessionRecord>, StoreError> {
         let d = digest.to_string();
         self.with(move |conn| {
             let data: Option<String> = conn
-                .query_row("SELECT data FROM sessions WHERE token_digest = ?1", [&d], |r| r.get(0))
+                .query_row(
+                    "SELECT data FROM sessions WHERE token_digest = ?1",
+                    [&d],
+                    |r| r.get(0),
+                )
                 .optional()
                 .map_err(sql_err)?;
             data.as_deref().map(decode).transpose()
@@ -231,11 +284,20 @@ impl Store for SqliteStore {
 
     async fn delete_session(&self, session_id: &str) -> Result<bool, StoreError> {
         let id = session_id.to_string();
-        self.with(move |conn| Ok(conn.execute("DELETE FROM sessions WHERE session_id = ?1", [&id]).map_err(sql_err)? > 0))
-            .await
+        self.with(move |conn| {
+            Ok(conn
+                .execute("DELETE FROM sessions WHERE session_id = ?1", [&id])
+                .map_err(sql_err)?
+                > 0)
+        })
+        .await
     }
 
-    async fn sessions_for_user(&self, user_id: &str, now: DateTime<Utc>) -> Result<Vec<SessionRecord>, StoreError> {
+    async fn sessions_for_user(
+        &self,
+        user_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
         let id = user_id.to_string();
         self.with(move |conn| {
             let mut stmt = conn
@@ -255,7 +317,9 @@ impl Store for SqliteStore {
 
     async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {
         self.with(|conn| {
-            let mut stmt = conn.prepare("SELECT data FROM signing_keys").map_err(sql_err)?;
+            let mut stmt = conn
+                .prepare("SELECT data FROM signing_keys")
+                .map_err(sql_err)?;
             let rows = stmt
                 .query_map([], |r| r.get::<_, String>(0))
                 .map_err(sql_err)?
@@ -270,8 +334,12 @@ impl Store for SqliteStore {
         let k = key.clone();
         let data = encode(&k)?;
         self.with(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
-            let existing: i64 = tx.query_row("SELECT COUNT(*) FROM signing_keys", [], |r| r.get(0)).map_err(sql_err)?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(sql_err)?;
+            let existing: i64 = tx
+                .query_row("SELECT COUNT(*) FROM signing_keys", [], |r| r.get(0))
+                .map_err(sql_err)?;
             if existing > 0 {
                 return Err(StoreError::Conflict);
             }

@@ -1,0 +1,13 @@
+//! Black-box HTTP suites against an in-process Latch on a loopback port.
+//! One integration binary (one link step) with a module per area.
+
+mod auth_and_routing;
+mod breach;
+mod concurrency;
+mod input;
+mod jwt;
+mod lockout;
+mod passwords;
+mod route_table;
+mod sessions;
+mod users;

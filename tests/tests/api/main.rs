@@ -10,4 +10,5 @@ mod lockout;
 mod passwords;
 mod route_table;
 mod sessions;
+mod store;
 mod users;

@@ -10,10 +10,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::SystemClock;
 use crate::config::{vars, Env, Settings, Source};
+use crate::mail::outbox::Outbox;
 use crate::policy::breach::{HibpClient, NoBreachCheck};
 use crate::policy::BreachCheck;
 use crate::sessions::tokens::random_token;
-use crate::state::AppState;
+use crate::state::{AppState, Ports};
 use crate::store::sqlite::SqliteStore;
 
 /// The data directory when `LATCH_DATA_DIR` is unset (the Lambda functions under
@@ -53,10 +54,7 @@ impl Credentials {
             .decode(self.token_pepper.trim())
             .map_err(|e| format!("{}: not base64url: {e}", vars::TOKEN_PEPPER))?;
         if bytes.len() < 16 {
-            return Err(format!(
-                "{}: at least 16 bytes are needed",
-                vars::TOKEN_PEPPER
-            ));
+            return Err(format!("{}: at least 16 bytes are needed", vars::TOKEN_PEPPER));
         }
         Ok(bytes)
     }
@@ -73,10 +71,7 @@ pub enum CredentialSource {
 /// `LATCH_PROJECT_ID`/`LATCH_SECRET`/`LATCH_TOKEN_PEPPER` where set; the rest from
 /// `<data_dir>/credentials.json`, which is generated (mode 0600) on first run. Several processes
 /// starting at once agree: the file is published with an atomic link, and losers read it.
-pub fn credentials(
-    src: &dyn Source,
-    data_dir: &Path,
-) -> Result<(Credentials, CredentialSource), String> {
+pub fn credentials(src: &dyn Source, data_dir: &Path) -> Result<(Credentials, CredentialSource), String> {
     let from_env = (
         src.get(vars::PROJECT_ID),
         src.get(vars::SECRET),
@@ -128,24 +123,16 @@ fn load_or_generate(data_dir: &Path) -> Result<(Credentials, CredentialSource), 
         options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options
-            .open(&tmp)
+        let mut file = options.open(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+        file.write_all(serde_json::to_string_pretty(&creds).expect("serializable").as_bytes())
+            .and_then(|_| file.sync_all())
             .map_err(|e| format!("{}: {e}", tmp.display()))?;
-        file.write_all(
-            serde_json::to_string_pretty(&creds)
-                .expect("serializable")
-                .as_bytes(),
-        )
-        .and_then(|_| file.sync_all())
-        .map_err(|e| format!("{}: {e}", tmp.display()))?;
     }
     let linked = std::fs::hard_link(&tmp, &path);
     let _ = std::fs::remove_file(&tmp);
     match linked {
         Ok(()) => Ok((creds, CredentialSource::GeneratedNow)),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            Ok((read(&path)?, CredentialSource::DataDir))
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok((read(&path)?, CredentialSource::DataDir)),
         Err(e) => Err(format!("{}: {e}", path.display())),
     }
 }
@@ -155,8 +142,12 @@ pub fn breach_check(settings: &Settings) -> Result<Arc<dyn BreachCheck>, String>
     if !settings.breach.enabled() {
         return Ok(Arc::new(NoBreachCheck));
     }
-    let client = HibpClient::new(&settings.breach.base_url, settings.breach.timeout)
-        .map_err(|e| format!("breach client: {e}"))?;
+    let client = HibpClient::new(
+        &settings.breach.base_url,
+        settings.breach.timeout,
+        settings.breach.cache_ttl,
+    )
+    .map_err(|e| format!("breach client: {e}"))?;
     Ok(Arc::new(client))
 }
 
@@ -168,9 +159,7 @@ pub fn data_dir_from_env() -> PathBuf {
 }
 
 /// The whole state on the embedded store, from the environment and `data_dir`.
-pub async fn embedded(
-    data_dir: &Path,
-) -> Result<(AppState, Credentials, CredentialSource), String> {
+pub async fn embedded(data_dir: &Path) -> Result<(AppState, Credentials, CredentialSource), String> {
     let (creds, source) = credentials(&Env, data_dir)?;
     let settings = Settings::from_source(
         &Env,
@@ -179,10 +168,16 @@ pub async fn embedded(
         creds.pepper_bytes()?,
     )
     .map_err(|e| e.to_string())?;
-    let store = SqliteStore::open_dir(data_dir)
-        .map_err(|e| format!("store in {}: {e}", data_dir.display()))?;
+    let store = SqliteStore::open_dir(data_dir).map_err(|e| format!("store in {}: {e}", data_dir.display()))?;
     let breach = breach_check(&settings)?;
-    let state = AppState::build(settings, Arc::new(store), breach, Arc::new(SystemClock)).await?;
+    let mailer = Arc::new(Outbox::new(data_dir.join("outbox")));
+    let ports = Ports {
+        store: Arc::new(store),
+        breach,
+        mailer,
+        clock: Arc::new(SystemClock),
+    };
+    let state = AppState::build(settings, ports).await?;
     Ok((state, creds, source))
 }
 
@@ -199,11 +194,7 @@ mod tests {
         let (b, s2) = credentials(&none, &dir).unwrap();
         assert_eq!(s2, CredentialSource::DataDir);
         assert_eq!(
-            (
-                a.project_id.clone(),
-                a.secret.clone(),
-                a.token_pepper.clone()
-            ),
+            (a.project_id.clone(), a.secret.clone(), a.token_pepper.clone()),
             (b.project_id, b.secret, b.token_pepper.clone())
         );
         assert!(a.pepper_bytes().unwrap().len() >= 32);
@@ -215,10 +206,7 @@ mod tests {
         let (c, s3) = credentials(&env, &dir).unwrap();
         assert_eq!(s3, CredentialSource::Environment);
         assert_eq!(c.project_id, "project-test-env");
-        assert_eq!(
-            c.token_pepper, b.token_pepper,
-            "the pepper stays the data dir's"
-        );
+        assert_eq!(c.token_pepper, b.token_pepper, "the pepper stays the data dir's");
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

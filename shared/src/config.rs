@@ -9,10 +9,7 @@ pub enum StrengthPolicy {
     /// zxcvbn: valid iff score ≥ 3 (Stytch's default).
     Zxcvbn,
     /// Length and character classes: lower, upper, digit, symbol.
-    Luds {
-        min_length: usize,
-        min_complexity: usize,
-    },
+    Luds { min_length: usize, min_complexity: usize },
 }
 
 /// What to do when the breach service cannot be reached.
@@ -37,6 +34,8 @@ pub struct BreachSettings {
     pub timeout: Duration,
     /// `LATCH_HIBP_FAIL_CLOSED`, default false (fail open).
     pub on_failure: BreachFailure,
+    /// `LATCH_HIBP_CACHE_SECONDS`, default 3600: how long a range answer is reused; 0 = never.
+    pub cache_ttl: Duration,
 }
 
 impl BreachSettings {
@@ -66,6 +65,24 @@ pub struct LockoutSettings {
     pub ttl: chrono::Duration,
 }
 
+/// Mail and the links in it.
+#[derive(Debug, Clone)]
+pub struct EmailSettings {
+    /// `LATCH_MAIL_FROM`, default `Latch <no-reply@latch.local>`.
+    pub from: String,
+    /// `LATCH_TEMPLATE_DIR`: files overriding the built-in templates.
+    pub template_dir: Option<std::path::PathBuf>,
+    /// `LATCH_RESET_PASSWORD_REDIRECT_URL`, default `http://localhost:3000/authenticate`
+    /// (Stytch's test-environment default).
+    pub reset_password_redirect_url: Option<String>,
+    /// `LATCH_LOGIN_REDIRECT_URL`, default `http://localhost:3000/authenticate`.
+    pub login_redirect_url: Option<String>,
+    /// `LATCH_REDIRECT_URLS`: comma-separated allow-list; default the two URLs above.
+    pub allowed_redirect_urls: Vec<String>,
+    /// `LATCH_RESET_START_LIMIT`, default 5: reset emails per address per hour.
+    pub reset_start_limit_per_hour: u32,
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub project_id: String,
@@ -76,6 +93,7 @@ pub struct Settings {
     pub breach: BreachSettings,
     pub hashing: HashSettings,
     pub lockout: LockoutSettings,
+    pub email: EmailSettings,
 }
 
 /// The variables read, for messages and the README's table.
@@ -91,12 +109,19 @@ pub mod vars {
     pub const HIBP_URL: &str = "LATCH_HIBP_URL";
     pub const HIBP_TIMEOUT_MS: &str = "LATCH_HIBP_TIMEOUT_MS";
     pub const HIBP_FAIL_CLOSED: &str = "LATCH_HIBP_FAIL_CLOSED";
+    pub const HIBP_CACHE_SECONDS: &str = "LATCH_HIBP_CACHE_SECONDS";
     pub const ARGON2_MEMORY_KIB: &str = "LATCH_ARGON2_MEMORY_KIB";
     pub const ARGON2_ITERATIONS: &str = "LATCH_ARGON2_ITERATIONS";
     pub const ARGON2_PARALLELISM: &str = "LATCH_ARGON2_PARALLELISM";
     pub const HASH_CONCURRENCY: &str = "LATCH_HASH_CONCURRENCY";
     pub const LOCK_THRESHOLD: &str = "LATCH_LOCK_THRESHOLD";
     pub const LOCK_TTL_SECONDS: &str = "LATCH_LOCK_TTL_SECONDS";
+    pub const MAIL_FROM: &str = "LATCH_MAIL_FROM";
+    pub const TEMPLATE_DIR: &str = "LATCH_TEMPLATE_DIR";
+    pub const RESET_PASSWORD_REDIRECT_URL: &str = "LATCH_RESET_PASSWORD_REDIRECT_URL";
+    pub const LOGIN_REDIRECT_URL: &str = "LATCH_LOGIN_REDIRECT_URL";
+    pub const REDIRECT_URLS: &str = "LATCH_REDIRECT_URLS";
+    pub const RESET_START_LIMIT: &str = "LATCH_RESET_START_LIMIT";
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -125,11 +150,7 @@ impl<F: Fn(&str) -> Option<String>> Source for F {
     }
 }
 
-fn parse<T: std::str::FromStr>(
-    src: &dyn Source,
-    var: &'static str,
-    default: T,
-) -> Result<T, ConfigError>
+fn parse<T: std::str::FromStr>(src: &dyn Source, var: &'static str, default: T) -> Result<T, ConfigError>
 where
     T::Err: std::fmt::Display,
 {
@@ -142,12 +163,7 @@ where
     }
 }
 
-fn bounded<T: PartialOrd + std::fmt::Display + Copy>(
-    var: &'static str,
-    v: T,
-    lo: T,
-    hi: T,
-) -> Result<T, ConfigError> {
+fn bounded<T: PartialOrd + std::fmt::Display + Copy>(var: &'static str, v: T, lo: T, hi: T) -> Result<T, ConfigError> {
     if v < lo || v > hi {
         return Err(ConfigError {
             var,
@@ -213,10 +229,14 @@ impl Settings {
             } else {
                 BreachFailure::Open
             },
+            cache_ttl: Duration::from_secs(bounded(
+                vars::HIBP_CACHE_SECONDS,
+                parse(src, vars::HIBP_CACHE_SECONDS, 3600u64)?,
+                0,
+                7 * 86_400,
+            )?),
         };
-        let cores = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2);
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         let hashing = HashSettings {
             memory_kib: bounded(
                 vars::ARGON2_MEMORY_KIB,
@@ -244,12 +264,7 @@ impl Settings {
             )?,
         };
         let lockout = LockoutSettings {
-            threshold: bounded(
-                vars::LOCK_THRESHOLD,
-                parse(src, vars::LOCK_THRESHOLD, 10u32)?,
-                1,
-                1000,
-            )?,
+            threshold: bounded(vars::LOCK_THRESHOLD, parse(src, vars::LOCK_THRESHOLD, 10u32)?, 1, 1000)?,
             ttl: chrono::Duration::seconds(bounded(
                 vars::LOCK_TTL_SECONDS,
                 parse(src, vars::LOCK_TTL_SECONDS, 3600i64)?,
@@ -257,6 +272,7 @@ impl Settings {
                 604_800,
             )?),
         };
+        let email = email_settings(src)?;
         Ok(Self {
             project_id,
             secret,
@@ -265,8 +281,57 @@ impl Settings {
             breach,
             hashing,
             lockout,
+            email,
         })
     }
+}
+
+/// The default redirect for both links: Stytch's test-environment default.
+pub const DEFAULT_REDIRECT_URL: &str = "http://localhost:3000/authenticate";
+
+fn absolute_url(var: &'static str, raw: &str) -> Result<String, ConfigError> {
+    let parsed = url::Url::parse(raw.trim()).map_err(|e| ConfigError {
+        var,
+        message: format!("{raw:?} is not an absolute URL: {e}"),
+    })?;
+    Ok(parsed.to_string())
+}
+
+fn email_settings(src: &dyn Source) -> Result<EmailSettings, ConfigError> {
+    let reset = absolute_url(
+        vars::RESET_PASSWORD_REDIRECT_URL,
+        &src.get(vars::RESET_PASSWORD_REDIRECT_URL)
+            .unwrap_or_else(|| DEFAULT_REDIRECT_URL.into()),
+    )?;
+    let login = absolute_url(
+        vars::LOGIN_REDIRECT_URL,
+        &src.get(vars::LOGIN_REDIRECT_URL)
+            .unwrap_or_else(|| DEFAULT_REDIRECT_URL.into()),
+    )?;
+    let allowed = match src.get(vars::REDIRECT_URLS) {
+        Some(list) => list
+            .split(',')
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(|u| absolute_url(vars::REDIRECT_URLS, u))
+            .collect::<Result<Vec<_>, _>>()?,
+        None => vec![reset.clone(), login.clone()],
+    };
+    Ok(EmailSettings {
+        from: src
+            .get(vars::MAIL_FROM)
+            .unwrap_or_else(|| "Latch <no-reply@latch.local>".into()),
+        template_dir: src.get(vars::TEMPLATE_DIR).map(Into::into),
+        reset_password_redirect_url: Some(reset),
+        login_redirect_url: Some(login),
+        allowed_redirect_urls: allowed,
+        reset_start_limit_per_hour: bounded(
+            vars::RESET_START_LIMIT,
+            parse(src, vars::RESET_START_LIMIT, 5u32)?,
+            1,
+            10_000,
+        )?,
+    })
 }
 
 #[cfg(test)]
@@ -275,10 +340,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn settings(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let src = move |k: &str| map.get(k).cloned();
         Settings::from_source(&src, "project-test-x".into(), "s".into(), vec![0; 32])
     }
@@ -290,11 +352,7 @@ mod tests {
         assert!(s.breach.on_create && s.breach.on_authenticate);
         assert_eq!(s.breach.on_failure, BreachFailure::Open);
         assert_eq!(
-            (
-                s.hashing.memory_kib,
-                s.hashing.iterations,
-                s.hashing.parallelism
-            ),
+            (s.hashing.memory_kib, s.hashing.iterations, s.hashing.parallelism),
             (19_456, 2, 1)
         );
         assert_eq!(s.lockout.threshold, 10);
@@ -305,11 +363,7 @@ mod tests {
     fn out_of_range_values_name_the_variable() {
         let err = settings(&[(vars::LOCK_TTL_SECONDS, "60")]).unwrap_err();
         assert_eq!(err.var, vars::LOCK_TTL_SECONDS);
-        let err = settings(&[
-            (vars::STRENGTH_POLICY, "luds"),
-            (vars::LUDS_MIN_LENGTH, "40"),
-        ])
-        .unwrap_err();
+        let err = settings(&[(vars::STRENGTH_POLICY, "luds"), (vars::LUDS_MIN_LENGTH, "40")]).unwrap_err();
         assert_eq!(err.var, vars::LUDS_MIN_LENGTH);
         assert!(settings(&[(vars::STRENGTH_POLICY, "bogus")]).is_err());
         assert!(settings(&[(vars::BREACH_ON_AUTH, "maybe")]).is_err());

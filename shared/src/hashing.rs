@@ -23,12 +23,7 @@ pub struct Hasher {
 
 impl Hasher {
     pub fn new(settings: HashSettings) -> Result<Arc<Self>, argon2::Error> {
-        let params = Params::new(
-            settings.memory_kib,
-            settings.iterations,
-            settings.parallelism,
-            None,
-        )?;
+        let params = Params::new(settings.memory_kib, settings.iterations, settings.parallelism, None)?;
         Ok(Arc::new(Self {
             params,
             permits: Semaphore::new(settings.concurrency),
@@ -57,16 +52,11 @@ impl Hasher {
 
     /// Whether `password` matches `phc`. Parameters come from the PHC string, so hashes made
     /// with older settings still verify. Any error (a corrupt hash) is a mismatch: fail closed.
-    pub async fn verify(
-        self: &Arc<Self>,
-        password: &Password,
-        phc: &str,
-    ) -> Result<bool, ApiError> {
+    pub async fn verify(self: &Arc<Self>, password: &Password, phc: &str) -> Result<bool, ApiError> {
         let password = password.clone();
         let phc = phc.to_string();
         self.verifications.fetch_add(1, Ordering::Relaxed);
-        self.blocking(move || verify_phc(password.expose(), &phc))
-            .await
+        self.blocking(move || verify_phc(password.expose(), &phc)).await
     }
 
     /// Spend the same work as a verify without any account, then report a mismatch.
@@ -75,8 +65,7 @@ impl Hasher {
         let dummy = self
             .dummy
             .get_or_try_init(|| async move {
-                let random =
-                    Password::parse(crate::sessions::tokens::random_token(16)).expect("short");
+                let random = Password::parse(crate::sessions::tokens::random_token(16)).expect("short");
                 this.hash(&random).await
             })
             .await?
@@ -89,14 +78,9 @@ impl Hasher {
         self.verifications.load(Ordering::Relaxed)
     }
 
-    async fn blocking<T: Send + 'static>(
-        &self,
-        work: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, ApiError> {
+    async fn blocking<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
         let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(ApiError::internal)
+        tokio::task::spawn_blocking(work).await.map_err(ApiError::internal)
     }
 }
 
@@ -150,15 +134,7 @@ mod tests {
         assert_eq!(parsed.params.get_decimal("m"), Some(19_456));
         assert_eq!(parsed.params.get_decimal("t"), Some(2));
         assert_eq!(parsed.params.get_decimal("p"), Some(1));
-        assert_eq!(
-            parsed
-                .salt
-                .unwrap()
-                .decode_b64(&mut [0u8; 64])
-                .unwrap()
-                .len(),
-            16
-        );
+        assert_eq!(parsed.salt.unwrap().decode_b64(&mut [0u8; 64]).unwrap().len(), 16);
         assert!(h.verify(&pw("same password"), &a).await.unwrap());
         assert!(!h.verify(&pw("other password"), &a).await.unwrap());
     }
@@ -169,10 +145,7 @@ mod tests {
         let h = hasher();
         let prefix = "x".repeat(72);
         let stored = h.hash(&pw(&format!("{prefix}tail-one"))).await.unwrap();
-        assert!(!h
-            .verify(&pw(&format!("{prefix}tail-two")), &stored)
-            .await
-            .unwrap());
+        assert!(!h.verify(&pw(&format!("{prefix}tail-two")), &stored).await.unwrap());
     }
 
     #[tokio::test]

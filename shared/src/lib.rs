@@ -13,10 +13,13 @@ pub mod domain;
 pub mod handlers;
 pub mod hashing;
 pub mod lockout;
+pub mod mail;
 pub mod policy;
+pub mod redirects;
 pub mod sessions;
 pub mod state;
 pub mod store;
+pub mod timing;
 
 pub use app::{router, router_for};
 pub use handlers::routes::{Route, ROUTES};

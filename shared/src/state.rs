@@ -8,6 +8,8 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::ids::IdEnvironment;
 use crate::hashing::Hasher;
+use crate::mail::templates::{Template, RESET_PASSWORD};
+use crate::mail::Mailer;
 use crate::policy::{BreachCheck, Policy};
 use crate::sessions::keys::SigningKeys;
 use crate::sessions::tokens::TokenDigester;
@@ -26,6 +28,18 @@ pub struct Inner {
     pub policy: Policy,
     pub sessions: SessionManager,
     pub clock: Arc<dyn Clock>,
+    pub mailer: Arc<dyn Mailer>,
+    pub reset_template: Template,
+    /// How long sending a reset email takes lately, so an unknown email answers no faster.
+    pub reset_latency: crate::timing::LatencyMirror,
+}
+
+/// The adapters a host plugs in.
+pub struct Ports {
+    pub store: Arc<dyn Store>,
+    pub breach: Arc<dyn BreachCheck>,
+    pub mailer: Arc<dyn Mailer>,
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Deref for AppState {
@@ -37,15 +51,16 @@ impl Deref for AppState {
 
 impl AppState {
     /// Wire the ports together. Loads (or creates) the signing keys from the store.
-    pub async fn build(
-        settings: Settings,
-        store: Arc<dyn Store>,
-        breach: Arc<dyn BreachCheck>,
-        clock: Arc<dyn Clock>,
-    ) -> Result<Self, String> {
+    pub async fn build(settings: Settings, ports: Ports) -> Result<Self, String> {
+        let Ports {
+            store,
+            breach,
+            mailer,
+            clock,
+        } = ports;
+        let reset_template = Template::load(RESET_PASSWORD, settings.email.template_dir.as_deref())?;
         let env = IdEnvironment::for_project(&settings.project_id);
-        let hasher =
-            Hasher::new(settings.hashing).map_err(|e| format!("argon2 parameters: {e}"))?;
+        let hasher = Hasher::new(settings.hashing).map_err(|e| format!("argon2 parameters: {e}"))?;
         let keys = SigningKeys::load_or_create(store.as_ref(), env, clock.now()).await?;
         let sessions = SessionManager::new(
             store.clone(),
@@ -64,6 +79,9 @@ impl AppState {
             policy,
             sessions,
             clock,
+            mailer,
+            reset_template,
+            reset_latency: Default::default(),
         })))
     }
 }

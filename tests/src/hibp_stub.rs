@@ -68,11 +68,7 @@ impl HibpStub {
     }
 
     pub fn mark_breached(&self, password: &str) {
-        self.inner
-            .breached
-            .lock()
-            .unwrap()
-            .insert(sha1_hex(password));
+        self.inner.breached.lock().unwrap().insert(sha1_hex(password));
     }
 
     pub fn set_mode(&self, mode: HibpMode) {
@@ -84,11 +80,7 @@ impl HibpStub {
     }
 }
 
-async fn range(
-    State(inner): State<Arc<Inner>>,
-    Path(prefix): Path<String>,
-    headers: HeaderMap,
-) -> Response {
+async fn range(State(inner): State<Arc<Inner>>, Path(prefix): Path<String>, headers: HeaderMap) -> Response {
     inner.log.lock().unwrap().push(Recorded {
         path: format!("/range/{prefix}"),
         add_padding: headers

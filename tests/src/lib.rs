@@ -9,6 +9,9 @@ use std::sync::Arc;
 
 use latch::clock::ManualClock;
 use latch::config::Settings;
+use latch::mail::outbox::Outbox;
+use latch::mail::{MailError, Mailer, Message};
+use latch::state::Ports;
 use latch::store::sqlite::SqliteStore;
 use latch::AppState;
 use serde_json::Value;
@@ -64,9 +67,7 @@ impl Answer {
             self.body
         );
         assert!(
-            self.body["error_message"]
-                .as_str()
-                .is_some_and(|m| !m.is_empty()),
+            self.body["error_message"].as_str().is_some_and(|m| !m.is_empty()),
             "body: {}",
             self.body
         );
@@ -101,33 +102,36 @@ impl TestApp {
 
     /// Start an app whose settings are the defaults plus `vars` (LATCH_* names).
     pub async fn spawn_with(vars: &[(&str, &str)]) -> Self {
+        Self::spawn_custom(vars, None).await
+    }
+
+    /// Start an app with these settings and, if given, this mailer instead of the outbox.
+    pub async fn spawn_custom(vars: &[(&str, &str)], mailer: Option<Arc<dyn Mailer>>) -> Self {
         let hibp = HibpStub::start().await;
-        let mut map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        map.entry("LATCH_HIBP_URL".into())
-            .or_insert_with(|| hibp.url());
+        let mut map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        map.entry("LATCH_HIBP_URL".into()).or_insert_with(|| hibp.url());
         let source = move |k: &str| map.get(k).cloned();
         let settings =
-            Settings::from_source(&source, PROJECT_ID.into(), SECRET.into(), vec![7; 32])
-                .expect("test settings");
+            Settings::from_source(&source, PROJECT_ID.into(), SECRET.into(), vec![7; 32]).expect("test settings");
         let data_dir = std::env::temp_dir().join(format!("latch-test-{}", uuid_like()));
         let store = Arc::new(SqliteStore::open_dir(&data_dir).expect("store"));
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
         let breach = latch::bootstrap::breach_check(&settings).expect("breach client");
-        let state = AppState::build(settings, store, breach, clock.clone())
-            .await
-            .expect("state");
+        let mailer: Arc<dyn Mailer> = match mailer {
+            Some(m) => m,
+            None => Arc::new(Outbox::new(data_dir.join("outbox"))),
+        };
+        let ports = Ports {
+            store,
+            breach,
+            mailer,
+            clock: clock.clone(),
+        };
+        let state = AppState::build(settings, ports).await.expect("state");
         Self::serve(state, clock, hibp, data_dir).await
     }
 
-    async fn serve(
-        state: AppState,
-        clock: Arc<ManualClock>,
-        hibp: HibpStub,
-        data_dir: PathBuf,
-    ) -> Self {
+    async fn serve(state: AppState, clock: Arc<ManualClock>, hibp: HibpStub, data_dir: PathBuf) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let router = latch::router(state.clone());
@@ -162,19 +166,13 @@ impl TestApp {
         let resp = req.send().await.expect("request");
         let status = resp.status().as_u16();
         let text = resp.text().await.unwrap();
-        let body = serde_json::from_str(&text)
-            .unwrap_or_else(|_| panic!("non-JSON body ({status}): {text:?}"));
+        let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON body ({status}): {text:?}"));
         Answer { status, body }
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Answer {
-        self.send(
-            reqwest::Method::POST,
-            path,
-            Some(&body),
-            Some((PROJECT_ID, SECRET)),
-        )
-        .await
+        self.send(reqwest::Method::POST, path, Some(&body), Some((PROJECT_ID, SECRET)))
+            .await
     }
 
     pub async fn get(&self, path: &str) -> Answer {
@@ -183,13 +181,8 @@ impl TestApp {
     }
 
     pub async fn delete(&self, path: &str) -> Answer {
-        self.send(
-            reqwest::Method::DELETE,
-            path,
-            None,
-            Some((PROJECT_ID, SECRET)),
-        )
-        .await
+        self.send(reqwest::Method::DELETE, path, None, Some((PROJECT_ID, SECRET)))
+            .await
     }
 
     /// A raw body (not JSON-encoded by the client), for malformed-input tests.
@@ -205,18 +198,12 @@ impl TestApp {
             .expect("request");
         let status = resp.status().as_u16();
         let text = resp.text().await.unwrap();
-        let body = serde_json::from_str(&text)
-            .unwrap_or_else(|_| panic!("non-JSON body ({status}): {text:?}"));
+        let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON body ({status}): {text:?}"));
         Answer { status, body }
     }
 
     /// Create a user with `STRONG`-like password; returns the create response body.
-    pub async fn create_user(
-        &self,
-        email: &str,
-        password: &str,
-        session_minutes: Option<i64>,
-    ) -> Value {
+    pub async fn create_user(&self, email: &str, password: &str, session_minutes: Option<i64>) -> Value {
         let mut body = serde_json::json!({"email": email, "password": password});
         if let Some(m) = session_minutes {
             body["session_duration_minutes"] = m.into();
@@ -230,6 +217,31 @@ impl TestApp {
             body["session_duration_minutes"] = m.into();
         }
         self.post("/v1/passwords/authenticate", body).await
+    }
+
+    /// The `.eml` files in the outbox, oldest first, as text.
+    pub fn outbox(&self) -> Vec<String> {
+        let dir = self.data_dir.join("outbox");
+        let mut paths: Vec<_> = match std::fs::read_dir(&dir) {
+            Ok(rd) => rd
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                .collect(),
+            Err(_) => vec![],
+        };
+        paths.sort();
+        paths.iter().map(|p| std::fs::read_to_string(p).unwrap()).collect()
+    }
+
+    /// The newest message to `to`, with its reset and login links' tokens.
+    pub fn last_reset_email(&self, to: &str) -> ResetEmail {
+        let eml = self
+            .outbox()
+            .into_iter()
+            .rev()
+            .find(|m| m.contains(&format!("To: {to}\r\n")))
+            .unwrap_or_else(|| panic!("no mail to {to} in the outbox"));
+        ResetEmail::parse(eml)
     }
 
     pub fn verifications(&self) -> u64 {
@@ -249,10 +261,59 @@ fn uuid_like() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_nanos();
-    format!(
-        "{}-{}-{}",
-        std::process::id(),
-        nanos,
-        N.fetch_add(1, Ordering::Relaxed)
-    )
+    format!("{}-{}-{}", std::process::id(), nanos, N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A reset email read back from the outbox.
+#[derive(Debug, Clone)]
+pub struct ResetEmail {
+    pub eml: String,
+    pub reset_url: String,
+    pub login_url: String,
+    pub reset_token: String,
+    pub login_token: String,
+}
+
+impl ResetEmail {
+    pub fn parse(eml: String) -> Self {
+        // The text part carries each link on its own line.
+        let links: Vec<String> = eml
+            .lines()
+            .filter(|l| l.starts_with("http://") || l.starts_with("https://"))
+            .map(str::to_string)
+            .collect();
+        let find = |kind: &str| {
+            links
+                .iter()
+                .find(|l| l.contains(&format!("stytch_token_type={kind}&")))
+                .unwrap_or_else(|| panic!("no {kind} link in {eml}"))
+                .clone()
+        };
+        let (reset_url, login_url) = (find("reset_password"), find("magic_links"));
+        let token = |url: &str| {
+            reqwest::Url::parse(url)
+                .unwrap()
+                .query_pairs()
+                .find(|(k, _)| k == "token")
+                .map(|(_, v)| v.into_owned())
+                .unwrap()
+        };
+        Self {
+            reset_token: token(&reset_url),
+            login_token: token(&login_url),
+            eml,
+            reset_url,
+            login_url,
+        }
+    }
+}
+
+/// A mailer that always fails, for SECURITY.md F2.
+pub struct FailingMailer;
+
+#[async_trait::async_trait]
+impl Mailer for FailingMailer {
+    async fn send(&self, _: &Message) -> Result<String, MailError> {
+        Err(MailError("the mail service is down (test)".into()))
+    }
 }

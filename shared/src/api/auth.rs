@@ -36,10 +36,7 @@ impl ProjectCredentials {
 
     /// Whether an `Authorization` header value carries this project's credentials.
     pub fn accepts(&self, header: Option<&str>) -> bool {
-        let Some(encoded) = header.and_then(|h| {
-            h.strip_prefix("Basic ")
-                .or_else(|| h.strip_prefix("basic "))
-        }) else {
+        let Some(encoded) = header.and_then(|h| h.strip_prefix("Basic ").or_else(|| h.strip_prefix("basic "))) else {
             return false;
         };
         let Ok(decoded) = STANDARD.decode(encoded.trim()) else {
@@ -60,15 +57,8 @@ impl std::fmt::Debug for ProjectCredentials {
 }
 
 /// Middleware for every route but the public JWKS.
-pub async fn require_project(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let header = request
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
+pub async fn require_project(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let header = request.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok());
     if state.credentials.accepts(header) {
         next.run(request).await
     } else {

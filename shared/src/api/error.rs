@@ -47,8 +47,22 @@ error_types! {
     TooManySessionRevokeArguments => (StatusCode::BAD_REQUEST, "too_many_session_revoke_arguments"),
     InvalidUserId => (StatusCode::BAD_REQUEST, "invalid_user_id"),
     UnableToParseSessionJwt => (StatusCode::BAD_REQUEST, "unable_to_parse_session_jwt"),
+    NoPasswordResetRedirectUrl => (StatusCode::BAD_REQUEST, "no_password_reset_redirect_url"),
+    InvalidPasswordResetRedirectUrl => (StatusCode::BAD_REQUEST, "invalid_password_reset_redirect_url"),
+    NoLoginRedirectUrl => (StatusCode::BAD_REQUEST, "no_login_redirect_url"),
+    InvalidLoginRedirectUrl => (StatusCode::BAD_REQUEST, "invalid_login_redirect_url"),
+    InvalidExpiration => (StatusCode::BAD_REQUEST, "invalid_expiration"),
+    InvalidLocale => (StatusCode::BAD_REQUEST, "invalid_locale"),
+    InvalidPkceCodeChallenge => (StatusCode::BAD_REQUEST, "invalid_pkce_code_challenge"),
+    PkceExpectedCodeVerifier => (StatusCode::BAD_REQUEST, "pkce_expected_code_verifier"),
+    PkceDidNotExpectCodeVerifier => (StatusCode::BAD_REQUEST, "pkce_did_not_expect_code_verifier"),
+    SessionTooOldToResetPassword => (StatusCode::BAD_REQUEST, "session_too_old_to_reset_password"),
     UnauthorizedCredentials => (StatusCode::UNAUTHORIZED, "unauthorized_credentials"),
     ResetPassword => (StatusCode::UNAUTHORIZED, "reset_password"),
+    UnableToAuthPasswordResetToken => (StatusCode::UNAUTHORIZED, "unable_to_auth_password_reset_token"),
+    UnableToAuthMagicLink => (StatusCode::UNAUTHORIZED, "unable_to_auth_magic_link"),
+    PkceMismatch => (StatusCode::UNAUTHORIZED, "pkce_mismatch"),
+    AttributeMismatch => (StatusCode::UNAUTHORIZED, "attribute_mismatch"),
     EmailNotFound => (StatusCode::NOT_FOUND, "email_not_found"),
     UserNotFound => (StatusCode::NOT_FOUND, "user_not_found"),
     SessionNotFound => (StatusCode::NOT_FOUND, "session_not_found"),
@@ -61,6 +75,7 @@ error_types! {
     TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
     InternalServerError => (StatusCode::INTERNAL_SERVER_ERROR, "internal_server_error"),
     ServiceUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "service_unavailable"),
+    EmailSendFailed => (StatusCode::SERVICE_UNAVAILABLE, "email_send_failed"),
 }
 
 impl std::fmt::Display for ErrorType {
@@ -151,10 +166,7 @@ mod tests {
     fn wire_names_are_snake_case_and_statuses_are_errors() {
         for t in ErrorType::ALL {
             let name = t.as_str();
-            assert!(
-                name.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
-                "{name}"
-            );
+            assert!(name.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{name}");
             assert!(t.status().as_u16() >= 400, "{name}");
         }
     }

@@ -22,9 +22,7 @@ impl RequestId {
 
     /// The id of the request being served, or a fresh one outside a request.
     pub fn current() -> Self {
-        CURRENT
-            .try_with(Clone::clone)
-            .unwrap_or_else(|_| Self::generate())
+        CURRENT.try_with(Clone::clone).unwrap_or_else(|_| Self::generate())
     }
 
     pub fn as_str(&self) -> &str {
@@ -43,7 +41,8 @@ impl std::fmt::Display for RequestId {
 pub async fn assign(request: Request, next: Next) -> Response {
     let id = RequestId::generate();
     let header = axum::http::HeaderValue::from_str(id.as_str()).ok();
-    let span = tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path());
+    let span =
+        tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path());
     let mut response = CURRENT
         .scope(id, tracing::Instrument::instrument(next.run(request), span))
         .await;

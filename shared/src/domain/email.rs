@@ -14,12 +14,8 @@ impl EmailAddress {
     /// at most 64 and a whole of at most 254 characters, and a domain of dot-separated labels.
     /// The result is lower-cased, so `User@Example.com` and `user@example.com` are one account.
     pub fn parse(raw: &str) -> Result<Self, ApiError> {
-        let invalid = |why: &str| {
-            ApiError::new(
-                ErrorType::InvalidEmail,
-                format!("The email address is invalid: {why}."),
-            )
-        };
+        let invalid =
+            |why: &str| ApiError::new(ErrorType::InvalidEmail, format!("The email address is invalid: {why}."));
         if raw.is_empty() {
             return Err(invalid("it is empty"));
         }
@@ -48,9 +44,7 @@ impl EmailAddress {
                 && l.chars().all(|c| c.is_alphanumeric() || c == '-')
         };
         if labels.len() < 2 || !labels.iter().all(label_ok) {
-            return Err(invalid(
-                "the domain must be labels separated by dots, like example.com",
-            ));
+            return Err(invalid("the domain must be labels separated by dots, like example.com"));
         }
         Ok(Self(raw.to_lowercase()))
     }
@@ -133,10 +127,7 @@ mod tests {
         let e = EmailAddress::parse("alice.smith@acme.test").unwrap();
         let inputs = e.user_inputs();
         for want in ["alice.smith", "alicesmith", "alice", "smith", "acme"] {
-            assert!(
-                inputs.iter().any(|i| i == want),
-                "{want} missing from {inputs:?}"
-            );
+            assert!(inputs.iter().any(|i| i == want), "{want} missing from {inputs:?}");
         }
     }
 }

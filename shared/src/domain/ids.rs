@@ -47,26 +47,16 @@ impl IdEnvironment {
 }
 
 pub fn new_id(kind: IdKind, env: IdEnvironment) -> String {
-    format!(
-        "{}-{}-{}",
-        kind.prefix(),
-        env.as_str(),
-        uuid::Uuid::new_v4()
-    )
+    format!("{}-{}-{}", kind.prefix(), env.as_str(), uuid::Uuid::new_v4())
 }
 
 /// Check that a path parameter looks like an id of `kind`, so garbage is `invalid_*_id` rather
 /// than a store lookup.
 pub fn looks_like(kind: IdKind, raw: &str) -> bool {
-    let Some(rest) = raw
-        .strip_prefix(kind.prefix())
-        .and_then(|r| r.strip_prefix('-'))
-    else {
+    let Some(rest) = raw.strip_prefix(kind.prefix()).and_then(|r| r.strip_prefix('-')) else {
         return false;
     };
-    let uuid = rest
-        .strip_prefix("test-")
-        .or_else(|| rest.strip_prefix("live-"));
+    let uuid = rest.strip_prefix("test-").or_else(|| rest.strip_prefix("live-"));
     uuid.is_some_and(|u| uuid::Uuid::parse_str(u).is_ok())
 }
 
@@ -81,9 +71,6 @@ mod tests {
         assert!(looks_like(IdKind::User, &id));
         assert!(!looks_like(IdKind::Session, &id));
         assert!(!looks_like(IdKind::User, "user-test-nope"));
-        assert!(
-            new_id(IdKind::Jwk, IdEnvironment::for_project("project-live-1"))
-                .starts_with("jwk-live-")
-        );
+        assert!(new_id(IdKind::Jwk, IdEnvironment::for_project("project-live-1")).starts_with("jwk-live-"));
     }
 }

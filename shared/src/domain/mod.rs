@@ -4,6 +4,7 @@ pub mod duration;
 pub mod email;
 pub mod ids;
 pub mod password;
+pub mod pkce;
 
 pub use duration::SessionDuration;
 pub use email::EmailAddress;

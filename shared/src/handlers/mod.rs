@@ -1,6 +1,7 @@
 //! One async fn per endpoint, and the route table that names them.
 
 pub mod passwords;
+pub mod reset;
 pub mod routes;
 pub mod sessions;
 pub mod users;

@@ -84,9 +84,7 @@ pub async fn create(
     let password = Password::parse(req.password)?;
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
     crate::sessions::merge_custom_claims(&mut Map::new(), req.session_custom_claims.as_ref())?;
-    st.policy
-        .require_acceptable(&password, Some(&email))
-        .await?;
+    st.policy.require_acceptable(&password, Some(&email)).await?;
 
     let hash = st.hasher.hash(&password).await?;
     let now = st.clock.now();
@@ -171,31 +169,18 @@ fn locked(until: Option<chrono::DateTime<chrono::Utc>>) -> ApiError {
     )
 }
 
-/// `POST /v1/passwords/authenticate`.
-pub async fn authenticate(
-    State(st): State<AppState>,
-    JsonBody(req): JsonBody<AuthenticateRequest>,
-) -> Result<Reply<AuthenticateResponse>, ApiError> {
-    let email = EmailAddress::parse(&req.email)?;
-    let password = Password::parse(req.password)?;
-    let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
-    let existing =
-        SessionRef::from_optional(req.session_token.as_deref(), req.session_jwt.as_deref())?;
-
-    let Some(user) = st.store.user_by_email(email.as_str()).await? else {
-        // Same hashing work as a wrong password (E1).
-        st.hasher.dummy_verify(&password).await?;
-        return Err(ApiError::new(
-            ErrorType::EmailNotFound,
-            "No user has this email address.",
-        ));
-    };
+/// Check `password` against `user`'s under the lockout rules: claim an attempt first (so racing
+/// requests cannot exceed the threshold), verify, then record the outcome. Returns the stored
+/// password record on success. Used by authenticate and by existing-password reset.
+pub(crate) async fn verify_with_lockout(
+    st: &AppState,
+    user: &UserRecord,
+    password: &Password,
+) -> Result<PasswordRecord, ApiError> {
     let Some(stored) = user.password.clone() else {
-        st.hasher.dummy_verify(&password).await?;
+        st.hasher.dummy_verify(password).await?;
         return Err(wrong_credentials());
     };
-
-    // Claim the attempt before verifying, so racing requests cannot exceed the threshold.
     let settings = st.settings.lockout;
     let now = st.clock.now();
     let claim = std::sync::Arc::new(move |s: &_| lockout::claim(s, now, settings));
@@ -207,8 +192,7 @@ pub async fn authenticate(
     if !lockout::claim_granted(&after, now) {
         return Err(locked(after.lock_expires_at));
     }
-
-    if !st.hasher.verify(&password, &stored.hash).await? {
+    if !st.hasher.verify(password, &stored.hash).await? {
         let fail = std::sync::Arc::new(move |s: &_| lockout::on_failure(s, now, settings));
         st.store.update_lock(&user.user_id, fail).await?;
         return Err(wrong_credentials());
@@ -219,6 +203,28 @@ pub async fn authenticate(
             return Err(locked(after.lock_expires_at));
         }
     }
+    Ok(stored)
+}
+
+/// `POST /v1/passwords/authenticate`.
+pub async fn authenticate(
+    State(st): State<AppState>,
+    JsonBody(req): JsonBody<AuthenticateRequest>,
+) -> Result<Reply<AuthenticateResponse>, ApiError> {
+    let email = EmailAddress::parse(&req.email)?;
+    let password = Password::parse(req.password)?;
+    let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
+    let existing = SessionRef::from_optional(req.session_token.as_deref(), req.session_jwt.as_deref())?;
+
+    let Some(user) = st.store.user_by_email(email.as_str()).await? else {
+        // Same hashing work as a wrong password (E1).
+        st.hasher.dummy_verify(&password).await?;
+        return Err(ApiError::new(
+            ErrorType::EmailNotFound,
+            "No user has this email address.",
+        ));
+    };
+    let stored = verify_with_lockout(&st, &user, &password).await?;
 
     // A correct password that must be changed: already flagged, or found breached now.
     let must_reset = stored.requires_reset || st.policy.breached_at_login(&password).await;

@@ -3,7 +3,7 @@
 
 use axum::routing::{delete, get, post, MethodRouter};
 
-use super::{passwords, sessions, users};
+use super::{passwords, reset, sessions, users};
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -42,70 +42,41 @@ impl std::fmt::Debug for Route {
     }
 }
 
+const fn route(
+    name: &'static str,
+    method: Method,
+    path: &'static str,
+    handler: fn() -> MethodRouter<AppState>,
+) -> Route {
+    Route {
+        name,
+        method,
+        path,
+        public: false,
+        handler,
+    }
+}
+
+const fn public(route: Route) -> Route {
+    Route { public: true, ..route }
+}
+
+#[rustfmt::skip]
 pub static ROUTES: &[Route] = &[
-    Route {
-        name: "passwords-create",
-        method: Method::Post,
-        path: "/v1/passwords",
-        public: false,
-        handler: || post(passwords::create),
-    },
-    Route {
-        name: "passwords-authenticate",
-        method: Method::Post,
-        path: "/v1/passwords/authenticate",
-        public: false,
-        handler: || post(passwords::authenticate),
-    },
-    Route {
-        name: "passwords-strength-check",
-        method: Method::Post,
-        path: "/v1/passwords/strength_check",
-        public: false,
-        handler: || post(passwords::strength_check),
-    },
-    Route {
-        name: "sessions-authenticate",
-        method: Method::Post,
-        path: "/v1/sessions/authenticate",
-        public: false,
-        handler: || post(sessions::authenticate),
-    },
-    Route {
-        name: "sessions-revoke",
-        method: Method::Post,
-        path: "/v1/sessions/revoke",
-        public: false,
-        handler: || post(sessions::revoke),
-    },
-    Route {
-        name: "sessions-get",
-        method: Method::Get,
-        path: "/v1/sessions",
-        public: false,
-        handler: || get(sessions::list),
-    },
-    Route {
-        name: "sessions-jwks",
-        method: Method::Get,
-        path: "/v1/sessions/jwks/{project_id}",
-        public: true,
-        handler: || get(sessions::jwks),
-    },
-    Route {
-        name: "users-get",
-        method: Method::Get,
-        path: "/v1/users/{user_id}",
-        public: false,
-        handler: || get(users::get),
-    },
-    Route {
-        name: "users-delete",
-        method: Method::Delete,
-        path: "/v1/users/{user_id}",
-        public: false,
-        handler: || delete(users::delete),
-    },
+    route("passwords-create", Method::Post, "/v1/passwords", || post(passwords::create)),
+    route("passwords-authenticate", Method::Post, "/v1/passwords/authenticate", || post(passwords::authenticate)),
+    route("passwords-strength-check", Method::Post, "/v1/passwords/strength_check", || post(passwords::strength_check)),
+    route("passwords-email-reset-start", Method::Post, "/v1/passwords/email/reset/start", || post(reset::start)),
+    route("passwords-email-reset", Method::Post, "/v1/passwords/email/reset", || post(reset::email_reset)),
+    route("passwords-existing-password-reset", Method::Post, "/v1/passwords/existing_password/reset", || post(reset::existing_password_reset)),
+    route("passwords-session-reset", Method::Post, "/v1/passwords/session/reset", || post(reset::session_reset)),
+    route("magic-links-authenticate", Method::Post, "/v1/magic_links/authenticate", || post(reset::magic_link_authenticate)),
+    route("sessions-authenticate", Method::Post, "/v1/sessions/authenticate", || post(sessions::authenticate)),
+    route("sessions-revoke", Method::Post, "/v1/sessions/revoke", || post(sessions::revoke)),
+    route("sessions-get", Method::Get, "/v1/sessions", || get(sessions::list)),
+    public(route("sessions-jwks", Method::Get, "/v1/sessions/jwks/{project_id}", || get(sessions::jwks))),
+    route("users-get", Method::Get, "/v1/users/{user_id}", || get(users::get)),
+    route("users-delete", Method::Delete, "/v1/users/{user_id}", || delete(users::delete)),
 ];
 
 pub fn by_name(name: &str) -> Option<&'static Route> {
@@ -122,15 +93,8 @@ mod tests {
         let mut endpoints = std::collections::HashSet::new();
         for r in ROUTES {
             assert!(names.insert(r.name), "duplicate name {}", r.name);
-            assert!(
-                endpoints.insert((r.method, r.path)),
-                "duplicate endpoint {r:?}"
-            );
-            assert!(
-                r.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
-                "{}",
-                r.name
-            );
+            assert!(endpoints.insert((r.method, r.path)), "duplicate endpoint {r:?}");
+            assert!(r.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{}", r.name);
         }
     }
 }

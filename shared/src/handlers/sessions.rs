@@ -38,22 +38,14 @@ pub async fn authenticate(
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
     let now = st.clock.now();
     let (record, token) = st.sessions.find(by, now).await?;
-    let user = st.store.user_by_id(&record.user_id).await?.ok_or_else(|| {
-        ApiError::new(
-            ErrorType::SessionNotFound,
-            "The session's user no longer exists.",
-        )
-    })?;
+    let user = st
+        .store
+        .user_by_id(&record.user_id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorType::SessionNotFound, "The session's user no longer exists."))?;
     let issued = st
         .sessions
-        .refresh(
-            record,
-            token,
-            None,
-            duration,
-            req.session_custom_claims.as_ref(),
-            now,
-        )
+        .refresh(record, token, None, duration, req.session_custom_claims.as_ref(), now)
         .await?;
     Ok(Reply(AuthenticateResponse {
         session: Some(issued).into(),
@@ -96,11 +88,7 @@ pub async fn revoke(
         }
     }
     let now = st.clock.now();
-    let session_id = match (
-        req.session_id,
-        req.session_token.as_deref(),
-        req.session_jwt.as_deref(),
-    ) {
+    let session_id = match (req.session_id, req.session_token.as_deref(), req.session_jwt.as_deref()) {
         (Some(id), _, _) if !id.is_empty() => id,
         (_, token, jwt) => {
             st.sessions
@@ -130,10 +118,7 @@ pub async fn list(
     QueryParams(q): QueryParams<ListQuery>,
 ) -> Result<Reply<ListResponse>, ApiError> {
     let user = super::users::load(&st, &q.user_id).await?;
-    let sessions = st
-        .store
-        .sessions_for_user(&user.user_id, st.clock.now())
-        .await?;
+    let sessions = st.store.sessions_for_user(&user.user_id, st.clock.now()).await?;
     Ok(Reply(ListResponse {
         sessions: sessions.iter().map(SessionObject::from).collect(),
     }))
@@ -146,15 +131,9 @@ pub struct JwksResponse {
 
 /// `GET /v1/sessions/jwks/{project_id}`: public, since the SDKs' local verifiers fetch it
 /// without credentials.
-pub async fn jwks(
-    State(st): State<AppState>,
-    Path(project_id): Path<String>,
-) -> Result<Reply<JwksResponse>, ApiError> {
+pub async fn jwks(State(st): State<AppState>, Path(project_id): Path<String>) -> Result<Reply<JwksResponse>, ApiError> {
     if project_id != st.settings.project_id {
-        return Err(ApiError::new(
-            ErrorType::ProjectNotFound,
-            "No project has this id.",
-        ));
+        return Err(ApiError::new(ErrorType::ProjectNotFound, "No project has this id."));
     }
     Ok(Reply(JwksResponse {
         keys: st.sessions.keys().jwks(),

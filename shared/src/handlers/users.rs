@@ -26,10 +26,7 @@ pub async fn load(st: &AppState, user_id: &str) -> Result<UserRecord, ApiError> 
 }
 
 /// `GET /v1/users/{user_id}`: the user object, fields at top level as Stytch answers.
-pub async fn get(
-    State(st): State<AppState>,
-    Path(user_id): Path<String>,
-) -> Result<Reply<UserObject>, ApiError> {
+pub async fn get(State(st): State<AppState>, Path(user_id): Path<String>) -> Result<Reply<UserObject>, ApiError> {
     let user = load(&st, &user_id).await?;
     Ok(Reply(UserObject::new(&user, st.clock.now())))
 }
@@ -46,12 +43,7 @@ pub async fn delete(
 ) -> Result<Reply<DeleteResponse>, ApiError> {
     let user = load(&st, &user_id).await?;
     if !st.store.delete_user(&user.user_id).await? {
-        return Err(ApiError::new(
-            ErrorType::UserNotFound,
-            "No user has this id.",
-        ));
+        return Err(ApiError::new(ErrorType::UserNotFound, "No user has this id."));
     }
-    Ok(Reply(DeleteResponse {
-        user_id: user.user_id,
-    }))
+    Ok(Reply(DeleteResponse { user_id: user.user_id }))
 }

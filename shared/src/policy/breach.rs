@@ -35,9 +35,6 @@ pub fn sha1_prefix_suffix(password: &str) -> (String, String) {
 
 /// How many prefixes are kept before the cache is emptied (each holds ~800 suffixes).
 const CACHE_PREFIXES: usize = 4096;
-/// How long an answer is trusted: new breaches are published over time, and a login should
-/// learn of one without a restart.
-const CACHE_TTL: Duration = Duration::from_secs(3600);
 
 /// When a prefix was fetched, and the breached suffixes under it.
 type CachedRange = (Instant, Arc<HashSet<String>>);
@@ -45,11 +42,14 @@ type CachedRange = (Instant, Arc<HashSet<String>>);
 pub struct HibpClient {
     http: reqwest::Client,
     base_url: String,
+    /// How long an answer is trusted: new breaches are published over time, and a login should
+    /// learn of one without a restart.
+    cache_ttl: Duration,
     cache: Mutex<HashMap<String, CachedRange>>,
 }
 
 impl HibpClient {
-    pub fn new(base_url: &str, timeout: Duration) -> Result<Self, reqwest::Error> {
+    pub fn new(base_url: &str, timeout: Duration, cache_ttl: Duration) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_millis(750)))
@@ -58,6 +58,7 @@ impl HibpClient {
         Ok(Self {
             http,
             base_url: base_url.trim_end_matches('/').to_string(),
+            cache_ttl,
             cache: Mutex::new(HashMap::new()),
         })
     }
@@ -74,10 +75,7 @@ impl HibpClient {
         if !response.status().is_success() {
             return Err(format!("answered {}", response.status()));
         }
-        let body = response
-            .text()
-            .await
-            .map_err(|e| format!("body unreadable: {e}"))?;
+        let body = response.text().await.map_err(|e| format!("body unreadable: {e}"))?;
         parse_range(&body).map(Arc::new)
     }
 }
@@ -87,9 +85,7 @@ impl HibpClient {
 pub fn parse_range(body: &str) -> Result<HashSet<String>, String> {
     let mut suffixes = HashSet::new();
     for line in body.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let (suffix, count) = line
-            .split_once(':')
-            .ok_or_else(|| format!("malformed line {line:?}"))?;
+        let (suffix, count) = line.split_once(':').ok_or_else(|| format!("malformed line {line:?}"))?;
         let count: u64 = count
             .trim()
             .parse()
@@ -113,7 +109,7 @@ impl BreachCheck for HibpClient {
             .lock()
             .expect("breach cache poisoned")
             .get(&prefix)
-            .filter(|(at, _)| at.elapsed() < CACHE_TTL)
+            .filter(|(at, _)| at.elapsed() < self.cache_ttl)
             .map(|(_, set)| set.clone());
         let suffixes = match cached {
             Some(s) => s,

@@ -74,24 +74,16 @@ mod tests {
         let mut stack = vec![String::new()];
         while let Some(s) = stack.pop() {
             let r = LudsRequirements::evaluate(&s, 3, 4);
-            let classes = [
-                r.has_lower_case,
-                r.has_upper_case,
-                r.has_digit,
-                r.has_symbol,
-            ]
-            .iter()
-            .filter(|b| **b)
-            .count();
+            let classes = [r.has_lower_case, r.has_upper_case, r.has_digit, r.has_symbol]
+                .iter()
+                .filter(|b| **b)
+                .count();
             assert_eq!(r.has_digit, s.contains('7'));
             assert_eq!(r.has_symbol, s.contains('#'));
             assert_eq!(r.has_lower_case, s.contains('a') || s.contains('ß'));
             assert_eq!(r.has_upper_case, s.contains('B') || s.contains('Ω'));
             assert_eq!(r.missing_complexity, 4 - classes);
-            assert_eq!(
-                r.missing_characters,
-                3usize.saturating_sub(s.chars().count())
-            );
+            assert_eq!(r.missing_characters, 3usize.saturating_sub(s.chars().count()));
             if s.chars().count() < 4 {
                 stack.extend(alphabet.iter().map(|c| format!("{s}{c}")));
             }

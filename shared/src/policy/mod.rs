@@ -42,11 +42,7 @@ pub struct Policy {
 }
 
 impl Policy {
-    pub fn new(
-        strength: StrengthPolicy,
-        breach_settings: BreachSettings,
-        breach: Arc<dyn BreachCheck>,
-    ) -> Self {
+    pub fn new(strength: StrengthPolicy, breach_settings: BreachSettings, breach: Arc<dyn BreachCheck>) -> Self {
         Self {
             strength,
             breach_settings,
@@ -64,11 +60,7 @@ impl Policy {
 
     /// Score a password. zxcvbn can take tens of milliseconds on hostile input, so it runs on
     /// the blocking pool, not on the async threads.
-    pub async fn strength(
-        &self,
-        password: &Password,
-        email: Option<&EmailAddress>,
-    ) -> Result<Strength, ApiError> {
+    pub async fn strength(&self, password: &Password, email: Option<&EmailAddress>) -> Result<Strength, ApiError> {
         let policy = self.strength;
         let password = password.clone();
         let inputs = email.map(EmailAddress::user_inputs).unwrap_or_default();
@@ -98,17 +90,12 @@ impl Policy {
     /// At login a correct password that is known breached must be reset. An unreachable breach
     /// service never blocks a login, whatever the failure mode.
     pub async fn breached_at_login(&self, password: &Password) -> bool {
-        self.breach_settings.on_authenticate
-            && self.breach.check(password).await == BreachStatus::Breached
+        self.breach_settings.on_authenticate && self.breach.check(password).await == BreachStatus::Breached
     }
 
     /// The gate for every password being set (create and every reset): `weak_password`, then
     /// `breached_password`.
-    pub async fn require_acceptable(
-        &self,
-        password: &Password,
-        email: Option<&EmailAddress>,
-    ) -> Result<(), ApiError> {
+    pub async fn require_acceptable(&self, password: &Password, email: Option<&EmailAddress>) -> Result<(), ApiError> {
         let strength = self.strength(password, email).await?;
         if !strength.acceptable {
             let mut message = String::from("The password does not meet the strength policy.");
@@ -211,11 +198,7 @@ mod tests {
     fn only_the_leading_window_is_scored() {
         // S4: the judged window is bounded; a strong head carries a long password, a weak head
         // sinks it whatever follows.
-        let strong_head = format!(
-            "{}{}",
-            "violet staple correct battery horse 42",
-            "a".repeat(200)
-        );
+        let strong_head = format!("{}{}", "violet staple correct battery horse 42", "a".repeat(200));
         assert!(zx(&strong_head, &[]).acceptable);
         let weak_head = format!(
             "{}{}",
@@ -233,22 +216,14 @@ mod tests {
         let owned = email.user_inputs();
         let inputs: Vec<&str> = owned.iter().map(String::as_str).collect();
         let with = zx("alicesmith2024", &inputs);
-        assert!(
-            with.score < without.score,
-            "{} vs {}",
-            with.score,
-            without.score
-        );
+        assert!(with.score < without.score, "{} vs {}", with.score, without.score);
         assert!(!with.acceptable);
     }
 
     #[test]
     fn agrees_with_the_reference_corpus() {
         // ../shared/data: the zxcvbn crate matched the reference validity on 99.5% of the corpus.
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/data/zxcvbn-reference.jsonl"
-        );
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/zxcvbn-reference.jsonl");
         // The corpus sits in shared/ beside the clone; CI always has it, so there it must be read.
         let corpus = match std::fs::read_to_string(path) {
             Ok(c) => c,

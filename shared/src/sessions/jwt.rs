@@ -10,16 +10,7 @@ use super::keys::SigningKeys;
 pub const JWT_LIFETIME_SECONDS: i64 = 300;
 
 /// Claims Latch owns; custom claims may not set them.
-pub const RESERVED_CLAIMS: &[&str] = &[
-    "iss",
-    "sub",
-    "aud",
-    "exp",
-    "nbf",
-    "iat",
-    "jti",
-    SESSION_CLAIM,
-];
+pub const RESERVED_CLAIMS: &[&str] = &["iss", "sub", "aud", "exp", "nbf", "iat", "jti", SESSION_CLAIM];
 pub const SESSION_CLAIM: &str = "https://stytch.com/session";
 
 pub fn issuer(project_id: &str) -> String {
@@ -112,8 +103,7 @@ pub fn verify(
     validation.set_audience(&[project_id]);
     validation.set_issuer(&[issuer(project_id)]);
     validation.set_required_spec_claims(&["exp", "iat", "nbf", "iss", "aud", "sub"]);
-    let data = jsonwebtoken::decode::<Claims>(token, &key.decoding, &validation)
-        .map_err(|_| JwtError::Rejected)?;
+    let data = jsonwebtoken::decode::<Claims>(token, &key.decoding, &validation).map_err(|_| JwtError::Rejected)?;
     let claims = data.claims;
     let session_id = claims
         .session

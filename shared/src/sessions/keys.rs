@@ -45,8 +45,7 @@ impl LoadedKey {
         let e = URL_SAFE_NO_PAD.encode(public.e().to_bytes_be());
         Ok(Self {
             kid: record.kid.clone(),
-            encoding: EncodingKey::from_rsa_pem(record.private_key_pem.as_bytes())
-                .map_err(|e| e.to_string())?,
+            encoding: EncodingKey::from_rsa_pem(record.private_key_pem.as_bytes()).map_err(|e| e.to_string())?,
             decoding: DecodingKey::from_rsa_components(&n, &e).map_err(|e| e.to_string())?,
             jwk: Jwk {
                 kty: "RSA",
@@ -87,11 +86,7 @@ impl SigningKeys {
             }
             records = store.signing_keys().await.map_err(|e| e.to_string())?;
         }
-        records.sort_by(|a, b| {
-            b.created_at
-                .cmp(&a.created_at)
-                .then_with(|| a.kid.cmp(&b.kid))
-        });
+        records.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.kid.cmp(&b.kid)));
         let keys = records
             .iter()
             .map(LoadedKey::from_record)
@@ -116,14 +111,9 @@ impl SigningKeys {
 }
 
 /// A fresh RSA-2048 key as a store record.
-pub fn generate(
-    env: IdEnvironment,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<SigningKeyRecord, String> {
+pub fn generate(env: IdEnvironment, now: chrono::DateTime<chrono::Utc>) -> Result<SigningKeyRecord, String> {
     let key = RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).map_err(|e| e.to_string())?;
-    let pem = key
-        .to_pkcs8_pem(LineEnding::LF)
-        .map_err(|e| e.to_string())?;
+    let pem = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| e.to_string())?;
     Ok(SigningKeyRecord {
         kid: new_id(IdKind::Jwk, env),
         private_key_pem: pem.to_string(),

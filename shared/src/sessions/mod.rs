@@ -39,14 +39,8 @@ pub enum SessionRef<'a> {
 
 impl<'a> SessionRef<'a> {
     /// At most one of token and JWT; `Ok(None)` when neither was sent.
-    pub fn from_optional(
-        token: Option<&'a str>,
-        jwt: Option<&'a str>,
-    ) -> Result<Option<Self>, ApiError> {
-        match (
-            token.filter(|t| !t.is_empty()),
-            jwt.filter(|j| !j.is_empty()),
-        ) {
+    pub fn from_optional(token: Option<&'a str>, jwt: Option<&'a str>) -> Result<Option<Self>, ApiError> {
+        match (token.filter(|t| !t.is_empty()), jwt.filter(|j| !j.is_empty())) {
             (Some(_), Some(_)) => Err(ApiError::new(
                 ErrorType::TooManySessionArguments,
                 "Send either session_token or session_jwt, not both.",
@@ -59,21 +53,14 @@ impl<'a> SessionRef<'a> {
 
     /// Exactly one of token and JWT.
     pub fn required(token: Option<&'a str>, jwt: Option<&'a str>) -> Result<Self, ApiError> {
-        Self::from_optional(token, jwt)?.ok_or_else(|| {
-            ApiError::new(
-                ErrorType::NoSessionArguments,
-                "Send session_token or session_jwt.",
-            )
-        })
+        Self::from_optional(token, jwt)?
+            .ok_or_else(|| ApiError::new(ErrorType::NoSessionArguments, "Send session_token or session_jwt."))
     }
 }
 
 /// Merge a request's custom claims into a session's: reserved names are ignored, `null`
 /// deletes a key, and the result must fit in 4 KB.
-pub fn merge_custom_claims(
-    into: &mut Map<String, Value>,
-    update: Option<&Map<String, Value>>,
-) -> Result<(), ApiError> {
+pub fn merge_custom_claims(into: &mut Map<String, Value>, update: Option<&Map<String, Value>>) -> Result<(), ApiError> {
     let Some(update) = update else { return Ok(()) };
     for (k, v) in update {
         if jwt::RESERVED_CLAIMS.contains(&k.as_str()) || k.starts_with("https://stytch.com/") {
@@ -85,16 +72,10 @@ pub fn merge_custom_claims(
             into.insert(k.clone(), v.clone());
         }
     }
-    if serde_json::to_vec(into)
-        .map(|b| b.len())
-        .unwrap_or(usize::MAX)
-        > MAX_CUSTOM_CLAIMS_BYTES
-    {
+    if serde_json::to_vec(into).map(|b| b.len()).unwrap_or(usize::MAX) > MAX_CUSTOM_CLAIMS_BYTES {
         return Err(ApiError::new(
             ErrorType::CustomClaimsTooLarge,
-            format!(
-                "session_custom_claims must be at most {MAX_CUSTOM_CLAIMS_BYTES} bytes of JSON."
-            ),
+            format!("session_custom_claims must be at most {MAX_CUSTOM_CLAIMS_BYTES} bytes of JSON."),
         ));
     }
     Ok(())
@@ -180,10 +161,7 @@ impl SessionManager {
             Ok(()) => {}
             // The user vanished between authentication and here (deleted concurrently).
             Err(StoreError::Conflict) => {
-                return Err(ApiError::new(
-                    ErrorType::UserNotFound,
-                    "The user no longer exists.",
-                ))
+                return Err(ApiError::new(ErrorType::UserNotFound, "The user no longer exists."))
             }
             Err(e) => return Err(e.into()),
         }
@@ -192,31 +170,19 @@ impl SessionManager {
     }
 
     /// Find the active session a token or JWT names. Returns the token echoed back ("" for a JWT).
-    pub async fn find(
-        &self,
-        by: SessionRef<'_>,
-        now: DateTime<Utc>,
-    ) -> Result<(SessionRecord, String), ApiError> {
+    pub async fn find(&self, by: SessionRef<'_>, now: DateTime<Utc>) -> Result<(SessionRecord, String), ApiError> {
         let (found, token) = match by {
             SessionRef::Token(token) => (
-                self.store
-                    .session_by_token_digest(&self.digester.digest(token))
-                    .await?,
+                self.store.session_by_token_digest(&self.digester.digest(token)).await?,
                 token.to_string(),
             ),
             SessionRef::Jwt(raw) => {
-                let verified =
-                    jwt::verify(&self.keys, &self.project_id, raw, now).map_err(|e| match e {
-                        jwt::JwtError::Malformed => {
-                            ApiError::new(ErrorType::UnableToParseSessionJwt, e.to_string())
-                        }
-                        jwt::JwtError::Rejected => not_found(),
-                    })?;
+                let verified = jwt::verify(&self.keys, &self.project_id, raw, now).map_err(|e| match e {
+                    jwt::JwtError::Malformed => ApiError::new(ErrorType::UnableToParseSessionJwt, e.to_string()),
+                    jwt::JwtError::Rejected => not_found(),
+                })?;
                 let found = self.store.session_by_id(&verified.session_id).await?;
-                (
-                    found.filter(|s| s.user_id == verified.subject),
-                    String::new(),
-                )
+                (found.filter(|s| s.user_id == verified.subject), String::new())
             }
         };
         let session = found.filter(|s| s.is_active(now)).ok_or_else(not_found)?;

@@ -29,8 +29,7 @@ impl TokenDigester {
     }
 
     pub fn digest(&self, token: &str) -> String {
-        let mut mac =
-            Hmac::<Sha256>::new_from_slice(&self.pepper).expect("HMAC takes any key length");
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.pepper).expect("HMAC takes any key length");
         mac.update(token.as_bytes());
         hex::encode(mac.finalize().into_bytes())
     }

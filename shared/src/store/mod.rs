@@ -33,6 +33,15 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// Everything a completed password reset writes, applied as one unit.
+#[derive(Debug, Clone)]
+pub struct PasswordReset {
+    pub user_id: String,
+    pub token_digest: Option<String>,
+    pub password: PasswordRecord,
+    pub keep_session: Option<String>,
+}
+
 /// A pure change to a user's lock state, applied atomically by the store (a backend with
 /// optimistic writes may apply it more than once, so it must be a function of its input).
 pub type LockChange = std::sync::Arc<dyn Fn(&LockState) -> LockState + Send + Sync>;
@@ -44,11 +53,9 @@ pub trait Store: Send + Sync {
     async fn user_by_id(&self, user_id: &str) -> Result<Option<UserRecord>, StoreError>;
     async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError>;
     /// Replace a user's password (and clear `requires_reset` as the record says).
-    async fn set_password(
-        &self,
-        user_id: &str,
-        password: &PasswordRecord,
-    ) -> Result<bool, StoreError>;
+    async fn set_password(&self, user_id: &str, password: &PasswordRecord) -> Result<bool, StoreError>;
+    /// Mark the user's email verified (a magic link proved it).
+    async fn verify_email(&self, user_id: &str) -> Result<bool, StoreError>;
     /// Delete a user and every session of theirs. False if there was no such user.
     async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError>;
     /// Apply `change` to the user's lock state atomically; returns (before, after), or None if
@@ -61,19 +68,28 @@ pub trait Store: Send + Sync {
 
     async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
     async fn session_by_id(&self, session_id: &str) -> Result<Option<SessionRecord>, StoreError>;
-    async fn session_by_token_digest(
-        &self,
-        digest: &str,
-    ) -> Result<Option<SessionRecord>, StoreError>;
+    async fn session_by_token_digest(&self, digest: &str) -> Result<Option<SessionRecord>, StoreError>;
     /// Overwrite a session's mutable fields (expiry, last access, claims, factors). False if gone.
     async fn update_session(&self, session: &SessionRecord) -> Result<bool, StoreError>;
     async fn delete_session(&self, session_id: &str) -> Result<bool, StoreError>;
     /// The user's sessions still active at `now`.
-    async fn sessions_for_user(
-        &self,
-        user_id: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<SessionRecord>, StoreError>;
+    async fn sessions_for_user(&self, user_id: &str, now: DateTime<Utc>) -> Result<Vec<SessionRecord>, StoreError>;
+
+    /// Delete the user's sessions except `keep`; returns how many went.
+    async fn delete_user_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<u64, StoreError>;
+
+    async fn insert_token(&self, token: &TokenRecord) -> Result<(), StoreError>;
+    async fn token_by_digest(&self, digest: &str) -> Result<Option<TokenRecord>, StoreError>;
+    /// Mark a token used if it is still unused: true for exactly one caller, however many race.
+    async fn consume_token(&self, digest: &str) -> Result<bool, StoreError>;
+    /// Complete a reset atomically: consume the token (if given; false if it was already used),
+    /// replace the password, verify the email, clear the lock, and delete the user's sessions
+    /// except `keep_session`. Nothing happens unless all of it does.
+    async fn complete_reset(&self, reset: &PasswordReset) -> Result<bool, StoreError>;
+
+    /// Count one event for `key` in the fixed window starting at `window_start`; returns the
+    /// count including this one. Atomic, so racing requests cannot all slip under a limit.
+    async fn hit_rate_limit(&self, key: &str, window_start: DateTime<Utc>) -> Result<u32, StoreError>;
 
     async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError>;
     /// Insert a key; `Conflict` if any key already exists (first writer wins).

@@ -109,3 +109,35 @@ pub struct SigningKeyRecord {
     pub private_key_pem: String,
     pub created_at: DateTime<Utc>,
 }
+
+/// What a one-time token may be redeemed for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    /// The reset link of the reset email (`stytch_token_type=reset_password`).
+    ResetPassword,
+    /// The "log in without password" link (`stytch_token_type=magic_links`).
+    MagicLink,
+}
+
+/// A single-use emailed token. Only its keyed digest is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRecord {
+    pub token_digest: String,
+    pub kind: TokenKind,
+    pub user_id: String,
+    pub email_id: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// PKCE: base64url(SHA-256(code_verifier)) when the start call sent a challenge.
+    pub code_challenge: Option<String>,
+    /// The end user's IP and user agent at the start call, for `options.*_match_required`.
+    pub attributes: Attributes,
+    pub used: bool,
+}
+
+impl TokenRecord {
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        !self.used && self.expires_at > now
+    }
+}

@@ -30,6 +30,20 @@ CREATE TABLE IF NOT EXISTS sessions (
     data         TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions (user_id);
+CREATE TABLE IF NOT EXISTS tokens (
+    token_digest TEXT PRIMARY KEY,
+    user_id      TEXT NOT NULL,
+    expires_at   INTEGER NOT NULL,
+    used         INTEGER NOT NULL DEFAULT 0,
+    data         TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tokens_by_user ON tokens (user_id);
+CREATE TABLE IF NOT EXISTS rate_limits (
+    key          TEXT NOT NULL,
+    window_start INTEGER NOT NULL,
+    count        INTEGER NOT NULL,
+    PRIMARY KEY (key, window_start)
+);
 CREATE TABLE IF NOT EXISTS signing_keys (
     kid        TEXT PRIMARY KEY,
     created_at INTEGER NOT NULL,
@@ -67,14 +81,10 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let conn = Connection::open(path).map_err(sql_err)?;
         // Another process may hold the write lock for a moment; wait rather than fail.
-        conn.busy_timeout(Duration::from_secs(10))
-            .map_err(sql_err)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(sql_err)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(sql_err)?;
-        conn.pragma_update(None, "foreign_keys", "ON")
-            .map_err(sql_err)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(sql_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(sql_err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(sql_err)?;
         conn.execute_batch(SCHEMA).map_err(sql_err)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
@@ -87,20 +97,14 @@ impl SqliteStore {
     ) -> Result<T, StoreError> {
         let conn = self.conn.clone();
         tokio::task::spawn_blocking(move || {
-            let mut guard = conn
-                .lock()
-                .map_err(|_| unavailable("store connection poisoned"))?;
+            let mut guard = conn.lock().map_err(|_| unavailable("store connection poisoned"))?;
             f(&mut guard)
         })
         .await
         .map_err(unavailable)?
     }
 
-    fn user_where(
-        conn: &Connection,
-        column: &str,
-        value: &str,
-    ) -> Result<Option<UserRecord>, StoreError> {
+    fn user_where(conn: &Connection, column: &str, value: &str) -> Result<Option<UserRecord>, StoreError> {
         let sql = format!("SELECT data FROM users WHERE {column} = ?1");
         let data: Option<String> = conn
             .query_row(&sql, [value], |r| r.get(0))
@@ -156,26 +160,24 @@ impl Store for SqliteStore {
 
     async fn user_by_id(&self, user_id: &str) -> Result<Option<UserRecord>, StoreError> {
         let id = user_id.to_string();
-        self.with(move |conn| Self::user_where(conn, "user_id", &id))
-            .await
+        self.with(move |conn| Self::user_where(conn, "user_id", &id)).await
     }
 
     async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError> {
         let email = email.to_string();
-        self.with(move |conn| Self::user_where(conn, "email", &email))
-            .await
+        self.with(move |conn| Self::user_where(conn, "email", &email)).await
     }
 
-    async fn set_password(
-        &self,
-        user_id: &str,
-        password: &PasswordRecord,
-    ) -> Result<bool, StoreError> {
+    async fn set_password(&self, user_id: &str, password: &PasswordRecord) -> Result<bool, StoreError> {
         let password = password.clone();
         Ok(self
             .modify_user(user_id, move |u| u.password = Some(password))
             .await?
             .is_some())
+    }
+
+    async fn verify_email(&self, user_id: &str) -> Result<bool, StoreError> {
+        Ok(self.modify_user(user_id, |u| u.email_verified = true).await?.is_some())
     }
 
     async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError> {
@@ -236,11 +238,7 @@ impl Store for SqliteStore {
         let id = session_id.to_string();
         self.with(move |conn| {
             let data: Option<String> = conn
-                .query_row(
-                    "SELECT data FROM sessions WHERE session_id = ?1",
-                    [&id],
-                    |r| r.get(0),
-                )
+                .query_row("SELECT data FROM sessions WHERE session_id = ?1", [&id], |r| r.get(0))
                 .optional()
                 .map_err(sql_err)?;
             data.as_deref().map(decode).transpose()
@@ -248,18 +246,11 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn session_by_token_digest(
-        &self,
-        digest: &str,
-    ) -> Result<Option<SessionRecord>, StoreError> {
+    async fn session_by_token_digest(&self, digest: &str) -> Result<Option<SessionRecord>, StoreError> {
         let d = digest.to_string();
         self.with(move |conn| {
             let data: Option<String> = conn
-                .query_row(
-                    "SELECT data FROM sessions WHERE token_digest = ?1",
-                    [&d],
-                    |r| r.get(0),
-                )
+                .query_row("SELECT data FROM sessions WHERE token_digest = ?1", [&d], |r| r.get(0))
                 .optional()
                 .map_err(sql_err)?;
             data.as_deref().map(decode).transpose()
@@ -293,11 +284,7 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn sessions_for_user(
-        &self,
-        user_id: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<SessionRecord>, StoreError> {
+    async fn sessions_for_user(&self, user_id: &str, now: DateTime<Utc>) -> Result<Vec<SessionRecord>, StoreError> {
         let id = user_id.to_string();
         self.with(move |conn| {
             let mut stmt = conn
@@ -315,11 +302,138 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn delete_user_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<u64, StoreError> {
+        let (id, keep) = (user_id.to_string(), keep.unwrap_or_default().to_string());
+        self.with(move |conn| {
+            let n = conn
+                .execute(
+                    "DELETE FROM sessions WHERE user_id = ?1 AND session_id != ?2",
+                    params![id, keep],
+                )
+                .map_err(sql_err)?;
+            Ok(n as u64)
+        })
+        .await
+    }
+
+    async fn insert_token(&self, token: &TokenRecord) -> Result<(), StoreError> {
+        let t = token.clone();
+        let data = encode(&t)?;
+        self.with(move |conn| {
+            conn.execute(
+                "INSERT INTO tokens (token_digest, user_id, expires_at, used, data) VALUES (?1, ?2, ?3, 0, ?4)",
+                params![t.token_digest, t.user_id, t.expires_at.timestamp(), data],
+            )
+            .map(|_| ())
+            .map_err(sql_err)
+        })
+        .await
+    }
+
+    async fn token_by_digest(&self, digest: &str) -> Result<Option<TokenRecord>, StoreError> {
+        let d = digest.to_string();
+        self.with(move |conn| {
+            let row: Option<(String, i64)> = conn
+                .query_row("SELECT data, used FROM tokens WHERE token_digest = ?1", [&d], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()
+                .map_err(sql_err)?;
+            row.map(|(data, used)| {
+                let mut t: TokenRecord = decode(&data)?;
+                // The `used` column is the authority: it is what the conditional update flips.
+                t.used = used != 0;
+                Ok(t)
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    async fn consume_token(&self, digest: &str) -> Result<bool, StoreError> {
+        let d = digest.to_string();
+        self.with(move |conn| {
+            let n = conn
+                .execute("UPDATE tokens SET used = 1 WHERE token_digest = ?1 AND used = 0", [&d])
+                .map_err(sql_err)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn complete_reset(&self, reset: &PasswordReset) -> Result<bool, StoreError> {
+        let r = reset.clone();
+        self.with(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(sql_err)?;
+            if let Some(digest) = &r.token_digest {
+                let n = tx
+                    .execute(
+                        "UPDATE tokens SET used = 1 WHERE token_digest = ?1 AND used = 0",
+                        [digest],
+                    )
+                    .map_err(sql_err)?;
+                if n != 1 {
+                    return Ok(false);
+                }
+            }
+            let Some(mut user) = Self::user_where(&tx, "user_id", &r.user_id)? else {
+                return Ok(false);
+            };
+            user.password = Some(r.password.clone());
+            user.email_verified = true;
+            user.lock = LockState::default();
+            tx.execute(
+                "UPDATE users SET data = ?2 WHERE user_id = ?1",
+                params![r.user_id, encode(&user)?],
+            )
+            .map_err(sql_err)?;
+            tx.execute(
+                "DELETE FROM sessions WHERE user_id = ?1 AND session_id != ?2",
+                params![r.user_id, r.keep_session.clone().unwrap_or_default()],
+            )
+            .map_err(sql_err)?;
+            tx.commit().map_err(sql_err)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn hit_rate_limit(&self, key: &str, window_start: DateTime<Utc>) -> Result<u32, StoreError> {
+        let (k, w) = (key.to_string(), window_start.timestamp());
+        self.with(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(sql_err)?;
+            // Old windows are of no further use.
+            tx.execute(
+                "DELETE FROM rate_limits WHERE key = ?1 AND window_start < ?2",
+                params![k, w],
+            )
+            .map_err(sql_err)?;
+            tx.execute(
+                "INSERT INTO rate_limits (key, window_start, count) VALUES (?1, ?2, 1)
+                 ON CONFLICT (key, window_start) DO UPDATE SET count = count + 1",
+                params![k, w],
+            )
+            .map_err(sql_err)?;
+            let count: u32 = tx
+                .query_row(
+                    "SELECT count FROM rate_limits WHERE key = ?1 AND window_start = ?2",
+                    params![k, w],
+                    |r| r.get(0),
+                )
+                .map_err(sql_err)?;
+            tx.commit().map_err(sql_err)?;
+            Ok(count)
+        })
+        .await
+    }
+
     async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {
         self.with(|conn| {
-            let mut stmt = conn
-                .prepare("SELECT data FROM signing_keys")
-                .map_err(sql_err)?;
+            let mut stmt = conn.prepare("SELECT data FROM signing_keys").map_err(sql_err)?;
             let rows = stmt
                 .query_map([], |r| r.get::<_, String>(0))
                 .map_err(sql_err)?

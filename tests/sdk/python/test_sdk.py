@@ -14,7 +14,6 @@ import hashlib
 import json
 import re
 import time
-import urllib.error
 import urllib.request
 import uuid
 
@@ -46,14 +45,16 @@ def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def expect_error(call, error_type: str, status: int) -> StytchError:
-    """Run `call`, require a StytchError with this error_type and a full Stytch envelope."""
+def expect_error(call, error_type: str, status: int, hint=None) -> StytchError:
+    """Run `call`, require a StytchError with this error_type and a full Stytch envelope.
+    `hint`, a function returning text, explains an unexpected success."""
     try:
         resp = call()
     except StytchError as e:
         err = e
     else:
-        pytest.fail(f"expected {error_type} ({status}), but the call succeeded: {resp!r}"[:2000])
+        extra = f" [{hint()}]" if hint else ""
+        pytest.fail(f"expected {error_type} ({status}), but the call succeeded{extra}: {resp!r}"[:2000])
     d = err.details
     assert d.error_type == error_type, f"expected {error_type}, got {d!r}"
     assert d.status_code == status, f"expected status {status}, got {d!r}"
@@ -73,6 +74,14 @@ def create_user(client: stytch.Client, *, session_minutes: int | None = None, pa
     if session_minutes is not None:
         kwargs["session_duration_minutes"] = session_minutes
     resp = client.passwords.create(email=email, password=password, **kwargs)
+    return email, password, resp
+
+
+def client_create_with_claims(client, claims):
+    email, password = unique_email(), strong_password()
+    resp = client.passwords.create(
+        email=email, password=password, session_duration_minutes=60, session_custom_claims=claims
+    )
     return email, password, resp
 
 
@@ -251,10 +260,13 @@ def test_authenticate_breached_password_requires_reset(client, hibp):
     # detection at login is for exactly this case (§4 C2, SECURITY.md B2).
     email, password, created = create_user(client)
     hibp.breach(password)
+    asked_before = range_requests(hibp, password)
     expect_error(
         lambda: client.passwords.authenticate(email=email, password=password, session_duration_minutes=60),
         "reset_password",
         401,
+        hint=lambda: "HIBP range requests for this password at login: "
+        f"{range_requests(hibp, password) - asked_before} (0 = answer reused from signup)",
     )
     # No session was issued by the refused login.
     assert client.sessions.get(user_id=created.user_id).sessions == []
@@ -383,14 +395,6 @@ def test_session_custom_claims_reach_session_and_jwt(client):
     assert local.custom_claims.get("plan") == "pro" and local.custom_claims.get("seats") == 3
     remote = client.sessions.authenticate(session_token=created.session_token)
     assert remote.session.custom_claims == {"plan": "pro", "seats": 3}
-
-
-def client_create_with_claims(client, claims):
-    email, password = unique_email(), strong_password()
-    resp = client.passwords.create(
-        email=email, password=password, session_duration_minutes=60, session_custom_claims=claims
-    )
-    return email, password, resp
 
 
 # ---------------------------------------------------------------------------- C11 sessions.get

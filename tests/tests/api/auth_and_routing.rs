@@ -9,10 +9,9 @@ async fn every_private_endpoint_needs_the_project_credentials() {
     let app = TestApp::spawn().await;
     let body = json!({"email": email("x1"), "password": STRONG});
     for route in latch::ROUTES.iter().filter(|r| !r.public) {
-        let path = route.path.replace(
-            "{user_id}",
-            "user-test-00000000-0000-4000-8000-000000000000",
-        );
+        let path = route
+            .path
+            .replace("{user_id}", "user-test-00000000-0000-4000-8000-000000000000");
         let method = Method::from_bytes(route.method.as_str().as_bytes()).unwrap();
         for auth in [
             None,
@@ -41,57 +40,33 @@ async fn jwks_is_public_and_also_answers_with_credentials() {
         let a = app.send(Method::GET, &path, None, auth).await;
         let keys = a.assert_ok()["keys"].as_array().unwrap().clone();
         assert_eq!(keys.len(), 1);
-        for field in [
-            "kty", "use", "key_ops", "alg", "kid", "x5c", "x5tS256", "n", "e",
-        ] {
+        for field in ["kty", "use", "key_ops", "alg", "kid", "x5c", "x5tS256", "n", "e"] {
             assert!(!keys[0][field].is_null(), "{field}");
         }
         assert_eq!(keys[0]["alg"], "RS256");
     }
-    app.send(
-        Method::GET,
-        "/v1/sessions/jwks/project-test-other",
-        None,
-        None,
-    )
-    .await
-    .assert_error(404, "project_not_found");
+    app.send(Method::GET, "/v1/sessions/jwks/project-test-other", None, None)
+        .await
+        .assert_error(404, "project_not_found");
 }
 
 #[tokio::test]
 async fn unknown_paths_and_methods_answer_in_the_envelope() {
     let app = TestApp::spawn().await;
-    app.get("/v1/nothing/here")
-        .await
-        .assert_error(404, "route_not_found");
+    app.get("/v1/nothing/here").await.assert_error(404, "route_not_found");
     app.get("/").await.assert_error(404, "route_not_found");
-    app.send(
-        Method::PUT,
-        "/v1/passwords",
-        None,
-        Some((PROJECT_ID, SECRET)),
-    )
-    .await
-    .assert_error(405, "method_not_allowed");
-    app.send(
-        Method::GET,
-        "/v1/passwords",
-        None,
-        Some((PROJECT_ID, SECRET)),
-    )
-    .await
-    .assert_error(405, "method_not_allowed");
+    app.send(Method::PUT, "/v1/passwords", None, Some((PROJECT_ID, SECRET)))
+        .await
+        .assert_error(405, "method_not_allowed");
+    app.send(Method::GET, "/v1/passwords", None, Some((PROJECT_ID, SECRET)))
+        .await
+        .assert_error(405, "method_not_allowed");
 }
 
 #[tokio::test]
 async fn request_ids_are_unique_and_echoed_in_a_header() {
     let app = TestApp::spawn().await;
-    let r1 = app
-        .http
-        .get(format!("{}/v1/nope", app.base))
-        .send()
-        .await
-        .unwrap();
+    let r1 = app.http.get(format!("{}/v1/nope", app.base)).send().await.unwrap();
     let header = r1.headers()["x-request-id"].to_str().unwrap().to_string();
     let b1: serde_json::Value = r1.json().await.unwrap();
     assert_eq!(b1["request_id"], header);

@@ -34,10 +34,7 @@ async fn breached_password_is_refused_on_create() {
     assert!(app.state.store.user_by_email(&e).await.unwrap().is_none());
     // The strength check reports it when an email is given.
     let sc = app
-        .post(
-            "/v1/passwords/strength_check",
-            json!({"password": leaked, "email": e}),
-        )
+        .post("/v1/passwords/strength_check", json!({"password": leaked, "email": e}))
         .await;
     assert_eq!(sc.assert_ok()["breached_password"], true);
     assert_eq!(sc.body["valid_password"], false);
@@ -66,9 +63,7 @@ async fn correct_but_breached_password_at_login_must_be_reset() {
         "no session issued"
     );
     app.hibp.set_mode(HibpMode::Unavailable);
-    app.login(&e, pw, None)
-        .await
-        .assert_error(401, "reset_password");
+    app.login(&e, pw, None).await.assert_error(401, "reset_password");
     // A wrong password is still just wrong.
     app.login(&e, "wrong", None)
         .await
@@ -130,10 +125,30 @@ async fn breach_checks_can_be_switched_off() {
         "no request leaves when the check is off"
     );
     let sc = app
-        .post(
-            "/v1/passwords/strength_check",
-            json!({"password": leaked, "email": e}),
-        )
+        .post("/v1/passwords/strength_check", json!({"password": leaked, "email": e}))
         .await;
     assert_eq!(sc.assert_ok()["breach_detection_on_create"], false);
+}
+
+#[tokio::test]
+async fn range_answers_are_cached_per_prefix() {
+    let app = TestApp::spawn().await;
+    let e = email("cache");
+    app.create_user(&e, STRONG, None).await;
+    let after_signup = app.hibp.requests().len();
+    app.login(&e, STRONG, None).await.assert_ok();
+    app.login(&e, STRONG, None).await.assert_ok();
+    assert_eq!(app.hibp.requests().len(), after_signup, "the signup's answer is reused");
+}
+
+#[tokio::test]
+async fn without_a_cache_a_breach_published_after_signup_is_caught_at_login() {
+    let app = TestApp::spawn_with(&[("LATCH_HIBP_CACHE_SECONDS", "0")]).await;
+    let e = email("late-breach");
+    app.create_user(&e, STRONG, None).await;
+    app.login(&e, STRONG, None).await.assert_ok();
+    app.hibp.mark_breached(STRONG);
+    app.login(&e, STRONG, Some(60))
+        .await
+        .assert_error(401, "reset_password");
 }

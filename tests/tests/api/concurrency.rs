@@ -14,10 +14,7 @@ async fn twenty_parallel_signups_with_one_email_make_one_user() {
         let (app, e) = (app.clone(), e.clone());
         // Vary the case: all twenty are the same account.
         let e = if i % 2 == 0 { e } else { e.to_uppercase() };
-        set.spawn(async move {
-            app.post("/v1/passwords", json!({"email": e, "password": STRONG}))
-                .await
-        });
+        set.spawn(async move { app.post("/v1/passwords", json!({"email": e, "password": STRONG})).await });
     }
     let (mut ok, mut dup) = (0, 0);
     while let Some(a) = set.join_next().await {
@@ -62,9 +59,7 @@ async fn fifty_parallel_failures_are_counted_exactly() {
     app.login(&e, "wrong password", None)
         .await
         .assert_error(401, "unauthorized_credentials");
-    app.login(&e, STRONG, None)
-        .await
-        .assert_error(429, "too_many_requests");
+    app.login(&e, STRONG, None).await.assert_error(429, "too_many_requests");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -76,7 +71,5 @@ async fn racing_failures_never_verify_more_than_the_threshold() {
     let before = app.verifications();
     parallel_wrong_logins(&app, &e, 50).await;
     assert_eq!(app.verifications() - before, 10);
-    app.login(&e, STRONG, None)
-        .await
-        .assert_error(429, "too_many_requests");
+    app.login(&e, STRONG, None).await.assert_error(429, "too_many_requests");
 }

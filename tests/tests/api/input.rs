@@ -26,10 +26,8 @@ async fn malformed_bodies_get_bad_request() {
         format!(r#"{{"email": "{e}"}}"#).into_bytes(),
         format!(r#"{{"email": "{e}", "password": 42}}"#).into_bytes(),
         format!(r#"{{"email": ["{e}"], "password": "{STRONG}"}}"#).into_bytes(),
-        format!(r#"{{"email": "{e}", "password": "{STRONG}", "session_duration_minutes": "60"}}"#)
-            .into_bytes(),
-        format!(r#"{{"email": "{e}", "password": "{STRONG}", "session_duration_minutes": 60.5}}"#)
-            .into_bytes(),
+        format!(r#"{{"email": "{e}", "password": "{STRONG}", "session_duration_minutes": "60"}}"#).into_bytes(),
+        format!(r#"{{"email": "{e}", "password": "{STRONG}", "session_duration_minutes": 60.5}}"#).into_bytes(),
         vec![b'{', b'"', 0xff, 0xfe, b'"', b':', b'1', b'}'],
         b"".to_vec(),
     ];
@@ -50,10 +48,7 @@ async fn oversized_body_gets_413() {
     // I1
     let app = TestApp::spawn().await;
     let e = email("big");
-    let body = format!(
-        r#"{{"email": "{e}", "password": "{}"}}"#,
-        "a".repeat(1024 * 1024 + 10)
-    );
+    let body = format!(r#"{{"email": "{e}", "password": "{}"}}"#, "a".repeat(1024 * 1024 + 10));
     app.post_raw("/v1/passwords", body.into_bytes())
         .await
         .assert_error(413, "request_too_large");
@@ -75,15 +70,9 @@ async fn passwords_over_the_cap_are_refused_before_hashing() {
         app.post("/v1/passwords", json!({"email": e, "password": pw}))
             .await
             .assert_error(400, "password_too_long");
-        app.login(&e, &pw, None)
-            .await
-            .assert_error(400, "password_too_long");
+        app.login(&e, &pw, None).await.assert_error(400, "password_too_long");
     }
-    assert_eq!(
-        app.verifications(),
-        before,
-        "no hashing for refused passwords"
-    );
+    assert_eq!(app.verifications(), before, "no hashing for refused passwords");
     assert_nothing_written(&app, &e).await;
     // At the cap, in several scripts, a strong password is accepted.
     let at_cap: String = "correct horse 漢字 🔑 battery staple "
@@ -114,9 +103,7 @@ async fn invalid_emails_are_refused() {
         app.post("/v1/passwords", json!({"email": bad, "password": STRONG}))
             .await
             .assert_error(400, "invalid_email");
-        app.login(bad, STRONG, None)
-            .await
-            .assert_error(400, "invalid_email");
+        app.login(bad, STRONG, None).await.assert_error(400, "invalid_email");
     }
 }
 
@@ -145,9 +132,12 @@ async fn oversized_custom_claims_are_refused() {
     let app = TestApp::spawn().await;
     let e = email("claims");
     let big = json!({"blob": "x".repeat(5000)});
-    app.post("/v1/passwords", json!({"email": e, "password": STRONG, "session_duration_minutes": 10, "session_custom_claims": big}))
-        .await
-        .assert_error(400, "custom_claims_too_large");
+    app.post(
+        "/v1/passwords",
+        json!({"email": e, "password": STRONG, "session_duration_minutes": 10, "session_custom_claims": big}),
+    )
+    .await
+    .assert_error(400, "custom_claims_too_large");
     assert_nothing_written(&app, &e).await;
 }
 
@@ -156,10 +146,7 @@ async fn every_endpoint_answers_garbage_with_4xx() {
     // I2, a small fixed sample; the schema fuzzer covers the rest in a later issue.
     let app = TestApp::spawn().await;
     for route in latch::ROUTES {
-        let path = route
-            .path
-            .replace("{project_id}", "x")
-            .replace("{user_id}", "x");
+        let path = route.path.replace("{project_id}", "x").replace("{user_id}", "x");
         for body in [
             b"{".to_vec(),
             b"{\"a\":".to_vec(),

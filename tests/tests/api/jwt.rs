@@ -14,10 +14,7 @@ fn parts(jwt: &str) -> (Value, Value) {
     let mut it = jwt.split('.');
     let h = URL_SAFE_NO_PAD.decode(it.next().unwrap()).unwrap();
     let p = URL_SAFE_NO_PAD.decode(it.next().unwrap()).unwrap();
-    (
-        serde_json::from_slice(&h).unwrap(),
-        serde_json::from_slice(&p).unwrap(),
-    )
+    (serde_json::from_slice(&h).unwrap(), serde_json::from_slice(&p).unwrap())
 }
 
 #[tokio::test]
@@ -44,9 +41,7 @@ async fn minted_jwt_verifies_against_the_jwks_response() {
         .iter()
         .find(|k| k["kid"] == header["kid"])
         .expect("kid in JWKS");
-    let decoding =
-        DecodingKey::from_rsa_components(key["n"].as_str().unwrap(), key["e"].as_str().unwrap())
-            .unwrap();
+    let decoding = DecodingKey::from_rsa_components(key["n"].as_str().unwrap(), key["e"].as_str().unwrap()).unwrap();
     let mut validation = Validation::new(Algorithm::RS256);
     validation.set_audience(&[PROJECT_ID]);
     validation.set_issuer(&[format!("stytch.com/{PROJECT_ID}")]);
@@ -55,10 +50,7 @@ async fn minted_jwt_verifies_against_the_jwks_response() {
         .unwrap()
         .claims;
     assert_eq!(claims["sub"], created["user_id"]);
-    assert_eq!(
-        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
-        300
-    );
+    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 300);
     assert_eq!(claims["aud"], json!([PROJECT_ID]));
     let s = &claims["https://stytch.com/session"];
     assert_eq!(s["id"], created["session"]["session_id"]);
@@ -96,10 +88,7 @@ async fn forged_tokens_are_refused() {
     let jwt = created["session_jwt"].as_str().unwrap().to_string();
     let (header, payload) = parts(&jwt);
     let kid = header["kid"].as_str().unwrap().to_string();
-    let jwks = app
-        .get(&format!("/v1/sessions/jwks/{PROJECT_ID}"))
-        .await
-        .body;
+    let jwks = app.get(&format!("/v1/sessions/jwks/{PROJECT_ID}")).await.body;
     let n = jwks["keys"][0]["n"].as_str().unwrap().to_string();
 
     let foreign = {
@@ -121,10 +110,7 @@ async fn forged_tokens_are_refused() {
     let sig = jwt.rsplit('.').next().unwrap();
     let tampered_same_sig = {
         let head = jwt.split('.').next().unwrap();
-        format!(
-            "{head}.{}.{sig}",
-            URL_SAFE_NO_PAD.encode(tampered.to_string())
-        )
+        format!("{head}.{}.{sig}", URL_SAFE_NO_PAD.encode(tampered.to_string()))
     };
     let mut hs = Header::new(Algorithm::HS256);
     hs.kid = Some(kid.clone());
@@ -138,14 +124,8 @@ async fn forged_tokens_are_refused() {
             "HS256 with the public key",
             resign(&payload, hs, &EncodingKey::from_secret(n.as_bytes())),
         ),
-        (
-            "unknown kid",
-            resign(&payload, rs256("jwk-test-unknown"), &foreign),
-        ),
-        (
-            "foreign key, real kid",
-            resign(&payload, rs256(&kid), &foreign),
-        ),
+        ("unknown kid", resign(&payload, rs256("jwk-test-unknown"), &foreign)),
+        ("foreign key, real kid", resign(&payload, rs256(&kid), &foreign)),
         ("tampered payload", tampered_same_sig),
         ("wrong iss", resign(&wrong_iss, rs256(&kid), &foreign)),
         ("wrong aud", resign(&wrong_aud, rs256(&kid), &foreign)),
@@ -156,20 +136,14 @@ async fn forged_tokens_are_refused() {
             .await;
         assert!(a.status == 404 || a.status == 400, "{what}: {}", a.body);
         assert!(
-            matches!(
-                a.error_type(),
-                "session_not_found" | "unable_to_parse_session_jwt"
-            ),
+            matches!(a.error_type(), "session_not_found" | "unable_to_parse_session_jwt"),
             "{what}: {}",
             a.body
         );
     }
-    app.post(
-        "/v1/sessions/authenticate",
-        json!({"session_jwt": "not.a.jwt"}),
-    )
-    .await
-    .assert_error(400, "unable_to_parse_session_jwt");
+    app.post("/v1/sessions/authenticate", json!({"session_jwt": "not.a.jwt"}))
+        .await
+        .assert_error(400, "unable_to_parse_session_jwt");
     // The genuine one still works.
     app.post("/v1/sessions/authenticate", json!({"session_jwt": jwt}))
         .await
@@ -186,24 +160,18 @@ async fn revoked_or_expired_sessions_refuse_their_jwt() {
     let app = TestApp::spawn().await;
     let a = session(&app).await;
     let jwt = a["session_jwt"].as_str().unwrap();
-    app.post(
-        "/v1/sessions/revoke",
-        json!({"session_id": a["session"]["session_id"]}),
-    )
-    .await
-    .assert_ok();
+    app.post("/v1/sessions/revoke", json!({"session_id": a["session"]["session_id"]}))
+        .await
+        .assert_ok();
     app.post("/v1/sessions/authenticate", json!({"session_jwt": jwt}))
         .await
         .assert_error(404, "session_not_found");
 
     let b = app.create_user(&email("short"), STRONG, Some(5)).await;
     app.clock.advance(chrono::Duration::minutes(5));
-    app.post(
-        "/v1/sessions/authenticate",
-        json!({"session_jwt": b["session_jwt"]}),
-    )
-    .await
-    .assert_error(404, "session_not_found");
+    app.post("/v1/sessions/authenticate", json!({"session_jwt": b["session_jwt"]}))
+        .await
+        .assert_error(404, "session_not_found");
     app.post(
         "/v1/sessions/authenticate",
         json!({"session_token": b["session_token"]}),
@@ -219,20 +187,14 @@ async fn a_jwt_past_its_exp_refreshes_while_the_session_lives() {
     let a = session(&app).await;
     app.clock.advance(chrono::Duration::minutes(10));
     let r = app
-        .post(
-            "/v1/sessions/authenticate",
-            json!({"session_jwt": a["session_jwt"]}),
-        )
+        .post("/v1/sessions/authenticate", json!({"session_jwt": a["session_jwt"]}))
         .await;
     let body = r.assert_ok();
     let fresh = body["session_jwt"].as_str().unwrap();
     assert_ne!(fresh, a["session_jwt"].as_str().unwrap());
     let (_, claims) = parts(fresh);
     assert_eq!(claims["iat"].as_i64().unwrap(), app_now(&app).timestamp());
-    assert_eq!(
-        body["session_token"], "",
-        "a JWT-named session cannot return its token"
-    );
+    assert_eq!(body["session_token"], "", "a JWT-named session cannot return its token");
 }
 
 fn app_now(app: &TestApp) -> chrono::DateTime<chrono::Utc> {

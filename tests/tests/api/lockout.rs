@@ -4,11 +4,7 @@ use latch_tests::{email, TestApp, STRONG};
 
 #[tokio::test]
 async fn threshold_failures_lock_even_the_right_password_until_expiry() {
-    let app = TestApp::spawn_with(&[
-        ("LATCH_LOCK_THRESHOLD", "3"),
-        ("LATCH_LOCK_TTL_SECONDS", "600"),
-    ])
-    .await;
+    let app = TestApp::spawn_with(&[("LATCH_LOCK_THRESHOLD", "3"), ("LATCH_LOCK_TTL_SECONDS", "600")]).await;
     let e = email("lock");
     let user_id = app.create_user(&e, STRONG, None).await["user_id"]
         .as_str()
@@ -22,10 +18,7 @@ async fn threshold_failures_lock_even_the_right_password_until_expiry() {
     let before = app.verifications();
     let locked = app.login(&e, STRONG, Some(60)).await;
     locked.assert_error(429, "too_many_requests");
-    assert!(locked.body["error_message"]
-        .as_str()
-        .unwrap()
-        .contains("locked"));
+    assert!(locked.body["error_message"].as_str().unwrap().contains("locked"));
     assert_eq!(
         app.verifications(),
         before,
@@ -35,17 +28,13 @@ async fn threshold_failures_lock_even_the_right_password_until_expiry() {
     let user = app.get(&format!("/v1/users/{user_id}")).await;
     let u = user.assert_ok();
     assert_eq!(u["is_locked"], true);
-    let created =
-        chrono::DateTime::parse_from_rfc3339(u["lock_created_at"].as_str().unwrap()).unwrap();
-    let expires =
-        chrono::DateTime::parse_from_rfc3339(u["lock_expires_at"].as_str().unwrap()).unwrap();
+    let created = chrono::DateTime::parse_from_rfc3339(u["lock_created_at"].as_str().unwrap()).unwrap();
+    let expires = chrono::DateTime::parse_from_rfc3339(u["lock_expires_at"].as_str().unwrap()).unwrap();
     assert_eq!(expires - created, chrono::Duration::seconds(600));
 
     // L3: a lock always expires.
     app.clock.advance(chrono::Duration::seconds(599));
-    app.login(&e, STRONG, None)
-        .await
-        .assert_error(429, "too_many_requests");
+    app.login(&e, STRONG, None).await.assert_error(429, "too_many_requests");
     app.clock.advance(chrono::Duration::seconds(1));
     app.login(&e, STRONG, None).await.assert_ok();
     let u = app.get(&format!("/v1/users/{user_id}")).await.body;
@@ -88,7 +77,5 @@ async fn the_default_is_ten_failures() {
             .await
             .assert_error(401, "unauthorized_credentials");
     }
-    app.login(&e, STRONG, None)
-        .await
-        .assert_error(429, "too_many_requests");
+    app.login(&e, STRONG, None).await.assert_error(429, "too_many_requests");
 }

@@ -9,10 +9,7 @@ async fn create_without_session_duration_makes_no_session() {
     let e = email("nosession");
     let body = app.create_user(&e, STRONG, None).await;
     assert!(body["user_id"].as_str().unwrap().starts_with("user-test-"));
-    assert!(body["email_id"]
-        .as_str()
-        .unwrap()
-        .starts_with("email-test-"));
+    assert!(body["email_id"].as_str().unwrap().starts_with("email-test-"));
     assert_eq!(body["session_token"], "");
     assert_eq!(body["session_jwt"], "");
     assert!(body["session"].is_null());
@@ -45,14 +42,9 @@ async fn create_with_session_duration_starts_a_session() {
     let session = &body["session"];
     assert_eq!(session["user_id"], body["user_id"]);
     assert_eq!(session["authentication_factors"][0]["type"], "password");
-    assert_eq!(
-        session["authentication_factors"][0]["delivery_method"],
-        "knowledge"
-    );
-    let started =
-        chrono::DateTime::parse_from_rfc3339(session["started_at"].as_str().unwrap()).unwrap();
-    let expires =
-        chrono::DateTime::parse_from_rfc3339(session["expires_at"].as_str().unwrap()).unwrap();
+    assert_eq!(session["authentication_factors"][0]["delivery_method"], "knowledge");
+    let started = chrono::DateTime::parse_from_rfc3339(session["started_at"].as_str().unwrap()).unwrap();
+    let expires = chrono::DateTime::parse_from_rfc3339(session["expires_at"].as_str().unwrap()).unwrap();
     assert_eq!(expires - started, chrono::Duration::minutes(60));
 }
 
@@ -83,12 +75,9 @@ async fn duplicate_email_is_refused_case_insensitively() {
     let e = email("dup");
     app.create_user(&e, STRONG, None).await;
     let shouting = e.to_uppercase();
-    app.post(
-        "/v1/passwords",
-        json!({"email": shouting, "password": STRONG}),
-    )
-    .await
-    .assert_error(400, "duplicate_email");
+    app.post("/v1/passwords", json!({"email": shouting, "password": STRONG}))
+        .await
+        .assert_error(400, "duplicate_email");
     app.login(&shouting, STRONG, None).await.assert_ok();
 }
 
@@ -97,10 +86,7 @@ async fn weak_password_is_refused_with_feedback() {
     let app = TestApp::spawn().await;
     let e = email("weak");
     let a = app
-        .post(
-            "/v1/passwords",
-            json!({"email": e, "password": "password1"}),
-        )
+        .post("/v1/passwords", json!({"email": e, "password": "password1"}))
         .await;
     a.assert_error(400, "weak_password");
     assert!(a.body["error_message"].as_str().unwrap().contains("common"));
@@ -115,10 +101,7 @@ async fn the_email_counts_against_the_password() {
     // S5
     let app = TestApp::spawn().await;
     let strong_elsewhere = app
-        .post(
-            "/v1/passwords/strength_check",
-            json!({"password": "alicesmith2024"}),
-        )
+        .post("/v1/passwords/strength_check", json!({"password": "alicesmith2024"}))
         .await;
     let with_email = app
         .post(
@@ -126,9 +109,7 @@ async fn the_email_counts_against_the_password() {
             json!({"password": "alicesmith2024", "email": "alice.smith@example.com"}),
         )
         .await;
-    assert!(
-        with_email.assert_ok()["score"].as_u64() < strong_elsewhere.assert_ok()["score"].as_u64()
-    );
+    assert!(with_email.assert_ok()["score"].as_u64() < strong_elsewhere.assert_ok()["score"].as_u64());
     app.post(
         "/v1/passwords",
         json!({"email": "alice.smith@example.com", "password": "alicesmith2024"}),
@@ -147,10 +128,7 @@ async fn authenticate_succeeds_and_fails_as_documented() {
     assert_eq!(ok.body["session_token"], "");
     assert!(ok.body["session"].is_null());
     let with_session = app.login(&e, STRONG, Some(30)).await;
-    assert!(!with_session.assert_ok()["session_token"]
-        .as_str()
-        .unwrap()
-        .is_empty());
+    assert!(!with_session.assert_ok()["session_token"].as_str().unwrap().is_empty());
     app.login(&e, "not the password at all", None)
         .await
         .assert_error(401, "unauthorized_credentials");
@@ -191,10 +169,7 @@ async fn authenticate_attaches_to_an_existing_session() {
         )
         .await;
     let body = again.assert_ok();
-    assert_eq!(
-        body["session"]["session_id"],
-        created["session"]["session_id"]
-    );
+    assert_eq!(body["session"]["session_id"], created["session"]["session_id"]);
     assert_eq!(body["session_token"], token);
     // Another user's session cannot be borrowed.
     let other = email("attach-other");
@@ -212,10 +187,7 @@ async fn strength_check_reports_score_policy_and_feedback() {
     // S1
     let app = TestApp::spawn().await;
     let weak = app
-        .post(
-            "/v1/passwords/strength_check",
-            json!({"password": "qwerty123"}),
-        )
+        .post("/v1/passwords/strength_check", json!({"password": "qwerty123"}))
         .await;
     let w = weak.assert_ok();
     assert_eq!(w["valid_password"], false);
@@ -254,14 +226,10 @@ async fn luds_policy_reports_every_missing_class() {
         json!({"has_lower_case": true, "has_upper_case": false, "has_digit": false, "has_symbol": false,
                "missing_complexity": 3, "missing_characters": 9})
     );
-    app.post(
-        "/v1/passwords",
-        json!({"email": email("luds"), "password": "abc"}),
-    )
-    .await
-    .assert_error(400, "weak_password");
-    app.create_user(&email("luds-ok"), "Abcdefgh1!xyz", None)
-        .await;
+    app.post("/v1/passwords", json!({"email": email("luds"), "password": "abc"}))
+        .await
+        .assert_error(400, "weak_password");
+    app.create_user(&email("luds-ok"), "Abcdefgh1!xyz", None).await;
 }
 
 #[tokio::test]
@@ -288,10 +256,6 @@ async fn validation_errors_come_in_a_fixed_order() {
             .await
             .assert_error(400, want);
     }
-    app.create_user(
-        &email("e2-new"),
-        "another strong one: plum kettle orbit 9",
-        None,
-    )
-    .await;
+    app.create_user(&email("e2-new"), "another strong one: plum kettle orbit 9", None)
+        .await;
 }

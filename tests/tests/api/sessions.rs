@@ -22,11 +22,8 @@ async fn authenticate_by_token_extends_and_merges_claims() {
         json!({"plan": "pro"}),
         "reserved claims are ignored"
     );
-    let last =
-        chrono::DateTime::parse_from_rfc3339(body["session"]["last_accessed_at"].as_str().unwrap())
-            .unwrap();
-    let exp = chrono::DateTime::parse_from_rfc3339(body["session"]["expires_at"].as_str().unwrap())
-        .unwrap();
+    let last = chrono::DateTime::parse_from_rfc3339(body["session"]["last_accessed_at"].as_str().unwrap()).unwrap();
+    let exp = chrono::DateTime::parse_from_rfc3339(body["session"]["expires_at"].as_str().unwrap()).unwrap();
     assert_eq!(exp - last, chrono::Duration::minutes(120));
     // The claim reaches the JWT at top level; null deletes it.
     let jwt = body["session_jwt"].as_str().unwrap();
@@ -39,10 +36,7 @@ async fn authenticate_by_token_extends_and_merges_claims() {
     )
     .unwrap();
     assert_eq!(payload["plan"], "pro");
-    assert_eq!(
-        payload["iss"],
-        format!("stytch.com/{}", latch_tests::PROJECT_ID)
-    );
+    assert_eq!(payload["iss"], format!("stytch.com/{}", latch_tests::PROJECT_ID));
     let r = app
         .post(
             "/v1/sessions/authenticate",
@@ -65,21 +59,15 @@ async fn exactly_one_session_argument() {
     )
     .await
     .assert_error(400, "too_many_session_arguments");
-    app.post(
-        "/v1/sessions/authenticate",
-        json!({"session_token": "nope"}),
-    )
-    .await
-    .assert_error(404, "session_not_found");
+    app.post("/v1/sessions/authenticate", json!({"session_token": "nope"}))
+        .await
+        .assert_error(404, "session_not_found");
     app.post("/v1/sessions/revoke", json!({}))
         .await
         .assert_error(400, "no_session_revoke_arguments");
-    app.post(
-        "/v1/sessions/revoke",
-        json!({"session_id": "x", "session_token": "y"}),
-    )
-    .await
-    .assert_error(400, "too_many_session_revoke_arguments");
+    app.post("/v1/sessions/revoke", json!({"session_id": "x", "session_token": "y"}))
+        .await
+        .assert_error(400, "too_many_session_revoke_arguments");
 }
 
 #[tokio::test]
@@ -93,24 +81,15 @@ async fn list_shows_active_sessions_and_revoke_ends_them() {
     let listed = app.get(&format!("/v1/sessions?user_id={user_id}")).await;
     assert_eq!(listed.assert_ok()["sessions"].as_array().unwrap().len(), 3);
 
-    app.post(
-        "/v1/sessions/revoke",
-        json!({"session_token": a["session_token"]}),
-    )
-    .await
-    .assert_ok();
-    app.post(
-        "/v1/sessions/revoke",
-        json!({"session_jwt": b["session_jwt"]}),
-    )
-    .await
-    .assert_ok();
-    app.post(
-        "/v1/sessions/revoke",
-        json!({"session_id": c["session"]["session_id"]}),
-    )
-    .await
-    .assert_ok();
+    app.post("/v1/sessions/revoke", json!({"session_token": a["session_token"]}))
+        .await
+        .assert_ok();
+    app.post("/v1/sessions/revoke", json!({"session_jwt": b["session_jwt"]}))
+        .await
+        .assert_ok();
+    app.post("/v1/sessions/revoke", json!({"session_id": c["session"]["session_id"]}))
+        .await
+        .assert_ok();
     for s in [&a, &b, &c] {
         app.post(
             "/v1/sessions/authenticate",
@@ -119,16 +98,11 @@ async fn list_shows_active_sessions_and_revoke_ends_them() {
         .await
         .assert_error(404, "session_not_found");
     }
-    app.post(
-        "/v1/sessions/revoke",
-        json!({"session_id": c["session"]["session_id"]}),
-    )
-    .await
-    .assert_error(404, "session_not_found");
+    app.post("/v1/sessions/revoke", json!({"session_id": c["session"]["session_id"]}))
+        .await
+        .assert_error(404, "session_not_found");
     assert_eq!(
-        app.get(&format!("/v1/sessions?user_id={user_id}"))
-            .await
-            .assert_ok()["sessions"],
+        app.get(&format!("/v1/sessions?user_id={user_id}")).await.assert_ok()["sessions"],
         json!([])
     );
 
@@ -136,9 +110,7 @@ async fn list_shows_active_sessions_and_revoke_ends_them() {
     app.login(&e, STRONG, Some(5)).await.assert_ok();
     app.clock.advance(chrono::Duration::minutes(6));
     assert_eq!(
-        app.get(&format!("/v1/sessions?user_id={user_id}"))
-            .await
-            .assert_ok()["sessions"],
+        app.get(&format!("/v1/sessions?user_id={user_id}")).await.assert_ok()["sessions"],
         json!([])
     );
 }
@@ -146,9 +118,7 @@ async fn list_shows_active_sessions_and_revoke_ends_them() {
 #[tokio::test]
 async fn list_needs_a_known_user() {
     let app = TestApp::spawn().await;
-    app.get("/v1/sessions")
-        .await
-        .assert_error(400, "bad_request");
+    app.get("/v1/sessions").await.assert_error(400, "bad_request");
     app.get("/v1/sessions?user_id=garbage")
         .await
         .assert_error(400, "invalid_user_id");

@@ -37,9 +37,7 @@ fn user(email: &str, n: usize) -> UserRecord {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn uniqueness_holds_across_connections() {
     let dir = temp_dir();
-    let stores: Vec<Arc<SqliteStore>> = (0..4)
-        .map(|_| Arc::new(SqliteStore::open_dir(&dir).unwrap()))
-        .collect();
+    let stores: Vec<Arc<SqliteStore>> = (0..4).map(|_| Arc::new(SqliteStore::open_dir(&dir).unwrap())).collect();
     let mut set = tokio::task::JoinSet::new();
     for n in 0..20 {
         let store = stores[n % stores.len()].clone();
@@ -60,9 +58,7 @@ async fn uniqueness_holds_across_connections() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn lock_counter_increments_are_not_lost_across_connections() {
     let dir = temp_dir();
-    let stores: Vec<Arc<SqliteStore>> = (0..4)
-        .map(|_| Arc::new(SqliteStore::open_dir(&dir).unwrap()))
-        .collect();
+    let stores: Vec<Arc<SqliteStore>> = (0..4).map(|_| Arc::new(SqliteStore::open_dir(&dir).unwrap())).collect();
     let u = user("count@example.com", 1);
     stores[0].create_user(&u).await.unwrap();
     let mut set = tokio::task::JoinSet::new();
@@ -93,18 +89,15 @@ async fn every_instance_signs_with_the_same_persisted_key() {
         let dir = dir.clone();
         set.spawn(async move {
             let src = |_: &str| None;
-            let settings =
-                Settings::from_source(&src, "project-test-keys".into(), "s".into(), vec![1; 32])
-                    .unwrap();
+            let settings = Settings::from_source(&src, "project-test-keys".into(), "s".into(), vec![1; 32]).unwrap();
             let store = Arc::new(SqliteStore::open_dir(&dir).unwrap());
-            let state = AppState::build(
-                settings,
+            let ports = latch::state::Ports {
                 store,
-                Arc::new(NoBreachCheck),
-                Arc::new(SystemClock),
-            )
-            .await
-            .unwrap();
+                breach: Arc::new(NoBreachCheck),
+                mailer: Arc::new(latch::mail::outbox::Outbox::new(dir.join("outbox"))),
+                clock: Arc::new(SystemClock),
+            };
+            let state = AppState::build(settings, ports).await.unwrap();
             state.sessions.keys().current().kid.clone()
         });
     }

@@ -17,9 +17,7 @@ async fn get_returns_the_user_object() {
     assert_eq!(body["is_locked"], false);
     assert!(body["lock_created_at"].is_null());
     // Python SDK: path params also arrive in the query string; they are ignored.
-    app.get(&format!("/v1/users/{id}?user_id={id}"))
-        .await
-        .assert_ok();
+    app.get(&format!("/v1/users/{id}?user_id={id}")).await.assert_ok();
 }
 
 #[tokio::test]
@@ -42,9 +40,7 @@ async fn delete_removes_the_user_and_their_sessions() {
     )
     .await
     .assert_error(404, "session_not_found");
-    app.login(&e, STRONG, None)
-        .await
-        .assert_error(404, "email_not_found");
+    app.login(&e, STRONG, None).await.assert_error(404, "email_not_found");
     // The email is free again.
     app.create_user(&e, STRONG, None).await;
 }

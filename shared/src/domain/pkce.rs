@@ -1,0 +1,96 @@
+//! PKCE (RFC 7636, S256): a start call may send `code_challenge`; the completing call must then
+//! send the `code_verifier` whose SHA-256 (base64url) is that challenge.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::api::error::{ApiError, ErrorType};
+
+/// A code challenge as sent at start: 43 to 128 characters of the base64url alphabet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeChallenge(String);
+
+impl CodeChallenge {
+    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+        let ok =
+            (43..=128).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if ok {
+            Ok(Self(raw.to_string()))
+        } else {
+            Err(ApiError::new(
+                ErrorType::InvalidPkceCodeChallenge,
+                "code_challenge must be the base64url SHA-256 of a code verifier (43 to 128 characters).",
+            ))
+        }
+    }
+
+    pub fn parse_opt(raw: Option<&str>) -> Result<Option<Self>, ApiError> {
+        raw.filter(|r| !r.is_empty()).map(Self::parse).transpose()
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn of_verifier(verifier: &str) -> String {
+        URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+    }
+}
+
+/// Check the completing call against what the start call stored.
+pub fn check(stored_challenge: Option<&str>, verifier: Option<&str>) -> Result<(), ApiError> {
+    match (stored_challenge, verifier.filter(|v| !v.is_empty())) {
+        (None, None) => Ok(()),
+        (Some(_), None) => Err(ApiError::new(
+            ErrorType::PkceExpectedCodeVerifier,
+            "This token was issued with PKCE: send code_verifier.",
+        )),
+        (None, Some(_)) => Err(ApiError::new(
+            ErrorType::PkceDidNotExpectCodeVerifier,
+            "This token was issued without PKCE: do not send code_verifier.",
+        )),
+        (Some(challenge), Some(v)) => {
+            let computed = CodeChallenge::of_verifier(v);
+            if bool::from(computed.as_bytes().ct_eq(challenge.as_bytes())) {
+                Ok(())
+            } else {
+                Err(ApiError::new(
+                    ErrorType::PkceMismatch,
+                    "code_verifier does not match the code_challenge.",
+                ))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc7636_example() {
+        // RFC 7636 appendix B.
+        assert_eq!(
+            CodeChallenge::of_verifier("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+        let stored = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+        assert!(check(Some(stored), Some("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")).is_ok());
+        assert_eq!(
+            check(Some(stored), Some("wrong")).unwrap_err().error_type,
+            ErrorType::PkceMismatch
+        );
+        assert_eq!(
+            check(Some(stored), None).unwrap_err().error_type,
+            ErrorType::PkceExpectedCodeVerifier
+        );
+        assert_eq!(
+            check(None, Some("x")).unwrap_err().error_type,
+            ErrorType::PkceDidNotExpectCodeVerifier
+        );
+        assert!(CodeChallenge::parse("short").is_err());
+        assert!(CodeChallenge::parse(stored).is_ok());
+    }
+}

@@ -1,0 +1,537 @@
+//! Password resets (by email, with the existing password, with a session) and the "log in
+//! without password" magic link from the reset email.
+
+use std::time::Instant;
+
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::passwords::{password_factor, verify_with_lockout, SessionFields};
+use crate::api::error::{ApiError, ErrorType};
+use crate::api::wire::UserObject;
+use crate::api::{JsonBody, Reply};
+use crate::domain::ids::{new_id, IdKind};
+use crate::domain::pkce::{self, CodeChallenge};
+use crate::domain::{EmailAddress, Password, SessionDuration};
+use crate::mail::Message;
+use crate::redirects::{self, LinkKind};
+use crate::sessions::tokens::random_token;
+use crate::sessions::{Issued, SessionRef};
+use crate::state::AppState;
+use crate::store::{
+    Attributes, FactorKind, FactorRecord, PasswordRecord, PasswordReset, SessionRecord, TokenKind, TokenRecord,
+    UserRecord,
+};
+
+/// Emailed tokens carry 256 random bits (SECURITY.md R1 asks for at least 128).
+const EMAIL_TOKEN_BYTES: usize = 32;
+/// A session may reset the password only if it proved a password or the email this recently.
+const SESSION_RESET_FRESHNESS_MINUTES: i64 = 5;
+const LOCALES: &[&str] = &["en", "es", "pt-br", "fr"];
+
+/// `reset_password_expiration_minutes`: 5 to 10080, default 30.
+fn expiration(minutes: Option<i64>) -> Result<chrono::Duration, ApiError> {
+    let m = minutes.unwrap_or(30);
+    if !(5..=10_080).contains(&m) {
+        return Err(ApiError::new(
+            ErrorType::InvalidExpiration,
+            "reset_password_expiration_minutes must be between 5 and 10080.",
+        ));
+    }
+    Ok(chrono::Duration::minutes(m))
+}
+
+fn email_factor(user: &UserRecord, now: DateTime<Utc>) -> FactorRecord {
+    FactorRecord {
+        kind: FactorKind::MagicLink,
+        last_authenticated_at: now,
+        created_at: now,
+        updated_at: now,
+        email_id: Some(user.email_id.clone()),
+        email: Some(user.email.clone()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ResetStartRequest {
+    pub email: String,
+    pub reset_password_redirect_url: Option<String>,
+    pub login_redirect_url: Option<String>,
+    pub reset_password_expiration_minutes: Option<i64>,
+    pub code_challenge: Option<String>,
+    pub attributes: Option<Attributes>,
+    pub locale: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ResetStartResponse {
+    pub user_id: String,
+    pub email_id: String,
+}
+
+/// `POST /v1/passwords/email/reset/start`: email a reset link and a "log in without password"
+/// link. Rate-limited per address; `email_not_found` for an unknown address, answered no
+/// faster than a known one; a failed send leaves no usable token behind.
+pub async fn start(
+    State(st): State<AppState>,
+    JsonBody(req): JsonBody<ResetStartRequest>,
+) -> Result<Reply<ResetStartResponse>, ApiError> {
+    let began = Instant::now();
+    let email = EmailAddress::parse(&req.email)?;
+    let cfg = &st.settings.email;
+    let reset_url = redirects::resolve(
+        LinkKind::ResetPassword,
+        req.reset_password_redirect_url.as_deref(),
+        cfg.reset_password_redirect_url.as_deref(),
+        &cfg.allowed_redirect_urls,
+    )?;
+    let login_url = redirects::resolve(
+        LinkKind::Login,
+        req.login_redirect_url.as_deref(),
+        cfg.login_redirect_url.as_deref(),
+        &cfg.allowed_redirect_urls,
+    )?;
+    let lifetime = expiration(req.reset_password_expiration_minutes)?;
+    let challenge = CodeChallenge::parse_opt(req.code_challenge.as_deref())?;
+    if let Some(locale) = req.locale.as_deref().filter(|l| !LOCALES.contains(l)) {
+        return Err(ApiError::new(
+            ErrorType::InvalidLocale,
+            format!("locale {locale:?} is not one of en, es, pt-br, fr."),
+        ));
+    }
+
+    // Counted for unknown addresses too, so the limit says nothing about who exists.
+    let now = st.clock.now();
+    let window = now - chrono::Duration::seconds(now.timestamp().rem_euclid(3600));
+    let sent = st
+        .store
+        .hit_rate_limit(&format!("reset_start:{}", email.as_str()), window)
+        .await?;
+    if sent > cfg.reset_start_limit_per_hour {
+        return Err(ApiError::new(
+            ErrorType::TooManyRequests,
+            "Too many password reset emails for this address; try again within the hour.",
+        ));
+    }
+
+    let Some(user) = st.store.user_by_email(email.as_str()).await? else {
+        st.reset_latency.mirror(began.elapsed()).await;
+        return Err(ApiError::new(
+            ErrorType::EmailNotFound,
+            "No user has this email address.",
+        ));
+    };
+
+    let reset_token = random_token(EMAIL_TOKEN_BYTES);
+    let login_token = random_token(EMAIL_TOKEN_BYTES);
+    let reset_link = redirects::link(reset_url, "reset_password", &reset_token);
+    let login_link = redirects::link(login_url, "magic_links", &login_token);
+    let minutes = lifetime.num_minutes().to_string();
+    let (subject, text, html) = st.reset_template.render(&[
+        ("email", &user.email),
+        ("reset_url", &reset_link),
+        ("login_url", &login_link),
+        ("expiration_minutes", &minutes),
+    ]);
+    let message = Message {
+        to: user.email.clone(),
+        from: cfg.from.clone(),
+        subject,
+        text,
+        html,
+        links: vec![reset_link, login_link],
+    };
+    // Send first, then store the tokens: if the mail fails, no token exists to be used (F2).
+    st.mailer.send(&message).await.map_err(|e| {
+        tracing::error!(error = %e, "reset email not sent");
+        ApiError::new(
+            ErrorType::EmailSendFailed,
+            "The reset email could not be sent; nothing was changed. Retry later.",
+        )
+    })?;
+    let attributes = req.attributes.unwrap_or_default();
+    for (token, kind) in [
+        (&reset_token, TokenKind::ResetPassword),
+        (&login_token, TokenKind::MagicLink),
+    ] {
+        let record = TokenRecord {
+            token_digest: st.sessions.digester().digest(token),
+            kind,
+            user_id: user.user_id.clone(),
+            email_id: user.email_id.clone(),
+            created_at: now,
+            expires_at: now + lifetime,
+            code_challenge: challenge.as_ref().map(|c| c.as_str().to_string()),
+            attributes: attributes.clone(),
+            used: false,
+        };
+        st.store.insert_token(&record).await?;
+    }
+    st.reset_latency.record(began.elapsed());
+    Ok(Reply(ResetStartResponse {
+        user_id: user.user_id,
+        email_id: user.email_id,
+    }))
+}
+
+/// `options` of the completing calls: require the same IP or user agent as the start call.
+#[derive(Debug, Default, Deserialize)]
+pub struct MatchOptions {
+    #[serde(default)]
+    pub ip_match_required: bool,
+    #[serde(default)]
+    pub user_agent_match_required: bool,
+}
+
+/// A token named in a completing call, checked for kind, life, PKCE and attributes. It is not
+/// consumed here: that happens atomically with the change it authorises.
+async fn redeemable(
+    st: &AppState,
+    token: &str,
+    kind: TokenKind,
+    code_verifier: Option<&str>,
+    attributes: Option<&Attributes>,
+    options: Option<&MatchOptions>,
+) -> Result<(TokenRecord, UserRecord), ApiError> {
+    let unusable = || match kind {
+        TokenKind::ResetPassword => ApiError::new(
+            ErrorType::UnableToAuthPasswordResetToken,
+            "The password reset token is unknown, expired or already used.",
+        ),
+        TokenKind::MagicLink => ApiError::new(
+            ErrorType::UnableToAuthMagicLink,
+            "The magic link is unknown, expired or already used.",
+        ),
+    };
+    if token.is_empty() || token.len() > 512 {
+        return Err(unusable());
+    }
+    let now = st.clock.now();
+    let record = st
+        .store
+        .token_by_digest(&st.sessions.digester().digest(token))
+        .await?
+        .filter(|t| t.kind == kind && t.is_live(now))
+        .ok_or_else(unusable)?;
+    pkce::check(record.code_challenge.as_deref(), code_verifier)?;
+    if let Some(options) = options {
+        let given = attributes.cloned().unwrap_or_default();
+        let ip_bad = options.ip_match_required
+            && (given.ip_address.is_empty() || given.ip_address != record.attributes.ip_address);
+        let ua_bad = options.user_agent_match_required
+            && (given.user_agent.is_empty() || given.user_agent != record.attributes.user_agent);
+        if ip_bad || ua_bad {
+            return Err(ApiError::new(
+                ErrorType::AttributeMismatch,
+                "The IP address or user agent differs from the start request's.",
+            ));
+        }
+    }
+    let user = st.store.user_by_id(&record.user_id).await?.ok_or_else(unusable)?;
+    Ok((record, user))
+}
+
+/// Hash a new password once it passes the policy.
+async fn new_password_record(
+    st: &AppState,
+    password: &Password,
+    user: &UserRecord,
+) -> Result<PasswordRecord, ApiError> {
+    let email = EmailAddress::parse(&user.email)?;
+    st.policy.require_acceptable(password, Some(&email)).await?;
+    Ok(PasswordRecord {
+        password_id: user
+            .password
+            .as_ref()
+            .map(|p| p.password_id.clone())
+            .unwrap_or_else(|| new_id(IdKind::Password, st.env)),
+        hash: st.hasher.hash(password).await?,
+        requires_reset: false,
+    })
+}
+
+/// After a reset that revoked every session: a new one, if asked for.
+async fn fresh_session(
+    st: &AppState,
+    user_id: &str,
+    factor: FactorRecord,
+    duration: Option<SessionDuration>,
+    claims: Option<&Map<String, Value>>,
+) -> Result<Option<Issued>, ApiError> {
+    match duration {
+        Some(d) => Ok(Some(
+            st.sessions.start(user_id, factor, d, claims, st.clock.now()).await?,
+        )),
+        None => Ok(None),
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ResetResponse {
+    pub user_id: String,
+    #[serde(flatten)]
+    pub session: SessionFields,
+    pub user: UserObject,
+}
+
+async fn reply(st: &AppState, user_id: &str, issued: Option<Issued>) -> Result<Reply<ResetResponse>, ApiError> {
+    let user = st
+        .store
+        .user_by_id(user_id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorType::UserNotFound, "The user no longer exists."))?;
+    Ok(Reply(ResetResponse {
+        user_id: user.user_id.clone(),
+        session: issued.into(),
+        user: UserObject::new(&user, st.clock.now()),
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EmailResetRequest {
+    pub token: String,
+    pub password: String,
+    pub session_duration_minutes: Option<i64>,
+    pub session_custom_claims: Option<Map<String, Value>>,
+    pub code_verifier: Option<String>,
+    pub attributes: Option<Attributes>,
+    pub options: Option<MatchOptions>,
+}
+
+/// `POST /v1/passwords/email/reset`: redeem the emailed token once, set the new password, verify
+/// the email, clear any lock or pending reset, and revoke every session of the user.
+pub async fn email_reset(
+    State(st): State<AppState>,
+    JsonBody(req): JsonBody<EmailResetRequest>,
+) -> Result<Reply<ResetResponse>, ApiError> {
+    let password = Password::parse(req.password)?;
+    let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
+    crate::sessions::merge_custom_claims(&mut Map::new(), req.session_custom_claims.as_ref())?;
+    let (token, user) = redeemable(
+        &st,
+        &req.token,
+        TokenKind::ResetPassword,
+        req.code_verifier.as_deref(),
+        req.attributes.as_ref(),
+        req.options.as_ref(),
+    )
+    .await?;
+    let record = new_password_record(&st, &password, &user).await?;
+    let reset = PasswordReset {
+        user_id: user.user_id.clone(),
+        token_digest: Some(token.token_digest),
+        password: record,
+        keep_session: None,
+    };
+    if !st.store.complete_reset(&reset).await? {
+        return Err(ApiError::new(
+            ErrorType::UnableToAuthPasswordResetToken,
+            "The password reset token was already used.",
+        ));
+    }
+    let issued = fresh_session(
+        &st,
+        &user.user_id,
+        email_factor(&user, st.clock.now()),
+        duration,
+        req.session_custom_claims.as_ref(),
+    )
+    .await?;
+    reply(&st, &user.user_id, issued).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ExistingPasswordResetRequest {
+    pub email: String,
+    pub existing_password: String,
+    pub new_password: String,
+    pub session_duration_minutes: Option<i64>,
+    pub session_custom_claims: Option<Map<String, Value>>,
+}
+
+/// `POST /v1/passwords/existing_password/reset`: the current password (a failure counts toward
+/// the lock) buys a new one; every session is revoked.
+pub async fn existing_password_reset(
+    State(st): State<AppState>,
+    JsonBody(req): JsonBody<ExistingPasswordResetRequest>,
+) -> Result<Reply<ResetResponse>, ApiError> {
+    let email = EmailAddress::parse(&req.email)?;
+    let existing = Password::parse(req.existing_password)?;
+    let new = Password::parse(req.new_password)?;
+    let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
+    crate::sessions::merge_custom_claims(&mut Map::new(), req.session_custom_claims.as_ref())?;
+    let Some(user) = st.store.user_by_email(email.as_str()).await? else {
+        st.hasher.dummy_verify(&existing).await?;
+        return Err(ApiError::new(
+            ErrorType::EmailNotFound,
+            "No user has this email address.",
+        ));
+    };
+    verify_with_lockout(&st, &user, &existing).await?;
+    let record = new_password_record(&st, &new, &user).await?;
+    let reset = PasswordReset {
+        user_id: user.user_id.clone(),
+        token_digest: None,
+        password: record,
+        keep_session: None,
+    };
+    if !st.store.complete_reset(&reset).await? {
+        return Err(ApiError::new(ErrorType::UserNotFound, "The user no longer exists."));
+    }
+    let issued = fresh_session(
+        &st,
+        &user.user_id,
+        password_factor(st.clock.now()),
+        duration,
+        req.session_custom_claims.as_ref(),
+    )
+    .await?;
+    reply(&st, &user.user_id, issued).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SessionResetRequest {
+    pub password: String,
+    pub session_token: Option<String>,
+    pub session_jwt: Option<String>,
+    pub session_duration_minutes: Option<i64>,
+    pub session_custom_claims: Option<Map<String, Value>>,
+}
+
+fn recently_proven(session: &SessionRecord, now: DateTime<Utc>) -> bool {
+    let since = now - chrono::Duration::minutes(SESSION_RESET_FRESHNESS_MINUTES);
+    session
+        .factors
+        .iter()
+        .any(|f| matches!(f.kind, FactorKind::Password | FactorKind::MagicLink) && f.last_authenticated_at >= since)
+}
+
+/// `POST /v1/passwords/session/reset`: a session that proved a password or the email in the
+/// last 5 minutes sets a new password; it stays, every other session of the user is revoked.
+pub async fn session_reset(
+    State(st): State<AppState>,
+    JsonBody(req): JsonBody<SessionResetRequest>,
+) -> Result<Reply<ResetResponse>, ApiError> {
+    let password = Password::parse(req.password)?;
+    let by = SessionRef::required(req.session_token.as_deref(), req.session_jwt.as_deref())?;
+    let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
+    crate::sessions::merge_custom_claims(&mut Map::new(), req.session_custom_claims.as_ref())?;
+    let now = st.clock.now();
+    let (session, token) = st.sessions.find(by, now).await?;
+    if !recently_proven(&session, now) {
+        return Err(ApiError::new(
+            ErrorType::SessionTooOldToResetPassword,
+            "The session must have proved a password or the email within the last 5 minutes.",
+        ));
+    }
+    let user = st
+        .store
+        .user_by_id(&session.user_id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorType::SessionNotFound, "The session's user no longer exists."))?;
+    let record = new_password_record(&st, &password, &user).await?;
+    let reset = PasswordReset {
+        user_id: user.user_id.clone(),
+        token_digest: None,
+        password: record,
+        keep_session: Some(session.session_id.clone()),
+    };
+    if !st.store.complete_reset(&reset).await? {
+        return Err(ApiError::new(ErrorType::UserNotFound, "The user no longer exists."));
+    }
+    let issued = st
+        .sessions
+        .refresh(session, token, None, duration, req.session_custom_claims.as_ref(), now)
+        .await?;
+    reply(&st, &user.user_id, Some(issued)).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MagicLinkRequest {
+    pub token: String,
+    pub session_token: Option<String>,
+    pub session_jwt: Option<String>,
+    pub session_duration_minutes: Option<i64>,
+    pub session_custom_claims: Option<Map<String, Value>>,
+    pub code_verifier: Option<String>,
+    pub attributes: Option<Attributes>,
+    pub options: Option<MatchOptions>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MagicLinkResponse {
+    pub user_id: String,
+    pub method_id: String,
+    #[serde(flatten)]
+    pub session: SessionFields,
+    pub user: UserObject,
+    pub reset_sessions: bool,
+}
+
+/// `POST /v1/magic_links/authenticate`: the "log in without password" link, used once. It
+/// proves the email, not the password: a pending `reset_password` stays pending (R6).
+pub async fn magic_link_authenticate(
+    State(st): State<AppState>,
+    JsonBody(req): JsonBody<MagicLinkRequest>,
+) -> Result<Reply<MagicLinkResponse>, ApiError> {
+    let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
+    let existing = SessionRef::from_optional(req.session_token.as_deref(), req.session_jwt.as_deref())?;
+    crate::sessions::merge_custom_claims(&mut Map::new(), req.session_custom_claims.as_ref())?;
+    let (token, user) = redeemable(
+        &st,
+        &req.token,
+        TokenKind::MagicLink,
+        req.code_verifier.as_deref(),
+        req.attributes.as_ref(),
+        req.options.as_ref(),
+    )
+    .await?;
+    let now = st.clock.now();
+    // Resolve an attached session before consuming, so a bad session does not burn the link.
+    let attach = match existing {
+        Some(by) => {
+            let (record, session_token) = st.sessions.find(by, now).await?;
+            if record.user_id != user.user_id {
+                return Err(ApiError::new(
+                    ErrorType::SessionNotFound,
+                    "The session belongs to another user.",
+                ));
+            }
+            Some((record, session_token))
+        }
+        None => None,
+    };
+    if !st.store.consume_token(&token.token_digest).await? {
+        return Err(ApiError::new(
+            ErrorType::UnableToAuthMagicLink,
+            "The magic link was already used.",
+        ));
+    }
+    st.store.verify_email(&user.user_id).await?;
+    let factor = email_factor(&user, now);
+    let issued = match attach {
+        Some((record, session_token)) => Some(
+            st.sessions
+                .refresh(
+                    record,
+                    session_token,
+                    Some(factor),
+                    duration,
+                    req.session_custom_claims.as_ref(),
+                    now,
+                )
+                .await?,
+        ),
+        None => fresh_session(&st, &user.user_id, factor, duration, req.session_custom_claims.as_ref()).await?,
+    };
+    let user = st.store.user_by_id(&user.user_id).await?.unwrap_or(user);
+    Ok(Reply(MagicLinkResponse {
+        user_id: user.user_id.clone(),
+        method_id: user.email_id.clone(),
+        session: issued.into(),
+        user: UserObject::new(&user, now),
+        reset_sessions: false,
+    }))
+}

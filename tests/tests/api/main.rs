@@ -8,6 +8,7 @@ mod input;
 mod jwt;
 mod lockout;
 mod passwords;
+mod reset;
 mod route_table;
 mod sessions;
 mod store;

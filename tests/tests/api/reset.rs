@@ -1,0 +1,542 @@
+//! Password reset by email, the magic link, existing-password and session resets (issue 3):
+//! every flow end to end through the outbox (SECURITY.md R1–R6, L3, L4, F2).
+
+use std::sync::Arc;
+
+use latch::domain::pkce::CodeChallenge;
+use latch_tests::{email, FailingMailer, TestApp, STRONG};
+use serde_json::{json, Value};
+use tokio::task::JoinSet;
+
+const NEW: &str = "a brand new passphrase: plum kettle orbit 77";
+
+async fn start(app: &TestApp, e: &str) -> latch_tests::ResetEmail {
+    app.post("/v1/passwords/email/reset/start", json!({"email": e}))
+        .await
+        .assert_ok();
+    app.last_reset_email(e)
+}
+
+async fn assert_session_gone(app: &TestApp, session: &Value) {
+    app.post(
+        "/v1/sessions/authenticate",
+        json!({"session_token": session["session_token"]}),
+    )
+    .await
+    .assert_error(404, "session_not_found");
+}
+
+#[tokio::test]
+async fn email_reset_end_to_end_revokes_every_session() {
+    // R4: start → read the .eml → reset → log in with the new password; old sessions are gone.
+    let app = TestApp::spawn().await;
+    let e = email("reset");
+    let a = app.create_user(&e, STRONG, Some(60)).await;
+    let b = app.login(&e, STRONG, Some(60)).await.body;
+    let started = app.post("/v1/passwords/email/reset/start", json!({"email": e})).await;
+    assert_eq!(started.assert_ok()["user_id"], a["user_id"]);
+    assert_eq!(started.body["email_id"], a["email_id"]);
+
+    let mail = app.last_reset_email(&e);
+    assert!(mail.eml.contains("Content-Type: multipart/alternative"));
+    assert!(mail.eml.contains("text/plain") && mail.eml.contains("text/html"));
+    assert!(mail.eml.contains("expires in 30 minutes"));
+    assert!(mail
+        .reset_url
+        .starts_with("http://localhost:3000/authenticate?stytch_token_type=reset_password&token="));
+    assert!(mail
+        .login_url
+        .starts_with("http://localhost:3000/authenticate?stytch_token_type=magic_links&token="));
+    assert!(mail.reset_token.len() >= 22, "at least 128 bits");
+
+    let done = app
+        .post(
+            "/v1/passwords/email/reset",
+            json!({"token": mail.reset_token, "password": NEW, "session_duration_minutes": 30}),
+        )
+        .await;
+    let body = done.assert_ok();
+    assert_eq!(
+        body["user"]["emails"][0]["verified"], true,
+        "the reset proved the email"
+    );
+    let fresh = body.clone();
+    assert_session_gone(&app, &a).await;
+    assert_session_gone(&app, &b).await;
+    app.post(
+        "/v1/sessions/authenticate",
+        json!({"session_token": fresh["session_token"]}),
+    )
+    .await
+    .assert_ok();
+    app.login(&e, NEW, None).await.assert_ok();
+    app.login(&e, STRONG, None)
+        .await
+        .assert_error(401, "unauthorized_credentials");
+    // R3: used once.
+    app.post(
+        "/v1/passwords/email/reset",
+        json!({"token": mail.reset_token, "password": "yet another fine passphrase 88"}),
+    )
+    .await
+    .assert_error(401, "unable_to_auth_password_reset_token");
+}
+
+#[tokio::test]
+async fn a_reset_applies_the_policy_without_burning_the_token() {
+    let app = TestApp::spawn().await;
+    let e = email("policy");
+    app.create_user(&e, STRONG, None).await;
+    let mail = start(&app, &e).await;
+    app.post(
+        "/v1/passwords/email/reset",
+        json!({"token": mail.reset_token, "password": "password1"}),
+    )
+    .await
+    .assert_error(400, "weak_password");
+    let leaked = "leaked phrase known to the stub 31";
+    app.hibp.mark_breached(leaked);
+    app.post(
+        "/v1/passwords/email/reset",
+        json!({"token": mail.reset_token, "password": leaked}),
+    )
+    .await
+    .assert_error(400, "breached_password");
+    app.post(
+        "/v1/passwords/email/reset",
+        json!({"token": mail.reset_token, "password": NEW}),
+    )
+    .await
+    .assert_ok();
+}
+
+#[tokio::test]
+async fn email_reset_clears_a_lock_and_a_pending_reset() {
+    // L3 and the pending reset_password: a completed email reset restores access.
+    let app = TestApp::spawn_with(&[("LATCH_LOCK_THRESHOLD", "2"), ("LATCH_BREACH_CHECK_ON_CREATE", "false")]).await;
+    let e = email("unlock");
+    let pw = "strong but about to be breached phrase 5";
+    app.create_user(&e, pw, None).await;
+    app.hibp.mark_breached(pw);
+    app.login(&e, pw, None).await.assert_error(401, "reset_password");
+    for _ in 0..2 {
+        app.login(&e, "wrong", None)
+            .await
+            .assert_error(401, "unauthorized_credentials");
+    }
+    app.login(&e, NEW, None).await.assert_error(429, "too_many_requests");
+    let mail = start(&app, &e).await;
+    app.post(
+        "/v1/passwords/email/reset",
+        json!({"token": mail.reset_token, "password": NEW}),
+    )
+    .await
+    .assert_ok();
+    let ok = app.login(&e, NEW, None).await;
+    assert_eq!(ok.assert_ok()["user"]["is_locked"], false);
+    assert_eq!(ok.body["user"]["password"]["requires_reset"], false);
+}
+
+#[tokio::test]
+async fn the_magic_link_logs_in_once_and_leaves_a_pending_reset_pending() {
+    // R6
+    let app = TestApp::spawn_with(&[("LATCH_BREACH_CHECK_ON_CREATE", "false")]).await;
+    let e = email("magic");
+    let pw = "strong phrase that will be breached 6";
+    let created = app.create_user(&e, pw, None).await;
+    app.hibp.mark_breached(pw);
+    app.login(&e, pw, None).await.assert_error(401, "reset_password");
+    let mail = start(&app, &e).await;
+    let a = app
+        .post(
+            "/v1/magic_links/authenticate",
+            json!({"token": mail.login_token, "session_duration_minutes": 60}),
+        )
+        .await;
+    let body = a.assert_ok();
+    assert_eq!(body["user_id"], created["user_id"]);
+    assert_eq!(body["method_id"], created["email_id"]);
+    assert_eq!(body["reset_sessions"], false);
+    let factor = &body["session"]["authentication_factors"][0];
+    assert_eq!(
+        (factor["type"].as_str(), factor["delivery_method"].as_str()),
+        (Some("magic_link"), Some("email"))
+    );
+    assert_eq!(factor["email_factor"]["email_address"], e);
+    app.post("/v1/magic_links/authenticate", json!({"token": mail.login_token}))
+        .await
+        .assert_error(401, "unable_to_auth_magic_link");
+    app.login(&e, pw, None).await.assert_error(401, "reset_password");
+    // The two tokens are not interchangeable.
+    app.post("/v1/magic_links/authenticate", json!({"token": mail.reset_token}))
+        .await
+        .assert_error(401, "unable_to_auth_magic_link");
+}
+
+#[tokio::test]
+async fn existing_password_reset_needs_the_current_password_and_revokes_all() {
+    let app = TestApp::spawn_with(&[("LATCH_LOCK_THRESHOLD", "3")]).await;
+    let e = email("existing");
+    let a = app.create_user(&e, STRONG, Some(60)).await;
+    let b = app.login(&e, STRONG, Some(60)).await.body;
+    let ok = app
+        .post(
+            "/v1/passwords/existing_password/reset",
+            json!({"email": e, "existing_password": STRONG, "new_password": NEW, "session_duration_minutes": 10}),
+        )
+        .await;
+    let fresh = ok.assert_ok().clone();
+    assert_session_gone(&app, &a).await;
+    assert_session_gone(&app, &b).await;
+    app.post(
+        "/v1/sessions/authenticate",
+        json!({"session_token": fresh["session_token"]}),
+    )
+    .await
+    .assert_ok();
+    app.login(&e, NEW, None).await.assert_ok();
+    app.post(
+        "/v1/passwords/existing_password/reset",
+        json!({"email": e, "existing_password": NEW, "new_password": "password"}),
+    )
+    .await
+    .assert_error(400, "weak_password");
+    // A wrong current password counts toward the lock.
+    for _ in 0..3 {
+        app.post(
+            "/v1/passwords/existing_password/reset",
+            json!({"email": e, "existing_password": "wrong", "new_password": STRONG}),
+        )
+        .await
+        .assert_error(401, "unauthorized_credentials");
+    }
+    app.login(&e, NEW, None).await.assert_error(429, "too_many_requests");
+    app.post(
+        "/v1/passwords/existing_password/reset",
+        json!({"email": email("nobody"), "existing_password": "x", "new_password": NEW}),
+    )
+    .await
+    .assert_error(404, "email_not_found");
+}
+
+#[tokio::test]
+async fn session_reset_keeps_the_session_and_revokes_the_others() {
+    let app = TestApp::spawn().await;
+    let e = email("sessreset");
+    let other = app.create_user(&e, STRONG, Some(60)).await;
+    let current = app.login(&e, STRONG, Some(60)).await.body;
+    let r = app
+        .post(
+            "/v1/passwords/session/reset",
+            json!({"password": NEW, "session_token": current["session_token"]}),
+        )
+        .await;
+    assert_eq!(r.assert_ok()["session"]["session_id"], current["session"]["session_id"]);
+    app.post(
+        "/v1/sessions/authenticate",
+        json!({"session_token": current["session_token"]}),
+    )
+    .await
+    .assert_ok();
+    assert_session_gone(&app, &other).await;
+    app.login(&e, NEW, None).await.assert_ok();
+
+    // Only a recent password or email proof may reset.
+    let stale = app.login(&e, NEW, Some(60)).await.body;
+    app.clock.advance(chrono::Duration::minutes(6));
+    app.post(
+        "/v1/passwords/session/reset",
+        json!({"password": STRONG, "session_jwt": stale["session_jwt"]}),
+    )
+    .await
+    .assert_error(400, "session_too_old_to_reset_password");
+    app.post("/v1/passwords/session/reset", json!({"password": STRONG}))
+        .await
+        .assert_error(400, "no_session_arguments");
+    let recent = app.login(&e, NEW, Some(60)).await.body;
+    app.post(
+        "/v1/passwords/session/reset",
+        json!({"password": "password", "session_token": recent["session_token"]}),
+    )
+    .await
+    .assert_error(400, "weak_password");
+}
+
+#[tokio::test]
+async fn reset_tokens_expire_on_the_clock() {
+    // R2: expiry is checked in code, whatever the store still holds.
+    let app = TestApp::spawn().await;
+    let e = email("expiry");
+    app.create_user(&e, STRONG, None).await;
+    let mail = start(&app, &e).await;
+    app.clock.advance(chrono::Duration::minutes(30));
+    app.post(
+        "/v1/passwords/email/reset",
+        json!({"token": mail.reset_token, "password": NEW}),
+    )
+    .await
+    .assert_error(401, "unable_to_auth_password_reset_token");
+    app.post("/v1/magic_links/authenticate", json!({"token": mail.login_token}))
+        .await
+        .assert_error(401, "unable_to_auth_magic_link");
+
+    app.post(
+        "/v1/passwords/email/reset/start",
+        json!({"email": e, "reset_password_expiration_minutes": 10}),
+    )
+    .await
+    .assert_ok();
+    let mail = app.last_reset_email(&e);
+    assert!(mail.eml.contains("expires in 10 minutes"));
+    app.clock.advance(chrono::Duration::minutes(9));
+    app.post(
+        "/v1/passwords/email/reset",
+        json!({"token": mail.reset_token, "password": NEW}),
+    )
+    .await
+    .assert_ok();
+    for bad in [4, 10_081] {
+        app.post(
+            "/v1/passwords/email/reset/start",
+            json!({"email": e, "reset_password_expiration_minutes": bad}),
+        )
+        .await
+        .assert_error(400, "invalid_expiration");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_parallel_redemptions_succeed_once() {
+    // R3, for both tokens of one email.
+    let app = Arc::new(TestApp::spawn().await);
+    let e = email("race-reset");
+    app.create_user(&e, STRONG, None).await;
+    let mail = start(&app, &e).await;
+    for (path, token) in [
+        ("/v1/passwords/email/reset", &mail.reset_token),
+        ("/v1/magic_links/authenticate", &mail.login_token),
+    ] {
+        let mut set = JoinSet::new();
+        for i in 0..20 {
+            let (app, token) = (app.clone(), token.clone());
+            set.spawn(async move {
+                app.post(path, json!({"token": token, "password": format!("{NEW} variant {i}")}))
+                    .await
+                    .status
+            });
+        }
+        let mut ok = 0;
+        while let Some(status) = set.join_next().await {
+            let status = status.unwrap();
+            assert!(status == 200 || status == 401, "{path}: {status}");
+            ok += usize::from(status == 200);
+        }
+        assert_eq!(ok, 1, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn pkce_binds_the_reset_to_the_starting_client() {
+    // R5
+    let app = TestApp::spawn().await;
+    let e = email("pkce");
+    app.create_user(&e, STRONG, None).await;
+    let verifier = "a-very-secret-code-verifier-that-is-long-enough-0123456789";
+    let challenge = CodeChallenge::of_verifier(verifier);
+    app.post(
+        "/v1/passwords/email/reset/start",
+        json!({"email": e, "code_challenge": challenge}),
+    )
+    .await
+    .assert_ok();
+    let mail = app.last_reset_email(&e);
+    app.post(
+        "/v1/passwords/email/reset",
+        json!({"token": mail.reset_token, "password": NEW}),
+    )
+    .await
+    .assert_error(400, "pkce_expected_code_verifier");
+    app.post(
+        "/v1/passwords/email/reset",
+        json!({"token": mail.reset_token, "password": NEW, "code_verifier": "wrong-verifier"}),
+    )
+    .await
+    .assert_error(401, "pkce_mismatch");
+    app.post(
+        "/v1/passwords/email/reset",
+        json!({"token": mail.reset_token, "password": NEW, "code_verifier": verifier}),
+    )
+    .await
+    .assert_ok();
+
+    let mail = start(&app, &e).await;
+    app.post(
+        "/v1/passwords/email/reset",
+        json!({"token": mail.reset_token, "password": STRONG, "code_verifier": verifier}),
+    )
+    .await
+    .assert_error(400, "pkce_did_not_expect_code_verifier");
+    app.post(
+        "/v1/passwords/email/reset/start",
+        json!({"email": e, "code_challenge": "too-short"}),
+    )
+    .await
+    .assert_error(400, "invalid_pkce_code_challenge");
+}
+
+#[tokio::test]
+async fn options_can_require_the_same_ip_and_user_agent() {
+    let app = TestApp::spawn().await;
+    let e = email("attrs");
+    app.create_user(&e, STRONG, None).await;
+    let attributes = json!({"ip_address": "203.0.113.7", "user_agent": "Browser/1"});
+    app.post(
+        "/v1/passwords/email/reset/start",
+        json!({"email": e, "attributes": attributes}),
+    )
+    .await
+    .assert_ok();
+    let mail = app.last_reset_email(&e);
+    let options = json!({"ip_match_required": true, "user_agent_match_required": true});
+    app.post(
+        "/v1/passwords/email/reset",
+        json!({"token": mail.reset_token, "password": NEW, "options": options, "attributes": {"ip_address": "198.51.100.1", "user_agent": "Browser/1"}}),
+    )
+    .await
+    .assert_error(401, "attribute_mismatch");
+    app.post(
+        "/v1/passwords/email/reset",
+        json!({"token": mail.reset_token, "password": NEW, "options": options, "attributes": attributes}),
+    )
+    .await
+    .assert_ok();
+}
+
+#[tokio::test]
+async fn redirect_urls_come_from_the_allow_list() {
+    // R5: never the Host header; an unlisted URL sends nothing.
+    let app = TestApp::spawn_with(&[
+        ("LATCH_RESET_PASSWORD_REDIRECT_URL", "https://app.example.com/reset"),
+        ("LATCH_LOGIN_REDIRECT_URL", "https://app.example.com/login"),
+        (
+            "LATCH_REDIRECT_URLS",
+            "https://app.example.com/reset,https://app.example.com/login,https://app.example.com/alt",
+        ),
+    ])
+    .await;
+    let e = email("redirect");
+    app.create_user(&e, STRONG, None).await;
+    let resp = app
+        .http
+        .post(format!("{}/v1/passwords/email/reset/start", app.base))
+        .basic_auth(latch_tests::PROJECT_ID, Some(latch_tests::SECRET))
+        .header("host", "evil.example.net")
+        .json(&json!({"email": e}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let mail = app.last_reset_email(&e);
+    assert!(mail
+        .reset_url
+        .starts_with("https://app.example.com/reset?stytch_token_type=reset_password&token="));
+    assert!(mail
+        .login_url
+        .starts_with("https://app.example.com/login?stytch_token_type=magic_links&token="));
+    let sent = app.outbox().len();
+    app.post(
+        "/v1/passwords/email/reset/start",
+        json!({"email": e, "reset_password_redirect_url": "https://evil.example.net/reset"}),
+    )
+    .await
+    .assert_error(400, "invalid_password_reset_redirect_url");
+    app.post(
+        "/v1/passwords/email/reset/start",
+        json!({"email": e, "login_redirect_url": "https://evil.example.net/login"}),
+    )
+    .await
+    .assert_error(400, "invalid_login_redirect_url");
+    assert_eq!(app.outbox().len(), sent, "nothing sent for a refused URL");
+    app.post(
+        "/v1/passwords/email/reset/start",
+        json!({"email": e, "reset_password_redirect_url": "https://app.example.com/alt"}),
+    )
+    .await
+    .assert_ok();
+    assert!(app
+        .last_reset_email(&e)
+        .reset_url
+        .starts_with("https://app.example.com/alt?"));
+}
+
+#[tokio::test]
+async fn reset_start_is_rate_limited_per_address() {
+    // L4
+    let app = TestApp::spawn_with(&[("LATCH_RESET_START_LIMIT", "3")]).await;
+    let (e, other) = (email("flood"), email("flood-other"));
+    app.create_user(&e, STRONG, None).await;
+    app.create_user(&other, STRONG, None).await;
+    for _ in 0..3 {
+        app.post("/v1/passwords/email/reset/start", json!({"email": e}))
+            .await
+            .assert_ok();
+    }
+    app.post("/v1/passwords/email/reset/start", json!({"email": e}))
+        .await
+        .assert_error(429, "too_many_requests");
+    assert_eq!(app.outbox().len(), 3);
+    app.post("/v1/passwords/email/reset/start", json!({"email": other}))
+        .await
+        .assert_ok();
+    app.clock.advance(chrono::Duration::hours(1));
+    app.post("/v1/passwords/email/reset/start", json!({"email": e}))
+        .await
+        .assert_ok();
+}
+
+#[tokio::test]
+async fn unknown_address_is_email_not_found() {
+    let app = TestApp::spawn().await;
+    app.post("/v1/passwords/email/reset/start", json!({"email": email("nobody")}))
+        .await
+        .assert_error(404, "email_not_found");
+    app.post("/v1/passwords/email/reset/start", json!({"email": "bad"}))
+        .await
+        .assert_error(400, "invalid_email");
+    assert!(app.outbox().is_empty());
+}
+
+fn token_rows(app: &TestApp) -> i64 {
+    let conn = rusqlite::Connection::open(app.data_dir.join("latch.sqlite3")).unwrap();
+    conn.query_row("SELECT COUNT(*) FROM tokens", [], |r| r.get(0)).unwrap()
+}
+
+#[tokio::test]
+async fn a_failed_send_is_a_clear_error_and_leaves_no_token() {
+    // F2
+    let app = TestApp::spawn_custom(&[], Some(Arc::new(FailingMailer))).await;
+    let e = email("mailfail");
+    app.create_user(&e, STRONG, None).await;
+    app.post("/v1/passwords/email/reset/start", json!({"email": e}))
+        .await
+        .assert_error(503, "email_send_failed");
+    assert_eq!(token_rows(&app), 0);
+}
+
+#[tokio::test]
+async fn emailed_tokens_rest_only_as_digests() {
+    // R1
+    let app = TestApp::spawn().await;
+    let e = email("digests");
+    app.create_user(&e, STRONG, None).await;
+    let mail = start(&app, &e).await;
+    assert_eq!(token_rows(&app), 2);
+    let mut bytes = std::fs::read(app.data_dir.join("latch.sqlite3")).unwrap();
+    bytes.extend(std::fs::read(app.data_dir.join("latch.sqlite3-wal")).unwrap_or_default());
+    for t in [&mail.reset_token, &mail.login_token] {
+        assert!(
+            !bytes.windows(t.len()).any(|w| w == t.as_bytes()),
+            "raw token in the store"
+        );
+    }
+}

@@ -29,6 +29,14 @@ enum Command {
         #[arg(long, default_value = bootstrap::DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
     },
+    /// Show the newest messages in the local outbox (`<data-dir>/outbox/*.eml`) with their links.
+    Outbox {
+        #[arg(long, default_value = bootstrap::DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+        /// How many of the newest messages to show.
+        #[arg(long, short = 'n', default_value_t = 1)]
+        last: usize,
+    },
     /// List the routes, one per line: name, method, path.
     Routes,
 }
@@ -38,9 +46,11 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
     match Cli::parse().command {
         Command::Serve { addr, data_dir } => serve(addr, data_dir).await,
+        Command::Outbox { data_dir, last } => show_outbox(&data_dir.join("outbox"), last),
         Command::Routes => {
             for r in latch::ROUTES {
                 println!("{}\t{}\t{}", r.name, r.method.as_str(), r.path);
@@ -83,5 +93,34 @@ async fn serve(addr: SocketAddr, data_dir: PathBuf) -> anyhow::Result<()> {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await?;
+    Ok(())
+}
+
+fn show_outbox(dir: &std::path::Path, last: usize) -> anyhow::Result<()> {
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![],
+        Err(e) => return Err(e).with_context(|| dir.display().to_string()),
+    };
+    if files.is_empty() {
+        println!("The outbox {} is empty.", dir.display());
+        return Ok(());
+    }
+    // File names start with the send time, so name order is time order.
+    files.sort();
+    for path in files.iter().rev().take(last).rev() {
+        let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
+        println!("{}", path.display());
+        for line in text.lines() {
+            if line.starts_with("To: ") || line.starts_with("Subject: ") || line.starts_with("Date: ") {
+                println!("  {line}");
+            } else if line.starts_with("http://") || line.starts_with("https://") {
+                println!("  link: {line}");
+            }
+        }
+    }
     Ok(())
 }

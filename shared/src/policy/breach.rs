@@ -71,11 +71,15 @@ impl HibpClient {
             .header("Add-Padding", "true")
             .send()
             .await
-            .map_err(|e| format!("request failed: {e}"))?;
+            // Without the URL: its path holds a piece of the password's SHA-1 (SECURITY.md H2).
+            .map_err(|e| format!("request failed: {}", e.without_url()))?;
         if !response.status().is_success() {
             return Err(format!("answered {}", response.status()));
         }
-        let body = response.text().await.map_err(|e| format!("body unreadable: {e}"))?;
+        let body = response
+            .text()
+            .await
+            .map_err(|e| format!("body unreadable: {}", e.without_url()))?;
         parse_range(&body).map(Arc::new)
     }
 }

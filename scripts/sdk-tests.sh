@@ -108,12 +108,20 @@ HIBP_URL="http://127.0.0.1:$HIBP_PORT"
 LATCH_PORT="$(free_port)"
 LATCH_URL="http://127.0.0.1:$LATCH_PORT"
 SECRET="secret-test-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
+REDIRECT_URLS="http://localhost:3000/authenticate,http://localhost:3000/reset-password,http://localhost:3000/login"
 mkdir -p "$TMP/data"
+# `latch serve` writes every email it sends as an .eml file here (the local outbox).
+OUTBOX_DIR="$TMP/data/outbox"
 
 log "starting $LATCH_BIN on $LATCH_URL (HIBP stub on $HIBP_URL)"
 # The suites mark passwords breached seconds after signup; with Latch's default one-hour cache of
 # range answers that breach would only be seen an hour later, so caching is off here.
+# Reset emails: the suites send many per run, so the per-address hourly limit (default 5) is
+# raised out of their way; the allow-list holds Stytch's test default plus the two app URLs the
+# suites ask for by name (APP_RESET_URL, APP_LOGIN_URL in both suites).
 LATCH_HIBP_CACHE_SECONDS=0 \
+LATCH_RESET_START_LIMIT=1000 \
+LATCH_REDIRECT_URLS="$REDIRECT_URLS" \
 LATCH_PROJECT_ID="$PROJECT_ID" LATCH_SECRET="$SECRET" LATCH_HIBP_URL="$HIBP_URL" \
   "$LATCH_BIN" serve --addr "127.0.0.1:$LATCH_PORT" --data-dir "$TMP/data" >"$TMP/latch.log" 2>&1 &
 LATCH_PID=$!
@@ -136,7 +144,8 @@ done
 [ "$ready" = 1 ] || die "latch did not answer GET /v1/sessions/jwks/x within 60 s"
 log "latch is up"
 
-export LATCH_URL LATCH_PROJECT_ID="$PROJECT_ID" LATCH_SECRET="$SECRET" HIBP_STUB_URL="$HIBP_URL"
+export LATCH_URL LATCH_PROJECT_ID="$PROJECT_ID" LATCH_SECRET="$SECRET" HIBP_STUB_URL="$HIBP_URL" \
+  LATCH_OUTBOX_DIR="$OUTBOX_DIR"
 
 # ------------------------------------------------------------------ suites
 py_rc=skipped

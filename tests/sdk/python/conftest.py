@@ -7,12 +7,20 @@ passes their addresses in the environment:
   LATCH_PROJECT_ID  project id Latch was started with
   LATCH_SECRET      project secret Latch was started with
   HIBP_STUB_URL     base URL of tests/sdk/hibp_stub.py
+  LATCH_OUTBOX_DIR  `<data-dir>/outbox` of that server: one .eml file per message sent
+                    (needed only by the reset and magic-link tests)
 """
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import os
+import time
+import urllib.parse
 import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import stytch
@@ -68,6 +76,103 @@ class HibpStub:
             return json.loads(resp.read())
 
 
+@dataclass
+class Mail:
+    """One message from the outbox, with the two links of a reset email."""
+
+    path: Path
+    to: str
+    subject: str
+    text: str
+    reset_link: str
+    login_link: str
+
+    @property
+    def reset_token(self) -> str:
+        return link_token(self.reset_link)
+
+    @property
+    def login_token(self) -> str:
+        return link_token(self.login_link)
+
+
+def link_token(link: str) -> str:
+    tokens = urllib.parse.parse_qs(urllib.parse.urlsplit(link).query).get("token", [])
+    assert len(tokens) == 1 and tokens[0], f"link should carry exactly one non-empty token: {link}"
+    return tokens[0]
+
+
+def link_base(link: str) -> str:
+    """The link without its query: the redirect URL it was built on (with no query of its own)."""
+    parts = urllib.parse.urlsplit(link)
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+def link_token_type(link: str) -> str:
+    types = urllib.parse.parse_qs(urllib.parse.urlsplit(link).query).get("stytch_token_type", [])
+    assert len(types) == 1, f"link should carry exactly one stytch_token_type: {link}"
+    return types[0]
+
+
+class Outbox:
+    """Reads the .eml files Latch writes to `<data-dir>/outbox/` (names sort by time)."""
+
+    def __init__(self, path: str) -> None:
+        self.dir = Path(path)
+
+    @staticmethod
+    def _parse(path: Path) -> email.message.EmailMessage:
+        with open(path, "rb") as f:
+            return email.message_from_binary_file(f, policy=email.policy.default)
+
+    def messages_to(self, address: str) -> list[Path]:
+        """Every message addressed to `address`, oldest first."""
+        if not self.dir.is_dir():
+            return []
+        found = []
+        for path in sorted(self.dir.glob("*.eml")):
+            to = str(self._parse(path)["To"] or "").strip()
+            if to.lower() == address.lower():
+                found.append(path)
+        return found
+
+    def read(self, path: Path) -> Mail:
+        msg = self._parse(path)
+        body = msg.get_body(preferencelist=("plain",))
+        assert body is not None, f"{path.name} has no text/plain part"
+        text = body.get_content()
+        lines = [line.strip() for line in text.splitlines()]
+        links = {}
+        for kind in ("reset_password", "magic_links"):
+            hits = [
+                line
+                for line in lines
+                if line.startswith(("http://", "https://")) and f"stytch_token_type={kind}" in line
+            ]
+            assert len(hits) == 1, f"{path.name}: expected one {kind} link alone on its line, found {hits}\n{text}"
+            assert link_token_type(hits[0]) == kind
+            links[kind] = hits[0]
+        return Mail(
+            path=path,
+            to=str(msg["To"]).strip(),
+            subject=str(msg["Subject"] or ""),
+            text=text,
+            reset_link=links["reset_password"],
+            login_link=links["magic_links"],
+        )
+
+    def new_message(self, address: str, before: list[Path], timeout: float = 5.0) -> Mail:
+        """The one message to `address` that was not in `before` (waits up to `timeout` s)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            new = [p for p in self.messages_to(address) if p not in before]
+            if new or time.monotonic() >= deadline:
+                break
+            time.sleep(0.05)
+        assert len(new) == 1, f"expected exactly one new message to {address} in {self.dir}, found {new}"
+        return self.read(new[0])
+
+
 @pytest.fixture(scope="session")
 def env() -> Env:
     return Env()
@@ -82,3 +187,11 @@ def client(env: Env) -> stytch.Client:
 def hibp(env: Env) -> HibpStub:
     return HibpStub(env.hibp)
 
+
+
+@pytest.fixture(scope="session")
+def outbox() -> Outbox:
+    path = os.environ.get("LATCH_OUTBOX_DIR")
+    if not path:
+        pytest.fail("missing environment: LATCH_OUTBOX_DIR (run scripts/sdk-tests.sh)", pytrace=False)
+    return Outbox(path)

@@ -1,6 +1,6 @@
 """Latch driven by the official Stytch Python SDK (PyPI `stytch`, pinned in requirements.txt).
 
-Contract: shared/reference/stytch-api.md (§0-§2, §5 C1-C3 and C9-C15, §6, §8, §9, §14).
+Contract: shared/reference/stytch-api.md (§0-§2, §4, §5 C1-C3 and C5-C15, §6, §8, §9, §13, §14).
 
 Every success body is parsed by the SDK's pydantic models; a `pydantic.ValidationError`
 escaping a call means Latch sent a body the real SDK cannot read, and the test fails.
@@ -21,6 +21,7 @@ import jwt as pyjwt
 import pytest
 import requests
 import stytch
+from conftest import link_base
 from stytch.core.response_base import StytchError
 
 BREACHED_AT_START = "Tr0ub4dour&3-breached-pw"  # listed by tests/sdk/hibp_stub.py (count 4211)
@@ -114,15 +115,23 @@ def assert_user(user, *, user_id: str, email: str) -> None:
     assert user.password.requires_reset is False
 
 
-def assert_session(session, *, user_id: str, minutes: int, now: dt.datetime | None = None) -> None:
+def assert_session(
+    session,
+    *,
+    user_id: str,
+    minutes: int,
+    now: dt.datetime | None = None,
+    factor: tuple[str, str] | None = ("password", "knowledge"),
+) -> None:
+    """`factor`: (type, delivery_method) of the session's first factor; None skips that check."""
     now = now or now_utc()
     assert session is not None
     assert session.session_id
     assert session.user_id == user_id
     assert session.authentication_factors, "session must list its authentication factors"
-    factor = session.authentication_factors[0]
-    assert factor.type == "password"
-    assert factor.delivery_method == "knowledge"
+    if factor is not None:
+        first = session.authentication_factors[0]
+        assert (first.type, first.delivery_method) == factor, f"first factor {first!r}, expected {factor}"
     assert isinstance(session.roles, list)
     assert session.started_at is not None and session.expires_at is not None
     remaining = (session.expires_at - now).total_seconds()
@@ -593,6 +602,21 @@ def test_users_delete(client):
         pytest.param(lambda c: c.sessions.get(user_id="user-test-" + str(uuid.uuid4())), id="sessions_get"),
         pytest.param(lambda c: c.users.get(user_id="user-test-" + str(uuid.uuid4())), id="users_get"),
         pytest.param(lambda c: c.users.delete(user_id="user-test-" + str(uuid.uuid4())), id="users_delete"),
+        pytest.param(lambda c: c.passwords.email.reset_start(email=unique_email()), id="email_reset_start"),
+        pytest.param(
+            lambda c: c.passwords.email.reset(token="x" * 43, password=strong_password()), id="email_reset"
+        ),
+        pytest.param(
+            lambda c: c.passwords.existing_password.reset(
+                email=unique_email(), existing_password=strong_password(), new_password=strong_password()
+            ),
+            id="existing_password_reset",
+        ),
+        pytest.param(
+            lambda c: c.passwords.sessions.reset(password=strong_password(), session_token="x" * 44),
+            id="session_reset",
+        ),
+        pytest.param(lambda c: c.magic_links.authenticate(token="x" * 43), id="magic_links_authenticate"),
     ],
 )
 def test_wrong_project_secret_is_unauthorized(env, call):
@@ -688,3 +712,320 @@ def test_login_survives_hibp_outage(client, hibp, mode):
     assert resp.session_token
     assert asked_after > asked_before, "the login did not consult the breach service, so no outage was exercised"
     assert elapsed - baseline < 4.0, f"HIBP outage ({mode}) added {elapsed - baseline:.2f}s to a login"
+
+
+# ---------------------------------------------------------------------------- C5-C8, C13 resets and the magic link
+#
+# The reset email is read from the server's outbox (LATCH_OUTBOX_DIR, one .eml per message).
+# Redirect URLs: Stytch's test default, plus two more that scripts/sdk-tests.sh puts on the
+# allow-list (LATCH_REDIRECT_URLS).
+
+DEFAULT_REDIRECT_URL = "http://localhost:3000/authenticate"
+APP_RESET_URL = "http://localhost:3000/reset-password"
+APP_LOGIN_URL = "http://localhost:3000/login"
+
+
+def start_reset(client, outbox, email: str, **kwargs):
+    """passwords.email.reset_start, then the one new message it wrote for `email`."""
+    before = outbox.messages_to(email)
+    resp = client.passwords.email.reset_start(email=email, **kwargs)
+    return resp, outbox.new_message(email, before)
+
+
+def pkce_pair() -> tuple[str, str]:
+    verifier = base64.urlsafe_b64encode(uuid.uuid4().bytes + uuid.uuid4().bytes).rstrip(b"=").decode()
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+def assert_session_gone(client, token: str) -> None:
+    expect_error(lambda: client.sessions.authenticate(session_token=token), "session_not_found", 404)
+
+
+def assert_reset_response(resp, *, user_id: str, email: str, minutes: int | None, factor=None) -> None:
+    assert_request_meta(resp)
+    assert resp.user_id == user_id
+    assert_user(resp.user, user_id=user_id, email=email)
+    if minutes is None:
+        assert resp.session_token == "" and resp.session_jwt == "" and resp.session is None
+    else:
+        assert resp.session_token and resp.session_jwt
+        assert_session(resp.session, user_id=user_id, minutes=minutes, factor=factor)
+
+
+def test_reset_by_email_end_to_end(client, outbox):
+    email, old_password, created = create_user(client, session_minutes=60)
+    other = client.passwords.authenticate(email=email, password=old_password, session_duration_minutes=60)
+
+    started, mail = start_reset(client, outbox, email)
+    assert_request_meta(started)
+    assert started.user_id == created.user_id
+    assert started.email_id == created.email_id
+    assert mail.to == email
+    # Both redirect URLs default to Stytch's test default (§13).
+    assert mail.reset_link.startswith(f"{DEFAULT_REDIRECT_URL}?stytch_token_type=reset_password&token="), mail.reset_link
+    assert mail.login_link.startswith(f"{DEFAULT_REDIRECT_URL}?stytch_token_type=magic_links&token="), mail.login_link
+    assert mail.reset_token != mail.login_token
+
+    new_password = strong_password()
+    resp = client.passwords.email.reset(token=mail.reset_token, password=new_password, session_duration_minutes=30)
+    assert_reset_response(resp, user_id=created.user_id, email=email, minutes=30, factor=None)
+    assert resp.user.emails[0].verified is True, "redeeming the emailed token proves the email"
+
+    # Every session that existed before the reset is revoked (§4 C6); the new one works.
+    assert_session_gone(client, created.session_token)
+    assert_session_gone(client, other.session_token)
+    fresh = client.sessions.authenticate(session_token=resp.session_token)
+    assert fresh.session.session_id == resp.session.session_id
+    assert [s.session_id for s in client.sessions.get(user_id=created.user_id).sessions] == [resp.session.session_id]
+
+    login = client.passwords.authenticate(email=email, password=new_password)
+    assert login.user_id == created.user_id
+    expect_error(
+        lambda: client.passwords.authenticate(email=email, password=old_password), "unauthorized_credentials", 401
+    )
+
+
+def test_reset_by_email_without_session_duration_creates_no_session(client, outbox):
+    email, _, created = create_user(client)
+    _, mail = start_reset(client, outbox, email)
+    resp = client.passwords.email.reset(token=mail.reset_token, password=strong_password())
+    assert_reset_response(resp, user_id=created.user_id, email=email, minutes=None)
+    assert client.sessions.get(user_id=created.user_id).sessions == []
+
+
+def test_reset_by_email_uses_the_requested_redirect_urls(client, outbox):
+    email, _, _ = create_user(client)
+    _, mail = start_reset(
+        client, outbox, email, reset_password_redirect_url=APP_RESET_URL, login_redirect_url=APP_LOGIN_URL
+    )
+    assert link_base(mail.reset_link) == APP_RESET_URL, mail.reset_link
+    assert link_base(mail.login_link) == APP_LOGIN_URL, mail.login_link
+
+
+def test_reset_token_is_single_use(client, outbox):
+    email, _, created = create_user(client)
+    _, mail = start_reset(client, outbox, email)
+    second_password = strong_password()
+    client.passwords.email.reset(token=mail.reset_token, password=second_password)
+    expect_error(
+        lambda: client.passwords.email.reset(token=mail.reset_token, password=strong_password()),
+        "unable_to_auth_password_reset_token",
+        401,
+    )
+    # The refused second use changed nothing.
+    assert client.passwords.authenticate(email=email, password=second_password).user_id == created.user_id
+
+
+def test_reset_with_unknown_token(client):
+    expect_error(
+        lambda: client.passwords.email.reset(token="no-such-token-" + uuid.uuid4().hex, password=strong_password()),
+        "unable_to_auth_password_reset_token",
+        401,
+    )
+
+
+def test_magic_link_token_is_not_a_reset_token(client, outbox):
+    email, _, _ = create_user(client)
+    _, mail = start_reset(client, outbox, email)
+    expect_error(
+        lambda: client.passwords.email.reset(token=mail.login_token, password=strong_password()),
+        "unable_to_auth_password_reset_token",
+        401,
+    )
+    expect_error(lambda: client.magic_links.authenticate(token=mail.reset_token), "unable_to_auth_magic_link", 401)
+
+
+def test_reset_by_email_weak_password(client, outbox):
+    email, password, _ = create_user(client)
+    _, mail = start_reset(client, outbox, email)
+    expect_error(
+        lambda: client.passwords.email.reset(token=mail.reset_token, password=WEAK_PASSWORD), "weak_password", 400
+    )
+    client.passwords.authenticate(email=email, password=password)
+
+
+def test_reset_by_email_breached_password(client, outbox):
+    email, password, _ = create_user(client)
+    _, mail = start_reset(client, outbox, email)
+    expect_error(
+        lambda: client.passwords.email.reset(token=mail.reset_token, password=BREACHED_AT_START),
+        "breached_password",
+        400,
+    )
+    client.passwords.authenticate(email=email, password=password)
+
+
+def test_reset_start_unknown_email(client, outbox):
+    email = unique_email()
+    expect_error(lambda: client.passwords.email.reset_start(email=email), "email_not_found", 404)
+    assert outbox.messages_to(email) == []
+
+
+@pytest.mark.parametrize(
+    "field,error_type",
+    [
+        ("reset_password_redirect_url", "invalid_password_reset_redirect_url"),
+        ("login_redirect_url", "invalid_login_redirect_url"),
+    ],
+)
+def test_reset_start_unlisted_redirect_url(client, outbox, field, error_type):
+    email, _, _ = create_user(client)
+    expect_error(
+        lambda: client.passwords.email.reset_start(email=email, **{field: "https://evil.example.com/authenticate"}),
+        error_type,
+        400,
+    )
+    assert outbox.messages_to(email) == [], "a refused reset_start must not send an email"
+
+
+def test_reset_by_email_with_pkce(client, outbox):
+    email, _, created = create_user(client, session_minutes=60)
+    verifier, challenge = pkce_pair()
+    _, mail = start_reset(client, outbox, email, code_challenge=challenge)
+    new_password = strong_password()
+
+    wrong_verifier, _ = pkce_pair()
+    expect_error(
+        lambda: client.passwords.email.reset(token=mail.reset_token, password=new_password, code_verifier=wrong_verifier),
+        "pkce_mismatch",
+        401,
+    )
+    expect_error(
+        lambda: client.passwords.email.reset(token=mail.reset_token, password=new_password),
+        "pkce_expected_code_verifier",
+        400,
+    )
+    # Neither refusal used the token up or changed anything.
+    client.sessions.authenticate(session_token=created.session_token)
+
+    resp = client.passwords.email.reset(
+        token=mail.reset_token, password=new_password, code_verifier=verifier, session_duration_minutes=30
+    )
+    assert_reset_response(resp, user_id=created.user_id, email=email, minutes=30, factor=None)
+    assert_session_gone(client, created.session_token)
+    client.passwords.authenticate(email=email, password=new_password)
+
+
+def test_magic_link_login(client, outbox):
+    email, password, created = create_user(client)
+    _, mail = start_reset(client, outbox, email)
+    resp = client.magic_links.authenticate(token=mail.login_token, session_duration_minutes=60)
+    assert_request_meta(resp)
+    assert resp.user_id == created.user_id
+    assert resp.method_id == created.email_id
+    assert isinstance(resp.reset_sessions, bool)
+    assert resp.session_token and resp.session_jwt
+    assert_session(resp.session, user_id=created.user_id, minutes=60, factor=("magic_link", "email"))
+    email_factor = resp.session.authentication_factors[0].email_factor
+    assert email_factor is not None and email_factor.email_address == email
+    assert email_factor.email_id == created.email_id
+    assert_user(resp.user, user_id=created.user_id, email=email)
+    assert resp.user.emails[0].verified is True
+    assert client.sessions.authenticate(session_token=resp.session_token).session.session_id == resp.session.session_id
+
+    # Single use.
+    expect_error(
+        lambda: client.magic_links.authenticate(token=mail.login_token, session_duration_minutes=60),
+        "unable_to_auth_magic_link",
+        401,
+    )
+    # Logging in by link changes no password.
+    client.passwords.authenticate(email=email, password=password)
+
+
+def test_magic_link_keeps_pending_reset_and_email_reset_clears_it(client, outbox, hibp):
+    email, password, created = create_user(client)
+    hibp.breach(password)
+    expect_error(lambda: client.passwords.authenticate(email=email, password=password), "reset_password", 401)
+    _, mail = start_reset(client, outbox, email)
+
+    ml = client.magic_links.authenticate(token=mail.login_token, session_duration_minutes=60)
+    assert ml.user_id == created.user_id
+    # With HIBP down Latch fails open, so only the stored pending reset can refuse this login.
+    hibp.set_mode("error")
+    try:
+        expect_error(
+            lambda: client.passwords.authenticate(email=email, password=password),
+            "reset_password",
+            401,
+            hint=lambda: "the magic link login cleared the pending password reset",
+        )
+    finally:
+        hibp.set_mode("ok")
+
+    new_password = strong_password()
+    client.passwords.email.reset(token=mail.reset_token, password=new_password)
+    resp = client.passwords.authenticate(email=email, password=new_password, session_duration_minutes=30)
+    assert resp.user.password.requires_reset is False
+    # The email reset revoked the magic link's session too.
+    assert_session_gone(client, ml.session_token)
+
+
+def test_existing_password_reset(client):
+    email, old_password, created = create_user(client, session_minutes=60)
+    other = client.passwords.authenticate(email=email, password=old_password, session_duration_minutes=60)
+    new_password = strong_password()
+    resp = client.passwords.existing_password.reset(
+        email=email, existing_password=old_password, new_password=new_password, session_duration_minutes=45
+    )
+    assert_reset_response(resp, user_id=created.user_id, email=email, minutes=45)
+    # All sessions from before are revoked (§4 C7); the new one works.
+    assert_session_gone(client, created.session_token)
+    assert_session_gone(client, other.session_token)
+    assert client.sessions.authenticate(session_token=resp.session_token).session.session_id == resp.session.session_id
+    assert [s.session_id for s in client.sessions.get(user_id=created.user_id).sessions] == [resp.session.session_id]
+    client.passwords.authenticate(email=email, password=new_password)
+    expect_error(
+        lambda: client.passwords.authenticate(email=email, password=old_password), "unauthorized_credentials", 401
+    )
+
+
+def test_existing_password_reset_wrong_existing_password(client):
+    email, password, created = create_user(client, session_minutes=60)
+    new_password = strong_password()
+    expect_error(
+        lambda: client.passwords.existing_password.reset(
+            email=email, existing_password=password + "x", new_password=new_password
+        ),
+        "unauthorized_credentials",
+        401,
+    )
+    # Nothing changed: the password and the session are as before.
+    client.passwords.authenticate(email=email, password=password)
+    client.sessions.authenticate(session_token=created.session_token)
+    expect_error(
+        lambda: client.passwords.authenticate(email=email, password=new_password), "unauthorized_credentials", 401
+    )
+
+
+@pytest.mark.parametrize("by", ["session_token", "session_jwt"])
+def test_session_reset_keeps_the_session_and_revokes_the_others(client, by):
+    email, old_password, created = create_user(client, session_minutes=60)
+    other = client.passwords.authenticate(email=email, password=old_password, session_duration_minutes=60)
+    new_password = strong_password()
+    kept = {"session_token": created.session_token, "session_jwt": created.session_jwt}[by]
+    resp = client.passwords.sessions.reset(password=new_password, session_duration_minutes=120, **{by: kept})
+    assert_reset_response(resp, user_id=created.user_id, email=email, minutes=120)
+    assert resp.session.session_id == created.session.session_id, "session reset keeps the session it was given"
+
+    still = client.sessions.authenticate(session_token=created.session_token)
+    assert still.session.session_id == created.session.session_id
+    assert_session_gone(client, other.session_token)
+    assert [s.session_id for s in client.sessions.get(user_id=created.user_id).sessions] == [
+        created.session.session_id
+    ]
+    client.passwords.authenticate(email=email, password=new_password)
+    expect_error(
+        lambda: client.passwords.authenticate(email=email, password=old_password), "unauthorized_credentials", 401
+    )
+
+
+def test_session_reset_with_unknown_session(client):
+    expect_error(
+        lambda: client.passwords.sessions.reset(
+            password=strong_password(), session_token="no-such-token-" + uuid.uuid4().hex
+        ),
+        "session_not_found",
+        404,
+    )

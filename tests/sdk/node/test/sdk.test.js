@@ -1,18 +1,21 @@
 // Latch driven by the official Stytch Node SDK (npm `stytch`, pinned in package.json).
 //
-// Contract: shared/reference/stytch-api.md (§0-§2, §5 C1-C3 and C9-C15, §6, §8, §9, §14).
+// Contract: shared/reference/stytch-api.md (§0-§2, §4, §5 C1-C3 and C5-C15, §6, §8, §9, §13, §14).
 // The Node SDK returns response JSON untouched, so the shape checks below restate the
 // fields the Python SDK requires (§6): a body that Node accepts but Python would reject
 // fails here too.
 //
 // Environment (set by scripts/sdk-tests.sh): LATCH_URL, LATCH_PROJECT_ID, LATCH_SECRET,
-// HIBP_STUB_URL. Run: node --test --test-timeout=60000 test/sdk.test.js
+// HIBP_STUB_URL, and LATCH_OUTBOX_DIR (the server's `<data-dir>/outbox`, one .eml per message;
+// only the reset and magic-link tests read it). Run: node --test --test-timeout=60000 test/sdk.test.js
 
 "use strict";
 
 const { test, after } = require("node:test");
 const assert = require("node:assert/strict");
 const crypto = require("node:crypto");
+const fs = require("node:fs");
+const path = require("node:path");
 const stytch = require("stytch");
 
 // §14.5: jose can leave a keep-alive socket open after a JWKS fetch, which keeps the
@@ -156,14 +159,21 @@ function assertUser(user, { user_id, email }) {
   assertTimestamp(user.created_at, "user.created_at", { optional: true });
 }
 
-function assertSession(session, { user_id, minutes }) {
+// `factor`: [type, delivery_method] of the first factor; null skips that check.
+function assertSession(session, { user_id, minutes, factor = ["password", "knowledge"] }) {
   assert.ok(session && typeof session === "object", "session object");
   assert.ok(typeof session.session_id === "string" && session.session_id, "session_id");
   assert.equal(session.user_id, user_id);
   assert.ok(Array.isArray(session.authentication_factors) && session.authentication_factors.length > 0);
-  const f = session.authentication_factors[0];
-  assert.equal(f.type, "password");
-  assert.equal(f.delivery_method, "knowledge");
+  for (const f of session.authentication_factors) {
+    assert.equal(typeof f.type, "string", "authentication_factors[].type");
+    assert.equal(typeof f.delivery_method, "string", "authentication_factors[].delivery_method");
+  }
+  if (factor !== null) {
+    const f = session.authentication_factors[0];
+    assert.equal(f.type, factor[0]);
+    assert.equal(f.delivery_method, factor[1]);
+  }
   assertStringArray(session.roles, "session.roles");
   assertTimestamp(session.started_at, "started_at");
   assertTimestamp(session.last_accessed_at, "last_accessed_at");
@@ -574,6 +584,17 @@ const WRONG_SECRET_CALLS = {
   "sessions.get": (c) => c.sessions.get({ user_id: "user-test-" + crypto.randomUUID() }),
   "users.get": (c) => c.users.get({ user_id: "user-test-" + crypto.randomUUID() }),
   "users.delete": (c) => c.users.delete({ user_id: "user-test-" + crypto.randomUUID() }),
+  "passwords.email.resetStart": (c) => c.passwords.email.resetStart({ email: uniqueEmail() }),
+  "passwords.email.reset": (c) => c.passwords.email.reset({ token: "x".repeat(43), password: strongPassword() }),
+  "passwords.existingPassword.reset": (c) =>
+    c.passwords.existingPassword.reset({
+      email: uniqueEmail(),
+      existing_password: strongPassword(),
+      new_password: strongPassword(),
+    }),
+  "passwords.sessions.reset": (c) =>
+    c.passwords.sessions.reset({ password: strongPassword(), session_token: "x".repeat(44) }),
+  "magicLinks.authenticate": (c) => c.magicLinks.authenticate({ token: "x".repeat(43) }),
 };
 
 for (const [name, call] of Object.entries(WRONG_SECRET_CALLS)) {
@@ -586,4 +607,349 @@ for (const [name, call] of Object.entries(WRONG_SECRET_CALLS)) {
 test("unknown project id is unauthorized_credentials", async () => {
   const bad = makeClient({ project_id: "project-test-00000000-0000-4000-8000-000000000000" });
   await expectError(() => bad.passwords.strengthCheck({ password: strongPassword() }), "unauthorized_credentials", 401);
+});
+
+// ------------------------------------------------------------------------------ C5-C8, C13 resets and the magic link
+//
+// The reset email is read from the server's outbox (LATCH_OUTBOX_DIR, one RFC 5322 .eml file per
+// message, names sorting by time). Redirect URLs: Stytch's test default, plus two more that
+// scripts/sdk-tests.sh puts on the allow-list (LATCH_REDIRECT_URLS).
+
+const DEFAULT_REDIRECT_URL = "http://localhost:3000/authenticate";
+const APP_RESET_URL = "http://localhost:3000/reset-password";
+const APP_LOGIN_URL = "http://localhost:3000/login";
+
+function outboxDir() {
+  const dir = process.env.LATCH_OUTBOX_DIR;
+  assert.ok(dir, "missing environment: LATCH_OUTBOX_DIR (run scripts/sdk-tests.sh)");
+  return dir;
+}
+
+// Split an RFC 5322 message (or MIME part) into lower-cased headers and the body.
+function splitMessage(raw) {
+  const at = raw.search(/\r?\n\r?\n/);
+  assert.ok(at >= 0, "message has no header/body separator");
+  const head = raw.slice(0, at).replace(/\r?\n[ \t]+/g, " "); // unfold
+  const body = raw.slice(at).replace(/^\r?\n\r?\n/, "");
+  const headers = {};
+  for (const line of head.split(/\r?\n/)) {
+    const i = line.indexOf(":");
+    if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+  }
+  return { headers, body };
+}
+
+function textPart(raw, file) {
+  const { headers, body } = splitMessage(raw);
+  const type = headers["content-type"] || "text/plain";
+  if (/^text\/plain/i.test(type)) return body;
+  const m = /boundary="?([^";]+)"?/i.exec(type);
+  assert.ok(m && /^multipart\//i.test(type), `${file}: neither text/plain nor multipart: ${type}`);
+  for (const chunk of body.split(`--${m[1]}`).slice(1)) {
+    if (chunk.startsWith("--")) break; // closing delimiter
+    const part = splitMessage(chunk.replace(/^\r?\n/, ""));
+    if (/^text\/plain/i.test(part.headers["content-type"] || "")) return part.body;
+  }
+  assert.fail(`${file} has no text/plain part`);
+}
+
+// Every message file addressed to `address`, oldest first.
+function messagesTo(address) {
+  const dir = outboxDir();
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".eml"))
+    .sort()
+    .filter((f) => {
+      const { headers } = splitMessage(fs.readFileSync(path.join(dir, f), "utf8"));
+      return (headers.to || "").toLowerCase() === address.toLowerCase();
+    });
+}
+
+function readMail(file) {
+  const raw = fs.readFileSync(path.join(outboxDir(), file), "utf8");
+  const { headers } = splitMessage(raw);
+  const text = textPart(raw, file);
+  const lines = text.split(/\r?\n/).map((l) => l.trim());
+  const links = {};
+  for (const kind of ["reset_password", "magic_links"]) {
+    const hits = lines.filter((l) => /^https?:\/\//.test(l) && l.includes(`stytch_token_type=${kind}`));
+    assert.equal(hits.length, 1, `${file}: expected one ${kind} link alone on its line, found ${JSON.stringify(hits)}\n${text}`);
+    const url = new URL(hits[0]);
+    assert.deepEqual(url.searchParams.getAll("stytch_token_type"), [kind], hits[0]);
+    const tokens = url.searchParams.getAll("token");
+    assert.ok(tokens.length === 1 && tokens[0], `link should carry exactly one non-empty token: ${hits[0]}`);
+    links[kind] = { link: hits[0], base: `${url.origin}${url.pathname}`, token: tokens[0] };
+  }
+  return { file, to: headers.to, text, reset: links.reset_password, login: links.magic_links };
+}
+
+// passwords.email.resetStart, then the one new message it wrote for `email`.
+async function startReset(email, extra = {}) {
+  const before = new Set(messagesTo(email));
+  const resp = await client.passwords.email.resetStart({ email, ...extra });
+  let fresh = [];
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    fresh = messagesTo(email).filter((f) => !before.has(f));
+    if (fresh.length || Date.now() >= deadline) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(fresh.length, 1, `expected exactly one new message to ${email}, found ${JSON.stringify(fresh)}`);
+  return { resp, mail: readMail(fresh[0]) };
+}
+
+function pkcePair() {
+  const verifier = crypto.randomBytes(32).toString("base64url");
+  const challenge = crypto.createHash("sha256").update(verifier).digest("base64url");
+  return { verifier, challenge };
+}
+
+async function assertSessionGone(session_token) {
+  await expectError(() => client.sessions.authenticate({ session_token }), "session_not_found", 404);
+}
+
+function assertResetResponse(resp, { user_id, email, minutes, factor = null }) {
+  assertMeta(resp);
+  assert.equal(resp.user_id, user_id);
+  assertUser(resp.user, { user_id, email });
+  if (minutes === undefined) {
+    assertNoSession(resp);
+  } else {
+    assert.ok(resp.session_token && resp.session_jwt, "session_token and session_jwt");
+    assertSession(resp.session, { user_id, minutes, factor });
+  }
+}
+
+async function sessionIds(user_id) {
+  const list = await client.sessions.get({ user_id });
+  return list.sessions.map((s) => s.session_id).sort();
+}
+
+test("reset by email end to end: new password works, old one and old sessions do not", async () => {
+  const { email, password: oldPassword, resp: created } = await createUser({ sessionMinutes: 60 });
+  const other = await client.passwords.authenticate({ email, password: oldPassword, session_duration_minutes: 60 });
+
+  const { resp: started, mail } = await startReset(email);
+  assertMeta(started);
+  assert.equal(started.user_id, created.user_id);
+  assert.equal(started.email_id, created.email_id);
+  assert.equal(mail.to, email);
+  assert.ok(
+    mail.reset.link.startsWith(`${DEFAULT_REDIRECT_URL}?stytch_token_type=reset_password&token=`),
+    mail.reset.link,
+  );
+  assert.ok(mail.login.link.startsWith(`${DEFAULT_REDIRECT_URL}?stytch_token_type=magic_links&token=`), mail.login.link);
+  assert.notEqual(mail.reset.token, mail.login.token);
+
+  const newPassword = strongPassword();
+  const resp = await client.passwords.email.reset({
+    token: mail.reset.token,
+    password: newPassword,
+    session_duration_minutes: 30,
+  });
+  assertResetResponse(resp, { user_id: created.user_id, email, minutes: 30 });
+  assert.equal(resp.user.emails[0].verified, true, "redeeming the emailed token proves the email");
+
+  await assertSessionGone(created.session_token);
+  await assertSessionGone(other.session_token);
+  const fresh = await client.sessions.authenticate({ session_token: resp.session_token });
+  assert.equal(fresh.session.session_id, resp.session.session_id);
+  assert.deepEqual(await sessionIds(created.user_id), [resp.session.session_id]);
+
+  const login = await client.passwords.authenticate({ email, password: newPassword });
+  assert.equal(login.user_id, created.user_id);
+  await expectError(
+    () => client.passwords.authenticate({ email, password: oldPassword }),
+    "unauthorized_credentials",
+    401,
+  );
+});
+
+test("reset by email without session_duration_minutes creates no session", async () => {
+  const { email, resp: created } = await createUser();
+  const { mail } = await startReset(email);
+  const resp = await client.passwords.email.reset({ token: mail.reset.token, password: strongPassword() });
+  assertResetResponse(resp, { user_id: created.user_id, email });
+  assert.deepEqual(await sessionIds(created.user_id), []);
+});
+
+test("resetStart uses the requested redirect URLs", async () => {
+  const { email } = await createUser();
+  const { mail } = await startReset(email, {
+    reset_password_redirect_url: APP_RESET_URL,
+    login_redirect_url: APP_LOGIN_URL,
+  });
+  assert.equal(mail.reset.base, APP_RESET_URL, mail.reset.link);
+  assert.equal(mail.login.base, APP_LOGIN_URL, mail.login.link);
+});
+
+test("reset token is single use: unable_to_auth_password_reset_token", async () => {
+  const { email, resp: created } = await createUser();
+  const { mail } = await startReset(email);
+  const second = strongPassword();
+  await client.passwords.email.reset({ token: mail.reset.token, password: second });
+  await expectError(
+    () => client.passwords.email.reset({ token: mail.reset.token, password: strongPassword() }),
+    "unable_to_auth_password_reset_token",
+    401,
+  );
+  const login = await client.passwords.authenticate({ email, password: second });
+  assert.equal(login.user_id, created.user_id);
+});
+
+test("resetStart: unlisted reset_password_redirect_url is invalid_password_reset_redirect_url", async () => {
+  const { email } = await createUser();
+  await expectError(
+    () => client.passwords.email.resetStart({ email, reset_password_redirect_url: "https://evil.example.com/authenticate" }),
+    "invalid_password_reset_redirect_url",
+    400,
+  );
+  assert.deepEqual(messagesTo(email), [], "a refused resetStart must not send an email");
+});
+
+test("resetStart: unlisted login_redirect_url is invalid_login_redirect_url", async () => {
+  const { email } = await createUser();
+  await expectError(
+    () => client.passwords.email.resetStart({ email, login_redirect_url: "https://evil.example.com/authenticate" }),
+    "invalid_login_redirect_url",
+    400,
+  );
+  assert.deepEqual(messagesTo(email), []);
+});
+
+test("resetStart: email_not_found", async () => {
+  const email = uniqueEmail();
+  await expectError(() => client.passwords.email.resetStart({ email }), "email_not_found", 404);
+  assert.deepEqual(messagesTo(email), []);
+});
+
+test("reset by email with PKCE: wrong verifier is pkce_mismatch, right one succeeds", async () => {
+  const { email, resp: created } = await createUser({ sessionMinutes: 60 });
+  const { verifier, challenge } = pkcePair();
+  const { mail } = await startReset(email, { code_challenge: challenge });
+  const newPassword = strongPassword();
+
+  await expectError(
+    () =>
+      client.passwords.email.reset({
+        token: mail.reset.token,
+        password: newPassword,
+        code_verifier: pkcePair().verifier,
+      }),
+    "pkce_mismatch",
+    401,
+  );
+  await expectError(
+    () => client.passwords.email.reset({ token: mail.reset.token, password: newPassword }),
+    "pkce_expected_code_verifier",
+    400,
+  );
+  // Neither refusal used the token up or changed anything.
+  await client.sessions.authenticate({ session_token: created.session_token });
+
+  const resp = await client.passwords.email.reset({
+    token: mail.reset.token,
+    password: newPassword,
+    code_verifier: verifier,
+    session_duration_minutes: 30,
+  });
+  assertResetResponse(resp, { user_id: created.user_id, email, minutes: 30 });
+  await assertSessionGone(created.session_token);
+  await client.passwords.authenticate({ email, password: newPassword });
+});
+
+test("magicLinks.authenticate logs in once; a second use is unable_to_auth_magic_link", async () => {
+  const { email, password, resp: created } = await createUser();
+  const { mail } = await startReset(email);
+  const resp = await client.magicLinks.authenticate({ token: mail.login.token, session_duration_minutes: 60 });
+  assertMeta(resp);
+  assert.equal(resp.user_id, created.user_id);
+  assert.equal(resp.method_id, created.email_id);
+  assert.equal(typeof resp.reset_sessions, "boolean", "reset_sessions is a required boolean");
+  assert.ok(resp.session_token && resp.session_jwt);
+  assertSession(resp.session, { user_id: created.user_id, minutes: 60, factor: ["magic_link", "email"] });
+  const ef = resp.session.authentication_factors[0].email_factor;
+  assert.ok(ef, "a magic-link factor carries email_factor");
+  assert.equal(ef.email_address, email);
+  assert.equal(ef.email_id, created.email_id);
+  assertUser(resp.user, { user_id: created.user_id, email });
+  assert.equal(resp.user.emails[0].verified, true);
+  const again = await client.sessions.authenticate({ session_token: resp.session_token });
+  assert.equal(again.session.session_id, resp.session.session_id);
+
+  await expectError(
+    () => client.magicLinks.authenticate({ token: mail.login.token, session_duration_minutes: 60 }),
+    "unable_to_auth_magic_link",
+    401,
+  );
+  // Logging in by link changes no password.
+  await client.passwords.authenticate({ email, password });
+});
+
+test("existingPassword.reset revokes every session; the new password works", async () => {
+  const { email, password: oldPassword, resp: created } = await createUser({ sessionMinutes: 60 });
+  const other = await client.passwords.authenticate({ email, password: oldPassword, session_duration_minutes: 60 });
+  const newPassword = strongPassword();
+  const resp = await client.passwords.existingPassword.reset({
+    email,
+    existing_password: oldPassword,
+    new_password: newPassword,
+    session_duration_minutes: 45,
+  });
+  assertResetResponse(resp, { user_id: created.user_id, email, minutes: 45, factor: ["password", "knowledge"] });
+  await assertSessionGone(created.session_token);
+  await assertSessionGone(other.session_token);
+  const fresh = await client.sessions.authenticate({ session_token: resp.session_token });
+  assert.equal(fresh.session.session_id, resp.session.session_id);
+  assert.deepEqual(await sessionIds(created.user_id), [resp.session.session_id]);
+  await client.passwords.authenticate({ email, password: newPassword });
+  await expectError(
+    () => client.passwords.authenticate({ email, password: oldPassword }),
+    "unauthorized_credentials",
+    401,
+  );
+});
+
+test("existingPassword.reset: wrong existing password is unauthorized_credentials", async () => {
+  const { email, password, resp: created } = await createUser({ sessionMinutes: 60 });
+  const newPassword = strongPassword();
+  await expectError(
+    () =>
+      client.passwords.existingPassword.reset({
+        email,
+        existing_password: password + "x",
+        new_password: newPassword,
+      }),
+    "unauthorized_credentials",
+    401,
+  );
+  await client.passwords.authenticate({ email, password });
+  await client.sessions.authenticate({ session_token: created.session_token });
+});
+
+test("passwords.sessions.reset keeps the session used and revokes the others", async () => {
+  const { email, password: oldPassword, resp: created } = await createUser({ sessionMinutes: 60 });
+  const other = await client.passwords.authenticate({ email, password: oldPassword, session_duration_minutes: 60 });
+  const newPassword = strongPassword();
+  const resp = await client.passwords.sessions.reset({
+    password: newPassword,
+    session_token: created.session_token,
+    session_duration_minutes: 120,
+  });
+  assertResetResponse(resp, { user_id: created.user_id, email, minutes: 120, factor: ["password", "knowledge"] });
+  assert.equal(resp.session.session_id, created.session.session_id, "session reset keeps the session it was given");
+  assert.equal(resp.session_token, created.session_token);
+
+  const still = await client.sessions.authenticate({ session_token: created.session_token });
+  assert.equal(still.session.session_id, created.session.session_id);
+  await assertSessionGone(other.session_token);
+  assert.deepEqual(await sessionIds(created.user_id), [created.session.session_id]);
+  await client.passwords.authenticate({ email, password: newPassword });
+  await expectError(
+    () => client.passwords.authenticate({ email, password: oldPassword }),
+    "unauthorized_credentials",
+    401,
+  );
 });

@@ -106,7 +106,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             link(u, "magic_links", "tok"),
-            "http://localhost:3000/authenticate?next=%2Fx&stytch_token_type=magic_links&token=tok"
+            "http://localhost:3000/authenticate?next=/x&stytch_token_type=magic_links&token=tok"
         );
     }
 

@@ -37,6 +37,12 @@ enum Command {
         #[arg(long, short = 'n', default_value_t = 1)]
         last: usize,
     },
+    /// Create the DynamoDB table named by LATCH_TABLE (default `latch`) where the AWS settings
+    /// point (AWS_ENDPOINT_URL for a local emulator), with TTL on `expires_at`.
+    CreateTable {
+        #[arg(long, env = "LATCH_TABLE", default_value = latch::store::dynamo::table::DEFAULT_TABLE)]
+        table: String,
+    },
     /// List the routes, one per line: name, method, path.
     Routes,
 }
@@ -51,6 +57,14 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Serve { addr, data_dir } => serve(addr, data_dir).await,
         Command::Outbox { data_dir, last } => show_outbox(&data_dir.join("outbox"), last),
+        Command::CreateTable { table } => {
+            let client = latch::store::dynamo::table::client(&bootstrap::aws_config().await);
+            latch::store::dynamo::table::create(&client, &table)
+                .await
+                .map_err(anyhow::Error::msg)?;
+            println!("Table {table} is ready (TTL on expires_at).");
+            Ok(())
+        }
         Command::Routes => {
             for r in latch::ROUTES {
                 println!("{}\t{}\t{}", r.name, r.method.as_str(), r.path);
@@ -61,7 +75,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(addr: SocketAddr, data_dir: PathBuf) -> anyhow::Result<()> {
-    let (state, creds, source) = bootstrap::embedded(&data_dir)
+    let (state, creds, source) = bootstrap::from_env(&data_dir)
         .await
         .map_err(anyhow::Error::msg)
         .context("starting Latch")?;

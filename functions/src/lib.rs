@@ -8,6 +8,6 @@ pub async fn run(name: &str) -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let route = latch::handlers::routes::by_name(name).ok_or_else(|| format!("no route named {name}"))?;
     let data_dir = bootstrap::data_dir_from_env();
-    let (state, _, _) = bootstrap::embedded(&data_dir).await?;
+    let (state, _, _) = bootstrap::from_env(&data_dir).await?;
     lambda_http::run(latch::router_for(state, route)).await
 }

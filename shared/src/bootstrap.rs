@@ -9,13 +9,17 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::SystemClock;
-use crate::config::{vars, Env, Settings, Source};
+use crate::config::{vars, Env, MailBackend, Settings, Source, StoreBackend};
 use crate::mail::outbox::Outbox;
+use crate::mail::ses::Ses;
+use crate::mail::Mailer;
 use crate::policy::breach::{HibpClient, NoBreachCheck};
 use crate::policy::BreachCheck;
 use crate::sessions::tokens::random_token;
 use crate::state::{AppState, Ports};
+use crate::store::dynamo::DynamoStore;
 use crate::store::sqlite::SqliteStore;
+use crate::store::Store;
 
 /// The data directory when `LATCH_DATA_DIR` is unset (the Lambda functions under
 /// `cargo lambda watch` read it; `latch serve` takes `--data-dir`).
@@ -158,8 +162,39 @@ pub fn data_dir_from_env() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
 }
 
-/// The whole state on the embedded store, from the environment and `data_dir`.
-pub async fn embedded(data_dir: &Path) -> Result<(AppState, Credentials, CredentialSource), String> {
+/// The AWS configuration from the standard chain (environment, profile, instance role);
+/// `AWS_ENDPOINT_URL` points it at an emulator with no code change.
+pub async fn aws_config() -> aws_config::SdkConfig {
+    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}
+
+/// The store the settings ask for.
+pub async fn store(settings: &Settings, data_dir: &Path) -> Result<Arc<dyn Store>, String> {
+    Ok(match &settings.store {
+        StoreBackend::Sqlite => {
+            Arc::new(SqliteStore::open_dir(data_dir).map_err(|e| format!("store in {}: {e}", data_dir.display()))?)
+        }
+        StoreBackend::Dynamodb { table } => Arc::new(DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&aws_config().await),
+            table,
+        )),
+    })
+}
+
+/// The mailer the settings ask for.
+pub async fn mailer(settings: &Settings, data_dir: &Path) -> Arc<dyn Mailer> {
+    match &settings.mail {
+        MailBackend::Outbox => Arc::new(Outbox::new(data_dir.join("outbox"))),
+        MailBackend::Ses { configuration_set } => Arc::new(Ses::new(
+            aws_sdk_sesv2::Client::new(&aws_config().await),
+            configuration_set.clone(),
+        )),
+    }
+}
+
+/// The whole state from the environment: the backends `LATCH_STORE` and `LATCH_MAILER` name
+/// (by default SQLite and the outbox in `data_dir`).
+pub async fn from_env(data_dir: &Path) -> Result<(AppState, Credentials, CredentialSource), String> {
     let (creds, source) = credentials(&Env, data_dir)?;
     let settings = Settings::from_source(
         &Env,
@@ -168,13 +203,11 @@ pub async fn embedded(data_dir: &Path) -> Result<(AppState, Credentials, Credent
         creds.pepper_bytes()?,
     )
     .map_err(|e| e.to_string())?;
-    let store = SqliteStore::open_dir(data_dir).map_err(|e| format!("store in {}: {e}", data_dir.display()))?;
     let breach = breach_check(&settings)?;
-    let mailer = Arc::new(Outbox::new(data_dir.join("outbox")));
     let ports = Ports {
-        store: Arc::new(store),
+        store: store(&settings, data_dir).await?,
+        mailer: mailer(&settings, data_dir).await,
         breach,
-        mailer,
         clock: Arc::new(SystemClock),
     };
     let state = AppState::build(settings, ports).await?;

@@ -65,6 +65,24 @@ pub struct LockoutSettings {
     pub ttl: chrono::Duration,
 }
 
+/// Where data lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreBackend {
+    /// One SQLite file in the data directory (the embedded default).
+    Sqlite,
+    /// The DynamoDB table `table`, where the AWS settings point.
+    Dynamodb { table: String },
+}
+
+/// How mail leaves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailBackend {
+    /// `.eml` files in `<data-dir>/outbox/` (the embedded default).
+    Outbox,
+    /// Amazon SES v2, optionally with a configuration set.
+    Ses { configuration_set: Option<String> },
+}
+
 /// Mail and the links in it.
 #[derive(Debug, Clone)]
 pub struct EmailSettings {
@@ -94,6 +112,8 @@ pub struct Settings {
     pub hashing: HashSettings,
     pub lockout: LockoutSettings,
     pub email: EmailSettings,
+    pub store: StoreBackend,
+    pub mail: MailBackend,
 }
 
 /// The variables read, for messages and the README's table.
@@ -122,6 +142,11 @@ pub mod vars {
     pub const LOGIN_REDIRECT_URL: &str = "LATCH_LOGIN_REDIRECT_URL";
     pub const REDIRECT_URLS: &str = "LATCH_REDIRECT_URLS";
     pub const RESET_START_LIMIT: &str = "LATCH_RESET_START_LIMIT";
+    pub const STORE: &str = "LATCH_STORE";
+    pub const TABLE: &str = "LATCH_TABLE";
+    pub const MAILER: &str = "LATCH_MAILER";
+    pub const SES_FROM: &str = "LATCH_SES_FROM";
+    pub const SES_CONFIGURATION_SET: &str = "LATCH_SES_CONFIGURATION_SET";
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -272,7 +297,38 @@ impl Settings {
                 604_800,
             )?),
         };
-        let email = email_settings(src)?;
+        let mut email = email_settings(src)?;
+        let store = match src.get(vars::STORE).as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("sqlite") => StoreBackend::Sqlite,
+            Some("dynamodb") => StoreBackend::Dynamodb {
+                table: src.get(vars::TABLE).unwrap_or_else(|| "latch".into()),
+            },
+            Some(other) => {
+                return Err(ConfigError {
+                    var: vars::STORE,
+                    message: format!("{other:?} is neither sqlite nor dynamodb"),
+                })
+            }
+        };
+        let mail = match src.get(vars::MAILER).as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("outbox") => MailBackend::Outbox,
+            Some("ses") => {
+                // SES sends only from a verified identity: there is no sensible default.
+                email.from = src.get(vars::SES_FROM).ok_or(ConfigError {
+                    var: vars::SES_FROM,
+                    message: "the sender is required when LATCH_MAILER=ses".into(),
+                })?;
+                MailBackend::Ses {
+                    configuration_set: src.get(vars::SES_CONFIGURATION_SET),
+                }
+            }
+            Some(other) => {
+                return Err(ConfigError {
+                    var: vars::MAILER,
+                    message: format!("{other:?} is neither outbox nor ses"),
+                })
+            }
+        };
         Ok(Self {
             project_id,
             secret,
@@ -282,6 +338,8 @@ impl Settings {
             hashing,
             lockout,
             email,
+            store,
+            mail,
         })
     }
 }
@@ -367,6 +425,29 @@ mod tests {
         assert_eq!(err.var, vars::LUDS_MIN_LENGTH);
         assert!(settings(&[(vars::STRENGTH_POLICY, "bogus")]).is_err());
         assert!(settings(&[(vars::BREACH_ON_AUTH, "maybe")]).is_err());
+    }
+
+    #[test]
+    fn backends_are_selected_by_configuration() {
+        let s = settings(&[]).unwrap();
+        assert_eq!((s.store, s.mail), (StoreBackend::Sqlite, MailBackend::Outbox));
+        let s = settings(&[
+            (vars::STORE, "dynamodb"),
+            (vars::TABLE, "t1"),
+            (vars::MAILER, "ses"),
+            (vars::SES_FROM, "auth@example.com"),
+        ])
+        .unwrap();
+        assert_eq!(s.store, StoreBackend::Dynamodb { table: "t1".into() });
+        assert_eq!(
+            s.mail,
+            MailBackend::Ses {
+                configuration_set: None
+            }
+        );
+        assert_eq!(s.email.from, "auth@example.com");
+        assert_eq!(settings(&[(vars::MAILER, "ses")]).unwrap_err().var, vars::SES_FROM);
+        assert_eq!(settings(&[(vars::STORE, "postgres")]).unwrap_err().var, vars::STORE);
     }
 
     #[test]

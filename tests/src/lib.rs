@@ -1,12 +1,14 @@
 //! Helpers for the black-box suites: a Latch app on an ephemeral loopback port with its own
 //! store, a manual clock and a local HaveIBeenPwned stub, plus a small JSON client.
 
+pub mod faults;
 pub mod hibp_stub;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use latch::clock::ManualClock;
 use latch::config::Settings;
 use latch::mail::outbox::Outbox;
@@ -31,6 +33,7 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     pub hibp: HibpStub,
     pub data_dir: PathBuf,
+    pub backend: Backend,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -110,16 +113,20 @@ impl TestApp {
         let hibp = HibpStub::start().await;
         let mut map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         map.entry("LATCH_HIBP_URL".into()).or_insert_with(|| hibp.url());
+        if std::env::var("LATCH_TEST_BACKEND").as_deref() == Ok("dynamodb") {
+            map.entry("LATCH_MAIL_FROM".into()).or_insert_with(|| SES_FROM.into());
+        }
         let source = move |k: &str| map.get(k).cloned();
         let settings =
             Settings::from_source(&source, PROJECT_ID.into(), SECRET.into(), vec![7; 32]).expect("test settings");
         let data_dir = std::env::temp_dir().join(format!("latch-test-{}", uuid_like()));
-        let store = Arc::new(SqliteStore::open_dir(&data_dir).expect("store"));
+        let backend = Backend::from_env().await;
+        let store = backend.store(&data_dir).await;
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
         let breach = latch::bootstrap::breach_check(&settings).expect("breach client");
         let mailer: Arc<dyn Mailer> = match mailer {
             Some(m) => m,
-            None => Arc::new(Outbox::new(data_dir.join("outbox"))),
+            None => backend.mailer(&data_dir),
         };
         let ports = Ports {
             store,
@@ -128,10 +135,16 @@ impl TestApp {
             clock: clock.clone(),
         };
         let state = AppState::build(settings, ports).await.expect("state");
-        Self::serve(state, clock, hibp, data_dir).await
+        Self::serve(state, clock, hibp, data_dir, backend).await
     }
 
-    async fn serve(state: AppState, clock: Arc<ManualClock>, hibp: HibpStub, data_dir: PathBuf) -> Self {
+    async fn serve(
+        state: AppState,
+        clock: Arc<ManualClock>,
+        hibp: HibpStub,
+        data_dir: PathBuf,
+        backend: Backend,
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let router = latch::router(state.clone());
@@ -145,6 +158,7 @@ impl TestApp {
             clock,
             hibp,
             data_dir,
+            backend,
             server,
         }
     }
@@ -219,29 +233,80 @@ impl TestApp {
         self.post("/v1/passwords/authenticate", body).await
     }
 
-    /// The `.eml` files in the outbox, oldest first, as text.
-    pub fn outbox(&self) -> Vec<String> {
-        let dir = self.data_dir.join("outbox");
-        let mut paths: Vec<_> = match std::fs::read_dir(&dir) {
-            Ok(rd) => rd
-                .map(|e| e.unwrap().path())
-                .filter(|p| p.extension().is_some_and(|x| x == "eml"))
-                .collect(),
-            Err(_) => vec![],
-        };
-        paths.sort();
-        paths.iter().map(|p| std::fs::read_to_string(p).unwrap()).collect()
+    /// Every message sent to `to`, oldest first: from the outbox files, or from the SES
+    /// emulator's record of sent mail.
+    pub async fn mail_to(&self, to: &str) -> Vec<ResetEmail> {
+        match &self.backend {
+            Backend::Sqlite => {
+                let dir = self.data_dir.join("outbox");
+                let mut paths: Vec<_> = match std::fs::read_dir(&dir) {
+                    Ok(rd) => rd
+                        .map(|e| e.unwrap().path())
+                        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                        .collect(),
+                    Err(_) => vec![],
+                };
+                paths.sort();
+                paths
+                    .iter()
+                    .map(|p| std::fs::read_to_string(p).unwrap())
+                    .filter(|m| m.contains(&format!("To: {to}\r\n")))
+                    .map(ResetEmail::parse)
+                    .collect()
+            }
+            Backend::Dynamo { endpoint, .. } => {
+                let data = moto_data(&self.http, endpoint).await;
+                data["ses"]["Message"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|m| {
+                        m["destinations"]["ToAddresses"]
+                            .as_array()
+                            .is_some_and(|a| a.iter().any(|x| x == to))
+                    })
+                    .map(|m| ResetEmail::parse(m["body"].as_str().unwrap_or_default().to_string()))
+                    .collect()
+            }
+        }
     }
 
     /// The newest message to `to`, with its reset and login links' tokens.
-    pub fn last_reset_email(&self, to: &str) -> ResetEmail {
-        let eml = self
-            .outbox()
-            .into_iter()
-            .rev()
-            .find(|m| m.contains(&format!("To: {to}\r\n")))
-            .unwrap_or_else(|| panic!("no mail to {to} in the outbox"));
-        ResetEmail::parse(eml)
+    pub async fn last_reset_email(&self, to: &str) -> ResetEmail {
+        self.mail_to(to)
+            .await
+            .pop()
+            .unwrap_or_else(|| panic!("no mail to {to}"))
+    }
+
+    /// Everything the store holds, as bytes, for scans for secrets: the SQLite files, or every
+    /// item of the DynamoDB table.
+    pub async fn store_dump(&self) -> Vec<u8> {
+        match &self.backend {
+            Backend::Sqlite => {
+                let mut bytes = std::fs::read(self.data_dir.join("latch.sqlite3")).unwrap();
+                bytes.extend(std::fs::read(self.data_dir.join("latch.sqlite3-wal")).unwrap_or_default());
+                bytes
+            }
+            Backend::Dynamo { client, table, .. } => format!("{:?}", scan(client, table).await).into_bytes(),
+        }
+    }
+
+    /// How many emailed-token records the store holds.
+    pub async fn token_count(&self) -> usize {
+        match &self.backend {
+            Backend::Sqlite => {
+                let conn = rusqlite::Connection::open(self.data_dir.join("latch.sqlite3")).unwrap();
+                conn.query_row("SELECT COUNT(*) FROM tokens", [], |r| r.get::<_, i64>(0))
+                    .unwrap() as usize
+            }
+            Backend::Dynamo { client, table, .. } => scan(client, table)
+                .await
+                .iter()
+                .filter(|i| matches!(i.get("pk"), Some(AttributeValue::S(pk)) if pk.starts_with("TOKEN#")))
+                .count(),
+        }
     }
 
     pub fn verifications(&self) -> u64 {
@@ -275,13 +340,20 @@ pub struct ResetEmail {
 }
 
 impl ResetEmail {
+    /// From an `.eml` (links alone on their lines in the text part) or an HTML body (links in
+    /// `href`s: the SES emulator records only the HTML part).
     pub fn parse(eml: String) -> Self {
-        // The text part carries each link on its own line.
-        let links: Vec<String> = eml
+        let mut links: Vec<String> = eml
             .lines()
             .filter(|l| l.starts_with("http://") || l.starts_with("https://"))
             .map(str::to_string)
             .collect();
+        links.extend(
+            eml.split("href=\"")
+                .skip(1)
+                .filter_map(|rest| rest.split('"').next())
+                .map(|h| h.replace("&amp;", "&")),
+        );
         let find = |kind: &str| {
             links
                 .iter()
@@ -316,4 +388,116 @@ impl Mailer for FailingMailer {
     async fn send(&self, _: &Message) -> Result<String, MailError> {
         Err(MailError("the mail service is down (test)".into()))
     }
+}
+
+/// Which store and mailer the suite runs against: `LATCH_TEST_BACKEND=dynamodb` selects
+/// DynamoDB and SES where `AWS_ENDPOINT_URL` points (the test command starts moto there), a
+/// fresh table per app; anything else, SQLite and the outbox in a temporary directory.
+#[derive(Clone)]
+#[allow(clippy::large_enum_variant)] // one per test app; boxing would only add noise
+pub enum Backend {
+    Sqlite,
+    Dynamo {
+        client: aws_sdk_dynamodb::Client,
+        table: String,
+        endpoint: String,
+        config: aws_config::SdkConfig,
+    },
+}
+
+/// The sender the SES emulator knows (the test command verifies it).
+pub const SES_FROM: &str = "auth@latch.test";
+
+impl Backend {
+    pub async fn from_env() -> Self {
+        if std::env::var("LATCH_TEST_BACKEND").as_deref() != Ok("dynamodb") {
+            return Backend::Sqlite;
+        }
+        let endpoint = std::env::var("AWS_ENDPOINT_URL")
+            .expect("LATCH_TEST_BACKEND=dynamodb needs AWS_ENDPOINT_URL (the emulator)");
+        let config = latch::bootstrap::aws_config().await;
+        let client = aws_sdk_dynamodb::Client::new(&config);
+        let table = format!("latch-test-{}", uuid_like());
+        latch::store::dynamo::table::create(&client, &table)
+            .await
+            .expect("create table");
+        Backend::Dynamo {
+            client,
+            table,
+            endpoint,
+            config,
+        }
+    }
+
+    pub async fn store(&self, data_dir: &std::path::Path) -> Arc<dyn latch::store::Store> {
+        match self {
+            Backend::Sqlite => Arc::new(SqliteStore::open_dir(data_dir).expect("store")),
+            Backend::Dynamo { client, table, .. } => {
+                Arc::new(latch::store::dynamo::DynamoStore::new(client.clone(), table.clone()))
+            }
+        }
+    }
+
+    pub fn mailer(&self, data_dir: &std::path::Path) -> Arc<dyn Mailer> {
+        match self {
+            Backend::Sqlite => Arc::new(Outbox::new(data_dir.join("outbox"))),
+            Backend::Dynamo { config, .. } => {
+                Arc::new(latch::mail::ses::Ses::new(aws_sdk_sesv2::Client::new(config), None))
+            }
+        }
+    }
+
+    pub fn is_dynamo(&self) -> bool {
+        matches!(self, Backend::Dynamo { .. })
+    }
+}
+
+/// Every item of a table (all pages).
+pub async fn scan(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+) -> Vec<std::collections::HashMap<String, AttributeValue>> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let out = client
+            .scan()
+            .table_name(table)
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .unwrap();
+        items.extend(out.items.unwrap_or_default());
+        match out.last_evaluated_key {
+            Some(k) if !k.is_empty() => start = Some(k),
+            _ => return items,
+        }
+    }
+}
+
+/// A fresh store of the selected backend, for the conformance suite.
+pub async fn fresh_store() -> (Arc<dyn latch::store::Store>, Backend) {
+    let backend = Backend::from_env().await;
+    let dir = std::env::temp_dir().join(format!("latch-conformance-{}", uuid_like()));
+    (backend.store(&dir).await, backend)
+}
+
+/// The emulator's state dump. Under concurrent requests moto sometimes answers this with an
+/// error page (its state changes while it serialises it); a retry gets a consistent copy.
+async fn moto_data(http: &reqwest::Client, endpoint: &str) -> Value {
+    let mut last = String::new();
+    for _ in 0..10 {
+        let resp = http.get(format!("{endpoint}/moto-api/data.json")).send().await.unwrap();
+        let text = resp.text().await.unwrap();
+        match serde_json::from_str(&text) {
+            Ok(v) => return v,
+            Err(_) => last = text,
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!(
+        "the emulator's data.json never parsed: {}",
+        &last[..last.len().min(300)]
+    );
 }

@@ -50,7 +50,7 @@ async fn no_secret_reaches_the_logs() {
     app.post("/v1/passwords/email/reset/start", json!({"email": e}))
         .await
         .assert_ok();
-    let mail = app.last_reset_email(&e);
+    let mail = app.last_reset_email(&e).await;
     app.post(
         "/v1/passwords/email/reset",
         json!({"token": mail.reset_token, "password": second, "session_duration_minutes": 5}),

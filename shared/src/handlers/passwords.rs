@@ -14,7 +14,7 @@ use crate::lockout;
 use crate::policy::LudsRequirements;
 use crate::sessions::{Issued, SessionRef};
 use crate::state::AppState;
-use crate::store::{FactorKind, FactorRecord, Name, PasswordRecord, StoreError, UserRecord};
+use crate::store::{FactorKind, FactorRecord, LockState, Name, PasswordRecord, StoreError, UserRecord};
 
 #[derive(Debug, Deserialize)]
 pub struct CreateRequest {
@@ -104,7 +104,19 @@ pub async fn create(
         created_at: now,
         lock: Default::default(),
     };
-    match st.store.create_user(&user).await {
+    // The user and their first session are one write: a failure leaves neither.
+    let session = duration
+        .map(|d| {
+            st.sessions.prepare(
+                &user.user_id,
+                password_factor(now),
+                d,
+                req.session_custom_claims.as_ref(),
+                now,
+            )
+        })
+        .transpose()?;
+    match st.store.create_user(&user, session.as_ref().map(|s| &s.record)).await {
         Ok(()) => {}
         Err(StoreError::DuplicateEmail) => {
             return Err(ApiError::new(
@@ -114,20 +126,6 @@ pub async fn create(
         }
         Err(e) => return Err(e.into()),
     }
-    let session = match duration {
-        Some(d) => Some(
-            st.sessions
-                .start(
-                    &user.user_id,
-                    password_factor(now),
-                    d,
-                    req.session_custom_claims.as_ref(),
-                    now,
-                )
-                .await?,
-        ),
-        None => None,
-    };
     Ok(Reply(CreateResponse {
         user_id: user.user_id.clone(),
         email_id: user.email_id.clone(),
@@ -171,12 +169,13 @@ fn locked(until: Option<chrono::DateTime<chrono::Utc>>) -> ApiError {
 
 /// Check `password` against `user`'s under the lockout rules: claim an attempt first (so racing
 /// requests cannot exceed the threshold), verify, then record the outcome. Returns the stored
-/// password record on success. Used by authenticate and by existing-password reset.
+/// password record and the lock state left behind. Used by authenticate and by existing-password
+/// reset.
 pub(crate) async fn verify_with_lockout(
     st: &AppState,
     user: &UserRecord,
     password: &Password,
-) -> Result<PasswordRecord, ApiError> {
+) -> Result<(PasswordRecord, LockState), ApiError> {
     let Some(stored) = user.password.clone() else {
         st.hasher.dummy_verify(password).await?;
         return Err(wrong_credentials());
@@ -198,12 +197,15 @@ pub(crate) async fn verify_with_lockout(
         return Err(wrong_credentials());
     }
     let success = std::sync::Arc::new(move |s: &_| lockout::on_success(s, now));
-    if let Some((_, after)) = st.store.update_lock(&user.user_id, success).await? {
-        if after.is_locked(now) {
-            return Err(locked(after.lock_expires_at));
-        }
+    let (_, after) = st
+        .store
+        .update_lock(&user.user_id, success)
+        .await?
+        .ok_or_else(wrong_credentials)?;
+    if after.is_locked(now) {
+        return Err(locked(after.lock_expires_at));
     }
-    Ok(stored)
+    Ok((stored, after))
 }
 
 /// `POST /v1/passwords/authenticate`.
@@ -224,7 +226,9 @@ pub async fn authenticate(
             "No user has this email address.",
         ));
     };
-    let stored = verify_with_lockout(&st, &user, &password).await?;
+    let (stored, lock) = verify_with_lockout(&st, &user, &password).await?;
+    let mut user = user;
+    user.lock = lock;
 
     // A correct password that must be changed: already flagged, or found breached now.
     let must_reset = stored.requires_reset || st.policy.breached_at_login(&password).await;
@@ -280,7 +284,6 @@ pub async fn authenticate(
             None => None,
         },
     };
-    let user = st.store.user_by_id(&user.user_id).await?.unwrap_or(user);
     Ok(Reply(AuthenticateResponse {
         user_id: user.user_id.clone(),
         session: issued.into(),

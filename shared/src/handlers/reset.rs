@@ -152,23 +152,25 @@ pub async fn start(
         )
     })?;
     let attributes = req.attributes.unwrap_or_default();
-    for (token, kind) in [
+    // Both links are stored in one write, after the mail went out: either both work or neither.
+    let records: Vec<TokenRecord> = [
         (&reset_token, TokenKind::ResetPassword),
         (&login_token, TokenKind::MagicLink),
-    ] {
-        let record = TokenRecord {
-            token_digest: st.sessions.digester().digest(token),
-            kind,
-            user_id: user.user_id.clone(),
-            email_id: user.email_id.clone(),
-            created_at: now,
-            expires_at: now + lifetime,
-            code_challenge: challenge.as_ref().map(|c| c.as_str().to_string()),
-            attributes: attributes.clone(),
-            used: false,
-        };
-        st.store.insert_token(&record).await?;
-    }
+    ]
+    .into_iter()
+    .map(|(token, kind)| TokenRecord {
+        token_digest: st.sessions.digester().digest(token),
+        kind,
+        user_id: user.user_id.clone(),
+        email_id: user.email_id.clone(),
+        created_at: now,
+        expires_at: now + lifetime,
+        code_challenge: challenge.as_ref().map(|c| c.as_str().to_string()),
+        attributes: attributes.clone(),
+        used: false,
+    })
+    .collect();
+    st.store.insert_tokens(&records).await?;
     st.reset_latency.record(began.elapsed());
     Ok(Reply(ResetStartResponse {
         user_id: user.user_id,
@@ -252,20 +254,17 @@ async fn new_password_record(
     })
 }
 
-/// After a reset that revoked every session: a new one, if asked for.
-async fn fresh_session(
+/// After a reset that revokes every session: a new one if asked for, to be stored with the reset.
+fn new_session(
     st: &AppState,
     user_id: &str,
     factor: FactorRecord,
     duration: Option<SessionDuration>,
     claims: Option<&Map<String, Value>>,
 ) -> Result<Option<Issued>, ApiError> {
-    match duration {
-        Some(d) => Ok(Some(
-            st.sessions.start(user_id, factor, d, claims, st.clock.now()).await?,
-        )),
-        None => Ok(None),
-    }
+    duration
+        .map(|d| st.sessions.prepare(user_id, factor, d, claims, st.clock.now()))
+        .transpose()
 }
 
 #[derive(Debug, Serialize)]
@@ -276,17 +275,12 @@ pub struct ResetResponse {
     pub user: UserObject,
 }
 
-async fn reply(st: &AppState, user_id: &str, issued: Option<Issued>) -> Result<Reply<ResetResponse>, ApiError> {
-    let user = st
-        .store
-        .user_by_id(user_id)
-        .await?
-        .ok_or_else(|| ApiError::new(ErrorType::UserNotFound, "The user no longer exists."))?;
-    Ok(Reply(ResetResponse {
+fn reply(st: &AppState, user: &UserRecord, issued: Option<Issued>) -> Reply<ResetResponse> {
+    Reply(ResetResponse {
         user_id: user.user_id.clone(),
         session: issued.into(),
-        user: UserObject::new(&user, st.clock.now()),
-    }))
+        user: UserObject::new(user, st.clock.now()),
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -319,27 +313,27 @@ pub async fn email_reset(
     )
     .await?;
     let record = new_password_record(&st, &password, &user).await?;
-    let reset = PasswordReset {
-        user_id: user.user_id.clone(),
-        token_digest: Some(token.token_digest),
-        password: record,
-        keep_session: None,
-    };
-    if !st.store.complete_reset(&reset).await? {
-        return Err(ApiError::new(
-            ErrorType::UnableToAuthPasswordResetToken,
-            "The password reset token was already used.",
-        ));
-    }
-    let issued = fresh_session(
+    let issued = new_session(
         &st,
         &user.user_id,
         email_factor(&user, st.clock.now()),
         duration,
         req.session_custom_claims.as_ref(),
-    )
-    .await?;
-    reply(&st, &user.user_id, issued).await
+    )?;
+    let reset = PasswordReset {
+        user_id: user.user_id.clone(),
+        token_digest: Some(token.token_digest),
+        password: record,
+        keep_session: None,
+        new_session: issued.as_ref().map(|i| i.record.clone()),
+    };
+    let Some(user) = st.store.complete_reset(&reset).await? else {
+        return Err(ApiError::new(
+            ErrorType::UnableToAuthPasswordResetToken,
+            "The password reset token was already used.",
+        ));
+    };
+    Ok(reply(&st, &user, issued))
 }
 
 #[derive(Debug, Deserialize)]
@@ -371,24 +365,24 @@ pub async fn existing_password_reset(
     };
     verify_with_lockout(&st, &user, &existing).await?;
     let record = new_password_record(&st, &new, &user).await?;
-    let reset = PasswordReset {
-        user_id: user.user_id.clone(),
-        token_digest: None,
-        password: record,
-        keep_session: None,
-    };
-    if !st.store.complete_reset(&reset).await? {
-        return Err(ApiError::new(ErrorType::UserNotFound, "The user no longer exists."));
-    }
-    let issued = fresh_session(
+    let issued = new_session(
         &st,
         &user.user_id,
         password_factor(st.clock.now()),
         duration,
         req.session_custom_claims.as_ref(),
-    )
-    .await?;
-    reply(&st, &user.user_id, issued).await
+    )?;
+    let reset = PasswordReset {
+        user_id: user.user_id.clone(),
+        token_digest: None,
+        password: record,
+        keep_session: None,
+        new_session: issued.as_ref().map(|i| i.record.clone()),
+    };
+    let Some(user) = st.store.complete_reset(&reset).await? else {
+        return Err(ApiError::new(ErrorType::UserNotFound, "The user no longer exists."));
+    };
+    Ok(reply(&st, &user, issued))
 }
 
 #[derive(Debug, Deserialize)]
@@ -432,20 +426,23 @@ pub async fn session_reset(
         .await?
         .ok_or_else(|| ApiError::new(ErrorType::SessionNotFound, "The session's user no longer exists."))?;
     let record = new_password_record(&st, &password, &user).await?;
+    let issued =
+        st.sessions
+            .prepare_refresh(session, token, None, duration, req.session_custom_claims.as_ref(), now)?;
     let reset = PasswordReset {
         user_id: user.user_id.clone(),
         token_digest: None,
         password: record,
-        keep_session: Some(session.session_id.clone()),
+        keep_session: Some(issued.record.clone()),
+        new_session: None,
     };
-    if !st.store.complete_reset(&reset).await? {
-        return Err(ApiError::new(ErrorType::UserNotFound, "The user no longer exists."));
-    }
-    let issued = st
-        .sessions
-        .refresh(session, token, None, duration, req.session_custom_claims.as_ref(), now)
-        .await?;
-    reply(&st, &user.user_id, Some(issued)).await
+    let Some(user) = st.store.complete_reset(&reset).await? else {
+        return Err(ApiError::new(
+            ErrorType::SessionNotFound,
+            "The session or its user no longer exists.",
+        ));
+    };
+    Ok(reply(&st, &user, Some(issued)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -510,6 +507,8 @@ pub async fn magic_link_authenticate(
         ));
     }
     st.store.verify_email(&user.user_id).await?;
+    let mut user = user;
+    user.email_verified = true;
     let factor = email_factor(&user, now);
     let issued = match attach {
         Some((record, session_token)) => Some(
@@ -524,9 +523,15 @@ pub async fn magic_link_authenticate(
                 )
                 .await?,
         ),
-        None => fresh_session(&st, &user.user_id, factor, duration, req.session_custom_claims.as_ref()).await?,
+        None => match duration {
+            Some(d) => Some(
+                st.sessions
+                    .start(&user.user_id, factor, d, req.session_custom_claims.as_ref(), now)
+                    .await?,
+            ),
+            None => None,
+        },
     };
-    let user = st.store.user_by_id(&user.user_id).await?.unwrap_or(user);
     Ok(Reply(MagicLinkResponse {
         user_id: user.user_id.clone(),
         method_id: user.email_id.clone(),

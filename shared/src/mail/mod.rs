@@ -1,6 +1,7 @@
 //! Mail as a port: the local outbox (default for `latch serve`) or SES (production).
 
 pub mod outbox;
+pub mod ses;
 pub mod templates;
 
 /// One message, with both a text and an HTML body.

@@ -134,8 +134,9 @@ impl SessionManager {
         .map_err(ApiError::internal)
     }
 
-    /// Start a new session for a user who just proved `factor`.
-    pub async fn start(
+    /// A new session for a user who just proved `factor`, signed but not yet stored: for writes
+    /// that store it together with something else (signup).
+    pub fn prepare(
         &self,
         user_id: &str,
         factor: FactorRecord,
@@ -157,7 +158,21 @@ impl SessionManager {
             custom_claims: claims,
             factors: vec![factor],
         };
-        match self.store.insert_session(&record).await {
+        let jwt = self.sign(&record, now)?;
+        Ok(Issued { record, token, jwt })
+    }
+
+    /// Start and store a new session for a user who just proved `factor`.
+    pub async fn start(
+        &self,
+        user_id: &str,
+        factor: FactorRecord,
+        duration: SessionDuration,
+        custom_claims: Option<&Map<String, Value>>,
+        now: DateTime<Utc>,
+    ) -> Result<Issued, ApiError> {
+        let issued = self.prepare(user_id, factor, duration, custom_claims, now)?;
+        match self.store.insert_session(&issued.record).await {
             Ok(()) => {}
             // The user vanished between authentication and here (deleted concurrently).
             Err(StoreError::Conflict) => {
@@ -165,8 +180,7 @@ impl SessionManager {
             }
             Err(e) => return Err(e.into()),
         }
-        let jwt = self.sign(&record, now)?;
-        Ok(Issued { record, token, jwt })
+        Ok(issued)
     }
 
     /// Find the active session a token or JWT names. Returns the token echoed back ("" for a JWT).
@@ -189,8 +203,9 @@ impl SessionManager {
         Ok((session, token))
     }
 
-    /// Refresh a session: touch it, optionally extend it, add a factor, merge claims, re-sign.
-    pub async fn refresh(
+    /// A session refreshed (touched, optionally extended, a factor added, claims merged) and
+    /// re-signed, not yet stored: for writes that store it together with something else.
+    pub fn prepare_refresh(
         &self,
         mut record: SessionRecord,
         token: String,
@@ -217,11 +232,25 @@ impl SessionManager {
                 None => record.factors.push(f),
             }
         }
-        if !self.store.update_session(&record).await? {
-            return Err(not_found());
-        }
         let jwt = self.sign(&record, now)?;
         Ok(Issued { record, token, jwt })
+    }
+
+    /// Refresh a session and store it.
+    pub async fn refresh(
+        &self,
+        record: SessionRecord,
+        token: String,
+        factor: Option<FactorRecord>,
+        duration: Option<SessionDuration>,
+        custom_claims: Option<&Map<String, Value>>,
+        now: DateTime<Utc>,
+    ) -> Result<Issued, ApiError> {
+        let issued = self.prepare_refresh(record, token, factor, duration, custom_claims, now)?;
+        if !self.store.update_session(&issued.record).await? {
+            return Err(not_found());
+        }
+        Ok(issued)
     }
 
     /// Revoke the one session named; `session_not_found` if there is none.

@@ -1,6 +1,7 @@
 //! The store port, in the domain's terms: "create this user if the email is free", "claim a
 //! login attempt" — never "put item". Each operation is atomic in every backend.
 
+pub mod dynamo;
 pub mod records;
 pub mod sqlite;
 
@@ -39,7 +40,10 @@ pub struct PasswordReset {
     pub user_id: String,
     pub token_digest: Option<String>,
     pub password: PasswordRecord,
-    pub keep_session: Option<String>,
+    /// The session that survives the reset, as it should now be stored (refreshed).
+    pub keep_session: Option<SessionRecord>,
+    /// A session the reset starts.
+    pub new_session: Option<SessionRecord>,
 }
 
 /// A pure change to a user's lock state, applied atomically by the store (a backend with
@@ -48,8 +52,9 @@ pub type LockChange = std::sync::Arc<dyn Fn(&LockState) -> LockState + Send + Sy
 
 #[async_trait::async_trait]
 pub trait Store: Send + Sync {
-    /// Insert a user; `DuplicateEmail` if the email is taken (decided atomically by the store).
-    async fn create_user(&self, user: &UserRecord) -> Result<(), StoreError>;
+    /// Insert a user, and with it their first session if given, as one write; `DuplicateEmail` if
+    /// the email is taken (decided atomically by the store).
+    async fn create_user(&self, user: &UserRecord, session: Option<&SessionRecord>) -> Result<(), StoreError>;
     async fn user_by_id(&self, user_id: &str) -> Result<Option<UserRecord>, StoreError>;
     async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError>;
     /// Replace a user's password (and clear `requires_reset` as the record says).
@@ -75,17 +80,16 @@ pub trait Store: Send + Sync {
     /// The user's sessions still active at `now`.
     async fn sessions_for_user(&self, user_id: &str, now: DateTime<Utc>) -> Result<Vec<SessionRecord>, StoreError>;
 
-    /// Delete the user's sessions except `keep`; returns how many went.
-    async fn delete_user_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<u64, StoreError>;
-
-    async fn insert_token(&self, token: &TokenRecord) -> Result<(), StoreError>;
+    /// Store emailed tokens, all or none (a reset email's two links work together or not at all).
+    async fn insert_tokens(&self, tokens: &[TokenRecord]) -> Result<(), StoreError>;
     async fn token_by_digest(&self, digest: &str) -> Result<Option<TokenRecord>, StoreError>;
     /// Mark a token used if it is still unused: true for exactly one caller, however many race.
     async fn consume_token(&self, digest: &str) -> Result<bool, StoreError>;
-    /// Complete a reset atomically: consume the token (if given; false if it was already used),
-    /// replace the password, verify the email, clear the lock, and delete the user's sessions
-    /// except `keep_session`. Nothing happens unless all of it does.
-    async fn complete_reset(&self, reset: &PasswordReset) -> Result<bool, StoreError>;
+    /// Complete a reset atomically: consume the token (if given), replace the password, verify
+    /// the email, clear the lock, delete the user's sessions except `keep_session` (written as
+    /// given), and store `new_session` if given. Nothing happens unless all of it does. Returns
+    /// the user as written, or None if the token was already used or the user is gone.
+    async fn complete_reset(&self, reset: &PasswordReset) -> Result<Option<UserRecord>, StoreError>;
 
     /// Count one event for `key` in the fixed window starting at `window_start`; returns the
     /// count including this one. Atomic, so racing requests cannot all slip under a limit.

@@ -142,18 +142,24 @@ impl SqliteStore {
 
 #[async_trait::async_trait]
 impl Store for SqliteStore {
-    async fn create_user(&self, user: &UserRecord) -> Result<(), StoreError> {
+    async fn create_user(&self, user: &UserRecord, session: Option<&SessionRecord>) -> Result<(), StoreError> {
         let (id, email, data) = (user.user_id.clone(), user.email.clone(), encode(user)?);
+        let session = session.map(|s| encode(s).map(|d| (s.clone(), d))).transpose()?;
         self.with(move |conn| {
-            conn.execute(
-                "INSERT INTO users (user_id, email, data) VALUES (?1, ?2, ?3)",
-                params![id, email, data],
-            )
-            .map(|_| ())
-            .map_err(|e| match sql_err(e) {
-                StoreError::Conflict => StoreError::DuplicateEmail,
-                other => other,
-            })
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
+            tx.execute("INSERT INTO users (user_id, email, data) VALUES (?1, ?2, ?3)", params![id, email, data])
+                .map_err(|e| match sql_err(e) {
+                    StoreError::Conflict => StoreError::DuplicateEmail,
+                    other => other,
+                })?;
+            if let Some((s, data)) = session {
+                tx.execute(
+                    "INSERT INTO sessions (session_id, user_id, token_digest, expires_at, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![s.session_id, s.user_id, s.token_digest, s.expires_at.timestamp(), data],
+                )
+                .map_err(sql_err)?;
+            }
+            tx.commit().map_err(sql_err)
         })
         .await
     }
@@ -187,6 +193,8 @@ impl Store for SqliteStore {
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(sql_err)?;
             tx.execute("DELETE FROM sessions WHERE user_id = ?1", [&id])
+                .map_err(sql_err)?;
+            tx.execute("DELETE FROM tokens WHERE user_id = ?1", [&id])
                 .map_err(sql_err)?;
             let n = tx
                 .execute("DELETE FROM users WHERE user_id = ?1", [&id])
@@ -302,30 +310,23 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn delete_user_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<u64, StoreError> {
-        let (id, keep) = (user_id.to_string(), keep.unwrap_or_default().to_string());
+    async fn insert_tokens(&self, tokens: &[TokenRecord]) -> Result<(), StoreError> {
+        let rows = tokens
+            .iter()
+            .map(|t| encode(t).map(|d| (t.clone(), d)))
+            .collect::<Result<Vec<_>, _>>()?;
         self.with(move |conn| {
-            let n = conn
-                .execute(
-                    "DELETE FROM sessions WHERE user_id = ?1 AND session_id != ?2",
-                    params![id, keep],
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(sql_err)?;
+            for (t, data) in rows {
+                tx.execute(
+                    "INSERT INTO tokens (token_digest, user_id, expires_at, used, data) VALUES (?1, ?2, ?3, 0, ?4)",
+                    params![t.token_digest, t.user_id, t.expires_at.timestamp(), data],
                 )
                 .map_err(sql_err)?;
-            Ok(n as u64)
-        })
-        .await
-    }
-
-    async fn insert_token(&self, token: &TokenRecord) -> Result<(), StoreError> {
-        let t = token.clone();
-        let data = encode(&t)?;
-        self.with(move |conn| {
-            conn.execute(
-                "INSERT INTO tokens (token_digest, user_id, expires_at, used, data) VALUES (?1, ?2, ?3, 0, ?4)",
-                params![t.token_digest, t.user_id, t.expires_at.timestamp(), data],
-            )
-            .map(|_| ())
-            .map_err(sql_err)
+            }
+            tx.commit().map_err(sql_err)
         })
         .await
     }
@@ -361,8 +362,18 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn complete_reset(&self, reset: &PasswordReset) -> Result<bool, StoreError> {
+    async fn complete_reset(&self, reset: &PasswordReset) -> Result<Option<UserRecord>, StoreError> {
         let r = reset.clone();
+        let keep = r
+            .keep_session
+            .as_ref()
+            .map(|s| encode(s).map(|d| (s.clone(), d)))
+            .transpose()?;
+        let new = r
+            .new_session
+            .as_ref()
+            .map(|s| encode(s).map(|d| (s.clone(), d)))
+            .transpose()?;
         self.with(move |conn| {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -375,11 +386,11 @@ impl Store for SqliteStore {
                     )
                     .map_err(sql_err)?;
                 if n != 1 {
-                    return Ok(false);
+                    return Ok(None);
                 }
             }
             let Some(mut user) = Self::user_where(&tx, "user_id", &r.user_id)? else {
-                return Ok(false);
+                return Ok(None);
             };
             user.password = Some(r.password.clone());
             user.email_verified = true;
@@ -389,13 +400,30 @@ impl Store for SqliteStore {
                 params![r.user_id, encode(&user)?],
             )
             .map_err(sql_err)?;
-            tx.execute(
-                "DELETE FROM sessions WHERE user_id = ?1 AND session_id != ?2",
-                params![r.user_id, r.keep_session.clone().unwrap_or_default()],
-            )
-            .map_err(sql_err)?;
+            let keep_id = keep.as_ref().map(|(s, _)| s.session_id.clone()).unwrap_or_default();
+            tx.execute("DELETE FROM sessions WHERE user_id = ?1 AND session_id != ?2", params![r.user_id, keep_id])
+                .map_err(sql_err)?;
+            if let Some((s, data)) = keep {
+                let n = tx
+                    .execute(
+                        "UPDATE sessions SET expires_at = ?2, data = ?3 WHERE session_id = ?1",
+                        params![s.session_id, s.expires_at.timestamp(), data],
+                    )
+                    .map_err(sql_err)?;
+                if n != 1 {
+                    // The kept session was revoked meanwhile: do nothing at all.
+                    return Ok(None);
+                }
+            }
+            if let Some((s, data)) = new {
+                tx.execute(
+                    "INSERT INTO sessions (session_id, user_id, token_digest, expires_at, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![s.session_id, s.user_id, s.token_digest, s.expires_at.timestamp(), data],
+                )
+                .map_err(sql_err)?;
+            }
             tx.commit().map_err(sql_err)?;
-            Ok(true)
+            Ok(Some(user))
         })
         .await
     }

@@ -4,6 +4,7 @@
 mod auth_and_routing;
 mod breach;
 mod concurrency;
+mod conformance;
 mod input;
 mod jwt;
 mod lockout;

@@ -60,7 +60,7 @@ async fn stored_password_is_argon2id_with_distinct_salts() {
     let (ha, hb) = (ua.password.unwrap().hash, ub.password.unwrap().hash);
     assert!(ha.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{ha}");
     assert_ne!(ha, hb);
-    let dump = std::fs::read(app.data_dir.join("latch.sqlite3")).unwrap();
+    let dump = app.store_dump().await;
     let needle = STRONG.as_bytes();
     assert!(
         !dump.windows(needle.len()).any(|w| w == needle),

@@ -133,12 +133,9 @@ async fn session_tokens_rest_only_as_digests() {
     let app = TestApp::spawn().await;
     let a = app.create_user(&email("digest"), STRONG, Some(10)).await;
     let token = a["session_token"].as_str().unwrap();
-    let dump = std::fs::read(app.data_dir.join("latch.sqlite3")).unwrap();
-    let wal = std::fs::read(app.data_dir.join("latch.sqlite3-wal")).unwrap_or_default();
-    for bytes in [dump, wal] {
-        assert!(
-            !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
-            "raw session token in the store"
-        );
-    }
+    let bytes = app.store_dump().await;
+    assert!(
+        !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
+        "raw session token in the store"
+    );
 }

@@ -41,7 +41,7 @@ async fn uniqueness_holds_across_connections() {
     let mut set = tokio::task::JoinSet::new();
     for n in 0..20 {
         let store = stores[n % stores.len()].clone();
-        set.spawn(async move { store.create_user(&user("same@example.com", n)).await });
+        set.spawn(async move { store.create_user(&user("same@example.com", n), None).await });
     }
     let (mut ok, mut dup) = (0, 0);
     while let Some(r) = set.join_next().await {
@@ -60,7 +60,7 @@ async fn lock_counter_increments_are_not_lost_across_connections() {
     let dir = temp_dir();
     let stores: Vec<Arc<SqliteStore>> = (0..4).map(|_| Arc::new(SqliteStore::open_dir(&dir).unwrap())).collect();
     let u = user("count@example.com", 1);
-    stores[0].create_user(&u).await.unwrap();
+    stores[0].create_user(&u, None).await.unwrap();
     let mut set = tokio::task::JoinSet::new();
     for n in 0..40 {
         let (store, id) = (stores[n % stores.len()].clone(), u.user_id.clone());

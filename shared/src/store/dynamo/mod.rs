@@ -1,0 +1,618 @@
+//! The DynamoDB store: one table, `pk`/`sk`, TTL on `expires_at`. Uniqueness by guard items in
+//! transactions, single use and counters by conditional writes, consistent reads where
+//! correctness needs them, expiry checked in code. The layout is in docs/dynamodb.md.
+
+pub mod items;
+pub mod table;
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put, ReturnValue, TransactWriteItem, Update,
+};
+use aws_sdk_dynamodb::Client;
+use chrono::{DateTime, Utc};
+
+use super::*;
+use items::*;
+
+/// Attempts of an optimistic read-modify-write before giving up as unavailable. With the
+/// backoff below, 50 writers racing on one user (an attack on one account) all get through.
+const OPTIMISTIC_ATTEMPTS: u32 = 48;
+
+/// Wait before retrying a write that lost a race: exponential up to 100 ms, with full jitter so
+/// the racers spread out instead of colliding again.
+async fn backoff(attempt: u32) {
+    use rand::Rng;
+    let cap_ms = (2u64 << attempt.min(6)).min(100);
+    let ms = rand::thread_rng().gen_range(1..=cap_ms);
+    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+}
+/// DynamoDB's limit on actions in one transaction.
+const MAX_TRANSACTION_ITEMS: usize = 100;
+
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+/// Any SDK failure that is not a condition we asked for: throttling, timeouts, network, or a
+/// service error. The operation did not (fully) happen; it may be retried.
+fn unavailable<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(e: SdkError<E, R>) -> StoreError {
+    let detail = match e.as_service_error() {
+        Some(service) => format!(
+            "{}: {}",
+            service.code().unwrap_or("error"),
+            service.message().unwrap_or_default()
+        ),
+        None => format!("{e:?}"),
+    };
+    StoreError::Unavailable(detail)
+}
+
+fn build_err(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("request could not be built: {e}"))
+}
+
+/// Which actions of a cancelled transaction failed their condition.
+fn cancelled_conditions(e: &SdkError<TransactWriteItemsError, impl std::fmt::Debug>) -> Option<Vec<bool>> {
+    match e.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(c)) => Some(
+            c.cancellation_reasons()
+                .iter()
+                .map(|r| r.code() == Some("ConditionalCheckFailed"))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+fn put(table: &str, item: Item, condition: Option<&str>) -> Result<TransactWriteItem, StoreError> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .set_condition_expression(condition.map(Into::into));
+    Ok(TransactWriteItem::builder()
+        .put(put.build().map_err(build_err)?)
+        .build())
+}
+
+fn delete(table: &str, key: Item, condition: Option<&str>) -> Result<TransactWriteItem, StoreError> {
+    let delete = Delete::builder()
+        .table_name(table)
+        .set_key(Some(key))
+        .set_condition_expression(condition.map(Into::into));
+    Ok(TransactWriteItem::builder()
+        .delete(delete.build().map_err(build_err)?)
+        .build())
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(out.item)
+    }
+
+    async fn transact(
+        &self,
+        actions: Vec<TransactWriteItem>,
+    ) -> Result<(), SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>> {
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(actions))
+            .send()
+            .await
+            .map(|_| ())
+    }
+
+    /// Every item of a partition whose sort key starts with `prefix` (consistent, all pages).
+    async fn query_prefix(&self, pk: &str, prefix: &str) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", s(pk))
+                .expression_attribute_values(":prefix", s(prefix))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    /// The user item and its version, read consistently.
+    async fn user_with_version(&self, user_id: &str) -> Result<Option<(UserRecord, i64)>, StoreError> {
+        match self.get(key(user_pk(user_id), PROFILE)).await? {
+            Some(item) => Ok(Some((data(&item)?, get_n(&item, VERSION)?))),
+            None => Ok(None),
+        }
+    }
+
+    /// The put that replaces a user read at `version`, failing if anyone wrote it since.
+    fn versioned_user_put(&self, user: &UserRecord, version: i64) -> Result<TransactWriteItem, StoreError> {
+        let item = user_item(user, version + 1)?;
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("#v = :v")
+            .expression_attribute_names("#v", VERSION)
+            .expression_attribute_values(":v", n(version));
+        Ok(TransactWriteItem::builder()
+            .put(put.build().map_err(build_err)?)
+            .build())
+    }
+
+    /// Optimistic read-modify-write of one user: retried until no one else wrote in between.
+    async fn modify_user<T>(&self, user_id: &str, f: impl Fn(&mut UserRecord) -> T) -> Result<Option<T>, StoreError> {
+        for attempt in 0..OPTIMISTIC_ATTEMPTS {
+            let Some((mut user, version)) = self.user_with_version(user_id).await? else {
+                return Ok(None);
+            };
+            let out = f(&mut user);
+            match self.transact(vec![self.versioned_user_put(&user, version)?]).await {
+                Ok(()) => return Ok(Some(out)),
+                Err(e) if cancelled_conditions(&e).is_some_and(|c| c.iter().any(|&b| b)) => backoff(attempt).await,
+                Err(e) => return Err(unavailable(e)),
+            }
+        }
+        Err(StoreError::Unavailable(format!(
+            "user {user_id} is being changed too often; retry"
+        )))
+    }
+
+    /// The three puts that make a session: the session, its token lookup, the user's pointer.
+    fn session_puts(&self, session: &SessionRecord) -> Result<Vec<TransactWriteItem>, StoreError> {
+        Ok(vec![
+            put(&self.table, session_item(session)?, Some("attribute_not_exists(pk)"))?,
+            put(
+                &self.table,
+                session_token_item(session),
+                Some("attribute_not_exists(pk)"),
+            )?,
+            put(&self.table, session_pointer_item(session), None)?,
+        ])
+    }
+
+    /// Rewrite an existing session and carry its expiry to both pointers (each conditioned on
+    /// existing, so a revoked session is not resurrected).
+    fn session_refresh(&self, session: &SessionRecord) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let expiry_update = |k: Item| -> Result<TransactWriteItem, StoreError> {
+            let u = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(k))
+                .update_expression("SET expires_at = :e")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_values(":e", n(session.expires_at.timestamp()))
+                .build()
+                .map_err(build_err)?;
+            Ok(TransactWriteItem::builder().update(u).build())
+        };
+        Ok(vec![
+            put(&self.table, session_item(session)?, Some("attribute_exists(pk)"))?,
+            expiry_update(key(session_token_pk(&session.token_digest), "STOKEN"))?,
+            expiry_update(key(
+                user_pk(&session.user_id),
+                format!("{SESSION_PREFIX}{}", session.session_id),
+            ))?,
+        ])
+    }
+
+    /// Delete actions for the user's sessions (all three items each) except `keep`.
+    async fn session_deletes(&self, user_id: &str, keep: Option<&str>) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let mut actions = Vec::new();
+        for pointer in self.query_prefix(&user_pk(user_id), SESSION_PREFIX).await? {
+            let session_id = get_s(&pointer, SK)?.trim_start_matches(SESSION_PREFIX).to_string();
+            if keep == Some(session_id.as_str()) {
+                continue;
+            }
+            let digest = get_s(&pointer, "token_digest")?.to_string();
+            actions.push(delete(&self.table, key(session_pk(&session_id), "SESSION"), None)?);
+            actions.push(delete(&self.table, key(session_token_pk(&digest), "STOKEN"), None)?);
+            actions.push(delete(
+                &self.table,
+                key(user_pk(user_id), format!("{SESSION_PREFIX}{session_id}")),
+                None,
+            )?);
+        }
+        Ok(actions)
+    }
+
+    /// Run delete actions in transactions of at most 99 (whole sessions stay together).
+    async fn run_deletes(&self, actions: Vec<TransactWriteItem>) -> Result<(), StoreError> {
+        for chunk in actions.chunks(99) {
+            self.transact(chunk.to_vec()).await.map_err(unavailable)?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for DynamoStore {
+    async fn create_user(&self, user: &UserRecord, session: Option<&SessionRecord>) -> Result<(), StoreError> {
+        let mut actions = vec![
+            put(&self.table, user_item(user, 1)?, Some("attribute_not_exists(pk)"))?,
+            put(&self.table, email_guard_item(user), Some("attribute_not_exists(pk)"))?,
+        ];
+        if let Some(session) = session {
+            actions.extend(self.session_puts(session)?);
+        }
+        match self.transact(actions).await {
+            Ok(()) => Ok(()),
+            Err(e) => match cancelled_conditions(&e) {
+                Some(c) if c.get(1) == Some(&true) => Err(StoreError::DuplicateEmail),
+                Some(c) if c.first() == Some(&true) => Err(StoreError::Conflict),
+                _ => Err(unavailable(e)),
+            },
+        }
+    }
+
+    async fn user_by_id(&self, user_id: &str) -> Result<Option<UserRecord>, StoreError> {
+        Ok(self.user_with_version(user_id).await?.map(|(u, _)| u))
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError> {
+        let Some(guard) = self.get(key(email_pk(email), "EMAIL")).await? else {
+            return Ok(None);
+        };
+        self.user_by_id(get_s(&guard, "user_id")?).await
+    }
+
+    async fn set_password(&self, user_id: &str, password: &PasswordRecord) -> Result<bool, StoreError> {
+        Ok(self
+            .modify_user(user_id, |u| u.password = Some(password.clone()))
+            .await?
+            .is_some())
+    }
+
+    async fn verify_email(&self, user_id: &str) -> Result<bool, StoreError> {
+        Ok(self.modify_user(user_id, |u| u.email_verified = true).await?.is_some())
+    }
+
+    async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError> {
+        let Some(user) = self.user_by_id(user_id).await? else {
+            return Ok(false);
+        };
+        // Sessions and tokens first; the user and the guard last, so a failure part-way leaves
+        // a user that still exists, with fewer sessions.
+        let mut actions = self.session_deletes(user_id, None).await?;
+        for pointer in self.query_prefix(&user_pk(user_id), TOKEN_PREFIX).await? {
+            let digest = get_s(&pointer, SK)?.trim_start_matches(TOKEN_PREFIX).to_string();
+            actions.push(delete(&self.table, key(token_pk(&digest), "TOKEN"), None)?);
+            actions.push(delete(
+                &self.table,
+                key(user_pk(user_id), format!("{TOKEN_PREFIX}{digest}")),
+                None,
+            )?);
+        }
+        self.run_deletes(actions).await?;
+        let last = vec![
+            delete(
+                &self.table,
+                key(user_pk(user_id), PROFILE),
+                Some("attribute_exists(pk)"),
+            )?,
+            delete(&self.table, key(email_pk(&user.email), "EMAIL"), None)?,
+        ];
+        match self.transact(last).await {
+            Ok(()) => Ok(true),
+            Err(e) if cancelled_conditions(&e).is_some_and(|c| c.first() == Some(&true)) => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn update_lock(
+        &self,
+        user_id: &str,
+        change: LockChange,
+    ) -> Result<Option<(LockState, LockState)>, StoreError> {
+        self.modify_user(user_id, |user| {
+            let before = user.lock.clone();
+            user.lock = change(&before);
+            (before, user.lock.clone())
+        })
+        .await
+    }
+
+    async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(&session.user_id), PROFILE)))
+            .condition_expression("attribute_exists(pk)")
+            .build()
+            .map_err(build_err)?;
+        let actions = vec![
+            TransactWriteItem::builder().condition_check(check).build(),
+            put(&self.table, session_item(session)?, Some("attribute_not_exists(pk)"))?,
+            put(
+                &self.table,
+                session_token_item(session),
+                Some("attribute_not_exists(pk)"),
+            )?,
+            put(&self.table, session_pointer_item(session), None)?,
+        ];
+        match self.transact(actions).await {
+            Ok(()) => Ok(()),
+            Err(e) if cancelled_conditions(&e).is_some_and(|c| c.iter().any(|&b| b)) => Err(StoreError::Conflict),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn session_by_id(&self, session_id: &str) -> Result<Option<SessionRecord>, StoreError> {
+        self.get(key(session_pk(session_id), "SESSION"))
+            .await?
+            .map(|i| data(&i))
+            .transpose()
+    }
+
+    async fn session_by_token_digest(&self, digest: &str) -> Result<Option<SessionRecord>, StoreError> {
+        let Some(lookup) = self.get(key(session_token_pk(digest), "STOKEN")).await? else {
+            return Ok(None);
+        };
+        self.session_by_id(get_s(&lookup, "session_id")?).await
+    }
+
+    async fn update_session(&self, session: &SessionRecord) -> Result<bool, StoreError> {
+        match self.transact(self.session_refresh(session)?).await {
+            Ok(()) => Ok(true),
+            Err(e) if cancelled_conditions(&e).is_some_and(|c| c.iter().any(|&b| b)) => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn delete_session(&self, session_id: &str) -> Result<bool, StoreError> {
+        let Some(session) = self.session_by_id(session_id).await? else {
+            return Ok(false);
+        };
+        let actions = vec![
+            delete(
+                &self.table,
+                key(session_pk(session_id), "SESSION"),
+                Some("attribute_exists(pk)"),
+            )?,
+            delete(
+                &self.table,
+                key(session_token_pk(&session.token_digest), "STOKEN"),
+                None,
+            )?,
+            delete(
+                &self.table,
+                key(user_pk(&session.user_id), format!("{SESSION_PREFIX}{session_id}")),
+                None,
+            )?,
+        ];
+        match self.transact(actions).await {
+            Ok(()) => Ok(true),
+            Err(e) if cancelled_conditions(&e).is_some_and(|c| c.first() == Some(&true)) => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn sessions_for_user(&self, user_id: &str, now: DateTime<Utc>) -> Result<Vec<SessionRecord>, StoreError> {
+        let keys: Vec<Item> = self
+            .query_prefix(&user_pk(user_id), SESSION_PREFIX)
+            .await?
+            .iter()
+            .map(|p| get_s(p, SK).map(|sk| key(session_pk(sk.trim_start_matches(SESSION_PREFIX)), "SESSION")))
+            .collect::<Result<_, _>>()?;
+        let mut sessions = Vec::new();
+        // BatchGetItem takes at most 100 keys; unprocessed keys are asked for again.
+        for chunk in keys.chunks(100) {
+            let mut pending: Option<Vec<Item>> = Some(chunk.to_vec());
+            for _ in 0..OPTIMISTIC_ATTEMPTS {
+                let Some(batch) = pending.take().filter(|b| !b.is_empty()) else {
+                    break;
+                };
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(batch))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(build_err)?;
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(unavailable)?;
+                for item in out
+                    .responses
+                    .unwrap_or_default()
+                    .remove(&self.table)
+                    .unwrap_or_default()
+                {
+                    sessions.push(data::<SessionRecord>(&item)?);
+                }
+                pending = out
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&self.table))
+                    .map(|k| k.keys);
+            }
+            if pending.is_some_and(|p| !p.is_empty()) {
+                return Err(StoreError::Unavailable("sessions could not all be read; retry".into()));
+            }
+        }
+        sessions.retain(|s| s.is_active(now));
+        sessions.sort_by_key(|s| s.expires_at);
+        Ok(sessions)
+    }
+
+    async fn insert_tokens(&self, tokens: &[TokenRecord]) -> Result<(), StoreError> {
+        let mut actions = Vec::new();
+        for token in tokens {
+            actions.push(put(&self.table, token_item(token)?, Some("attribute_not_exists(pk)"))?);
+            actions.push(put(&self.table, token_pointer_item(token), None)?);
+        }
+        match self.transact(actions).await {
+            Ok(()) => Ok(()),
+            Err(e) if cancelled_conditions(&e).is_some_and(|c| c.iter().any(|&b| b)) => Err(StoreError::Conflict),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn token_by_digest(&self, digest: &str) -> Result<Option<TokenRecord>, StoreError> {
+        self.get(key(token_pk(digest), "TOKEN"))
+            .await?
+            .map(|i| token_from_item(&i))
+            .transpose()
+    }
+
+    async fn consume_token(&self, digest: &str) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(token_pk(digest), "TOKEN")))
+            .update_expression("SET #used = :yes")
+            .condition_expression("attribute_exists(pk) AND #used = :no")
+            .expression_attribute_names("#used", USED)
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .expression_attribute_values(":no", AttributeValue::Bool(false))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn complete_reset(&self, reset: &PasswordReset) -> Result<Option<UserRecord>, StoreError> {
+        for attempt in 0..OPTIMISTIC_ATTEMPTS {
+            let Some((mut user, version)) = self.user_with_version(&reset.user_id).await? else {
+                return Ok(None);
+            };
+            user.password = Some(reset.password.clone());
+            user.email_verified = true;
+            user.lock = LockState::default();
+            let mut actions = Vec::new();
+            if let Some(digest) = &reset.token_digest {
+                let consume = Update::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key(token_pk(digest), "TOKEN")))
+                    .update_expression("SET #used = :yes")
+                    .condition_expression("attribute_exists(pk) AND #used = :no")
+                    .expression_attribute_names("#used", USED)
+                    .expression_attribute_values(":yes", AttributeValue::Bool(true))
+                    .expression_attribute_values(":no", AttributeValue::Bool(false))
+                    .build()
+                    .map_err(build_err)?;
+                actions.push(TransactWriteItem::builder().update(consume).build());
+            }
+            let user_index = actions.len();
+            actions.push(self.versioned_user_put(&user, version)?);
+            let keep_id = reset.keep_session.as_ref().map(|s| s.session_id.as_str());
+            if let Some(keep) = &reset.keep_session {
+                actions.extend(self.session_refresh(keep)?);
+            }
+            if let Some(new) = &reset.new_session {
+                actions.extend(self.session_puts(new)?);
+            }
+            let mut deletes = self.session_deletes(&reset.user_id, keep_id).await?;
+            // As many whole sessions as fit go in the same transaction; the rest right after.
+            let room = (MAX_TRANSACTION_ITEMS - actions.len()) / 3 * 3;
+            let rest = deletes.split_off(room.min(deletes.len()));
+            actions.extend(deletes);
+            match self.transact(actions).await {
+                Ok(()) => {
+                    self.run_deletes(rest).await?;
+                    return Ok(Some(user));
+                }
+                Err(e) => match cancelled_conditions(&e) {
+                    // Only the user's version moved (a lock update meanwhile): read again, retry.
+                    Some(c)
+                        if c.iter().enumerate().all(|(i, &failed)| !failed || i == user_index)
+                            && c.get(user_index) == Some(&true) =>
+                    {
+                        backoff(attempt).await
+                    }
+                    // The token was used, or the kept session revoked, meanwhile.
+                    Some(c) if c.iter().any(|&b| b) => return Ok(None),
+                    _ => return Err(unavailable(e)),
+                },
+            }
+        }
+        Err(StoreError::Unavailable(
+            "the reset raced with other changes too often; retry".into(),
+        ))
+    }
+
+    async fn hit_rate_limit(&self, key_name: &str, window_start: DateTime<Utc>) -> Result<u32, StoreError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(rate_pk(key_name), window_sk(window_start))))
+            .update_expression("ADD #count :one SET expires_at = :e")
+            .expression_attribute_names("#count", COUNT)
+            .expression_attribute_values(":one", n(1))
+            // Kept a day past its window, for inspection; TTL removes it after.
+            .expression_attribute_values(":e", n(window_start.timestamp() + 86_400))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let attrs: HashMap<String, AttributeValue> = out.attributes.unwrap_or_default();
+        Ok(get_n(&attrs, COUNT)?.clamp(0, i64::from(u32::MAX)) as u32)
+    }
+
+    async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {
+        self.query_prefix(KEYS_PK, KEY_PREFIX).await?.iter().map(data).collect()
+    }
+
+    async fn insert_signing_key(&self, key_record: &SigningKeyRecord) -> Result<(), StoreError> {
+        let guard = HashMap::from([
+            (PK.to_string(), s(KEYS_PK)),
+            (SK.to_string(), s(FIRST_KEY_SK)),
+            ("kid".to_string(), s(&key_record.kid)),
+        ]);
+        let actions = vec![
+            put(&self.table, guard, Some("attribute_not_exists(pk)"))?,
+            put(&self.table, signing_key_item(key_record)?, None)?,
+        ];
+        match self.transact(actions).await {
+            Ok(()) => Ok(()),
+            Err(e) if cancelled_conditions(&e).is_some_and(|c| c.first() == Some(&true)) => Err(StoreError::Conflict),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! A store that fails on demand: the k-th call from when it is armed returns `Unavailable`, as
+//! a throttled, timed-out or cancelled backend call would (SECURITY.md F1).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use latch::store::*;
+
+pub struct FaultyStore {
+    inner: Arc<dyn Store>,
+    calls: AtomicU64,
+    /// The call number (1-based, counted since start) that fails; 0 = none.
+    fail_at: AtomicU64,
+}
+
+impl FaultyStore {
+    pub fn new(inner: Arc<dyn Store>) -> Self {
+        Self {
+            inner,
+            calls: AtomicU64::new(0),
+            fail_at: AtomicU64::new(0),
+        }
+    }
+
+    /// Make the `k`-th call from now fail (k ≥ 1).
+    pub fn fail_in(&self, k: u64) {
+        self.fail_at
+            .store(self.calls.load(Ordering::SeqCst) + k, Ordering::SeqCst);
+    }
+
+    pub fn disarm(&self) {
+        self.fail_at.store(0, Ordering::SeqCst);
+    }
+
+    /// Whether the armed fault has fired (the call count passed it).
+    pub fn fired(&self) -> bool {
+        let at = self.fail_at.load(Ordering::SeqCst);
+        at != 0 && self.calls.load(Ordering::SeqCst) >= at
+    }
+
+    fn tick(&self) -> Result<(), StoreError> {
+        let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        if n == self.fail_at.load(Ordering::SeqCst) {
+            Err(StoreError::Unavailable("injected fault".into()))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for FaultyStore {
+    async fn create_user(&self, user: &UserRecord, session: Option<&SessionRecord>) -> Result<(), StoreError> {
+        self.tick()?;
+        self.inner.create_user(user, session).await
+    }
+    async fn user_by_id(&self, user_id: &str) -> Result<Option<UserRecord>, StoreError> {
+        self.tick()?;
+        self.inner.user_by_id(user_id).await
+    }
+    async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError> {
+        self.tick()?;
+        self.inner.user_by_email(email).await
+    }
+    async fn set_password(&self, user_id: &str, password: &PasswordRecord) -> Result<bool, StoreError> {
+        self.tick()?;
+        self.inner.set_password(user_id, password).await
+    }
+    async fn verify_email(&self, user_id: &str) -> Result<bool, StoreError> {
+        self.tick()?;
+        self.inner.verify_email(user_id).await
+    }
+    async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError> {
+        self.tick()?;
+        self.inner.delete_user(user_id).await
+    }
+    async fn update_lock(
+        &self,
+        user_id: &str,
+        change: LockChange,
+    ) -> Result<Option<(LockState, LockState)>, StoreError> {
+        self.tick()?;
+        self.inner.update_lock(user_id, change).await
+    }
+    async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
+        self.tick()?;
+        self.inner.insert_session(session).await
+    }
+    async fn session_by_id(&self, session_id: &str) -> Result<Option<SessionRecord>, StoreError> {
+        self.tick()?;
+        self.inner.session_by_id(session_id).await
+    }
+    async fn session_by_token_digest(&self, digest: &str) -> Result<Option<SessionRecord>, StoreError> {
+        self.tick()?;
+        self.inner.session_by_token_digest(digest).await
+    }
+    async fn update_session(&self, session: &SessionRecord) -> Result<bool, StoreError> {
+        self.tick()?;
+        self.inner.update_session(session).await
+    }
+    async fn delete_session(&self, session_id: &str) -> Result<bool, StoreError> {
+        self.tick()?;
+        self.inner.delete_session(session_id).await
+    }
+    async fn sessions_for_user(&self, user_id: &str, now: DateTime<Utc>) -> Result<Vec<SessionRecord>, StoreError> {
+        self.tick()?;
+        self.inner.sessions_for_user(user_id, now).await
+    }
+    async fn insert_tokens(&self, tokens: &[TokenRecord]) -> Result<(), StoreError> {
+        self.tick()?;
+        self.inner.insert_tokens(tokens).await
+    }
+    async fn token_by_digest(&self, digest: &str) -> Result<Option<TokenRecord>, StoreError> {
+        self.tick()?;
+        self.inner.token_by_digest(digest).await
+    }
+    async fn consume_token(&self, digest: &str) -> Result<bool, StoreError> {
+        self.tick()?;
+        self.inner.consume_token(digest).await
+    }
+    async fn complete_reset(&self, reset: &PasswordReset) -> Result<Option<UserRecord>, StoreError> {
+        self.tick()?;
+        self.inner.complete_reset(reset).await
+    }
+    async fn hit_rate_limit(&self, key: &str, window_start: DateTime<Utc>) -> Result<u32, StoreError> {
+        self.tick()?;
+        self.inner.hit_rate_limit(key, window_start).await
+    }
+    async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {
+        self.tick()?;
+        self.inner.signing_keys().await
+    }
+    async fn insert_signing_key(&self, key: &SigningKeyRecord) -> Result<(), StoreError> {
+        self.tick()?;
+        self.inner.insert_signing_key(key).await
+    }
+}

@@ -23,6 +23,11 @@ impl FaultyStore {
         }
     }
 
+    /// The store underneath, for checks that must not meet the fault.
+    pub fn inner(&self) -> &Arc<dyn Store> {
+        &self.inner
+    }
+
     /// Make the `k`-th call from now fail (k ≥ 1).
     pub fn fail_in(&self, k: u64) {
         self.fail_at

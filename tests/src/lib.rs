@@ -34,6 +34,8 @@ pub struct TestApp {
     pub hibp: HibpStub,
     pub data_dir: PathBuf,
     pub backend: Backend,
+    /// Present for `spawn_faulty` apps.
+    pub faults: Option<Arc<faults::FaultyStore>>,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -110,6 +112,15 @@ impl TestApp {
 
     /// Start an app with these settings and, if given, this mailer instead of the outbox.
     pub async fn spawn_custom(vars: &[(&str, &str)], mailer: Option<Arc<dyn Mailer>>) -> Self {
+        Self::spawn_full(vars, mailer, false).await
+    }
+
+    /// An app whose store fails on demand (`app.faults`).
+    pub async fn spawn_faulty() -> Self {
+        Self::spawn_full(&[], None, true).await
+    }
+
+    async fn spawn_full(vars: &[(&str, &str)], mailer: Option<Arc<dyn Mailer>>, faulty: bool) -> Self {
         let hibp = HibpStub::start().await;
         let mut map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         map.entry("LATCH_HIBP_URL".into()).or_insert_with(|| hibp.url());
@@ -121,7 +132,11 @@ impl TestApp {
             Settings::from_source(&source, PROJECT_ID.into(), SECRET.into(), vec![7; 32]).expect("test settings");
         let data_dir = std::env::temp_dir().join(format!("latch-test-{}", uuid_like()));
         let backend = Backend::from_env().await;
-        let store = backend.store(&data_dir).await;
+        let mut store = backend.store(&data_dir).await;
+        let faults = faulty.then(|| Arc::new(faults::FaultyStore::new(store.clone())));
+        if let Some(f) = &faults {
+            store = f.clone();
+        }
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
         let breach = latch::bootstrap::breach_check(&settings).expect("breach client");
         let mailer: Arc<dyn Mailer> = match mailer {
@@ -135,7 +150,9 @@ impl TestApp {
             clock: clock.clone(),
         };
         let state = AppState::build(settings, ports).await.expect("state");
-        Self::serve(state, clock, hibp, data_dir, backend).await
+        let mut app = Self::serve(state, clock, hibp, data_dir, backend).await;
+        app.faults = faults;
+        app
     }
 
     async fn serve(
@@ -159,6 +176,7 @@ impl TestApp {
             hibp,
             data_dir,
             backend,
+            faults: None,
             server,
         }
     }
@@ -290,6 +308,34 @@ impl TestApp {
                 bytes
             }
             Backend::Dynamo { client, table, .. } => format!("{:?}", scan(client, table).await).into_bytes(),
+        }
+    }
+
+    /// Records that should not exist on their own: a session or token whose user is gone, a
+    /// user without its email guard (or the reverse), a lookup item without its session, a token
+    /// without its pointer. Empty when the store is consistent (SECURITY.md F1).
+    pub async fn orphans(&self) -> Vec<String> {
+        match &self.backend {
+            Backend::Sqlite => {
+                let conn = rusqlite::Connection::open(self.data_dir.join("latch.sqlite3")).unwrap();
+                let mut found = vec![];
+                for (what, sql) in [
+                    (
+                        "session without user",
+                        "SELECT session_id FROM sessions WHERE user_id NOT IN (SELECT user_id FROM users)",
+                    ),
+                    (
+                        "token without user",
+                        "SELECT token_digest FROM tokens WHERE user_id NOT IN (SELECT user_id FROM users)",
+                    ),
+                ] {
+                    let mut stmt = conn.prepare(sql).unwrap();
+                    let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
+                    found.extend(rows.map(|r| format!("{what}: {}", r.unwrap())));
+                }
+                found
+            }
+            Backend::Dynamo { client, table, .. } => dynamo_orphans(&scan(client, table).await),
         }
     }
 
@@ -500,4 +546,81 @@ async fn moto_data(http: &reqwest::Client, endpoint: &str) -> Value {
         "the emulator's data.json never parsed: {}",
         &last[..last.len().min(300)]
     );
+}
+
+fn attr<'a>(item: &'a std::collections::HashMap<String, AttributeValue>, name: &str) -> &'a str {
+    match item.get(name) {
+        Some(AttributeValue::S(v)) => v,
+        _ => "",
+    }
+}
+
+/// The structural check of docs/dynamodb.md's layout over a full scan.
+pub fn dynamo_orphans(items: &[std::collections::HashMap<String, AttributeValue>]) -> Vec<String> {
+    use std::collections::HashSet;
+    let keys: HashSet<(String, String)> = items
+        .iter()
+        .map(|i| (attr(i, "pk").to_string(), attr(i, "sk").to_string()))
+        .collect();
+    let has = |pk: String, sk: &str| keys.contains(&(pk, sk.to_string()));
+    let mut found = vec![];
+    for i in items {
+        let (pk, sk) = (attr(i, "pk"), attr(i, "sk"));
+        match (pk.split_once('#').map(|(k, _)| k).unwrap_or(pk), sk) {
+            ("USER", "PROFILE") => {
+                let data: serde_json::Value = serde_json::from_str(attr(i, "data")).unwrap_or_default();
+                let email = data["email"].as_str().unwrap_or_default();
+                if !has(format!("EMAIL#{email}"), "EMAIL") {
+                    found.push(format!("user without guard: {pk}"));
+                }
+            }
+            ("EMAIL", _) => {
+                if !has(format!("USER#{}", attr(i, "user_id")), "PROFILE") {
+                    found.push(format!("guard without user: {pk}"));
+                }
+            }
+            ("SESSION", "SESSION") => {
+                let user = attr(i, "user_id");
+                let id = &pk["SESSION#".len()..];
+                if !has(format!("USER#{user}"), "PROFILE") {
+                    found.push(format!("session without user: {pk}"));
+                }
+                if !has(format!("STOKEN#{}", attr(i, "token_digest")), "STOKEN")
+                    || !has(format!("USER#{user}"), &format!("SESSION#{id}"))
+                {
+                    found.push(format!("session without its lookups: {pk}"));
+                }
+            }
+            ("STOKEN", _) => {
+                if !has(format!("SESSION#{}", attr(i, "session_id")), "SESSION") {
+                    found.push(format!("token lookup without session: {pk}"));
+                }
+            }
+            ("USER", s) if s.starts_with("SESSION#") => {
+                if !has(s.to_string(), "SESSION") {
+                    found.push(format!("session pointer without session: {pk} {s}"));
+                }
+            }
+            ("TOKEN", _) => {
+                let user = attr(i, "user_id");
+                if !has(format!("USER#{user}"), "PROFILE")
+                    || !has(format!("USER#{user}"), &format!("TOKEN#{}", &pk["TOKEN#".len()..]))
+                {
+                    found.push(format!("token without user or pointer: {pk}"));
+                }
+            }
+            ("USER", s) if s.starts_with("TOKEN#") => {
+                if !has(s.to_string(), "TOKEN") {
+                    found.push(format!("token pointer without token: {pk} {s}"));
+                }
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+/// Whether the suite runs on DynamoDB + SES.
+pub fn on_dynamo() -> bool {
+    std::env::var("LATCH_TEST_BACKEND").as_deref() == Ok("dynamodb")
 }

@@ -5,6 +5,7 @@ mod auth_and_routing;
 mod breach;
 mod concurrency;
 mod conformance;
+mod faults;
 mod input;
 mod jwt;
 mod lockout;

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use latch::domain::pkce::CodeChallenge;
-use latch_tests::{email, FailingMailer, TestApp, STRONG};
+use latch_tests::{email, TestApp, STRONG};
 use serde_json::{json, Value};
 use tokio::task::JoinSet;
 
@@ -509,18 +509,6 @@ async fn unknown_address_is_email_not_found() {
         .await
         .assert_error(400, "invalid_email");
     assert!(app.mail_to(&nobody).await.is_empty());
-}
-
-#[tokio::test]
-async fn a_failed_send_is_a_clear_error_and_leaves_no_token() {
-    // F2
-    let app = TestApp::spawn_custom(&[], Some(Arc::new(FailingMailer))).await;
-    let e = email("mailfail");
-    app.create_user(&e, STRONG, None).await;
-    app.post("/v1/passwords/email/reset/start", json!({"email": e}))
-        .await
-        .assert_error(503, "email_send_failed");
-    assert_eq!(app.token_count().await, 0);
 }
 
 #[tokio::test]

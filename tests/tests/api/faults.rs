@@ -1,0 +1,193 @@
+//! Fault injection (SECURITY.md F1, F2): a store that fails the k-th call, and a failing mailer.
+//! Each step of a flow runs with a fault at its 1st, 2nd, … store call until a run hits none.
+//! Every faulted run must answer 503 in the envelope, never a success, and leave nothing
+//! half-written; the fault-free run then succeeds, so a fault never burned anything.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use latch::clock::Clock;
+use latch_tests::faults::FaultyStore;
+use latch_tests::{email, on_dynamo, Answer, FailingMailer, TestApp, STRONG};
+use serde_json::json;
+
+const NEW: &str = "a brand new passphrase after the faults 42";
+
+async fn under_every_fault<F, Fut>(app: &TestApp, faults: &FaultyStore, what: &str, mut step: F) -> Answer
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Answer>,
+{
+    for k in 1..=64 {
+        faults.fail_in(k);
+        let answer = step().await;
+        let fired = faults.fired();
+        faults.disarm();
+        if !fired {
+            return answer;
+        }
+        answer.assert_error(503, "service_unavailable");
+        let orphans = app.orphans().await;
+        assert!(orphans.is_empty(), "{what}, fault at call {k}: {orphans:?}");
+    }
+    panic!("{what} never ran without a fault");
+}
+
+#[tokio::test]
+async fn a_failing_store_never_yields_a_success_or_a_half_write() {
+    let app = TestApp::spawn_faulty().await;
+    let faults = app.faults.clone().unwrap();
+    // Checks read past the fault.
+    let store = faults.inner().clone();
+    let e = email("faults");
+
+    // Signup with a session is one write: after any fault there is no user at all.
+    let created = under_every_fault(&app, &faults, "signup", || async {
+        let a = app
+            .post(
+                "/v1/passwords",
+                json!({"email": e, "password": STRONG, "session_duration_minutes": 60}),
+            )
+            .await;
+        if a.status != 200 {
+            assert!(
+                store.user_by_email(&e).await.unwrap().is_none(),
+                "a failed signup left a user"
+            );
+        }
+        a
+    })
+    .await;
+    let user_id = created.assert_ok()["user_id"].as_str().unwrap().to_string();
+
+    // Login: a fault leaves no new session.
+    let login = under_every_fault(&app, &faults, "login", || async {
+        let before = store.sessions_for_user(&user_id, app.clock.now()).await.unwrap().len();
+        let a = app.login(&e, STRONG, Some(60)).await;
+        let after = store.sessions_for_user(&user_id, app.clock.now()).await.unwrap().len();
+        assert_eq!(after, before + usize::from(a.status == 200));
+        a
+    })
+    .await;
+    login.assert_ok();
+
+    // Reset start: both links are stored together or not at all.
+    under_every_fault(&app, &faults, "reset start", || async {
+        let before = app.token_count().await;
+        let a = app.post("/v1/passwords/email/reset/start", json!({"email": e})).await;
+        let added = app.token_count().await - before;
+        assert_eq!(added, if a.status == 200 { 2 } else { 0 });
+        a
+    })
+    .await
+    .assert_ok();
+    let mail = app.last_reset_email(&e).await;
+
+    // Reset: a fault leaves the token unused and the old sessions alive.
+    let reset = under_every_fault(&app, &faults, "reset", || async {
+        let a = app
+            .post(
+                "/v1/passwords/email/reset",
+                json!({"token": mail.reset_token, "password": NEW, "session_duration_minutes": 5}),
+            )
+            .await;
+        if a.status != 200 {
+            let token = store
+                .token_by_digest(&app.state.sessions.digester().digest(&mail.reset_token))
+                .await
+                .unwrap();
+            assert!(!token.unwrap().used, "a failed reset burned its token");
+            assert!(!store
+                .sessions_for_user(&user_id, app.clock.now())
+                .await
+                .unwrap()
+                .is_empty());
+        }
+        a
+    })
+    .await;
+    reset.assert_ok();
+    assert_eq!(
+        store.sessions_for_user(&user_id, app.clock.now()).await.unwrap().len(),
+        1
+    );
+    app.login(&e, NEW, None).await.assert_ok();
+    assert!(app.orphans().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_failing_mailer_is_a_clear_error_and_leaves_no_usable_token() {
+    // F2: with SES, a real rejection (an unverified sender); with the outbox, a mailer that fails.
+    let app = if on_dynamo() {
+        TestApp::spawn_with(&[("LATCH_MAIL_FROM", "nobody@unverified.example")]).await
+    } else {
+        TestApp::spawn_custom(&[], Some(Arc::new(FailingMailer))).await
+    };
+    let e = email("mailfail");
+    app.create_user(&e, STRONG, None).await;
+    app.post("/v1/passwords/email/reset/start", json!({"email": e}))
+        .await
+        .assert_error(503, "email_send_failed");
+    assert_eq!(app.token_count().await, 0);
+    assert!(app.orphans().await.is_empty());
+}
+
+#[tokio::test]
+async fn the_store_holds_no_secret_and_no_orphan_after_the_flows() {
+    // The table (or file) after signup, logins, sessions, a reset and a magic link: no password,
+    // no raw token, nothing dangling.
+    let app = TestApp::spawn().await;
+    let e = email("scan");
+    let created = app.create_user(&e, STRONG, Some(60)).await;
+    let login = app.login(&e, STRONG, Some(60)).await.body;
+    app.post("/v1/sessions/revoke", json!({"session_token": login["session_token"]}))
+        .await
+        .assert_ok();
+    app.post("/v1/passwords/email/reset/start", json!({"email": e}))
+        .await
+        .assert_ok();
+    let mail = app.last_reset_email(&e).await;
+    app.post(
+        "/v1/passwords/email/reset",
+        json!({"token": mail.reset_token, "password": NEW, "session_duration_minutes": 5}),
+    )
+    .await
+    .assert_ok();
+    app.post(
+        "/v1/magic_links/authenticate",
+        json!({"token": mail.login_token, "session_duration_minutes": 5}),
+    )
+    .await
+    .assert_ok();
+    let other = email("scan-deleted");
+    let gone = app.create_user(&other, STRONG, Some(60)).await;
+    app.delete(&format!("/v1/users/{}", gone["user_id"].as_str().unwrap()))
+        .await
+        .assert_ok();
+
+    assert!(app.orphans().await.is_empty(), "{:?}", app.orphans().await);
+    let dump = app.store_dump().await;
+    let secrets = [
+        STRONG,
+        NEW,
+        created["session_token"].as_str().unwrap(),
+        login["session_token"].as_str().unwrap(),
+        gone["session_token"].as_str().unwrap(),
+        &mail.reset_token,
+        &mail.login_token,
+    ];
+    for secret in secrets {
+        assert!(
+            !dump.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "{secret} rests in clear"
+        );
+    }
+    // In the table nothing of a deleted user remains. (A SQLite file keeps deleted rows' bytes in
+    // free pages until they are reused; no row refers to them, which `orphans` checks.)
+    if on_dynamo() {
+        assert!(
+            !String::from_utf8_lossy(&dump).contains(&other),
+            "a deleted user's item remains"
+        );
+    }
+}

@@ -566,55 +566,42 @@ pub fn dynamo_orphans(items: &[std::collections::HashMap<String, AttributeValue>
     let mut found = vec![];
     for i in items {
         let (pk, sk) = (attr(i, "pk"), attr(i, "sk"));
-        match (pk.split_once('#').map(|(k, _)| k).unwrap_or(pk), sk) {
+        let user_of = |i| format!("USER#{}", attr(i, "user_id"));
+        let problem = match (pk.split_once('#').map(|(k, _)| k).unwrap_or(pk), sk) {
             ("USER", "PROFILE") => {
                 let data: serde_json::Value = serde_json::from_str(attr(i, "data")).unwrap_or_default();
                 let email = data["email"].as_str().unwrap_or_default();
-                if !has(format!("EMAIL#{email}"), "EMAIL") {
-                    found.push(format!("user without guard: {pk}"));
-                }
+                (!has(format!("EMAIL#{email}"), "EMAIL")).then_some("user without guard")
             }
-            ("EMAIL", _) => {
-                if !has(format!("USER#{}", attr(i, "user_id")), "PROFILE") {
-                    found.push(format!("guard without user: {pk}"));
-                }
-            }
+            ("EMAIL", _) => (!has(user_of(i), "PROFILE")).then_some("guard without user"),
             ("SESSION", "SESSION") => {
-                let user = attr(i, "user_id");
                 let id = &pk["SESSION#".len()..];
-                if !has(format!("USER#{user}"), "PROFILE") {
-                    found.push(format!("session without user: {pk}"));
-                }
-                if !has(format!("STOKEN#{}", attr(i, "token_digest")), "STOKEN")
-                    || !has(format!("USER#{user}"), &format!("SESSION#{id}"))
+                if !has(user_of(i), "PROFILE") {
+                    Some("session without user")
+                } else if !has(format!("STOKEN#{}", attr(i, "token_digest")), "STOKEN")
+                    || !has(user_of(i), &format!("SESSION#{id}"))
                 {
-                    found.push(format!("session without its lookups: {pk}"));
+                    Some("session without its lookups")
+                } else {
+                    None
                 }
             }
-            ("STOKEN", _) => {
-                if !has(format!("SESSION#{}", attr(i, "session_id")), "SESSION") {
-                    found.push(format!("token lookup without session: {pk}"));
-                }
-            }
+            ("STOKEN", _) => (!has(format!("SESSION#{}", attr(i, "session_id")), "SESSION"))
+                .then_some("token lookup without session"),
             ("USER", s) if s.starts_with("SESSION#") => {
-                if !has(s.to_string(), "SESSION") {
-                    found.push(format!("session pointer without session: {pk} {s}"));
-                }
+                (!has(s.to_string(), "SESSION")).then_some("session pointer without session")
             }
             ("TOKEN", _) => {
-                let user = attr(i, "user_id");
-                if !has(format!("USER#{user}"), "PROFILE")
-                    || !has(format!("USER#{user}"), &format!("TOKEN#{}", &pk["TOKEN#".len()..]))
-                {
-                    found.push(format!("token without user or pointer: {pk}"));
-                }
+                let pointer = format!("TOKEN#{}", &pk["TOKEN#".len()..]);
+                (!has(user_of(i), "PROFILE") || !has(user_of(i), &pointer)).then_some("token without user or pointer")
             }
             ("USER", s) if s.starts_with("TOKEN#") => {
-                if !has(s.to_string(), "TOKEN") {
-                    found.push(format!("token pointer without token: {pk} {s}"));
-                }
+                (!has(s.to_string(), "TOKEN")).then_some("token pointer without token")
             }
-            _ => {}
+            _ => None,
+        };
+        if let Some(what) = problem {
+            found.push(format!("{what}: {pk} {sk}"));
         }
     }
     found

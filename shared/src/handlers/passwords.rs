@@ -247,43 +247,18 @@ pub async fn authenticate(
     }
 
     let now = st.clock.now();
-    let issued = match existing {
-        Some(by) => {
-            let (record, token) = st.sessions.find(by, now).await?;
-            if record.user_id != user.user_id {
-                return Err(ApiError::new(
-                    ErrorType::SessionNotFound,
-                    "The session belongs to another user.",
-                ));
-            }
-            Some(
-                st.sessions
-                    .refresh(
-                        record,
-                        token,
-                        Some(password_factor(now)),
-                        duration,
-                        req.session_custom_claims.as_ref(),
-                        now,
-                    )
-                    .await?,
-            )
-        }
-        None => match duration {
-            Some(d) => Some(
-                st.sessions
-                    .start(
-                        &user.user_id,
-                        password_factor(now),
-                        d,
-                        req.session_custom_claims.as_ref(),
-                        now,
-                    )
-                    .await?,
-            ),
-            None => None,
-        },
-    };
+    let attach = st.sessions.find_for_user(existing, &user.user_id, now).await?;
+    let issued = st
+        .sessions
+        .after_primary_factor(
+            attach,
+            &user.user_id,
+            password_factor(now),
+            duration,
+            req.session_custom_claims.as_ref(),
+            now,
+        )
+        .await?;
     Ok(Reply(AuthenticateResponse {
         user_id: user.user_id.clone(),
         session: issued.into(),

@@ -487,19 +487,7 @@ pub async fn magic_link_authenticate(
     .await?;
     let now = st.clock.now();
     // Resolve an attached session before consuming, so a bad session does not burn the link.
-    let attach = match existing {
-        Some(by) => {
-            let (record, session_token) = st.sessions.find(by, now).await?;
-            if record.user_id != user.user_id {
-                return Err(ApiError::new(
-                    ErrorType::SessionNotFound,
-                    "The session belongs to another user.",
-                ));
-            }
-            Some((record, session_token))
-        }
-        None => None,
-    };
+    let attach = st.sessions.find_for_user(existing, &user.user_id, now).await?;
     if !st.store.consume_token(&token.token_digest).await? {
         return Err(ApiError::new(
             ErrorType::UnableToAuthMagicLink,
@@ -510,28 +498,17 @@ pub async fn magic_link_authenticate(
     let mut user = user;
     user.email_verified = true;
     let factor = email_factor(&user, now);
-    let issued = match attach {
-        Some((record, session_token)) => Some(
-            st.sessions
-                .refresh(
-                    record,
-                    session_token,
-                    Some(factor),
-                    duration,
-                    req.session_custom_claims.as_ref(),
-                    now,
-                )
-                .await?,
-        ),
-        None => match duration {
-            Some(d) => Some(
-                st.sessions
-                    .start(&user.user_id, factor, d, req.session_custom_claims.as_ref(), now)
-                    .await?,
-            ),
-            None => None,
-        },
-    };
+    let issued = st
+        .sessions
+        .after_primary_factor(
+            attach,
+            &user.user_id,
+            factor,
+            duration,
+            req.session_custom_claims.as_ref(),
+            now,
+        )
+        .await?;
     Ok(Reply(MagicLinkResponse {
         user_id: user.user_id.clone(),
         method_id: user.email_id.clone(),

@@ -253,6 +253,46 @@ impl SessionManager {
         Ok(issued)
     }
 
+    /// The session after a primary factor (password, magic link) was proved: the existing one
+    /// the request named, refreshed with the factor, or a new one if a duration was asked for,
+    /// or none.
+    pub async fn after_primary_factor(
+        &self,
+        existing: Option<(SessionRecord, String)>,
+        user_id: &str,
+        factor: FactorRecord,
+        duration: Option<SessionDuration>,
+        custom_claims: Option<&Map<String, Value>>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Issued>, ApiError> {
+        match (existing, duration) {
+            (Some((record, token)), _) => Ok(Some(
+                self.refresh(record, token, Some(factor), duration, custom_claims, now)
+                    .await?,
+            )),
+            (None, Some(d)) => Ok(Some(self.start(user_id, factor, d, custom_claims, now).await?)),
+            (None, None) => Ok(None),
+        }
+    }
+
+    /// The active session a request names, which must be `user_id`'s.
+    pub async fn find_for_user(
+        &self,
+        by: Option<SessionRef<'_>>,
+        user_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(SessionRecord, String)>, ApiError> {
+        let Some(by) = by else { return Ok(None) };
+        let (record, token) = self.find(by, now).await?;
+        if record.user_id != user_id {
+            return Err(ApiError::new(
+                ErrorType::SessionNotFound,
+                "The session belongs to another user.",
+            ));
+        }
+        Ok(Some((record, token)))
+    }
+
     /// Revoke the one session named; `session_not_found` if there is none.
     pub async fn revoke(&self, session_id: &str) -> Result<(), ApiError> {
         if self.store.delete_session(session_id).await? {

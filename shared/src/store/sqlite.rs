@@ -63,6 +63,16 @@ fn sql_err(e: rusqlite::Error) -> StoreError {
     }
 }
 
+/// The one INSERT of a session row, shared by signup, session start and reset.
+fn insert_session_row(conn: &Connection, s: &SessionRecord, data: &str) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO sessions (session_id, user_id, token_digest, expires_at, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![s.session_id, s.user_id, s.token_digest, s.expires_at.timestamp(), data],
+    )
+    .map(|_| ())
+    .map_err(sql_err)
+}
+
 fn decode<T: DeserializeOwned>(json: &str) -> Result<T, StoreError> {
     serde_json::from_str(json).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
@@ -146,18 +156,19 @@ impl Store for SqliteStore {
         let (id, email, data) = (user.user_id.clone(), user.email.clone(), encode(user)?);
         let session = session.map(|s| encode(s).map(|d| (s.clone(), d))).transpose()?;
         self.with(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
-            tx.execute("INSERT INTO users (user_id, email, data) VALUES (?1, ?2, ?3)", params![id, email, data])
-                .map_err(|e| match sql_err(e) {
-                    StoreError::Conflict => StoreError::DuplicateEmail,
-                    other => other,
-                })?;
-            if let Some((s, data)) = session {
-                tx.execute(
-                    "INSERT INTO sessions (session_id, user_id, token_digest, expires_at, data) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![s.session_id, s.user_id, s.token_digest, s.expires_at.timestamp(), data],
-                )
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(sql_err)?;
+            tx.execute(
+                "INSERT INTO users (user_id, email, data) VALUES (?1, ?2, ?3)",
+                params![id, email, data],
+            )
+            .map_err(|e| match sql_err(e) {
+                StoreError::Conflict => StoreError::DuplicateEmail,
+                other => other,
+            })?;
+            if let Some((s, data)) = session {
+                insert_session_row(&tx, &s, &data)?;
             }
             tx.commit().map_err(sql_err)
         })
@@ -222,7 +233,9 @@ impl Store for SqliteStore {
         let s = session.clone();
         let data = encode(&s)?;
         self.with(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(sql_err)?;
             // A session only exists for a user that exists (no orphans if the user was deleted).
             let user_exists: bool = tx
                 .query_row("SELECT 1 FROM users WHERE user_id = ?1", [&s.user_id], |_| Ok(true))
@@ -232,11 +245,7 @@ impl Store for SqliteStore {
             if !user_exists {
                 return Err(StoreError::Conflict);
             }
-            tx.execute(
-                "INSERT INTO sessions (session_id, user_id, token_digest, expires_at, data) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![s.session_id, s.user_id, s.token_digest, s.expires_at.timestamp(), data],
-            )
-            .map_err(sql_err)?;
+            insert_session_row(&tx, &s, &data)?;
             tx.commit().map_err(sql_err)
         })
         .await
@@ -401,8 +410,11 @@ impl Store for SqliteStore {
             )
             .map_err(sql_err)?;
             let keep_id = keep.as_ref().map(|(s, _)| s.session_id.clone()).unwrap_or_default();
-            tx.execute("DELETE FROM sessions WHERE user_id = ?1 AND session_id != ?2", params![r.user_id, keep_id])
-                .map_err(sql_err)?;
+            tx.execute(
+                "DELETE FROM sessions WHERE user_id = ?1 AND session_id != ?2",
+                params![r.user_id, keep_id],
+            )
+            .map_err(sql_err)?;
             if let Some((s, data)) = keep {
                 let n = tx
                     .execute(
@@ -416,11 +428,7 @@ impl Store for SqliteStore {
                 }
             }
             if let Some((s, data)) = new {
-                tx.execute(
-                    "INSERT INTO sessions (session_id, user_id, token_digest, expires_at, data) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![s.session_id, s.user_id, s.token_digest, s.expires_at.timestamp(), data],
-                )
-                .map_err(sql_err)?;
+                insert_session_row(&tx, &s, &data)?;
             }
             tx.commit().map_err(sql_err)?;
             Ok(Some(user))

@@ -130,6 +130,16 @@ impl DynamoStore {
             .map(|_| ())
     }
 
+    /// Run a transaction whose conditions guard against duplicates: any failed condition is a
+    /// `Conflict`, anything else unavailability.
+    async fn transact_or_conflict(&self, actions: Vec<TransactWriteItem>) -> Result<(), StoreError> {
+        match self.transact(actions).await {
+            Ok(()) => Ok(()),
+            Err(e) if cancelled_conditions(&e).is_some_and(|c| c.iter().any(|&b| b)) => Err(StoreError::Conflict),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
     /// Every item of a partition whose sort key starts with `prefix` (consistent, all pages).
     async fn query_prefix(&self, pk: &str, prefix: &str) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();
@@ -365,11 +375,7 @@ impl Store for DynamoStore {
             )?,
             put(&self.table, session_pointer_item(session), None)?,
         ];
-        match self.transact(actions).await {
-            Ok(()) => Ok(()),
-            Err(e) if cancelled_conditions(&e).is_some_and(|c| c.iter().any(|&b| b)) => Err(StoreError::Conflict),
-            Err(e) => Err(unavailable(e)),
-        }
+        self.transact_or_conflict(actions).await
     }
 
     async fn session_by_id(&self, session_id: &str) -> Result<Option<SessionRecord>, StoreError> {
@@ -477,11 +483,7 @@ impl Store for DynamoStore {
             actions.push(put(&self.table, token_item(token)?, Some("attribute_not_exists(pk)"))?);
             actions.push(put(&self.table, token_pointer_item(token), None)?);
         }
-        match self.transact(actions).await {
-            Ok(()) => Ok(()),
-            Err(e) if cancelled_conditions(&e).is_some_and(|c| c.iter().any(|&b| b)) => Err(StoreError::Conflict),
-            Err(e) => Err(unavailable(e)),
-        }
+        self.transact_or_conflict(actions).await
     }
 
     async fn token_by_digest(&self, digest: &str) -> Result<Option<TokenRecord>, StoreError> {

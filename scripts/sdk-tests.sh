@@ -9,6 +9,11 @@
 #   SDK_SUITES=python,node   which suites to run (default both)
 #   SDK_PYTEST_ARGS="..."    extra pytest arguments (e.g. "-k revoke -x")
 #   SDK_KEEP_TMP=1           keep the temp dir (data dir, server and stub logs)
+#   LATCH_MAILER=ses         Latch sends mail through SES (with LATCH_SES_FROM and AWS_*; `latch
+#                            serve` inherits them). AWS_ENDPOINT_URL must then be a moto server:
+#                            the suites read the mail back from its /moto-api/data.json
+#                            (LATCH_MAIL_SOURCE=ses) instead of the outbox directory.
+#   Any other LATCH_* (e.g. LATCH_STORE=dynamodb, LATCH_TABLE) also reaches `latch serve`.
 #
 # Exits non-zero if the setup fails or any suite fails. Only the processes this script
 # started are stopped, by PID.
@@ -26,9 +31,22 @@ PY_DIR="$ROOT/tests/sdk/python"
 NODE_DIR="$ROOT/tests/sdk/node"
 PYTEST_TIMEOUT=900
 NODE_TIMEOUT=600
+NODE_TEST_TIMEOUT_MS=60000  # node --test applies it to the whole file too
 
 log() { printf '[sdk-tests] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 2; }
+
+MAIL_SOURCE=outbox
+if [ "${LATCH_MAILER:-}" = ses ]; then
+  MAIL_SOURCE=ses
+  [ -n "${AWS_ENDPOINT_URL:-}" ] || die "LATCH_MAILER=ses needs AWS_ENDPOINT_URL (a moto server) to read the mail back"
+  [ -n "${LATCH_SES_FROM:-}" ] || die "LATCH_MAILER=ses needs LATCH_SES_FROM (a sender verified in the emulator)"
+  # moto's data.json serialises every object it ever tracked (each DynamoDB transaction copies
+  # the table), so one read takes seconds and grows during the run: allow for it.
+  PYTEST_TIMEOUT=1800
+  NODE_TIMEOUT=1500
+  NODE_TEST_TIMEOUT_MS=1200000
+fi
 
 [ -x "$LATCH_BIN" ] || die "latch binary not found or not executable: $LATCH_BIN (cargo build -p latch-cli)"
 command -v python3 >/dev/null || die "python3 is required"
@@ -110,10 +128,11 @@ LATCH_URL="http://127.0.0.1:$LATCH_PORT"
 SECRET="secret-test-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
 REDIRECT_URLS="http://localhost:3000/authenticate,http://localhost:3000/reset-password,http://localhost:3000/login"
 mkdir -p "$TMP/data"
-# `latch serve` writes every email it sends as an .eml file here (the local outbox).
+# With the default mailer `latch serve` writes every email it sends as an .eml file here (the local
+# outbox); with LATCH_MAILER=ses the suites read moto's record of the sent mail instead.
 OUTBOX_DIR="$TMP/data/outbox"
 
-log "starting $LATCH_BIN on $LATCH_URL (HIBP stub on $HIBP_URL)"
+log "starting $LATCH_BIN on $LATCH_URL (HIBP stub on $HIBP_URL, mail read from: $MAIL_SOURCE)"
 # The suites mark passwords breached seconds after signup; with Latch's default one-hour cache of
 # range answers that breach would only be seen an hour later, so caching is off here.
 # Reset emails: the suites send many per run, so the per-address hourly limit (default 5) is
@@ -145,7 +164,12 @@ done
 log "latch is up"
 
 export LATCH_URL LATCH_PROJECT_ID="$PROJECT_ID" LATCH_SECRET="$SECRET" HIBP_STUB_URL="$HIBP_URL" \
-  LATCH_OUTBOX_DIR="$OUTBOX_DIR"
+  LATCH_MAIL_SOURCE="$MAIL_SOURCE"
+if [ "$MAIL_SOURCE" = outbox ]; then
+  export LATCH_OUTBOX_DIR="$OUTBOX_DIR"
+else
+  unset LATCH_OUTBOX_DIR
+fi
 
 # ------------------------------------------------------------------ suites
 py_rc=skipped
@@ -161,7 +185,7 @@ fi
 if [[ ",$SDK_SUITES," == *",node,"* ]]; then
   log "running the Node SDK suite (stytch $(cd "$NODE_DIR" && node -p 'require("./node_modules/stytch/package.json").version'))"
   set +e
-  (cd "$NODE_DIR" && timeout -k 10 "$NODE_TIMEOUT" node --test --test-reporter=spec --test-timeout=60000 test/sdk.test.js)
+  (cd "$NODE_DIR" && timeout -k 10 "$NODE_TIMEOUT" node --test --test-reporter=spec --test-timeout="$NODE_TEST_TIMEOUT_MS" test/sdk.test.js)
   node_rc=$?
   set -e
 fi

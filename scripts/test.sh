@@ -3,7 +3,8 @@
 #   1. cargo test: unit tests and the black-box HTTP suites on the embedded store (SQLite);
 #   2. the same black-box suite (store conformance included) on DynamoDB + SES, against moto's
 #      server started here on loopback;
-#   3. the official Stytch SDKs (Python and Node) against `latch serve`, on SQLite and on DynamoDB.
+#   3. the official Stytch SDKs (Python and Node) against `latch serve`: on SQLite with the outbox,
+#      and on DynamoDB with SES.
 # Installs what it needs: moto into .venv-moto/, the SDKs into .venv-sdk/ and
 # tests/sdk/node/node_modules. Honours CARGO_TARGET_DIR. With CI=true a missing emulator fails
 # the run; elsewhere the DynamoDB stages are skipped with a warning.
@@ -35,7 +36,11 @@ fi
 echo "== black-box HTTP on DynamoDB + SES (moto)"
 LATCH_TEST_BACKEND=dynamodb cargo test -p latch-tests --test api
 
-echo "== official SDKs against latch serve (DynamoDB)"
+echo "== official SDKs against latch serve (DynamoDB + SES)"
+# A fresh emulator: moto keeps (and serialises into the data.json the suites read mail from)
+# everything the previous stage made, which slows it to seconds per read.
+stop_emulator
+start_emulator
 table="latch-sdk-$$"
 LATCH_TABLE="$table" "$latch" create-table
-LATCH_STORE=dynamodb LATCH_TABLE="$table" scripts/sdk-tests.sh "$latch"
+LATCH_STORE=dynamodb LATCH_TABLE="$table" LATCH_MAILER=ses LATCH_SES_FROM="$SES_SENDER" scripts/sdk-tests.sh "$latch"

@@ -7,13 +7,19 @@ passes their addresses in the environment:
   LATCH_PROJECT_ID  project id Latch was started with
   LATCH_SECRET      project secret Latch was started with
   HIBP_STUB_URL     base URL of tests/sdk/hibp_stub.py
+  LATCH_MAIL_SOURCE where the reset and magic-link tests read the mail Latch sent:
+                    `outbox` (default) or `ses`
   LATCH_OUTBOX_DIR  `<data-dir>/outbox` of that server: one .eml file per message sent
-                    (needed only by the reset and magic-link tests)
+                    (LATCH_MAIL_SOURCE=outbox)
+  AWS_ENDPOINT_URL  base URL of the moto server that Latch sends through with LATCH_MAILER=ses;
+                    sent mail is read back from its `/moto-api/data.json` (LATCH_MAIL_SOURCE=ses)
 """
 from __future__ import annotations
 
 import email
 import email.policy
+import html
+import html.parser
 import json
 import os
 import time
@@ -78,12 +84,12 @@ class HibpStub:
 
 @dataclass
 class Mail:
-    """One message from the outbox, with the two links of a reset email."""
+    """One message Latch sent, with the two links of a reset email."""
 
-    path: Path
+    ref: str  # where it came from: the .eml file name, or the SES message id
     to: str
     subject: str
-    text: str
+    text: str  # the text/plain part (outbox) or the HTML body (SES)
     reset_link: str
     login_link: str
 
@@ -114,46 +120,76 @@ def link_token_type(link: str) -> str:
     return types[0]
 
 
-class Outbox:
+class MailSource:
+    """Where the suites read the mail Latch sent. `messages_to` returns opaque references,
+    oldest first, that `read` turns into a `Mail`."""
+
+    where = ""
+
+    def messages_to(self, address: str) -> list[str]:
+        raise NotImplementedError
+
+    def read(self, ref: str) -> Mail:
+        raise NotImplementedError
+
+    def new_message(self, address: str, before: list[str], timeout: float = 5.0) -> Mail:
+        """The one message to `address` that was not in `before` (waits up to `timeout` s)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            new = [r for r in self.messages_to(address) if r not in before]
+            if new or time.monotonic() >= deadline:
+                break
+            time.sleep(0.05)
+        assert len(new) == 1, f"expected exactly one new message to {address} in {self.where}, found {new}"
+        return self.read(new[0])
+
+
+def pick_links(ref: str, candidates: list[str], text: str) -> dict[str, str]:
+    """The reset_password and magic_links links among `candidates` (exactly one of each)."""
+    links = {}
+    for kind in ("reset_password", "magic_links"):
+        hits = [
+            link
+            for link in candidates
+            if link.startswith(("http://", "https://")) and f"stytch_token_type={kind}" in link
+        ]
+        assert len(hits) == 1, f"{ref}: expected one {kind} link, found {hits}\n{text}"
+        assert link_token_type(hits[0]) == kind
+        links[kind] = hits[0]
+    return links
+
+
+class Outbox(MailSource):
     """Reads the .eml files Latch writes to `<data-dir>/outbox/` (names sort by time)."""
 
     def __init__(self, path: str) -> None:
         self.dir = Path(path)
+        self.where = str(self.dir)
 
-    @staticmethod
-    def _parse(path: Path) -> email.message.EmailMessage:
-        with open(path, "rb") as f:
+    def _parse(self, name: str) -> email.message.EmailMessage:
+        with open(self.dir / name, "rb") as f:
             return email.message_from_binary_file(f, policy=email.policy.default)
 
-    def messages_to(self, address: str) -> list[Path]:
-        """Every message addressed to `address`, oldest first."""
+    def messages_to(self, address: str) -> list[str]:
+        """Every message file addressed to `address`, oldest first."""
         if not self.dir.is_dir():
             return []
         found = []
         for path in sorted(self.dir.glob("*.eml")):
-            to = str(self._parse(path)["To"] or "").strip()
+            to = str(self._parse(path.name)["To"] or "").strip()
             if to.lower() == address.lower():
-                found.append(path)
+                found.append(path.name)
         return found
 
-    def read(self, path: Path) -> Mail:
-        msg = self._parse(path)
+    def read(self, ref: str) -> Mail:
+        msg = self._parse(ref)
         body = msg.get_body(preferencelist=("plain",))
-        assert body is not None, f"{path.name} has no text/plain part"
+        assert body is not None, f"{ref} has no text/plain part"
         text = body.get_content()
-        lines = [line.strip() for line in text.splitlines()]
-        links = {}
-        for kind in ("reset_password", "magic_links"):
-            hits = [
-                line
-                for line in lines
-                if line.startswith(("http://", "https://")) and f"stytch_token_type={kind}" in line
-            ]
-            assert len(hits) == 1, f"{path.name}: expected one {kind} link alone on its line, found {hits}\n{text}"
-            assert link_token_type(hits[0]) == kind
-            links[kind] = hits[0]
+        # In the text part each link stands alone on its line.
+        links = pick_links(ref, [line.strip() for line in text.splitlines()], text)
         return Mail(
-            path=path,
+            ref=ref,
             to=str(msg["To"]).strip(),
             subject=str(msg["Subject"] or ""),
             text=text,
@@ -161,16 +197,76 @@ class Outbox:
             login_link=links["magic_links"],
         )
 
-    def new_message(self, address: str, before: list[Path], timeout: float = 5.0) -> Mail:
-        """The one message to `address` that was not in `before` (waits up to `timeout` s)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            new = [p for p in self.messages_to(address) if p not in before]
-            if new or time.monotonic() >= deadline:
+
+class _Hrefs(html.parser.HTMLParser):
+    """Collects every href attribute (HTMLParser unescapes `&amp;` and other references)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.hrefs.extend(v for k, v in attrs if k == "href" and v)
+
+
+def html_hrefs(body: str) -> list[str]:
+    parser = _Hrefs()
+    parser.feed(body)
+    parser.close()
+    return parser.hrefs
+
+
+class SesMailbox(MailSource):
+    """Reads the mail Latch sent through moto's SES (LATCH_MAILER=ses) from moto's
+    `/moto-api/data.json`: `data["ses"]["Message"]`, in send order. moto keeps the HTML part
+    only, so the links are taken from its `href` attributes."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.url = endpoint.rstrip("/") + "/moto-api/data.json"
+        self.where = self.url
+        self._seen: dict[str, dict] = {}
+
+    def _all(self) -> list[dict]:
+        # Under load moto sometimes answers with an HTML error page: retry a few times.
+        last = None
+        for _ in range(10):
+            try:
+                with urllib.request.urlopen(self.url, timeout=10) as resp:
+                    data = json.loads(resp.read())
                 break
-            time.sleep(0.05)
-        assert len(new) == 1, f"expected exactly one new message to {address} in {self.dir}, found {new}"
-        return self.read(new[0])
+            except (OSError, ValueError) as e:
+                last = e
+                time.sleep(0.1)
+        else:
+            raise AssertionError(f"could not read {self.url}: {last!r}")
+        messages = (data.get("ses") or {}).get("Message") or []
+        for m in messages:
+            self._seen[m["id"]] = m
+        return messages
+
+    @staticmethod
+    def _to(m: dict) -> list[str]:
+        return list((m.get("destinations") or {}).get("ToAddresses") or [])
+
+    def messages_to(self, address: str) -> list[str]:
+        """Ids of every message whose ToAddresses holds `address`, oldest first."""
+        return [m["id"] for m in self._all() if address.lower() in (a.lower() for a in self._to(m))]
+
+    def read(self, ref: str) -> Mail:
+        m = self._seen[ref]
+        body = m.get("body") or ""
+        assert body, f"SES message {ref} has no body: {m!r}"
+        links = pick_links(f"SES message {ref}", html_hrefs(body), body)
+        to = self._to(m)
+        return Mail(
+            ref=ref,
+            # More than one recipient shows up as a list, so `mail.to == address` fails.
+            to=to[0] if len(to) == 1 else repr(to),
+            subject=str(m.get("subject") or ""),
+            text=body,
+            reset_link=links["reset_password"],
+            login_link=links["magic_links"],
+        )
 
 
 @pytest.fixture(scope="session")
@@ -188,9 +284,17 @@ def hibp(env: Env) -> HibpStub:
     return HibpStub(env.hibp)
 
 
-
 @pytest.fixture(scope="session")
-def outbox() -> Outbox:
+def mailbox() -> MailSource:
+    """The mail Latch sent: its outbox directory, or moto's SES when LATCH_MAIL_SOURCE=ses."""
+    source = os.environ.get("LATCH_MAIL_SOURCE") or "outbox"
+    if source == "ses":
+        endpoint = os.environ.get("AWS_ENDPOINT_URL")
+        if not endpoint:
+            pytest.fail("LATCH_MAIL_SOURCE=ses needs AWS_ENDPOINT_URL (the moto server)", pytrace=False)
+        return SesMailbox(endpoint)
+    if source != "outbox":
+        pytest.fail(f"LATCH_MAIL_SOURCE must be outbox or ses, not {source!r}", pytrace=False)
     path = os.environ.get("LATCH_OUTBOX_DIR")
     if not path:
         pytest.fail("missing environment: LATCH_OUTBOX_DIR (run scripts/sdk-tests.sh)", pytrace=False)

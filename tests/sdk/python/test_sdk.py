@@ -716,7 +716,9 @@ def test_login_survives_hibp_outage(client, hibp, mode):
 
 # ---------------------------------------------------------------------------- C5-C8, C13 resets and the magic link
 #
-# The reset email is read from the server's outbox (LATCH_OUTBOX_DIR, one .eml per message).
+# The reset email is read the way a user would (conftest `mailbox`): from the server's outbox
+# (LATCH_OUTBOX_DIR, one .eml per message), or with LATCH_MAIL_SOURCE=ses from the moto server
+# Latch sent it through (LATCH_MAILER=ses).
 # Redirect URLs: Stytch's test default, plus two more that scripts/sdk-tests.sh puts on the
 # allow-list (LATCH_REDIRECT_URLS).
 
@@ -725,11 +727,11 @@ APP_RESET_URL = "http://localhost:3000/reset-password"
 APP_LOGIN_URL = "http://localhost:3000/login"
 
 
-def start_reset(client, outbox, email: str, **kwargs):
+def start_reset(client, mailbox, email: str, **kwargs):
     """passwords.email.reset_start, then the one new message it wrote for `email`."""
-    before = outbox.messages_to(email)
+    before = mailbox.messages_to(email)
     resp = client.passwords.email.reset_start(email=email, **kwargs)
-    return resp, outbox.new_message(email, before)
+    return resp, mailbox.new_message(email, before)
 
 
 def pkce_pair() -> tuple[str, str]:
@@ -753,11 +755,11 @@ def assert_reset_response(resp, *, user_id: str, email: str, minutes: int | None
         assert_session(resp.session, user_id=user_id, minutes=minutes, factor=factor)
 
 
-def test_reset_by_email_end_to_end(client, outbox):
+def test_reset_by_email_end_to_end(client, mailbox):
     email, old_password, created = create_user(client, session_minutes=60)
     other = client.passwords.authenticate(email=email, password=old_password, session_duration_minutes=60)
 
-    started, mail = start_reset(client, outbox, email)
+    started, mail = start_reset(client, mailbox, email)
     assert_request_meta(started)
     assert started.user_id == created.user_id
     assert started.email_id == created.email_id
@@ -786,26 +788,26 @@ def test_reset_by_email_end_to_end(client, outbox):
     )
 
 
-def test_reset_by_email_without_session_duration_creates_no_session(client, outbox):
+def test_reset_by_email_without_session_duration_creates_no_session(client, mailbox):
     email, _, created = create_user(client)
-    _, mail = start_reset(client, outbox, email)
+    _, mail = start_reset(client, mailbox, email)
     resp = client.passwords.email.reset(token=mail.reset_token, password=strong_password())
     assert_reset_response(resp, user_id=created.user_id, email=email, minutes=None)
     assert client.sessions.get(user_id=created.user_id).sessions == []
 
 
-def test_reset_by_email_uses_the_requested_redirect_urls(client, outbox):
+def test_reset_by_email_uses_the_requested_redirect_urls(client, mailbox):
     email, _, _ = create_user(client)
     _, mail = start_reset(
-        client, outbox, email, reset_password_redirect_url=APP_RESET_URL, login_redirect_url=APP_LOGIN_URL
+        client, mailbox, email, reset_password_redirect_url=APP_RESET_URL, login_redirect_url=APP_LOGIN_URL
     )
     assert link_base(mail.reset_link) == APP_RESET_URL, mail.reset_link
     assert link_base(mail.login_link) == APP_LOGIN_URL, mail.login_link
 
 
-def test_reset_token_is_single_use(client, outbox):
+def test_reset_token_is_single_use(client, mailbox):
     email, _, created = create_user(client)
-    _, mail = start_reset(client, outbox, email)
+    _, mail = start_reset(client, mailbox, email)
     second_password = strong_password()
     client.passwords.email.reset(token=mail.reset_token, password=second_password)
     expect_error(
@@ -825,9 +827,9 @@ def test_reset_with_unknown_token(client):
     )
 
 
-def test_magic_link_token_is_not_a_reset_token(client, outbox):
+def test_magic_link_token_is_not_a_reset_token(client, mailbox):
     email, _, _ = create_user(client)
-    _, mail = start_reset(client, outbox, email)
+    _, mail = start_reset(client, mailbox, email)
     expect_error(
         lambda: client.passwords.email.reset(token=mail.login_token, password=strong_password()),
         "unable_to_auth_password_reset_token",
@@ -836,18 +838,18 @@ def test_magic_link_token_is_not_a_reset_token(client, outbox):
     expect_error(lambda: client.magic_links.authenticate(token=mail.reset_token), "unable_to_auth_magic_link", 401)
 
 
-def test_reset_by_email_weak_password(client, outbox):
+def test_reset_by_email_weak_password(client, mailbox):
     email, password, _ = create_user(client)
-    _, mail = start_reset(client, outbox, email)
+    _, mail = start_reset(client, mailbox, email)
     expect_error(
         lambda: client.passwords.email.reset(token=mail.reset_token, password=WEAK_PASSWORD), "weak_password", 400
     )
     client.passwords.authenticate(email=email, password=password)
 
 
-def test_reset_by_email_breached_password(client, outbox):
+def test_reset_by_email_breached_password(client, mailbox):
     email, password, _ = create_user(client)
-    _, mail = start_reset(client, outbox, email)
+    _, mail = start_reset(client, mailbox, email)
     expect_error(
         lambda: client.passwords.email.reset(token=mail.reset_token, password=BREACHED_AT_START),
         "breached_password",
@@ -856,10 +858,10 @@ def test_reset_by_email_breached_password(client, outbox):
     client.passwords.authenticate(email=email, password=password)
 
 
-def test_reset_start_unknown_email(client, outbox):
+def test_reset_start_unknown_email(client, mailbox):
     email = unique_email()
     expect_error(lambda: client.passwords.email.reset_start(email=email), "email_not_found", 404)
-    assert outbox.messages_to(email) == []
+    assert mailbox.messages_to(email) == []
 
 
 @pytest.mark.parametrize(
@@ -869,20 +871,20 @@ def test_reset_start_unknown_email(client, outbox):
         ("login_redirect_url", "invalid_login_redirect_url"),
     ],
 )
-def test_reset_start_unlisted_redirect_url(client, outbox, field, error_type):
+def test_reset_start_unlisted_redirect_url(client, mailbox, field, error_type):
     email, _, _ = create_user(client)
     expect_error(
         lambda: client.passwords.email.reset_start(email=email, **{field: "https://evil.example.com/authenticate"}),
         error_type,
         400,
     )
-    assert outbox.messages_to(email) == [], "a refused reset_start must not send an email"
+    assert mailbox.messages_to(email) == [], "a refused reset_start must not send an email"
 
 
-def test_reset_by_email_with_pkce(client, outbox):
+def test_reset_by_email_with_pkce(client, mailbox):
     email, _, created = create_user(client, session_minutes=60)
     verifier, challenge = pkce_pair()
-    _, mail = start_reset(client, outbox, email, code_challenge=challenge)
+    _, mail = start_reset(client, mailbox, email, code_challenge=challenge)
     new_password = strong_password()
 
     wrong_verifier, _ = pkce_pair()
@@ -907,9 +909,9 @@ def test_reset_by_email_with_pkce(client, outbox):
     client.passwords.authenticate(email=email, password=new_password)
 
 
-def test_magic_link_login(client, outbox):
+def test_magic_link_login(client, mailbox):
     email, password, created = create_user(client)
-    _, mail = start_reset(client, outbox, email)
+    _, mail = start_reset(client, mailbox, email)
     resp = client.magic_links.authenticate(token=mail.login_token, session_duration_minutes=60)
     assert_request_meta(resp)
     assert resp.user_id == created.user_id
@@ -934,11 +936,11 @@ def test_magic_link_login(client, outbox):
     client.passwords.authenticate(email=email, password=password)
 
 
-def test_magic_link_keeps_pending_reset_and_email_reset_clears_it(client, outbox, hibp):
+def test_magic_link_keeps_pending_reset_and_email_reset_clears_it(client, mailbox, hibp):
     email, password, created = create_user(client)
     hibp.breach(password)
     expect_error(lambda: client.passwords.authenticate(email=email, password=password), "reset_password", 401)
-    _, mail = start_reset(client, outbox, email)
+    _, mail = start_reset(client, mailbox, email)
 
     ml = client.magic_links.authenticate(token=mail.login_token, session_duration_minutes=60)
     assert ml.user_id == created.user_id

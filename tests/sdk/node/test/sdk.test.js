@@ -6,8 +6,10 @@
 // fails here too.
 //
 // Environment (set by scripts/sdk-tests.sh): LATCH_URL, LATCH_PROJECT_ID, LATCH_SECRET,
-// HIBP_STUB_URL, and LATCH_OUTBOX_DIR (the server's `<data-dir>/outbox`, one .eml per message;
-// only the reset and magic-link tests read it). Run: node --test --test-timeout=60000 test/sdk.test.js
+// HIBP_STUB_URL, and for the reset and magic-link tests the mail source: LATCH_OUTBOX_DIR (the
+// server's `<data-dir>/outbox`, one .eml per message), or with LATCH_MAIL_SOURCE=ses the moto
+// server at AWS_ENDPOINT_URL that Latch sent the mail through (LATCH_MAILER=ses).
+// Run: node --test --test-timeout=60000 test/sdk.test.js
 
 "use strict";
 
@@ -21,7 +23,8 @@ const stytch = require("stytch");
 // §14.5: jose can leave a keep-alive socket open after a JWKS fetch, which keeps the
 // process alive forever. A watchdog bounds the whole file, and once every test has run
 // an unref'd timer ends the process if something still holds it open.
-const WATCHDOG_MS = 5 * 60 * 1000;
+// Reading mail back from moto (LATCH_MAIL_SOURCE=ses) takes seconds per read, so allow more there.
+const WATCHDOG_MS = (process.env.LATCH_MAIL_SOURCE === "ses" ? 20 : 5) * 60 * 1000;
 setTimeout(() => {
   console.error(`sdk.test.js: still running after ${WATCHDOG_MS / 1000}s, exiting`);
   process.exit(1);
@@ -612,12 +615,15 @@ test("unknown project id is unauthorized_credentials", async () => {
 // ------------------------------------------------------------------------------ C5-C8, C13 resets and the magic link
 //
 // The reset email is read from the server's outbox (LATCH_OUTBOX_DIR, one RFC 5322 .eml file per
-// message, names sorting by time). Redirect URLs: Stytch's test default, plus two more that
+// message, names sorting by time), or with LATCH_MAIL_SOURCE=ses from moto's record of the mail
+// Latch sent through SES (AWS_ENDPOINT_URL/moto-api/data.json). Redirect URLs: Stytch's test default, plus two more that
 // scripts/sdk-tests.sh puts on the allow-list (LATCH_REDIRECT_URLS).
 
 const DEFAULT_REDIRECT_URL = "http://localhost:3000/authenticate";
 const APP_RESET_URL = "http://localhost:3000/reset-password";
 const APP_LOGIN_URL = "http://localhost:3000/login";
+
+const MAIL_SOURCE = process.env.LATCH_MAIL_SOURCE || "outbox";
 
 function outboxDir() {
   const dir = process.env.LATCH_OUTBOX_DIR;
@@ -653,8 +659,23 @@ function textPart(raw, file) {
   assert.fail(`${file} has no text/plain part`);
 }
 
-// Every message file addressed to `address`, oldest first.
-function messagesTo(address) {
+// The reset_password and magic_links links among `candidates`: exactly one of each.
+function pickLinks(ref, candidates, text) {
+  const links = {};
+  for (const kind of ["reset_password", "magic_links"]) {
+    const hits = candidates.filter((l) => /^https?:\/\//.test(l) && l.includes(`stytch_token_type=${kind}`));
+    assert.equal(hits.length, 1, `${ref}: expected one ${kind} link, found ${JSON.stringify(hits)}\n${text}`);
+    const url = new URL(hits[0]);
+    assert.deepEqual(url.searchParams.getAll("stytch_token_type"), [kind], hits[0]);
+    const tokens = url.searchParams.getAll("token");
+    assert.ok(tokens.length === 1 && tokens[0], `link should carry exactly one non-empty token: ${hits[0]}`);
+    links[kind] = { link: hits[0], base: `${url.origin}${url.pathname}`, token: tokens[0] };
+  }
+  return links;
+}
+
+// Outbox source: every message file addressed to `address`, oldest first.
+function outboxMessagesTo(address) {
   const dir = outboxDir();
   if (!fs.existsSync(dir)) return [];
   return fs
@@ -667,32 +688,97 @@ function messagesTo(address) {
     });
 }
 
-function readMail(file) {
+function outboxReadMail(file) {
   const raw = fs.readFileSync(path.join(outboxDir(), file), "utf8");
   const { headers } = splitMessage(raw);
   const text = textPart(raw, file);
-  const lines = text.split(/\r?\n/).map((l) => l.trim());
-  const links = {};
-  for (const kind of ["reset_password", "magic_links"]) {
-    const hits = lines.filter((l) => /^https?:\/\//.test(l) && l.includes(`stytch_token_type=${kind}`));
-    assert.equal(hits.length, 1, `${file}: expected one ${kind} link alone on its line, found ${JSON.stringify(hits)}\n${text}`);
-    const url = new URL(hits[0]);
-    assert.deepEqual(url.searchParams.getAll("stytch_token_type"), [kind], hits[0]);
-    const tokens = url.searchParams.getAll("token");
-    assert.ok(tokens.length === 1 && tokens[0], `link should carry exactly one non-empty token: ${hits[0]}`);
-    links[kind] = { link: hits[0], base: `${url.origin}${url.pathname}`, token: tokens[0] };
+  // In the text part each link stands alone on its line.
+  const links = pickLinks(file, text.split(/\r?\n/).map((l) => l.trim()), text);
+  return { ref: file, to: headers.to, text, reset: links.reset_password, login: links.magic_links };
+}
+
+// SES source (LATCH_MAILER=ses): moto records each message Latch sent in data["ses"]["Message"],
+// in send order, keeping only the HTML part as `body`.
+function motoDataUrl() {
+  const endpoint = process.env.AWS_ENDPOINT_URL;
+  assert.ok(endpoint, "LATCH_MAIL_SOURCE=ses needs AWS_ENDPOINT_URL (the moto server)");
+  return `${endpoint.replace(/\/+$/, "")}/moto-api/data.json`;
+}
+
+const sesSeen = new Map(); // message id -> moto's record of it
+
+async function sesMessages() {
+  const url = motoDataUrl();
+  let last;
+  // Under load moto sometimes answers with an HTML error page: retry a few times.
+  for (let i = 0; i < 10; i++) {
+    try {
+      const r = await fetch(url);
+      const data = JSON.parse(await r.text());
+      const messages = (data.ses && data.ses.Message) || [];
+      for (const m of messages) sesSeen.set(m.id, m);
+      return messages;
+    } catch (e) {
+      last = e;
+      await new Promise((res) => setTimeout(res, 100));
+    }
   }
-  return { file, to: headers.to, text, reset: links.reset_password, login: links.magic_links };
+  assert.fail(`could not read ${url}: ${last}`);
+}
+
+const sesTo = (m) => (m.destinations && m.destinations.ToAddresses) || [];
+
+const unescapeHtml = (s) =>
+  s
+    .replace(/&#x([0-9a-f]+);/gi, (_, h) => String.fromCodePoint(parseInt(h, 16)))
+    .replace(/&#(\d+);/g, (_, d) => String.fromCodePoint(parseInt(d, 10)))
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;|&apos;/g, "'")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&amp;/g, "&");
+
+// Every href attribute value in an HTML body, unescaped.
+function htmlHrefs(body) {
+  const hrefs = [];
+  for (const m of body.matchAll(/\shref\s*=\s*(?:"([^"]*)"|'([^']*)')/gi)) hrefs.push(unescapeHtml(m[1] ?? m[2]));
+  return hrefs;
+}
+
+async function sesMessagesTo(address) {
+  const lower = address.toLowerCase();
+  return (await sesMessages()).filter((m) => sesTo(m).some((a) => a.toLowerCase() === lower)).map((m) => m.id);
+}
+
+function sesReadMail(id) {
+  const m = sesSeen.get(id);
+  const body = m.body || "";
+  assert.ok(body, `SES message ${id} has no body: ${JSON.stringify(m)}`);
+  const links = pickLinks(`SES message ${id}`, htmlHrefs(body), body);
+  const to = sesTo(m);
+  // More than one recipient shows up as a list, so `mail.to === address` fails.
+  return { ref: id, to: to.length === 1 ? to[0] : JSON.stringify(to), text: body, reset: links.reset_password, login: links.magic_links };
+}
+
+// References to every message addressed to `address`, oldest first, from the configured source.
+async function messagesTo(address) {
+  if (MAIL_SOURCE === "ses") return sesMessagesTo(address);
+  assert.equal(MAIL_SOURCE, "outbox", "LATCH_MAIL_SOURCE must be outbox or ses");
+  return outboxMessagesTo(address);
+}
+
+function readMail(ref) {
+  return MAIL_SOURCE === "ses" ? sesReadMail(ref) : outboxReadMail(ref);
 }
 
 // passwords.email.resetStart, then the one new message it wrote for `email`.
 async function startReset(email, extra = {}) {
-  const before = new Set(messagesTo(email));
+  const before = new Set(await messagesTo(email));
   const resp = await client.passwords.email.resetStart({ email, ...extra });
   let fresh = [];
   const deadline = Date.now() + 5000;
   for (;;) {
-    fresh = messagesTo(email).filter((f) => !before.has(f));
+    fresh = (await messagesTo(email)).filter((f) => !before.has(f));
     if (fresh.length || Date.now() >= deadline) break;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -806,7 +892,7 @@ test("resetStart: unlisted reset_password_redirect_url is invalid_password_reset
     "invalid_password_reset_redirect_url",
     400,
   );
-  assert.deepEqual(messagesTo(email), [], "a refused resetStart must not send an email");
+  assert.deepEqual(await messagesTo(email), [], "a refused resetStart must not send an email");
 });
 
 test("resetStart: unlisted login_redirect_url is invalid_login_redirect_url", async () => {
@@ -816,13 +902,13 @@ test("resetStart: unlisted login_redirect_url is invalid_login_redirect_url", as
     "invalid_login_redirect_url",
     400,
   );
-  assert.deepEqual(messagesTo(email), []);
+  assert.deepEqual(await messagesTo(email), []);
 });
 
 test("resetStart: email_not_found", async () => {
   const email = uniqueEmail();
   await expectError(() => client.passwords.email.resetStart({ email }), "email_not_found", 404);
-  assert.deepEqual(messagesTo(email), []);
+  assert.deepEqual(await messagesTo(email), []);
 });
 
 test("reset by email with PKCE: wrong verifier is pkce_mismatch, right one succeeds", async () => {

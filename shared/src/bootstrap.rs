@@ -168,25 +168,37 @@ pub async fn aws_config() -> aws_config::SdkConfig {
     aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
 }
 
+/// The AWS configuration, loaded once and only if a backend needs it: the credential chain
+/// does I/O, and a Lambda cold start should pay for it once, not per client.
+struct LazyAws(Option<aws_config::SdkConfig>);
+
+impl LazyAws {
+    async fn get(&mut self) -> &aws_config::SdkConfig {
+        if self.0.is_none() {
+            self.0 = Some(aws_config().await);
+        }
+        self.0.as_ref().expect("just loaded")
+    }
+}
+
 /// The store the settings ask for.
-pub async fn store(settings: &Settings, data_dir: &Path) -> Result<Arc<dyn Store>, String> {
+async fn store(settings: &Settings, data_dir: &Path, aws: &mut LazyAws) -> Result<Arc<dyn Store>, String> {
     Ok(match &settings.store {
         StoreBackend::Sqlite => {
             Arc::new(SqliteStore::open_dir(data_dir).map_err(|e| format!("store in {}: {e}", data_dir.display()))?)
         }
-        StoreBackend::Dynamodb { table } => Arc::new(DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(&aws_config().await),
-            table,
-        )),
+        StoreBackend::Dynamodb { table } => {
+            Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(aws.get().await), table))
+        }
     })
 }
 
 /// The mailer the settings ask for.
-pub async fn mailer(settings: &Settings, data_dir: &Path) -> Arc<dyn Mailer> {
+async fn mailer(settings: &Settings, data_dir: &Path, aws: &mut LazyAws) -> Arc<dyn Mailer> {
     match &settings.mail {
         MailBackend::Outbox => Arc::new(Outbox::new(data_dir.join("outbox"))),
         MailBackend::Ses { configuration_set } => Arc::new(Ses::new(
-            aws_sdk_sesv2::Client::new(&aws_config().await),
+            aws_sdk_sesv2::Client::new(aws.get().await),
             configuration_set.clone(),
         )),
     }
@@ -203,11 +215,11 @@ pub async fn from_env(data_dir: &Path) -> Result<(AppState, Credentials, Credent
         creds.pepper_bytes()?,
     )
     .map_err(|e| e.to_string())?;
-    let breach = breach_check(&settings)?;
+    let mut aws = LazyAws(None);
     let ports = Ports {
-        store: store(&settings, data_dir).await?,
-        mailer: mailer(&settings, data_dir).await,
-        breach,
+        store: store(&settings, data_dir, &mut aws).await?,
+        mailer: mailer(&settings, data_dir, &mut aws).await,
+        breach: breach_check(&settings)?,
         clock: Arc::new(SystemClock),
     };
     let state = AppState::build(settings, ports).await?;

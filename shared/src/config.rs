@@ -188,7 +188,13 @@ where
     }
 }
 
-fn bounded<T: PartialOrd + std::fmt::Display + Copy>(var: &'static str, v: T, lo: T, hi: T) -> Result<T, ConfigError> {
+/// `var` parsed (or `default`), refused outside `lo..=hi`.
+fn ranged<T>(src: &dyn Source, var: &'static str, default: T, lo: T, hi: T) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+    T::Err: std::fmt::Display,
+{
+    let v = parse(src, var, default)?;
     if v < lo || v > hi {
         return Err(ConfigError {
             var,
@@ -196,6 +202,22 @@ fn bounded<T: PartialOrd + std::fmt::Display + Copy>(var: &'static str, v: T, lo
         });
     }
     Ok(v)
+}
+
+/// `var`, lower-cased, which must be one of `allowed` (the first is the default when unset).
+fn choice(src: &dyn Source, var: &'static str, allowed: &[&'static str]) -> Result<&'static str, ConfigError> {
+    let Some(raw) = src.get(var) else {
+        return Ok(allowed[0]);
+    };
+    let lower = raw.trim().to_ascii_lowercase();
+    allowed
+        .iter()
+        .find(|a| **a == lower)
+        .copied()
+        .ok_or_else(|| ConfigError {
+            var,
+            message: format!("{raw:?} is not one of {}", allowed.join(", ")),
+        })
 }
 
 impl Settings {
@@ -207,33 +229,12 @@ impl Settings {
         secret: String,
         token_pepper: Vec<u8>,
     ) -> Result<Self, ConfigError> {
-        let strength = match src
-            .get(vars::STRENGTH_POLICY)
-            .as_deref()
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            None | Some("zxcvbn") => StrengthPolicy::Zxcvbn,
-            Some("luds") => StrengthPolicy::Luds {
-                min_length: bounded(
-                    vars::LUDS_MIN_LENGTH,
-                    parse(src, vars::LUDS_MIN_LENGTH, 10usize)?,
-                    8,
-                    32,
-                )?,
-                min_complexity: bounded(
-                    vars::LUDS_MIN_COMPLEXITY,
-                    parse(src, vars::LUDS_MIN_COMPLEXITY, 3usize)?,
-                    1,
-                    4,
-                )?,
+        let strength = match choice(src, vars::STRENGTH_POLICY, &["zxcvbn", "luds"])? {
+            "luds" => StrengthPolicy::Luds {
+                min_length: ranged(src, vars::LUDS_MIN_LENGTH, 10usize, 8, 32)?,
+                min_complexity: ranged(src, vars::LUDS_MIN_COMPLEXITY, 3usize, 1, 4)?,
             },
-            Some(other) => {
-                return Err(ConfigError {
-                    var: vars::STRENGTH_POLICY,
-                    message: format!("{other:?} is neither zxcvbn nor luds"),
-                })
-            }
+            _ => StrengthPolicy::Zxcvbn,
         };
         let breach = BreachSettings {
             on_create: parse(src, vars::BREACH_ON_CREATE, true)?,
@@ -243,76 +244,36 @@ impl Settings {
                 .unwrap_or_else(|| "https://api.pwnedpasswords.com".into())
                 .trim_end_matches('/')
                 .to_string(),
-            timeout: Duration::from_millis(bounded(
-                vars::HIBP_TIMEOUT_MS,
-                parse(src, vars::HIBP_TIMEOUT_MS, 1500u64)?,
-                50,
-                10_000,
-            )?),
+            timeout: Duration::from_millis(ranged(src, vars::HIBP_TIMEOUT_MS, 1500u64, 50, 10_000)?),
             on_failure: if parse(src, vars::HIBP_FAIL_CLOSED, false)? {
                 BreachFailure::Closed
             } else {
                 BreachFailure::Open
             },
-            cache_ttl: Duration::from_secs(bounded(
-                vars::HIBP_CACHE_SECONDS,
-                parse(src, vars::HIBP_CACHE_SECONDS, 3600u64)?,
-                0,
-                7 * 86_400,
-            )?),
+            cache_ttl: Duration::from_secs(ranged(src, vars::HIBP_CACHE_SECONDS, 3600u64, 0, 7 * 86_400)?),
         };
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         let hashing = HashSettings {
-            memory_kib: bounded(
-                vars::ARGON2_MEMORY_KIB,
-                parse(src, vars::ARGON2_MEMORY_KIB, 19_456u32)?,
-                8,
-                4 * 1024 * 1024,
-            )?,
-            iterations: bounded(
-                vars::ARGON2_ITERATIONS,
-                parse(src, vars::ARGON2_ITERATIONS, 2u32)?,
-                1,
-                64,
-            )?,
-            parallelism: bounded(
-                vars::ARGON2_PARALLELISM,
-                parse(src, vars::ARGON2_PARALLELISM, 1u32)?,
-                1,
-                64,
-            )?,
-            concurrency: bounded(
-                vars::HASH_CONCURRENCY,
-                parse(src, vars::HASH_CONCURRENCY, cores)?,
-                1,
-                1024,
-            )?,
+            memory_kib: ranged(src, vars::ARGON2_MEMORY_KIB, 19_456u32, 8, 4 * 1024 * 1024)?,
+            iterations: ranged(src, vars::ARGON2_ITERATIONS, 2u32, 1, 64)?,
+            parallelism: ranged(src, vars::ARGON2_PARALLELISM, 1u32, 1, 64)?,
+            concurrency: ranged(src, vars::HASH_CONCURRENCY, cores, 1, 1024)?,
         };
         let lockout = LockoutSettings {
-            threshold: bounded(vars::LOCK_THRESHOLD, parse(src, vars::LOCK_THRESHOLD, 10u32)?, 1, 1000)?,
-            ttl: chrono::Duration::seconds(bounded(
-                vars::LOCK_TTL_SECONDS,
-                parse(src, vars::LOCK_TTL_SECONDS, 3600i64)?,
-                300,
-                604_800,
-            )?),
+            threshold: ranged(src, vars::LOCK_THRESHOLD, 10u32, 1, 1000)?,
+            ttl: chrono::Duration::seconds(ranged(src, vars::LOCK_TTL_SECONDS, 3600i64, 300, 604_800)?),
         };
         let mut email = email_settings(src)?;
-        let store = match src.get(vars::STORE).as_deref().map(str::to_ascii_lowercase).as_deref() {
-            None | Some("sqlite") => StoreBackend::Sqlite,
-            Some("dynamodb") => StoreBackend::Dynamodb {
-                table: src.get(vars::TABLE).unwrap_or_else(|| "latch".into()),
+        let store = match choice(src, vars::STORE, &["sqlite", "dynamodb"])? {
+            "dynamodb" => StoreBackend::Dynamodb {
+                table: src
+                    .get(vars::TABLE)
+                    .unwrap_or_else(|| crate::store::dynamo::table::DEFAULT_TABLE.into()),
             },
-            Some(other) => {
-                return Err(ConfigError {
-                    var: vars::STORE,
-                    message: format!("{other:?} is neither sqlite nor dynamodb"),
-                })
-            }
+            _ => StoreBackend::Sqlite,
         };
-        let mail = match src.get(vars::MAILER).as_deref().map(str::to_ascii_lowercase).as_deref() {
-            None | Some("outbox") => MailBackend::Outbox,
-            Some("ses") => {
+        let mail = match choice(src, vars::MAILER, &["outbox", "ses"])? {
+            "ses" => {
                 // SES sends only from a verified identity: there is no sensible default.
                 email.from = src.get(vars::SES_FROM).ok_or(ConfigError {
                     var: vars::SES_FROM,
@@ -322,12 +283,7 @@ impl Settings {
                     configuration_set: src.get(vars::SES_CONFIGURATION_SET),
                 }
             }
-            Some(other) => {
-                return Err(ConfigError {
-                    var: vars::MAILER,
-                    message: format!("{other:?} is neither outbox nor ses"),
-                })
-            }
+            _ => MailBackend::Outbox,
         };
         Ok(Self {
             project_id,
@@ -383,12 +339,7 @@ fn email_settings(src: &dyn Source) -> Result<EmailSettings, ConfigError> {
         reset_password_redirect_url: Some(reset),
         login_redirect_url: Some(login),
         allowed_redirect_urls: allowed,
-        reset_start_limit_per_hour: bounded(
-            vars::RESET_START_LIMIT,
-            parse(src, vars::RESET_START_LIMIT, 5u32)?,
-            1,
-            10_000,
-        )?,
+        reset_start_limit_per_hour: ranged(src, vars::RESET_START_LIMIT, 5u32, 1, 10_000)?,
     })
 }
 

@@ -65,11 +65,6 @@ pub fn on_success(state: &LockState, now: DateTime<Utc>) -> LockState {
     }
 }
 
-/// A completed password reset proves control of the account: it clears any lock (L3).
-pub fn on_reset(_: &LockState) -> LockState {
-    LockState::default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -68,9 +68,9 @@ impl Store for FaultyStore {
         self.tick()?;
         self.inner.user_by_email(email).await
     }
-    async fn set_password(&self, user_id: &str, password: &PasswordRecord) -> Result<bool, StoreError> {
+    async fn require_password_reset(&self, user_id: &str, hash: &str) -> Result<bool, StoreError> {
         self.tick()?;
-        self.inner.set_password(user_id, password).await
+        self.inner.require_password_reset(user_id, hash).await
     }
     async fn verify_email(&self, user_id: &str) -> Result<bool, StoreError> {
         self.tick()?;

@@ -30,10 +30,6 @@ impl SessionDuration {
         minutes.map(Self::parse).transpose()
     }
 
-    pub fn minutes(self) -> i64 {
-        self.0
-    }
-
     pub fn as_chrono(self) -> chrono::Duration {
         chrono::Duration::minutes(self.0)
     }

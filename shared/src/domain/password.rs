@@ -25,10 +25,6 @@ impl Password {
     pub fn expose(&self) -> &str {
         &self.0
     }
-
-    pub fn char_count(&self) -> usize {
-        self.0.chars().count()
-    }
 }
 
 impl std::fmt::Debug for Password {

@@ -83,7 +83,7 @@ pub async fn create(
     let email = EmailAddress::parse(&req.email)?;
     let password = Password::parse(req.password)?;
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
-    crate::sessions::merge_custom_claims(&mut Map::new(), req.session_custom_claims.as_ref())?;
+    crate::sessions::check_custom_claims(req.session_custom_claims.as_ref())?;
     st.policy.require_acceptable(&password, Some(&email)).await?;
 
     let hash = st.hasher.hash(&password).await?;
@@ -152,6 +152,26 @@ pub struct AuthenticateResponse {
     pub user: UserObject,
 }
 
+pub(crate) fn email_not_found() -> ApiError {
+    ApiError::new(ErrorType::EmailNotFound, "No user has this email address.")
+}
+
+/// The user a password is being checked for. An unknown address costs the same hashing work as
+/// a wrong password (SECURITY.md E1) before it is answered `email_not_found`.
+pub(crate) async fn user_for_password(
+    st: &AppState,
+    email: &EmailAddress,
+    password: &Password,
+) -> Result<UserRecord, ApiError> {
+    match st.store.user_by_email(email.as_str()).await? {
+        Some(user) => Ok(user),
+        None => {
+            st.hasher.dummy_verify(password).await?;
+            Err(email_not_found())
+        }
+    }
+}
+
 fn wrong_credentials() -> ApiError {
     ApiError::new(
         ErrorType::UnauthorizedCredentials,
@@ -218,14 +238,7 @@ pub async fn authenticate(
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
     let existing = SessionRef::from_optional(req.session_token.as_deref(), req.session_jwt.as_deref())?;
 
-    let Some(user) = st.store.user_by_email(email.as_str()).await? else {
-        // Same hashing work as a wrong password (E1).
-        st.hasher.dummy_verify(&password).await?;
-        return Err(ApiError::new(
-            ErrorType::EmailNotFound,
-            "No user has this email address.",
-        ));
-    };
+    let user = user_for_password(&st, &email, &password).await?;
     let (stored, lock) = verify_with_lockout(&st, &user, &password).await?;
     let mut user = user;
     user.lock = lock;
@@ -234,11 +247,7 @@ pub async fn authenticate(
     let must_reset = stored.requires_reset || st.policy.breached_at_login(&password).await;
     if must_reset {
         if !stored.requires_reset {
-            let flagged = PasswordRecord {
-                requires_reset: true,
-                ..stored
-            };
-            st.store.set_password(&user.user_id, &flagged).await?;
+            st.store.require_password_reset(&user.user_id, &stored.hash).await?;
         }
         return Err(ApiError::new(
             ErrorType::ResetPassword,

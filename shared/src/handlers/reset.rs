@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::passwords::{password_factor, verify_with_lockout, SessionFields};
+use super::passwords::{email_not_found, password_factor, user_for_password, verify_with_lockout, SessionFields};
 use crate::api::error::{ApiError, ErrorType};
 use crate::api::wire::UserObject;
 use crate::api::{JsonBody, Reply};
@@ -118,10 +118,7 @@ pub async fn start(
 
     let Some(user) = st.store.user_by_email(email.as_str()).await? else {
         st.reset_latency.mirror(began.elapsed()).await;
-        return Err(ApiError::new(
-            ErrorType::EmailNotFound,
-            "No user has this email address.",
-        ));
+        return Err(email_not_found());
     };
 
     let reset_token = random_token(EMAIL_TOKEN_BYTES);
@@ -302,7 +299,7 @@ pub async fn email_reset(
 ) -> Result<Reply<ResetResponse>, ApiError> {
     let password = Password::parse(req.password)?;
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
-    crate::sessions::merge_custom_claims(&mut Map::new(), req.session_custom_claims.as_ref())?;
+    crate::sessions::check_custom_claims(req.session_custom_claims.as_ref())?;
     let (token, user) = redeemable(
         &st,
         &req.token,
@@ -355,14 +352,8 @@ pub async fn existing_password_reset(
     let existing = Password::parse(req.existing_password)?;
     let new = Password::parse(req.new_password)?;
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
-    crate::sessions::merge_custom_claims(&mut Map::new(), req.session_custom_claims.as_ref())?;
-    let Some(user) = st.store.user_by_email(email.as_str()).await? else {
-        st.hasher.dummy_verify(&existing).await?;
-        return Err(ApiError::new(
-            ErrorType::EmailNotFound,
-            "No user has this email address.",
-        ));
-    };
+    crate::sessions::check_custom_claims(req.session_custom_claims.as_ref())?;
+    let user = user_for_password(&st, &email, &existing).await?;
     verify_with_lockout(&st, &user, &existing).await?;
     let record = new_password_record(&st, &new, &user).await?;
     let issued = new_session(
@@ -411,7 +402,7 @@ pub async fn session_reset(
     let password = Password::parse(req.password)?;
     let by = SessionRef::required(req.session_token.as_deref(), req.session_jwt.as_deref())?;
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
-    crate::sessions::merge_custom_claims(&mut Map::new(), req.session_custom_claims.as_ref())?;
+    crate::sessions::check_custom_claims(req.session_custom_claims.as_ref())?;
     let now = st.clock.now();
     let (session, token) = st.sessions.find(by, now).await?;
     if !recently_proven(&session, now) {
@@ -475,7 +466,7 @@ pub async fn magic_link_authenticate(
 ) -> Result<Reply<MagicLinkResponse>, ApiError> {
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
     let existing = SessionRef::from_optional(req.session_token.as_deref(), req.session_jwt.as_deref())?;
-    crate::sessions::merge_custom_claims(&mut Map::new(), req.session_custom_claims.as_ref())?;
+    crate::sessions::check_custom_claims(req.session_custom_claims.as_ref())?;
     let (token, user) = redeemable(
         &st,
         &req.token,

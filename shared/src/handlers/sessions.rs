@@ -10,7 +10,7 @@ use crate::api::wire::{SessionObject, UserObject};
 use crate::api::{JsonBody, QueryParams, Reply};
 use crate::domain::SessionDuration;
 use crate::sessions::keys::Jwk;
-use crate::sessions::{jwt, SessionRef};
+use crate::sessions::SessionRef;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -138,9 +138,4 @@ pub async fn jwks(State(st): State<AppState>, Path(project_id): Path<String>) ->
     Ok(Reply(JwksResponse {
         keys: st.sessions.keys().jwks(),
     }))
-}
-
-/// The issuer Latch's JWTs carry, for documentation and tests.
-pub fn issuer(st: &AppState) -> String {
-    jwt::issuer(&st.settings.project_id)
 }

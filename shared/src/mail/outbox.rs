@@ -15,10 +15,6 @@ impl Outbox {
     pub fn new(dir: PathBuf) -> Self {
         Self { dir }
     }
-
-    pub fn dir(&self) -> &std::path::Path {
-        &self.dir
-    }
 }
 
 /// Render a message as RFC 5322 text with CRLF line ends.

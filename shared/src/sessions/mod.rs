@@ -81,6 +81,12 @@ pub fn merge_custom_claims(into: &mut Map<String, Value>, update: Option<&Map<St
     Ok(())
 }
 
+/// Check a request's custom claims before anything is written (size and shape), so a bad
+/// request fails before it changes state.
+pub fn check_custom_claims(claims: Option<&Map<String, Value>>) -> Result<(), ApiError> {
+    merge_custom_claims(&mut Map::new(), claims)
+}
+
 pub struct SessionManager {
     store: Arc<dyn Store>,
     keys: SigningKeys,

@@ -46,6 +46,16 @@ pub struct PasswordReset {
     pub new_session: Option<SessionRecord>,
 }
 
+impl PasswordReset {
+    /// What a completed reset does to the user, the one rule both backends apply inside their
+    /// transaction: the new password (no pending reset), the email proven, any lock cleared.
+    pub fn apply_to(&self, user: &mut UserRecord) {
+        user.password = Some(self.password.clone());
+        user.email_verified = true;
+        user.lock = LockState::default();
+    }
+}
+
 /// A pure change to a user's lock state, applied atomically by the store (a backend with
 /// optimistic writes may apply it more than once, so it must be a function of its input).
 pub type LockChange = std::sync::Arc<dyn Fn(&LockState) -> LockState + Send + Sync>;
@@ -57,8 +67,9 @@ pub trait Store: Send + Sync {
     async fn create_user(&self, user: &UserRecord, session: Option<&SessionRecord>) -> Result<(), StoreError>;
     async fn user_by_id(&self, user_id: &str) -> Result<Option<UserRecord>, StoreError>;
     async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError>;
-    /// Replace a user's password (and clear `requires_reset` as the record says).
-    async fn set_password(&self, user_id: &str, password: &PasswordRecord) -> Result<bool, StoreError>;
+    /// Mark the user's password as needing a reset, if it is still the one whose hash is
+    /// `hash`: a reset that replaced it meanwhile must not be undone. True if the flag was set.
+    async fn require_password_reset(&self, user_id: &str, hash: &str) -> Result<bool, StoreError>;
     /// Mark the user's email verified (a magic link proved it).
     async fn verify_email(&self, user_id: &str) -> Result<bool, StoreError>;
     /// Delete a user and every session of theirs. False if there was no such user.

@@ -24,6 +24,18 @@ pub struct PasswordRecord {
     pub requires_reset: bool,
 }
 
+/// Set `requires_reset` on the user's password if its hash is still `hash`; the one rule both
+/// backends apply inside their atomic read-modify-write.
+pub fn flag_reset(user: &mut UserRecord, hash: &str) -> bool {
+    match user.password.as_mut() {
+        Some(p) if p.hash == hash => {
+            p.requires_reset = true;
+            true
+        }
+        _ => false,
+    }
+}
+
 /// The failed-login counter and lock of one user (Stytch's user locks).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LockState {

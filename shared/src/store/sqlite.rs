@@ -185,12 +185,12 @@ impl Store for SqliteStore {
         self.with(move |conn| Self::user_where(conn, "email", &email)).await
     }
 
-    async fn set_password(&self, user_id: &str, password: &PasswordRecord) -> Result<bool, StoreError> {
-        let password = password.clone();
+    async fn require_password_reset(&self, user_id: &str, hash: &str) -> Result<bool, StoreError> {
+        let hash = hash.to_string();
         Ok(self
-            .modify_user(user_id, move |u| u.password = Some(password))
+            .modify_user(user_id, move |u| flag_reset(u, &hash))
             .await?
-            .is_some())
+            .unwrap_or(false))
     }
 
     async fn verify_email(&self, user_id: &str) -> Result<bool, StoreError> {
@@ -401,9 +401,7 @@ impl Store for SqliteStore {
             let Some(mut user) = Self::user_where(&tx, "user_id", &r.user_id)? else {
                 return Ok(None);
             };
-            user.password = Some(r.password.clone());
-            user.email_verified = true;
-            user.lock = LockState::default();
+            r.apply_to(&mut user);
             tx.execute(
                 "UPDATE users SET data = ?2 WHERE user_id = ?1",
                 params![r.user_id, encode(&user)?],

@@ -124,17 +124,28 @@ async fn user_changes_apply_and_report_missing_users() {
     let (store, _) = fresh_store().await;
     let u = user(&unique_email("change"));
     store.create_user(&u, None).await.unwrap();
-    let new = PasswordRecord {
-        password_id: "password-test-2".into(),
-        hash: "$argon2id$new".into(),
-        requires_reset: true,
-    };
-    assert!(store.set_password(&u.user_id, &new).await.unwrap());
+    // The flag is set only while the password is the one that was verified.
+    assert!(!store
+        .require_password_reset(&u.user_id, "$argon2id$some-other-hash")
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .user_by_id(&u.user_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .password
+            .unwrap()
+            .requires_reset
+    );
+    let hash = u.password.as_ref().unwrap().hash.clone();
+    assert!(store.require_password_reset(&u.user_id, &hash).await.unwrap());
     assert!(store.verify_email(&u.user_id).await.unwrap());
     let got = store.user_by_id(&u.user_id).await.unwrap().unwrap();
-    assert_eq!(got.password, Some(new.clone()));
+    assert!(got.password.unwrap().requires_reset);
     assert!(got.email_verified);
-    assert!(!store.set_password("user-test-missing", &new).await.unwrap());
+    assert!(!store.require_password_reset("user-test-missing", &hash).await.unwrap());
     assert!(!store.verify_email("user-test-missing").await.unwrap());
     let bump: LockChange = Arc::new(|s| LockState {
         failed_attempts: s.failed_attempts + 1,

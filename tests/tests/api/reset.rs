@@ -527,3 +527,55 @@ async fn emailed_tokens_rest_only_as_digests() {
         );
     }
 }
+
+/// A mailer that takes its time, like a real mail service.
+struct SlowMailer(std::time::Duration);
+
+#[async_trait::async_trait]
+impl latch::mail::Mailer for SlowMailer {
+    async fn send(&self, _: &latch::mail::Message) -> Result<String, latch::mail::MailError> {
+        tokio::time::sleep(self.0).await;
+        Ok("sent".into())
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_address_is_answered_no_faster_than_a_known_one() {
+    // Reset-start must not tell, by its latency, whether an address has an account: the unknown
+    // path waits as long as sending usually takes. (A lower bound: a slow machine only adds.)
+    let send = std::time::Duration::from_millis(400);
+    let app = TestApp::spawn_custom(&[], Some(Arc::new(SlowMailer(send)))).await;
+    let known = email("latency-known");
+    app.create_user(&known, STRONG, None).await;
+    app.post("/v1/passwords/email/reset/start", json!({"email": known}))
+        .await
+        .assert_ok();
+    let started = std::time::Instant::now();
+    app.post(
+        "/v1/passwords/email/reset/start",
+        json!({"email": email("latency-unknown")}),
+    )
+    .await
+    .assert_error(404, "email_not_found");
+    assert!(
+        started.elapsed() >= send,
+        "unknown address answered in {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_locale_is_refused() {
+    let app = TestApp::spawn().await;
+    let e = email("locale");
+    app.create_user(&e, STRONG, None).await;
+    app.post("/v1/passwords/email/reset/start", json!({"email": e, "locale": "de"}))
+        .await
+        .assert_error(400, "invalid_locale");
+    app.post(
+        "/v1/passwords/email/reset/start",
+        json!({"email": e, "locale": "pt-br"}),
+    )
+    .await
+    .assert_ok();
+}

@@ -97,14 +97,6 @@ impl DynamoStore {
         }
     }
 
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-
-    pub fn table(&self) -> &str {
-        &self.table
-    }
-
     async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
@@ -302,11 +294,11 @@ impl Store for DynamoStore {
         self.user_by_id(get_s(&guard, "user_id")?).await
     }
 
-    async fn set_password(&self, user_id: &str, password: &PasswordRecord) -> Result<bool, StoreError> {
+    async fn require_password_reset(&self, user_id: &str, hash: &str) -> Result<bool, StoreError> {
         Ok(self
-            .modify_user(user_id, |u| u.password = Some(password.clone()))
+            .modify_user(user_id, |u| flag_reset(u, hash))
             .await?
-            .is_some())
+            .unwrap_or(false))
     }
 
     async fn verify_email(&self, user_id: &str) -> Result<bool, StoreError> {
@@ -523,9 +515,7 @@ impl Store for DynamoStore {
             let Some((mut user, version)) = self.user_with_version(&reset.user_id).await? else {
                 return Ok(None);
             };
-            user.password = Some(reset.password.clone());
-            user.email_verified = true;
-            user.lock = LockState::default();
+            reset.apply_to(&mut user);
             let mut actions = Vec::new();
             if let Some(digest) = &reset.token_digest {
                 let consume = Update::builder()

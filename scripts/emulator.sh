@@ -48,3 +48,24 @@ stop_emulator() {
   fi
   EMULATOR_PID=""
 }
+
+# create_secrets PROJECT_ID SECRET: stores the project credentials and a fresh token pepper in the
+# emulator's Secrets Manager, as the SAM template does on AWS, and exports their ARNs as
+# LATCH_PROJECT_SECRET_ARN and LATCH_TOKEN_PEPPER_ARN.
+create_secrets() {
+  local root arns
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  arns="$("$root/.venv-moto/bin/python" - "$AWS_ENDPOINT_URL" "$1" "$2" <<'PY'
+import base64, json, secrets, sys, uuid
+import boto3
+sm = boto3.client("secretsmanager", endpoint_url=sys.argv[1])
+suffix = uuid.uuid4().hex[:8]
+project = sm.create_secret(Name=f"latch-project-{suffix}",
+                           SecretString=json.dumps({"project_id": sys.argv[2], "secret": sys.argv[3]}))
+pepper = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
+token = sm.create_secret(Name=f"latch-token-pepper-{suffix}", SecretString=pepper)
+print(project["ARN"], token["ARN"])
+PY
+)" || return 1
+  export LATCH_PROJECT_SECRET_ARN="${arns% *}" LATCH_TOKEN_PEPPER_ARN="${arns#* }"
+}

@@ -13,6 +13,10 @@
 #                            serve` inherits them). AWS_ENDPOINT_URL must then be a moto server:
 #                            the suites read the mail back from its /moto-api/data.json
 #                            (LATCH_MAIL_SOURCE=ses) instead of the outbox directory.
+#   LATCH_PROJECT_SECRET_ARN and LATCH_TOKEN_PEPPER_ARN
+#                            `latch serve` reads the credentials from Secrets Manager (the
+#                            emulator's); SDK_PROJECT_ID and SDK_SECRET must then hold what the
+#                            secret holds, for the suites.
 #   Any other LATCH_* (e.g. LATCH_STORE=dynamodb, LATCH_TABLE) also reaches `latch serve`.
 #
 # Exits non-zero if the setup fails or any suite fails. Only the processes this script
@@ -126,6 +130,13 @@ HIBP_URL="http://127.0.0.1:$HIBP_PORT"
 LATCH_PORT="$(free_port)"
 LATCH_URL="http://127.0.0.1:$LATCH_PORT"
 SECRET="secret-test-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
+# Credentials: given to `latch serve` in its environment, unless it reads them from Secrets Manager.
+CREDENTIAL_VARS=(LATCH_PROJECT_ID="$PROJECT_ID" LATCH_SECRET="$SECRET")
+if [ -n "${LATCH_PROJECT_SECRET_ARN:-}" ]; then
+  PROJECT_ID="${SDK_PROJECT_ID:?LATCH_PROJECT_SECRET_ARN needs SDK_PROJECT_ID}"
+  SECRET="${SDK_SECRET:?LATCH_PROJECT_SECRET_ARN needs SDK_SECRET}"
+  CREDENTIAL_VARS=()
+fi
 REDIRECT_URLS="http://localhost:3000/authenticate,http://localhost:3000/reset-password,http://localhost:3000/login"
 mkdir -p "$TMP/data"
 # With the default mailer `latch serve` writes every email it sends as an .eml file here (the local
@@ -141,8 +152,8 @@ log "starting $LATCH_BIN on $LATCH_URL (HIBP stub on $HIBP_URL, mail read from: 
 LATCH_HIBP_CACHE_SECONDS=0 \
 LATCH_RESET_START_LIMIT=1000 \
 LATCH_REDIRECT_URLS="$REDIRECT_URLS" \
-LATCH_PROJECT_ID="$PROJECT_ID" LATCH_SECRET="$SECRET" LATCH_HIBP_URL="$HIBP_URL" \
-  "$LATCH_BIN" serve --addr "127.0.0.1:$LATCH_PORT" --data-dir "$TMP/data" >"$TMP/latch.log" 2>&1 &
+LATCH_HIBP_URL="$HIBP_URL" \
+  env "${CREDENTIAL_VARS[@]}" "$LATCH_BIN" serve --addr "127.0.0.1:$LATCH_PORT" --data-dir "$TMP/data" >"$TMP/latch.log" 2>&1 &
 LATCH_PID=$!
 
 ready=0

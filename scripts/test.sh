@@ -4,21 +4,45 @@
 #   2. the same black-box suite (store conformance included) on DynamoDB + SES, against moto's
 #      server started here on loopback;
 #   3. the official Stytch SDKs (Python and Node) against `latch serve`: on SQLite with the outbox,
-#      and on DynamoDB with SES.
+#      and on DynamoDB with SES and the credentials in Secrets Manager;
+#   4. the Lambda side (scripts/lambda-checks.sh): the SAM template linted, every function built
+#      for arm64, and the functions driven through the Lambda runtime interface (cargo lambda watch).
 # Installs what it needs: moto into .venv-moto/, the SDKs into .venv-sdk/ and
-# tests/sdk/node/node_modules. Honours CARGO_TARGET_DIR. With CI=true a missing emulator fails
+# tests/sdk/node/node_modules, SAM CLI, cfn-lint and cargo-lambda into .venv-lambda/.
+# Honours CARGO_TARGET_DIR. With CI=true a missing emulator fails
 # the run; elsewhere the DynamoDB stages are skipped with a warning.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target_dir="${CARGO_TARGET_DIR:-target}"
 # shellcheck source=scripts/emulator.sh
 source scripts/emulator.sh
-trap stop_emulator EXIT
+LAMBDA_BUILD_PID=""
+stop_lambda_build() {
+  if [ -n "$LAMBDA_BUILD_PID" ] && kill -0 "$LAMBDA_BUILD_PID" 2>/dev/null; then
+    kill -- "-$LAMBDA_BUILD_PID" 2>/dev/null || true
+  fi
+}
+trap 'stop_emulator; stop_lambda_build' EXIT
 
 echo "== cargo test (unit + black-box HTTP on SQLite)"
 cargo test --workspace --no-fail-fast
 cargo build -p latch-cli
 latch="$target_dir/debug/latch"
+
+# The slowest stage, the arm64 release build of every Lambda function (with the template lints),
+# runs in the background while the stages below wait on the emulator; it is joined before the
+# Lambda runtime check at the end. Its log is printed when it is joined.
+LAMBDA_BUILD_LOG="$(mktemp "${TMPDIR:-/tmp}/latch-lambda-build.XXXXXX")"
+# In its own process group (setsid), so that stopping it early stops its cargo and rustc too.
+setsid scripts/lambda-checks.sh build "$latch" >"$LAMBDA_BUILD_LOG" 2>&1 &
+LAMBDA_BUILD_PID=$!
+join_lambda_build() {
+  local rc=0
+  wait "$LAMBDA_BUILD_PID" || rc=$?
+  echo "== Lambda: template lint and arm64 builds (ran in the background)"
+  cat "$LAMBDA_BUILD_LOG"
+  return "$rc"
+}
 
 echo "== official SDKs against latch serve (SQLite)"
 scripts/sdk-tests.sh "$latch"
@@ -30,17 +54,28 @@ if ! start_emulator; then
     exit 1
   fi
   echo "WARNING: no emulator; the DynamoDB and SES stages are skipped" >&2
+  join_lambda_build
+  scripts/lambda-checks.sh watch "$latch"
   exit 0
 fi
 
 echo "== black-box HTTP on DynamoDB + SES (moto)"
 LATCH_TEST_BACKEND=dynamodb cargo test -p latch-tests --test api
 
-echo "== official SDKs against latch serve (DynamoDB + SES)"
+echo "== official SDKs against latch serve (DynamoDB + SES, credentials in Secrets Manager)"
 # A fresh emulator: moto keeps (and serialises into the data.json the suites read mail from)
 # everything the previous stage made, which slows it to seconds per read.
 stop_emulator
 start_emulator
 table="latch-sdk-$$"
 LATCH_TABLE="$table" "$latch" create-table
-LATCH_STORE=dynamodb LATCH_TABLE="$table" LATCH_MAILER=ses LATCH_SES_FROM="$SES_SENDER" scripts/sdk-tests.sh "$latch"
+sdk_project="project-test-33333333-3333-4333-8333-333333333333"
+sdk_secret="secret-test-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
+create_secrets "$sdk_project" "$sdk_secret"
+SDK_PROJECT_ID="$sdk_project" SDK_SECRET="$sdk_secret" \
+  LATCH_STORE=dynamodb LATCH_TABLE="$table" LATCH_MAILER=ses LATCH_SES_FROM="$SES_SENDER" scripts/sdk-tests.sh "$latch"
+stop_emulator
+
+join_lambda_build
+echo "== Lambda: the functions through the runtime interface (cargo lambda watch)"
+scripts/lambda-checks.sh watch "$latch"

@@ -80,7 +80,7 @@ async fn serve(addr: SocketAddr, data_dir: PathBuf) -> anyhow::Result<()> {
         .map_err(anyhow::Error::msg)
         .context("starting Latch")?;
     match source {
-        CredentialSource::Environment => {}
+        CredentialSource::Environment | CredentialSource::SecretsManager => {}
         CredentialSource::GeneratedNow | CredentialSource::DataDir => {
             let verb = if source == CredentialSource::GeneratedNow {
                 "generated"

@@ -116,37 +116,49 @@ pub struct Settings {
     pub mail: MailBackend,
 }
 
-/// The variables read, for messages and the README's table.
+/// The variables read, for messages, the README's table and the SAM template's check.
 pub mod vars {
-    pub const PROJECT_ID: &str = "LATCH_PROJECT_ID";
-    pub const SECRET: &str = "LATCH_SECRET";
-    pub const TOKEN_PEPPER: &str = "LATCH_TOKEN_PEPPER";
-    pub const STRENGTH_POLICY: &str = "LATCH_STRENGTH_POLICY";
-    pub const LUDS_MIN_LENGTH: &str = "LATCH_LUDS_MIN_LENGTH";
-    pub const LUDS_MIN_COMPLEXITY: &str = "LATCH_LUDS_MIN_COMPLEXITY";
-    pub const BREACH_ON_CREATE: &str = "LATCH_BREACH_CHECK_ON_CREATE";
-    pub const BREACH_ON_AUTH: &str = "LATCH_BREACH_CHECK_ON_AUTH";
-    pub const HIBP_URL: &str = "LATCH_HIBP_URL";
-    pub const HIBP_TIMEOUT_MS: &str = "LATCH_HIBP_TIMEOUT_MS";
-    pub const HIBP_FAIL_CLOSED: &str = "LATCH_HIBP_FAIL_CLOSED";
-    pub const HIBP_CACHE_SECONDS: &str = "LATCH_HIBP_CACHE_SECONDS";
-    pub const ARGON2_MEMORY_KIB: &str = "LATCH_ARGON2_MEMORY_KIB";
-    pub const ARGON2_ITERATIONS: &str = "LATCH_ARGON2_ITERATIONS";
-    pub const ARGON2_PARALLELISM: &str = "LATCH_ARGON2_PARALLELISM";
-    pub const HASH_CONCURRENCY: &str = "LATCH_HASH_CONCURRENCY";
-    pub const LOCK_THRESHOLD: &str = "LATCH_LOCK_THRESHOLD";
-    pub const LOCK_TTL_SECONDS: &str = "LATCH_LOCK_TTL_SECONDS";
-    pub const MAIL_FROM: &str = "LATCH_MAIL_FROM";
-    pub const TEMPLATE_DIR: &str = "LATCH_TEMPLATE_DIR";
-    pub const RESET_PASSWORD_REDIRECT_URL: &str = "LATCH_RESET_PASSWORD_REDIRECT_URL";
-    pub const LOGIN_REDIRECT_URL: &str = "LATCH_LOGIN_REDIRECT_URL";
-    pub const REDIRECT_URLS: &str = "LATCH_REDIRECT_URLS";
-    pub const RESET_START_LIMIT: &str = "LATCH_RESET_START_LIMIT";
-    pub const STORE: &str = "LATCH_STORE";
-    pub const TABLE: &str = "LATCH_TABLE";
-    pub const MAILER: &str = "LATCH_MAILER";
-    pub const SES_FROM: &str = "LATCH_SES_FROM";
-    pub const SES_CONFIGURATION_SET: &str = "LATCH_SES_CONFIGURATION_SET";
+    macro_rules! variables {
+        ($($name:ident = $value:literal;)+) => {
+            $(pub const $name: &str = $value;)+
+            /// Every variable above.
+            pub const ALL: &[&str] = &[$($name),+];
+        };
+    }
+
+    variables! {
+        PROJECT_ID = "LATCH_PROJECT_ID";
+        SECRET = "LATCH_SECRET";
+        TOKEN_PEPPER = "LATCH_TOKEN_PEPPER";
+        PROJECT_SECRET_ARN = "LATCH_PROJECT_SECRET_ARN";
+        TOKEN_PEPPER_ARN = "LATCH_TOKEN_PEPPER_ARN";
+        STRENGTH_POLICY = "LATCH_STRENGTH_POLICY";
+        LUDS_MIN_LENGTH = "LATCH_LUDS_MIN_LENGTH";
+        LUDS_MIN_COMPLEXITY = "LATCH_LUDS_MIN_COMPLEXITY";
+        BREACH_ON_CREATE = "LATCH_BREACH_CHECK_ON_CREATE";
+        BREACH_ON_AUTH = "LATCH_BREACH_CHECK_ON_AUTH";
+        HIBP_URL = "LATCH_HIBP_URL";
+        HIBP_TIMEOUT_MS = "LATCH_HIBP_TIMEOUT_MS";
+        HIBP_FAIL_CLOSED = "LATCH_HIBP_FAIL_CLOSED";
+        HIBP_CACHE_SECONDS = "LATCH_HIBP_CACHE_SECONDS";
+        ARGON2_MEMORY_KIB = "LATCH_ARGON2_MEMORY_KIB";
+        ARGON2_ITERATIONS = "LATCH_ARGON2_ITERATIONS";
+        ARGON2_PARALLELISM = "LATCH_ARGON2_PARALLELISM";
+        HASH_CONCURRENCY = "LATCH_HASH_CONCURRENCY";
+        LOCK_THRESHOLD = "LATCH_LOCK_THRESHOLD";
+        LOCK_TTL_SECONDS = "LATCH_LOCK_TTL_SECONDS";
+        MAIL_FROM = "LATCH_MAIL_FROM";
+        TEMPLATE_DIR = "LATCH_TEMPLATE_DIR";
+        RESET_PASSWORD_REDIRECT_URL = "LATCH_RESET_PASSWORD_REDIRECT_URL";
+        LOGIN_REDIRECT_URL = "LATCH_LOGIN_REDIRECT_URL";
+        REDIRECT_URLS = "LATCH_REDIRECT_URLS";
+        RESET_START_LIMIT = "LATCH_RESET_START_LIMIT";
+        STORE = "LATCH_STORE";
+        TABLE = "LATCH_TABLE";
+        MAILER = "LATCH_MAILER";
+        SES_FROM = "LATCH_SES_FROM";
+        SES_CONFIGURATION_SET = "LATCH_SES_CONFIGURATION_SET";
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -9,6 +9,7 @@ pub mod app;
 pub mod bootstrap;
 pub mod clock;
 pub mod config;
+pub mod credentials;
 pub mod domain;
 pub mod handlers;
 pub mod hashing;

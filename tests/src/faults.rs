@@ -10,6 +10,8 @@ use latch::store::*;
 pub struct FaultyStore {
     inner: Arc<dyn Store>,
     calls: AtomicU64,
+    /// Calls of the methods that write, for the checks that a route only reads.
+    writes: AtomicU64,
     /// The call number (1-based, counted since start) that fails; 0 = none.
     fail_at: AtomicU64,
 }
@@ -19,6 +21,7 @@ impl FaultyStore {
         Self {
             inner,
             calls: AtomicU64::new(0),
+            writes: AtomicU64::new(0),
             fail_at: AtomicU64::new(0),
         }
     }
@@ -44,6 +47,16 @@ impl FaultyStore {
         at != 0 && self.calls.load(Ordering::SeqCst) >= at
     }
 
+    /// How many writes were asked of the store so far (whether or not they changed anything).
+    pub fn writes(&self) -> u64 {
+        self.writes.load(Ordering::SeqCst)
+    }
+
+    fn tick_write(&self) -> Result<(), StoreError> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.tick()
+    }
+
     fn tick(&self) -> Result<(), StoreError> {
         let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
         if n == self.fail_at.load(Ordering::SeqCst) {
@@ -57,7 +70,7 @@ impl FaultyStore {
 #[async_trait::async_trait]
 impl Store for FaultyStore {
     async fn create_user(&self, user: &UserRecord, session: Option<&SessionRecord>) -> Result<(), StoreError> {
-        self.tick()?;
+        self.tick_write()?;
         self.inner.create_user(user, session).await
     }
     async fn user_by_id(&self, user_id: &str) -> Result<Option<UserRecord>, StoreError> {
@@ -69,15 +82,15 @@ impl Store for FaultyStore {
         self.inner.user_by_email(email).await
     }
     async fn require_password_reset(&self, user_id: &str, hash: &str) -> Result<bool, StoreError> {
-        self.tick()?;
+        self.tick_write()?;
         self.inner.require_password_reset(user_id, hash).await
     }
     async fn verify_email(&self, user_id: &str) -> Result<bool, StoreError> {
-        self.tick()?;
+        self.tick_write()?;
         self.inner.verify_email(user_id).await
     }
     async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError> {
-        self.tick()?;
+        self.tick_write()?;
         self.inner.delete_user(user_id).await
     }
     async fn update_lock(
@@ -85,11 +98,11 @@ impl Store for FaultyStore {
         user_id: &str,
         change: LockChange,
     ) -> Result<Option<(LockState, LockState)>, StoreError> {
-        self.tick()?;
+        self.tick_write()?;
         self.inner.update_lock(user_id, change).await
     }
     async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
-        self.tick()?;
+        self.tick_write()?;
         self.inner.insert_session(session).await
     }
     async fn session_by_id(&self, session_id: &str) -> Result<Option<SessionRecord>, StoreError> {
@@ -101,11 +114,11 @@ impl Store for FaultyStore {
         self.inner.session_by_token_digest(digest).await
     }
     async fn update_session(&self, session: &SessionRecord) -> Result<bool, StoreError> {
-        self.tick()?;
+        self.tick_write()?;
         self.inner.update_session(session).await
     }
     async fn delete_session(&self, session_id: &str) -> Result<bool, StoreError> {
-        self.tick()?;
+        self.tick_write()?;
         self.inner.delete_session(session_id).await
     }
     async fn sessions_for_user(&self, user_id: &str, now: DateTime<Utc>) -> Result<Vec<SessionRecord>, StoreError> {
@@ -113,7 +126,7 @@ impl Store for FaultyStore {
         self.inner.sessions_for_user(user_id, now).await
     }
     async fn insert_tokens(&self, tokens: &[TokenRecord]) -> Result<(), StoreError> {
-        self.tick()?;
+        self.tick_write()?;
         self.inner.insert_tokens(tokens).await
     }
     async fn token_by_digest(&self, digest: &str) -> Result<Option<TokenRecord>, StoreError> {
@@ -121,15 +134,15 @@ impl Store for FaultyStore {
         self.inner.token_by_digest(digest).await
     }
     async fn consume_token(&self, digest: &str) -> Result<bool, StoreError> {
-        self.tick()?;
+        self.tick_write()?;
         self.inner.consume_token(digest).await
     }
     async fn complete_reset(&self, reset: &PasswordReset) -> Result<Option<UserRecord>, StoreError> {
-        self.tick()?;
+        self.tick_write()?;
         self.inner.complete_reset(reset).await
     }
     async fn hit_rate_limit(&self, key: &str, window_start: DateTime<Utc>) -> Result<u32, StoreError> {
-        self.tick()?;
+        self.tick_write()?;
         self.inner.hit_rate_limit(key, window_start).await
     }
     async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {
@@ -137,7 +150,7 @@ impl Store for FaultyStore {
         self.inner.signing_keys().await
     }
     async fn insert_signing_key(&self, key: &SigningKeyRecord) -> Result<(), StoreError> {
-        self.tick()?;
+        self.tick_write()?;
         self.inner.insert_signing_key(key).await
     }
 }

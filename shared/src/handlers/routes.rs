@@ -25,6 +25,35 @@ impl Method {
     }
 }
 
+/// What a route's Lambda function needs from AWS, so the SAM template can grant exactly that
+/// (a test checks the template against it). Every function may also read the table and write
+/// the signing keys' partition: the first process to start creates the project's key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    /// Writes the table (otherwise reads only).
+    pub writes: bool,
+    /// Sends mail through SES.
+    pub mail: bool,
+    /// Hashes or scores passwords (argon2id, zxcvbn): given more memory, which on Lambda is also
+    /// more CPU.
+    pub heavy: bool,
+}
+
+/// Reads only.
+pub const READS: Needs = Needs {
+    writes: false,
+    mail: false,
+    heavy: false,
+};
+/// Writes, without hashing.
+pub const WRITES: Needs = Needs { writes: true, ..READS };
+/// Writes and hashes.
+pub const HASHES: Needs = Needs { heavy: true, ..WRITES };
+/// Writes and sends mail.
+pub const MAILS: Needs = Needs { mail: true, ..WRITES };
+/// Scores passwords without touching the table.
+pub const SCORES: Needs = Needs { heavy: true, ..READS };
+
 pub struct Route {
     /// Kebab-case: the Lambda binary's name and the SAM function's purpose.
     pub name: &'static str,
@@ -33,6 +62,7 @@ pub struct Route {
     pub path: &'static str,
     /// Served without project authentication.
     pub public: bool,
+    pub needs: Needs,
     pub handler: fn() -> MethodRouter<AppState>,
 }
 
@@ -46,6 +76,7 @@ const fn route(
     name: &'static str,
     method: Method,
     path: &'static str,
+    needs: Needs,
     handler: fn() -> MethodRouter<AppState>,
 ) -> Route {
     Route {
@@ -53,6 +84,7 @@ const fn route(
         method,
         path,
         public: false,
+        needs,
         handler,
     }
 }
@@ -63,20 +95,20 @@ const fn public(route: Route) -> Route {
 
 #[rustfmt::skip]
 pub static ROUTES: &[Route] = &[
-    route("passwords-create", Method::Post, "/v1/passwords", || post(passwords::create)),
-    route("passwords-authenticate", Method::Post, "/v1/passwords/authenticate", || post(passwords::authenticate)),
-    route("passwords-strength-check", Method::Post, "/v1/passwords/strength_check", || post(passwords::strength_check)),
-    route("passwords-email-reset-start", Method::Post, "/v1/passwords/email/reset/start", || post(reset::start)),
-    route("passwords-email-reset", Method::Post, "/v1/passwords/email/reset", || post(reset::email_reset)),
-    route("passwords-existing-password-reset", Method::Post, "/v1/passwords/existing_password/reset", || post(reset::existing_password_reset)),
-    route("passwords-session-reset", Method::Post, "/v1/passwords/session/reset", || post(reset::session_reset)),
-    route("magic-links-authenticate", Method::Post, "/v1/magic_links/authenticate", || post(reset::magic_link_authenticate)),
-    route("sessions-authenticate", Method::Post, "/v1/sessions/authenticate", || post(sessions::authenticate)),
-    route("sessions-revoke", Method::Post, "/v1/sessions/revoke", || post(sessions::revoke)),
-    route("sessions-get", Method::Get, "/v1/sessions", || get(sessions::list)),
-    public(route("sessions-jwks", Method::Get, "/v1/sessions/jwks/{project_id}", || get(sessions::jwks))),
-    route("users-get", Method::Get, "/v1/users/{user_id}", || get(users::get)),
-    route("users-delete", Method::Delete, "/v1/users/{user_id}", || delete(users::delete)),
+    route("passwords-create", Method::Post, "/v1/passwords", HASHES, || post(passwords::create)),
+    route("passwords-authenticate", Method::Post, "/v1/passwords/authenticate", HASHES, || post(passwords::authenticate)),
+    route("passwords-strength-check", Method::Post, "/v1/passwords/strength_check", SCORES, || post(passwords::strength_check)),
+    route("passwords-email-reset-start", Method::Post, "/v1/passwords/email/reset/start", MAILS, || post(reset::start)),
+    route("passwords-email-reset", Method::Post, "/v1/passwords/email/reset", HASHES, || post(reset::email_reset)),
+    route("passwords-existing-password-reset", Method::Post, "/v1/passwords/existing_password/reset", HASHES, || post(reset::existing_password_reset)),
+    route("passwords-session-reset", Method::Post, "/v1/passwords/session/reset", HASHES, || post(reset::session_reset)),
+    route("magic-links-authenticate", Method::Post, "/v1/magic_links/authenticate", WRITES, || post(reset::magic_link_authenticate)),
+    route("sessions-authenticate", Method::Post, "/v1/sessions/authenticate", WRITES, || post(sessions::authenticate)),
+    route("sessions-revoke", Method::Post, "/v1/sessions/revoke", WRITES, || post(sessions::revoke)),
+    route("sessions-get", Method::Get, "/v1/sessions", READS, || get(sessions::list)),
+    public(route("sessions-jwks", Method::Get, "/v1/sessions/jwks/{project_id}", READS, || get(sessions::jwks))),
+    route("users-get", Method::Get, "/v1/users/{user_id}", READS, || get(users::get)),
+    route("users-delete", Method::Delete, "/v1/users/{user_id}", WRITES, || delete(users::delete)),
 ];
 
 pub fn by_name(name: &str) -> Option<&'static Route> {

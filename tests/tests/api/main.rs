@@ -12,6 +12,8 @@ mod lockout;
 mod passwords;
 mod reset;
 mod route_table;
+mod secrets;
 mod sessions;
 mod store;
+mod template;
 mod users;

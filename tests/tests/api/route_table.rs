@@ -22,3 +22,33 @@ fn one_lambda_binary_per_route() {
         );
     }
 }
+
+/// The routes whose functions the SAM template grants only reads (`Needs::writes` false) never
+/// ask the store to write: a valid request to each is answered while the write count stands still.
+#[tokio::test]
+async fn read_only_routes_never_write() {
+    let app = latch_tests::TestApp::spawn_faulty().await;
+    let faults = app.faults.clone().unwrap();
+    let email = latch_tests::email("reader");
+    let user = app.create_user(&email, latch_tests::STRONG, Some(60)).await;
+    let user_id = user["user_id"].as_str().unwrap();
+    let before = faults.writes();
+    assert!(before > 0, "the signup wrote");
+    let mut checked = 0;
+    for route in latch::ROUTES.iter().filter(|r| !r.needs.writes) {
+        let answer = match route.name {
+            "sessions-get" => app.get(&format!("/v1/sessions?user_id={user_id}")).await,
+            "sessions-jwks" => app.get(&format!("/v1/sessions/jwks/{}", latch_tests::PROJECT_ID)).await,
+            "users-get" => app.get(&format!("/v1/users/{user_id}")).await,
+            "passwords-strength-check" => {
+                let body = serde_json::json!({"email": email, "password": "a fair passphrase 7"});
+                app.post("/v1/passwords/strength_check", body).await
+            }
+            other => panic!("{other}: give this read-only route a request here"),
+        };
+        answer.assert_ok();
+        assert_eq!(faults.writes(), before, "{route:?} wrote to the store");
+        checked += 1;
+    }
+    assert!(checked >= 4);
+}

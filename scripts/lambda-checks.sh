@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The Lambda and SAM side of the suite:
+#   1. installs the AWS SAM CLI, cfn-lint and cargo-lambda (which brings zig, the cross linker)
+#      into .venv-lambda/, and the aarch64 Rust standard library with rustup;
+#   2. lints infra/template.yaml with cfn-lint and `sam validate --lint`;
+#   3. builds every function for arm64 (`cargo lambda build --release --arm64`) and checks there is
+#      one aarch64 `bootstrap` per function of the route table, and nothing else;
+#   4. drives the functions through the Lambda runtime interface under `cargo lambda watch`, on the
+#      embedded store, and compares their answers with `latch serve`'s.
+#
+#   scripts/lambda-checks.sh build path/to/latch     steps 1-3
+#   scripts/lambda-checks.sh watch path/to/latch     step 4 (after `build`, which installs cargo-lambda)
+#   scripts/lambda-checks.sh all path/to/latch       both
+#
+# The test command runs `build` in the background while the emulator stages run (the arm64
+# release build takes ~14 min cold on 2 cores, most of it the AWS SDK crates), then `watch`.
+# Honours CARGO_TARGET_DIR. Needs no AWS account: nothing here calls AWS.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:?usage: scripts/lambda-checks.sh build|watch|all path/to/latch}"
+latch="${2:?usage: scripts/lambda-checks.sh build|watch|all path/to/latch}"
+target_dir="${CARGO_TARGET_DIR:-target}"
+venv=".venv-lambda"
+# Pinned, so a new release of a linter cannot turn CI red on its own.
+SAM_CLI_VERSION="1.170.0"
+CFN_LINT_VERSION="1.58.0"
+CARGO_LAMBDA_VERSION="1.9.2"
+
+log() { printf '[lambda] %s\n' "$*" >&2; }
+
+export PATH="$PWD/$venv/bin:$PATH"
+# SAM CLI: no telemetry (no network here) and a region for the validator; no credentials needed.
+export SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
+
+build() {
+  if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+  fi
+  log "installing aws-sam-cli $SAM_CLI_VERSION, cfn-lint $CFN_LINT_VERSION, cargo-lambda $CARGO_LAMBDA_VERSION"
+  "$venv/bin/python" -m pip install --disable-pip-version-check -q \
+    "aws-sam-cli==$SAM_CLI_VERSION" "cfn-lint==$CFN_LINT_VERSION" "cargo-lambda==$CARGO_LAMBDA_VERSION"
+  rustup target add aarch64-unknown-linux-gnu >/dev/null
+
+  log "cfn-lint infra/template.yaml"
+  cfn-lint infra/template.yaml
+  log "sam validate --lint"
+  sam validate --lint --template-file infra/template.yaml
+
+  log "cargo lambda build --release --arm64 (every function)"
+  # The deploy profile (fat LTO, one codegen unit) costs ~4 min of linking per pair of functions
+  # here; the check is that every function compiles and links for aarch64, so CI builds the
+  # release profile without LTO. `sam build` uses the full profile.
+  rm -rf "$target_dir/lambda"
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo lambda build --release --arm64 -p latch-functions
+  expected="$("$latch" routes | cut -f1 | sort)"
+  built="$(find "$target_dir/lambda" -mindepth 2 -maxdepth 2 -name bootstrap -printf '%h\n' | xargs -n1 basename | sort)"
+  if [ "$expected" != "$built" ]; then
+    log "the bootstraps built do not match the route table"
+    diff <(echo "$expected") <(echo "$built") >&2 || true
+    exit 1
+  fi
+  for name in $expected; do
+    # ELF header: e_machine (bytes 18-19, little endian) is 0xb7 for aarch64.
+    machine="$(od -An -tx1 -j18 -N2 "$target_dir/lambda/$name/bootstrap" | tr -d ' \n')"
+    if [ "$machine" != "b700" ]; then
+      log "$name/bootstrap is not an aarch64 executable (e_machine $machine)"
+      exit 1
+    fi
+  done
+  log "$(echo "$expected" | wc -l) arm64 bootstraps in $target_dir/lambda/"
+}
+
+watch() {
+  log "cargo lambda watch: the functions through the runtime interface, against latch serve"
+  cargo build -p latch-functions
+  python3 tests/lambda/watch_check.py --latch "$latch"
+}
+
+case "$mode" in
+  build) build ;;
+  watch) watch ;;
+  all) build; watch ;;
+  *) echo "unknown mode $mode" >&2; exit 2 ;;
+esac

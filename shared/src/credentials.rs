@@ -1,0 +1,252 @@
+//! The project's credentials (project id, secret) and the token pepper: from the environment,
+//! from Secrets Manager (on Lambda: the SAM template creates both secrets), or from a file in the
+//! data directory generated on first run (the embedded default).
+
+use std::io::Write;
+use std::path::Path;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{vars, Source};
+use crate::sessions::tokens::random_token;
+
+const CREDENTIALS_FILE: &str = "credentials.json";
+
+/// The project's credentials and the token pepper.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Credentials {
+    pub project_id: String,
+    pub secret: String,
+    /// base64url; the key of the token digests.
+    pub token_pepper: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("project_id", &self.project_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Credentials {
+    fn generate() -> Self {
+        Self {
+            project_id: format!("project-test-{}", uuid::Uuid::new_v4()),
+            secret: format!("secret-test-{}", random_token(32)),
+            token_pepper: random_token(32),
+        }
+    }
+
+    pub fn pepper_bytes(&self) -> Result<Vec<u8>, String> {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(self.token_pepper.trim())
+            .map_err(|e| format!("{}: not base64url: {e}", vars::TOKEN_PEPPER))?;
+        if bytes.len() < 16 {
+            return Err(format!("{}: at least 16 bytes are needed", vars::TOKEN_PEPPER));
+        }
+        Ok(bytes)
+    }
+}
+
+/// Where the credentials came from, so `latch serve` knows whether to print them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialSource {
+    Environment,
+    SecretsManager,
+    DataDir,
+    GeneratedNow,
+}
+
+/// `LATCH_PROJECT_ID`/`LATCH_SECRET`/`LATCH_TOKEN_PEPPER` where set; the rest from
+/// `<data_dir>/credentials.json`, which is generated (mode 0600) on first run. Several processes
+/// starting at once agree: the file is published with an atomic link, and losers read it.
+pub fn from_env_or_data_dir(src: &dyn Source, data_dir: &Path) -> Result<(Credentials, CredentialSource), String> {
+    let from_env = (
+        src.get(vars::PROJECT_ID),
+        src.get(vars::SECRET),
+        src.get(vars::TOKEN_PEPPER),
+    );
+    if let (Some(project_id), Some(secret), Some(token_pepper)) = from_env.clone() {
+        return Ok((
+            Credentials {
+                project_id,
+                secret,
+                token_pepper,
+            },
+            CredentialSource::Environment,
+        ));
+    }
+    let (mut creds, source) = load_or_generate(data_dir)?;
+    let env_given = from_env.0.is_some() && from_env.1.is_some();
+    if let (Some(id), Some(secret)) = (from_env.0, from_env.1) {
+        creds.project_id = id;
+        creds.secret = secret;
+    }
+    if let Some(pepper) = from_env.2 {
+        creds.token_pepper = pepper;
+    }
+    Ok((
+        creds,
+        if env_given {
+            CredentialSource::Environment
+        } else {
+            source
+        },
+    ))
+}
+
+fn load_or_generate(data_dir: &Path) -> Result<(Credentials, CredentialSource), String> {
+    let path = data_dir.join(CREDENTIALS_FILE);
+    let read = |p: &Path| -> Result<Credentials, String> {
+        let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))
+    };
+    if path.exists() {
+        return Ok((read(&path)?, CredentialSource::DataDir));
+    }
+    std::fs::create_dir_all(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
+    let creds = Credentials::generate();
+    let tmp = data_dir.join(format!(".{CREDENTIALS_FILE}.{}", uuid::Uuid::new_v4()));
+    {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+        file.write_all(serde_json::to_string_pretty(&creds).expect("serializable").as_bytes())
+            .and_then(|_| file.sync_all())
+            .map_err(|e| format!("{}: {e}", tmp.display()))?;
+    }
+    let linked = std::fs::hard_link(&tmp, &path);
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => Ok((creds, CredentialSource::GeneratedNow)),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok((read(&path)?, CredentialSource::DataDir)),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
+}
+
+/// The project secret as Secrets Manager holds it: the SAM template generates `secret` and
+/// writes `project_id` beside it, and an operator may replace both (e.g. with the ones the SDKs
+/// are already configured with).
+#[derive(Deserialize)]
+struct ProjectSecret {
+    project_id: String,
+    secret: String,
+}
+
+/// Secrets Manager's ids (ARNs or names) of the two secrets, where the host names them.
+#[derive(Debug)]
+pub struct SecretIds {
+    /// JSON `{"project_id": …, "secret": …}`.
+    pub project: String,
+    /// The pepper itself: base64url, at least 16 bytes.
+    pub token_pepper: String,
+}
+
+impl SecretIds {
+    /// Both of `LATCH_PROJECT_SECRET_ARN` and `LATCH_TOKEN_PEPPER_ARN`, or neither.
+    pub fn from_source(src: &dyn Source) -> Result<Option<Self>, String> {
+        match (src.get(vars::PROJECT_SECRET_ARN), src.get(vars::TOKEN_PEPPER_ARN)) {
+            (Some(project), Some(token_pepper)) => Ok(Some(Self { project, token_pepper })),
+            (None, None) => Ok(None),
+            _ => Err(format!(
+                "{} and {} go together: set both or neither",
+                vars::PROJECT_SECRET_ARN,
+                vars::TOKEN_PEPPER_ARN
+            )),
+        }
+    }
+}
+
+/// Read both secrets, once, at cold start. The values are never logged; errors name the secret
+/// id and what was wrong with it, not its content.
+pub async fn from_secrets_manager(
+    client: &aws_sdk_secretsmanager::Client,
+    ids: &SecretIds,
+) -> Result<Credentials, String> {
+    let project_text = secret_string(client, &ids.project).await?;
+    let project: ProjectSecret = serde_json::from_str(&project_text).map_err(|_| {
+        format!(
+            "secret {}: not JSON with string fields project_id and secret",
+            ids.project
+        )
+    })?;
+    let creds = Credentials {
+        project_id: project.project_id,
+        secret: project.secret,
+        token_pepper: secret_string(client, &ids.token_pepper).await?,
+    };
+    if creds.project_id.trim().is_empty() || creds.secret.trim().is_empty() {
+        return Err(format!(
+            "secret {}: project_id and secret must not be empty",
+            ids.project
+        ));
+    }
+    creds.pepper_bytes()?;
+    Ok(creds)
+}
+
+async fn secret_string(client: &aws_sdk_secretsmanager::Client, id: &str) -> Result<String, String> {
+    let out = client.get_secret_value().secret_id(id).send().await.map_err(|e| {
+        format!(
+            "secret {id}: {}",
+            aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
+        )
+    })?;
+    out.secret_string
+        .ok_or_else(|| format!("secret {id}: no string value (binary secrets are not read)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_once_then_reused_and_env_overrides() {
+        let dir = std::env::temp_dir().join(format!("latch-creds-{}", uuid::Uuid::new_v4()));
+        let none = |_: &str| None;
+        let (a, s1) = from_env_or_data_dir(&none, &dir).unwrap();
+        assert_eq!(s1, CredentialSource::GeneratedNow);
+        let (b, s2) = from_env_or_data_dir(&none, &dir).unwrap();
+        assert_eq!(s2, CredentialSource::DataDir);
+        assert_eq!(
+            (a.project_id.clone(), a.secret.clone(), a.token_pepper.clone()),
+            (b.project_id, b.secret, b.token_pepper.clone())
+        );
+        assert!(a.pepper_bytes().unwrap().len() >= 32);
+        let env = |k: &str| match k {
+            "LATCH_PROJECT_ID" => Some("project-test-env".to_string()),
+            "LATCH_SECRET" => Some("secret-env".to_string()),
+            _ => None,
+        };
+        let (c, s3) = from_env_or_data_dir(&env, &dir).unwrap();
+        assert_eq!(s3, CredentialSource::Environment);
+        assert_eq!(c.project_id, "project-test-env");
+        assert_eq!(c.token_pepper, b.token_pepper, "the pepper stays the data dir's");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn secret_ids_come_in_pairs() {
+        let none = |_: &str| None;
+        assert!(SecretIds::from_source(&none).unwrap().is_none());
+        let one = |k: &str| (k == vars::PROJECT_SECRET_ARN).then(|| "arn:project".to_string());
+        assert!(SecretIds::from_source(&one)
+            .unwrap_err()
+            .contains(vars::TOKEN_PEPPER_ARN));
+        let both = |k: &str| match k {
+            vars::PROJECT_SECRET_ARN => Some("arn:project".to_string()),
+            vars::TOKEN_PEPPER_ARN => Some("arn:pepper".to_string()),
+            _ => None,
+        };
+        let ids = SecretIds::from_source(&both).unwrap().unwrap();
+        assert_eq!(
+            (ids.project.as_str(), ids.token_pepper.as_str()),
+            ("arn:project", "arn:pepper")
+        );
+    }
+}

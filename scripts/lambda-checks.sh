@@ -4,21 +4,22 @@
 #      into .venv-lambda/, and the aarch64 Rust standard library with rustup;
 #   2. lints infra/template.yaml with cfn-lint and `sam validate --lint`;
 #   3. builds every function for arm64 (`cargo lambda build --release --arm64`) and checks there is
-#      one aarch64 `bootstrap` per function of the route table, and nothing else;
+#      one aarch64 `bootstrap` per binary of functions/src/bin (which a cargo test holds equal to
+#      the route table), and nothing else;
 #   4. drives the functions through the Lambda runtime interface under `cargo lambda watch`, on the
 #      embedded store, and compares their answers with `latch serve`'s.
 #
-#   scripts/lambda-checks.sh build path/to/latch     steps 1-3
+#   scripts/lambda-checks.sh build                   steps 1-3
 #   scripts/lambda-checks.sh watch path/to/latch     step 4 (after `build`, which installs cargo-lambda)
 #   scripts/lambda-checks.sh all path/to/latch       both
 #
-# The test command runs `build` in the background while the emulator stages run (the arm64
-# release build takes ~14 min cold on 2 cores, most of it the AWS SDK crates), then `watch`.
+# The test command runs `build` in the background from its start (the arm64 release build takes
+# ~14 min cold on 2 cores, most of it the AWS SDK crates), then `watch` at its end.
 # Honours CARGO_TARGET_DIR. Needs no AWS account: nothing here calls AWS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mode="${1:?usage: scripts/lambda-checks.sh build|watch|all path/to/latch}"
-latch="${2:?usage: scripts/lambda-checks.sh build|watch|all path/to/latch}"
+mode="${1:?usage: scripts/lambda-checks.sh build|watch|all [path/to/latch]}"
+latch="${2:-}"
 target_dir="${CARGO_TARGET_DIR:-target}"
 venv=".venv-lambda"
 # Pinned, so a new release of a linter cannot turn CI red on its own.
@@ -53,10 +54,10 @@ build() {
   rm -rf "$target_dir/lambda"
   CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
     cargo lambda build --release --arm64 -p latch-functions
-  expected="$("$latch" routes | cut -f1 | sort)"
+  expected="$(find functions/src/bin -name '*.rs' -printf '%f\n' | sed 's/\.rs$//' | sort)"
   built="$(find "$target_dir/lambda" -mindepth 2 -maxdepth 2 -name bootstrap -printf '%h\n' | xargs -n1 basename | sort)"
   if [ "$expected" != "$built" ]; then
-    log "the bootstraps built do not match the route table"
+    log "the bootstraps built do not match functions/src/bin"
     diff <(echo "$expected") <(echo "$built") >&2 || true
     exit 1
   fi
@@ -72,6 +73,7 @@ build() {
 }
 
 watch() {
+  [ -n "$latch" ] || { echo "watch needs the latch binary: scripts/lambda-checks.sh watch path/to/latch" >&2; exit 2; }
   log "cargo lambda watch: the functions through the runtime interface, against latch serve"
   cargo build -p latch-functions
   python3 tests/lambda/watch_check.py --latch "$latch"

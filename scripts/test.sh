@@ -24,17 +24,13 @@ stop_lambda_build() {
 }
 trap 'stop_emulator; stop_lambda_build' EXIT
 
-echo "== cargo test (unit + black-box HTTP on SQLite)"
-cargo test --workspace --no-fail-fast
-cargo build -p latch-cli
-latch="$target_dir/debug/latch"
-
 # The slowest stage, the arm64 release build of every Lambda function (with the template lints),
-# runs in the background while the stages below wait on the emulator; it is joined before the
-# Lambda runtime check at the end. Its log is printed when it is joined.
+# runs in the background from the start: it fills the time the stages below spend in a single
+# rustc or waiting on servers. It is joined before the Lambda runtime check at the end, and its
+# log is printed then.
 LAMBDA_BUILD_LOG="$(mktemp "${TMPDIR:-/tmp}/latch-lambda-build.XXXXXX")"
 # In its own process group (setsid), so that stopping it early stops its cargo and rustc too.
-setsid scripts/lambda-checks.sh build "$latch" >"$LAMBDA_BUILD_LOG" 2>&1 &
+setsid scripts/lambda-checks.sh build >"$LAMBDA_BUILD_LOG" 2>&1 &
 LAMBDA_BUILD_PID=$!
 join_lambda_build() {
   local rc=0
@@ -43,6 +39,11 @@ join_lambda_build() {
   cat "$LAMBDA_BUILD_LOG"
   return "$rc"
 }
+
+echo "== cargo test (unit + black-box HTTP on SQLite)"
+cargo test --workspace --no-fail-fast
+cargo build -p latch-cli
+latch="$target_dir/debug/latch"
 
 echo "== official SDKs against latch serve (SQLite)"
 scripts/sdk-tests.sh "$latch"
@@ -71,9 +72,12 @@ table="latch-sdk-$$"
 LATCH_TABLE="$table" "$latch" create-table
 sdk_project="project-test-33333333-3333-4333-8333-333333333333"
 sdk_secret="secret-test-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
-create_secrets "$sdk_project" "$sdk_secret"
-SDK_PROJECT_ID="$sdk_project" SDK_SECRET="$sdk_secret" \
-  LATCH_STORE=dynamodb LATCH_TABLE="$table" LATCH_MAILER=ses LATCH_SES_FROM="$SES_SENDER" scripts/sdk-tests.sh "$latch"
+# In a subshell: the secret ARNs create_secrets exports are for this stage only.
+(
+  create_secrets "$sdk_project" "$sdk_secret"
+  SDK_PROJECT_ID="$sdk_project" SDK_SECRET="$sdk_secret" \
+    LATCH_STORE=dynamodb LATCH_TABLE="$table" LATCH_MAILER=ses LATCH_SES_FROM="$SES_SENDER" scripts/sdk-tests.sh "$latch"
+)
 stop_emulator
 
 join_lambda_build

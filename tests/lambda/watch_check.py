@@ -100,7 +100,9 @@ def main():
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     tmp = tempfile.mkdtemp(prefix="latch-watch-")
     secret = "secret-test-" + secrets.token_hex(16)
-    env = dict(os.environ)
+    # Only the settings below: none of the caller's LATCH_* (backends, Secrets Manager ids) or
+    # emulator endpoint reach either host.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LATCH_") and k != "AWS_ENDPOINT_URL"}
     env.update(
         {
             "LATCH_PROJECT_ID": PROJECT_ID,
@@ -111,8 +113,6 @@ def main():
             "LATCH_BREACH_CHECK_ON_AUTH": "false",
         }
     )
-    for var in ("LATCH_STORE", "LATCH_MAILER", "LATCH_TABLE", "AWS_ENDPOINT_URL"):
-        env.pop(var, None)
     serve_port, watch_port = free_port(), free_port()
     procs = []
     ok = False

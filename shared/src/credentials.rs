@@ -43,7 +43,8 @@ impl Credentials {
     pub fn pepper_bytes(&self) -> Result<Vec<u8>, String> {
         let bytes = URL_SAFE_NO_PAD
             .decode(self.token_pepper.trim())
-            .map_err(|e| format!("{}: not base64url: {e}", vars::TOKEN_PEPPER))?;
+            // Not the decoder's message: it quotes a character of the pepper.
+            .map_err(|_| format!("{}: not base64url", vars::TOKEN_PEPPER))?;
         if bytes.len() < 16 {
             return Err(format!("{}: at least 16 bytes are needed", vars::TOKEN_PEPPER));
         }
@@ -186,7 +187,9 @@ pub async fn from_secrets_manager(
             ids.project
         ));
     }
-    creds.pepper_bytes()?;
+    creds
+        .pepper_bytes()
+        .map_err(|e| format!("secret {}: {e}", ids.token_pepper))?;
     Ok(creds)
 }
 

@@ -169,7 +169,11 @@ pub async fn from_secrets_manager(
     client: &aws_sdk_secretsmanager::Client,
     ids: &SecretIds,
 ) -> Result<Credentials, String> {
-    let project_text = secret_string(client, &ids.project).await?;
+    // Both at once: this is cold-start latency on every new Lambda instance.
+    let (project_text, token_pepper) = tokio::try_join!(
+        secret_string(client, &ids.project),
+        secret_string(client, &ids.token_pepper)
+    )?;
     let project: ProjectSecret = serde_json::from_str(&project_text).map_err(|_| {
         format!(
             "secret {}: not JSON with string fields project_id and secret",
@@ -179,7 +183,7 @@ pub async fn from_secrets_manager(
     let creds = Credentials {
         project_id: project.project_id,
         secret: project.secret,
-        token_pepper: secret_string(client, &ids.token_pepper).await?,
+        token_pepper,
     };
     if creds.project_id.trim().is_empty() || creds.secret.trim().is_empty() {
         return Err(format!(

@@ -115,12 +115,10 @@ fn grants(f: &Value) -> BTreeSet<String> {
         .map(|p| match reference(p) {
             Some(id) => id.to_string(),
             None => {
-                let template = p.as_mapping().expect("a policy template");
-                assert_eq!(
-                    reference(&p[template.keys().next().unwrap()]["TableName"]),
-                    Some("Table")
-                );
-                template.keys().next().unwrap().as_str().unwrap().to_string()
+                // A SAM policy template, `{Name: {TableName: !Ref Table}}`.
+                let (name, args) = p.as_mapping().and_then(|m| m.iter().next()).expect("a policy template");
+                assert_eq!(reference(&args["TableName"]), Some("Table"));
+                name.as_str().unwrap().to_string()
             }
         })
         .collect()

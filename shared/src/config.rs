@@ -95,6 +95,8 @@ pub struct EmailSettings {
     pub reset_password_redirect_url: Option<String>,
     /// `LATCH_LOGIN_REDIRECT_URL`, default `http://localhost:3000/authenticate`.
     pub login_redirect_url: Option<String>,
+    /// `LATCH_SIGNUP_REDIRECT_URL` (B2B signup links), default `http://localhost:3000/authenticate`.
+    pub signup_redirect_url: Option<String>,
     /// `LATCH_REDIRECT_URLS`: comma-separated allow-list; default the two URLs above.
     pub allowed_redirect_urls: Vec<String>,
     /// `LATCH_RESET_START_LIMIT`, default 5: reset emails per address per hour.
@@ -114,6 +116,9 @@ pub struct Settings {
     pub email: EmailSettings,
     pub store: StoreBackend,
     pub mail: MailBackend,
+    /// `LATCH_B2B_CROSS_ORG_PASSWORDS`, default false: one password per email across every
+    /// organization (Stytch's cross-organization passwords) instead of one per membership.
+    pub cross_org_passwords: bool,
 }
 
 /// The variables read, for messages, the README's table and the SAM template's check.
@@ -151,6 +156,8 @@ pub mod vars {
         TEMPLATE_DIR = "LATCH_TEMPLATE_DIR";
         RESET_PASSWORD_REDIRECT_URL = "LATCH_RESET_PASSWORD_REDIRECT_URL";
         LOGIN_REDIRECT_URL = "LATCH_LOGIN_REDIRECT_URL";
+        SIGNUP_REDIRECT_URL = "LATCH_SIGNUP_REDIRECT_URL";
+        CROSS_ORG_PASSWORDS = "LATCH_B2B_CROSS_ORG_PASSWORDS";
         REDIRECT_URLS = "LATCH_REDIRECT_URLS";
         RESET_START_LIMIT = "LATCH_RESET_START_LIMIT";
         STORE = "LATCH_STORE";
@@ -308,6 +315,7 @@ impl Settings {
             email,
             store,
             mail,
+            cross_org_passwords: parse(src, vars::CROSS_ORG_PASSWORDS, false)?,
         })
     }
 }
@@ -334,6 +342,11 @@ fn email_settings(src: &dyn Source) -> Result<EmailSettings, ConfigError> {
         &src.get(vars::LOGIN_REDIRECT_URL)
             .unwrap_or_else(|| DEFAULT_REDIRECT_URL.into()),
     )?;
+    let signup = absolute_url(
+        vars::SIGNUP_REDIRECT_URL,
+        &src.get(vars::SIGNUP_REDIRECT_URL)
+            .unwrap_or_else(|| DEFAULT_REDIRECT_URL.into()),
+    )?;
     let allowed = match src.get(vars::REDIRECT_URLS) {
         Some(list) => list
             .split(',')
@@ -341,7 +354,7 @@ fn email_settings(src: &dyn Source) -> Result<EmailSettings, ConfigError> {
             .filter(|u| !u.is_empty())
             .map(|u| absolute_url(vars::REDIRECT_URLS, u))
             .collect::<Result<Vec<_>, _>>()?,
-        None => vec![reset.clone(), login.clone()],
+        None => vec![reset.clone(), login.clone(), signup.clone()],
     };
     Ok(EmailSettings {
         from: src
@@ -350,6 +363,7 @@ fn email_settings(src: &dyn Source) -> Result<EmailSettings, ConfigError> {
         template_dir: src.get(vars::TEMPLATE_DIR).map(Into::into),
         reset_password_redirect_url: Some(reset),
         login_redirect_url: Some(login),
+        signup_redirect_url: Some(signup),
         allowed_redirect_urls: allowed,
         reset_start_limit_per_hour: ranged(src, vars::RESET_START_LIMIT, 5u32, 1, 10_000)?,
     })

@@ -21,6 +21,7 @@ pub mod sessions;
 pub mod state;
 pub mod store;
 pub mod timing;
+pub mod totp;
 
 pub use app::{router, router_for};
 pub use handlers::routes::{Route, ROUTES};

@@ -10,6 +10,7 @@ use crate::api::error::{ApiError, ErrorType};
 pub enum LinkKind {
     ResetPassword,
     Login,
+    Signup,
 }
 
 impl LinkKind {
@@ -24,6 +25,11 @@ impl LinkKind {
                 ErrorType::NoLoginRedirectUrl,
                 ErrorType::InvalidLoginRedirectUrl,
                 "login_redirect_url",
+            ),
+            LinkKind::Signup => (
+                ErrorType::NoSignupRedirectUrl,
+                ErrorType::InvalidSignupRedirectUrl,
+                "signup_redirect_url",
             ),
         }
     }

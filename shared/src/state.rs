@@ -8,7 +8,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::ids::IdEnvironment;
 use crate::hashing::Hasher;
-use crate::mail::templates::{Template, RESET_PASSWORD};
+use crate::mail::templates::{Template, B2B_LOGIN, B2B_SIGNUP, RESET_PASSWORD};
 use crate::mail::Mailer;
 use crate::policy::{BreachCheck, Policy};
 use crate::sessions::keys::SigningKeys;
@@ -30,6 +30,10 @@ pub struct Inner {
     pub clock: Arc<dyn Clock>,
     pub mailer: Arc<dyn Mailer>,
     pub reset_template: Template,
+    pub b2b_login_template: Template,
+    pub b2b_signup_template: Template,
+    /// Encrypts members' TOTP secrets at rest.
+    pub totp_sealer: crate::totp::SecretSealer,
     /// How long sending a reset email takes lately, so an unknown email answers no faster.
     pub reset_latency: crate::timing::LatencyMirror,
 }
@@ -58,7 +62,11 @@ impl AppState {
             mailer,
             clock,
         } = ports;
-        let reset_template = Template::load(RESET_PASSWORD, settings.email.template_dir.as_deref())?;
+        let template_dir = settings.email.template_dir.as_deref();
+        let reset_template = Template::load(RESET_PASSWORD, template_dir)?;
+        let b2b_login_template = Template::load(B2B_LOGIN, template_dir)?;
+        let b2b_signup_template = Template::load(B2B_SIGNUP, template_dir)?;
+        let totp_sealer = crate::totp::SecretSealer::new(&settings.token_pepper);
         let env = IdEnvironment::for_project(&settings.project_id);
         let hasher = Hasher::new(settings.hashing).map_err(|e| format!("argon2 parameters: {e}"))?;
         let keys = SigningKeys::load_or_create(store.as_ref(), env, clock.now()).await?;
@@ -81,6 +89,9 @@ impl AppState {
             clock,
             mailer,
             reset_template,
+            b2b_login_template,
+            b2b_signup_template,
+            totp_sealer,
             reset_latency: Default::default(),
         })))
     }

@@ -77,9 +77,21 @@ impl Store for FaultyStore {
         self.tick()?;
         self.inner.user_by_id(user_id).await
     }
-    async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError> {
+    async fn user_by_email(
+        &self,
+        organization_id: Option<&str>,
+        email: &str,
+    ) -> Result<Option<UserRecord>, StoreError> {
         self.tick()?;
-        self.inner.user_by_email(email).await
+        self.inner.user_by_email(organization_id, email).await
+    }
+    async fn members_with_email(&self, email: &str) -> Result<Vec<UserRecord>, StoreError> {
+        self.tick()?;
+        self.inner.members_with_email(email).await
+    }
+    async fn update_user(&self, user_id: &str, change: UserChange) -> Result<Option<UserRecord>, StoreError> {
+        self.tick_write()?;
+        self.inner.update_user(user_id, change).await
     }
     async fn require_password_reset(&self, user_id: &str, hash: &str) -> Result<bool, StoreError> {
         self.tick_write()?;
@@ -133,6 +145,10 @@ impl Store for FaultyStore {
         self.tick()?;
         self.inner.token_by_digest(digest).await
     }
+    async fn update_token(&self, token: &TokenRecord) -> Result<bool, StoreError> {
+        self.tick_write()?;
+        self.inner.update_token(token).await
+    }
     async fn consume_token(&self, digest: &str) -> Result<bool, StoreError> {
         self.tick_write()?;
         self.inner.consume_token(digest).await
@@ -144,6 +160,26 @@ impl Store for FaultyStore {
     async fn hit_rate_limit(&self, key: &str, window_start: DateTime<Utc>) -> Result<u32, StoreError> {
         self.tick_write()?;
         self.inner.hit_rate_limit(key, window_start).await
+    }
+    async fn create_organization(&self, org: &OrganizationRecord) -> Result<(), StoreError> {
+        self.tick_write()?;
+        self.inner.create_organization(org).await
+    }
+    async fn organization_by_id(&self, organization_id: &str) -> Result<Option<OrganizationRecord>, StoreError> {
+        self.tick()?;
+        self.inner.organization_by_id(organization_id).await
+    }
+    async fn organization_by_slug(&self, slug: &str) -> Result<Option<OrganizationRecord>, StoreError> {
+        self.tick()?;
+        self.inner.organization_by_slug(slug).await
+    }
+    async fn update_organization(&self, org: &OrganizationRecord, previous_slug: &str) -> Result<bool, StoreError> {
+        self.tick_write()?;
+        self.inner.update_organization(org, previous_slug).await
+    }
+    async fn delete_organization(&self, organization_id: &str) -> Result<bool, StoreError> {
+        self.tick_write()?;
+        self.inner.delete_organization(organization_id).await
     }
     async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {
         self.tick()?;

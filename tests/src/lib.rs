@@ -1,6 +1,7 @@
 //! Helpers for the black-box suites: a Latch app on an ephemeral loopback port with its own
 //! store, a manual clock and a local HaveIBeenPwned stub, plus a small JSON client.
 
+pub mod b2b;
 pub mod faults;
 pub mod hibp_stub;
 
@@ -313,7 +314,9 @@ impl TestApp {
 
     /// Records that should not exist on their own: a session or token whose user is gone, a
     /// user without its email guard (or the reverse), a lookup item without its session, a token
-    /// without its pointer. Empty when the store is consistent (SECURITY.md F1).
+    /// without its pointer, a member without its organization, pointer or entry by email (or the
+    /// reverse), an organization without its slug guard (or the reverse). Empty when the store is
+    /// consistent (SECURITY.md F1).
     pub async fn orphans(&self) -> Vec<String> {
         match &self.backend {
             Backend::Sqlite => {
@@ -327,6 +330,20 @@ impl TestApp {
                     (
                         "token without user",
                         "SELECT token_digest FROM tokens WHERE user_id NOT IN (SELECT user_id FROM users)",
+                    ),
+                    (
+                        "member without organization",
+                        "SELECT user_id FROM org_members WHERE organization_id NOT IN \
+                         (SELECT organization_id FROM organizations)",
+                    ),
+                    (
+                        "member row without member",
+                        "SELECT user_id FROM org_members WHERE user_id NOT IN (SELECT user_id FROM users)",
+                    ),
+                    (
+                        "member without its row",
+                        "SELECT user_id FROM users WHERE json_extract(data, '$.member.organization_id') IS NOT NULL \
+                         AND user_id NOT IN (SELECT user_id FROM org_members)",
                     ),
                 ] {
                     let mut stmt = conn.prepare(sql).unwrap();
@@ -557,12 +574,13 @@ fn attr<'a>(item: &'a std::collections::HashMap<String, AttributeValue>, name: &
 
 /// The structural check of docs/dynamodb.md's layout over a full scan.
 pub fn dynamo_orphans(items: &[std::collections::HashMap<String, AttributeValue>]) -> Vec<String> {
-    use std::collections::HashSet;
-    let keys: HashSet<(String, String)> = items
+    use std::collections::HashMap;
+    let by_key: HashMap<(String, String), &HashMap<String, AttributeValue>> = items
         .iter()
-        .map(|i| (attr(i, "pk").to_string(), attr(i, "sk").to_string()))
+        .map(|i| ((attr(i, "pk").to_string(), attr(i, "sk").to_string()), i))
         .collect();
-    let has = |pk: String, sk: &str| keys.contains(&(pk, sk.to_string()));
+    let get = |pk: String, sk: &str| by_key.get(&(pk, sk.to_string())).copied();
+    let has = |pk: String, sk: &str| get(pk, sk).is_some();
     let mut found = vec![];
     for i in items {
         let (pk, sk) = (attr(i, "pk"), attr(i, "sk"));
@@ -571,7 +589,24 @@ pub fn dynamo_orphans(items: &[std::collections::HashMap<String, AttributeValue>
             ("USER", "PROFILE") => {
                 let data: serde_json::Value = serde_json::from_str(attr(i, "data")).unwrap_or_default();
                 let email = data["email"].as_str().unwrap_or_default();
-                (!has(format!("EMAIL#{email}"), "EMAIL")).then_some("user without guard")
+                let user_id = &pk["USER#".len()..];
+                // A member's guard is scoped to its organization (`records::email_key`).
+                match data["member"]["organization_id"].as_str() {
+                    None => (!has(format!("EMAIL#{email}"), "EMAIL")).then_some("user without guard"),
+                    Some(org) => {
+                        if !has(format!("EMAIL#{org} {email}"), "EMAIL") {
+                            Some("member without guard")
+                        } else if !has(format!("ORG#{org}"), &format!("MEMBER#{user_id}")) {
+                            Some("member without its pointer")
+                        } else if !has(format!("MEMBERS#{email}"), &format!("MEMBER#{user_id}")) {
+                            Some("member without its entry by email")
+                        } else if !has(format!("ORG#{org}"), "PROFILE") {
+                            Some("member without organization")
+                        } else {
+                            None
+                        }
+                    }
+                }
             }
             ("EMAIL", _) => (!has(user_of(i), "PROFILE")).then_some("guard without user"),
             ("SESSION", "SESSION") => {
@@ -597,6 +632,33 @@ pub fn dynamo_orphans(items: &[std::collections::HashMap<String, AttributeValue>
             }
             ("USER", s) if s.starts_with("TOKEN#") => {
                 (!has(s.to_string(), "TOKEN")).then_some("token pointer without token")
+            }
+            ("ORG", "PROFILE") => {
+                let guard = get(format!("SLUG#{}", attr(i, "slug")), "SLUG");
+                (guard.map(|g| attr(g, "organization_id")) != Some(&pk["ORG#".len()..]))
+                    .then_some("organization without its slug guard")
+            }
+            ("SLUG", _) => {
+                let org = get(format!("ORG#{}", attr(i, "organization_id")), "PROFILE");
+                (org.map(|o| attr(o, "slug")) != Some(&pk["SLUG#".len()..]))
+                    .then_some("slug guard without organization")
+            }
+            ("MEMBERS", s) if s.starts_with("MEMBER#") => {
+                let member = get(format!("USER#{}", &s["MEMBER#".len()..]), "PROFILE");
+                let data: serde_json::Value = member
+                    .map(|m| serde_json::from_str(attr(m, "data")).unwrap_or_default())
+                    .unwrap_or_default();
+                let (org, email) = (data["member"]["organization_id"].as_str(), data["email"].as_str());
+                (org != Some(attr(i, "organization_id")) || email != Some(&pk["MEMBERS#".len()..]))
+                    .then_some("entry by email without member")
+            }
+            ("ORG", s) if s.starts_with("MEMBER#") => {
+                let member = get(format!("USER#{}", &s["MEMBER#".len()..]), "PROFILE");
+                let data: serde_json::Value = member
+                    .map(|m| serde_json::from_str(attr(m, "data")).unwrap_or_default())
+                    .unwrap_or_default();
+                (data["member"]["organization_id"].as_str() != Some(&pk["ORG#".len()..]))
+                    .then_some("member pointer without member")
             }
             _ => None,
         };

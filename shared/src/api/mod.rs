@@ -1,6 +1,7 @@
 //! The wire layer: envelopes, extractors, project auth and the objects the SDKs parse.
 
 pub mod auth;
+pub mod b2b_wire;
 pub mod error;
 pub mod json;
 pub mod request_id;

@@ -9,6 +9,8 @@ use crate::store::{Attributes, FactorKind, FactorRecord, Name, SessionRecord, Us
 
 /// The role every consumer user and session carries.
 pub const CONSUMER_ROLE: &str = "stytch_user";
+/// The role every member and member session carries.
+pub const MEMBER_ROLE: &str = "stytch_member";
 
 /// RFC 3339 UTC with a `Z`, as Stytch sends.
 pub fn timestamp(t: DateTime<Utc>) -> String {
@@ -99,6 +101,13 @@ pub struct FactorObject {
     pub updated_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email_factor: Option<EmailFactorObject>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authenticator_app_factor: Option<AuthenticatorAppFactorObject>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AuthenticatorAppFactorObject {
+    pub totp_id: String,
 }
 
 impl From<&FactorRecord> for FactorObject {
@@ -106,6 +115,7 @@ impl From<&FactorRecord> for FactorObject {
         let (kind, delivery_method) = match f.kind {
             FactorKind::Password => ("password", "knowledge"),
             FactorKind::MagicLink => ("magic_link", "email"),
+            FactorKind::Totp => ("totp", "authenticator_app"),
         };
         Self {
             kind,
@@ -120,6 +130,10 @@ impl From<&FactorRecord> for FactorObject {
                 }),
                 _ => None,
             },
+            authenticator_app_factor: f
+                .totp_id
+                .as_ref()
+                .map(|id| AuthenticatorAppFactorObject { totp_id: id.clone() }),
         }
     }
 }
@@ -147,7 +161,11 @@ impl From<&SessionRecord> for SessionObject {
             expires_at: timestamp(s.expires_at),
             attributes: s.attributes.clone(),
             custom_claims: s.custom_claims.clone(),
-            roles: vec![CONSUMER_ROLE],
+            roles: vec![if s.organization.is_some() {
+                MEMBER_ROLE
+            } else {
+                CONSUMER_ROLE
+            }],
             authentication_factors: s.factors.iter().map(FactorObject::from).collect(),
         }
     }

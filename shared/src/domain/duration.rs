@@ -25,6 +25,9 @@ impl SessionDuration {
         }
     }
 
+    /// B2B endpoints start a session even when no duration is sent: 60 minutes (reference §12).
+    pub const B2B_DEFAULT: Self = Self(60);
+
     /// Parse an optional request field.
     pub fn parse_opt(minutes: Option<i64>) -> Result<Option<Self>, ApiError> {
         minutes.map(Self::parse).transpose()

@@ -8,6 +8,10 @@ pub enum IdKind {
     Password,
     Session,
     Jwk,
+    Organization,
+    Member,
+    MemberEmail,
+    TotpRegistration,
 }
 
 impl IdKind {
@@ -18,6 +22,10 @@ impl IdKind {
             IdKind::Password => "password",
             IdKind::Session => "session",
             IdKind::Jwk => "jwk",
+            IdKind::Organization => "organization",
+            IdKind::Member => "member",
+            IdKind::MemberEmail => "member-email",
+            IdKind::TotpRegistration => "member-totp",
         }
     }
 }
@@ -71,6 +79,11 @@ mod tests {
         assert!(looks_like(IdKind::User, &id));
         assert!(!looks_like(IdKind::Session, &id));
         assert!(!looks_like(IdKind::User, "user-test-nope"));
+        let email_id = new_id(IdKind::MemberEmail, IdEnvironment::Test);
+        assert!(
+            !looks_like(IdKind::Member, &email_id),
+            "a member email id is not a member id"
+        );
         assert!(new_id(IdKind::Jwk, IdEnvironment::for_project("project-live-1")).starts_with("jwk-live-"));
     }
 }

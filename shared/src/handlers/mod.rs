@@ -1,5 +1,6 @@
 //! One async fn per endpoint, and the route table that names them.
 
+pub mod b2b;
 pub mod passwords;
 pub mod reset;
 pub mod routes;

@@ -12,7 +12,7 @@ use crate::domain::ids::{new_id, IdKind};
 use crate::domain::{EmailAddress, Password, SessionDuration};
 use crate::lockout;
 use crate::policy::LudsRequirements;
-use crate::sessions::{Issued, SessionRef};
+use crate::sessions::{Issued, Scope, SessionRef};
 use crate::state::AppState;
 use crate::store::{FactorKind, FactorRecord, LockState, Name, PasswordRecord, StoreError, UserRecord};
 
@@ -69,6 +69,7 @@ pub fn password_factor(now: chrono::DateTime<chrono::Utc>) -> FactorRecord {
         updated_at: now,
         email_id: None,
         email: None,
+        totp_id: None,
     }
 }
 
@@ -103,6 +104,7 @@ pub async fn create(
         untrusted_metadata: req.untrusted_metadata.unwrap_or_default(),
         created_at: now,
         lock: Default::default(),
+        member: None,
     };
     // The user and their first session are one write: a failure leaves neither.
     let session = duration
@@ -163,7 +165,7 @@ pub(crate) async fn user_for_password(
     email: &EmailAddress,
     password: &Password,
 ) -> Result<UserRecord, ApiError> {
-    match st.store.user_by_email(email.as_str()).await? {
+    match st.store.user_by_email(None, email.as_str()).await? {
         Some(user) => Ok(user),
         None => {
             st.hasher.dummy_verify(password).await?;
@@ -179,7 +181,7 @@ fn wrong_credentials() -> ApiError {
     )
 }
 
-fn locked(until: Option<chrono::DateTime<chrono::Utc>>) -> ApiError {
+pub(crate) fn locked(until: Option<chrono::DateTime<chrono::Utc>>) -> ApiError {
     let until = until.map(crate::api::wire::timestamp).unwrap_or_default();
     ApiError::new(
         ErrorType::UserLocked,
@@ -256,7 +258,10 @@ pub async fn authenticate(
     }
 
     let now = st.clock.now();
-    let attach = st.sessions.find_for_user(existing, &user.user_id, now).await?;
+    let attach = st
+        .sessions
+        .find_for_user(existing, Scope::Consumer, &user.user_id, now)
+        .await?;
     let issued = st
         .sessions
         .after_primary_factor(

@@ -18,7 +18,7 @@ use crate::domain::{EmailAddress, Password, SessionDuration};
 use crate::mail::Message;
 use crate::redirects::{self, LinkKind};
 use crate::sessions::tokens::random_token;
-use crate::sessions::{Issued, SessionRef};
+use crate::sessions::{Issued, Scope, SessionRef};
 use crate::state::AppState;
 use crate::store::{
     Attributes, FactorKind, FactorRecord, PasswordRecord, PasswordReset, SessionRecord, TokenKind, TokenRecord,
@@ -26,21 +26,64 @@ use crate::store::{
 };
 
 /// Emailed tokens carry 256 random bits (SECURITY.md R1 asks for at least 128).
-const EMAIL_TOKEN_BYTES: usize = 32;
+pub(crate) const EMAIL_TOKEN_BYTES: usize = 32;
 /// A session may reset the password only if it proved a password or the email this recently.
 const SESSION_RESET_FRESHNESS_MINUTES: i64 = 5;
 const LOCALES: &[&str] = &["en", "es", "pt-br", "fr"];
 
 /// `reset_password_expiration_minutes`: 5 to 10080, default 30.
 fn expiration(minutes: Option<i64>) -> Result<chrono::Duration, ApiError> {
-    let m = minutes.unwrap_or(30);
+    link_lifetime("reset_password_expiration_minutes", minutes, 30)
+}
+
+/// How long an emailed link lives: `minutes` (5 to 10080) or the default.
+pub(crate) fn link_lifetime(field: &str, minutes: Option<i64>, default: i64) -> Result<chrono::Duration, ApiError> {
+    let m = minutes.unwrap_or(default);
     if !(5..=10_080).contains(&m) {
         return Err(ApiError::new(
             ErrorType::InvalidExpiration,
-            "reset_password_expiration_minutes must be between 5 and 10080.",
+            format!("{field} must be between 5 and 10080."),
         ));
     }
     Ok(chrono::Duration::minutes(m))
+}
+
+/// `locale` must be one Stytch knows (templates are English only; see README).
+pub(crate) fn check_locale(locale: Option<&str>) -> Result<(), ApiError> {
+    match locale.filter(|l| !LOCALES.contains(l)) {
+        Some(locale) => Err(ApiError::new(
+            ErrorType::InvalidLocale,
+            format!("locale {locale:?} is not one of en, es, pt-br, fr."),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Count one email for `key` in this hour's window; `too_many_requests` past the limit. Counted
+/// for unknown addresses too, so the limit says nothing about who exists (SECURITY.md L4).
+pub(crate) async fn limit_emails(st: &AppState, key: &str) -> Result<(), ApiError> {
+    let now = st.clock.now();
+    let window = now - chrono::Duration::seconds(now.timestamp().rem_euclid(3600));
+    let sent = st.store.hit_rate_limit(key, window).await?;
+    if sent > st.settings.email.reset_start_limit_per_hour {
+        return Err(ApiError::new(
+            ErrorType::TooManyRequests,
+            "Too many emails for this address; try again within the hour.",
+        ));
+    }
+    Ok(())
+}
+
+/// Send `message`, mapping a failure to the one clear error (the caller stores its tokens only
+/// after this succeeds, so a failed send leaves nothing usable: SECURITY.md F2).
+pub(crate) async fn send_mail(st: &AppState, message: &Message) -> Result<(), ApiError> {
+    st.mailer.send(message).await.map(|_| ()).map_err(|e| {
+        tracing::error!(error = %e, "email not sent");
+        ApiError::new(
+            ErrorType::EmailSendFailed,
+            "The email could not be sent; nothing was changed. Retry later.",
+        )
+    })
 }
 
 fn email_factor(user: &UserRecord, now: DateTime<Utc>) -> FactorRecord {
@@ -51,6 +94,7 @@ fn email_factor(user: &UserRecord, now: DateTime<Utc>) -> FactorRecord {
         updated_at: now,
         email_id: Some(user.email_id.clone()),
         email: Some(user.email.clone()),
+        totp_id: None,
     }
 }
 
@@ -95,28 +139,11 @@ pub async fn start(
     )?;
     let lifetime = expiration(req.reset_password_expiration_minutes)?;
     let challenge = CodeChallenge::parse_opt(req.code_challenge.as_deref())?;
-    if let Some(locale) = req.locale.as_deref().filter(|l| !LOCALES.contains(l)) {
-        return Err(ApiError::new(
-            ErrorType::InvalidLocale,
-            format!("locale {locale:?} is not one of en, es, pt-br, fr."),
-        ));
-    }
-
-    // Counted for unknown addresses too, so the limit says nothing about who exists.
+    check_locale(req.locale.as_deref())?;
+    limit_emails(&st, &format!("reset_start:{}", email.as_str())).await?;
     let now = st.clock.now();
-    let window = now - chrono::Duration::seconds(now.timestamp().rem_euclid(3600));
-    let sent = st
-        .store
-        .hit_rate_limit(&format!("reset_start:{}", email.as_str()), window)
-        .await?;
-    if sent > cfg.reset_start_limit_per_hour {
-        return Err(ApiError::new(
-            ErrorType::TooManyRequests,
-            "Too many password reset emails for this address; try again within the hour.",
-        ));
-    }
 
-    let Some(user) = st.store.user_by_email(email.as_str()).await? else {
+    let Some(user) = st.store.user_by_email(None, email.as_str()).await? else {
         st.reset_latency.mirror(began.elapsed()).await;
         return Err(email_not_found());
     };
@@ -141,13 +168,7 @@ pub async fn start(
         links: vec![reset_link, login_link],
     };
     // Send first, then store the tokens: if the mail fails, no token exists to be used (F2).
-    st.mailer.send(&message).await.map_err(|e| {
-        tracing::error!(error = %e, "reset email not sent");
-        ApiError::new(
-            ErrorType::EmailSendFailed,
-            "The reset email could not be sent; nothing was changed. Retry later.",
-        )
-    })?;
+    send_mail(&st, &message).await?;
     let attributes = req.attributes.unwrap_or_default();
     // Both links are stored in one write, after the mail went out: either both work or neither.
     let records: Vec<TokenRecord> = [
@@ -165,6 +186,8 @@ pub async fn start(
         code_challenge: challenge.as_ref().map(|c| c.as_str().to_string()),
         attributes: attributes.clone(),
         used: false,
+        organization_id: None,
+        factors: vec![],
     })
     .collect();
     st.store.insert_tokens(&records).await?;
@@ -184,9 +207,27 @@ pub struct MatchOptions {
     pub user_agent_match_required: bool,
 }
 
+/// The answer to a token that is unknown, expired, used or of another kind.
+pub(crate) fn unusable_token(kind: TokenKind) -> ApiError {
+    match kind {
+        TokenKind::ResetPassword | TokenKind::MultiTenantPassword => ApiError::new(
+            ErrorType::UnableToAuthPasswordResetToken,
+            "The password reset token is unknown, expired or already used.",
+        ),
+        TokenKind::MagicLink | TokenKind::MultiTenantMagicLink => ApiError::new(
+            ErrorType::UnableToAuthMagicLink,
+            "The magic link is unknown, expired or already used.",
+        ),
+        TokenKind::IntermediateSession => ApiError::new(
+            ErrorType::IntermediateSessionNotFound,
+            "The intermediate session token is unknown, expired, used, or not this member's.",
+        ),
+    }
+}
+
 /// A token named in a completing call, checked for kind, life, PKCE and attributes. It is not
 /// consumed here: that happens atomically with the change it authorises.
-async fn redeemable(
+pub(crate) async fn redeemable(
     st: &AppState,
     token: &str,
     kind: TokenKind,
@@ -194,16 +235,7 @@ async fn redeemable(
     attributes: Option<&Attributes>,
     options: Option<&MatchOptions>,
 ) -> Result<(TokenRecord, UserRecord), ApiError> {
-    let unusable = || match kind {
-        TokenKind::ResetPassword => ApiError::new(
-            ErrorType::UnableToAuthPasswordResetToken,
-            "The password reset token is unknown, expired or already used.",
-        ),
-        TokenKind::MagicLink => ApiError::new(
-            ErrorType::UnableToAuthMagicLink,
-            "The magic link is unknown, expired or already used.",
-        ),
-    };
+    let unusable = || unusable_token(kind);
     if token.is_empty() || token.len() > 512 {
         return Err(unusable());
     }
@@ -404,7 +436,7 @@ pub async fn session_reset(
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
     crate::sessions::check_custom_claims(req.session_custom_claims.as_ref())?;
     let now = st.clock.now();
-    let (session, token) = st.sessions.find(by, now).await?;
+    let (session, token) = st.sessions.find(by, Scope::Consumer, now).await?;
     if !recently_proven(&session, now) {
         return Err(ApiError::new(
             ErrorType::SessionTooOldToResetPassword,
@@ -478,7 +510,10 @@ pub async fn magic_link_authenticate(
     .await?;
     let now = st.clock.now();
     // Resolve an attached session before consuming, so a bad session does not burn the link.
-    let attach = st.sessions.find_for_user(existing, &user.user_id, now).await?;
+    let attach = st
+        .sessions
+        .find_for_user(existing, Scope::Consumer, &user.user_id, now)
+        .await?;
     if !st.store.consume_token(&token.token_digest).await? {
         return Err(ApiError::new(
             ErrorType::UnableToAuthMagicLink,

@@ -1,8 +1,11 @@
 //! Routes are data: one table of (name, method, path, handler). `latch serve`, each Lambda
 //! binary, the SAM template and the OpenAPI document are checked against it, so they cannot drift.
 
-use axum::routing::{delete, get, post, MethodRouter};
+use axum::routing::{delete, get, post, put, MethodRouter};
 
+use super::b2b::{
+    magic_links as b2b_magic_links, organizations, passwords as b2b_passwords, sessions as b2b_sessions, totp,
+};
 use super::{passwords, reset, sessions, users};
 use crate::state::AppState;
 
@@ -109,6 +112,26 @@ pub static ROUTES: &[Route] = &[
     public(route("sessions-jwks", Method::Get, "/v1/sessions/jwks/{project_id}", READS, || get(sessions::jwks))),
     route("users-get", Method::Get, "/v1/users/{user_id}", READS, || get(users::get)),
     route("users-delete", Method::Delete, "/v1/users/{user_id}", WRITES, || delete(users::delete)),
+    route("b2b-organizations-create", Method::Post, "/v1/b2b/organizations", WRITES, || post(organizations::create)),
+    route("b2b-organizations-get", Method::Get, "/v1/b2b/organizations/{organization_id}", READS, || get(organizations::get)),
+    route("b2b-organizations-update", Method::Put, "/v1/b2b/organizations/{organization_id}", WRITES, || put(organizations::update)),
+    route("b2b-organizations-delete", Method::Delete, "/v1/b2b/organizations/{organization_id}", WRITES, || delete(organizations::delete)),
+    route("b2b-members-create", Method::Post, "/v1/b2b/organizations/{organization_id}/members", WRITES, || post(organizations::create_member)),
+    route("b2b-members-get", Method::Get, "/v1/b2b/organizations/{organization_id}/member", READS, || get(organizations::get_member)),
+    route("b2b-magic-links-email-login-or-signup", Method::Post, "/v1/b2b/magic_links/email/login_or_signup", MAILS, || post(b2b_magic_links::login_or_signup)),
+    route("b2b-magic-links-authenticate", Method::Post, "/v1/b2b/magic_links/authenticate", WRITES, || post(b2b_magic_links::authenticate)),
+    route("b2b-passwords-authenticate", Method::Post, "/v1/b2b/passwords/authenticate", HASHES, || post(b2b_passwords::authenticate)),
+    route("b2b-passwords-strength-check", Method::Post, "/v1/b2b/passwords/strength_check", SCORES, || post(b2b_passwords::strength_check)),
+    route("b2b-passwords-email-reset-start", Method::Post, "/v1/b2b/passwords/email/reset/start", MAILS, || post(b2b_passwords::reset_start)),
+    route("b2b-passwords-email-reset", Method::Post, "/v1/b2b/passwords/email/reset", HASHES, || post(b2b_passwords::email_reset)),
+    route("b2b-passwords-session-reset", Method::Post, "/v1/b2b/passwords/session/reset", HASHES, || post(b2b_passwords::session_reset)),
+    route("b2b-passwords-existing-password-reset", Method::Post, "/v1/b2b/passwords/existing_password/reset", HASHES, || post(b2b_passwords::existing_password_reset)),
+    route("b2b-sessions-authenticate", Method::Post, "/v1/b2b/sessions/authenticate", WRITES, || post(b2b_sessions::authenticate)),
+    route("b2b-sessions-revoke", Method::Post, "/v1/b2b/sessions/revoke", WRITES, || post(b2b_sessions::revoke)),
+    route("b2b-sessions-get", Method::Get, "/v1/b2b/sessions", READS, || get(b2b_sessions::list)),
+    public(route("b2b-sessions-jwks", Method::Get, "/v1/b2b/sessions/jwks/{project_id}", READS, || get(sessions::jwks))),
+    route("b2b-totp-create", Method::Post, "/v1/b2b/totp", WRITES, || post(totp::create)),
+    route("b2b-totp-authenticate", Method::Post, "/v1/b2b/totp/authenticate", WRITES, || post(totp::authenticate)),
 ];
 
 pub fn by_name(name: &str) -> Option<&'static Route> {
@@ -126,7 +149,13 @@ mod tests {
         for r in ROUTES {
             assert!(names.insert(r.name), "duplicate name {}", r.name);
             assert!(endpoints.insert((r.method, r.path)), "duplicate endpoint {r:?}");
-            assert!(r.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{}", r.name);
+            assert!(
+                r.name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{}",
+                r.name
+            );
         }
     }
 }

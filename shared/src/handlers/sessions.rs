@@ -10,7 +10,7 @@ use crate::api::wire::{SessionObject, UserObject};
 use crate::api::{JsonBody, QueryParams, Reply};
 use crate::domain::SessionDuration;
 use crate::sessions::keys::Jwk;
-use crate::sessions::SessionRef;
+use crate::sessions::{Scope, SessionRef};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -37,7 +37,7 @@ pub async fn authenticate(
     let by = SessionRef::required(req.session_token.as_deref(), req.session_jwt.as_deref())?;
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
     let now = st.clock.now();
-    let (record, token) = st.sessions.find(by, now).await?;
+    let (record, token) = st.sessions.find(by, Scope::Consumer, now).await?;
     let user = st
         .store
         .user_by_id(&record.user_id)
@@ -92,13 +92,13 @@ pub async fn revoke(
         (Some(id), _, _) if !id.is_empty() => id,
         (_, token, jwt) => {
             st.sessions
-                .find(SessionRef::required(token, jwt)?, now)
+                .find(SessionRef::required(token, jwt)?, Scope::Consumer, now)
                 .await?
                 .0
                 .session_id
         }
     };
-    st.sessions.revoke(&session_id).await?;
+    st.sessions.revoke(&session_id, Scope::Consumer).await?;
     Ok(Reply(Empty {}))
 }
 

@@ -11,6 +11,43 @@ pub struct Template {
 }
 
 pub const RESET_PASSWORD: &str = "reset_password";
+/// B2B: a login link for an existing member.
+pub const B2B_LOGIN: &str = "b2b_login";
+/// B2B: a signup link for a member just provisioned.
+pub const B2B_SIGNUP: &str = "b2b_signup";
+
+const B2B_LOGIN_SUBJECT: &str = "Log in to {{organization}}";
+const B2B_LOGIN_TEXT: &str = "\
+Log in to {{organization}} as {{email}}:
+{{url}}
+
+The link works once and expires in {{expiration_minutes}} minutes.
+If you did not ask for this, ignore this email.
+";
+const B2B_LOGIN_HTML: &str = "\
+<!doctype html>
+<html><body style=\"font-family: sans-serif; line-height: 1.5\">
+<p><a href=\"{{url}}\">Log in to {{organization}}</a> as <b>{{email}}</b>.</p>
+<p>The link works once and expires in {{expiration_minutes}} minutes.<br>
+If you did not ask for this, ignore this email.</p>
+</body></html>
+";
+const B2B_SIGNUP_SUBJECT: &str = "Join {{organization}}";
+const B2B_SIGNUP_TEXT: &str = "\
+Confirm {{email}} to join {{organization}}:
+{{url}}
+
+The link works once and expires in {{expiration_minutes}} minutes.
+If you did not ask for this, ignore this email.
+";
+const B2B_SIGNUP_HTML: &str = "\
+<!doctype html>
+<html><body style=\"font-family: sans-serif; line-height: 1.5\">
+<p><a href=\"{{url}}\">Confirm {{email}} to join {{organization}}</a>.</p>
+<p>The link works once and expires in {{expiration_minutes}} minutes.<br>
+If you did not ask for this, ignore this email.</p>
+</body></html>
+";
 
 const RESET_SUBJECT: &str = "Reset your password";
 const RESET_TEXT: &str = "\
@@ -41,6 +78,8 @@ impl Template {
     pub fn load(name: &str, dir: Option<&Path>) -> Result<Self, String> {
         let (subject, text, html) = match name {
             RESET_PASSWORD => (RESET_SUBJECT, RESET_TEXT, RESET_HTML),
+            B2B_LOGIN => (B2B_LOGIN_SUBJECT, B2B_LOGIN_TEXT, B2B_LOGIN_HTML),
+            B2B_SIGNUP => (B2B_SIGNUP_SUBJECT, B2B_SIGNUP_TEXT, B2B_SIGNUP_HTML),
             other => return Err(format!("no template named {other}")),
         };
         let part = |suffix: &str, builtin: &str| -> Result<String, String> {

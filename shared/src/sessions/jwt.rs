@@ -10,8 +10,20 @@ use super::keys::SigningKeys;
 pub const JWT_LIFETIME_SECONDS: i64 = 300;
 
 /// Claims Latch owns; custom claims may not set them.
-pub const RESERVED_CLAIMS: &[&str] = &["iss", "sub", "aud", "exp", "nbf", "iat", "jti", SESSION_CLAIM];
+pub const RESERVED_CLAIMS: &[&str] = &[
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "nbf",
+    "iat",
+    "jti",
+    SESSION_CLAIM,
+    ORGANIZATION_CLAIM,
+];
 pub const SESSION_CLAIM: &str = "https://stytch.com/session";
+/// B2B only: `{organization_id, slug}` (reference §8.2).
+pub const ORGANIZATION_CLAIM: &str = "https://stytch.com/organization";
 
 pub fn issuer(project_id: &str) -> String {
     format!("stytch.com/{project_id}")
@@ -27,16 +39,24 @@ struct Claims {
     exp: i64,
     #[serde(rename = "https://stytch.com/session")]
     session: Value,
+    #[serde(
+        rename = "https://stytch.com/organization",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    organization: Option<crate::store::OrgRef>,
     #[serde(flatten)]
     custom: Map<String, Value>,
 }
 
-/// Sign a JWT for a session. `session_claim` is the object under `https://stytch.com/session`.
+/// Sign a JWT for a session. `session_claim` is the object under `https://stytch.com/session`;
+/// a member session also names its organization.
 pub fn mint(
     keys: &SigningKeys,
     project_id: &str,
     subject: &str,
     session_claim: Value,
+    organization: Option<&crate::store::OrgRef>,
     custom_claims: &Map<String, Value>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<String, jsonwebtoken::errors::Error> {
@@ -53,6 +73,7 @@ pub fn mint(
         nbf: iat,
         exp: iat + JWT_LIFETIME_SECONDS,
         session: session_claim,
+        organization: organization.cloned(),
         custom: custom_claims
             .iter()
             .filter(|(k, _)| !RESERVED_CLAIMS.contains(&k.as_str()))

@@ -13,7 +13,7 @@ use crate::api::error::{ApiError, ErrorType};
 use crate::api::wire::SessionObject;
 use crate::domain::ids::{new_id, IdEnvironment, IdKind};
 use crate::domain::SessionDuration;
-use crate::store::{Attributes, FactorRecord, SessionRecord, Store, StoreError};
+use crate::store::{Attributes, FactorRecord, OrgRef, SessionRecord, Store, StoreError};
 use keys::SigningKeys;
 use tokens::{random_token, TokenDigester, SESSION_TOKEN_BYTES};
 
@@ -28,6 +28,27 @@ pub struct Issued {
     /// not stored, so it cannot be returned).
     pub token: String,
     pub jwt: String,
+}
+
+/// Which sessions an endpoint may see: consumer endpoints see users' sessions only, B2B
+/// endpoints members' sessions only, and those naming an organization only that
+/// organization's. A session outside the scope is answered as if it did not exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope<'a> {
+    Consumer,
+    AnyOrganization,
+    Organization(&'a str),
+}
+
+impl Scope<'_> {
+    pub fn admits(self, session: &SessionRecord) -> bool {
+        match (self, &session.organization) {
+            (Scope::Consumer, None) => true,
+            (Scope::AnyOrganization, Some(_)) => true,
+            (Scope::Organization(id), Some(org)) => org.organization_id == id,
+            _ => false,
+        }
+    }
 }
 
 /// How the caller named an existing session.
@@ -134,18 +155,19 @@ impl SessionManager {
             &self.project_id,
             &record.user_id,
             claim,
+            record.organization.as_ref(),
             &record.custom_claims,
             now,
         )
         .map_err(ApiError::internal)
     }
 
-    /// A new session for a user who just proved `factor`, signed but not yet stored: for writes
-    /// that store it together with something else (signup).
-    pub fn prepare(
+    /// A new session, signed but not stored.
+    fn prepare_session(
         &self,
         user_id: &str,
-        factor: FactorRecord,
+        organization: Option<OrgRef>,
+        factors: Vec<FactorRecord>,
         duration: SessionDuration,
         custom_claims: Option<&Map<String, Value>>,
         now: DateTime<Utc>,
@@ -162,10 +184,46 @@ impl SessionManager {
             expires_at: now + duration.as_chrono(),
             attributes: Attributes::default(),
             custom_claims: claims,
-            factors: vec![factor],
+            factors,
+            organization,
         };
         let jwt = self.sign(&record, now)?;
         Ok(Issued { record, token, jwt })
+    }
+
+    /// A new member session holding `factors`, signed but not yet stored.
+    pub fn prepare_member(
+        &self,
+        member_id: &str,
+        organization: OrgRef,
+        factors: Vec<FactorRecord>,
+        duration: SessionDuration,
+        custom_claims: Option<&Map<String, Value>>,
+        now: DateTime<Utc>,
+    ) -> Result<Issued, ApiError> {
+        self.prepare_session(member_id, Some(organization), factors, duration, custom_claims, now)
+    }
+
+    /// Store a prepared session; `gone` answers a user deleted meanwhile.
+    pub async fn store(&self, issued: Issued, gone: impl FnOnce() -> ApiError) -> Result<Issued, ApiError> {
+        match self.store.insert_session(&issued.record).await {
+            Ok(()) => Ok(issued),
+            Err(StoreError::Conflict) => Err(gone()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A new session for a user who just proved `factor`, signed but not yet stored: for writes
+    /// that store it together with something else (signup).
+    pub fn prepare(
+        &self,
+        user_id: &str,
+        factor: FactorRecord,
+        duration: SessionDuration,
+        custom_claims: Option<&Map<String, Value>>,
+        now: DateTime<Utc>,
+    ) -> Result<Issued, ApiError> {
+        self.prepare_session(user_id, None, vec![factor], duration, custom_claims, now)
     }
 
     /// Start and store a new session for a user who just proved `factor`.
@@ -178,19 +236,21 @@ impl SessionManager {
         now: DateTime<Utc>,
     ) -> Result<Issued, ApiError> {
         let issued = self.prepare(user_id, factor, duration, custom_claims, now)?;
-        match self.store.insert_session(&issued.record).await {
-            Ok(()) => {}
-            // The user vanished between authentication and here (deleted concurrently).
-            Err(StoreError::Conflict) => {
-                return Err(ApiError::new(ErrorType::UserNotFound, "The user no longer exists."))
-            }
-            Err(e) => return Err(e.into()),
-        }
-        Ok(issued)
+        // A Conflict means the user vanished between authentication and here.
+        self.store(issued, || {
+            ApiError::new(ErrorType::UserNotFound, "The user no longer exists.")
+        })
+        .await
     }
 
-    /// Find the active session a token or JWT names. Returns the token echoed back ("" for a JWT).
-    pub async fn find(&self, by: SessionRef<'_>, now: DateTime<Utc>) -> Result<(SessionRecord, String), ApiError> {
+    /// Find the active session in `scope` a token or JWT names. Returns the token echoed back
+    /// ("" for a JWT).
+    pub async fn find(
+        &self,
+        by: SessionRef<'_>,
+        scope: Scope<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(SessionRecord, String), ApiError> {
         let (found, token) = match by {
             SessionRef::Token(token) => (
                 self.store.session_by_token_digest(&self.digester.digest(token)).await?,
@@ -205,7 +265,9 @@ impl SessionManager {
                 (found.filter(|s| s.user_id == verified.subject), String::new())
             }
         };
-        let session = found.filter(|s| s.is_active(now)).ok_or_else(not_found)?;
+        let session = found
+            .filter(|s| s.is_active(now) && scope.admits(s))
+            .ok_or_else(not_found)?;
         Ok((session, token))
     }
 
@@ -281,15 +343,16 @@ impl SessionManager {
         }
     }
 
-    /// The active session a request names, which must be `user_id`'s.
+    /// The active session in `scope` a request names, which must be `user_id`'s.
     pub async fn find_for_user(
         &self,
         by: Option<SessionRef<'_>>,
+        scope: Scope<'_>,
         user_id: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<(SessionRecord, String)>, ApiError> {
         let Some(by) = by else { return Ok(None) };
-        let (record, token) = self.find(by, now).await?;
+        let (record, token) = self.find(by, scope, now).await?;
         if record.user_id != user_id {
             return Err(ApiError::new(
                 ErrorType::SessionNotFound,
@@ -299,9 +362,14 @@ impl SessionManager {
         Ok(Some((record, token)))
     }
 
-    /// Revoke the one session named; `session_not_found` if there is none.
-    pub async fn revoke(&self, session_id: &str) -> Result<(), ApiError> {
-        if self.store.delete_session(session_id).await? {
+    /// Revoke the one session named, if it is in `scope`; `session_not_found` if there is none.
+    pub async fn revoke(&self, session_id: &str, scope: Scope<'_>) -> Result<(), ApiError> {
+        let in_scope = self
+            .store
+            .session_by_id(session_id)
+            .await?
+            .is_some_and(|s| scope.admits(&s));
+        if in_scope && self.store.delete_session(session_id).await? {
             Ok(())
         } else {
             Err(not_found())

@@ -53,6 +53,12 @@ impl PasswordReset {
         user.password = Some(self.password.clone());
         user.email_verified = true;
         user.lock = LockState::default();
+        // The emailed link (or the session) proved the address: a pending member joins.
+        if let Some(m) = user.member.as_mut() {
+            if matches!(m.status, MemberStatus::Pending | MemberStatus::Invited) {
+                m.status = MemberStatus::Active;
+            }
+        }
     }
 }
 
@@ -63,10 +69,18 @@ pub type LockChange = std::sync::Arc<dyn Fn(&LockState) -> LockState + Send + Sy
 #[async_trait::async_trait]
 pub trait Store: Send + Sync {
     /// Insert a user, and with it their first session if given, as one write; `DuplicateEmail` if
-    /// the email is taken (decided atomically by the store).
+    /// the email is taken (decided atomically by the store). For a member the email is unique
+    /// within its organization, and the organization must exist (`Conflict` if it does not).
     async fn create_user(&self, user: &UserRecord, session: Option<&SessionRecord>) -> Result<(), StoreError>;
     async fn user_by_id(&self, user_id: &str) -> Result<Option<UserRecord>, StoreError>;
-    async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError>;
+    /// The user (`organization_id` None) or the organization's member with this email.
+    async fn user_by_email(&self, organization_id: Option<&str>, email: &str)
+        -> Result<Option<UserRecord>, StoreError>;
+    /// The members of every organization with this email (cross-organization passwords).
+    async fn members_with_email(&self, email: &str) -> Result<Vec<UserRecord>, StoreError>;
+    /// Apply `change` to the user atomically; returns the user as written, or None if there is
+    /// no such user.
+    async fn update_user(&self, user_id: &str, change: UserChange) -> Result<Option<UserRecord>, StoreError>;
     /// Mark the user's password as needing a reset, if it is still the one whose hash is
     /// `hash`: a reset that replaced it meanwhile must not be undone. True if the flag was set.
     async fn require_password_reset(&self, user_id: &str, hash: &str) -> Result<bool, StoreError>;
@@ -94,6 +108,9 @@ pub trait Store: Send + Sync {
     /// Store emailed tokens, all or none (a reset email's two links work together or not at all).
     async fn insert_tokens(&self, tokens: &[TokenRecord]) -> Result<(), StoreError>;
     async fn token_by_digest(&self, digest: &str) -> Result<Option<TokenRecord>, StoreError>;
+    /// Rewrite a token's record (an intermediate session gaining a factor) if it is still unused.
+    /// False if it is gone or used.
+    async fn update_token(&self, token: &TokenRecord) -> Result<bool, StoreError>;
     /// Mark a token used if it is still unused: true for exactly one caller, however many race.
     async fn consume_token(&self, digest: &str) -> Result<bool, StoreError>;
     /// Complete a reset atomically: consume the token (if given), replace the password, verify
@@ -105,6 +122,17 @@ pub trait Store: Send + Sync {
     /// Count one event for `key` in the fixed window starting at `window_start`; returns the
     /// count including this one. Atomic, so racing requests cannot all slip under a limit.
     async fn hit_rate_limit(&self, key: &str, window_start: DateTime<Utc>) -> Result<u32, StoreError>;
+
+    /// Insert an organization; `Conflict` if its slug is taken (decided atomically).
+    async fn create_organization(&self, org: &OrganizationRecord) -> Result<(), StoreError>;
+    async fn organization_by_id(&self, organization_id: &str) -> Result<Option<OrganizationRecord>, StoreError>;
+    async fn organization_by_slug(&self, slug: &str) -> Result<Option<OrganizationRecord>, StoreError>;
+    /// Replace an organization read with slug `previous_slug`; `Conflict` if a changed slug is
+    /// taken. False if the organization is gone.
+    async fn update_organization(&self, org: &OrganizationRecord, previous_slug: &str) -> Result<bool, StoreError>;
+    /// Delete an organization, then every member of it with their sessions and tokens. Once
+    /// this returns true the organization is gone and no member of it can be found or created.
+    async fn delete_organization(&self, organization_id: &str) -> Result<bool, StoreError>;
 
     async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError>;
     /// Insert a key; `Conflict` if any key already exists (first writer wins).

@@ -50,6 +50,15 @@ impl LockState {
     }
 }
 
+/// The key that makes an email unique: per project for users, per organization for members.
+/// Emails hold no whitespace (`EmailAddress`), so the space cannot be forged into a collision.
+pub fn email_key(organization_id: Option<&str>, email: &str) -> String {
+    match organization_id {
+        Some(org) => format!("{org} {email}"),
+        None => email.to_string(),
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserRecord {
     pub user_id: String,
@@ -64,13 +73,90 @@ pub struct UserRecord {
     pub created_at: DateTime<Utc>,
     #[serde(default)]
     pub lock: LockState,
+    /// Present for a B2B member: the user record is then scoped to one organization.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<MemberFields>,
 }
+
+impl UserRecord {
+    pub fn organization_id(&self) -> Option<&str> {
+        self.member.as_ref().map(|m| m.organization_id.as_str())
+    }
+
+    pub fn email_key(&self) -> String {
+        email_key(self.organization_id(), &self.email)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberStatus {
+    Pending,
+    Invited,
+    Active,
+    Deleted,
+}
+
+impl MemberStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberStatus::Pending => "pending",
+            MemberStatus::Invited => "invited",
+            MemberStatus::Active => "active",
+            MemberStatus::Deleted => "deleted",
+        }
+    }
+}
+
+/// What a B2B member has beyond a user's fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberFields {
+    pub organization_id: String,
+    pub status: MemberStatus,
+    pub name: String,
+    pub is_breakglass: bool,
+    pub mfa_enrolled: bool,
+    pub mfa_phone_number: String,
+    pub external_id: Option<String>,
+    /// Explicitly assigned roles (besides the implicit `stytch_member`).
+    pub roles: Vec<String>,
+    pub default_mfa_method: String,
+    pub totp: Option<TotpRecord>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A member's TOTP registration. The shared secret must be usable to check codes, so it is
+/// sealed (encrypted under a key derived from the pepper), not hashed; recovery codes are digests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotpRecord {
+    pub totp_registration_id: String,
+    pub sealed_secret: String,
+    pub recovery_code_digests: Vec<String>,
+    pub verified: bool,
+    pub created_at: DateTime<Utc>,
+    /// A pending (unverified) registration must be verified before this.
+    pub expires_at: DateTime<Utc>,
+    /// The last time step a code was accepted for: a code works once.
+    pub last_used_step: Option<i64>,
+}
+
+impl TotpRecord {
+    /// Verified, or pending and not yet expired.
+    pub fn is_usable(&self, now: DateTime<Utc>) -> bool {
+        self.verified || self.expires_at > now
+    }
+}
+
+/// A pure change to a user, applied atomically by the store (possibly more than once, so it
+/// must be a function of its input). It must not change the user's id or email.
+pub type UserChange = std::sync::Arc<dyn Fn(&mut UserRecord) + Send + Sync>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FactorKind {
     Password,
     MagicLink,
+    Totp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,6 +170,9 @@ pub struct FactorRecord {
     pub email_id: Option<String>,
     #[serde(default)]
     pub email: Option<String>,
+    /// For TOTP factors: the registration used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,6 +195,16 @@ pub struct SessionRecord {
     pub attributes: Attributes,
     pub custom_claims: Map<String, Value>,
     pub factors: Vec<FactorRecord>,
+    /// Present for a member session: the organization it is bound to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<OrgRef>,
+}
+
+/// An organization as a member session and its JWT name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgRef {
+    pub organization_id: String,
+    pub slug: String,
 }
 
 impl SessionRecord {
@@ -130,6 +229,12 @@ pub enum TokenKind {
     ResetPassword,
     /// The "log in without password" link (`stytch_token_type=magic_links`).
     MagicLink,
+    /// A B2B login, signup or "log in without password" link (`multi_tenant_magic_links`).
+    MultiTenantMagicLink,
+    /// A B2B reset link (`multi_tenant_passwords`).
+    MultiTenantPassword,
+    /// A B2B intermediate session: primary factors proved, MFA still to do.
+    IntermediateSession,
 }
 
 /// A single-use emailed token. Only its keyed digest is stored.
@@ -146,10 +251,80 @@ pub struct TokenRecord {
     /// The end user's IP and user agent at the start call, for `options.*_match_required`.
     pub attributes: Attributes,
     pub used: bool,
+    /// B2B tokens are bound to one organization.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
+    /// For an intermediate session: the factors proved so far.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub factors: Vec<FactorRecord>,
 }
 
 impl TokenRecord {
     pub fn is_live(&self, now: DateTime<Utc>) -> bool {
         !self.used && self.expires_at > now
+    }
+}
+
+/// Stytch's three-way settings (`ALL_ALLOWED` / `RESTRICTED` / `NOT_ALLOWED`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Allowance {
+    AllAllowed,
+    Restricted,
+    NotAllowed,
+}
+
+/// `email_jit_provisioning` has no `ALL_ALLOWED`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum JitProvisioning {
+    Restricted,
+    NotAllowed,
+}
+
+/// `auth_methods` / `mfa_methods`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum MethodRestriction {
+    AllAllowed,
+    Restricted,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum MfaPolicy {
+    Optional,
+    RequiredForAll,
+}
+
+/// A B2B organization (tenant) and the settings Latch acts on or keeps for the SDKs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrganizationRecord {
+    pub organization_id: String,
+    pub organization_name: String,
+    /// Unique in the project; usable wherever an organization id is.
+    pub organization_slug: String,
+    pub organization_logo_url: String,
+    pub organization_external_id: Option<String>,
+    pub trusted_metadata: Map<String, Value>,
+    pub sso_jit_provisioning: Allowance,
+    pub email_allowed_domains: Vec<String>,
+    pub email_jit_provisioning: JitProvisioning,
+    pub email_invites: Allowance,
+    pub auth_methods: MethodRestriction,
+    pub allowed_auth_methods: Vec<String>,
+    pub mfa_policy: MfaPolicy,
+    pub mfa_methods: MethodRestriction,
+    pub allowed_mfa_methods: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl OrganizationRecord {
+    pub fn org_ref(&self) -> OrgRef {
+        OrgRef {
+            organization_id: self.organization_id.clone(),
+            slug: self.organization_slug.clone(),
+        }
     }
 }

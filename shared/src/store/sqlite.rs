@@ -19,6 +19,7 @@ pub struct SqliteStore {
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS users (
     user_id TEXT PRIMARY KEY,
+    -- records::email_key: the email, or "<organization_id> <email>" for a member.
     email   TEXT NOT NULL UNIQUE,
     data    TEXT NOT NULL
 );
@@ -44,6 +45,16 @@ CREATE TABLE IF NOT EXISTS rate_limits (
     count        INTEGER NOT NULL,
     PRIMARY KEY (key, window_start)
 );
+CREATE TABLE IF NOT EXISTS organizations (
+    organization_id TEXT PRIMARY KEY,
+    slug            TEXT NOT NULL UNIQUE,
+    data            TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS org_members (
+    user_id         TEXT PRIMARY KEY,
+    organization_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS org_members_by_org ON org_members (organization_id);
 CREATE TABLE IF NOT EXISTS signing_keys (
     kid        TEXT PRIMARY KEY,
     created_at INTEGER NOT NULL,
@@ -123,6 +134,19 @@ impl SqliteStore {
         data.as_deref().map(decode).transpose()
     }
 
+    fn organization_where(
+        conn: &Connection,
+        column: &str,
+        value: &str,
+    ) -> Result<Option<OrganizationRecord>, StoreError> {
+        let sql = format!("SELECT data FROM organizations WHERE {column} = ?1");
+        let data: Option<String> = conn
+            .query_row(&sql, [value], |r| r.get(0))
+            .optional()
+            .map_err(sql_err)?;
+        data.as_deref().map(decode).transpose()
+    }
+
     /// Read-modify-write of one user's record under the write lock.
     async fn modify_user<T: Send + 'static>(
         &self,
@@ -153,12 +177,24 @@ impl SqliteStore {
 #[async_trait::async_trait]
 impl Store for SqliteStore {
     async fn create_user(&self, user: &UserRecord, session: Option<&SessionRecord>) -> Result<(), StoreError> {
-        let (id, email, data) = (user.user_id.clone(), user.email.clone(), encode(user)?);
+        let (id, email, data) = (user.user_id.clone(), user.email_key(), encode(user)?);
+        let org = user.organization_id().map(str::to_string);
         let session = session.map(|s| encode(s).map(|d| (s.clone(), d))).transpose()?;
         self.with(move |conn| {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(sql_err)?;
+            if let Some(org) = &org {
+                // A member joins an organization that exists, in the same transaction.
+                if Self::organization_where(&tx, "organization_id", org)?.is_none() {
+                    return Err(StoreError::Conflict);
+                }
+                tx.execute(
+                    "INSERT INTO org_members (user_id, organization_id) VALUES (?1, ?2)",
+                    params![id, org],
+                )
+                .map_err(sql_err)?;
+            }
             tx.execute(
                 "INSERT INTO users (user_id, email, data) VALUES (?1, ?2, ?3)",
                 params![id, email, data],
@@ -180,9 +216,42 @@ impl Store for SqliteStore {
         self.with(move |conn| Self::user_where(conn, "user_id", &id)).await
     }
 
-    async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError> {
-        let email = email.to_string();
-        self.with(move |conn| Self::user_where(conn, "email", &email)).await
+    async fn user_by_email(
+        &self,
+        organization_id: Option<&str>,
+        email: &str,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        let key = email_key(organization_id, email);
+        self.with(move |conn| Self::user_where(conn, "email", &key)).await
+    }
+
+    async fn members_with_email(&self, email: &str) -> Result<Vec<UserRecord>, StoreError> {
+        // Members' keys are "<organization_id> <email>"; the rare cross-org lookup may scan.
+        let suffix = format!(" {email}");
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT u.data FROM users u JOIN org_members m ON m.user_id = u.user_id
+                     WHERE substr(u.email, -length(?1)) = ?1",
+                )
+                .map_err(sql_err)?;
+            let rows = stmt
+                .query_map([&suffix], |r| r.get::<_, String>(0))
+                .map_err(sql_err)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(sql_err)?;
+            let members: Vec<UserRecord> = rows.iter().map(|d| decode(d)).collect::<Result<_, _>>()?;
+            Ok(members.into_iter().filter(|m| m.email == suffix[1..]).collect())
+        })
+        .await
+    }
+
+    async fn update_user(&self, user_id: &str, change: UserChange) -> Result<Option<UserRecord>, StoreError> {
+        self.modify_user(user_id, move |u| {
+            change(u);
+            u.clone()
+        })
+        .await
     }
 
     async fn require_password_reset(&self, user_id: &str, hash: &str) -> Result<bool, StoreError> {
@@ -206,6 +275,8 @@ impl Store for SqliteStore {
             tx.execute("DELETE FROM sessions WHERE user_id = ?1", [&id])
                 .map_err(sql_err)?;
             tx.execute("DELETE FROM tokens WHERE user_id = ?1", [&id])
+                .map_err(sql_err)?;
+            tx.execute("DELETE FROM org_members WHERE user_id = ?1", [&id])
                 .map_err(sql_err)?;
             let n = tx
                 .execute("DELETE FROM users WHERE user_id = ?1", [&id])
@@ -360,6 +431,20 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn update_token(&self, token: &TokenRecord) -> Result<bool, StoreError> {
+        let (d, data) = (token.token_digest.clone(), encode(token)?);
+        self.with(move |conn| {
+            let n = conn
+                .execute(
+                    "UPDATE tokens SET data = ?2 WHERE token_digest = ?1 AND used = 0",
+                    params![d, data],
+                )
+                .map_err(sql_err)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
     async fn consume_token(&self, digest: &str) -> Result<bool, StoreError> {
         let d = digest.to_string();
         self.with(move |conn| {
@@ -461,6 +546,68 @@ impl Store for SqliteStore {
                 .map_err(sql_err)?;
             tx.commit().map_err(sql_err)?;
             Ok(count)
+        })
+        .await
+    }
+
+    async fn create_organization(&self, org: &OrganizationRecord) -> Result<(), StoreError> {
+        let (id, slug, data) = (org.organization_id.clone(), org.organization_slug.clone(), encode(org)?);
+        self.with(move |conn| {
+            conn.execute(
+                "INSERT INTO organizations (organization_id, slug, data) VALUES (?1, ?2, ?3)",
+                params![id, slug, data],
+            )
+            .map(|_| ())
+            .map_err(sql_err)
+        })
+        .await
+    }
+
+    async fn organization_by_id(&self, organization_id: &str) -> Result<Option<OrganizationRecord>, StoreError> {
+        let id = organization_id.to_string();
+        self.with(move |conn| Self::organization_where(conn, "organization_id", &id))
+            .await
+    }
+
+    async fn organization_by_slug(&self, slug: &str) -> Result<Option<OrganizationRecord>, StoreError> {
+        let slug = slug.to_string();
+        self.with(move |conn| Self::organization_where(conn, "slug", &slug))
+            .await
+    }
+
+    async fn update_organization(&self, org: &OrganizationRecord, _previous_slug: &str) -> Result<bool, StoreError> {
+        let (id, slug, data) = (org.organization_id.clone(), org.organization_slug.clone(), encode(org)?);
+        self.with(move |conn| {
+            // The UNIQUE slug column decides a race for a new slug.
+            let n = conn
+                .execute(
+                    "UPDATE organizations SET slug = ?2, data = ?3 WHERE organization_id = ?1",
+                    params![id, slug, data],
+                )
+                .map_err(sql_err)?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn delete_organization(&self, organization_id: &str) -> Result<bool, StoreError> {
+        let id = organization_id.to_string();
+        self.with(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(sql_err)?;
+            let members = "SELECT user_id FROM org_members WHERE organization_id = ?1";
+            for table in ["sessions", "tokens", "users"] {
+                tx.execute(&format!("DELETE FROM {table} WHERE user_id IN ({members})"), [&id])
+                    .map_err(sql_err)?;
+            }
+            tx.execute("DELETE FROM org_members WHERE organization_id = ?1", [&id])
+                .map_err(sql_err)?;
+            let n = tx
+                .execute("DELETE FROM organizations WHERE organization_id = ?1", [&id])
+                .map_err(sql_err)?;
+            tx.commit().map_err(sql_err)?;
+            Ok(n > 0)
         })
         .await
     }

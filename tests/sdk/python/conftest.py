@@ -7,7 +7,7 @@ passes their addresses in the environment:
   LATCH_PROJECT_ID  project id Latch was started with
   LATCH_SECRET      project secret Latch was started with
   HIBP_STUB_URL     base URL of tests/sdk/hibp_stub.py
-  LATCH_MAIL_SOURCE where the reset and magic-link tests read the mail Latch sent:
+  LATCH_MAIL_SOURCE where the reset and magic-link tests (consumer and B2B) read the mail Latch sent:
                     `outbox` (default) or `ses`
   LATCH_OUTBOX_DIR  `<data-dir>/outbox` of that server: one .eml file per message sent
                     (LATCH_MAIL_SOURCE=outbox)
@@ -49,6 +49,14 @@ class Env:
 
     def client(self, project_id: str | None = None, secret: str | None = None) -> stytch.Client:
         return stytch.Client(
+            project_id=project_id or self.project_id,
+            secret=secret or self.secret,
+            environment=self.url + "/",
+            suppress_warnings=True,
+        )
+
+    def b2b_client(self, project_id: str | None = None, secret: str | None = None) -> stytch.B2BClient:
+        return stytch.B2BClient(
             project_id=project_id or self.project_id,
             secret=secret or self.secret,
             environment=self.url + "/",
@@ -120,9 +128,40 @@ def link_token_type(link: str) -> str:
     return types[0]
 
 
+@dataclass
+class LinkMail:
+    """One message Latch sent, with every link that carries a `stytch_token_type`, grouped by that
+    type (B2B mail: `multi_tenant_magic_links`, `multi_tenant_passwords`)."""
+
+    ref: str
+    to: str
+    subject: str
+    text: str
+    links: dict[str, list[str]]
+
+    def link(self, kind: str) -> str:
+        hits = self.links.get(kind, [])
+        assert len(hits) == 1, f"{self.ref}: expected one {kind} link, found {self.links}\n{self.text}"
+        return hits[0]
+
+    def token(self, kind: str) -> str:
+        return link_token(self.link(kind))
+
+
+def group_links(candidates: list[str]) -> dict[str, list[str]]:
+    """Every http(s) link among `candidates` that carries exactly one stytch_token_type, by type."""
+    grouped: dict[str, list[str]] = {}
+    for link in candidates:
+        if not link.startswith(("http://", "https://")) or "stytch_token_type=" not in link:
+            continue
+        grouped.setdefault(link_token_type(link), []).append(link)
+    return grouped
+
+
 class MailSource:
     """Where the suites read the mail Latch sent. `messages_to` returns opaque references,
-    oldest first, that `read` turns into a `Mail`."""
+    oldest first, that `read` (a consumer reset email) or `read_links` (any message) turns into
+    a `Mail` / `LinkMail`."""
 
     where = ""
 
@@ -132,8 +171,10 @@ class MailSource:
     def read(self, ref: str) -> Mail:
         raise NotImplementedError
 
-    def new_message(self, address: str, before: list[str], timeout: float = 5.0) -> Mail:
-        """The one message to `address` that was not in `before` (waits up to `timeout` s)."""
+    def read_links(self, ref: str) -> LinkMail:
+        raise NotImplementedError
+
+    def _new_ref(self, address: str, before: list[str], timeout: float) -> str:
         deadline = time.monotonic() + timeout
         while True:
             new = [r for r in self.messages_to(address) if r not in before]
@@ -141,7 +182,15 @@ class MailSource:
                 break
             time.sleep(0.05)
         assert len(new) == 1, f"expected exactly one new message to {address} in {self.where}, found {new}"
-        return self.read(new[0])
+        return new[0]
+
+    def new_message(self, address: str, before: list[str], timeout: float = 5.0) -> Mail:
+        """The one message to `address` that was not in `before` (waits up to `timeout` s)."""
+        return self.read(self._new_ref(address, before, timeout))
+
+    def new_link_message(self, address: str, before: list[str], timeout: float = 5.0) -> LinkMail:
+        """As `new_message`, for any message: its links grouped by stytch_token_type."""
+        return self.read_links(self._new_ref(address, before, timeout))
 
 
 def pick_links(ref: str, candidates: list[str], text: str) -> dict[str, str]:
@@ -195,6 +244,19 @@ class Outbox(MailSource):
             text=text,
             reset_link=links["reset_password"],
             login_link=links["magic_links"],
+        )
+
+    def read_links(self, ref: str) -> LinkMail:
+        msg = self._parse(ref)
+        body = msg.get_body(preferencelist=("plain",))
+        assert body is not None, f"{ref} has no text/plain part"
+        text = body.get_content()
+        return LinkMail(
+            ref=ref,
+            to=str(msg["To"]).strip(),
+            subject=str(msg["Subject"] or ""),
+            text=text,
+            links=group_links([line.strip() for line in text.splitlines()]),
         )
 
 
@@ -268,6 +330,19 @@ class SesMailbox(MailSource):
             login_link=links["magic_links"],
         )
 
+    def read_links(self, ref: str) -> LinkMail:
+        m = self._seen[ref]
+        body = m.get("body") or ""
+        assert body, f"SES message {ref} has no body: {m!r}"
+        to = self._to(m)
+        return LinkMail(
+            ref=ref,
+            to=to[0] if len(to) == 1 else repr(to),
+            subject=str(m.get("subject") or ""),
+            text=body,
+            links=group_links(html_hrefs(body)),
+        )
+
 
 @pytest.fixture(scope="session")
 def env() -> Env:
@@ -277,6 +352,12 @@ def env() -> Env:
 @pytest.fixture(scope="session")
 def client(env: Env) -> stytch.Client:
     return env.client()
+
+
+@pytest.fixture(scope="session")
+def b2b(env: Env) -> stytch.B2BClient:
+    """The B2B client (`stytch.B2BClient`), on the same project."""
+    return env.b2b_client()
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,7 @@ async fn every_private_endpoint_needs_the_project_credentials() {
     assert!(app
         .state
         .store
-        .user_by_email(body["email"].as_str().unwrap())
+        .user_by_email(None, body["email"].as_str().unwrap())
         .await
         .unwrap()
         .is_none());

@@ -31,7 +31,7 @@ async fn breached_password_is_refused_on_create() {
     app.post("/v1/passwords", json!({"email": e, "password": leaked}))
         .await
         .assert_error(400, "breached_password");
-    assert!(app.state.store.user_by_email(&e).await.unwrap().is_none());
+    assert!(app.state.store.user_by_email(None, &e).await.unwrap().is_none());
     // The strength check reports it when an email is given.
     let sc = app
         .post("/v1/passwords/strength_check", json!({"password": leaked, "email": e}))
@@ -51,7 +51,7 @@ async fn correct_but_breached_password_at_login_must_be_reset() {
     app.hibp.mark_breached(pw);
     let a = app.login(&e, pw, Some(60)).await;
     a.assert_error(401, "reset_password");
-    let user = app.state.store.user_by_email(&e).await.unwrap().unwrap();
+    let user = app.state.store.user_by_email(None, &e).await.unwrap().unwrap();
     assert!(user.password.as_ref().unwrap().requires_reset);
     assert!(
         app.state

@@ -28,7 +28,7 @@ async fn twenty_parallel_signups_with_one_email_make_one_user() {
         }
     }
     assert_eq!((ok, dup), (1, 19));
-    let user = app.state.store.user_by_email(&e).await.unwrap().unwrap();
+    let user = app.state.store.user_by_email(None, &e).await.unwrap().unwrap();
     app.login(&e, STRONG, None).await.assert_ok();
     assert!(user.password.is_some());
 }
@@ -53,7 +53,7 @@ async fn fifty_parallel_failures_are_counted_exactly() {
     let e = email("count");
     app.create_user(&e, STRONG, None).await;
     parallel_wrong_logins(&app, &e, 49).await;
-    let user = app.state.store.user_by_email(&e).await.unwrap().unwrap();
+    let user = app.state.store.user_by_email(None, &e).await.unwrap().unwrap();
     assert_eq!(user.lock.failed_attempts, 49);
     assert!(user.lock.lock_expires_at.is_none());
     app.login(&e, "wrong password", None)

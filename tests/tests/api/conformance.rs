@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 use latch::store::*;
-use latch_tests::fresh_store;
+use latch_tests::{dynamo_orphans, fresh_store, scan, Backend};
 use tokio::task::JoinSet;
 
 fn id(kind: &str) -> String {
@@ -40,6 +40,7 @@ fn user(email: &str) -> UserRecord {
         untrusted_metadata: Default::default(),
         created_at: Utc::now(),
         lock: Default::default(),
+        member: None,
     }
 }
 
@@ -59,6 +60,7 @@ fn session(user_id: &str, minutes: i64) -> SessionRecord {
         attributes: Default::default(),
         custom_claims: Default::default(),
         factors: vec![],
+        organization: None,
     }
 }
 
@@ -74,6 +76,8 @@ fn token(user: &UserRecord) -> TokenRecord {
         code_challenge: None,
         attributes: Default::default(),
         used: false,
+        organization_id: None,
+        factors: vec![],
     }
 }
 
@@ -83,9 +87,13 @@ async fn users_are_created_found_and_unique_by_email() {
     let u = user(&unique_email("u"));
     store.create_user(&u, None).await.unwrap();
     assert_eq!(store.user_by_id(&u.user_id).await.unwrap().as_ref(), Some(&u));
-    assert_eq!(store.user_by_email(&u.email).await.unwrap().as_ref(), Some(&u));
+    assert_eq!(store.user_by_email(None, &u.email).await.unwrap().as_ref(), Some(&u));
     assert!(store.user_by_id("user-test-missing").await.unwrap().is_none());
-    assert!(store.user_by_email("missing@example.com").await.unwrap().is_none());
+    assert!(store
+        .user_by_email(None, "missing@example.com")
+        .await
+        .unwrap()
+        .is_none());
     let twin = user(&u.email);
     assert!(matches!(
         store.create_user(&twin, None).await,
@@ -116,7 +124,10 @@ async fn racing_creates_with_one_email_make_one_user() {
         }
     }
     assert_eq!(winners.len(), 1);
-    assert_eq!(store.user_by_email(&email).await.unwrap().unwrap().user_id, winners[0]);
+    assert_eq!(
+        store.user_by_email(None, &email).await.unwrap().unwrap().user_id,
+        winners[0]
+    );
 }
 
 #[tokio::test]
@@ -352,7 +363,7 @@ async fn deleting_a_user_takes_everything_of_theirs() {
     store.insert_tokens(std::slice::from_ref(&t)).await.unwrap();
     assert!(store.delete_user(&u.user_id).await.unwrap());
     assert!(store.user_by_id(&u.user_id).await.unwrap().is_none());
-    assert!(store.user_by_email(&u.email).await.unwrap().is_none());
+    assert!(store.user_by_email(None, &u.email).await.unwrap().is_none());
     assert!(store.session_by_id(&s.session_id).await.unwrap().is_none());
     assert!(store.session_by_token_digest(&s.token_digest).await.unwrap().is_none());
     assert!(store.token_by_digest(&t.token_digest).await.unwrap().is_none());
@@ -404,4 +415,687 @@ async fn the_first_signing_key_wins() {
         Err(StoreError::Conflict)
     ));
     assert_eq!(store.signing_keys().await.unwrap(), vec![first]);
+}
+
+// ---- B2B: organizations and members (docs/b2b.md) ----
+
+fn unique_slug(tag: &str) -> String {
+    format!("{tag}-{}", uuid_v4())
+}
+
+fn organization(slug: &str) -> OrganizationRecord {
+    let now = Utc::now();
+    OrganizationRecord {
+        organization_id: id("organization"),
+        organization_name: format!("Org {slug}"),
+        organization_slug: slug.into(),
+        organization_logo_url: String::new(),
+        organization_external_id: None,
+        trusted_metadata: Default::default(),
+        sso_jit_provisioning: Allowance::AllAllowed,
+        email_allowed_domains: vec!["example.com".into()],
+        email_jit_provisioning: JitProvisioning::NotAllowed,
+        email_invites: Allowance::AllAllowed,
+        auth_methods: MethodRestriction::AllAllowed,
+        allowed_auth_methods: vec![],
+        mfa_policy: MfaPolicy::Optional,
+        mfa_methods: MethodRestriction::AllAllowed,
+        allowed_mfa_methods: vec![],
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+fn member(organization_id: &str, email: &str) -> UserRecord {
+    UserRecord {
+        user_id: id("member"),
+        email_id: id("member-email"),
+        member: Some(MemberFields {
+            organization_id: organization_id.into(),
+            status: MemberStatus::Active,
+            name: String::new(),
+            is_breakglass: false,
+            mfa_enrolled: false,
+            mfa_phone_number: String::new(),
+            external_id: None,
+            roles: vec![],
+            default_mfa_method: String::new(),
+            totp: None,
+            updated_at: Utc::now(),
+        }),
+        ..user(email)
+    }
+}
+
+fn member_session(m: &UserRecord, org: &OrganizationRecord) -> SessionRecord {
+    SessionRecord {
+        organization: Some(org.org_ref()),
+        ..session(&m.user_id, 60)
+    }
+}
+
+fn member_token(m: &UserRecord) -> TokenRecord {
+    TokenRecord {
+        kind: TokenKind::MultiTenantMagicLink,
+        organization_id: m.organization_id().map(str::to_string),
+        ..token(m)
+    }
+}
+
+/// On DynamoDB, the whole table obeys docs/dynamodb.md's layout (no item without its partners).
+async fn assert_consistent(backend: &Backend) {
+    if let Backend::Dynamo { client, table, .. } = backend {
+        let orphans = dynamo_orphans(&scan(client, table).await);
+        assert!(orphans.is_empty(), "{orphans:?}");
+    }
+}
+
+/// On DynamoDB, the items that mention `needle` in a key or attribute (none on SQLite: there
+/// the API's answers are the check).
+async fn items_mentioning(backend: &Backend, needle: &str) -> Vec<String> {
+    match backend {
+        Backend::Dynamo { client, table, .. } => scan(client, table)
+            .await
+            .into_iter()
+            .map(|i| format!("{i:?}"))
+            .filter(|i| i.contains(needle))
+            .collect(),
+        Backend::Sqlite => vec![],
+    }
+}
+
+#[tokio::test]
+async fn organizations_are_created_and_found_by_id_and_slug() {
+    let (store, backend) = fresh_store().await;
+    let o = organization(&unique_slug("acme"));
+    store.create_organization(&o).await.unwrap();
+    assert_eq!(
+        store.organization_by_id(&o.organization_id).await.unwrap().as_ref(),
+        Some(&o)
+    );
+    assert_eq!(
+        store.organization_by_slug(&o.organization_slug).await.unwrap().as_ref(),
+        Some(&o)
+    );
+    assert!(store
+        .organization_by_id("organization-test-missing")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store.organization_by_slug("no-such-slug").await.unwrap().is_none());
+    assert!(
+        store.organization_by_id(&o.organization_slug).await.unwrap().is_none(),
+        "a slug is not an id (the handlers try both)"
+    );
+    // A second organization with the slug is refused, and nothing of it is written.
+    let twin = organization(&o.organization_slug);
+    assert!(matches!(
+        store.create_organization(&twin).await,
+        Err(StoreError::Conflict)
+    ));
+    assert!(store.organization_by_id(&twin.organization_id).await.unwrap().is_none());
+    assert_eq!(
+        store.organization_by_slug(&o.organization_slug).await.unwrap().as_ref(),
+        Some(&o)
+    );
+    // And one with the id of an existing organization.
+    let same_id = OrganizationRecord {
+        organization_slug: unique_slug("other"),
+        ..o.clone()
+    };
+    assert!(matches!(
+        store.create_organization(&same_id).await,
+        Err(StoreError::Conflict)
+    ));
+    assert!(store
+        .organization_by_slug(&same_id.organization_slug)
+        .await
+        .unwrap()
+        .is_none());
+    assert_consistent(&backend).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_creates_with_one_slug_make_one_organization() {
+    let (store, backend) = fresh_store().await;
+    let slug = unique_slug("race");
+    let mut set = JoinSet::new();
+    for _ in 0..20 {
+        let (store, o) = (store.clone(), organization(&slug));
+        set.spawn(async move { store.create_organization(&o).await.map(|_| o.organization_id) });
+    }
+    let (mut winners, mut losers) = (vec![], vec![]);
+    while let Some(r) = set.join_next().await {
+        match r.unwrap() {
+            Ok(id) => winners.push(id),
+            Err(StoreError::Conflict) => losers.push(()),
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!((winners.len(), losers.len()), (1, 19));
+    assert_eq!(
+        store
+            .organization_by_slug(&slug)
+            .await
+            .unwrap()
+            .unwrap()
+            .organization_id,
+        winners[0]
+    );
+    assert_consistent(&backend).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn slugs_stay_unique_through_updates() {
+    let (store, backend) = fresh_store().await;
+    let (mut a, b) = (organization(&unique_slug("a")), organization(&unique_slug("b")));
+    store.create_organization(&a).await.unwrap();
+    store.create_organization(&b).await.unwrap();
+    // A change that keeps the slug.
+    let slug_a = a.organization_slug.clone();
+    a.organization_name = "Renamed".into();
+    assert!(store.update_organization(&a, &slug_a).await.unwrap());
+    assert_eq!(store.organization_by_slug(&slug_a).await.unwrap().as_ref(), Some(&a));
+    // Another organization's slug is refused, and nothing changes.
+    let taken = OrganizationRecord {
+        organization_slug: b.organization_slug.clone(),
+        organization_name: "Thief".into(),
+        ..a.clone()
+    };
+    assert!(matches!(
+        store.update_organization(&taken, &slug_a).await,
+        Err(StoreError::Conflict)
+    ));
+    assert_eq!(
+        store.organization_by_id(&a.organization_id).await.unwrap().as_ref(),
+        Some(&a)
+    );
+    assert_eq!(
+        store.organization_by_slug(&b.organization_slug).await.unwrap().as_ref(),
+        Some(&b)
+    );
+    // A free slug moves: the old one finds nothing and is free for another organization.
+    a.organization_slug = unique_slug("a-new");
+    assert!(store.update_organization(&a, &slug_a).await.unwrap());
+    assert_eq!(
+        store.organization_by_slug(&a.organization_slug).await.unwrap().as_ref(),
+        Some(&a)
+    );
+    assert!(store.organization_by_slug(&slug_a).await.unwrap().is_none());
+    let c = organization(&slug_a);
+    store.create_organization(&c).await.unwrap();
+    assert_eq!(store.organization_by_slug(&slug_a).await.unwrap().as_ref(), Some(&c));
+    // A stale `previous_slug` (another writer renamed it meanwhile) still moves the right guard.
+    let mut stale = a.clone();
+    stale.organization_slug = unique_slug("a-third");
+    assert!(store.update_organization(&stale, &b.organization_slug).await.unwrap());
+    assert_eq!(
+        store
+            .organization_by_slug(&stale.organization_slug)
+            .await
+            .unwrap()
+            .as_ref(),
+        Some(&stale)
+    );
+    assert!(store
+        .organization_by_slug(&a.organization_slug)
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        store.organization_by_slug(&b.organization_slug).await.unwrap().as_ref(),
+        Some(&b)
+    );
+    // A missing organization is not created by an update.
+    let ghost = organization(&unique_slug("ghost"));
+    assert!(!store
+        .update_organization(&ghost, &ghost.organization_slug)
+        .await
+        .unwrap());
+    assert!(store
+        .organization_by_slug(&ghost.organization_slug)
+        .await
+        .unwrap()
+        .is_none());
+    assert_consistent(&backend).await;
+
+    // Ten organizations race to take one slug: one does, the others keep theirs.
+    let target = unique_slug("wanted");
+    let mut orgs = vec![];
+    for _ in 0..10 {
+        let o = organization(&unique_slug("racer"));
+        store.create_organization(&o).await.unwrap();
+        orgs.push(o);
+    }
+    let mut set = JoinSet::new();
+    for o in &orgs {
+        let (store, previous) = (store.clone(), o.organization_slug.clone());
+        let renamed = OrganizationRecord {
+            organization_slug: target.clone(),
+            ..o.clone()
+        };
+        set.spawn(async move { store.update_organization(&renamed, &previous).await.map(|_| renamed) });
+    }
+    let mut winners = vec![];
+    while let Some(r) = set.join_next().await {
+        match r.unwrap() {
+            Ok(o) => winners.push(o),
+            Err(StoreError::Conflict) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(winners.len(), 1);
+    assert_eq!(
+        store.organization_by_slug(&target).await.unwrap().as_ref(),
+        Some(&winners[0])
+    );
+    for o in orgs.iter().filter(|o| o.organization_id != winners[0].organization_id) {
+        assert_eq!(
+            store.organization_by_slug(&o.organization_slug).await.unwrap().as_ref(),
+            Some(o)
+        );
+    }
+    assert_consistent(&backend).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn member_emails_are_unique_within_an_organization_and_apart_from_users() {
+    let (store, backend) = fresh_store().await;
+    let (a, b) = (organization(&unique_slug("a")), organization(&unique_slug("b")));
+    store.create_organization(&a).await.unwrap();
+    store.create_organization(&b).await.unwrap();
+    let email = unique_email("member");
+    let in_a = member(&a.organization_id, &email);
+    store.create_user(&in_a, None).await.unwrap();
+    assert!(matches!(
+        store.create_user(&member(&a.organization_id, &email), None).await,
+        Err(StoreError::DuplicateEmail)
+    ));
+    // The same address in another organization is another member.
+    let in_b = member(&b.organization_id, &email);
+    store.create_user(&in_b, None).await.unwrap();
+    let by = |org: Option<&str>| {
+        let (store, email) = (store.clone(), email.clone());
+        let org = org.map(str::to_string);
+        async move { store.user_by_email(org.as_deref(), &email).await.unwrap() }
+    };
+    assert_eq!(by(Some(&a.organization_id)).await.as_ref(), Some(&in_a));
+    assert_eq!(by(Some(&b.organization_id)).await.as_ref(), Some(&in_b));
+    assert_eq!(store.user_by_id(&in_b.user_id).await.unwrap().as_ref(), Some(&in_b));
+    // A member is never found as a user, nor a user as a member.
+    assert!(by(None).await.is_none(), "user_by_email(None, …) found a member");
+    let u = user(&email);
+    store.create_user(&u, None).await.unwrap();
+    assert_eq!(by(None).await.as_ref(), Some(&u));
+    assert_eq!(by(Some(&a.organization_id)).await.as_ref(), Some(&in_a));
+    let only_user = user(&unique_email("only-user"));
+    store.create_user(&only_user, None).await.unwrap();
+    assert!(store
+        .user_by_email(Some(&a.organization_id), &only_user.email)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .user_by_email(Some("organization-test-missing"), &email)
+        .await
+        .unwrap()
+        .is_none());
+
+    // Twenty racing creates of one address in one organization make one member.
+    let raced = unique_email("race-member");
+    let mut set = JoinSet::new();
+    for _ in 0..20 {
+        let (store, m) = (store.clone(), member(&a.organization_id, &raced));
+        set.spawn(async move { store.create_user(&m, None).await.map(|_| m.user_id) });
+    }
+    let mut winners = vec![];
+    while let Some(r) = set.join_next().await {
+        match r.unwrap() {
+            Ok(id) => winners.push(id),
+            Err(StoreError::DuplicateEmail) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(winners.len(), 1);
+    assert_eq!(
+        store
+            .user_by_email(Some(&a.organization_id), &raced)
+            .await
+            .unwrap()
+            .unwrap()
+            .user_id,
+        winners[0]
+    );
+    assert_consistent(&backend).await;
+}
+
+#[tokio::test]
+async fn a_member_of_a_missing_organization_is_not_created() {
+    let (store, backend) = fresh_store().await;
+    let o = organization(&unique_slug("later"));
+    let m = member(&o.organization_id, &unique_email("orphan"));
+    let s = member_session(&m, &o);
+    assert!(matches!(
+        store.create_user(&m, Some(&s)).await,
+        Err(StoreError::Conflict)
+    ));
+    assert!(store.user_by_id(&m.user_id).await.unwrap().is_none());
+    assert!(store
+        .user_by_email(Some(&o.organization_id), &m.email)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store.session_by_id(&s.session_id).await.unwrap().is_none());
+    assert!(store.session_by_token_digest(&s.token_digest).await.unwrap().is_none());
+    assert_eq!(items_mentioning(&backend, &m.user_id).await, Vec::<String>::new());
+    // Nothing was held: once the organization exists, the same member (and address) is created.
+    store.create_organization(&o).await.unwrap();
+    store.create_user(&m, Some(&s)).await.unwrap();
+    assert_eq!(store.user_by_id(&m.user_id).await.unwrap().as_ref(), Some(&m));
+    assert_eq!(store.session_by_id(&s.session_id).await.unwrap().as_ref(), Some(&s));
+    assert_consistent(&backend).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn user_updates_apply_atomically() {
+    let (store, backend) = fresh_store().await;
+    let o = organization(&unique_slug("upd"));
+    store.create_organization(&o).await.unwrap();
+    for u in [
+        user(&unique_email("upd")),
+        member(&o.organization_id, &unique_email("upd")),
+    ] {
+        store.create_user(&u, None).await.unwrap();
+        let mut set = JoinSet::new();
+        for _ in 0..30 {
+            let (store, id) = (store.clone(), u.user_id.clone());
+            set.spawn(async move {
+                let change: UserChange = Arc::new(|u: &mut UserRecord| {
+                    let n = u.trusted_metadata.get("n").and_then(|v| v.as_u64()).unwrap_or(0);
+                    u.trusted_metadata.insert("n".into(), (n + 1).into());
+                    if let Some(m) = u.member.as_mut() {
+                        m.roles.push(format!("role-{n}"));
+                    }
+                });
+                let written = store.update_user(&id, change).await.unwrap().unwrap();
+                written.trusted_metadata["n"].as_u64().unwrap()
+            });
+        }
+        let mut seen = vec![];
+        while let Some(r) = set.join_next().await {
+            seen.push(r.unwrap());
+        }
+        seen.sort();
+        assert_eq!(
+            seen,
+            (1..=30).collect::<Vec<u64>>(),
+            "each update returns what it wrote"
+        );
+        let got = store.user_by_id(&u.user_id).await.unwrap().unwrap();
+        assert_eq!(got.trusted_metadata["n"], 30);
+        assert_eq!(
+            (got.email.as_str(), got.email_id.as_str()),
+            (u.email.as_str(), u.email_id.as_str())
+        );
+        if let Some(m) = &got.member {
+            assert_eq!(m.roles.len(), 30, "no update lost");
+        }
+        // Still found by its address, in its scope.
+        assert_eq!(
+            store
+                .user_by_email(u.organization_id(), &u.email)
+                .await
+                .unwrap()
+                .map(|x| x.user_id),
+            Some(u.user_id.clone())
+        );
+    }
+    let noop: UserChange = Arc::new(|_: &mut UserRecord| {});
+    assert!(store.update_user("user-test-missing", noop).await.unwrap().is_none());
+    assert_consistent(&backend).await;
+}
+
+#[tokio::test]
+async fn deleting_an_organization_takes_its_members_sessions_and_tokens() {
+    let (store, backend) = fresh_store().await;
+    let (o, other) = (organization(&unique_slug("doomed")), organization(&unique_slug("kept")));
+    store.create_organization(&o).await.unwrap();
+    store.create_organization(&other).await.unwrap();
+    let shared_email = unique_email("shared");
+    let mut members = vec![];
+    for k in 0..12 {
+        let email = if k == 0 {
+            shared_email.clone()
+        } else {
+            unique_email("m")
+        };
+        let m = member(&o.organization_id, &email);
+        let first = member_session(&m, &o);
+        store.create_user(&m, Some(&first)).await.unwrap();
+        let second = member_session(&m, &o);
+        store.insert_session(&second).await.unwrap();
+        let t = member_token(&m);
+        store.insert_tokens(std::slice::from_ref(&t)).await.unwrap();
+        members.push((m, vec![first, second], t));
+    }
+    // A member deleted on its own first (its pointer goes with it).
+    let (gone, _, _) = members.pop().unwrap();
+    assert!(store.delete_user(&gone.user_id).await.unwrap());
+    assert_consistent(&backend).await;
+    // The same address elsewhere: a member of another organization and a user.
+    let survivor = member(&other.organization_id, &shared_email);
+    let survivor_session = member_session(&survivor, &other);
+    store.create_user(&survivor, Some(&survivor_session)).await.unwrap();
+    let u = user(&shared_email);
+    store.create_user(&u, None).await.unwrap();
+
+    assert!(store.delete_organization(&o.organization_id).await.unwrap());
+    assert!(store.organization_by_id(&o.organization_id).await.unwrap().is_none());
+    assert!(store
+        .organization_by_slug(&o.organization_slug)
+        .await
+        .unwrap()
+        .is_none());
+    for (m, sessions, t) in &members {
+        assert!(store.user_by_id(&m.user_id).await.unwrap().is_none());
+        assert!(store
+            .user_by_email(Some(&o.organization_id), &m.email)
+            .await
+            .unwrap()
+            .is_none());
+        for s in sessions {
+            assert!(store.session_by_id(&s.session_id).await.unwrap().is_none());
+            assert!(store.session_by_token_digest(&s.token_digest).await.unwrap().is_none());
+        }
+        assert!(store
+            .sessions_for_user(&m.user_id, Utc::now())
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(store.token_by_digest(&t.token_digest).await.unwrap().is_none());
+        assert_eq!(items_mentioning(&backend, &m.user_id).await, Vec::<String>::new());
+    }
+    assert_eq!(
+        items_mentioning(&backend, &o.organization_id).await,
+        Vec::<String>::new()
+    );
+    // Others are untouched.
+    assert_eq!(
+        store.organization_by_id(&other.organization_id).await.unwrap().as_ref(),
+        Some(&other)
+    );
+    assert_eq!(
+        store.user_by_id(&survivor.user_id).await.unwrap().as_ref(),
+        Some(&survivor)
+    );
+    assert_eq!(
+        store
+            .session_by_id(&survivor_session.session_id)
+            .await
+            .unwrap()
+            .as_ref(),
+        Some(&survivor_session)
+    );
+    assert_eq!(
+        store.user_by_email(None, &shared_email).await.unwrap().as_ref(),
+        Some(&u)
+    );
+    // Gone for good: no second delete, no new member, and the slug is free again.
+    assert!(!store.delete_organization(&o.organization_id).await.unwrap());
+    assert!(matches!(
+        store
+            .create_user(&member(&o.organization_id, &unique_email("late")), None)
+            .await,
+        Err(StoreError::Conflict)
+    ));
+    let reborn = organization(&o.organization_slug);
+    store.create_organization(&reborn).await.unwrap();
+    assert_eq!(
+        store.organization_by_slug(&o.organization_slug).await.unwrap().as_ref(),
+        Some(&reborn)
+    );
+    // The new organization has none of the old one's members (the address is free in it).
+    store
+        .create_user(&member(&reborn.organization_id, &shared_email), None)
+        .await
+        .unwrap();
+    assert_consistent(&backend).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn no_member_outlives_its_organizations_deletion() {
+    // Members keep being created while the organization is deleted: each is either created
+    // before the deletion (and deleted with it) or refused, and once one is refused every later
+    // one is too.
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let (store, backend) = fresh_store().await;
+    let o = organization(&unique_slug("racing"));
+    store.create_organization(&o).await.unwrap();
+    let created_so_far = Arc::new(AtomicUsize::new(0));
+    let mut creators = JoinSet::new();
+    for _ in 0..6 {
+        let (store, o, count) = (store.clone(), o.clone(), created_so_far.clone());
+        creators.spawn(async move {
+            let mut created = vec![];
+            for _ in 0..60 {
+                let m = member(&o.organization_id, &unique_email("joiner"));
+                let s = member_session(&m, &o);
+                match store.create_user(&m, Some(&s)).await {
+                    Ok(()) => {
+                        count.fetch_add(1, Ordering::SeqCst);
+                        created.push((m, s));
+                    }
+                    Err(StoreError::Conflict) => return (created, true),
+                    Err(e) => panic!("{e}"),
+                }
+            }
+            (created, false)
+        });
+    }
+    while created_so_far.load(Ordering::SeqCst) < 12 {
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    assert!(store.delete_organization(&o.organization_id).await.unwrap());
+    let mut created = vec![];
+    while let Some(r) = creators.join_next().await {
+        let (mine, refused) = r.unwrap();
+        assert!(
+            refused,
+            "a creator was never refused: members joined a deleted organization"
+        );
+        created.extend(mine);
+    }
+    assert!(created.len() >= 12);
+    for (m, s) in &created {
+        assert!(
+            store.user_by_id(&m.user_id).await.unwrap().is_none(),
+            "{} survived",
+            m.user_id
+        );
+        assert!(store.session_by_token_digest(&s.token_digest).await.unwrap().is_none());
+    }
+    assert!(store.organization_by_id(&o.organization_id).await.unwrap().is_none());
+    assert_eq!(
+        items_mentioning(&backend, &o.organization_id).await,
+        Vec::<String>::new()
+    );
+    assert_consistent(&backend).await;
+}
+
+#[tokio::test]
+async fn members_are_listed_by_email_across_organizations() {
+    let (store, backend) = fresh_store().await;
+    let (a, b) = (organization(&unique_slug("a")), organization(&unique_slug("b")));
+    store.create_organization(&a).await.unwrap();
+    store.create_organization(&b).await.unwrap();
+    let email = unique_email("everywhere");
+    assert!(store.members_with_email(&email).await.unwrap().is_empty());
+    let (in_a, in_b) = (member(&a.organization_id, &email), member(&b.organization_id, &email));
+    store.create_user(&in_a, None).await.unwrap();
+    store.create_user(&in_b, None).await.unwrap();
+    // Neither a user with the address nor a member with a longer one is listed.
+    store.create_user(&user(&email), None).await.unwrap();
+    store
+        .create_user(&member(&a.organization_id, &format!("x{email}")), None)
+        .await
+        .unwrap();
+    let ids = |members: Vec<UserRecord>| {
+        let mut ids: Vec<String> = members.into_iter().map(|m| m.user_id).collect();
+        ids.sort();
+        ids
+    };
+    let mut both = vec![in_a.user_id.clone(), in_b.user_id.clone()];
+    both.sort();
+    assert_eq!(ids(store.members_with_email(&email).await.unwrap()), both);
+    assert!(store.delete_user(&in_a.user_id).await.unwrap());
+    assert_eq!(
+        ids(store.members_with_email(&email).await.unwrap()),
+        vec![in_b.user_id.clone()]
+    );
+    assert!(store.delete_organization(&b.organization_id).await.unwrap());
+    assert!(store.members_with_email(&email).await.unwrap().is_empty());
+    assert_consistent(&backend).await;
+}
+
+#[tokio::test]
+async fn an_unused_token_is_rewritten_and_a_used_one_is_not() {
+    let (store, backend) = fresh_store().await;
+    let o = organization(&unique_slug("ist"));
+    store.create_organization(&o).await.unwrap();
+    let m = member(&o.organization_id, &unique_email("ist"));
+    store.create_user(&m, None).await.unwrap();
+    let mut t = TokenRecord {
+        kind: TokenKind::IntermediateSession,
+        ..member_token(&m)
+    };
+    store.insert_tokens(std::slice::from_ref(&t)).await.unwrap();
+    let now = Utc::now();
+    t.factors.push(FactorRecord {
+        kind: FactorKind::Totp,
+        last_authenticated_at: now,
+        created_at: now,
+        updated_at: now,
+        email_id: None,
+        email: None,
+        totp_id: Some(id("member-totp")),
+    });
+    assert!(store.update_token(&t).await.unwrap());
+    assert_eq!(store.token_by_digest(&t.token_digest).await.unwrap().as_ref(), Some(&t));
+    assert!(store.consume_token(&t.token_digest).await.unwrap());
+    let mut late = t.clone();
+    late.factors.clear();
+    assert!(
+        !store.update_token(&late).await.unwrap(),
+        "a used token is not rewritten"
+    );
+    let stored = store.token_by_digest(&t.token_digest).await.unwrap().unwrap();
+    assert!(stored.used);
+    assert_eq!(stored.factors, t.factors);
+    let missing = TokenRecord {
+        token_digest: id("tok"),
+        ..t.clone()
+    };
+    assert!(!store.update_token(&missing).await.unwrap(), "nothing is created");
+    assert!(store.token_by_digest(&missing.token_digest).await.unwrap().is_none());
+    assert_consistent(&backend).await;
 }

@@ -51,7 +51,7 @@ async fn a_failing_store_never_yields_a_success_or_a_half_write() {
             .await;
         if a.status != 200 {
             assert!(
-                store.user_by_email(&e).await.unwrap().is_none(),
+                store.user_by_email(None, &e).await.unwrap().is_none(),
                 "a failed signup left a user"
             );
         }

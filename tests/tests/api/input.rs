@@ -7,7 +7,7 @@ async fn assert_nothing_written(app: &TestApp, email: &str) {
     assert!(
         app.state
             .store
-            .user_by_email(&email.to_lowercase())
+            .user_by_email(None, &email.to_lowercase())
             .await
             .unwrap()
             .is_none(),

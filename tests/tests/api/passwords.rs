@@ -55,8 +55,8 @@ async fn stored_password_is_argon2id_with_distinct_salts() {
     let (a, b) = (email("h1a"), email("h1b"));
     app.create_user(&a, STRONG, None).await;
     app.create_user(&b, STRONG, None).await;
-    let ua = app.state.store.user_by_email(&a).await.unwrap().unwrap();
-    let ub = app.state.store.user_by_email(&b).await.unwrap().unwrap();
+    let ua = app.state.store.user_by_email(None, &a).await.unwrap().unwrap();
+    let ub = app.state.store.user_by_email(None, &b).await.unwrap().unwrap();
     let (ha, hb) = (ua.password.unwrap().hash, ub.password.unwrap().hash);
     assert!(ha.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{ha}");
     assert_ne!(ha, hb);
@@ -91,7 +91,7 @@ async fn weak_password_is_refused_with_feedback() {
     a.assert_error(400, "weak_password");
     assert!(a.body["error_message"].as_str().unwrap().contains("common"));
     assert!(
-        app.state.store.user_by_email(&e).await.unwrap().is_none(),
+        app.state.store.user_by_email(None, &e).await.unwrap().is_none(),
         "nothing written"
     );
 }

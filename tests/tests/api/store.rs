@@ -31,6 +31,7 @@ fn user(email: &str, n: usize) -> UserRecord {
         untrusted_metadata: Default::default(),
         created_at: Utc::now(),
         lock: Default::default(),
+        member: None,
     }
 }
 

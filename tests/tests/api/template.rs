@@ -257,6 +257,8 @@ fn settings_parameters_default_to_latchs_defaults_and_name_real_variables() {
     assert_eq!(t.email.login_redirect_url, d.email.login_redirect_url);
     assert_eq!(t.email.allowed_redirect_urls, d.email.allowed_redirect_urls);
     assert_eq!(t.email.reset_start_limit_per_hour, d.email.reset_start_limit_per_hour);
+    assert_eq!(t.email.signup_redirect_url, d.email.signup_redirect_url);
+    assert_eq!(t.cross_org_passwords, d.cross_org_passwords);
     // The policy, lockout, breach and redirect settings are all parameters.
     for var in [
         vars::STRENGTH_POLICY,
@@ -272,7 +274,9 @@ fn settings_parameters_default_to_latchs_defaults_and_name_real_variables() {
         vars::LOCK_TTL_SECONDS,
         vars::RESET_PASSWORD_REDIRECT_URL,
         vars::LOGIN_REDIRECT_URL,
+        vars::SIGNUP_REDIRECT_URL,
         vars::REDIRECT_URLS,
+        vars::CROSS_ORG_PASSWORDS,
         vars::RESET_START_LIMIT,
     ] {
         assert!(env.contains_key(var), "{var} is not a template parameter");

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::store::{SessionRecord, SigningKeyRecord, StoreError, TokenRecord, UserRecord};
+use crate::store::{OrganizationRecord, SessionRecord, SigningKeyRecord, StoreError, TokenRecord, UserRecord};
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -18,10 +18,14 @@ pub const DATA: &str = "data";
 pub const VERSION: &str = "version";
 pub const USED: &str = "used";
 pub const COUNT: &str = "count";
+pub const SLUG: &str = "slug";
+pub const ORGANIZATION_ID: &str = "organization_id";
 
 pub const PROFILE: &str = "PROFILE";
 pub const SESSION_PREFIX: &str = "SESSION#";
 pub const TOKEN_PREFIX: &str = "TOKEN#";
+pub const MEMBER_PREFIX: &str = "MEMBER#";
+pub const SLUG_SK: &str = "SLUG";
 pub const KEY_PREFIX: &str = "KEY#";
 pub const KEYS_PK: &str = "KEYS";
 pub const FIRST_KEY_SK: &str = "FIRST";
@@ -40,6 +44,19 @@ pub fn session_token_pk(digest: &str) -> String {
 }
 pub fn token_pk(digest: &str) -> String {
     format!("TOKEN#{digest}")
+}
+pub fn org_pk(organization_id: &str) -> String {
+    format!("ORG#{organization_id}")
+}
+pub fn slug_pk(slug: &str) -> String {
+    format!("SLUG#{slug}")
+}
+/// The partition listing the members (of any organization) with one email address.
+pub fn members_by_email_pk(email: &str) -> String {
+    format!("MEMBERS#{email}")
+}
+pub fn member_sk(member_id: &str) -> String {
+    format!("{MEMBER_PREFIX}{member_id}")
 }
 pub fn rate_pk(key: &str) -> String {
     format!("RATE#{key}")
@@ -99,7 +116,42 @@ pub fn user_item(user: &UserRecord, version: i64) -> Result<Item, StoreError> {
 }
 
 pub fn email_guard_item(user: &UserRecord) -> Item {
-    with(key(email_pk(&user.email), "EMAIL"), [("user_id", s(&user.user_id))])
+    with(
+        key(email_pk(&user.email_key()), "EMAIL"),
+        [("user_id", s(&user.user_id))],
+    )
+}
+
+/// For a member: the pointer in its organization's partition that `delete_organization` finds it
+/// by. None for a user.
+pub fn member_pointer_item(user: &UserRecord) -> Option<Item> {
+    user.organization_id()
+        .map(|org| key(org_pk(org), member_sk(&user.user_id)))
+}
+
+/// For a member: its entry under its address, for the cross-organization lookup by email. None
+/// for a user.
+pub fn member_email_item(user: &UserRecord) -> Option<Item> {
+    user.organization_id().map(|org| {
+        with(
+            key(members_by_email_pk(&user.email), member_sk(&user.user_id)),
+            [(ORGANIZATION_ID, s(org))],
+        )
+    })
+}
+
+pub fn organization_item(org: &OrganizationRecord) -> Result<Item, StoreError> {
+    Ok(with(
+        key(org_pk(&org.organization_id), PROFILE),
+        [(DATA, json(org)?), (SLUG, s(&org.organization_slug))],
+    ))
+}
+
+pub fn slug_guard_item(org: &OrganizationRecord) -> Item {
+    with(
+        key(slug_pk(&org.organization_slug), SLUG_SK),
+        [(ORGANIZATION_ID, s(&org.organization_id))],
+    )
 }
 
 pub fn session_item(session: &SessionRecord) -> Result<Item, StoreError> {
@@ -138,11 +190,16 @@ pub fn session_pointer_item(session: &SessionRecord) -> Item {
     )
 }
 
+/// The `data` attribute of a token item.
+pub fn token_data(token: &TokenRecord) -> Result<AttributeValue, StoreError> {
+    json(token)
+}
+
 pub fn token_item(token: &TokenRecord) -> Result<Item, StoreError> {
     Ok(with(
         key(token_pk(&token.token_digest), "TOKEN"),
         [
-            (DATA, json(token)?),
+            (DATA, token_data(token)?),
             (USED, AttributeValue::Bool(token.used)),
             ("user_id", s(&token.user_id)),
             (EXPIRES_AT, n(token.expires_at.timestamp())),
@@ -175,7 +232,10 @@ pub fn signing_key_item(key_record: &SigningKeyRecord) -> Result<Item, StoreErro
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{Attributes, FactorKind, FactorRecord, LockState, PasswordRecord, TokenKind};
+    use crate::store::{
+        Allowance, Attributes, FactorKind, FactorRecord, JitProvisioning, LockState, MemberFields, MemberStatus,
+        MethodRestriction, MfaPolicy, PasswordRecord, TokenKind,
+    };
 
     fn user() -> UserRecord {
         UserRecord {
@@ -197,6 +257,49 @@ mod tests {
                 lock_created_at: Some(Utc::now()),
                 lock_expires_at: None,
             },
+            member: None,
+        }
+    }
+
+    fn member(org: &str) -> UserRecord {
+        UserRecord {
+            user_id: "member-test-1".into(),
+            member: Some(MemberFields {
+                organization_id: org.into(),
+                status: MemberStatus::Active,
+                name: String::new(),
+                is_breakglass: false,
+                mfa_enrolled: false,
+                mfa_phone_number: String::new(),
+                external_id: None,
+                roles: vec![],
+                default_mfa_method: String::new(),
+                totp: None,
+                updated_at: Utc::now(),
+            }),
+            ..user()
+        }
+    }
+
+    fn organization() -> OrganizationRecord {
+        OrganizationRecord {
+            organization_id: "organization-test-1".into(),
+            organization_name: "Acme".into(),
+            organization_slug: "acme".into(),
+            organization_logo_url: String::new(),
+            organization_external_id: None,
+            trusted_metadata: Default::default(),
+            sso_jit_provisioning: Allowance::AllAllowed,
+            email_allowed_domains: vec!["acme.test".into()],
+            email_jit_provisioning: JitProvisioning::Restricted,
+            email_invites: Allowance::AllAllowed,
+            auth_methods: MethodRestriction::AllAllowed,
+            allowed_auth_methods: vec![],
+            mfa_policy: MfaPolicy::Optional,
+            mfa_methods: MethodRestriction::AllAllowed,
+            allowed_mfa_methods: vec![],
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
         }
     }
 
@@ -211,6 +314,41 @@ mod tests {
         let guard = email_guard_item(&u);
         assert_eq!(get_s(&guard, PK).unwrap(), "EMAIL#a@example.com");
         assert!(!guard.contains_key(EXPIRES_AT));
+        assert!(member_pointer_item(&u).is_none(), "a user has no member pointer");
+        assert!(member_email_item(&u).is_none(), "nor an entry among members by email");
+    }
+
+    #[test]
+    fn a_member_is_guarded_within_its_organization_and_pointed_to_from_it() {
+        let m = member("organization-test-1");
+        let item = user_item(&m, 1).unwrap();
+        assert_eq!(data::<UserRecord>(&item).unwrap(), m);
+        let guard = email_guard_item(&m);
+        assert_eq!(get_s(&guard, PK).unwrap(), "EMAIL#organization-test-1 a@example.com");
+        assert_eq!(get_s(&guard, "user_id").unwrap(), "member-test-1");
+        let pointer = member_pointer_item(&m).unwrap();
+        assert_eq!(get_s(&pointer, PK).unwrap(), "ORG#organization-test-1");
+        assert_eq!(get_s(&pointer, SK).unwrap(), "MEMBER#member-test-1");
+        assert!(!pointer.contains_key(EXPIRES_AT));
+        let by_email = member_email_item(&m).unwrap();
+        assert_eq!(get_s(&by_email, PK).unwrap(), "MEMBERS#a@example.com");
+        assert_eq!(get_s(&by_email, SK).unwrap(), "MEMBER#member-test-1");
+        assert_eq!(get_s(&by_email, ORGANIZATION_ID).unwrap(), "organization-test-1");
+    }
+
+    #[test]
+    fn an_organization_and_its_slug_guard_round_trip() {
+        let o = organization();
+        let item = organization_item(&o).unwrap();
+        assert_eq!(get_s(&item, PK).unwrap(), "ORG#organization-test-1");
+        assert_eq!(get_s(&item, SK).unwrap(), PROFILE);
+        assert_eq!(get_s(&item, SLUG).unwrap(), "acme");
+        assert_eq!(data::<OrganizationRecord>(&item).unwrap(), o);
+        let guard = slug_guard_item(&o);
+        assert_eq!(get_s(&guard, PK).unwrap(), "SLUG#acme");
+        assert_eq!(get_s(&guard, SK).unwrap(), SLUG_SK);
+        assert_eq!(get_s(&guard, ORGANIZATION_ID).unwrap(), "organization-test-1");
+        assert!(!item.contains_key(EXPIRES_AT) && !guard.contains_key(EXPIRES_AT));
     }
 
     #[test]
@@ -232,7 +370,9 @@ mod tests {
                 updated_at: now,
                 email_id: None,
                 email: None,
+                totp_id: None,
             }],
+            organization: None,
         };
         let items = [
             session_item(&s).unwrap(),
@@ -260,6 +400,8 @@ mod tests {
             code_challenge: Some("c".into()),
             attributes: Attributes::default(),
             used: false,
+            organization_id: Some("organization-test-1".into()),
+            factors: vec![],
         };
         let mut item = token_item(&t).unwrap();
         assert_eq!(token_from_item(&item).unwrap(), t);

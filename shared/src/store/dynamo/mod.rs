@@ -32,7 +32,10 @@ async fn backoff(attempt: u32) {
 }
 /// DynamoDB's limit on actions in one transaction.
 const MAX_TRANSACTION_ITEMS: usize = 100;
+/// Members `delete_organization` deletes at once.
+const MEMBER_DELETE_PARALLELISM: usize = 8;
 
+#[derive(Clone)]
 pub struct DynamoStore {
     client: Client,
     table: String,
@@ -261,6 +264,70 @@ impl DynamoStore {
         }
         Ok(())
     }
+
+    /// Delete actions for every session (all three items) and emailed token (with its pointer)
+    /// of the user.
+    async fn user_dependents(&self, user_id: &str) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let mut actions = self.session_deletes(user_id, None).await?;
+        for pointer in self.query_prefix(&user_pk(user_id), TOKEN_PREFIX).await? {
+            let digest = get_s(&pointer, SK)?.trim_start_matches(TOKEN_PREFIX).to_string();
+            actions.push(delete(&self.table, key(token_pk(&digest), "TOKEN"), None)?);
+            actions.push(delete(
+                &self.table,
+                key(user_pk(user_id), format!("{TOKEN_PREFIX}{digest}")),
+                None,
+            )?);
+        }
+        Ok(actions)
+    }
+
+    /// The organization item and the slug it holds, read consistently.
+    async fn organization_with_slug(
+        &self,
+        organization_id: &str,
+    ) -> Result<Option<(OrganizationRecord, String)>, StoreError> {
+        match self.get(key(org_pk(organization_id), PROFILE)).await? {
+            Some(item) => Ok(Some((data(&item)?, get_s(&item, SLUG)?.to_string()))),
+            None => Ok(None),
+        }
+    }
+
+    /// Delete every member listed in the organization's partition, each by `delete_user` (which
+    /// deletes its pointer last), a few at a time.
+    async fn delete_members(&self, organization_id: &str) -> Result<(), StoreError> {
+        let members: Vec<String> = self
+            .query_prefix(&org_pk(organization_id), MEMBER_PREFIX)
+            .await?
+            .iter()
+            .map(|p| get_s(p, SK).map(|sk| sk.trim_start_matches(MEMBER_PREFIX).to_string()))
+            .collect::<Result<_, _>>()?;
+        for chunk in members.chunks(MEMBER_DELETE_PARALLELISM) {
+            let mut set = tokio::task::JoinSet::new();
+            for member_id in chunk {
+                let (store, org, member_id) = (self.clone(), organization_id.to_string(), member_id.clone());
+                set.spawn(async move {
+                    if !store.delete_user(&member_id).await? {
+                        // The member is gone already (deleted meanwhile): only its pointer, if
+                        // anything, is left.
+                        let stray = delete(&store.table, key(org_pk(&org), member_sk(&member_id)), None)?;
+                        store.transact(vec![stray]).await.map_err(unavailable)?;
+                    }
+                    Ok::<(), StoreError>(())
+                });
+            }
+            let mut first_error = None;
+            while let Some(joined) = set.join_next().await {
+                let result = joined.unwrap_or_else(|e| Err(StoreError::Unavailable(e.to_string())));
+                if let Err(e) = result {
+                    first_error.get_or_insert(e);
+                }
+            }
+            if let Some(e) = first_error {
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
 }
 
 #[async_trait::async_trait]
@@ -270,14 +337,39 @@ impl Store for DynamoStore {
             put(&self.table, user_item(user, 1)?, Some("attribute_not_exists(pk)"))?,
             put(&self.table, email_guard_item(user), Some("attribute_not_exists(pk)"))?,
         ];
+        // A member joins an organization that exists, checked in the same transaction: once
+        // `delete_organization` has deleted the organization item, no member of it is created,
+        // and every member created before has the pointer its member sweep finds.
+        let org_check = match (
+            user.organization_id(),
+            member_pointer_item(user),
+            member_email_item(user),
+        ) {
+            (Some(org), Some(pointer), Some(by_email)) => {
+                let check = ConditionCheck::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key(org_pk(org), PROFILE)))
+                    .condition_expression("attribute_exists(pk)")
+                    .build()
+                    .map_err(build_err)?;
+                let index = actions.len();
+                actions.push(TransactWriteItem::builder().condition_check(check).build());
+                actions.push(put(&self.table, pointer, None)?);
+                actions.push(put(&self.table, by_email, None)?);
+                Some(index)
+            }
+            _ => None,
+        };
         if let Some(session) = session {
             actions.extend(self.session_puts(session)?);
         }
         match self.transact(actions).await {
             Ok(()) => Ok(()),
             Err(e) => match cancelled_conditions(&e) {
+                // As in SQLite, a missing organization is reported before a taken email.
+                Some(c) if org_check.is_some_and(|i| c.get(i) == Some(&true)) => Err(StoreError::Conflict),
                 Some(c) if c.get(1) == Some(&true) => Err(StoreError::DuplicateEmail),
-                Some(c) if c.first() == Some(&true) => Err(StoreError::Conflict),
+                Some(c) if c.iter().any(|&b| b) => Err(StoreError::Conflict),
                 _ => Err(unavailable(e)),
             },
         }
@@ -287,11 +379,33 @@ impl Store for DynamoStore {
         Ok(self.user_with_version(user_id).await?.map(|(u, _)| u))
     }
 
-    async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError> {
-        let Some(guard) = self.get(key(email_pk(email), "EMAIL")).await? else {
+    async fn user_by_email(
+        &self,
+        organization_id: Option<&str>,
+        email: &str,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        let Some(guard) = self
+            .get(key(email_pk(&email_key(organization_id, email)), "EMAIL"))
+            .await?
+        else {
             return Ok(None);
         };
         self.user_by_id(get_s(&guard, "user_id")?).await
+    }
+
+    async fn members_with_email(&self, email: &str) -> Result<Vec<UserRecord>, StoreError> {
+        let mut members = Vec::new();
+        for entry in self.query_prefix(&members_by_email_pk(email), MEMBER_PREFIX).await? {
+            let member_id = get_s(&entry, SK)?.trim_start_matches(MEMBER_PREFIX);
+            // The entry and the member are written and deleted together; one deleted since the
+            // query is simply not listed.
+            if let Some(m) = self.user_by_id(member_id).await? {
+                if m.member.is_some() && m.email == email {
+                    members.push(m);
+                }
+            }
+        }
+        Ok(members)
     }
 
     async fn require_password_reset(&self, user_id: &str, hash: &str) -> Result<bool, StoreError> {
@@ -309,32 +423,35 @@ impl Store for DynamoStore {
         let Some(user) = self.user_by_id(user_id).await? else {
             return Ok(false);
         };
-        // Sessions and tokens first; the user and the guard last, so a failure part-way leaves
-        // a user that still exists, with fewer sessions.
-        let mut actions = self.session_deletes(user_id, None).await?;
-        for pointer in self.query_prefix(&user_pk(user_id), TOKEN_PREFIX).await? {
-            let digest = get_s(&pointer, SK)?.trim_start_matches(TOKEN_PREFIX).to_string();
-            actions.push(delete(&self.table, key(token_pk(&digest), "TOKEN"), None)?);
-            actions.push(delete(
-                &self.table,
-                key(user_pk(user_id), format!("{TOKEN_PREFIX}{digest}")),
-                None,
-            )?);
-        }
-        self.run_deletes(actions).await?;
-        let last = vec![
+        // Sessions and tokens first; the user, its guard and (for a member) its pointer and its
+        // entry by email last, so a failure part-way leaves a user that still exists, with fewer
+        // sessions, and that its organization's member sweep still finds.
+        self.run_deletes(self.user_dependents(user_id).await?).await?;
+        let mut last = vec![
             delete(
                 &self.table,
                 key(user_pk(user_id), PROFILE),
                 Some("attribute_exists(pk)"),
             )?,
-            delete(&self.table, key(email_pk(&user.email), "EMAIL"), None)?,
+            delete(&self.table, key(email_pk(&user.email_key()), "EMAIL"), None)?,
         ];
-        match self.transact(last).await {
-            Ok(()) => Ok(true),
-            Err(e) if cancelled_conditions(&e).is_some_and(|c| c.first() == Some(&true)) => Ok(false),
-            Err(e) => Err(unavailable(e)),
+        if let Some(org) = user.organization_id() {
+            last.push(delete(&self.table, key(org_pk(org), member_sk(user_id)), None)?);
+            last.push(delete(
+                &self.table,
+                key(members_by_email_pk(&user.email), member_sk(user_id)),
+                None,
+            )?);
         }
+        match self.transact(last).await {
+            Ok(()) => {}
+            Err(e) if cancelled_conditions(&e).is_some_and(|c| c.first() == Some(&true)) => return Ok(false),
+            Err(e) => return Err(unavailable(e)),
+        }
+        // A session started between the sweep above and the user's deletion (its transaction
+        // checked that the user existed) would otherwise outlive it; no session can start now.
+        self.run_deletes(self.user_dependents(user_id).await?).await?;
+        Ok(true)
     }
 
     async fn update_lock(
@@ -485,6 +602,34 @@ impl Store for DynamoStore {
             .transpose()
     }
 
+    async fn update_token(&self, token: &TokenRecord) -> Result<bool, StoreError> {
+        // Only the record changes: `used` stays the authority (and unset), the expiry attributes
+        // of the token and its pointer stay as written.
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(token_pk(&token.token_digest), "TOKEN")))
+            .update_expression("SET #data = :data")
+            .condition_expression("attribute_exists(pk) AND #used = :no")
+            .expression_attribute_names("#data", DATA)
+            .expression_attribute_names("#used", USED)
+            .expression_attribute_values(":data", token_data(token)?)
+            .expression_attribute_values(":no", AttributeValue::Bool(false))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
     async fn consume_token(&self, digest: &str) -> Result<bool, StoreError> {
         let result = self
             .client
@@ -585,6 +730,158 @@ impl Store for DynamoStore {
             .map_err(unavailable)?;
         let attrs: HashMap<String, AttributeValue> = out.attributes.unwrap_or_default();
         Ok(get_n(&attrs, COUNT)?.clamp(0, i64::from(u32::MAX)) as u32)
+    }
+
+    async fn update_user(&self, user_id: &str, change: UserChange) -> Result<Option<UserRecord>, StoreError> {
+        self.modify_user(user_id, |u| {
+            change(u);
+            u.clone()
+        })
+        .await
+    }
+
+    async fn create_organization(&self, org: &OrganizationRecord) -> Result<(), StoreError> {
+        let actions = vec![
+            put(&self.table, organization_item(org)?, Some("attribute_not_exists(pk)"))?,
+            put(&self.table, slug_guard_item(org), Some("attribute_not_exists(pk)"))?,
+        ];
+        self.transact_or_conflict(actions).await
+    }
+
+    async fn organization_by_id(&self, organization_id: &str) -> Result<Option<OrganizationRecord>, StoreError> {
+        Ok(self.organization_with_slug(organization_id).await?.map(|(o, _)| o))
+    }
+
+    async fn organization_by_slug(&self, slug: &str) -> Result<Option<OrganizationRecord>, StoreError> {
+        // Two reads: a rename between them shows as an organization with another slug; read
+        // again then (the guard has moved or gone with the rename).
+        for _ in 0..3 {
+            let Some(guard) = self.get(key(slug_pk(slug), SLUG_SK)).await? else {
+                return Ok(None);
+            };
+            match self.organization_by_id(get_s(&guard, ORGANIZATION_ID)?).await? {
+                Some(org) if org.organization_slug == slug => return Ok(Some(org)),
+                _ => continue,
+            }
+        }
+        Ok(None)
+    }
+
+    async fn update_organization(&self, org: &OrganizationRecord, previous_slug: &str) -> Result<bool, StoreError> {
+        let id = &org.organization_id;
+        let mut previous = previous_slug.to_string();
+        for attempt in 0..OPTIMISTIC_ATTEMPTS {
+            // The organization is replaced only while it still holds `previous`: its guard is
+            // then the one to move.
+            let replace = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(organization_item(org)?))
+                .condition_expression("attribute_exists(pk) AND #slug = :previous")
+                .expression_attribute_names("#slug", SLUG)
+                .expression_attribute_values(":previous", s(&previous))
+                .build()
+                .map_err(build_err)?;
+            let mut actions = vec![TransactWriteItem::builder().put(replace).build()];
+            if org.organization_slug != previous {
+                actions.push(put(
+                    &self.table,
+                    slug_guard_item(org),
+                    Some("attribute_not_exists(pk)"),
+                )?);
+                let release = Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key(slug_pk(&previous), SLUG_SK)))
+                    .condition_expression("#org = :id")
+                    .expression_attribute_names("#org", ORGANIZATION_ID)
+                    .expression_attribute_values(":id", s(id))
+                    .build()
+                    .map_err(build_err)?;
+                actions.push(TransactWriteItem::builder().delete(release).build());
+            }
+            match self.transact(actions).await {
+                Ok(()) => return Ok(true),
+                Err(e) => match cancelled_conditions(&e) {
+                    // Gone, or renamed meanwhile: read its slug now and replace it from there
+                    // (the last writer wins, as in SQLite).
+                    Some(c) if c.first() == Some(&true) => match self.organization_with_slug(id).await? {
+                        None => return Ok(false),
+                        Some((_, current)) => {
+                            if current == previous {
+                                backoff(attempt).await;
+                            }
+                            previous = current;
+                        }
+                    },
+                    Some(c) if c.get(1) == Some(&true) => return Err(StoreError::Conflict),
+                    Some(c) if c.iter().any(|&b| b) => {
+                        return Err(StoreError::Corrupt(format!(
+                            "organization {id} holds slug {previous} but its guard is not its own"
+                        )))
+                    }
+                    _ => return Err(unavailable(e)),
+                },
+            }
+        }
+        Err(StoreError::Unavailable(format!(
+            "organization {id} is being changed too often; retry"
+        )))
+    }
+
+    async fn delete_organization(&self, organization_id: &str) -> Result<bool, StoreError> {
+        // First the organization and its slug guard, together: from then on no member can join
+        // it (create_user checks the organization item) and it cannot be found by id or slug.
+        let mut deleted = None;
+        for attempt in 0..OPTIMISTIC_ATTEMPTS {
+            let Some((_, slug)) = self.organization_with_slug(organization_id).await? else {
+                deleted = Some(false);
+                break;
+            };
+            let remove = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(org_pk(organization_id), PROFILE)))
+                .condition_expression("attribute_exists(pk) AND #slug = :slug")
+                .expression_attribute_names("#slug", SLUG)
+                .expression_attribute_values(":slug", s(&slug))
+                .build()
+                .map_err(build_err)?;
+            let release = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(slug_pk(&slug), SLUG_SK)))
+                .condition_expression("#org = :id")
+                .expression_attribute_names("#org", ORGANIZATION_ID)
+                .expression_attribute_values(":id", s(organization_id))
+                .build()
+                .map_err(build_err)?;
+            let actions = vec![
+                TransactWriteItem::builder().delete(remove).build(),
+                TransactWriteItem::builder().delete(release).build(),
+            ];
+            match self.transact(actions).await {
+                Ok(()) => {
+                    deleted = Some(true);
+                    break;
+                }
+                Err(e) => match cancelled_conditions(&e) {
+                    // Renamed or deleted meanwhile: read it again.
+                    Some(c) if c.first() == Some(&true) => backoff(attempt).await,
+                    Some(c) if c.iter().any(|&b| b) => {
+                        return Err(StoreError::Corrupt(format!(
+                            "organization {organization_id} holds slug {slug} but its guard is not its own"
+                        )))
+                    }
+                    _ => return Err(unavailable(e)),
+                },
+            }
+        }
+        let Some(deleted) = deleted else {
+            return Err(StoreError::Unavailable(format!(
+                "organization {organization_id} is being changed too often; retry"
+            )));
+        };
+        // Then its members, found by their pointers. Also when the organization was already
+        // gone: a call that failed part-way is finished by the next one.
+        self.delete_members(organization_id).await?;
+        Ok(deleted)
     }
 
     async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {

@@ -1,0 +1,6 @@
+//! Lambda function for the `b2b-members-get` route.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    latch_functions::run("b2b-members-get").await
+}

@@ -1,0 +1,285 @@
+//! `/v1/b2b/magic_links`: email login-or-signup, and authenticate.
+
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::mfa::{self, AuthFields, Primary};
+use super::organizations::{insert_member, new_member, MemberResponse};
+use super::{email_factor, load_org, member_by_email};
+use crate::api::b2b_wire::{MemberObject, OrganizationObject};
+use crate::api::error::{ApiError, ErrorType};
+use crate::api::{JsonBody, Reply};
+use crate::domain::pkce::{self, CodeChallenge};
+use crate::domain::{EmailAddress, SessionDuration};
+use crate::handlers::reset::{check_locale, limit_emails, link_lifetime, send_mail, unusable_token, EMAIL_TOKEN_BYTES};
+use crate::mail::Message;
+use crate::redirects::{self, LinkKind};
+use crate::sessions::tokens::random_token;
+use crate::state::AppState;
+use crate::store::{Attributes, JitProvisioning, MemberStatus, OrganizationRecord, TokenKind, TokenRecord, UserRecord};
+
+/// The `stytch_token_type` of B2B login and signup links.
+pub const MAGIC_LINK_TYPE: &str = "multi_tenant_magic_links";
+
+#[derive(Debug, Deserialize)]
+pub struct LoginOrSignupRequest {
+    pub organization_id: String,
+    pub email_address: String,
+    pub login_redirect_url: Option<String>,
+    pub signup_redirect_url: Option<String>,
+    pub pkce_code_challenge: Option<String>,
+    pub locale: Option<String>,
+    pub login_expiration_minutes: Option<i64>,
+    pub signup_expiration_minutes: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LoginOrSignupResponse {
+    pub member_created: bool,
+    #[serde(flatten)]
+    pub member: MemberResponse,
+}
+
+/// May a new member with this email join `org` through an email link (JIT provisioning)?
+fn check_jit(org: &OrganizationRecord, email: &EmailAddress) -> Result<(), ApiError> {
+    match org.email_jit_provisioning {
+        JitProvisioning::NotAllowed => Err(ApiError::new(
+            ErrorType::EmailJitProvisioningNotAllowed,
+            "This organization does not let new members join by email (email_jit_provisioning is NOT_ALLOWED).",
+        )),
+        JitProvisioning::Restricted => {
+            let domain = email.as_str().rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
+            if org.email_allowed_domains.iter().any(|d| d == domain) {
+                Ok(())
+            } else {
+                Err(ApiError::new(
+                    ErrorType::InvalidEmailForJitProvisioning,
+                    "The email's domain is not one of the organization's email_allowed_domains.",
+                ))
+            }
+        }
+    }
+}
+
+/// An emailed single-use link for `member`: the token, and its record (stored by the caller
+/// once the mail is out).
+pub fn link_token(
+    st: &AppState,
+    kind: TokenKind,
+    member: &UserRecord,
+    org: &OrganizationRecord,
+    lifetime: chrono::Duration,
+    challenge: Option<&CodeChallenge>,
+) -> (String, TokenRecord) {
+    let now = st.clock.now();
+    let token = random_token(EMAIL_TOKEN_BYTES);
+    let record = TokenRecord {
+        token_digest: st.sessions.digester().digest(&token),
+        kind,
+        user_id: member.user_id.clone(),
+        email_id: member.email_id.clone(),
+        created_at: now,
+        expires_at: now + lifetime,
+        code_challenge: challenge.map(|c| c.as_str().to_string()),
+        attributes: Attributes::default(),
+        used: false,
+        organization_id: Some(org.organization_id.clone()),
+        factors: vec![],
+    };
+    (token, record)
+}
+
+/// `POST /v1/b2b/magic_links/email/login_or_signup`: a login link for a member, or (JIT
+/// provisioning allowing) a new `pending` member and a signup link.
+pub async fn login_or_signup(
+    State(st): State<AppState>,
+    JsonBody(req): JsonBody<LoginOrSignupRequest>,
+) -> Result<Reply<LoginOrSignupResponse>, ApiError> {
+    let email = EmailAddress::parse(&req.email_address)?;
+    let cfg = &st.settings.email;
+    let login_url = redirects::resolve(
+        LinkKind::Login,
+        req.login_redirect_url.as_deref(),
+        cfg.login_redirect_url.as_deref(),
+        &cfg.allowed_redirect_urls,
+    )?;
+    let signup_url = redirects::resolve(
+        LinkKind::Signup,
+        req.signup_redirect_url.as_deref(),
+        cfg.signup_redirect_url.as_deref(),
+        &cfg.allowed_redirect_urls,
+    )?;
+    let login_lifetime = link_lifetime("login_expiration_minutes", req.login_expiration_minutes, 60)?;
+    let signup_lifetime = link_lifetime("signup_expiration_minutes", req.signup_expiration_minutes, 60)?;
+    let challenge = CodeChallenge::parse_opt(req.pkce_code_challenge.as_deref())?;
+    check_locale(req.locale.as_deref())?;
+    let org = load_org(&st, &req.organization_id).await?;
+    limit_emails(
+        &st,
+        &format!("b2b_magic_link:{} {}", org.organization_id, email.as_str()),
+    )
+    .await?;
+
+    let (member, created) = match member_by_email(&st, &org, &email).await? {
+        Some(member) => (member, false),
+        None => {
+            check_jit(&org, &email)?;
+            let mut member = new_member(&st, &org, &email, MemberStatus::Pending);
+            super::inherit_password(&st, &mut member).await?;
+            match insert_member(&st, &member).await {
+                Ok(()) => (member, true),
+                // Another request created the member first: send that member a login link.
+                Err(e) if e.error_type == ErrorType::DuplicateMemberEmail => (
+                    member_by_email(&st, &org, &email)
+                        .await?
+                        .ok_or_else(super::member_not_found)?,
+                    false,
+                ),
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    let (url, lifetime, template) = if created {
+        (signup_url, signup_lifetime, &st.b2b_signup_template)
+    } else {
+        (login_url, login_lifetime, &st.b2b_login_template)
+    };
+    let (token, record) = link_token(
+        &st,
+        TokenKind::MultiTenantMagicLink,
+        &member,
+        &org,
+        lifetime,
+        challenge.as_ref(),
+    );
+    let link = redirects::link(url, MAGIC_LINK_TYPE, &token);
+    let minutes = lifetime.num_minutes().to_string();
+    let (subject, text, html) = template.render(&[
+        ("email", &member.email),
+        ("organization", &org.organization_name),
+        ("url", &link),
+        ("expiration_minutes", &minutes),
+    ]);
+    send_mail(
+        &st,
+        &Message {
+            to: member.email.clone(),
+            from: cfg.from.clone(),
+            subject,
+            text,
+            html,
+            links: vec![link],
+        },
+    )
+    .await?;
+    st.store.insert_tokens(&[record]).await?;
+    Ok(Reply(LoginOrSignupResponse {
+        member_created: created,
+        member: MemberResponse::new(&member, &org, st.clock.now()),
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AuthenticateRequest {
+    pub magic_links_token: String,
+    pub pkce_code_verifier: Option<String>,
+    pub session_token: Option<String>,
+    pub session_jwt: Option<String>,
+    pub session_duration_minutes: Option<i64>,
+    pub session_custom_claims: Option<Map<String, Value>>,
+    pub locale: Option<String>,
+    pub intermediate_session_token: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AuthenticateResponse {
+    pub member_id: String,
+    pub method_id: String,
+    pub reset_sessions: bool,
+    pub organization_id: String,
+    pub member: MemberObject,
+    pub organization: OrganizationObject,
+    #[serde(flatten)]
+    pub auth: AuthFields,
+}
+
+/// `POST /v1/b2b/magic_links/authenticate`: use the link once, make the member active with a
+/// verified email, then the MFA rule.
+pub async fn authenticate(
+    State(st): State<AppState>,
+    JsonBody(req): JsonBody<AuthenticateRequest>,
+) -> Result<Reply<AuthenticateResponse>, ApiError> {
+    let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
+    crate::sessions::check_custom_claims(req.session_custom_claims.as_ref())?;
+    check_locale(req.locale.as_deref())?;
+    let unusable = || unusable_token(TokenKind::MultiTenantMagicLink);
+    if req.magic_links_token.is_empty() || req.magic_links_token.len() > 512 {
+        return Err(unusable());
+    }
+    let now = st.clock.now();
+    let token = st
+        .store
+        .token_by_digest(&st.sessions.digester().digest(&req.magic_links_token))
+        .await?
+        .filter(|t| t.kind == TokenKind::MultiTenantMagicLink && t.is_live(now))
+        .ok_or_else(unusable)?;
+    pkce::check(token.code_challenge.as_deref(), req.pkce_code_verifier.as_deref())?;
+    let org_id = token.organization_id.clone().ok_or_else(unusable)?;
+    let org = st.store.organization_by_id(&org_id).await?.ok_or_else(unusable)?;
+    let member = super::load_member(&st, &org, &token.user_id)
+        .await
+        .map_err(|_| unusable())?;
+    // Resolve the session and IST before consuming, so a bad one does not burn the link.
+    let attach = mfa::attached_session(
+        &st,
+        req.session_token.as_deref(),
+        req.session_jwt.as_deref(),
+        &org,
+        &member.user_id,
+    )
+    .await?;
+    let ist = mfa::find_ist(&st, req.intermediate_session_token.as_deref(), &org, &member.user_id).await?;
+    if !st.store.consume_token(&token.token_digest).await? {
+        return Err(ApiError::new(
+            ErrorType::UnableToAuthMagicLink,
+            "The magic link was already used.",
+        ));
+    }
+    let activate = std::sync::Arc::new(|u: &mut UserRecord| {
+        u.email_verified = true;
+        if let Some(m) = u.member.as_mut() {
+            if matches!(m.status, MemberStatus::Pending | MemberStatus::Invited) {
+                m.status = MemberStatus::Active;
+            }
+        }
+    });
+    let member = st
+        .store
+        .update_user(&member.user_id, activate)
+        .await?
+        .ok_or_else(super::member_not_found)?;
+    let decision = mfa::decide(
+        &st,
+        Primary {
+            org: &org,
+            member: &member,
+            factor: email_factor(&member, now),
+            attach,
+            ist,
+            duration,
+            custom_claims: req.session_custom_claims.as_ref(),
+        },
+        now,
+    )?;
+    let outcome = mfa::carry_out(&st, &org, &member, decision).await?;
+    Ok(Reply(AuthenticateResponse {
+        member_id: member.user_id.clone(),
+        method_id: member.email_id.clone(),
+        reset_sessions: false,
+        organization_id: org.organization_id.clone(),
+        auth: AuthFields::new(outcome, &member),
+        member: MemberObject::new(&member, now),
+        organization: OrganizationObject::from(&org),
+    }))
+}

@@ -1,0 +1,121 @@
+//! `/v1/b2b/...`: organizations, members, email magic links, org-scoped passwords, MFA (TOTP)
+//! and member sessions. The rules Latch follows where Stytch leaves room are in docs/b2b.md.
+
+pub mod magic_links;
+pub mod mfa;
+pub mod organizations;
+pub mod passwords;
+pub mod sessions;
+pub mod totp;
+
+use chrono::{DateTime, Utc};
+
+use crate::api::error::{ApiError, ErrorType};
+use crate::domain::ids::{looks_like, new_id, IdKind};
+use crate::domain::EmailAddress;
+use crate::state::AppState;
+use crate::store::{FactorKind, FactorRecord, OrganizationRecord, PasswordRecord, UserRecord};
+
+pub(crate) fn organization_not_found() -> ApiError {
+    ApiError::new(ErrorType::OrganizationNotFound, "No organization has this id or slug.")
+}
+
+pub(crate) fn member_not_found() -> ApiError {
+    ApiError::new(ErrorType::MemberNotFound, "No member of this organization matches.")
+}
+
+/// The organization an `organization_id` field names: its id, or its slug (Stytch accepts
+/// either wherever an organization id is expected).
+pub async fn load_org(st: &AppState, id_or_slug: &str) -> Result<OrganizationRecord, ApiError> {
+    let found = if looks_like(IdKind::Organization, id_or_slug) {
+        st.store.organization_by_id(id_or_slug).await?
+    } else if organizations::valid_slug(id_or_slug) {
+        st.store.organization_by_slug(id_or_slug).await?
+    } else {
+        None
+    };
+    found.ok_or_else(organization_not_found)
+}
+
+/// The member `member_id` of `org`: a member of another organization (or a consumer user) is
+/// answered as not found, never shown.
+pub async fn load_member(st: &AppState, org: &OrganizationRecord, member_id: &str) -> Result<UserRecord, ApiError> {
+    if !looks_like(IdKind::Member, member_id) {
+        return Err(member_not_found());
+    }
+    st.store
+        .user_by_id(member_id)
+        .await?
+        .filter(|u| u.organization_id() == Some(org.organization_id.as_str()))
+        .ok_or_else(member_not_found)
+}
+
+/// The member of `org` with this email, if any.
+pub async fn member_by_email(
+    st: &AppState,
+    org: &OrganizationRecord,
+    email: &EmailAddress,
+) -> Result<Option<UserRecord>, ApiError> {
+    Ok(st
+        .store
+        .user_by_email(Some(&org.organization_id), email.as_str())
+        .await?)
+}
+
+/// The factor of a proved member email (magic link, reset link).
+pub fn email_factor(member: &UserRecord, now: DateTime<Utc>) -> FactorRecord {
+    FactorRecord {
+        kind: FactorKind::MagicLink,
+        last_authenticated_at: now,
+        created_at: now,
+        updated_at: now,
+        email_id: Some(member.email_id.clone()),
+        email: Some(member.email.clone()),
+        totp_id: None,
+    }
+}
+
+/// Cross-organization passwords (`LATCH_B2B_CROSS_ORG_PASSWORDS`): a member joining an
+/// organization takes the password its email already has in another one.
+pub async fn inherit_password(st: &AppState, member: &mut UserRecord) -> Result<(), ApiError> {
+    if !st.settings.cross_org_passwords || member.password.is_some() {
+        return Ok(());
+    }
+    let others = st.store.members_with_email(&member.email).await?;
+    if let Some(p) = others.iter().find_map(|m| m.password.as_ref()) {
+        member.password = Some(PasswordRecord {
+            password_id: new_id(IdKind::Password, st.env),
+            hash: p.hash.clone(),
+            requires_reset: p.requires_reset,
+        });
+    }
+    Ok(())
+}
+
+/// Cross-organization passwords: after `member`'s password changed, every other membership of
+/// the email gets the same one. Each membership is updated atomically, one after another: a
+/// failure part-way is answered 503 and a retry of the reset finishes the job.
+pub async fn propagate_password(st: &AppState, member: &UserRecord) -> Result<(), ApiError> {
+    let Some(password) = member.password.clone().filter(|_| st.settings.cross_org_passwords) else {
+        return Ok(());
+    };
+    for other in st.store.members_with_email(&member.email).await? {
+        if other.user_id == member.user_id {
+            continue;
+        }
+        let (hash, fresh_id) = (password.hash.clone(), new_id(IdKind::Password, st.env));
+        let set = std::sync::Arc::new(move |u: &mut UserRecord| {
+            let password_id = u
+                .password
+                .as_ref()
+                .map_or_else(|| fresh_id.clone(), |p| p.password_id.clone());
+            u.password = Some(PasswordRecord {
+                password_id,
+                hash: hash.clone(),
+                requires_reset: false,
+            });
+        });
+        st.store.update_user(&other.user_id, set).await?;
+    }
+    Ok(())
+}

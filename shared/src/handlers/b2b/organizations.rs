@@ -1,0 +1,477 @@
+//! `/v1/b2b/organizations`: create, get, update, delete; and members create and get.
+
+use axum::extract::{Path, State};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::{load_member, load_org, member_by_email, member_not_found};
+use crate::api::b2b_wire::{MemberObject, OrganizationObject};
+use crate::api::error::{ApiError, ErrorType};
+use crate::api::{JsonBody, QueryParams, Reply};
+use crate::domain::ids::{new_id, IdKind};
+use crate::domain::EmailAddress;
+use crate::state::AppState;
+use crate::store::{
+    Allowance, JitProvisioning, MemberFields, MemberStatus, MethodRestriction, MfaPolicy, OrganizationRecord,
+    StoreError, UserRecord,
+};
+
+const SLUG_CHARS: &str = "-._~";
+
+/// 2–128 of `A-Za-z0-9-._~` (reference §12).
+pub fn valid_slug(slug: &str) -> bool {
+    (2..=128).contains(&slug.len())
+        && slug
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || SLUG_CHARS.contains(c))
+}
+
+fn parse_slug(slug: &str) -> Result<String, ApiError> {
+    if valid_slug(slug) {
+        Ok(slug.to_string())
+    } else {
+        Err(ApiError::new(
+            ErrorType::InvalidOrganizationSlug,
+            "organization_slug must be 2 to 128 characters of A-Z, a-z, 0-9, -, ., _ and ~.",
+        ))
+    }
+}
+
+/// A slug made from a name when none is sent: lower-cased, other characters as `-`.
+fn slug_from_name(name: &str) -> String {
+    let slug: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    slug.trim_matches('-').chars().take(128).collect()
+}
+
+fn parse_name(name: &str) -> Result<String, ApiError> {
+    let len = name.chars().count();
+    if (1..=128).contains(&len) && !name.trim().is_empty() {
+        Ok(name.to_string())
+    } else {
+        Err(ApiError::new(
+            ErrorType::InvalidOrganizationName,
+            "organization_name must be 1 to 128 characters.",
+        ))
+    }
+}
+
+/// Lower-cased domains of dot-separated labels, like `example.com`.
+fn parse_domains(domains: Vec<String>) -> Result<Vec<String>, ApiError> {
+    domains
+        .into_iter()
+        .map(|d| {
+            let d = d.trim().to_ascii_lowercase();
+            let ok = d.split('.').count() >= 2
+                && d.split('.').all(|l| {
+                    !l.is_empty() && l.len() <= 63 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                });
+            if ok {
+                Ok(d)
+            } else {
+                Err(ApiError::new(
+                    ErrorType::BadRequest,
+                    format!("email_allowed_domains: {d:?} is not a domain like example.com."),
+                ))
+            }
+        })
+        .collect()
+}
+
+/// The settings a create or update may send; absent fields keep their value (update) or take
+/// Stytch's default (create). Unknown enum values are refused by the JSON extractor.
+#[derive(Debug, Default, Deserialize)]
+pub struct OrganizationFields {
+    pub organization_name: Option<String>,
+    pub organization_slug: Option<String>,
+    pub organization_logo_url: Option<String>,
+    pub organization_external_id: Option<String>,
+    pub trusted_metadata: Option<Map<String, Value>>,
+    pub sso_jit_provisioning: Option<Allowance>,
+    pub email_allowed_domains: Option<Vec<String>>,
+    pub email_jit_provisioning: Option<JitProvisioning>,
+    pub email_invites: Option<Allowance>,
+    pub auth_methods: Option<MethodRestriction>,
+    pub allowed_auth_methods: Option<Vec<String>>,
+    pub mfa_policy: Option<MfaPolicy>,
+    pub mfa_methods: Option<MethodRestriction>,
+    pub allowed_mfa_methods: Option<Vec<String>>,
+}
+
+impl OrganizationFields {
+    /// Did the call set any auth setting? Decides the `email_invites` default (reference §4).
+    fn sets_auth_settings(&self) -> bool {
+        self.sso_jit_provisioning.is_some()
+            || self.email_allowed_domains.is_some()
+            || self.email_jit_provisioning.is_some()
+            || self.email_invites.is_some()
+            || self.auth_methods.is_some()
+            || self.allowed_auth_methods.is_some()
+            || self.mfa_policy.is_some()
+            || self.mfa_methods.is_some()
+            || self.allowed_mfa_methods.is_some()
+    }
+
+    /// Apply the fields sent to `org`, checking each.
+    fn apply(self, org: &mut OrganizationRecord) -> Result<(), ApiError> {
+        if let Some(name) = self.organization_name {
+            org.organization_name = parse_name(&name)?;
+        }
+        if let Some(slug) = self.organization_slug {
+            org.organization_slug = parse_slug(&slug)?;
+        }
+        if let Some(v) = self.organization_logo_url {
+            org.organization_logo_url = v;
+        }
+        if let Some(v) = self.organization_external_id {
+            org.organization_external_id = Some(v).filter(|v| !v.is_empty());
+        }
+        if let Some(v) = self.trusted_metadata {
+            org.trusted_metadata = v;
+        }
+        if let Some(v) = self.sso_jit_provisioning {
+            org.sso_jit_provisioning = v;
+        }
+        if let Some(v) = self.email_allowed_domains {
+            org.email_allowed_domains = parse_domains(v)?;
+        }
+        if let Some(v) = self.email_jit_provisioning {
+            org.email_jit_provisioning = v;
+        }
+        if let Some(v) = self.email_invites {
+            org.email_invites = v;
+        }
+        if let Some(v) = self.auth_methods {
+            org.auth_methods = v;
+        }
+        if let Some(v) = self.allowed_auth_methods {
+            org.allowed_auth_methods = v;
+        }
+        if let Some(v) = self.mfa_policy {
+            org.mfa_policy = v;
+        }
+        if let Some(v) = self.mfa_methods {
+            org.mfa_methods = v;
+        }
+        if let Some(v) = self.allowed_mfa_methods {
+            org.allowed_mfa_methods = v;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct OrganizationResponse {
+    pub organization: OrganizationObject,
+}
+
+fn slug_taken() -> ApiError {
+    ApiError::new(
+        ErrorType::OrganizationSlugAlreadyUsed,
+        "Another organization already uses this organization_slug.",
+    )
+}
+
+/// `POST /v1/b2b/organizations`.
+pub async fn create(
+    State(st): State<AppState>,
+    JsonBody(req): JsonBody<OrganizationFields>,
+) -> Result<Reply<OrganizationResponse>, ApiError> {
+    let name = parse_name(req.organization_name.as_deref().unwrap_or_default())?;
+    let slug = match req.organization_slug.as_deref() {
+        Some(s) => parse_slug(s)?,
+        None => parse_slug(&slug_from_name(&name))?,
+    };
+    let now = st.clock.now();
+    let mut org = OrganizationRecord {
+        organization_id: new_id(IdKind::Organization, st.env),
+        organization_name: name,
+        organization_slug: slug,
+        organization_logo_url: String::new(),
+        organization_external_id: None,
+        trusted_metadata: Map::new(),
+        sso_jit_provisioning: Allowance::AllAllowed,
+        email_allowed_domains: vec![],
+        email_jit_provisioning: JitProvisioning::NotAllowed,
+        email_invites: if req.sets_auth_settings() {
+            Allowance::NotAllowed
+        } else {
+            Allowance::AllAllowed
+        },
+        auth_methods: MethodRestriction::AllAllowed,
+        allowed_auth_methods: vec![],
+        mfa_policy: MfaPolicy::Optional,
+        mfa_methods: MethodRestriction::AllAllowed,
+        allowed_mfa_methods: vec![],
+        created_at: now,
+        updated_at: now,
+    };
+    req.apply(&mut org)?;
+    match st.store.create_organization(&org).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict) => return Err(slug_taken()),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(Reply(OrganizationResponse {
+        organization: OrganizationObject::from(&org),
+    }))
+}
+
+/// `GET /v1/b2b/organizations/{organization_id}` (id or slug).
+pub async fn get(
+    State(st): State<AppState>,
+    Path(organization_id): Path<String>,
+) -> Result<Reply<OrganizationResponse>, ApiError> {
+    let org = load_org(&st, &organization_id).await?;
+    Ok(Reply(OrganizationResponse {
+        organization: OrganizationObject::from(&org),
+    }))
+}
+
+/// `PUT /v1/b2b/organizations/{organization_id}`: the fields sent replace the stored ones.
+pub async fn update(
+    State(st): State<AppState>,
+    Path(organization_id): Path<String>,
+    JsonBody(req): JsonBody<OrganizationFields>,
+) -> Result<Reply<OrganizationResponse>, ApiError> {
+    let mut org = load_org(&st, &organization_id).await?;
+    let previous_slug = org.organization_slug.clone();
+    req.apply(&mut org)?;
+    org.updated_at = st.clock.now();
+    match st.store.update_organization(&org, &previous_slug).await {
+        Ok(true) => {}
+        Ok(false) => return Err(super::organization_not_found()),
+        Err(StoreError::Conflict) => return Err(slug_taken()),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(Reply(OrganizationResponse {
+        organization: OrganizationObject::from(&org),
+    }))
+}
+
+#[derive(Debug, Serialize)]
+pub struct DeleteResponse {
+    pub organization_id: String,
+}
+
+/// `DELETE /v1/b2b/organizations/{organization_id}`: the organization and all its members.
+pub async fn delete(
+    State(st): State<AppState>,
+    Path(organization_id): Path<String>,
+) -> Result<Reply<DeleteResponse>, ApiError> {
+    let org = load_org(&st, &organization_id).await?;
+    if !st.store.delete_organization(&org.organization_id).await? {
+        return Err(super::organization_not_found());
+    }
+    Ok(Reply(DeleteResponse {
+        organization_id: org.organization_id,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CreateMemberRequest {
+    pub email_address: String,
+    pub name: Option<String>,
+    pub trusted_metadata: Option<Map<String, Value>>,
+    pub untrusted_metadata: Option<Map<String, Value>>,
+    #[serde(default)]
+    pub create_member_as_pending: bool,
+    #[serde(default)]
+    pub is_breakglass: bool,
+    pub mfa_phone_number: Option<String>,
+    #[serde(default)]
+    pub mfa_enrolled: bool,
+    pub roles: Option<Vec<String>>,
+    pub external_id: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MemberResponse {
+    pub member_id: String,
+    pub member: MemberObject,
+    pub organization: OrganizationObject,
+}
+
+impl MemberResponse {
+    pub fn new(member: &UserRecord, org: &OrganizationRecord, now: chrono::DateTime<chrono::Utc>) -> Self {
+        Self {
+            member_id: member.user_id.clone(),
+            member: MemberObject::new(member, now),
+            organization: OrganizationObject::from(org),
+        }
+    }
+}
+
+/// E.164: `+` then 2 to 15 digits, the first not 0.
+fn parse_phone(raw: &str) -> Result<String, ApiError> {
+    let digits = raw.strip_prefix('+').unwrap_or("");
+    let ok = (2..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()) && !digits.starts_with('0');
+    if ok {
+        Ok(raw.to_string())
+    } else {
+        Err(ApiError::new(
+            ErrorType::InvalidPhoneNumber,
+            "mfa_phone_number must be in E.164 form, like +14155550100.",
+        ))
+    }
+}
+
+/// `external_id`: at most 128 of `A-Za-z0-9._-|` (reference §12).
+fn parse_external_id(raw: &str) -> Result<String, ApiError> {
+    if (1..=128).contains(&raw.len()) && raw.chars().all(|c| c.is_ascii_alphanumeric() || "._-|".contains(c)) {
+        Ok(raw.to_string())
+    } else {
+        Err(ApiError::new(
+            ErrorType::BadRequest,
+            "external_id must be 1 to 128 characters of A-Z, a-z, 0-9, ., _, - and |.",
+        ))
+    }
+}
+
+/// A new member record of `org` (not yet stored).
+pub fn new_member(st: &AppState, org: &OrganizationRecord, email: &EmailAddress, status: MemberStatus) -> UserRecord {
+    let now = st.clock.now();
+    UserRecord {
+        user_id: new_id(IdKind::Member, st.env),
+        email: email.as_str().to_string(),
+        email_id: new_id(IdKind::MemberEmail, st.env),
+        email_verified: false,
+        password: None,
+        name: Default::default(),
+        trusted_metadata: Map::new(),
+        untrusted_metadata: Map::new(),
+        created_at: now,
+        lock: Default::default(),
+        member: Some(MemberFields {
+            organization_id: org.organization_id.clone(),
+            status,
+            name: String::new(),
+            is_breakglass: false,
+            mfa_enrolled: false,
+            mfa_phone_number: String::new(),
+            external_id: None,
+            roles: vec![],
+            default_mfa_method: String::new(),
+            totp: None,
+            updated_at: now,
+        }),
+    }
+}
+
+/// Store a new member: `duplicate_member_email` if the organization has one with this email,
+/// `organization_not_found` if the organization was deleted meanwhile.
+pub async fn insert_member(st: &AppState, member: &UserRecord) -> Result<(), ApiError> {
+    match st.store.create_user(member, None).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::DuplicateEmail) => Err(ApiError::new(
+            ErrorType::DuplicateMemberEmail,
+            "A member of this organization already has this email address.",
+        )),
+        Err(StoreError::Conflict) => Err(super::organization_not_found()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /v1/b2b/organizations/{organization_id}/members`.
+pub async fn create_member(
+    State(st): State<AppState>,
+    Path(organization_id): Path<String>,
+    JsonBody(req): JsonBody<CreateMemberRequest>,
+) -> Result<Reply<MemberResponse>, ApiError> {
+    let email = EmailAddress::parse(&req.email_address)?;
+    let phone = req
+        .mfa_phone_number
+        .as_deref()
+        .filter(|p| !p.is_empty())
+        .map(parse_phone)
+        .transpose()?;
+    let external_id = req
+        .external_id
+        .as_deref()
+        .filter(|e| !e.is_empty())
+        .map(parse_external_id)
+        .transpose()?;
+    let org = load_org(&st, &organization_id).await?;
+    let status = if req.create_member_as_pending {
+        MemberStatus::Pending
+    } else {
+        MemberStatus::Active
+    };
+    let mut member = new_member(&st, &org, &email, status);
+    member.trusted_metadata = req.trusted_metadata.unwrap_or_default();
+    member.untrusted_metadata = req.untrusted_metadata.unwrap_or_default();
+    if let Some(m) = member.member.as_mut() {
+        m.name = req.name.unwrap_or_default();
+        m.is_breakglass = req.is_breakglass;
+        m.mfa_enrolled = req.mfa_enrolled;
+        m.mfa_phone_number = phone.unwrap_or_default();
+        m.external_id = external_id;
+        m.roles = req.roles.unwrap_or_default();
+    }
+    super::inherit_password(&st, &mut member).await?;
+    insert_member(&st, &member).await?;
+    Ok(Reply(MemberResponse::new(&member, &org, st.clock.now())))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct GetMemberQuery {
+    pub member_id: Option<String>,
+    pub email_address: Option<String>,
+}
+
+/// `GET /v1/b2b/organizations/{organization_id}/member?member_id=…|email_address=…`.
+pub async fn get_member(
+    State(st): State<AppState>,
+    Path(organization_id): Path<String>,
+    QueryParams(q): QueryParams<GetMemberQuery>,
+) -> Result<Reply<MemberResponse>, ApiError> {
+    let member_id = q.member_id.filter(|m| !m.is_empty());
+    let email = q.email_address.filter(|e| !e.is_empty());
+    let org = load_org(&st, &organization_id).await?;
+    let member = match (member_id, email) {
+        (Some(id), None) => load_member(&st, &org, &id).await?,
+        (None, Some(email)) => {
+            let email = EmailAddress::parse(&email)?;
+            member_by_email(&st, &org, &email).await?.ok_or_else(member_not_found)?
+        }
+        _ => {
+            return Err(ApiError::new(
+                ErrorType::InvalidMemberGetFields,
+                "Send exactly one of member_id and email_address.",
+            ))
+        }
+    };
+    Ok(Reply(MemberResponse::new(&member, &org, st.clock.now())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        assert!(valid_slug("acme-inc.eu_1~"));
+        assert!(!valid_slug("a"));
+        assert!(!valid_slug("has space"));
+        assert!(!valid_slug(&"x".repeat(129)));
+        assert_eq!(slug_from_name("Example Org Inc."), "example-org-inc");
+    }
+
+    #[test]
+    fn phones_and_external_ids() {
+        assert!(parse_phone("+14155550100").is_ok());
+        for bad in ["14155550100", "+0123", "+1", "+1415555010012345", "+1-415"] {
+            assert!(parse_phone(bad).is_err(), "{bad}");
+        }
+        assert!(parse_external_id("emp|42.a_b-c").is_ok());
+        assert!(parse_external_id("no spaces").is_err());
+    }
+}

@@ -1,0 +1,540 @@
+//! `/v1/b2b/passwords`: org-scoped authenticate, strength check, and the three resets.
+
+use std::time::Instant;
+
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::magic_links::{link_token, MAGIC_LINK_TYPE};
+use super::mfa::{self, AuthFields, Decision, Outcome, Primary};
+use super::{email_factor, load_org, member_by_email, member_not_found};
+use crate::api::b2b_wire::{MemberObject, OrganizationObject};
+use crate::api::error::{ApiError, ErrorType};
+use crate::api::{JsonBody, Reply};
+use crate::config::StrengthPolicy;
+use crate::domain::ids::{new_id, IdKind};
+use crate::domain::pkce::{self, CodeChallenge};
+use crate::domain::{EmailAddress, Password, SessionDuration};
+use crate::handlers::passwords::{password_factor, verify_with_lockout};
+use crate::handlers::reset::{check_locale, limit_emails, link_lifetime, send_mail, unusable_token};
+use crate::mail::Message;
+use crate::policy::LudsRequirements;
+use crate::redirects::{self, LinkKind};
+use crate::sessions::{Issued, Scope, SessionRef};
+use crate::state::AppState;
+use crate::store::{OrganizationRecord, PasswordRecord, PasswordReset, SessionRecord, TokenKind, UserRecord};
+
+/// The `stytch_token_type` of B2B reset links.
+pub const RESET_LINK_TYPE: &str = "multi_tenant_passwords";
+/// A session may reset the password only if one of its factors was proved this recently.
+const SESSION_RESET_FRESHNESS_MINUTES: i64 = 5;
+
+fn member_reset_password() -> ApiError {
+    ApiError::new(
+        ErrorType::MemberResetPassword,
+        "The password is correct but must be reset before logging in (it appears in a data breach).",
+    )
+}
+
+/// The member a password is checked for: an unknown address costs the same hashing work as a
+/// wrong password (SECURITY.md E1) before `member_not_found`.
+async fn member_for_password(
+    st: &AppState,
+    org: &OrganizationRecord,
+    email: &EmailAddress,
+    password: &Password,
+) -> Result<UserRecord, ApiError> {
+    match member_by_email(st, org, email).await? {
+        Some(member) => Ok(member),
+        None => {
+            st.hasher.dummy_verify(password).await?;
+            Err(member_not_found())
+        }
+    }
+}
+
+/// The full B2B primary-auth response (password authenticate, email and existing-password reset).
+#[derive(Debug, Serialize)]
+pub struct AuthResponse {
+    pub member_id: String,
+    pub organization_id: String,
+    pub member: MemberObject,
+    pub organization: OrganizationObject,
+    #[serde(flatten)]
+    pub auth: AuthFields,
+}
+
+fn auth_response(st: &AppState, org: &OrganizationRecord, member: &UserRecord, outcome: Outcome) -> AuthResponse {
+    AuthResponse {
+        member_id: member.user_id.clone(),
+        organization_id: org.organization_id.clone(),
+        auth: AuthFields::new(outcome, member),
+        member: MemberObject::new(member, st.clock.now()),
+        organization: OrganizationObject::from(org),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AuthenticateRequest {
+    pub organization_id: String,
+    pub email_address: String,
+    pub password: String,
+    pub session_token: Option<String>,
+    pub session_jwt: Option<String>,
+    pub session_duration_minutes: Option<i64>,
+    pub session_custom_claims: Option<Map<String, Value>>,
+    pub locale: Option<String>,
+    pub intermediate_session_token: Option<String>,
+}
+
+/// `POST /v1/b2b/passwords/authenticate`.
+pub async fn authenticate(
+    State(st): State<AppState>,
+    JsonBody(req): JsonBody<AuthenticateRequest>,
+) -> Result<Reply<AuthResponse>, ApiError> {
+    let email = EmailAddress::parse(&req.email_address)?;
+    let password = Password::parse(req.password)?;
+    let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
+    SessionRef::from_optional(req.session_token.as_deref(), req.session_jwt.as_deref())?;
+    crate::sessions::check_custom_claims(req.session_custom_claims.as_ref())?;
+    check_locale(req.locale.as_deref())?;
+    let org = load_org(&st, &req.organization_id).await?;
+    let member = member_for_password(&st, &org, &email, &password).await?;
+    let (stored, lock) = verify_with_lockout(&st, &member, &password).await?;
+    let mut member = member;
+    member.lock = lock;
+    if stored.requires_reset || st.policy.breached_at_login(&password).await {
+        if !stored.requires_reset {
+            st.store.require_password_reset(&member.user_id, &stored.hash).await?;
+        }
+        return Err(member_reset_password());
+    }
+    let now = st.clock.now();
+    let attach = mfa::attached_session(
+        &st,
+        req.session_token.as_deref(),
+        req.session_jwt.as_deref(),
+        &org,
+        &member.user_id,
+    )
+    .await?;
+    let ist = mfa::find_ist(&st, req.intermediate_session_token.as_deref(), &org, &member.user_id).await?;
+    let decision = mfa::decide(
+        &st,
+        Primary {
+            org: &org,
+            member: &member,
+            factor: password_factor(now),
+            attach,
+            ist,
+            duration,
+            custom_claims: req.session_custom_claims.as_ref(),
+        },
+        now,
+    )?;
+    let outcome = mfa::carry_out(&st, &org, &member, decision).await?;
+    Ok(Reply(auth_response(&st, &org, &member, outcome)))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StrengthCheckRequest {
+    pub password: String,
+    pub email_address: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ZxcvbnFeedback {
+    pub warning: String,
+    pub suggestions: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StrengthCheckResponse {
+    pub valid_password: bool,
+    pub score: u8,
+    pub breached_password: bool,
+    pub strength_policy: &'static str,
+    pub breach_detection_on_create: bool,
+    pub zxcvbn_feedback: ZxcvbnFeedback,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub luds_feedback: Option<LudsRequirements>,
+}
+
+/// `POST /v1/b2b/passwords/strength_check`: the consumer check in the B2B shape.
+pub async fn strength_check(
+    State(st): State<AppState>,
+    JsonBody(req): JsonBody<StrengthCheckRequest>,
+) -> Result<Reply<StrengthCheckResponse>, ApiError> {
+    let email = req.email_address.as_deref().map(EmailAddress::parse).transpose()?;
+    let password = Password::parse(req.password)?;
+    let strength = st.policy.strength(&password, email.as_ref()).await?;
+    let breached = match &email {
+        Some(_) => st.policy.breached_for_new_password(&password).await?,
+        None => false,
+    };
+    Ok(Reply(StrengthCheckResponse {
+        valid_password: strength.acceptable && !breached,
+        score: strength.score,
+        breached_password: breached,
+        strength_policy: match strength.policy {
+            StrengthPolicy::Zxcvbn => "zxcvbn",
+            StrengthPolicy::Luds { .. } => "luds",
+        },
+        breach_detection_on_create: st.policy.breach_on_create(),
+        zxcvbn_feedback: ZxcvbnFeedback {
+            warning: strength.warning,
+            suggestions: strength.suggestions,
+        },
+        luds_feedback: strength.luds,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ResetStartRequest {
+    pub organization_id: String,
+    pub email_address: String,
+    pub reset_password_redirect_url: Option<String>,
+    pub reset_password_expiration_minutes: Option<i64>,
+    pub code_challenge: Option<String>,
+    pub login_redirect_url: Option<String>,
+    pub locale: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ResetStartResponse {
+    pub member_id: String,
+    pub member_email_id: String,
+    pub member: MemberObject,
+}
+
+/// `POST /v1/b2b/passwords/email/reset/start`: email a reset link and a "log in without a
+/// password" link. Rate-limited per organization and address; an unknown member is answered
+/// no faster than a known one; a failed send leaves no usable token.
+pub async fn reset_start(
+    State(st): State<AppState>,
+    JsonBody(req): JsonBody<ResetStartRequest>,
+) -> Result<Reply<ResetStartResponse>, ApiError> {
+    let began = Instant::now();
+    let email = EmailAddress::parse(&req.email_address)?;
+    let cfg = &st.settings.email;
+    let reset_url = redirects::resolve(
+        LinkKind::ResetPassword,
+        req.reset_password_redirect_url.as_deref(),
+        cfg.reset_password_redirect_url.as_deref(),
+        &cfg.allowed_redirect_urls,
+    )?;
+    let login_url = redirects::resolve(
+        LinkKind::Login,
+        req.login_redirect_url.as_deref(),
+        cfg.login_redirect_url.as_deref(),
+        &cfg.allowed_redirect_urls,
+    )?;
+    let lifetime = link_lifetime(
+        "reset_password_expiration_minutes",
+        req.reset_password_expiration_minutes,
+        30,
+    )?;
+    let challenge = CodeChallenge::parse_opt(req.code_challenge.as_deref())?;
+    check_locale(req.locale.as_deref())?;
+    let org = load_org(&st, &req.organization_id).await?;
+    limit_emails(
+        &st,
+        &format!("b2b_reset_start:{} {}", org.organization_id, email.as_str()),
+    )
+    .await?;
+    let Some(member) = member_by_email(&st, &org, &email).await? else {
+        st.reset_latency.mirror(began.elapsed()).await;
+        return Err(member_not_found());
+    };
+    let (reset_token, reset_record) = link_token(
+        &st,
+        TokenKind::MultiTenantPassword,
+        &member,
+        &org,
+        lifetime,
+        challenge.as_ref(),
+    );
+    let (login_token, login_record) = link_token(
+        &st,
+        TokenKind::MultiTenantMagicLink,
+        &member,
+        &org,
+        lifetime,
+        challenge.as_ref(),
+    );
+    let reset_link = redirects::link(reset_url, RESET_LINK_TYPE, &reset_token);
+    let login_link = redirects::link(login_url, MAGIC_LINK_TYPE, &login_token);
+    let minutes = lifetime.num_minutes().to_string();
+    let (subject, text, html) = st.reset_template.render(&[
+        ("email", &member.email),
+        ("reset_url", &reset_link),
+        ("login_url", &login_link),
+        ("expiration_minutes", &minutes),
+    ]);
+    send_mail(
+        &st,
+        &Message {
+            to: member.email.clone(),
+            from: cfg.from.clone(),
+            subject,
+            text,
+            html,
+            links: vec![reset_link, login_link],
+        },
+    )
+    .await?;
+    st.store.insert_tokens(&[reset_record, login_record]).await?;
+    st.reset_latency.record(began.elapsed());
+    Ok(Reply(ResetStartResponse {
+        member_id: member.user_id.clone(),
+        member_email_id: member.email_id.clone(),
+        member: MemberObject::new(&member, st.clock.now()),
+    }))
+}
+
+/// Hash a new password once it passes the policy.
+async fn new_password_record(
+    st: &AppState,
+    password: &Password,
+    member: &UserRecord,
+) -> Result<PasswordRecord, ApiError> {
+    let email = EmailAddress::parse(&member.email)?;
+    st.policy.require_acceptable(password, Some(&email)).await?;
+    Ok(PasswordRecord {
+        password_id: member
+            .password
+            .as_ref()
+            .map(|p| p.password_id.clone())
+            .unwrap_or_else(|| new_id(IdKind::Password, st.env)),
+        hash: st.hasher.hash(password).await?,
+        requires_reset: false,
+    })
+}
+
+/// Complete a reset that revokes every session of the member, under the MFA rule: the new
+/// session (if MFA does not stand in the way) is written with the password; an IST after.
+async fn reset_with_mfa(
+    st: &AppState,
+    org: &OrganizationRecord,
+    member: &UserRecord,
+    token_digest: Option<String>,
+    password: PasswordRecord,
+    primary: Primary<'_>,
+    already_used: impl FnOnce() -> ApiError,
+) -> Result<(UserRecord, Outcome), ApiError> {
+    let now = st.clock.now();
+    let decision = mfa::decide(st, primary, now)?;
+    let (new_session, ist_to_consume): (Option<Issued>, _) = match &decision {
+        Decision::Start(issued, ist) => (Some((**issued).clone()), ist.clone()),
+        _ => (None, None),
+    };
+    if let Some(ist) = &ist_to_consume {
+        mfa::consume_ist(st, ist).await?;
+    }
+    let reset = PasswordReset {
+        user_id: member.user_id.clone(),
+        token_digest,
+        password,
+        keep_session: None,
+        new_session: new_session.as_ref().map(|i| i.record.clone()),
+    };
+    let Some(written) = st.store.complete_reset(&reset).await? else {
+        return Err(already_used());
+    };
+    super::propagate_password(st, &written).await?;
+    let outcome = match (decision, new_session) {
+        (_, Some(issued)) => Outcome::Authenticated(issued),
+        (Decision::Mfa(ist, factors), None) => mfa::after_reset_mfa(st, org, &written, ist, factors).await?,
+        _ => return Err(ApiError::internal("a reset decided to attach to a session")),
+    };
+    Ok((written, outcome))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EmailResetRequest {
+    pub password_reset_token: String,
+    pub password: String,
+    pub session_duration_minutes: Option<i64>,
+    pub session_custom_claims: Option<Map<String, Value>>,
+    pub code_verifier: Option<String>,
+    pub locale: Option<String>,
+    pub intermediate_session_token: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EmailResetResponse {
+    pub member_email_id: String,
+    #[serde(flatten)]
+    pub rest: AuthResponse,
+}
+
+/// `POST /v1/b2b/passwords/email/reset`: use the emailed token once, set the password, verify
+/// the email (a pending member becomes active), clear the lock, revoke every session; then the
+/// MFA rule — a reset never stands in for the second factor.
+pub async fn email_reset(
+    State(st): State<AppState>,
+    JsonBody(req): JsonBody<EmailResetRequest>,
+) -> Result<Reply<EmailResetResponse>, ApiError> {
+    let password = Password::parse(req.password)?;
+    let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
+    crate::sessions::check_custom_claims(req.session_custom_claims.as_ref())?;
+    check_locale(req.locale.as_deref())?;
+    let unusable = || unusable_token(TokenKind::MultiTenantPassword);
+    if req.password_reset_token.is_empty() || req.password_reset_token.len() > 512 {
+        return Err(unusable());
+    }
+    let now = st.clock.now();
+    let token = st
+        .store
+        .token_by_digest(&st.sessions.digester().digest(&req.password_reset_token))
+        .await?
+        .filter(|t| t.kind == TokenKind::MultiTenantPassword && t.is_live(now))
+        .ok_or_else(unusable)?;
+    pkce::check(token.code_challenge.as_deref(), req.code_verifier.as_deref())?;
+    let org_id = token.organization_id.clone().ok_or_else(unusable)?;
+    let org = st.store.organization_by_id(&org_id).await?.ok_or_else(unusable)?;
+    let member = super::load_member(&st, &org, &token.user_id)
+        .await
+        .map_err(|_| unusable())?;
+    let ist = mfa::find_ist(&st, req.intermediate_session_token.as_deref(), &org, &member.user_id).await?;
+    let record = new_password_record(&st, &password, &member).await?;
+    let primary = Primary {
+        org: &org,
+        member: &member,
+        factor: email_factor(&member, now),
+        attach: None,
+        ist,
+        duration,
+        custom_claims: req.session_custom_claims.as_ref(),
+    };
+    let (member, outcome) = reset_with_mfa(&st, &org, &member, Some(token.token_digest), record, primary, || {
+        ApiError::new(
+            ErrorType::UnableToAuthPasswordResetToken,
+            "The password reset token was already used.",
+        )
+    })
+    .await?;
+    Ok(Reply(EmailResetResponse {
+        member_email_id: member.email_id.clone(),
+        rest: auth_response(&st, &org, &member, outcome),
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ExistingPasswordResetRequest {
+    pub organization_id: String,
+    pub email_address: String,
+    pub existing_password: String,
+    pub new_password: String,
+    pub session_duration_minutes: Option<i64>,
+    pub session_custom_claims: Option<Map<String, Value>>,
+    pub locale: Option<String>,
+}
+
+/// `POST /v1/b2b/passwords/existing_password/reset`: the current password (a failure counts
+/// toward the lock) buys a new one; every session is revoked; then the MFA rule.
+pub async fn existing_password_reset(
+    State(st): State<AppState>,
+    JsonBody(req): JsonBody<ExistingPasswordResetRequest>,
+) -> Result<Reply<AuthResponse>, ApiError> {
+    let email = EmailAddress::parse(&req.email_address)?;
+    let existing = Password::parse(req.existing_password)?;
+    let new = Password::parse(req.new_password)?;
+    let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
+    crate::sessions::check_custom_claims(req.session_custom_claims.as_ref())?;
+    check_locale(req.locale.as_deref())?;
+    let org = load_org(&st, &req.organization_id).await?;
+    let member = member_for_password(&st, &org, &email, &existing).await?;
+    verify_with_lockout(&st, &member, &existing).await?;
+    let record = new_password_record(&st, &new, &member).await?;
+    let now = st.clock.now();
+    let primary = Primary {
+        org: &org,
+        member: &member,
+        factor: password_factor(now),
+        attach: None,
+        ist: None,
+        duration,
+        custom_claims: req.session_custom_claims.as_ref(),
+    };
+    let (member, outcome) = reset_with_mfa(&st, &org, &member, None, record, primary, member_not_found).await?;
+    Ok(Reply(auth_response(&st, &org, &member, outcome)))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SessionResetRequest {
+    pub organization_id: String,
+    pub password: String,
+    pub session_token: Option<String>,
+    pub session_jwt: Option<String>,
+    pub session_duration_minutes: Option<i64>,
+    pub session_custom_claims: Option<Map<String, Value>>,
+    pub locale: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SessionResetResponse {
+    pub member_id: String,
+    pub member: MemberObject,
+    pub organization: OrganizationObject,
+    #[serde(flatten)]
+    pub auth: AuthFields,
+}
+
+fn recently_proven(session: &SessionRecord, now: chrono::DateTime<chrono::Utc>) -> bool {
+    let since = now - chrono::Duration::minutes(SESSION_RESET_FRESHNESS_MINUTES);
+    session.factors.iter().any(|f| f.last_authenticated_at >= since)
+}
+
+/// `POST /v1/b2b/passwords/session/reset`: a session of this organization with a factor proved
+/// in the last 5 minutes sets the password; it stays, the member's other sessions are revoked.
+pub async fn session_reset(
+    State(st): State<AppState>,
+    JsonBody(req): JsonBody<SessionResetRequest>,
+) -> Result<Reply<SessionResetResponse>, ApiError> {
+    let password = Password::parse(req.password)?;
+    let by = SessionRef::required(req.session_token.as_deref(), req.session_jwt.as_deref())?;
+    let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
+    crate::sessions::check_custom_claims(req.session_custom_claims.as_ref())?;
+    check_locale(req.locale.as_deref())?;
+    let org = load_org(&st, &req.organization_id).await?;
+    let now = st.clock.now();
+    let (session, token) = st
+        .sessions
+        .find(by, Scope::Organization(&org.organization_id), now)
+        .await?;
+    if !recently_proven(&session, now) {
+        return Err(ApiError::new(
+            ErrorType::SessionTooOldToResetPassword,
+            "The session must have proved a factor within the last 5 minutes.",
+        ));
+    }
+    let member = super::load_member(&st, &org, &session.user_id).await?;
+    let record = new_password_record(&st, &password, &member).await?;
+    let mut session = session;
+    session.organization = Some(org.org_ref());
+    let issued =
+        st.sessions
+            .prepare_refresh(session, token, None, duration, req.session_custom_claims.as_ref(), now)?;
+    let reset = PasswordReset {
+        user_id: member.user_id.clone(),
+        token_digest: None,
+        password: record,
+        keep_session: Some(issued.record.clone()),
+        new_session: None,
+    };
+    let Some(member) = st.store.complete_reset(&reset).await? else {
+        return Err(ApiError::new(
+            ErrorType::SessionNotFound,
+            "The session or its member no longer exists.",
+        ));
+    };
+    super::propagate_password(&st, &member).await?;
+    Ok(Reply(SessionResetResponse {
+        member_id: member.user_id.clone(),
+        member: MemberObject::new(&member, now),
+        organization: OrganizationObject::from(&org),
+        auth: AuthFields::new(Outcome::Authenticated(issued), &member),
+    }))
+}

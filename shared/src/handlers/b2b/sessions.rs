@@ -1,0 +1,163 @@
+//! `/v1/b2b/sessions`: authenticate, revoke, list. (JWKS is the consumer handler: one key set.)
+
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::{load_member, load_org, member_not_found};
+use crate::api::b2b_wire::{MemberObject, MemberSessionObject, OrganizationObject};
+use crate::api::error::{ApiError, ErrorType};
+use crate::api::{JsonBody, QueryParams, Reply};
+use crate::domain::SessionDuration;
+use crate::sessions::{Scope, SessionRef};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+pub struct AuthenticateRequest {
+    pub session_token: Option<String>,
+    pub session_jwt: Option<String>,
+    pub session_duration_minutes: Option<i64>,
+    pub session_custom_claims: Option<Map<String, Value>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AuthenticateResponse {
+    pub member_session: MemberSessionObject,
+    pub session_token: String,
+    pub session_jwt: String,
+    pub member: MemberObject,
+    pub organization: OrganizationObject,
+}
+
+fn gone() -> ApiError {
+    ApiError::new(
+        ErrorType::SessionNotFound,
+        "The session's member or organization no longer exists.",
+    )
+}
+
+/// `POST /v1/b2b/sessions/authenticate`: exactly one of token or JWT; a JWT past its `exp` is
+/// accepted while its session is active, and a fresh one returned.
+pub async fn authenticate(
+    State(st): State<AppState>,
+    JsonBody(req): JsonBody<AuthenticateRequest>,
+) -> Result<Reply<AuthenticateResponse>, ApiError> {
+    let by = SessionRef::required(req.session_token.as_deref(), req.session_jwt.as_deref())?;
+    let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
+    let now = st.clock.now();
+    let (mut record, token) = st.sessions.find(by, Scope::AnyOrganization, now).await?;
+    let org_id = record
+        .organization
+        .as_ref()
+        .map(|o| o.organization_id.clone())
+        .unwrap_or_default();
+    let org = st.store.organization_by_id(&org_id).await?.ok_or_else(gone)?;
+    let member = load_member(&st, &org, &record.user_id).await.map_err(|_| gone())?;
+    // The slug may have changed since the session began; the JWT names the current one.
+    record.organization = Some(org.org_ref());
+    let issued = st
+        .sessions
+        .refresh(record, token, None, duration, req.session_custom_claims.as_ref(), now)
+        .await?;
+    Ok(Reply(AuthenticateResponse {
+        member_session: MemberSessionObject::from(&issued.record),
+        session_token: issued.token,
+        session_jwt: issued.jwt,
+        member: MemberObject::new(&member, now),
+        organization: OrganizationObject::from(&org),
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RevokeRequest {
+    pub member_session_id: Option<String>,
+    pub session_token: Option<String>,
+    pub session_jwt: Option<String>,
+    pub member_id: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Empty {}
+
+/// `POST /v1/b2b/sessions/revoke`: exactly one of `member_session_id`, `session_token`,
+/// `session_jwt`, or `member_id` (every session of that member).
+pub async fn revoke(
+    State(st): State<AppState>,
+    JsonBody(req): JsonBody<RevokeRequest>,
+) -> Result<Reply<Empty>, ApiError> {
+    let present = |f: &Option<String>| f.as_deref().is_some_and(|v| !v.is_empty());
+    let given = [
+        &req.member_session_id,
+        &req.session_token,
+        &req.session_jwt,
+        &req.member_id,
+    ]
+    .into_iter()
+    .filter(|f| present(f))
+    .count();
+    match given {
+        0 => {
+            return Err(ApiError::new(
+                ErrorType::NoSessionRevokeArguments,
+                "Send one of member_session_id, session_token, session_jwt or member_id.",
+            ))
+        }
+        1 => {}
+        _ => {
+            return Err(ApiError::new(
+                ErrorType::TooManySessionRevokeArguments,
+                "Send only one of member_session_id, session_token, session_jwt or member_id.",
+            ))
+        }
+    }
+    let now = st.clock.now();
+    if let Some(member_id) = req.member_id.filter(|m| !m.is_empty()) {
+        let member = st
+            .store
+            .user_by_id(&member_id)
+            .await?
+            .filter(|u| u.member.is_some())
+            .ok_or_else(member_not_found)?;
+        for s in st.store.sessions_for_user(&member.user_id, now).await? {
+            st.store.delete_session(&s.session_id).await?;
+        }
+        return Ok(Reply(Empty {}));
+    }
+    let session_id = match req.member_session_id.filter(|s| !s.is_empty()) {
+        Some(id) => id,
+        None => {
+            let by = SessionRef::required(req.session_token.as_deref(), req.session_jwt.as_deref())?;
+            st.sessions.find(by, Scope::AnyOrganization, now).await?.0.session_id
+        }
+    };
+    st.sessions.revoke(&session_id, Scope::AnyOrganization).await?;
+    Ok(Reply(Empty {}))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    pub organization_id: String,
+    pub member_id: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ListResponse {
+    pub member_sessions: Vec<MemberSessionObject>,
+}
+
+/// `GET /v1/b2b/sessions?organization_id=…&member_id=…`: the member's active sessions.
+pub async fn list(
+    State(st): State<AppState>,
+    QueryParams(q): QueryParams<ListQuery>,
+) -> Result<Reply<ListResponse>, ApiError> {
+    let org = load_org(&st, &q.organization_id).await?;
+    let member = load_member(&st, &org, &q.member_id).await?;
+    let sessions = st.store.sessions_for_user(&member.user_id, st.clock.now()).await?;
+    Ok(Reply(ListResponse {
+        member_sessions: sessions
+            .iter()
+            .filter(|s| Scope::Organization(&org.organization_id).admits(s))
+            .map(MemberSessionObject::from)
+            .collect(),
+    }))
+}

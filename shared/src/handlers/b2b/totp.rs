@@ -1,0 +1,339 @@
+//! `/v1/b2b/totp`: register an authenticator app, and authenticate with its codes (the second
+//! factor of the MFA rule, or an added factor of a session).
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::mfa::{self, HeldIst};
+use super::{load_member, load_org};
+use crate::api::b2b_wire::{MemberObject, MemberSessionObject, OrganizationObject};
+use crate::api::error::{ApiError, ErrorType};
+use crate::api::{JsonBody, Reply};
+use crate::domain::ids::{new_id, IdKind};
+use crate::domain::SessionDuration;
+use crate::handlers::passwords::locked;
+use crate::lockout;
+use crate::sessions::tokens::random_token;
+use crate::state::AppState;
+use crate::store::{FactorKind, FactorRecord, SessionRecord, TotpRecord, UserRecord};
+use crate::totp;
+
+const RECOVERY_CODES: usize = 10;
+
+/// `expiration_minutes` of a registration: 5 to 1440, default 60.
+fn registration_lifetime(minutes: Option<i64>) -> Result<chrono::Duration, ApiError> {
+    let m = minutes.unwrap_or(60);
+    if !(5..=1440).contains(&m) {
+        return Err(ApiError::new(
+            ErrorType::InvalidExpiration,
+            "expiration_minutes must be between 5 and 1440.",
+        ));
+    }
+    Ok(chrono::Duration::minutes(m))
+}
+
+/// Whichever proof of identity a TOTP call came with: an IST or a session of the member.
+enum Proof {
+    Ist(HeldIst),
+    Session(SessionRecord, String),
+}
+
+async fn proof(
+    st: &AppState,
+    org: &crate::store::OrganizationRecord,
+    member_id: &str,
+    ist: Option<&str>,
+    token: Option<&str>,
+    jwt: Option<&str>,
+) -> Result<Option<Proof>, ApiError> {
+    if let Some(ist) = mfa::find_ist(st, ist, org, member_id).await? {
+        return Ok(Some(Proof::Ist(ist)));
+    }
+    Ok(mfa::attached_session(st, token, jwt, org, member_id)
+        .await?
+        .map(|(s, t)| Proof::Session(s, t)))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CreateRequest {
+    pub organization_id: String,
+    pub member_id: String,
+    pub expiration_minutes: Option<i64>,
+    pub intermediate_session_token: Option<String>,
+    pub session_token: Option<String>,
+    pub session_jwt: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CreateResponse {
+    pub member_id: String,
+    pub totp_registration_id: String,
+    pub secret: String,
+    pub qr_code: String,
+    pub recovery_codes: Vec<String>,
+    pub member: MemberObject,
+    pub organization: OrganizationObject,
+}
+
+fn active_totp_exists() -> ApiError {
+    ApiError::new(
+        ErrorType::ActiveTotpExists,
+        "The member already has a verified TOTP registration.",
+    )
+}
+
+/// Recovery codes like `k3x9-p2mq-7wtd`: 60 random bits each, shown once, stored as digests.
+fn recovery_code() -> String {
+    let raw = data_encoding::BASE32_NOPAD
+        .encode(random_token(9).as_bytes())
+        .to_ascii_lowercase();
+    format!("{}-{}-{}", &raw[0..4], &raw[4..8], &raw[8..12])
+}
+
+/// `POST /v1/b2b/totp`: a pending registration, replacing any earlier pending one. An IST or
+/// session sent must be the member's.
+pub async fn create(
+    State(st): State<AppState>,
+    JsonBody(req): JsonBody<CreateRequest>,
+) -> Result<Reply<CreateResponse>, ApiError> {
+    let lifetime = registration_lifetime(req.expiration_minutes)?;
+    let org = load_org(&st, &req.organization_id).await?;
+    let member = load_member(&st, &org, &req.member_id).await?;
+    proof(
+        &st,
+        &org,
+        &member.user_id,
+        req.intermediate_session_token.as_deref(),
+        req.session_token.as_deref(),
+        req.session_jwt.as_deref(),
+    )
+    .await?;
+    let has_verified = |u: &UserRecord| {
+        u.member
+            .as_ref()
+            .and_then(|m| m.totp.as_ref())
+            .is_some_and(|t| t.verified)
+    };
+    if has_verified(&member) {
+        return Err(active_totp_exists());
+    }
+    let now = st.clock.now();
+    let secret = totp::generate_secret();
+    let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| recovery_code()).collect();
+    let registration = TotpRecord {
+        totp_registration_id: new_id(IdKind::TotpRegistration, st.env),
+        sealed_secret: st.totp_sealer.seal(&secret),
+        recovery_code_digests: codes.iter().map(|c| st.sessions.digester().digest(c)).collect(),
+        verified: false,
+        created_at: now,
+        expires_at: now + lifetime,
+        last_used_step: None,
+    };
+    let id = registration.totp_registration_id.clone();
+    let written = st
+        .store
+        .update_user(
+            &member.user_id,
+            Arc::new(move |u: &mut UserRecord| {
+                if let Some(m) = u.member.as_mut() {
+                    // A registration verified meanwhile is never replaced.
+                    if !m.totp.as_ref().is_some_and(|t| t.verified) {
+                        m.totp = Some(registration.clone());
+                    }
+                }
+            }),
+        )
+        .await?
+        .ok_or_else(super::member_not_found)?;
+    let ours = written
+        .member
+        .as_ref()
+        .and_then(|m| m.totp.as_ref())
+        .is_some_and(|t| t.totp_registration_id == id);
+    if !ours {
+        return Err(active_totp_exists());
+    }
+    let qr_code = totp::qr_data_url(&totp::otpauth_uri(&org.organization_name, &member.email, &secret))
+        .map_err(ApiError::internal)?;
+    Ok(Reply(CreateResponse {
+        member_id: member.user_id.clone(),
+        totp_registration_id: id,
+        secret: totp::encode_secret(&secret),
+        qr_code,
+        recovery_codes: codes,
+        member: MemberObject::new(&written, now),
+        organization: OrganizationObject::from(&org),
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MfaEnrollment {
+    Enroll,
+    Unenroll,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AuthenticateRequest {
+    pub organization_id: String,
+    pub member_id: String,
+    pub code: String,
+    pub intermediate_session_token: Option<String>,
+    pub session_token: Option<String>,
+    pub session_jwt: Option<String>,
+    pub session_duration_minutes: Option<i64>,
+    pub session_custom_claims: Option<Map<String, Value>>,
+    pub set_mfa_enrollment: Option<MfaEnrollment>,
+    pub set_default_mfa: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AuthenticateResponse {
+    pub member_id: String,
+    pub member: MemberObject,
+    pub organization: OrganizationObject,
+    pub session_token: String,
+    pub session_jwt: String,
+    pub member_session: MemberSessionObject,
+}
+
+fn wrong_code() -> ApiError {
+    ApiError::new(ErrorType::UnableToAuthenticateTotp, "The TOTP code is not valid.")
+}
+
+/// `POST /v1/b2b/totp/authenticate`: check the code (wrong codes count toward the member's
+/// lock; each time step's code works once), then complete the login the IST began, or add the
+/// factor to the session sent.
+pub async fn authenticate(
+    State(st): State<AppState>,
+    JsonBody(req): JsonBody<AuthenticateRequest>,
+) -> Result<Reply<AuthenticateResponse>, ApiError> {
+    let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
+    crate::sessions::check_custom_claims(req.session_custom_claims.as_ref())?;
+    let org = load_org(&st, &req.organization_id).await?;
+    let member = load_member(&st, &org, &req.member_id).await?;
+    let proof = proof(
+        &st,
+        &org,
+        &member.user_id,
+        req.intermediate_session_token.as_deref(),
+        req.session_token.as_deref(),
+        req.session_jwt.as_deref(),
+    )
+    .await?
+    .ok_or_else(|| {
+        ApiError::new(
+            ErrorType::NoSessionArguments,
+            "Send the intermediate_session_token of the login, or a session_token or session_jwt.",
+        )
+    })?;
+    let now = st.clock.now();
+    let registration = member
+        .member
+        .as_ref()
+        .and_then(|m| m.totp.clone())
+        .filter(|t| t.is_usable(now))
+        .ok_or_else(|| ApiError::new(ErrorType::TotpNotFound, "The member has no TOTP registration."))?;
+
+    let settings = st.settings.lockout;
+    let claim = Arc::new(move |s: &_| lockout::claim(s, now, settings));
+    let (_, after) = st
+        .store
+        .update_lock(&member.user_id, claim)
+        .await?
+        .ok_or_else(super::member_not_found)?;
+    if !lockout::claim_granted(&after, now) {
+        return Err(locked(after.lock_expires_at));
+    }
+    let secret = st
+        .totp_sealer
+        .open(&registration.sealed_secret)
+        .map_err(ApiError::internal)?;
+    let Some(step) = totp::matching_step(&secret, &req.code, now.timestamp()) else {
+        let fail = Arc::new(move |s: &_| lockout::on_failure(s, now, settings));
+        st.store.update_lock(&member.user_id, fail).await?;
+        return Err(wrong_code());
+    };
+    if registration.last_used_step.is_some_and(|last| step <= last) {
+        return Err(ApiError::new(
+            ErrorType::TotpCodeAlreadyAuthenticated,
+            "This code was already used; wait for the next one.",
+        ));
+    }
+    let success = Arc::new(move |s: &_| lockout::on_success(s, now));
+    st.store.update_lock(&member.user_id, success).await?;
+
+    let enrollment = req.set_mfa_enrollment;
+    let make_default = req.set_default_mfa.unwrap_or(false);
+    let registration_id = registration.totp_registration_id.clone();
+    let change = Arc::new(move |u: &mut UserRecord| {
+        let Some(m) = u.member.as_mut() else { return };
+        if let Some(t) = m.totp.as_mut().filter(|t| t.totp_registration_id == registration_id) {
+            t.verified = true;
+            t.last_used_step = Some(t.last_used_step.map_or(step, |last| last.max(step)));
+        }
+        match enrollment {
+            Some(MfaEnrollment::Enroll) => m.mfa_enrolled = true,
+            Some(MfaEnrollment::Unenroll) => m.mfa_enrolled = false,
+            None => {}
+        }
+        if make_default {
+            m.default_mfa_method = "totp".into();
+        }
+        m.updated_at = now;
+    });
+    let member = st
+        .store
+        .update_user(&member.user_id, change)
+        .await?
+        .ok_or_else(super::member_not_found)?;
+    let factor = FactorRecord {
+        kind: FactorKind::Totp,
+        last_authenticated_at: now,
+        created_at: now,
+        updated_at: now,
+        email_id: None,
+        email: None,
+        totp_id: Some(registration.totp_registration_id.clone()),
+    };
+    let issued = match proof {
+        Proof::Ist(ist) => {
+            mfa::consume_ist(&st, &ist).await?;
+            let mut factors = ist.record.factors.clone();
+            factors.push(factor);
+            let prepared = st.sessions.prepare_member(
+                &member.user_id,
+                org.org_ref(),
+                factors,
+                duration.unwrap_or(SessionDuration::B2B_DEFAULT),
+                req.session_custom_claims.as_ref(),
+                now,
+            )?;
+            st.sessions.store(prepared, super::member_not_found).await?
+        }
+        Proof::Session(mut record, token) => {
+            record.organization = Some(org.org_ref());
+            st.sessions
+                .refresh(
+                    record,
+                    token,
+                    Some(factor),
+                    duration,
+                    req.session_custom_claims.as_ref(),
+                    now,
+                )
+                .await?
+        }
+    };
+    Ok(Reply(AuthenticateResponse {
+        member_id: member.user_id.clone(),
+        member: MemberObject::new(&member, now),
+        organization: OrganizationObject::from(&org),
+        member_session: MemberSessionObject::from(&issued.record),
+        session_token: issued.token,
+        session_jwt: issued.jwt,
+    }))
+}

@@ -294,30 +294,30 @@ pub struct Feedback {
     pub luds_requirements: Option<LudsRequirements>,
 }
 
+/// What both strength checks answer besides their feedback, whose shape differs (consumer
+/// `feedback`, B2B `zxcvbn_feedback`/`luds_feedback`).
 #[derive(Debug, Serialize)]
-pub struct StrengthCheckResponse {
+pub struct StrengthVerdict {
     pub valid_password: bool,
     pub score: u8,
     pub breached_password: bool,
     pub strength_policy: &'static str,
     pub breach_detection_on_create: bool,
-    pub feedback: Feedback,
 }
 
-/// `POST /v1/passwords/strength_check`. As Stytch documents, the breach check applies when an
-/// email is given; `valid_password` then also requires not-breached.
-pub async fn strength_check(
-    State(st): State<AppState>,
-    JsonBody(req): JsonBody<StrengthCheckRequest>,
-) -> Result<Reply<StrengthCheckResponse>, ApiError> {
-    let email = req.email.as_deref().map(EmailAddress::parse).transpose()?;
-    let password = Password::parse(req.password)?;
-    let strength = st.policy.strength(&password, email.as_ref()).await?;
-    let breached = match &email {
-        Some(_) => st.policy.breached_for_new_password(&password).await?,
+/// Judge a password as both strength checks do. As Stytch documents, the breach check applies
+/// when an email is given; `valid_password` then also requires not-breached.
+pub(crate) async fn judge(
+    st: &AppState,
+    password: &Password,
+    email: Option<&EmailAddress>,
+) -> Result<(StrengthVerdict, crate::policy::Strength), ApiError> {
+    let strength = st.policy.strength(password, email).await?;
+    let breached = match email {
+        Some(_) => st.policy.breached_for_new_password(password).await?,
         None => false,
     };
-    Ok(Reply(StrengthCheckResponse {
+    let verdict = StrengthVerdict {
         valid_password: strength.acceptable && !breached,
         score: strength.score,
         breached_password: breached,
@@ -326,6 +326,27 @@ pub async fn strength_check(
             StrengthPolicy::Luds { .. } => "luds",
         },
         breach_detection_on_create: st.policy.breach_on_create(),
+    };
+    Ok((verdict, strength))
+}
+
+#[derive(Debug, Serialize)]
+pub struct StrengthCheckResponse {
+    #[serde(flatten)]
+    pub verdict: StrengthVerdict,
+    pub feedback: Feedback,
+}
+
+/// `POST /v1/passwords/strength_check`.
+pub async fn strength_check(
+    State(st): State<AppState>,
+    JsonBody(req): JsonBody<StrengthCheckRequest>,
+) -> Result<Reply<StrengthCheckResponse>, ApiError> {
+    let email = req.email.as_deref().map(EmailAddress::parse).transpose()?;
+    let password = Password::parse(req.password)?;
+    let (verdict, strength) = judge(&st, &password, email.as_ref()).await?;
+    Ok(Reply(StrengthCheckResponse {
+        verdict,
         feedback: Feedback {
             warning: strength.warning,
             suggestions: strength.suggestions,

@@ -74,6 +74,57 @@ pub(crate) async fn limit_emails(st: &AppState, key: &str) -> Result<(), ApiErro
     Ok(())
 }
 
+/// The reset email's two targets: the reset link's and the "log in without a password" link's,
+/// each from the request or the configured default, on the allow-list.
+pub(crate) fn reset_urls(
+    st: &AppState,
+    reset: Option<&str>,
+    login: Option<&str>,
+) -> Result<(url::Url, url::Url), ApiError> {
+    let cfg = &st.settings.email;
+    Ok((
+        redirects::resolve(
+            LinkKind::ResetPassword,
+            reset,
+            cfg.reset_password_redirect_url.as_deref(),
+            &cfg.allowed_redirect_urls,
+        )?,
+        redirects::resolve(
+            LinkKind::Login,
+            login,
+            cfg.login_redirect_url.as_deref(),
+            &cfg.allowed_redirect_urls,
+        )?,
+    ))
+}
+
+/// Send the reset email (consumer and B2B): the reset link, the "log in without a password"
+/// link, and how long both live.
+pub(crate) async fn send_reset_email(
+    st: &AppState,
+    to: &str,
+    reset_link: String,
+    login_link: String,
+    lifetime: chrono::Duration,
+) -> Result<(), ApiError> {
+    let minutes = lifetime.num_minutes().to_string();
+    let (subject, text, html) = st.reset_template.render(&[
+        ("email", to),
+        ("reset_url", &reset_link),
+        ("login_url", &login_link),
+        ("expiration_minutes", &minutes),
+    ]);
+    let message = Message {
+        to: to.to_string(),
+        from: st.settings.email.from.clone(),
+        subject,
+        text,
+        html,
+        links: vec![reset_link, login_link],
+    };
+    send_mail(st, &message).await
+}
+
 /// Send `message`, mapping a failure to the one clear error (the caller stores its tokens only
 /// after this succeeds, so a failed send leaves nothing usable: SECURITY.md F2).
 pub(crate) async fn send_mail(st: &AppState, message: &Message) -> Result<(), ApiError> {
@@ -124,18 +175,10 @@ pub async fn start(
 ) -> Result<Reply<ResetStartResponse>, ApiError> {
     let began = Instant::now();
     let email = EmailAddress::parse(&req.email)?;
-    let cfg = &st.settings.email;
-    let reset_url = redirects::resolve(
-        LinkKind::ResetPassword,
+    let (reset_url, login_url) = reset_urls(
+        &st,
         req.reset_password_redirect_url.as_deref(),
-        cfg.reset_password_redirect_url.as_deref(),
-        &cfg.allowed_redirect_urls,
-    )?;
-    let login_url = redirects::resolve(
-        LinkKind::Login,
         req.login_redirect_url.as_deref(),
-        cfg.login_redirect_url.as_deref(),
-        &cfg.allowed_redirect_urls,
     )?;
     let lifetime = expiration(req.reset_password_expiration_minutes)?;
     let challenge = CodeChallenge::parse_opt(req.code_challenge.as_deref())?;
@@ -152,23 +195,8 @@ pub async fn start(
     let login_token = random_token(EMAIL_TOKEN_BYTES);
     let reset_link = redirects::link(reset_url, "reset_password", &reset_token);
     let login_link = redirects::link(login_url, "magic_links", &login_token);
-    let minutes = lifetime.num_minutes().to_string();
-    let (subject, text, html) = st.reset_template.render(&[
-        ("email", &user.email),
-        ("reset_url", &reset_link),
-        ("login_url", &login_link),
-        ("expiration_minutes", &minutes),
-    ]);
-    let message = Message {
-        to: user.email.clone(),
-        from: cfg.from.clone(),
-        subject,
-        text,
-        html,
-        links: vec![reset_link, login_link],
-    };
     // Send first, then store the tokens: if the mail fails, no token exists to be used (F2).
-    send_mail(&st, &message).await?;
+    send_reset_email(&st, &user.email, reset_link, login_link, lifetime).await?;
     let attributes = req.attributes.unwrap_or_default();
     // Both links are stored in one write, after the mail went out: either both work or neither.
     let records: Vec<TokenRecord> = [

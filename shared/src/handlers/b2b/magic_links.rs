@@ -10,9 +10,9 @@ use super::{email_factor, load_org, member_by_email};
 use crate::api::b2b_wire::{MemberObject, OrganizationObject};
 use crate::api::error::{ApiError, ErrorType};
 use crate::api::{JsonBody, Reply};
-use crate::domain::pkce::{self, CodeChallenge};
+use crate::domain::pkce::CodeChallenge;
 use crate::domain::{EmailAddress, SessionDuration};
-use crate::handlers::reset::{check_locale, limit_emails, link_lifetime, send_mail, unusable_token, EMAIL_TOKEN_BYTES};
+use crate::handlers::reset::{check_locale, limit_emails, link_lifetime, send_mail, EMAIL_TOKEN_BYTES};
 use crate::mail::Message;
 use crate::redirects::{self, LinkKind};
 use crate::sessions::tokens::random_token;
@@ -213,23 +213,14 @@ pub async fn authenticate(
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
     crate::sessions::check_custom_claims(req.session_custom_claims.as_ref())?;
     check_locale(req.locale.as_deref())?;
-    let unusable = || unusable_token(TokenKind::MultiTenantMagicLink);
-    if req.magic_links_token.is_empty() || req.magic_links_token.len() > 512 {
-        return Err(unusable());
-    }
+    let (token, org, member) = super::redeemable_link(
+        &st,
+        &req.magic_links_token,
+        TokenKind::MultiTenantMagicLink,
+        req.pkce_code_verifier.as_deref(),
+    )
+    .await?;
     let now = st.clock.now();
-    let token = st
-        .store
-        .token_by_digest(&st.sessions.digester().digest(&req.magic_links_token))
-        .await?
-        .filter(|t| t.kind == TokenKind::MultiTenantMagicLink && t.is_live(now))
-        .ok_or_else(unusable)?;
-    pkce::check(token.code_challenge.as_deref(), req.pkce_code_verifier.as_deref())?;
-    let org_id = token.organization_id.clone().ok_or_else(unusable)?;
-    let org = st.store.organization_by_id(&org_id).await?.ok_or_else(unusable)?;
-    let member = super::load_member(&st, &org, &token.user_id)
-        .await
-        .map_err(|_| unusable())?;
     // Resolve the session and IST before consuming, so a bad one does not burn the link.
     let attach = mfa::attached_session(
         &st,

@@ -12,9 +12,11 @@ use chrono::{DateTime, Utc};
 
 use crate::api::error::{ApiError, ErrorType};
 use crate::domain::ids::{looks_like, new_id, IdKind};
+use crate::domain::pkce;
 use crate::domain::EmailAddress;
+use crate::handlers::reset::unusable_token;
 use crate::state::AppState;
-use crate::store::{FactorKind, FactorRecord, OrganizationRecord, PasswordRecord, UserRecord};
+use crate::store::{FactorKind, FactorRecord, OrganizationRecord, PasswordRecord, TokenKind, TokenRecord, UserRecord};
 
 pub(crate) fn organization_not_found() -> ApiError {
     ApiError::new(ErrorType::OrganizationNotFound, "No organization has this id or slug.")
@@ -60,6 +62,33 @@ pub async fn member_by_email(
         .store
         .user_by_email(Some(&org.organization_id), email.as_str())
         .await?)
+}
+
+/// An emailed B2B link's token, checked: live, of `kind`, its PKCE verifier matching, and its
+/// organization and member still there. Not consumed here: that happens atomically with what
+/// it authorises.
+pub async fn redeemable_link(
+    st: &AppState,
+    raw: &str,
+    kind: TokenKind,
+    code_verifier: Option<&str>,
+) -> Result<(TokenRecord, OrganizationRecord, UserRecord), ApiError> {
+    let unusable = || unusable_token(kind);
+    if raw.is_empty() || raw.len() > 512 {
+        return Err(unusable());
+    }
+    let now = st.clock.now();
+    let token = st
+        .store
+        .token_by_digest(&st.sessions.digester().digest(raw))
+        .await?
+        .filter(|t| t.kind == kind && t.is_live(now))
+        .ok_or_else(unusable)?;
+    pkce::check(token.code_challenge.as_deref(), code_verifier)?;
+    let org_id = token.organization_id.clone().ok_or_else(unusable)?;
+    let org = st.store.organization_by_id(&org_id).await?.ok_or_else(unusable)?;
+    let member = load_member(st, &org, &token.user_id).await.map_err(|_| unusable())?;
+    Ok((token, org, member))
 }
 
 /// The factor of a proved member email (magic link, reset link).

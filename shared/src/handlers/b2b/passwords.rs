@@ -8,19 +8,17 @@ use serde_json::{Map, Value};
 
 use super::magic_links::{link_token, MAGIC_LINK_TYPE};
 use super::mfa::{self, AuthFields, Decision, Outcome, Primary};
-use super::{email_factor, load_org, member_by_email, member_not_found};
+use super::{email_factor, load_org, member_by_email, member_not_found, redeemable_link};
 use crate::api::b2b_wire::{MemberObject, OrganizationObject};
 use crate::api::error::{ApiError, ErrorType};
 use crate::api::{JsonBody, Reply};
-use crate::config::StrengthPolicy;
 use crate::domain::ids::{new_id, IdKind};
-use crate::domain::pkce::{self, CodeChallenge};
+use crate::domain::pkce::CodeChallenge;
 use crate::domain::{EmailAddress, Password, SessionDuration};
-use crate::handlers::passwords::{password_factor, verify_with_lockout};
-use crate::handlers::reset::{check_locale, limit_emails, link_lifetime, send_mail, unusable_token};
-use crate::mail::Message;
+use crate::handlers::passwords::{judge, password_factor, verify_with_lockout, StrengthVerdict};
+use crate::handlers::reset::{check_locale, limit_emails, link_lifetime, reset_urls, send_reset_email};
 use crate::policy::LudsRequirements;
-use crate::redirects::{self, LinkKind};
+use crate::redirects;
 use crate::sessions::{Issued, Scope, SessionRef};
 use crate::state::AppState;
 use crate::store::{OrganizationRecord, PasswordRecord, PasswordReset, SessionRecord, TokenKind, UserRecord};
@@ -151,11 +149,8 @@ pub struct ZxcvbnFeedback {
 
 #[derive(Debug, Serialize)]
 pub struct StrengthCheckResponse {
-    pub valid_password: bool,
-    pub score: u8,
-    pub breached_password: bool,
-    pub strength_policy: &'static str,
-    pub breach_detection_on_create: bool,
+    #[serde(flatten)]
+    pub verdict: StrengthVerdict,
     pub zxcvbn_feedback: ZxcvbnFeedback,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub luds_feedback: Option<LudsRequirements>,
@@ -168,20 +163,9 @@ pub async fn strength_check(
 ) -> Result<Reply<StrengthCheckResponse>, ApiError> {
     let email = req.email_address.as_deref().map(EmailAddress::parse).transpose()?;
     let password = Password::parse(req.password)?;
-    let strength = st.policy.strength(&password, email.as_ref()).await?;
-    let breached = match &email {
-        Some(_) => st.policy.breached_for_new_password(&password).await?,
-        None => false,
-    };
+    let (verdict, strength) = judge(&st, &password, email.as_ref()).await?;
     Ok(Reply(StrengthCheckResponse {
-        valid_password: strength.acceptable && !breached,
-        score: strength.score,
-        breached_password: breached,
-        strength_policy: match strength.policy {
-            StrengthPolicy::Zxcvbn => "zxcvbn",
-            StrengthPolicy::Luds { .. } => "luds",
-        },
-        breach_detection_on_create: st.policy.breach_on_create(),
+        verdict,
         zxcvbn_feedback: ZxcvbnFeedback {
             warning: strength.warning,
             suggestions: strength.suggestions,
@@ -217,18 +201,10 @@ pub async fn reset_start(
 ) -> Result<Reply<ResetStartResponse>, ApiError> {
     let began = Instant::now();
     let email = EmailAddress::parse(&req.email_address)?;
-    let cfg = &st.settings.email;
-    let reset_url = redirects::resolve(
-        LinkKind::ResetPassword,
+    let (reset_url, login_url) = reset_urls(
+        &st,
         req.reset_password_redirect_url.as_deref(),
-        cfg.reset_password_redirect_url.as_deref(),
-        &cfg.allowed_redirect_urls,
-    )?;
-    let login_url = redirects::resolve(
-        LinkKind::Login,
         req.login_redirect_url.as_deref(),
-        cfg.login_redirect_url.as_deref(),
-        &cfg.allowed_redirect_urls,
     )?;
     let lifetime = link_lifetime(
         "reset_password_expiration_minutes",
@@ -265,25 +241,7 @@ pub async fn reset_start(
     );
     let reset_link = redirects::link(reset_url, RESET_LINK_TYPE, &reset_token);
     let login_link = redirects::link(login_url, MAGIC_LINK_TYPE, &login_token);
-    let minutes = lifetime.num_minutes().to_string();
-    let (subject, text, html) = st.reset_template.render(&[
-        ("email", &member.email),
-        ("reset_url", &reset_link),
-        ("login_url", &login_link),
-        ("expiration_minutes", &minutes),
-    ]);
-    send_mail(
-        &st,
-        &Message {
-            to: member.email.clone(),
-            from: cfg.from.clone(),
-            subject,
-            text,
-            html,
-            links: vec![reset_link, login_link],
-        },
-    )
-    .await?;
+    send_reset_email(&st, &member.email, reset_link, login_link, lifetime).await?;
     st.store.insert_tokens(&[reset_record, login_record]).await?;
     st.reset_latency.record(began.elapsed());
     Ok(Reply(ResetStartResponse {
@@ -380,23 +338,14 @@ pub async fn email_reset(
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
     crate::sessions::check_custom_claims(req.session_custom_claims.as_ref())?;
     check_locale(req.locale.as_deref())?;
-    let unusable = || unusable_token(TokenKind::MultiTenantPassword);
-    if req.password_reset_token.is_empty() || req.password_reset_token.len() > 512 {
-        return Err(unusable());
-    }
+    let (token, org, member) = redeemable_link(
+        &st,
+        &req.password_reset_token,
+        TokenKind::MultiTenantPassword,
+        req.code_verifier.as_deref(),
+    )
+    .await?;
     let now = st.clock.now();
-    let token = st
-        .store
-        .token_by_digest(&st.sessions.digester().digest(&req.password_reset_token))
-        .await?
-        .filter(|t| t.kind == TokenKind::MultiTenantPassword && t.is_live(now))
-        .ok_or_else(unusable)?;
-    pkce::check(token.code_challenge.as_deref(), req.code_verifier.as_deref())?;
-    let org_id = token.organization_id.clone().ok_or_else(unusable)?;
-    let org = st.store.organization_by_id(&org_id).await?.ok_or_else(unusable)?;
-    let member = super::load_member(&st, &org, &token.user_id)
-        .await
-        .map_err(|_| unusable())?;
     let ist = mfa::find_ist(&st, req.intermediate_session_token.as_deref(), &org, &member.user_id).await?;
     let record = new_password_record(&st, &password, &member).await?;
     let primary = Primary {

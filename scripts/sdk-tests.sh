@@ -13,7 +13,7 @@
 #   SDK_KEEP_TMP=1           keep the temp dir (data dir, server and stub logs)
 #   LATCH_MAILER=ses         Latch sends mail through SES (with LATCH_SES_FROM and AWS_*; `latch
 #                            serve` inherits them). AWS_ENDPOINT_URL must then be a moto server:
-#                            the suites read the mail back from its /moto-api/data.json
+#                            the suites read the mail back from its /moto-api/latch/ses.json
 #                            (LATCH_MAIL_SOURCE=ses) instead of the outbox directory.
 #   LATCH_PROJECT_SECRET_ARN and LATCH_TOKEN_PEPPER_ARN
 #                            `latch serve` reads the credentials from Secrets Manager (the

@@ -546,12 +546,17 @@ pub async fn fresh_store() -> (Arc<dyn latch::store::Store>, Backend) {
     (backend.store(&dir).await, backend)
 }
 
-/// The emulator's state dump. Under concurrent requests moto sometimes answers this with an
-/// error page (its state changes while it serialises it); a retry gets a consistent copy.
+/// The mail the emulator's SES recorded (scripts/moto_serial.py serves this part of moto's state
+/// dump alone, so a read does not grow with the table). Should a read catch moto mid-change and
+/// not parse, a retry gets a consistent copy.
 async fn moto_data(http: &reqwest::Client, endpoint: &str) -> Value {
     let mut last = String::new();
     for _ in 0..10 {
-        let resp = http.get(format!("{endpoint}/moto-api/data.json")).send().await.unwrap();
+        let resp = http
+            .get(format!("{endpoint}/moto-api/latch/ses.json"))
+            .send()
+            .await
+            .unwrap();
         let text = resp.text().await.unwrap();
         match serde_json::from_str(&text) {
             Ok(v) => return v,
@@ -560,7 +565,7 @@ async fn moto_data(http: &reqwest::Client, endpoint: &str) -> Value {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     panic!(
-        "the emulator's data.json never parsed: {}",
+        "the emulator's SES messages never parsed: {}",
         &last[..last.len().min(300)]
     );
 }

@@ -12,7 +12,7 @@ passes their addresses in the environment:
   LATCH_OUTBOX_DIR  `<data-dir>/outbox` of that server: one .eml file per message sent
                     (LATCH_MAIL_SOURCE=outbox)
   AWS_ENDPOINT_URL  base URL of the moto server that Latch sends through with LATCH_MAILER=ses;
-                    sent mail is read back from its `/moto-api/data.json` (LATCH_MAIL_SOURCE=ses)
+                    sent mail is read back from its `/moto-api/latch/ses.json` (LATCH_MAIL_SOURCE=ses; scripts/moto_serial.py)
 """
 from __future__ import annotations
 
@@ -280,11 +280,11 @@ def html_hrefs(body: str) -> list[str]:
 
 class SesMailbox(MailSource):
     """Reads the mail Latch sent through moto's SES (LATCH_MAILER=ses) from moto's
-    `/moto-api/data.json`: `data["ses"]["Message"]`, in send order. moto keeps the HTML part
+    `/moto-api/latch/ses.json` (scripts/moto_serial.py): `data["ses"]["Message"]`, in send order. moto keeps the HTML part
     only, so the links are taken from its `href` attributes."""
 
     def __init__(self, endpoint: str) -> None:
-        self.url = endpoint.rstrip("/") + "/moto-api/data.json"
+        self.url = endpoint.rstrip("/") + "/moto-api/latch/ses.json"
         self.where = self.url
         self._seen: dict[str, dict] = {}
 

@@ -407,7 +407,7 @@ function outboxReadMail(file) {
 function motoDataUrl() {
   const endpoint = process.env.AWS_ENDPOINT_URL;
   assert.ok(endpoint, "LATCH_MAIL_SOURCE=ses needs AWS_ENDPOINT_URL (the moto server)");
-  return `${endpoint.replace(/\/+$/, "")}/moto-api/data.json`;
+  return `${endpoint.replace(/\/+$/, "")}/moto-api/latch/ses.json`;
 }
 
 const sesSeen = new Map();

@@ -616,7 +616,7 @@ test("unknown project id is unauthorized_credentials", async () => {
 //
 // The reset email is read from the server's outbox (LATCH_OUTBOX_DIR, one RFC 5322 .eml file per
 // message, names sorting by time), or with LATCH_MAIL_SOURCE=ses from moto's record of the mail
-// Latch sent through SES (AWS_ENDPOINT_URL/moto-api/data.json). Redirect URLs: Stytch's test default, plus two more that
+// Latch sent through SES (AWS_ENDPOINT_URL/moto-api/latch/ses.json, scripts/moto_serial.py). Redirect URLs: Stytch's test default, plus two more that
 // scripts/sdk-tests.sh puts on the allow-list (LATCH_REDIRECT_URLS).
 
 const DEFAULT_REDIRECT_URL = "http://localhost:3000/authenticate";
@@ -702,7 +702,7 @@ function outboxReadMail(file) {
 function motoDataUrl() {
   const endpoint = process.env.AWS_ENDPOINT_URL;
   assert.ok(endpoint, "LATCH_MAIL_SOURCE=ses needs AWS_ENDPOINT_URL (the moto server)");
-  return `${endpoint.replace(/\/+$/, "")}/moto-api/data.json`;
+  return `${endpoint.replace(/\/+$/, "")}/moto-api/latch/ses.json`;
 }
 
 const sesSeen = new Map(); // message id -> moto's record of it

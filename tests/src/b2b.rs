@@ -3,50 +3,12 @@
 
 use serde_json::{json, Value};
 
-use crate::{moto_data, Answer, Backend, TestApp, PROJECT_ID, SECRET};
+use crate::{Answer, TestApp, PROJECT_ID, SECRET};
 
 impl TestApp {
     pub async fn put(&self, path: &str, body: Value) -> Answer {
         self.send(reqwest::Method::PUT, path, Some(&body), Some((PROJECT_ID, SECRET)))
             .await
-    }
-
-    /// Every message sent to `to`, oldest first, unparsed (`mail_to` expects the consumer reset
-    /// email's links). Same sources as `mail_to`: the outbox, or the SES emulator's record.
-    pub async fn raw_mail_to(&self, to: &str) -> Vec<String> {
-        match &self.backend {
-            Backend::Sqlite => {
-                let dir = self.data_dir.join("outbox");
-                let mut paths: Vec<_> = match std::fs::read_dir(&dir) {
-                    Ok(rd) => rd
-                        .map(|e| e.unwrap().path())
-                        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
-                        .collect(),
-                    Err(_) => vec![],
-                };
-                paths.sort();
-                paths
-                    .iter()
-                    .map(|p| std::fs::read_to_string(p).unwrap())
-                    .filter(|m| m.contains(&format!("To: {to}\r\n")))
-                    .collect()
-            }
-            Backend::Dynamo { endpoint, .. } => {
-                let data = moto_data(&self.http, endpoint).await;
-                data["ses"]["Message"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter(|m| {
-                        m["destinations"]["ToAddresses"]
-                            .as_array()
-                            .is_some_and(|a| a.iter().any(|x| x == to))
-                    })
-                    .map(|m| m["body"].as_str().unwrap_or_default().to_string())
-                    .collect()
-            }
-        }
     }
 
     /// The link of type `kind` (the `stytch_token_type` value) in the newest mail to `to` that

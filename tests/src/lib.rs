@@ -252,9 +252,9 @@ impl TestApp {
         self.post("/v1/passwords/authenticate", body).await
     }
 
-    /// Every message sent to `to`, oldest first: from the outbox files, or from the SES
-    /// emulator's record of sent mail.
-    pub async fn mail_to(&self, to: &str) -> Vec<ResetEmail> {
+    /// Every message sent to `to`, oldest first, unparsed: from the outbox files, or from the
+    /// SES emulator's record of sent mail (which keeps the HTML part only).
+    pub async fn raw_mail_to(&self, to: &str) -> Vec<String> {
         match &self.backend {
             Backend::Sqlite => {
                 let dir = self.data_dir.join("outbox");
@@ -270,7 +270,6 @@ impl TestApp {
                     .iter()
                     .map(|p| std::fs::read_to_string(p).unwrap())
                     .filter(|m| m.contains(&format!("To: {to}\r\n")))
-                    .map(ResetEmail::parse)
                     .collect()
             }
             Backend::Dynamo { endpoint, .. } => {
@@ -285,10 +284,15 @@ impl TestApp {
                             .as_array()
                             .is_some_and(|a| a.iter().any(|x| x == to))
                     })
-                    .map(|m| ResetEmail::parse(m["body"].as_str().unwrap_or_default().to_string()))
+                    .map(|m| m["body"].as_str().unwrap_or_default().to_string())
                     .collect()
             }
         }
+    }
+
+    /// Every consumer reset email sent to `to`, oldest first, with its links' tokens.
+    pub async fn mail_to(&self, to: &str) -> Vec<ResetEmail> {
+        self.raw_mail_to(to).await.into_iter().map(ResetEmail::parse).collect()
     }
 
     /// The newest message to `to`, with its reset and login links' tokens.

@@ -63,30 +63,34 @@ pub struct RevokeRequest {
 #[derive(Debug, Serialize)]
 pub struct Empty {}
 
+/// A revoke names its target exactly one way (consumer and B2B alike); empty strings are absent.
+pub(crate) fn one_revoke_argument(fields: &[&Option<String>], names: &str) -> Result<(), ApiError> {
+    match fields
+        .iter()
+        .filter(|f| f.as_deref().is_some_and(|v| !v.is_empty()))
+        .count()
+    {
+        0 => Err(ApiError::new(
+            ErrorType::NoSessionRevokeArguments,
+            format!("Send one of {names}."),
+        )),
+        1 => Ok(()),
+        _ => Err(ApiError::new(
+            ErrorType::TooManySessionRevokeArguments,
+            format!("Send only one of {names}."),
+        )),
+    }
+}
+
 /// `POST /v1/sessions/revoke`: exactly one of `session_id`, `session_token`, `session_jwt`.
 pub async fn revoke(
     State(st): State<AppState>,
     JsonBody(req): JsonBody<RevokeRequest>,
 ) -> Result<Reply<Empty>, ApiError> {
-    let given = [&req.session_id, &req.session_token, &req.session_jwt]
-        .iter()
-        .filter(|f| f.as_deref().is_some_and(|v| !v.is_empty()))
-        .count();
-    match given {
-        0 => {
-            return Err(ApiError::new(
-                ErrorType::NoSessionRevokeArguments,
-                "Send one of session_id, session_token or session_jwt.",
-            ))
-        }
-        1 => {}
-        _ => {
-            return Err(ApiError::new(
-                ErrorType::TooManySessionRevokeArguments,
-                "Send only one of session_id, session_token or session_jwt.",
-            ))
-        }
-    }
+    one_revoke_argument(
+        &[&req.session_id, &req.session_token, &req.session_jwt],
+        "session_id, session_token or session_jwt",
+    )?;
     let now = st.clock.now();
     let session_id = match (req.session_id, req.session_token.as_deref(), req.session_jwt.as_deref()) {
         (Some(id), _, _) if !id.is_empty() => id,

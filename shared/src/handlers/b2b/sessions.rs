@@ -9,6 +9,7 @@ use crate::api::b2b_wire::{MemberObject, MemberSessionObject, OrganizationObject
 use crate::api::error::{ApiError, ErrorType};
 use crate::api::{JsonBody, QueryParams, Reply};
 use crate::domain::SessionDuration;
+use crate::handlers::sessions::{one_revoke_argument, Empty};
 use crate::sessions::{Scope, SessionRef};
 use crate::state::AppState;
 
@@ -76,40 +77,21 @@ pub struct RevokeRequest {
     pub member_id: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-pub struct Empty {}
-
 /// `POST /v1/b2b/sessions/revoke`: exactly one of `member_session_id`, `session_token`,
 /// `session_jwt`, or `member_id` (every session of that member).
 pub async fn revoke(
     State(st): State<AppState>,
     JsonBody(req): JsonBody<RevokeRequest>,
 ) -> Result<Reply<Empty>, ApiError> {
-    let present = |f: &Option<String>| f.as_deref().is_some_and(|v| !v.is_empty());
-    let given = [
-        &req.member_session_id,
-        &req.session_token,
-        &req.session_jwt,
-        &req.member_id,
-    ]
-    .into_iter()
-    .filter(|f| present(f))
-    .count();
-    match given {
-        0 => {
-            return Err(ApiError::new(
-                ErrorType::NoSessionRevokeArguments,
-                "Send one of member_session_id, session_token, session_jwt or member_id.",
-            ))
-        }
-        1 => {}
-        _ => {
-            return Err(ApiError::new(
-                ErrorType::TooManySessionRevokeArguments,
-                "Send only one of member_session_id, session_token, session_jwt or member_id.",
-            ))
-        }
-    }
+    one_revoke_argument(
+        &[
+            &req.member_session_id,
+            &req.session_token,
+            &req.session_jwt,
+            &req.member_id,
+        ],
+        "member_session_id, session_token, session_jwt or member_id",
+    )?;
     let now = st.clock.now();
     if let Some(member_id) = req.member_id.filter(|m| !m.is_empty()) {
         let member = st

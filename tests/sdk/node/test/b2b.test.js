@@ -24,6 +24,7 @@ const crypto = require("node:crypto");
 const fs = require("node:fs");
 const path = require("node:path");
 const stytch = require("stytch");
+const { sesMessagesTo, sesMessage, htmlHrefs } = require("./ses_mail");
 
 // jose can leave a keep-alive socket open after a JWKS fetch (§14.5): bound the file, and end
 // the process once every test has run.
@@ -404,61 +405,9 @@ function outboxReadMail(file) {
   return { ref: file, to: headers.to, text, links: groupLinks(text.split(/\r?\n/).map((l) => l.trim())) };
 }
 
-function motoDataUrl() {
-  const endpoint = process.env.AWS_ENDPOINT_URL;
-  assert.ok(endpoint, "LATCH_MAIL_SOURCE=ses needs AWS_ENDPOINT_URL (the moto server)");
-  return `${endpoint.replace(/\/+$/, "")}/moto-api/latch/ses.json`;
-}
-
-const sesSeen = new Map();
-
-async function sesMessages() {
-  const url = motoDataUrl();
-  let last;
-  for (let i = 0; i < 10; i++) {
-    try {
-      const r = await fetch(url);
-      const data = JSON.parse(await r.text());
-      const messages = (data.ses && data.ses.Message) || [];
-      for (const m of messages) sesSeen.set(m.id, m);
-      return messages;
-    } catch (e) {
-      last = e;
-      await new Promise((res) => setTimeout(res, 100));
-    }
-  }
-  assert.fail(`could not read ${url}: ${last}`);
-}
-
-const sesTo = (m) => (m.destinations && m.destinations.ToAddresses) || [];
-
-const unescapeHtml = (s) =>
-  s
-    .replace(/&#x([0-9a-f]+);/gi, (_, h) => String.fromCodePoint(parseInt(h, 16)))
-    .replace(/&#(\d+);/g, (_, d) => String.fromCodePoint(parseInt(d, 10)))
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;|&apos;/g, "'")
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&");
-
-function htmlHrefs(body) {
-  const hrefs = [];
-  for (const m of body.matchAll(/\shref\s*=\s*(?:"([^"]*)"|'([^']*)')/gi)) hrefs.push(unescapeHtml(m[1] ?? m[2]));
-  return hrefs;
-}
-
-async function sesMessagesTo(address) {
-  const lower = address.toLowerCase();
-  return (await sesMessages()).filter((m) => sesTo(m).some((a) => a.toLowerCase() === lower)).map((m) => m.id);
-}
-
 function sesReadMail(id) {
-  const m = sesSeen.get(id);
-  const body = m.body || "";
-  assert.ok(body, `SES message ${id} has no body: ${JSON.stringify(m)}`);
-  const to = sesTo(m);
-  return { ref: id, to: to.length === 1 ? to[0] : JSON.stringify(to), text: body, links: groupLinks(htmlHrefs(body)) };
+  const { to, body } = sesMessage(id);
+  return { ref: id, to, text: body, links: groupLinks(htmlHrefs(body)) };
 }
 
 async function messagesTo(address) {

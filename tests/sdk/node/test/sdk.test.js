@@ -19,6 +19,7 @@ const crypto = require("node:crypto");
 const fs = require("node:fs");
 const path = require("node:path");
 const stytch = require("stytch");
+const { sesMessagesTo, sesMessage, htmlHrefs } = require("./ses_mail");
 
 // §14.5: jose can leave a keep-alive socket open after a JWKS fetch, which keeps the
 // process alive forever. A watchdog bounds the whole file, and once every test has run
@@ -697,67 +698,10 @@ function outboxReadMail(file) {
   return { ref: file, to: headers.to, text, reset: links.reset_password, login: links.magic_links };
 }
 
-// SES source (LATCH_MAILER=ses): moto records each message Latch sent in data["ses"]["Message"],
-// in send order, keeping only the HTML part as `body`.
-function motoDataUrl() {
-  const endpoint = process.env.AWS_ENDPOINT_URL;
-  assert.ok(endpoint, "LATCH_MAIL_SOURCE=ses needs AWS_ENDPOINT_URL (the moto server)");
-  return `${endpoint.replace(/\/+$/, "")}/moto-api/latch/ses.json`;
-}
-
-const sesSeen = new Map(); // message id -> moto's record of it
-
-async function sesMessages() {
-  const url = motoDataUrl();
-  let last;
-  // Under load moto sometimes answers with an HTML error page: retry a few times.
-  for (let i = 0; i < 10; i++) {
-    try {
-      const r = await fetch(url);
-      const data = JSON.parse(await r.text());
-      const messages = (data.ses && data.ses.Message) || [];
-      for (const m of messages) sesSeen.set(m.id, m);
-      return messages;
-    } catch (e) {
-      last = e;
-      await new Promise((res) => setTimeout(res, 100));
-    }
-  }
-  assert.fail(`could not read ${url}: ${last}`);
-}
-
-const sesTo = (m) => (m.destinations && m.destinations.ToAddresses) || [];
-
-const unescapeHtml = (s) =>
-  s
-    .replace(/&#x([0-9a-f]+);/gi, (_, h) => String.fromCodePoint(parseInt(h, 16)))
-    .replace(/&#(\d+);/g, (_, d) => String.fromCodePoint(parseInt(d, 10)))
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;|&apos;/g, "'")
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&");
-
-// Every href attribute value in an HTML body, unescaped.
-function htmlHrefs(body) {
-  const hrefs = [];
-  for (const m of body.matchAll(/\shref\s*=\s*(?:"([^"]*)"|'([^']*)')/gi)) hrefs.push(unescapeHtml(m[1] ?? m[2]));
-  return hrefs;
-}
-
-async function sesMessagesTo(address) {
-  const lower = address.toLowerCase();
-  return (await sesMessages()).filter((m) => sesTo(m).some((a) => a.toLowerCase() === lower)).map((m) => m.id);
-}
-
 function sesReadMail(id) {
-  const m = sesSeen.get(id);
-  const body = m.body || "";
-  assert.ok(body, `SES message ${id} has no body: ${JSON.stringify(m)}`);
+  const { to, body } = sesMessage(id);
   const links = pickLinks(`SES message ${id}`, htmlHrefs(body), body);
-  const to = sesTo(m);
-  // More than one recipient shows up as a list, so `mail.to === address` fails.
-  return { ref: id, to: to.length === 1 ? to[0] : JSON.stringify(to), text: body, reset: links.reset_password, login: links.magic_links };
+  return { ref: id, to, text: body, reset: links.reset_password, login: links.magic_links };
 }
 
 // References to every message addressed to `address`, oldest first, from the configured source.

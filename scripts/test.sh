@@ -5,10 +5,13 @@
 #      server started here on loopback;
 #   3. the official Stytch SDKs (Python and Node) against `latch serve`: on SQLite with the outbox,
 #      and on DynamoDB with SES and the credentials in Secrets Manager;
+#   3b. schema fuzzing (scripts/schema-fuzz.sh): docs/openapi.json validated, then schemathesis
+#      against `latch serve`, bounded in examples and time;
 #   4. the Lambda side (scripts/lambda-checks.sh): the SAM template linted, every function built
 #      for arm64, and the functions driven through the Lambda runtime interface (cargo lambda watch).
 # Installs what it needs: moto into .venv-moto/, the SDKs into .venv-sdk/ and
-# tests/sdk/node/node_modules, SAM CLI, cfn-lint and cargo-lambda into .venv-lambda/.
+# tests/sdk/node/node_modules, schemathesis into .venv-fuzz/, SAM CLI, cfn-lint and cargo-lambda
+# into .venv-lambda/.
 # Honours CARGO_TARGET_DIR. With CI=true a missing emulator fails
 # the run; elsewhere the DynamoDB stages are skipped with a warning.
 set -euo pipefail
@@ -41,12 +44,17 @@ join_lambda_build() {
 }
 
 echo "== cargo test (unit + black-box HTTP on SQLite)"
-cargo test --workspace --no-fail-fast
+# latch-functions holds no tests: its 34 binaries are built for the Lambda checks at the end
+# (debug, for `cargo lambda watch`) and for arm64, not a third time as test harnesses here.
+cargo test --workspace --exclude latch-functions --no-fail-fast
 cargo build -p latch-cli
 latch="$target_dir/debug/latch"
 
 echo "== official SDKs against latch serve (SQLite)"
 scripts/sdk-tests.sh "$latch"
+
+echo "== schema fuzzing: schemathesis against latch serve (SQLite)"
+scripts/schema-fuzz.sh "$latch"
 
 echo "== DynamoDB + SES emulator"
 if ! start_emulator; then

@@ -45,6 +45,9 @@ enum Command {
     },
     /// List the routes, one per line: name, method, path.
     Routes,
+    /// Print the OpenAPI 3.1 document (as `latch serve` answers at /openapi.json and
+    /// docs/openapi.json holds).
+    Openapi,
 }
 
 #[tokio::main]
@@ -69,6 +72,10 @@ async fn main() -> anyhow::Result<()> {
             for r in latch::ROUTES {
                 println!("{}\t{}\t{}", r.name, r.method.as_str(), r.path);
             }
+            Ok(())
+        }
+        Command::Openapi => {
+            print!("{}", latch::api::openapi::document_json());
             Ok(())
         }
     }

@@ -2,20 +2,30 @@
 //! same layers, so both hosts run exactly the same code.
 
 use axum::extract::DefaultBodyLimit;
+use axum::http::header;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::Router;
 
 use crate::api::auth::require_project;
 use crate::api::error::{ApiError, ErrorType};
 use crate::api::json::MAX_BODY_BYTES;
+use crate::api::openapi;
 use crate::api::request_id;
 use crate::handlers::routes::{Route, ROUTES};
 use crate::state::AppState;
 
-/// Every route in one router.
+/// Every route in one router, and the OpenAPI document at `/openapi.json` (public, like the
+/// JWKS: it describes the API and holds no project data).
 pub fn router(state: AppState) -> Router {
-    build(state, ROUTES.iter())
+    let document = openapi::document_json();
+    build(state, ROUTES.iter()).route(
+        OPENAPI_PATH,
+        axum::routing::get(move || async move { ([(header::CONTENT_TYPE, "application/json")], document) }),
+    )
 }
+
+/// Where `latch serve` answers with the OpenAPI document.
+pub const OPENAPI_PATH: &str = "/openapi.json";
 
 /// Only the named route, as a Lambda function mounts it.
 pub fn router_for(state: AppState, route: &'static Route) -> Router {

@@ -55,6 +55,28 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// Every error the suites provoke on a route must be one the OpenAPI document lists for it,
+    /// with the status it lists: the whole black-box suite keeps the document's error lists true.
+    fn assert_documented(&self, method: &str, path: &str) {
+        if self.status < 400 {
+            return;
+        }
+        let Some(route) = route_for(method, path) else {
+            return; // no such endpoint: route_not_found / method_not_allowed, not a route's error
+        };
+        let documented = latch::api::openapi::documented_errors(route);
+        let found = documented
+            .iter()
+            .find(|e| e.as_str() == self.error_type() && e.status().as_u16() == self.status);
+        assert!(
+            found.is_some(),
+            "{method} {path} answered {} {} which the OpenAPI document does not list for {}",
+            self.status,
+            self.error_type(),
+            route.name
+        );
+    }
+
     pub fn error_type(&self) -> &str {
         self.body["error_type"].as_str().unwrap_or("")
     }
@@ -189,7 +211,7 @@ impl TestApp {
         body: Option<&Value>,
         auth: Option<(&str, &str)>,
     ) -> Answer {
-        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        let mut req = self.http.request(method.clone(), format!("{}{path}", self.base));
         if let Some((user, pass)) = auth {
             req = req.basic_auth(user, Some(pass));
         }
@@ -200,7 +222,9 @@ impl TestApp {
         let status = resp.status().as_u16();
         let text = resp.text().await.unwrap();
         let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON body ({status}): {text:?}"));
-        Answer { status, body }
+        let answer = Answer { status, body };
+        answer.assert_documented(method.as_str(), path);
+        answer
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Answer {
@@ -232,7 +256,9 @@ impl TestApp {
         let status = resp.status().as_u16();
         let text = resp.text().await.unwrap();
         let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON body ({status}): {text:?}"));
-        Answer { status, body }
+        let answer = Answer { status, body };
+        answer.assert_documented("POST", path);
+        answer
     }
 
     /// Create a user with `STRONG`-like password; returns the create response body.
@@ -541,6 +567,22 @@ pub async fn scan(
             _ => return items,
         }
     }
+}
+
+/// The route a request reaches: same method, and a path matching the route's template segment by
+/// segment (`{name}` matches any one non-empty segment).
+pub fn route_for(method: &str, path: &str) -> Option<&'static latch::Route> {
+    let path = path.split('?').next().unwrap_or_default();
+    let segments: Vec<&str> = path.split('/').collect();
+    latch::ROUTES.iter().find(|r| {
+        let template: Vec<&str> = r.path.split('/').collect();
+        r.method.as_str() == method
+            && template.len() == segments.len()
+            && template
+                .iter()
+                .zip(&segments)
+                .all(|(t, s)| t == s || (t.starts_with('{') && !s.is_empty()))
+    })
 }
 
 /// A fresh store of the selected backend, for the conformance suite.

@@ -11,20 +11,20 @@ use crate::store::{
     Allowance, JitProvisioning, MethodRestriction, MfaPolicy, OrganizationRecord, SessionRecord, UserRecord,
 };
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RoleSource {
     #[serde(rename = "type")]
     pub kind: &'static str,
     pub details: Map<String, Value>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MemberRole {
     pub role_id: String,
     pub sources: Vec<RoleSource>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MemberObject {
     pub organization_id: String,
     pub member_id: String,
@@ -135,7 +135,7 @@ fn restriction(r: MethodRestriction) -> &'static str {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OrganizationObject {
     pub organization_id: String,
     pub organization_name: String,
@@ -206,7 +206,7 @@ impl From<&OrganizationRecord> for OrganizationObject {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MemberSessionObject {
     pub member_session_id: String,
     pub member_id: String,

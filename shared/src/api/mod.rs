@@ -4,6 +4,7 @@ pub mod auth;
 pub mod b2b_wire;
 pub mod error;
 pub mod json;
+pub mod openapi;
 pub mod request_id;
 pub mod wire;
 

@@ -17,20 +17,20 @@ pub fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EmailObject {
     pub email_id: String,
     pub email: String,
     pub verified: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PasswordObject {
     pub password_id: String,
     pub requires_reset: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UserObject {
     pub user_id: String,
     pub emails: Vec<EmailObject>,
@@ -85,13 +85,13 @@ impl UserObject {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EmailFactorObject {
     pub email_id: String,
     pub email_address: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FactorObject {
     #[serde(rename = "type")]
     pub kind: &'static str,
@@ -105,7 +105,7 @@ pub struct FactorObject {
     pub authenticator_app_factor: Option<AuthenticatorAppFactorObject>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuthenticatorAppFactorObject {
     pub totp_id: String,
 }
@@ -138,7 +138,7 @@ impl From<&FactorRecord> for FactorObject {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SessionObject {
     pub session_id: String,
     pub user_id: String,

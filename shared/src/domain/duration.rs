@@ -51,3 +51,57 @@ mod tests {
         assert!(SessionDuration::parse(-1).is_err());
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn config() -> ProptestConfig {
+        ProptestConfig {
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
+    fn minutes() -> impl Strategy<Value = i64> {
+        prop_oneof![
+            any::<i64>(),
+            (SessionDuration::MIN - 10)..=(SessionDuration::MIN + 10),
+            (SessionDuration::MAX - 10)..=(SessionDuration::MAX + 10),
+            SessionDuration::MIN..=SessionDuration::MAX,
+            Just(i64::MIN),
+            Just(i64::MAX),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn accepted_iff_within_bounds(m in minutes()) {
+            let in_bounds = (5..=527_040).contains(&m);
+            match SessionDuration::parse(m) {
+                Ok(d) => {
+                    prop_assert!(in_bounds, "{m} was accepted");
+                    prop_assert_eq!(d.as_chrono().num_minutes(), m);
+                }
+                Err(err) => {
+                    prop_assert!(!in_bounds, "{m} was refused");
+                    prop_assert_eq!(err.error_type, ErrorType::InvalidSessionDurationMinutes);
+                }
+            }
+        }
+
+        #[test]
+        fn an_optional_field_parses_as_the_field(m in prop::option::of(minutes())) {
+            match (SessionDuration::parse_opt(m), m) {
+                (Ok(None), None) => {}
+                (Ok(Some(d)), Some(m)) => prop_assert_eq!(Ok(d), SessionDuration::parse(m)),
+                (Err(err), Some(m)) => prop_assert_eq!(Err(err), SessionDuration::parse(m)),
+                (got, m) => prop_assert!(false, "{m:?} gave {got:?}"),
+            }
+        }
+    }
+}

@@ -65,7 +65,9 @@ pub fn looks_like(kind: IdKind, raw: &str) -> bool {
         return false;
     };
     let uuid = rest.strip_prefix("test-").or_else(|| rest.strip_prefix("live-"));
-    uuid.is_some_and(|u| uuid::Uuid::parse_str(u).is_ok())
+    // Only the hyphenated form ids are minted in: `parse_str` also reads the simple, braced and
+    // URN forms, which would reach the store and come back `*_not_found`.
+    uuid.is_some_and(|u| u.len() == 36 && uuid::Uuid::parse_str(u).is_ok())
 }
 
 #[cfg(test)]
@@ -85,5 +87,108 @@ mod tests {
             "a member email id is not a member id"
         );
         assert!(new_id(IdKind::Jwk, IdEnvironment::for_project("project-live-1")).starts_with("jwk-live-"));
+    }
+
+    #[test]
+    fn only_the_hyphenated_uuid_form_is_an_id() {
+        let u = uuid::Uuid::new_v4();
+        assert!(looks_like(IdKind::User, &format!("user-test-{}", u.hyphenated())));
+        for other in [u.simple().to_string(), u.braced().to_string(), u.urn().to_string()] {
+            assert!(!looks_like(IdKind::User, &format!("user-test-{other}")), "{other}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn config() -> ProptestConfig {
+        ProptestConfig {
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
+    const KINDS: [IdKind; 9] = [
+        IdKind::User,
+        IdKind::Email,
+        IdKind::Password,
+        IdKind::Session,
+        IdKind::Jwk,
+        IdKind::Organization,
+        IdKind::Member,
+        IdKind::MemberEmail,
+        IdKind::TotpRegistration,
+    ];
+
+    fn kind() -> impl Strategy<Value = IdKind> {
+        prop::sample::select(KINDS.to_vec())
+    }
+
+    /// 8-4-4-4-12 hex digits: the only form of UUID Latch mints (an independent oracle).
+    fn is_hyphenated_uuid(s: &str) -> bool {
+        let groups: Vec<&str> = s.split('-').collect();
+        groups.len() == 5
+            && groups
+                .iter()
+                .zip([8, 4, 4, 4, 12])
+                .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+    }
+
+    /// Tails after `<kind>-<env>-`: UUIDs in every notation the `uuid` crate reads, and garbage.
+    fn tail() -> impl Strategy<Value = String> {
+        let uuid = any::<u128>().prop_map(uuid::Uuid::from_u128);
+        prop_oneof![
+            uuid.clone().prop_map(|u| u.hyphenated().to_string()),
+            uuid.clone().prop_map(|u| u.hyphenated().to_string().to_uppercase()),
+            uuid.clone().prop_map(|u| u.simple().to_string()),
+            uuid.clone().prop_map(|u| u.braced().to_string()),
+            uuid.prop_map(|u| u.urn().to_string()),
+            "[0-9a-fA-F-]{30,40}",
+            any::<String>(),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn a_minted_id_is_its_own_kind_only(k in kind(), live in any::<bool>()) {
+            let env = if live { IdEnvironment::Live } else { IdEnvironment::Test };
+            let id = new_id(k, env);
+            for other in KINDS {
+                prop_assert_eq!(looks_like(other, &id), other == k, "{} as {:?}", id, other);
+            }
+        }
+
+        #[test]
+        fn an_id_is_prefix_environment_and_hyphenated_uuid(
+            k in kind(),
+            prefix in prop_oneof![kind().prop_map(|k| k.prefix().to_string()), "[a-z-]{0,14}"],
+            env in prop_oneof![Just("test".to_string()), Just("live".to_string()), "[a-z]{0,5}"],
+            tail in tail(),
+        ) {
+            let raw = format!("{prefix}-{env}-{tail}");
+            let expected = prefix == k.prefix() && (env == "test" || env == "live") && is_hyphenated_uuid(&tail);
+            prop_assert_eq!(looks_like(k, &raw), expected, "{:?} as {:?}", raw, k);
+        }
+
+        #[test]
+        fn any_string_is_checked_without_panicking(k in kind(), raw in any::<String>()) {
+            if looks_like(k, &raw) {
+                let rest = raw.strip_prefix(k.prefix()).unwrap();
+                prop_assert!(rest.starts_with("-test-") || rest.starts_with("-live-"));
+                prop_assert!(is_hyphenated_uuid(&rest[6..]));
+            }
+        }
+
+        #[test]
+        fn live_ids_only_for_live_projects(project_id in prop_oneof![any::<String>(), "project-(live|test)-[a-z0-9-]{0,20}"]) {
+            let env = IdEnvironment::for_project(&project_id);
+            prop_assert_eq!(env == IdEnvironment::Live, project_id.starts_with("project-live-"));
+        }
     }
 }

@@ -52,3 +52,48 @@ mod tests {
         assert!(!format!("{p:?}").contains("hunter2"));
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn config() -> ProptestConfig {
+        ProptestConfig {
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn accepted_iff_at_most_the_cap_and_kept_verbatim(
+            raw in prop_oneof![any::<String>(), "\\PC{240,270}", ".{250,262}"]
+        ) {
+            let n = raw.chars().count();
+            match Password::parse(raw.clone()) {
+                Ok(p) => {
+                    prop_assert!(n <= MAX_PASSWORD_CHARS, "{n} characters were accepted");
+                    prop_assert_eq!(p.expose(), raw.as_str());
+                    prop_assert_eq!(format!("{p:?}"), "Password(<redacted>)");
+                }
+                Err(err) => {
+                    prop_assert!(n > MAX_PASSWORD_CHARS, "{n} characters were refused: {err}");
+                    prop_assert_eq!(err.error_type, ErrorType::PasswordTooLong);
+                }
+            }
+        }
+
+        #[test]
+        fn the_cap_is_exact_for_any_character(c in any::<char>(), n in 250usize..=262) {
+            let result = Password::parse(c.to_string().repeat(n));
+            prop_assert_eq!(result.is_ok(), n <= MAX_PASSWORD_CHARS, "{} copies of {:?}", n, c);
+            if let Err(err) = result {
+                prop_assert_eq!(err.error_type, ErrorType::PasswordTooLong);
+            }
+        }
+    }
+}

@@ -94,3 +94,91 @@ mod tests {
         assert!(CodeChallenge::parse(stored).is_ok());
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn config() -> ProptestConfig {
+        ProptestConfig {
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
+    fn is_base64url(s: &str) -> bool {
+        s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    }
+
+    fn challenge_like() -> impl Strategy<Value = String> {
+        prop_oneof![any::<String>(), "[A-Za-z0-9_-]{30,140}", "[A-Za-z0-9_=+/.~ é-]{40,130}",]
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn a_challenge_is_43_to_128_base64url_characters(raw in challenge_like()) {
+            let valid = (43..=128).contains(&raw.chars().count()) && is_base64url(&raw);
+            match CodeChallenge::parse(&raw) {
+                Ok(c) => {
+                    prop_assert!(valid, "{raw:?} was accepted");
+                    prop_assert_eq!(c.as_str(), raw.as_str());
+                }
+                Err(err) => {
+                    prop_assert!(!valid, "{raw:?} was refused");
+                    prop_assert_eq!(err.error_type, ErrorType::InvalidPkceCodeChallenge);
+                }
+            }
+        }
+
+        #[test]
+        fn an_empty_optional_challenge_is_none(raw in prop::option::of(challenge_like())) {
+            let got = CodeChallenge::parse_opt(raw.as_deref());
+            match raw.as_deref() {
+                None | Some("") => prop_assert_eq!(got, Ok(None)),
+                Some(r) => prop_assert_eq!(got, CodeChallenge::parse(r).map(Some)),
+            }
+        }
+
+        #[test]
+        fn the_challenge_of_any_verifier_is_a_valid_challenge(verifier in any::<String>()) {
+            let challenge = CodeChallenge::of_verifier(&verifier);
+            prop_assert_eq!(challenge.len(), 43);
+            prop_assert!(CodeChallenge::parse(&challenge).is_ok());
+        }
+
+        #[test]
+        fn only_the_matching_verifier_passes(verifier in "[A-Za-z0-9._~-]{1,128}", other in any::<String>()) {
+            let challenge = CodeChallenge::of_verifier(&verifier);
+            prop_assert_eq!(check(Some(&challenge), Some(&verifier)), Ok(()));
+            let got = check(Some(&challenge), Some(&other));
+            if other.is_empty() {
+                prop_assert_eq!(got.unwrap_err().error_type, ErrorType::PkceExpectedCodeVerifier);
+            } else if other != verifier {
+                prop_assert_eq!(got.unwrap_err().error_type, ErrorType::PkceMismatch);
+            }
+        }
+
+        #[test]
+        fn check_never_panics_and_answers_a_pkce_error(
+            stored in prop::option::of(challenge_like()),
+            verifier in prop::option::of(any::<String>()),
+        ) {
+            let sent = verifier.as_deref().filter(|v| !v.is_empty());
+            match (check(stored.as_deref(), verifier.as_deref()), stored.as_deref(), sent) {
+                (Ok(()), None, None) => {}
+                (Ok(()), Some(c), Some(v)) => prop_assert_eq!(CodeChallenge::of_verifier(v), c),
+                (Err(err), Some(_), None) => prop_assert_eq!(err.error_type, ErrorType::PkceExpectedCodeVerifier),
+                (Err(err), None, Some(_)) => prop_assert_eq!(err.error_type, ErrorType::PkceDidNotExpectCodeVerifier),
+                (Err(err), Some(c), Some(v)) => {
+                    prop_assert_ne!(CodeChallenge::of_verifier(v), c);
+                    prop_assert_eq!(err.error_type, ErrorType::PkceMismatch);
+                }
+                (got, c, v) => prop_assert!(false, "{c:?} and {v:?} gave {got:?}"),
+            }
+        }
+    }
+}

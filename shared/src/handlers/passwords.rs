@@ -1,5 +1,6 @@
 //! `/v1/passwords`: create, authenticate, strength check.
 
+use crate::api::openapi::{schema, Api, Input};
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -16,10 +17,13 @@ use crate::sessions::{Issued, Scope, SessionRef};
 use crate::state::AppState;
 use crate::store::{FactorKind, FactorRecord, LockState, Name, PasswordRecord, StoreError, UserRecord};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CreateRequest {
+    #[schema(schema_with = crate::api::openapi::fields::email)]
     pub email: String,
+    #[schema(schema_with = crate::api::openapi::fields::password)]
     pub password: String,
+    #[schema(schema_with = crate::api::openapi::fields::session_duration_minutes)]
     pub session_duration_minutes: Option<i64>,
     pub session_custom_claims: Option<Map<String, Value>>,
     pub trusted_metadata: Option<Map<String, Value>>,
@@ -28,7 +32,7 @@ pub struct CreateRequest {
 }
 
 /// The session half of a response: empty strings and no session object when none was made.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SessionFields {
     pub session_token: String,
     pub session_jwt: String,
@@ -52,7 +56,7 @@ impl From<Option<Issued>> for SessionFields {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CreateResponse {
     pub user_id: String,
     pub email_id: String,
@@ -136,17 +140,20 @@ pub async fn create(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AuthenticateRequest {
+    #[schema(schema_with = crate::api::openapi::fields::email)]
     pub email: String,
+    #[schema(schema_with = crate::api::openapi::fields::password)]
     pub password: String,
     pub session_token: Option<String>,
     pub session_jwt: Option<String>,
+    #[schema(schema_with = crate::api::openapi::fields::session_duration_minutes)]
     pub session_duration_minutes: Option<i64>,
     pub session_custom_claims: Option<Map<String, Value>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuthenticateResponse {
     pub user_id: String,
     #[serde(flatten)]
@@ -280,13 +287,15 @@ pub async fn authenticate(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct StrengthCheckRequest {
+    #[schema(schema_with = crate::api::openapi::fields::password)]
     pub password: String,
+    #[schema(schema_with = crate::api::openapi::fields::email)]
     pub email: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Feedback {
     pub warning: String,
     pub suggestions: Vec<String>,
@@ -296,7 +305,7 @@ pub struct Feedback {
 
 /// What both strength checks answer besides their feedback, whose shape differs (consumer
 /// `feedback`, B2B `zxcvbn_feedback`/`luds_feedback`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct StrengthVerdict {
     pub valid_password: bool,
     pub score: u8,
@@ -330,7 +339,7 @@ pub(crate) async fn judge(
     Ok((verdict, strength))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct StrengthCheckResponse {
     #[serde(flatten)]
     pub verdict: StrengthVerdict,
@@ -354,3 +363,44 @@ pub async fn strength_check(
         },
     }))
 }
+
+// What each endpoint takes and answers, for the OpenAPI document (`crate::api::openapi`).
+
+pub const CREATE_API: Api = Api {
+    input: Input::Body(schema::<CreateRequest>),
+    output: schema::<CreateResponse>,
+    errors: &[
+        ErrorType::InvalidEmail,
+        ErrorType::PasswordTooLong,
+        ErrorType::WeakPassword,
+        ErrorType::BreachedPassword,
+        ErrorType::DuplicateEmail,
+        ErrorType::InvalidSessionDurationMinutes,
+        ErrorType::CustomClaimsTooLarge,
+    ],
+};
+
+pub const AUTHENTICATE_API: Api = Api {
+    input: Input::Body(schema::<AuthenticateRequest>),
+    output: schema::<AuthenticateResponse>,
+    errors: &[
+        ErrorType::InvalidEmail,
+        ErrorType::PasswordTooLong,
+        ErrorType::UnauthorizedCredentials,
+        ErrorType::ResetPassword,
+        ErrorType::UserLocked,
+        ErrorType::EmailNotFound,
+        ErrorType::UserNotFound,
+        ErrorType::SessionNotFound,
+        ErrorType::UnableToParseSessionJwt,
+        ErrorType::TooManySessionArguments,
+        ErrorType::InvalidSessionDurationMinutes,
+        ErrorType::CustomClaimsTooLarge,
+    ],
+};
+
+pub const STRENGTH_CHECK_API: Api = Api {
+    input: Input::Body(schema::<StrengthCheckRequest>),
+    output: schema::<StrengthCheckResponse>,
+    errors: &[ErrorType::PasswordTooLong, ErrorType::InvalidEmail],
+};

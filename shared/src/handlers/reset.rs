@@ -1,6 +1,7 @@
 //! Password resets (by email, with the existing password, with a session) and the "log in
 //! without password" magic link from the reset email.
 
+use crate::api::openapi::{schema, Api, Input};
 use std::time::Instant;
 
 use axum::extract::State;
@@ -149,8 +150,9 @@ fn email_factor(user: &UserRecord, now: DateTime<Utc>) -> FactorRecord {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ResetStartRequest {
+    #[schema(schema_with = crate::api::openapi::fields::email)]
     pub email: String,
     pub reset_password_redirect_url: Option<String>,
     pub login_redirect_url: Option<String>,
@@ -160,7 +162,7 @@ pub struct ResetStartRequest {
     pub locale: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ResetStartResponse {
     pub user_id: String,
     pub email_id: String,
@@ -227,7 +229,7 @@ pub async fn start(
 }
 
 /// `options` of the completing calls: require the same IP or user agent as the start call.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct MatchOptions {
     #[serde(default)]
     pub ip_match_required: bool,
@@ -324,7 +326,7 @@ fn new_session(
         .transpose()
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ResetResponse {
     pub user_id: String,
     #[serde(flatten)]
@@ -340,10 +342,12 @@ fn reply(st: &AppState, user: &UserRecord, issued: Option<Issued>) -> Reply<Rese
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct EmailResetRequest {
     pub token: String,
+    #[schema(schema_with = crate::api::openapi::fields::password)]
     pub password: String,
+    #[schema(schema_with = crate::api::openapi::fields::session_duration_minutes)]
     pub session_duration_minutes: Option<i64>,
     pub session_custom_claims: Option<Map<String, Value>>,
     pub code_verifier: Option<String>,
@@ -393,11 +397,15 @@ pub async fn email_reset(
     Ok(reply(&st, &user, issued))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ExistingPasswordResetRequest {
+    #[schema(schema_with = crate::api::openapi::fields::email)]
     pub email: String,
+    #[schema(schema_with = crate::api::openapi::fields::password)]
     pub existing_password: String,
+    #[schema(schema_with = crate::api::openapi::fields::password)]
     pub new_password: String,
+    #[schema(schema_with = crate::api::openapi::fields::session_duration_minutes)]
     pub session_duration_minutes: Option<i64>,
     pub session_custom_claims: Option<Map<String, Value>>,
 }
@@ -436,11 +444,13 @@ pub async fn existing_password_reset(
     Ok(reply(&st, &user, issued))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SessionResetRequest {
+    #[schema(schema_with = crate::api::openapi::fields::password)]
     pub password: String,
     pub session_token: Option<String>,
     pub session_jwt: Option<String>,
+    #[schema(schema_with = crate::api::openapi::fields::session_duration_minutes)]
     pub session_duration_minutes: Option<i64>,
     pub session_custom_claims: Option<Map<String, Value>>,
 }
@@ -496,11 +506,12 @@ pub async fn session_reset(
     Ok(reply(&st, &user, Some(issued)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct MagicLinkRequest {
     pub token: String,
     pub session_token: Option<String>,
     pub session_jwt: Option<String>,
+    #[schema(schema_with = crate::api::openapi::fields::session_duration_minutes)]
     pub session_duration_minutes: Option<i64>,
     pub session_custom_claims: Option<Map<String, Value>>,
     pub code_verifier: Option<String>,
@@ -508,7 +519,7 @@ pub struct MagicLinkRequest {
     pub options: Option<MatchOptions>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MagicLinkResponse {
     pub user_id: String,
     pub method_id: String,
@@ -571,3 +582,93 @@ pub async fn magic_link_authenticate(
         reset_sessions: false,
     }))
 }
+
+// What each endpoint takes and answers, for the OpenAPI document (`crate::api::openapi`).
+
+pub const START_API: Api = Api {
+    input: Input::Body(schema::<ResetStartRequest>),
+    output: schema::<ResetStartResponse>,
+    errors: &[
+        ErrorType::InvalidEmail,
+        ErrorType::EmailNotFound,
+        ErrorType::NoPasswordResetRedirectUrl,
+        ErrorType::InvalidPasswordResetRedirectUrl,
+        ErrorType::NoLoginRedirectUrl,
+        ErrorType::InvalidLoginRedirectUrl,
+        ErrorType::InvalidExpiration,
+        ErrorType::InvalidLocale,
+        ErrorType::InvalidPkceCodeChallenge,
+        ErrorType::TooManyRequests,
+        ErrorType::EmailSendFailed,
+    ],
+};
+
+pub const EMAIL_RESET_API: Api = Api {
+    input: Input::Body(schema::<EmailResetRequest>),
+    output: schema::<ResetResponse>,
+    errors: &[
+        ErrorType::PasswordTooLong,
+        ErrorType::WeakPassword,
+        ErrorType::BreachedPassword,
+        ErrorType::UnableToAuthPasswordResetToken,
+        ErrorType::PkceExpectedCodeVerifier,
+        ErrorType::PkceDidNotExpectCodeVerifier,
+        ErrorType::PkceMismatch,
+        ErrorType::AttributeMismatch,
+        ErrorType::UserNotFound,
+        ErrorType::InvalidSessionDurationMinutes,
+        ErrorType::CustomClaimsTooLarge,
+    ],
+};
+
+pub const EXISTING_PASSWORD_RESET_API: Api = Api {
+    input: Input::Body(schema::<ExistingPasswordResetRequest>),
+    output: schema::<ResetResponse>,
+    errors: &[
+        ErrorType::InvalidEmail,
+        ErrorType::PasswordTooLong,
+        ErrorType::WeakPassword,
+        ErrorType::BreachedPassword,
+        ErrorType::UnauthorizedCredentials,
+        ErrorType::EmailNotFound,
+        ErrorType::UserLocked,
+        ErrorType::InvalidSessionDurationMinutes,
+        ErrorType::CustomClaimsTooLarge,
+    ],
+};
+
+pub const SESSION_RESET_API: Api = Api {
+    input: Input::Body(schema::<SessionResetRequest>),
+    output: schema::<ResetResponse>,
+    errors: &[
+        ErrorType::PasswordTooLong,
+        ErrorType::WeakPassword,
+        ErrorType::BreachedPassword,
+        ErrorType::NoSessionArguments,
+        ErrorType::SessionNotFound,
+        ErrorType::UnableToParseSessionJwt,
+        ErrorType::TooManySessionArguments,
+        ErrorType::SessionTooOldToResetPassword,
+        ErrorType::UserNotFound,
+        ErrorType::InvalidSessionDurationMinutes,
+        ErrorType::CustomClaimsTooLarge,
+    ],
+};
+
+pub const MAGIC_LINK_API: Api = Api {
+    input: Input::Body(schema::<MagicLinkRequest>),
+    output: schema::<MagicLinkResponse>,
+    errors: &[
+        ErrorType::UnableToAuthMagicLink,
+        ErrorType::PkceExpectedCodeVerifier,
+        ErrorType::PkceDidNotExpectCodeVerifier,
+        ErrorType::PkceMismatch,
+        ErrorType::AttributeMismatch,
+        ErrorType::SessionNotFound,
+        ErrorType::UnableToParseSessionJwt,
+        ErrorType::TooManySessionArguments,
+        ErrorType::UserNotFound,
+        ErrorType::InvalidSessionDurationMinutes,
+        ErrorType::CustomClaimsTooLarge,
+    ],
+};

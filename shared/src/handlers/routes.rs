@@ -7,6 +7,7 @@ use super::b2b::{
     magic_links as b2b_magic_links, organizations, passwords as b2b_passwords, sessions as b2b_sessions, totp,
 };
 use super::{passwords, reset, sessions, users};
+use crate::api::openapi::Api;
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -66,6 +67,8 @@ pub struct Route {
     /// Served without project authentication.
     pub public: bool,
     pub needs: Needs,
+    /// What it takes and answers, for the OpenAPI document.
+    pub api: Api,
     pub handler: fn() -> MethodRouter<AppState>,
 }
 
@@ -80,6 +83,7 @@ const fn route(
     method: Method,
     path: &'static str,
     needs: Needs,
+    api: Api,
     handler: fn() -> MethodRouter<AppState>,
 ) -> Route {
     Route {
@@ -88,6 +92,7 @@ const fn route(
         path,
         public: false,
         needs,
+        api,
         handler,
     }
 }
@@ -98,40 +103,40 @@ const fn public(route: Route) -> Route {
 
 #[rustfmt::skip]
 pub static ROUTES: &[Route] = &[
-    route("passwords-create", Method::Post, "/v1/passwords", HASHES, || post(passwords::create)),
-    route("passwords-authenticate", Method::Post, "/v1/passwords/authenticate", HASHES, || post(passwords::authenticate)),
-    route("passwords-strength-check", Method::Post, "/v1/passwords/strength_check", SCORES, || post(passwords::strength_check)),
-    route("passwords-email-reset-start", Method::Post, "/v1/passwords/email/reset/start", MAILS, || post(reset::start)),
-    route("passwords-email-reset", Method::Post, "/v1/passwords/email/reset", HASHES, || post(reset::email_reset)),
-    route("passwords-existing-password-reset", Method::Post, "/v1/passwords/existing_password/reset", HASHES, || post(reset::existing_password_reset)),
-    route("passwords-session-reset", Method::Post, "/v1/passwords/session/reset", HASHES, || post(reset::session_reset)),
-    route("magic-links-authenticate", Method::Post, "/v1/magic_links/authenticate", WRITES, || post(reset::magic_link_authenticate)),
-    route("sessions-authenticate", Method::Post, "/v1/sessions/authenticate", WRITES, || post(sessions::authenticate)),
-    route("sessions-revoke", Method::Post, "/v1/sessions/revoke", WRITES, || post(sessions::revoke)),
-    route("sessions-get", Method::Get, "/v1/sessions", READS, || get(sessions::list)),
-    public(route("sessions-jwks", Method::Get, "/v1/sessions/jwks/{project_id}", READS, || get(sessions::jwks))),
-    route("users-get", Method::Get, "/v1/users/{user_id}", READS, || get(users::get)),
-    route("users-delete", Method::Delete, "/v1/users/{user_id}", WRITES, || delete(users::delete)),
-    route("b2b-organizations-create", Method::Post, "/v1/b2b/organizations", WRITES, || post(organizations::create)),
-    route("b2b-organizations-get", Method::Get, "/v1/b2b/organizations/{organization_id}", READS, || get(organizations::get)),
-    route("b2b-organizations-update", Method::Put, "/v1/b2b/organizations/{organization_id}", WRITES, || put(organizations::update)),
-    route("b2b-organizations-delete", Method::Delete, "/v1/b2b/organizations/{organization_id}", WRITES, || delete(organizations::delete)),
-    route("b2b-members-create", Method::Post, "/v1/b2b/organizations/{organization_id}/members", WRITES, || post(organizations::create_member)),
-    route("b2b-members-get", Method::Get, "/v1/b2b/organizations/{organization_id}/member", READS, || get(organizations::get_member)),
-    route("b2b-magic-links-email-login-or-signup", Method::Post, "/v1/b2b/magic_links/email/login_or_signup", MAILS, || post(b2b_magic_links::login_or_signup)),
-    route("b2b-magic-links-authenticate", Method::Post, "/v1/b2b/magic_links/authenticate", WRITES, || post(b2b_magic_links::authenticate)),
-    route("b2b-passwords-authenticate", Method::Post, "/v1/b2b/passwords/authenticate", HASHES, || post(b2b_passwords::authenticate)),
-    route("b2b-passwords-strength-check", Method::Post, "/v1/b2b/passwords/strength_check", SCORES, || post(b2b_passwords::strength_check)),
-    route("b2b-passwords-email-reset-start", Method::Post, "/v1/b2b/passwords/email/reset/start", MAILS, || post(b2b_passwords::reset_start)),
-    route("b2b-passwords-email-reset", Method::Post, "/v1/b2b/passwords/email/reset", HASHES, || post(b2b_passwords::email_reset)),
-    route("b2b-passwords-session-reset", Method::Post, "/v1/b2b/passwords/session/reset", HASHES, || post(b2b_passwords::session_reset)),
-    route("b2b-passwords-existing-password-reset", Method::Post, "/v1/b2b/passwords/existing_password/reset", HASHES, || post(b2b_passwords::existing_password_reset)),
-    route("b2b-sessions-authenticate", Method::Post, "/v1/b2b/sessions/authenticate", WRITES, || post(b2b_sessions::authenticate)),
-    route("b2b-sessions-revoke", Method::Post, "/v1/b2b/sessions/revoke", WRITES, || post(b2b_sessions::revoke)),
-    route("b2b-sessions-get", Method::Get, "/v1/b2b/sessions", READS, || get(b2b_sessions::list)),
-    public(route("b2b-sessions-jwks", Method::Get, "/v1/b2b/sessions/jwks/{project_id}", READS, || get(sessions::jwks))),
-    route("b2b-totp-create", Method::Post, "/v1/b2b/totp", WRITES, || post(totp::create)),
-    route("b2b-totp-authenticate", Method::Post, "/v1/b2b/totp/authenticate", WRITES, || post(totp::authenticate)),
+    route("passwords-create", Method::Post, "/v1/passwords", HASHES, passwords::CREATE_API, || post(passwords::create)),
+    route("passwords-authenticate", Method::Post, "/v1/passwords/authenticate", HASHES, passwords::AUTHENTICATE_API, || post(passwords::authenticate)),
+    route("passwords-strength-check", Method::Post, "/v1/passwords/strength_check", SCORES, passwords::STRENGTH_CHECK_API, || post(passwords::strength_check)),
+    route("passwords-email-reset-start", Method::Post, "/v1/passwords/email/reset/start", MAILS, reset::START_API, || post(reset::start)),
+    route("passwords-email-reset", Method::Post, "/v1/passwords/email/reset", HASHES, reset::EMAIL_RESET_API, || post(reset::email_reset)),
+    route("passwords-existing-password-reset", Method::Post, "/v1/passwords/existing_password/reset", HASHES, reset::EXISTING_PASSWORD_RESET_API, || post(reset::existing_password_reset)),
+    route("passwords-session-reset", Method::Post, "/v1/passwords/session/reset", HASHES, reset::SESSION_RESET_API, || post(reset::session_reset)),
+    route("magic-links-authenticate", Method::Post, "/v1/magic_links/authenticate", WRITES, reset::MAGIC_LINK_API, || post(reset::magic_link_authenticate)),
+    route("sessions-authenticate", Method::Post, "/v1/sessions/authenticate", WRITES, sessions::AUTHENTICATE_API, || post(sessions::authenticate)),
+    route("sessions-revoke", Method::Post, "/v1/sessions/revoke", WRITES, sessions::REVOKE_API, || post(sessions::revoke)),
+    route("sessions-get", Method::Get, "/v1/sessions", READS, sessions::LIST_API, || get(sessions::list)),
+    public(route("sessions-jwks", Method::Get, "/v1/sessions/jwks/{project_id}", READS, sessions::JWKS_API, || get(sessions::jwks))),
+    route("users-get", Method::Get, "/v1/users/{user_id}", READS, users::GET_API, || get(users::get)),
+    route("users-delete", Method::Delete, "/v1/users/{user_id}", WRITES, users::DELETE_API, || delete(users::delete)),
+    route("b2b-organizations-create", Method::Post, "/v1/b2b/organizations", WRITES, organizations::CREATE_API, || post(organizations::create)),
+    route("b2b-organizations-get", Method::Get, "/v1/b2b/organizations/{organization_id}", READS, organizations::GET_API, || get(organizations::get)),
+    route("b2b-organizations-update", Method::Put, "/v1/b2b/organizations/{organization_id}", WRITES, organizations::UPDATE_API, || put(organizations::update)),
+    route("b2b-organizations-delete", Method::Delete, "/v1/b2b/organizations/{organization_id}", WRITES, organizations::DELETE_API, || delete(organizations::delete)),
+    route("b2b-members-create", Method::Post, "/v1/b2b/organizations/{organization_id}/members", WRITES, organizations::CREATE_MEMBER_API, || post(organizations::create_member)),
+    route("b2b-members-get", Method::Get, "/v1/b2b/organizations/{organization_id}/member", READS, organizations::GET_MEMBER_API, || get(organizations::get_member)),
+    route("b2b-magic-links-email-login-or-signup", Method::Post, "/v1/b2b/magic_links/email/login_or_signup", MAILS, b2b_magic_links::LOGIN_OR_SIGNUP_API, || post(b2b_magic_links::login_or_signup)),
+    route("b2b-magic-links-authenticate", Method::Post, "/v1/b2b/magic_links/authenticate", WRITES, b2b_magic_links::AUTHENTICATE_API, || post(b2b_magic_links::authenticate)),
+    route("b2b-passwords-authenticate", Method::Post, "/v1/b2b/passwords/authenticate", HASHES, b2b_passwords::AUTHENTICATE_API, || post(b2b_passwords::authenticate)),
+    route("b2b-passwords-strength-check", Method::Post, "/v1/b2b/passwords/strength_check", SCORES, b2b_passwords::STRENGTH_CHECK_API, || post(b2b_passwords::strength_check)),
+    route("b2b-passwords-email-reset-start", Method::Post, "/v1/b2b/passwords/email/reset/start", MAILS, b2b_passwords::RESET_START_API, || post(b2b_passwords::reset_start)),
+    route("b2b-passwords-email-reset", Method::Post, "/v1/b2b/passwords/email/reset", HASHES, b2b_passwords::EMAIL_RESET_API, || post(b2b_passwords::email_reset)),
+    route("b2b-passwords-session-reset", Method::Post, "/v1/b2b/passwords/session/reset", HASHES, b2b_passwords::SESSION_RESET_API, || post(b2b_passwords::session_reset)),
+    route("b2b-passwords-existing-password-reset", Method::Post, "/v1/b2b/passwords/existing_password/reset", HASHES, b2b_passwords::EXISTING_PASSWORD_RESET_API, || post(b2b_passwords::existing_password_reset)),
+    route("b2b-sessions-authenticate", Method::Post, "/v1/b2b/sessions/authenticate", WRITES, b2b_sessions::AUTHENTICATE_API, || post(b2b_sessions::authenticate)),
+    route("b2b-sessions-revoke", Method::Post, "/v1/b2b/sessions/revoke", WRITES, b2b_sessions::REVOKE_API, || post(b2b_sessions::revoke)),
+    route("b2b-sessions-get", Method::Get, "/v1/b2b/sessions", READS, b2b_sessions::LIST_API, || get(b2b_sessions::list)),
+    public(route("b2b-sessions-jwks", Method::Get, "/v1/b2b/sessions/jwks/{project_id}", READS, sessions::JWKS_API, || get(sessions::jwks))),
+    route("b2b-totp-create", Method::Post, "/v1/b2b/totp", WRITES, totp::CREATE_API, || post(totp::create)),
+    route("b2b-totp-authenticate", Method::Post, "/v1/b2b/totp/authenticate", WRITES, totp::AUTHENTICATE_API, || post(totp::authenticate)),
 ];
 
 pub fn by_name(name: &str) -> Option<&'static Route> {

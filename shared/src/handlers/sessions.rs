@@ -1,5 +1,6 @@
 //! `/v1/sessions`: authenticate, revoke, list, JWKS.
 
+use crate::api::openapi::{schema, Api, Input};
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -13,15 +14,16 @@ use crate::sessions::keys::Jwk;
 use crate::sessions::{Scope, SessionRef};
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AuthenticateRequest {
     pub session_token: Option<String>,
     pub session_jwt: Option<String>,
+    #[schema(schema_with = crate::api::openapi::fields::session_duration_minutes)]
     pub session_duration_minutes: Option<i64>,
     pub session_custom_claims: Option<Map<String, Value>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuthenticateResponse {
     #[serde(flatten)]
     pub session: SessionFields,
@@ -53,14 +55,14 @@ pub async fn authenticate(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RevokeRequest {
     pub session_id: Option<String>,
     pub session_token: Option<String>,
     pub session_jwt: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Empty {}
 
 /// A revoke names its target exactly one way (consumer and B2B alike); empty strings are absent.
@@ -106,12 +108,12 @@ pub async fn revoke(
     Ok(Reply(Empty {}))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ListQuery {
     pub user_id: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ListResponse {
     pub sessions: Vec<SessionObject>,
 }
@@ -128,7 +130,7 @@ pub async fn list(
     }))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct JwksResponse {
     pub keys: Vec<Jwk>,
 }
@@ -143,3 +145,42 @@ pub async fn jwks(State(st): State<AppState>, Path(project_id): Path<String>) ->
         keys: st.sessions.keys().jwks(),
     }))
 }
+
+// What each endpoint takes and answers, for the OpenAPI document (`crate::api::openapi`).
+
+pub const AUTHENTICATE_API: Api = Api {
+    input: Input::Body(schema::<AuthenticateRequest>),
+    output: schema::<AuthenticateResponse>,
+    errors: &[
+        ErrorType::NoSessionArguments,
+        ErrorType::SessionNotFound,
+        ErrorType::UnableToParseSessionJwt,
+        ErrorType::TooManySessionArguments,
+        ErrorType::UserNotFound,
+        ErrorType::InvalidSessionDurationMinutes,
+        ErrorType::CustomClaimsTooLarge,
+    ],
+};
+
+pub const REVOKE_API: Api = Api {
+    input: Input::Body(schema::<RevokeRequest>),
+    output: schema::<Empty>,
+    errors: &[
+        ErrorType::NoSessionRevokeArguments,
+        ErrorType::TooManySessionRevokeArguments,
+        ErrorType::SessionNotFound,
+        ErrorType::UnableToParseSessionJwt,
+    ],
+};
+
+pub const LIST_API: Api = Api {
+    input: Input::Query(schema::<ListQuery>),
+    output: schema::<ListResponse>,
+    errors: &[ErrorType::InvalidUserId, ErrorType::UserNotFound],
+};
+
+pub const JWKS_API: Api = Api {
+    input: Input::None,
+    output: schema::<JwksResponse>,
+    errors: &[ErrorType::ProjectNotFound],
+};

@@ -1,5 +1,6 @@
 //! `/v1/users/{user_id}`: get and delete.
 
+use crate::api::openapi::{schema, Api, Input};
 use axum::extract::{Path, State};
 use serde::Serialize;
 
@@ -31,7 +32,7 @@ pub async fn get(State(st): State<AppState>, Path(user_id): Path<String>) -> Res
     Ok(Reply(UserObject::new(&user, st.clock.now())))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DeleteResponse {
     pub user_id: String,
 }
@@ -47,3 +48,17 @@ pub async fn delete(
     }
     Ok(Reply(DeleteResponse { user_id: user.user_id }))
 }
+
+// What each endpoint takes and answers, for the OpenAPI document (`crate::api::openapi`).
+
+pub const GET_API: Api = Api {
+    input: Input::None,
+    output: schema::<UserObject>,
+    errors: &[ErrorType::InvalidUserId, ErrorType::UserNotFound],
+};
+
+pub const DELETE_API: Api = Api {
+    input: Input::None,
+    output: schema::<DeleteResponse>,
+    errors: &[ErrorType::InvalidUserId, ErrorType::UserNotFound],
+};

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// What the password has and what it lacks; every class is reported at once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct LudsRequirements {
     pub has_lower_case: bool,
     pub has_upper_case: bool,

@@ -141,3 +141,289 @@ pub fn verify(
         expired: claims.exp <= now.timestamp(),
     })
 }
+
+/// A whole [`crate::AppState`] for tests, built once per test binary over an in-memory SQLite
+/// store (one RSA key is generated), and strategies several modules' property tests share.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use std::path::Path;
+    use std::sync::{Arc, OnceLock};
+
+    use proptest::prelude::*;
+    use serde_json::Value;
+    use tokio::runtime::Runtime;
+
+    use crate::clock::SystemClock;
+    use crate::config::Settings;
+    use crate::mail::outbox::Outbox;
+    use crate::policy::breach::NoBreachCheck;
+    use crate::state::{AppState, Ports};
+    use crate::store::sqlite::SqliteStore;
+
+    pub const PROJECT_ID: &str = "project-test-proptest";
+    pub const SECRET: &str = "secret-test-proptest";
+
+    pub fn runtime() -> &'static Runtime {
+        static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+        RUNTIME.get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .expect("test runtime")
+        })
+    }
+
+    pub fn state() -> &'static AppState {
+        static STATE: OnceLock<AppState> = OnceLock::new();
+        STATE.get_or_init(|| {
+            runtime().block_on(async {
+                let source = |_: &str| -> Option<String> { None };
+                let settings = Settings::from_source(&source, PROJECT_ID.into(), SECRET.into(), vec![7; 32])
+                    .expect("test settings");
+                let ports = Ports {
+                    store: Arc::new(SqliteStore::open(Path::new(":memory:")).expect("in-memory store")),
+                    breach: Arc::new(NoBreachCheck),
+                    // Never written to: nothing here sends mail.
+                    mailer: Arc::new(Outbox::new(std::env::temp_dir().join("latch-proptest-outbox"))),
+                    clock: Arc::new(SystemClock),
+                };
+                AppState::build(settings, ports).await.expect("test state")
+            })
+        })
+    }
+
+    /// Any JSON value, nested a few levels.
+    pub fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            any::<String>().prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map(any::<String>(), inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+}
+
+#[cfg(test)]
+mod proptests {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use chrono::{DateTime, TimeZone, Utc};
+    use hmac::{Hmac, Mac};
+    use proptest::prelude::*;
+    use serde_json::json;
+    use sha2::Sha256;
+
+    use super::test_support::{json_value, runtime, state, PROJECT_ID};
+    use super::*;
+    use crate::api::error::ErrorType;
+    use crate::sessions::{Scope, SessionRef};
+    use crate::store::OrgRef;
+
+    fn config(cases: u32) -> ProptestConfig {
+        ProptestConfig {
+            cases,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
+    fn keys() -> &'static SigningKeys {
+        state().sessions.keys()
+    }
+
+    fn kid() -> String {
+        keys().current().kid.clone()
+    }
+
+    fn now() -> DateTime<Utc> {
+        Utc.timestamp_opt(1_750_000_000, 0).unwrap()
+    }
+
+    fn b64(bytes: &[u8]) -> String {
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    /// What `verify` must answer for a token it refuses: `Malformed` exactly when the header
+    /// does not decode.
+    fn expected_refusal(token: &str) -> JwtError {
+        if jsonwebtoken::decode_header(token).is_ok() {
+            JwtError::Rejected
+        } else {
+            JwtError::Malformed
+        }
+    }
+
+    fn header() -> impl Strategy<Value = Value> {
+        let alg = prop::sample::select(vec![
+            "RS256", "HS256", "none", "ES256", "RS512", "PS256", "EdDSA", "rs256", "",
+        ]);
+        let kid = prop_oneof![
+            Just(Some(Value::String(kid()))),
+            Just(None),
+            json_value().prop_map(Some)
+        ];
+        (prop_oneof![alg.prop_map(Value::from), json_value()], kid, any::<bool>()).prop_map(|(alg, kid, typ)| {
+            let mut h = json!({ "alg": alg });
+            if let Some(kid) = kid {
+                h["kid"] = kid;
+            }
+            if typ {
+                h["typ"] = json!("JWT");
+            }
+            h
+        })
+    }
+
+    /// Claims close to the real ones, or anything.
+    fn claims() -> impl Strategy<Value = Value> {
+        let good = (
+            prop_oneof![Just(json!(issuer(PROJECT_ID))), json_value()],
+            prop_oneof![Just(json!([PROJECT_ID])), json_value()],
+            any::<i64>(),
+            prop_oneof![Just(json!({ "id": "session-test-x" })), json_value()],
+        )
+            .prop_map(|(iss, aud, t, session)| {
+                json!({ "iss": iss, "sub": "user-test-x", "aud": aud, "iat": t, "nbf": t, "exp": t,
+                        SESSION_CLAIM: session })
+            });
+        prop_oneof![good, json_value()]
+    }
+
+    fn forged() -> impl Strategy<Value = String> {
+        (header(), claims(), prop::collection::vec(any::<u8>(), 0..300)).prop_map(|(h, c, sig)| {
+            format!(
+                "{}.{}.{}",
+                b64(h.to_string().as_bytes()),
+                b64(c.to_string().as_bytes()),
+                b64(&sig)
+            )
+        })
+    }
+
+    fn any_token() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "[A-Za-z0-9_.=+/-]{0,300}",
+            (
+                prop::collection::vec(any::<u8>(), 0..80),
+                prop::collection::vec(any::<u8>(), 0..80),
+                prop::collection::vec(any::<u8>(), 0..80),
+            )
+                .prop_map(|(a, b, c)| format!("{}.{}.{}", b64(&a), b64(&b), b64(&c))),
+            forged(),
+        ]
+    }
+
+    fn mint_now(subject: &str, session_id: &str, org: Option<&OrgRef>, custom: &Map<String, Value>) -> String {
+        mint(
+            keys(),
+            PROJECT_ID,
+            subject,
+            json!({ "id": session_id }),
+            org,
+            custom,
+            now(),
+        )
+        .expect("mint")
+    }
+
+    proptest! {
+        #![proptest_config(config(256))]
+
+        #[test]
+        fn any_token_is_refused_with_the_right_error(token in any_token()) {
+            let err = verify(keys(), PROJECT_ID, &token, now()).unwrap_err();
+            prop_assert_eq!(&err, &expected_refusal(&token));
+            if token.matches('.').count() < 2 {
+                prop_assert_eq!(err, JwtError::Malformed);
+            }
+        }
+
+        #[test]
+        fn hs256_signed_with_the_public_key_is_rejected(claims in claims(), public in any::<bool>()) {
+            // The classic algorithm confusion: HMAC keyed with what the JWKS publishes.
+            let key = if public { keys().current().jwk.n.clone() } else { serde_json::to_string(&keys().current().jwk).unwrap() };
+            let input = format!(
+                "{}.{}",
+                b64(json!({ "alg": "HS256", "typ": "JWT", "kid": kid() }).to_string().as_bytes()),
+                b64(claims.to_string().as_bytes())
+            );
+            let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).unwrap();
+            mac.update(input.as_bytes());
+            let token = format!("{input}.{}", b64(&mac.finalize().into_bytes()));
+            prop_assert_eq!(verify(keys(), PROJECT_ID, &token, now()), Err(JwtError::Rejected));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config(64))]
+
+        #[test]
+        fn a_minted_jwt_verifies_and_reports_its_age(
+            subject in any::<String>(),
+            session_id in any::<String>(),
+            org in prop::option::of((any::<String>(), any::<String>())),
+            custom in prop::collection::btree_map(
+                prop_oneof![any::<String>(), prop::sample::select(RESERVED_CLAIMS.to_vec()).prop_map(String::from)],
+                json_value(),
+                0..5,
+            ),
+            offset in prop_oneof![-1000i64..1000, -62i64..=-58, 298i64..=302],
+        ) {
+            let org = org.map(|(organization_id, slug)| OrgRef { organization_id, slug });
+            let custom: Map<String, Value> = custom.into_iter().collect();
+            let token = mint_now(&subject, &session_id, org.as_ref(), &custom);
+            let at = now() + chrono::Duration::seconds(offset);
+            let got = verify(keys(), PROJECT_ID, &token, at);
+            if offset < -60 {
+                // Issued more than a minute in the verifier's future.
+                prop_assert_eq!(got, Err(JwtError::Rejected));
+            } else {
+                prop_assert_eq!(got, Ok(VerifiedJwt { subject, session_id, expired: offset >= JWT_LIFETIME_SECONDS }));
+            }
+            prop_assert_eq!(verify(keys(), "project-test-other", &token, now()), Err(JwtError::Rejected));
+        }
+
+        #[test]
+        fn changing_any_one_character_breaks_a_jwt(
+            at in any::<prop::sample::Index>(),
+            c in prop::sample::select("ABCXYZabcxyz0189-_.=+/ é".chars().collect::<Vec<_>>()),
+        ) {
+            let token = mint_now("user-test-x", "session-test-x", None, &Map::new());
+            let i = at.index(token.len());
+            prop_assume!(token.as_bytes()[i] != c as u8 || !c.is_ascii());
+            let mut tampered = token.clone();
+            tampered.replace_range(i..=i, &c.to_string());
+            let err = verify(keys(), PROJECT_ID, &tampered, now()).unwrap_err();
+            prop_assert_eq!(err, expected_refusal(&tampered));
+            // Truncating is no better.
+            let err = verify(keys(), PROJECT_ID, &token[..i], now()).unwrap_err();
+            prop_assert_eq!(err, expected_refusal(&token[..i]));
+        }
+
+        #[test]
+        fn a_session_named_by_any_jwt_is_unparseable_or_not_found(
+            token in prop_oneof![any_token(), Just(String::new()).prop_map(|_| mint_now("user-test-x", "session-test-x", None, &Map::new()))],
+            scope in prop::sample::select(vec![Scope::Consumer, Scope::AnyOrganization, Scope::Organization("organization-test-x")]),
+        ) {
+            let err = runtime()
+                .block_on(state().sessions.find(SessionRef::Jwt(&token), scope, Utc::now()))
+                .unwrap_err();
+            let want = match verify(keys(), PROJECT_ID, &token, Utc::now()) {
+                Err(JwtError::Malformed) => ErrorType::UnableToParseSessionJwt,
+                _ => ErrorType::SessionNotFound,
+            };
+            prop_assert_eq!(err.error_type, want, "{}", err);
+        }
+    }
+}

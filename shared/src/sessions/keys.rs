@@ -14,7 +14,7 @@ use crate::domain::ids::{new_id, IdEnvironment, IdKind};
 use crate::store::{SigningKeyRecord, Store, StoreError};
 
 /// A public key as the JWKS endpoint lists it (every field the Python SDK's model requires).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Jwk {
     pub kty: &'static str,
     #[serde(rename = "use")]

@@ -1,5 +1,6 @@
 //! `/v1/b2b/magic_links`: email login-or-signup, and authenticate.
 
+use crate::api::openapi::{schema, Api, Input};
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -22,9 +23,10 @@ use crate::store::{Attributes, JitProvisioning, MemberStatus, OrganizationRecord
 /// The `stytch_token_type` of B2B login and signup links.
 pub const MAGIC_LINK_TYPE: &str = "multi_tenant_magic_links";
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct LoginOrSignupRequest {
     pub organization_id: String,
+    #[schema(schema_with = crate::api::openapi::fields::email)]
     pub email_address: String,
     pub login_redirect_url: Option<String>,
     pub signup_redirect_url: Option<String>,
@@ -34,7 +36,7 @@ pub struct LoginOrSignupRequest {
     pub signup_expiration_minutes: Option<i64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LoginOrSignupResponse {
     pub member_created: bool,
     #[serde(flatten)]
@@ -180,19 +182,20 @@ pub async fn login_or_signup(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AuthenticateRequest {
     pub magic_links_token: String,
     pub pkce_code_verifier: Option<String>,
     pub session_token: Option<String>,
     pub session_jwt: Option<String>,
+    #[schema(schema_with = crate::api::openapi::fields::session_duration_minutes)]
     pub session_duration_minutes: Option<i64>,
     pub session_custom_claims: Option<Map<String, Value>>,
     pub locale: Option<String>,
     pub intermediate_session_token: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuthenticateResponse {
     pub member_id: String,
     pub method_id: String,
@@ -274,3 +277,46 @@ pub async fn authenticate(
         organization: OrganizationObject::from(&org),
     }))
 }
+
+// What each endpoint takes and answers, for the OpenAPI document (`crate::api::openapi`).
+
+pub const LOGIN_OR_SIGNUP_API: Api = Api {
+    input: Input::Body(schema::<LoginOrSignupRequest>),
+    output: schema::<LoginOrSignupResponse>,
+    errors: &[
+        ErrorType::OrganizationNotFound,
+        ErrorType::InvalidEmail,
+        ErrorType::EmailJitProvisioningNotAllowed,
+        ErrorType::InvalidEmailForJitProvisioning,
+        ErrorType::DuplicateMemberEmail,
+        ErrorType::NoLoginRedirectUrl,
+        ErrorType::InvalidLoginRedirectUrl,
+        ErrorType::NoSignupRedirectUrl,
+        ErrorType::InvalidSignupRedirectUrl,
+        ErrorType::InvalidPkceCodeChallenge,
+        ErrorType::InvalidLocale,
+        ErrorType::InvalidExpiration,
+        ErrorType::TooManyRequests,
+        ErrorType::EmailSendFailed,
+    ],
+};
+
+pub const AUTHENTICATE_API: Api = Api {
+    input: Input::Body(schema::<AuthenticateRequest>),
+    output: schema::<AuthenticateResponse>,
+    errors: &[
+        ErrorType::UnableToAuthMagicLink,
+        ErrorType::InvalidLocale,
+        ErrorType::PkceExpectedCodeVerifier,
+        ErrorType::PkceDidNotExpectCodeVerifier,
+        ErrorType::PkceMismatch,
+        ErrorType::OrganizationNotFound,
+        ErrorType::MemberNotFound,
+        ErrorType::SessionNotFound,
+        ErrorType::UnableToParseSessionJwt,
+        ErrorType::TooManySessionArguments,
+        ErrorType::IntermediateSessionNotFound,
+        ErrorType::InvalidSessionDurationMinutes,
+        ErrorType::CustomClaimsTooLarge,
+    ],
+};

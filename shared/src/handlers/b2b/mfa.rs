@@ -222,20 +222,20 @@ pub async fn after_reset_mfa(
     }))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MemberOptions {
     pub mfa_phone_number: String,
     pub totp_registration_id: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MfaRequired {
     pub member_options: MemberOptions,
     pub secondary_auth_initiated: Option<String>,
 }
 
 /// The session-or-IST half of every B2B primary-auth response (reference §7).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuthFields {
     pub session_token: String,
     pub session_jwt: String,

@@ -1,5 +1,6 @@
 //! `/v1/b2b/organizations`: create, get, update, delete; and members create and get.
 
+use crate::api::openapi::{schema, Api, Input};
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -88,7 +89,7 @@ fn parse_domains(domains: Vec<String>) -> Result<Vec<String>, ApiError> {
 
 /// The settings a create or update may send; absent fields keep their value (update) or take
 /// Stytch's default (create). Unknown enum values are refused by the JSON extractor.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct OrganizationFields {
     pub organization_name: Option<String>,
     pub organization_slug: Option<String>,
@@ -168,7 +169,7 @@ impl OrganizationFields {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OrganizationResponse {
     pub organization: OrganizationObject,
 }
@@ -257,7 +258,7 @@ pub async fn update(
     }))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DeleteResponse {
     pub organization_id: String,
 }
@@ -276,8 +277,9 @@ pub async fn delete(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CreateMemberRequest {
+    #[schema(schema_with = crate::api::openapi::fields::email)]
     pub email_address: String,
     pub name: Option<String>,
     pub trusted_metadata: Option<Map<String, Value>>,
@@ -293,7 +295,7 @@ pub struct CreateMemberRequest {
     pub external_id: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MemberResponse {
     pub member_id: String,
     pub member: MemberObject,
@@ -421,9 +423,10 @@ pub async fn create_member(
     Ok(Reply(MemberResponse::new(&member, &org, st.clock.now())))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct GetMemberQuery {
     pub member_id: Option<String>,
+    #[schema(schema_with = crate::api::openapi::fields::email)]
     pub email_address: Option<String>,
 }
 
@@ -451,6 +454,63 @@ pub async fn get_member(
     };
     Ok(Reply(MemberResponse::new(&member, &org, st.clock.now())))
 }
+
+// What each endpoint takes and answers, for the OpenAPI document (`crate::api::openapi`).
+
+pub const CREATE_API: Api = Api {
+    input: Input::Body(schema::<OrganizationFields>),
+    output: schema::<OrganizationResponse>,
+    errors: &[
+        ErrorType::InvalidOrganizationName,
+        ErrorType::InvalidOrganizationSlug,
+        ErrorType::OrganizationSlugAlreadyUsed,
+    ],
+};
+
+pub const GET_API: Api = Api {
+    input: Input::None,
+    output: schema::<OrganizationResponse>,
+    errors: &[ErrorType::OrganizationNotFound],
+};
+
+pub const UPDATE_API: Api = Api {
+    input: Input::Body(schema::<OrganizationFields>),
+    output: schema::<OrganizationResponse>,
+    errors: &[
+        ErrorType::OrganizationNotFound,
+        ErrorType::InvalidOrganizationName,
+        ErrorType::InvalidOrganizationSlug,
+        ErrorType::OrganizationSlugAlreadyUsed,
+    ],
+};
+
+pub const DELETE_API: Api = Api {
+    input: Input::None,
+    output: schema::<DeleteResponse>,
+    errors: &[ErrorType::OrganizationNotFound],
+};
+
+pub const CREATE_MEMBER_API: Api = Api {
+    input: Input::Body(schema::<CreateMemberRequest>),
+    output: schema::<MemberResponse>,
+    errors: &[
+        ErrorType::OrganizationNotFound,
+        ErrorType::InvalidEmail,
+        ErrorType::DuplicateMemberEmail,
+        ErrorType::InvalidPhoneNumber,
+    ],
+};
+
+pub const GET_MEMBER_API: Api = Api {
+    input: Input::Query(schema::<GetMemberQuery>),
+    output: schema::<MemberResponse>,
+    errors: &[
+        ErrorType::OrganizationNotFound,
+        ErrorType::MemberNotFound,
+        ErrorType::InvalidMemberGetFields,
+        ErrorType::InvalidEmail,
+    ],
+};
 
 #[cfg(test)]
 mod tests {

@@ -1,5 +1,6 @@
 //! `/v1/b2b/passwords`: org-scoped authenticate, strength check, and the three resets.
 
+use crate::api::openapi::{schema, Api, Input};
 use std::time::Instant;
 
 use axum::extract::State;
@@ -53,7 +54,7 @@ async fn member_for_password(
 }
 
 /// The full B2B primary-auth response (password authenticate, email and existing-password reset).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuthResponse {
     pub member_id: String,
     pub organization_id: String,
@@ -73,13 +74,16 @@ fn auth_response(st: &AppState, org: &OrganizationRecord, member: &UserRecord, o
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AuthenticateRequest {
     pub organization_id: String,
+    #[schema(schema_with = crate::api::openapi::fields::email)]
     pub email_address: String,
+    #[schema(schema_with = crate::api::openapi::fields::password)]
     pub password: String,
     pub session_token: Option<String>,
     pub session_jwt: Option<String>,
+    #[schema(schema_with = crate::api::openapi::fields::session_duration_minutes)]
     pub session_duration_minutes: Option<i64>,
     pub session_custom_claims: Option<Map<String, Value>>,
     pub locale: Option<String>,
@@ -135,19 +139,21 @@ pub async fn authenticate(
     Ok(Reply(auth_response(&st, &org, &member, outcome)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct StrengthCheckRequest {
+    #[schema(schema_with = crate::api::openapi::fields::password)]
     pub password: String,
+    #[schema(schema_with = crate::api::openapi::fields::email)]
     pub email_address: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ZxcvbnFeedback {
     pub warning: String,
     pub suggestions: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct StrengthCheckResponse {
     #[serde(flatten)]
     pub verdict: StrengthVerdict,
@@ -174,9 +180,10 @@ pub async fn strength_check(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ResetStartRequest {
     pub organization_id: String,
+    #[schema(schema_with = crate::api::openapi::fields::email)]
     pub email_address: String,
     pub reset_password_redirect_url: Option<String>,
     pub reset_password_expiration_minutes: Option<i64>,
@@ -185,7 +192,7 @@ pub struct ResetStartRequest {
     pub locale: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ResetStartResponse {
     pub member_id: String,
     pub member_email_id: String,
@@ -309,10 +316,12 @@ async fn reset_with_mfa(
     Ok((written, outcome))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct EmailResetRequest {
     pub password_reset_token: String,
+    #[schema(schema_with = crate::api::openapi::fields::password)]
     pub password: String,
+    #[schema(schema_with = crate::api::openapi::fields::session_duration_minutes)]
     pub session_duration_minutes: Option<i64>,
     pub session_custom_claims: Option<Map<String, Value>>,
     pub code_verifier: Option<String>,
@@ -320,7 +329,7 @@ pub struct EmailResetRequest {
     pub intermediate_session_token: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EmailResetResponse {
     pub member_email_id: String,
     #[serde(flatten)]
@@ -370,12 +379,16 @@ pub async fn email_reset(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ExistingPasswordResetRequest {
     pub organization_id: String,
+    #[schema(schema_with = crate::api::openapi::fields::email)]
     pub email_address: String,
+    #[schema(schema_with = crate::api::openapi::fields::password)]
     pub existing_password: String,
+    #[schema(schema_with = crate::api::openapi::fields::password)]
     pub new_password: String,
+    #[schema(schema_with = crate::api::openapi::fields::session_duration_minutes)]
     pub session_duration_minutes: Option<i64>,
     pub session_custom_claims: Option<Map<String, Value>>,
     pub locale: Option<String>,
@@ -411,18 +424,20 @@ pub async fn existing_password_reset(
     Ok(Reply(auth_response(&st, &org, &member, outcome)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SessionResetRequest {
     pub organization_id: String,
+    #[schema(schema_with = crate::api::openapi::fields::password)]
     pub password: String,
     pub session_token: Option<String>,
     pub session_jwt: Option<String>,
+    #[schema(schema_with = crate::api::openapi::fields::session_duration_minutes)]
     pub session_duration_minutes: Option<i64>,
     pub session_custom_claims: Option<Map<String, Value>>,
     pub locale: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SessionResetResponse {
     pub member_id: String,
     pub member: MemberObject,
@@ -487,3 +502,119 @@ pub async fn session_reset(
         auth: AuthFields::new(Outcome::Authenticated(issued), &member),
     }))
 }
+
+// What each endpoint takes and answers, for the OpenAPI document (`crate::api::openapi`).
+
+pub const AUTHENTICATE_API: Api = Api {
+    input: Input::Body(schema::<AuthenticateRequest>),
+    output: schema::<AuthResponse>,
+    errors: &[
+        ErrorType::InvalidLocale,
+        ErrorType::OrganizationNotFound,
+        ErrorType::InvalidEmail,
+        ErrorType::PasswordTooLong,
+        ErrorType::UnauthorizedCredentials,
+        ErrorType::MemberResetPassword,
+        ErrorType::UserLocked,
+        ErrorType::EmailNotFound,
+        ErrorType::MemberNotFound,
+        ErrorType::SessionNotFound,
+        ErrorType::UnableToParseSessionJwt,
+        ErrorType::TooManySessionArguments,
+        ErrorType::IntermediateSessionNotFound,
+        ErrorType::InvalidSessionDurationMinutes,
+        ErrorType::CustomClaimsTooLarge,
+    ],
+};
+
+pub const STRENGTH_CHECK_API: Api = Api {
+    input: Input::Body(schema::<StrengthCheckRequest>),
+    output: schema::<StrengthCheckResponse>,
+    errors: &[ErrorType::PasswordTooLong, ErrorType::InvalidEmail],
+};
+
+pub const RESET_START_API: Api = Api {
+    input: Input::Body(schema::<ResetStartRequest>),
+    output: schema::<ResetStartResponse>,
+    errors: &[
+        ErrorType::OrganizationNotFound,
+        ErrorType::InvalidEmail,
+        ErrorType::EmailNotFound,
+        ErrorType::MemberNotFound,
+        ErrorType::NoPasswordResetRedirectUrl,
+        ErrorType::InvalidPasswordResetRedirectUrl,
+        ErrorType::NoLoginRedirectUrl,
+        ErrorType::InvalidLoginRedirectUrl,
+        ErrorType::InvalidExpiration,
+        ErrorType::InvalidLocale,
+        ErrorType::InvalidPkceCodeChallenge,
+        ErrorType::TooManyRequests,
+        ErrorType::EmailSendFailed,
+    ],
+};
+
+pub const EMAIL_RESET_API: Api = Api {
+    input: Input::Body(schema::<EmailResetRequest>),
+    output: schema::<EmailResetResponse>,
+    errors: &[
+        ErrorType::InvalidLocale,
+        ErrorType::UnableToAuthPasswordResetToken,
+        ErrorType::PasswordTooLong,
+        ErrorType::WeakPassword,
+        ErrorType::BreachedPassword,
+        ErrorType::PkceExpectedCodeVerifier,
+        ErrorType::PkceDidNotExpectCodeVerifier,
+        ErrorType::PkceMismatch,
+        ErrorType::OrganizationNotFound,
+        ErrorType::MemberNotFound,
+        ErrorType::SessionNotFound,
+        ErrorType::UnableToParseSessionJwt,
+        ErrorType::TooManySessionArguments,
+        ErrorType::IntermediateSessionNotFound,
+        ErrorType::InvalidSessionDurationMinutes,
+        ErrorType::CustomClaimsTooLarge,
+    ],
+};
+
+pub const EXISTING_PASSWORD_RESET_API: Api = Api {
+    input: Input::Body(schema::<ExistingPasswordResetRequest>),
+    output: schema::<AuthResponse>,
+    errors: &[
+        ErrorType::InvalidLocale,
+        ErrorType::OrganizationNotFound,
+        ErrorType::InvalidEmail,
+        ErrorType::PasswordTooLong,
+        ErrorType::WeakPassword,
+        ErrorType::BreachedPassword,
+        ErrorType::UnauthorizedCredentials,
+        ErrorType::EmailNotFound,
+        ErrorType::MemberNotFound,
+        ErrorType::UserLocked,
+        ErrorType::SessionNotFound,
+        ErrorType::UnableToParseSessionJwt,
+        ErrorType::TooManySessionArguments,
+        ErrorType::IntermediateSessionNotFound,
+        ErrorType::InvalidSessionDurationMinutes,
+        ErrorType::CustomClaimsTooLarge,
+    ],
+};
+
+pub const SESSION_RESET_API: Api = Api {
+    input: Input::Body(schema::<SessionResetRequest>),
+    output: schema::<SessionResetResponse>,
+    errors: &[
+        ErrorType::InvalidSessionDurationMinutes,
+        ErrorType::CustomClaimsTooLarge,
+        ErrorType::InvalidLocale,
+        ErrorType::PasswordTooLong,
+        ErrorType::WeakPassword,
+        ErrorType::BreachedPassword,
+        ErrorType::NoSessionArguments,
+        ErrorType::SessionNotFound,
+        ErrorType::UnableToParseSessionJwt,
+        ErrorType::TooManySessionArguments,
+        ErrorType::SessionTooOldToResetPassword,
+        ErrorType::OrganizationNotFound,
+        ErrorType::MemberNotFound,
+    ],
+};

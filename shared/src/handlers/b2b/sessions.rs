@@ -1,5 +1,6 @@
 //! `/v1/b2b/sessions`: authenticate, revoke, list. (JWKS is the consumer handler: one key set.)
 
+use crate::api::openapi::{schema, Api, Input};
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -13,15 +14,16 @@ use crate::handlers::sessions::{one_revoke_argument, Empty};
 use crate::sessions::{Scope, SessionRef};
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AuthenticateRequest {
     pub session_token: Option<String>,
     pub session_jwt: Option<String>,
+    #[schema(schema_with = crate::api::openapi::fields::session_duration_minutes)]
     pub session_duration_minutes: Option<i64>,
     pub session_custom_claims: Option<Map<String, Value>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuthenticateResponse {
     pub member_session: MemberSessionObject,
     pub session_token: String,
@@ -69,7 +71,7 @@ pub async fn authenticate(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RevokeRequest {
     pub member_session_id: Option<String>,
     pub session_token: Option<String>,
@@ -116,13 +118,13 @@ pub async fn revoke(
     Ok(Reply(Empty {}))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ListQuery {
     pub organization_id: String,
     pub member_id: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ListResponse {
     pub member_sessions: Vec<MemberSessionObject>,
 }
@@ -143,3 +145,38 @@ pub async fn list(
             .collect(),
     }))
 }
+
+// What each endpoint takes and answers, for the OpenAPI document (`crate::api::openapi`).
+
+pub const AUTHENTICATE_API: Api = Api {
+    input: Input::Body(schema::<AuthenticateRequest>),
+    output: schema::<AuthenticateResponse>,
+    errors: &[
+        ErrorType::NoSessionArguments,
+        ErrorType::SessionNotFound,
+        ErrorType::UnableToParseSessionJwt,
+        ErrorType::TooManySessionArguments,
+        ErrorType::OrganizationNotFound,
+        ErrorType::MemberNotFound,
+        ErrorType::InvalidSessionDurationMinutes,
+        ErrorType::CustomClaimsTooLarge,
+    ],
+};
+
+pub const REVOKE_API: Api = Api {
+    input: Input::Body(schema::<RevokeRequest>),
+    output: schema::<Empty>,
+    errors: &[
+        ErrorType::NoSessionRevokeArguments,
+        ErrorType::TooManySessionRevokeArguments,
+        ErrorType::SessionNotFound,
+        ErrorType::UnableToParseSessionJwt,
+        ErrorType::MemberNotFound,
+    ],
+};
+
+pub const LIST_API: Api = Api {
+    input: Input::Query(schema::<ListQuery>),
+    output: schema::<ListResponse>,
+    errors: &[ErrorType::OrganizationNotFound, ErrorType::MemberNotFound],
+};

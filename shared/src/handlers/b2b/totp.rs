@@ -1,6 +1,7 @@
 //! `/v1/b2b/totp`: register an authenticator app, and authenticate with its codes (the second
 //! factor of the MFA rule, or an added factor of a session).
 
+use crate::api::openapi::{schema, Api, Input};
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -57,7 +58,7 @@ async fn proof(
         .map(|(s, t)| Proof::Session(s, t)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CreateRequest {
     pub organization_id: String,
     pub member_id: String,
@@ -67,7 +68,7 @@ pub struct CreateRequest {
     pub session_jwt: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CreateResponse {
     pub member_id: String,
     pub totp_registration_id: String,
@@ -169,14 +170,14 @@ pub async fn create(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MfaEnrollment {
     Enroll,
     Unenroll,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AuthenticateRequest {
     pub organization_id: String,
     pub member_id: String,
@@ -184,13 +185,14 @@ pub struct AuthenticateRequest {
     pub intermediate_session_token: Option<String>,
     pub session_token: Option<String>,
     pub session_jwt: Option<String>,
+    #[schema(schema_with = crate::api::openapi::fields::session_duration_minutes)]
     pub session_duration_minutes: Option<i64>,
     pub session_custom_claims: Option<Map<String, Value>>,
     pub set_mfa_enrollment: Option<MfaEnrollment>,
     pub set_default_mfa: Option<bool>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuthenticateResponse {
     pub member_id: String,
     pub member: MemberObject,
@@ -337,3 +339,41 @@ pub async fn authenticate(
         session_jwt: issued.jwt,
     }))
 }
+
+// What each endpoint takes and answers, for the OpenAPI document (`crate::api::openapi`).
+
+pub const CREATE_API: Api = Api {
+    input: Input::Body(schema::<CreateRequest>),
+    output: schema::<CreateResponse>,
+    errors: &[
+        ErrorType::OrganizationNotFound,
+        ErrorType::MemberNotFound,
+        ErrorType::ActiveTotpExists,
+        ErrorType::InvalidExpiration,
+        ErrorType::NoSessionArguments,
+        ErrorType::SessionNotFound,
+        ErrorType::UnableToParseSessionJwt,
+        ErrorType::TooManySessionArguments,
+        ErrorType::IntermediateSessionNotFound,
+    ],
+};
+
+pub const AUTHENTICATE_API: Api = Api {
+    input: Input::Body(schema::<AuthenticateRequest>),
+    output: schema::<AuthenticateResponse>,
+    errors: &[
+        ErrorType::OrganizationNotFound,
+        ErrorType::MemberNotFound,
+        ErrorType::TotpNotFound,
+        ErrorType::UnableToAuthenticateTotp,
+        ErrorType::TotpCodeAlreadyAuthenticated,
+        ErrorType::UserLocked,
+        ErrorType::NoSessionArguments,
+        ErrorType::SessionNotFound,
+        ErrorType::UnableToParseSessionJwt,
+        ErrorType::TooManySessionArguments,
+        ErrorType::IntermediateSessionNotFound,
+        ErrorType::InvalidSessionDurationMinutes,
+        ErrorType::CustomClaimsTooLarge,
+    ],
+};

@@ -1,0 +1,326 @@
+//! The OpenAPI 3.1 document, built from the route table and the wire types (their `ToSchema`
+//! derives), so it cannot drift from what the code accepts and answers. `latch serve` serves it at
+//! `/openapi.json`; `docs/openapi.json` is a generated copy a test keeps current.
+//!
+//! Each route carries an [`Api`]: its input type, its output type and the error types it answers
+//! with beyond [`COMMON_ERRORS`]. The black-box suite checks every error it provokes against that
+//! list, and schema fuzzing checks every response against the document.
+
+use std::collections::BTreeMap;
+
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Schema, Type};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{
+    ComponentsBuilder, Content, InfoBuilder, OpenApi, OpenApiBuilder, Paths, Ref, RefOr, Required, ResponseBuilder,
+    ResponsesBuilder,
+};
+use utoipa::ToSchema;
+
+use super::error::ErrorType;
+use crate::handlers::routes::{Method, Route, ROUTES};
+
+/// Named schemas collected while building the document (`components.schemas`).
+pub type Schemas = Vec<(String, RefOr<Schema>)>;
+/// Produces a type's schema, registering the named schemas it refers to.
+pub type SchemaFn = fn(&mut Schemas) -> RefOr<Schema>;
+
+/// What a route takes and answers.
+#[derive(Clone, Copy)]
+pub struct Api {
+    pub input: Input,
+    /// The success body (without `status_code` and `request_id`, which every body carries).
+    pub output: SchemaFn,
+    /// The error types this route answers with, besides [`COMMON_ERRORS`].
+    pub errors: &'static [ErrorType],
+}
+
+#[derive(Clone, Copy)]
+pub enum Input {
+    None,
+    /// A JSON request body.
+    Body(SchemaFn),
+    /// Query-string parameters: the properties of this object schema.
+    Query(SchemaFn),
+}
+
+/// The schema of `T`, inline, with the named schemas it refers to registered.
+pub fn schema<T: ToSchema>(schemas: &mut Schemas) -> RefOr<Schema> {
+    T::schemas(schemas);
+    T::schema()
+}
+
+/// Error types any route may answer with: a body or query string that does not parse, a body
+/// over the size limit, and a failing store. Routes that need project credentials add
+/// `unauthorized_credentials`.
+pub const COMMON_ERRORS: &[ErrorType] = &[
+    ErrorType::BadRequest,
+    ErrorType::RequestTooLarge,
+    ErrorType::InternalServerError,
+    ErrorType::ServiceUnavailable,
+];
+
+/// Every error type `route` is documented to answer with.
+pub fn documented_errors(route: &Route) -> Vec<ErrorType> {
+    let mut all: Vec<ErrorType> = COMMON_ERRORS.to_vec();
+    if !route.public {
+        all.push(ErrorType::UnauthorizedCredentials);
+    }
+    for e in route.api.errors {
+        if !all.contains(e) {
+            all.push(*e);
+        }
+    }
+    all
+}
+
+const BASIC_AUTH: &str = "projectBasicAuth";
+
+/// The whole document.
+pub fn document() -> OpenApi {
+    let mut schemas = Schemas::new();
+    let mut paths = Paths::new();
+    for route in ROUTES {
+        paths.add_path_operation(
+            route.path,
+            vec![http_method(route.method)],
+            operation(route, &mut schemas),
+        );
+    }
+    let mut components = ComponentsBuilder::new().security_scheme(
+        BASIC_AUTH,
+        SecurityScheme::Http(
+            Http::builder()
+                .scheme(HttpAuthScheme::Basic)
+                .description(Some(
+                    "The project id as the user name and the project secret as the password.",
+                ))
+                .build(),
+        ),
+    );
+    for (name, schema) in unique(schemas) {
+        components = components.schema(name, schema);
+    }
+    OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("Latch")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some(
+                    "Self-hosted password authentication speaking Stytch's Passwords API (consumer and B2B). \
+                     Every success body carries `status_code` and `request_id`; every error is Stytch's envelope.",
+                ))
+                .build(),
+        )
+        .paths(paths)
+        .components(Some(components.build()))
+        .build()
+}
+
+/// The document as the JSON `latch serve` answers and `docs/openapi.json` holds.
+pub fn document_json() -> String {
+    let mut json = document().to_pretty_json().expect("the OpenAPI document serialises");
+    json.push('\n');
+    json
+}
+
+/// Named schemas once each. Two different types with one name would make every reference to it
+/// ambiguous: that is a bug in the wire types, caught by the document's tests.
+fn unique(schemas: Schemas) -> BTreeMap<String, RefOr<Schema>> {
+    let mut out = BTreeMap::new();
+    for (name, schema) in schemas {
+        if let Some(existing) = out.get(&name) {
+            assert!(
+                *existing == schema,
+                "two different wire types are both named {name} in the OpenAPI document"
+            );
+        } else {
+            out.insert(name, schema);
+        }
+    }
+    out
+}
+
+fn http_method(m: Method) -> HttpMethod {
+    match m {
+        Method::Get => HttpMethod::Get,
+        Method::Post => HttpMethod::Post,
+        Method::Put => HttpMethod::Put,
+        Method::Delete => HttpMethod::Delete,
+    }
+}
+
+fn operation(route: &Route, schemas: &mut Schemas) -> utoipa::openapi::path::Operation {
+    let tag = if route.path.starts_with("/v1/b2b/") {
+        "b2b"
+    } else {
+        "consumer"
+    };
+    let mut op = OperationBuilder::new().operation_id(Some(route.name)).tag(tag);
+    for name in path_parameters(route.path) {
+        op = op.parameter(
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Path)
+                .required(Required::True)
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)))),
+        );
+    }
+    match route.api.input {
+        Input::None => {}
+        Input::Body(body) => {
+            op = op.request_body(Some(
+                RequestBodyBuilder::new()
+                    .content("application/json", Content::new(Some(body(schemas))))
+                    .required(Some(Required::True))
+                    .build(),
+            ));
+        }
+        Input::Query(query) => {
+            let RefOr::T(Schema::Object(object)) = query(schemas) else {
+                panic!("{}: query parameters must be an inline object schema", route.name)
+            };
+            for (name, schema) in object.properties {
+                let required = object.required.contains(&name);
+                op = op.parameter(
+                    ParameterBuilder::new()
+                        .name(name)
+                        .parameter_in(ParameterIn::Query)
+                        .required(if required { Required::True } else { Required::False })
+                        .schema(Some(schema)),
+                );
+            }
+        }
+    }
+    if !route.public {
+        op = op.security(SecurityRequirement::new(BASIC_AUTH, Vec::<String>::new()));
+    }
+    let mut responses = ResponsesBuilder::new().response(
+        "200",
+        ResponseBuilder::new().description("Success.").content(
+            "application/json",
+            Content::new(Some(success((route.api.output)(schemas)))),
+        ),
+    );
+    let mut by_status: BTreeMap<u16, Vec<&'static str>> = BTreeMap::new();
+    for e in documented_errors(route) {
+        let names = by_status.entry(e.status().as_u16()).or_default();
+        if !names.contains(&e.as_str()) {
+            names.push(e.as_str());
+        }
+    }
+    for (status, names) in by_status {
+        responses = responses.response(
+            status.to_string(),
+            ResponseBuilder::new()
+                .description(format!("Error ({}).", names.join(", ")))
+                .content("application/json", Content::new(Some(error_envelope(status, &names)))),
+        );
+    }
+    op.responses(responses.build()).build()
+}
+
+/// `{name}` segments of an axum/OpenAPI path.
+pub fn path_parameters(path: &str) -> Vec<&str> {
+    path.split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .collect()
+}
+
+/// `status_code` and `request_id`, then the route's own fields.
+fn success(body: RefOr<Schema>) -> RefOr<Schema> {
+    let envelope = ObjectBuilder::new()
+        .property(
+            "status_code",
+            ObjectBuilder::new().schema_type(Type::Integer).enum_values(Some([200])),
+        )
+        .required("status_code")
+        .property("request_id", ObjectBuilder::new().schema_type(Type::String))
+        .required("request_id");
+    RefOr::T(AllOfBuilder::new().item(envelope).item(body).build().into())
+}
+
+/// Stytch's error envelope for one status, naming the error types it may carry.
+fn error_envelope(status: u16, error_types: &[&str]) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .property(
+            "status_code",
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .enum_values(Some([status])),
+        )
+        .required("status_code")
+        .property("request_id", ObjectBuilder::new().schema_type(Type::String))
+        .required("request_id")
+        .property(
+            "error_type",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(error_types.iter().copied())),
+        )
+        .required("error_type")
+        .property("error_message", ObjectBuilder::new().schema_type(Type::String))
+        .required("error_message")
+        .property("error_url", ObjectBuilder::new().schema_type(Type::String))
+        .required("error_url")
+        .into()
+}
+
+/// A reference to a named schema (for hand-written schemas of domain types).
+pub fn reference(name: &str) -> RefOr<Schema> {
+    RefOr::Ref(Ref::from_schema_name(name))
+}
+
+/// Schemas of request fields whose bounds are domain rules, taken from the domain types so the
+/// document states the limits the parsers enforce.
+pub mod fields {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    use utoipa::openapi::Object;
+
+    use crate::domain::{email, password, SessionDuration};
+
+    pub fn email() -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Email)))
+            .max_length(Some(email::MAX_TOTAL))
+            .build()
+    }
+
+    pub fn password() -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .max_length(Some(password::MAX_PASSWORD_CHARS))
+            .build()
+    }
+
+    pub fn session_duration_minutes() -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(SessionDuration::MIN))
+            .maximum(Some(SessionDuration::MAX))
+            .build()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_parameters_are_the_braced_segments() {
+        assert_eq!(
+            path_parameters("/v1/b2b/organizations/{organization_id}/member"),
+            vec!["organization_id"]
+        );
+        assert!(path_parameters("/v1/passwords").is_empty());
+    }
+
+    #[test]
+    fn the_document_names_each_wire_type_once_and_serialises() {
+        // `unique` panics on two different types under one name.
+        let json: serde_json::Value = serde_json::from_str(&document_json()).unwrap();
+        assert_eq!(json["openapi"], "3.1.0");
+    }
+}

@@ -75,7 +75,11 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Openapi => {
-            print!("{}", latch::api::openapi::document_json());
+            // Not print!: a closed pipe (`latch openapi | head`) is an error to report, not a panic.
+            std::io::Write::write_all(
+                &mut std::io::stdout().lock(),
+                latch::api::openapi::document_json().as_bytes(),
+            )?;
             Ok(())
         }
     }

@@ -47,10 +47,14 @@ pub struct MemberObject {
     pub roles: Vec<MemberRole>,
     pub trusted_metadata: Map<String, Value>,
     pub untrusted_metadata: Map<String, Value>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
     pub external_id: Option<String>,
+    #[schema(format = DateTime)]
     pub lock_created_at: Option<String>,
+    #[schema(format = DateTime)]
     pub lock_expires_at: Option<String>,
 }
 
@@ -161,7 +165,9 @@ pub struct OrganizationObject {
     pub allowed_third_party_connected_apps: Vec<String>,
     pub custom_roles: Vec<Value>,
     pub trusted_metadata: Map<String, Value>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
     pub organization_external_id: Option<String>,
 }
@@ -212,8 +218,11 @@ pub struct MemberSessionObject {
     pub member_id: String,
     pub organization_id: String,
     pub organization_slug: String,
+    #[schema(format = DateTime)]
     pub started_at: String,
+    #[schema(format = DateTime)]
     pub last_accessed_at: String,
+    #[schema(format = DateTime)]
     pub expires_at: String,
     pub authentication_factors: Vec<FactorObject>,
     pub roles: Vec<&'static str>,

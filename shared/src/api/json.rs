@@ -93,6 +93,30 @@ fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     })
 }
 
+/// The one `{name}` segment of a route's path, percent-decoded. Unlike `axum::extract::Path` it
+/// answers a segment that does not decode (`%FF`: not UTF-8) in the envelope, not in plain text.
+#[derive(Debug)]
+pub struct PathParam(pub String);
+
+impl<S> FromRequestParts<S> for PathParam
+where
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|p| PathParam(p.0))
+            .map_err(|e| {
+                ApiError::new(
+                    ErrorType::BadRequest,
+                    format!("The URL path is invalid: {}.", e.body_text()),
+                )
+            })
+    }
+}
+
 /// A success body: `{"status_code": 200, "request_id": …, ...T}`.
 #[derive(Debug)]
 pub struct Reply<T>(pub T);

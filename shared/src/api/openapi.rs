@@ -170,10 +170,17 @@ fn operation(route: &Route, schemas: &mut Schemas) -> utoipa::openapi::path::Ope
     match route.api.input {
         Input::None => {}
         Input::Body(body) => {
+            let body = body(schemas);
+            // An empty body reads as `{}` (`api::json::parse_json`), so a body is required only
+            // where the type has required fields.
+            let required = match &body {
+                RefOr::T(Schema::Object(object)) if object.required.is_empty() => Required::False,
+                _ => Required::True,
+            };
             op = op.request_body(Some(
                 RequestBodyBuilder::new()
-                    .content("application/json", Content::new(Some(body(schemas))))
-                    .required(Some(Required::True))
+                    .content("application/json", Content::new(Some(body)))
+                    .required(Some(required))
                     .build(),
             ));
         }
@@ -275,7 +282,7 @@ pub fn reference(name: &str) -> RefOr<Schema> {
 /// Schemas of request fields whose bounds are domain rules, taken from the domain types so the
 /// document states the limits the parsers enforce.
 pub mod fields {
-    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, SchemaType, Type};
     use utoipa::openapi::Object;
 
     use crate::domain::{email, password, SessionDuration};
@@ -301,6 +308,21 @@ pub mod fields {
             .minimum(Some(SessionDuration::MIN))
             .maximum(Some(SessionDuration::MAX))
             .build()
+    }
+
+    // The `Option` fields of request bodies: JSON `null` reads as absent, so the document admits it.
+
+    pub fn optional_email() -> Object {
+        or_null(email(), Type::String)
+    }
+
+    pub fn optional_session_duration_minutes() -> Object {
+        or_null(session_duration_minutes(), Type::Integer)
+    }
+
+    fn or_null(mut schema: Object, ty: Type) -> Object {
+        schema.schema_type = SchemaType::from_iter([ty, Type::Null]);
+        schema
     }
 }
 

@@ -44,11 +44,14 @@ pub struct UserObject {
     pub is_locked: bool,
     pub roles: Vec<&'static str>,
     pub name: Name,
+    #[schema(format = DateTime)]
     pub created_at: String,
     pub password: Option<PasswordObject>,
     pub trusted_metadata: Map<String, Value>,
     pub untrusted_metadata: Map<String, Value>,
+    #[schema(format = DateTime)]
     pub lock_created_at: Option<String>,
+    #[schema(format = DateTime)]
     pub lock_expires_at: Option<String>,
 }
 
@@ -96,8 +99,11 @@ pub struct FactorObject {
     #[serde(rename = "type")]
     pub kind: &'static str,
     pub delivery_method: &'static str,
+    #[schema(format = DateTime)]
     pub last_authenticated_at: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email_factor: Option<EmailFactorObject>,
@@ -142,8 +148,11 @@ impl From<&FactorRecord> for FactorObject {
 pub struct SessionObject {
     pub session_id: String,
     pub user_id: String,
+    #[schema(format = DateTime)]
     pub started_at: String,
+    #[schema(format = DateTime)]
     pub last_accessed_at: String,
+    #[schema(format = DateTime)]
     pub expires_at: String,
     pub attributes: Attributes,
     pub custom_claims: Map<String, Value>,

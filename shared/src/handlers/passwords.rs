@@ -23,7 +23,7 @@ pub struct CreateRequest {
     pub email: String,
     #[schema(schema_with = crate::api::openapi::fields::password)]
     pub password: String,
-    #[schema(schema_with = crate::api::openapi::fields::session_duration_minutes)]
+    #[schema(schema_with = crate::api::openapi::fields::optional_session_duration_minutes)]
     pub session_duration_minutes: Option<i64>,
     pub session_custom_claims: Option<Map<String, Value>>,
     pub trusted_metadata: Option<Map<String, Value>>,
@@ -148,7 +148,7 @@ pub struct AuthenticateRequest {
     pub password: String,
     pub session_token: Option<String>,
     pub session_jwt: Option<String>,
-    #[schema(schema_with = crate::api::openapi::fields::session_duration_minutes)]
+    #[schema(schema_with = crate::api::openapi::fields::optional_session_duration_minutes)]
     pub session_duration_minutes: Option<i64>,
     pub session_custom_claims: Option<Map<String, Value>>,
 }
@@ -291,7 +291,7 @@ pub async fn authenticate(
 pub struct StrengthCheckRequest {
     #[schema(schema_with = crate::api::openapi::fields::password)]
     pub password: String,
-    #[schema(schema_with = crate::api::openapi::fields::email)]
+    #[schema(schema_with = crate::api::openapi::fields::optional_email)]
     pub email: Option<String>,
 }
 

@@ -347,7 +347,7 @@ pub struct EmailResetRequest {
     pub token: String,
     #[schema(schema_with = crate::api::openapi::fields::password)]
     pub password: String,
-    #[schema(schema_with = crate::api::openapi::fields::session_duration_minutes)]
+    #[schema(schema_with = crate::api::openapi::fields::optional_session_duration_minutes)]
     pub session_duration_minutes: Option<i64>,
     pub session_custom_claims: Option<Map<String, Value>>,
     pub code_verifier: Option<String>,
@@ -405,7 +405,7 @@ pub struct ExistingPasswordResetRequest {
     pub existing_password: String,
     #[schema(schema_with = crate::api::openapi::fields::password)]
     pub new_password: String,
-    #[schema(schema_with = crate::api::openapi::fields::session_duration_minutes)]
+    #[schema(schema_with = crate::api::openapi::fields::optional_session_duration_minutes)]
     pub session_duration_minutes: Option<i64>,
     pub session_custom_claims: Option<Map<String, Value>>,
 }
@@ -450,7 +450,7 @@ pub struct SessionResetRequest {
     pub password: String,
     pub session_token: Option<String>,
     pub session_jwt: Option<String>,
-    #[schema(schema_with = crate::api::openapi::fields::session_duration_minutes)]
+    #[schema(schema_with = crate::api::openapi::fields::optional_session_duration_minutes)]
     pub session_duration_minutes: Option<i64>,
     pub session_custom_claims: Option<Map<String, Value>>,
 }
@@ -511,7 +511,7 @@ pub struct MagicLinkRequest {
     pub token: String,
     pub session_token: Option<String>,
     pub session_jwt: Option<String>,
-    #[schema(schema_with = crate::api::openapi::fields::session_duration_minutes)]
+    #[schema(schema_with = crate::api::openapi::fields::optional_session_duration_minutes)]
     pub session_duration_minutes: Option<i64>,
     pub session_custom_claims: Option<Map<String, Value>>,
     pub code_verifier: Option<String>,

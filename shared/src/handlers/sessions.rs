@@ -1,7 +1,8 @@
 //! `/v1/sessions`: authenticate, revoke, list, JWKS.
 
+use crate::api::json::PathParam;
 use crate::api::openapi::{schema, Api, Input};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -18,7 +19,7 @@ use crate::state::AppState;
 pub struct AuthenticateRequest {
     pub session_token: Option<String>,
     pub session_jwt: Option<String>,
-    #[schema(schema_with = crate::api::openapi::fields::session_duration_minutes)]
+    #[schema(schema_with = crate::api::openapi::fields::optional_session_duration_minutes)]
     pub session_duration_minutes: Option<i64>,
     pub session_custom_claims: Option<Map<String, Value>>,
 }
@@ -137,7 +138,10 @@ pub struct JwksResponse {
 
 /// `GET /v1/sessions/jwks/{project_id}`: public, since the SDKs' local verifiers fetch it
 /// without credentials.
-pub async fn jwks(State(st): State<AppState>, Path(project_id): Path<String>) -> Result<Reply<JwksResponse>, ApiError> {
+pub async fn jwks(
+    State(st): State<AppState>,
+    PathParam(project_id): PathParam,
+) -> Result<Reply<JwksResponse>, ApiError> {
     if project_id != st.settings.project_id {
         return Err(ApiError::new(ErrorType::ProjectNotFound, "No project has this id."));
     }

@@ -1,7 +1,8 @@
 //! `/v1/users/{user_id}`: get and delete.
 
+use crate::api::json::PathParam;
 use crate::api::openapi::{schema, Api, Input};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Serialize;
 
 use crate::api::error::{ApiError, ErrorType};
@@ -27,7 +28,7 @@ pub async fn load(st: &AppState, user_id: &str) -> Result<UserRecord, ApiError> 
 }
 
 /// `GET /v1/users/{user_id}`: the user object, fields at top level as Stytch answers.
-pub async fn get(State(st): State<AppState>, Path(user_id): Path<String>) -> Result<Reply<UserObject>, ApiError> {
+pub async fn get(State(st): State<AppState>, PathParam(user_id): PathParam) -> Result<Reply<UserObject>, ApiError> {
     let user = load(&st, &user_id).await?;
     Ok(Reply(UserObject::new(&user, st.clock.now())))
 }
@@ -40,7 +41,7 @@ pub struct DeleteResponse {
 /// `DELETE /v1/users/{user_id}`: the user and all their sessions.
 pub async fn delete(
     State(st): State<AppState>,
-    Path(user_id): Path<String>,
+    PathParam(user_id): PathParam,
 ) -> Result<Reply<DeleteResponse>, ApiError> {
     let user = load(&st, &user_id).await?;
     if !st.store.delete_user(&user.user_id).await? {

@@ -173,3 +173,37 @@ async fn every_endpoint_answers_garbage_with_4xx() {
         }
     }
 }
+
+/// A path segment that does not decode to UTF-8 is a bad request in the envelope on every route
+/// with a path parameter (axum's own extractor would answer in plain text).
+#[tokio::test]
+async fn undecodable_path_segments_get_bad_request_in_the_envelope() {
+    let app = TestApp::spawn().await;
+    let with_params: Vec<_> = latch::ROUTES.iter().filter(|r| r.path.contains('{')).collect();
+    assert!(with_params.len() >= 6);
+    for route in with_params {
+        let path: String = route
+            .path
+            .split('/')
+            .map(|seg| if seg.starts_with('{') { "%FF%FE" } else { seg })
+            .collect::<Vec<_>>()
+            .join("/");
+        let method = reqwest::Method::from_bytes(route.method.as_str().as_bytes()).unwrap();
+        let body = (method == reqwest::Method::POST).then(|| json!({}));
+        let a = app
+            .send(
+                method,
+                &path,
+                body.as_ref(),
+                Some((latch_tests::PROJECT_ID, latch_tests::SECRET)),
+            )
+            .await;
+        a.assert_error(400, "bad_request");
+        assert!(
+            a.body["error_message"].as_str().unwrap().contains("UTF-8"),
+            "{}: {}",
+            route.name,
+            a.body
+        );
+    }
+}

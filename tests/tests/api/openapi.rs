@@ -170,3 +170,44 @@ fn fields_with_their_own_parser_document_its_error() {
     }
     assert!(missing.is_empty(), "undocumented errors:\n{}", missing.join("\n"));
 }
+
+/// The harness's check (applied to every answer the suites get) accepts a documented answer and
+/// refuses a wrong body, an unlisted error type and an undocumented status.
+#[test]
+fn the_harness_check_refuses_what_the_document_does_not_describe() {
+    use latch_tests::documented::check;
+    let refused = |method: &'static str, path: &'static str, status: u16, body: Value| {
+        std::panic::catch_unwind(move || check(method, path, status, &body)).is_err()
+    };
+    let envelope = |status: u16, error_type: &str| {
+        serde_json::json!({
+            "status_code": status, "request_id": "request-id-test-1", "error_type": error_type,
+            "error_message": "m", "error_url": "https://stytch.com/docs"
+        })
+    };
+    // Documented: passes.
+    check("GET", "/v1/users/user-test-1", 404, &envelope(404, "user_not_found"));
+    let jwks = serde_json::json!({"status_code": 200, "request_id": "r", "keys": []});
+    check("GET", "/v1/sessions/jwks/project-test-1", 200, &jwks);
+    // An error type the route does not list, a body missing a field, a wrong type, an
+    // undocumented status.
+    assert!(refused(
+        "GET",
+        "/v1/users/user-test-1",
+        400,
+        envelope(400, "weak_password")
+    ));
+    assert!(refused(
+        "GET",
+        "/v1/users/user-test-1",
+        404,
+        serde_json::json!({"status_code": 404})
+    ));
+    assert!(refused(
+        "GET",
+        "/v1/sessions/jwks/p",
+        200,
+        serde_json::json!({"status_code": 200, "request_id": "r", "keys": "none"})
+    ));
+    assert!(refused("GET", "/v1/sessions/jwks/p", 418, envelope(418, "bad_request")));
+}

@@ -188,7 +188,7 @@ pub struct AuthenticateRequest {
     pub pkce_code_verifier: Option<String>,
     pub session_token: Option<String>,
     pub session_jwt: Option<String>,
-    #[schema(schema_with = crate::api::openapi::fields::session_duration_minutes)]
+    #[schema(schema_with = crate::api::openapi::fields::optional_session_duration_minutes)]
     pub session_duration_minutes: Option<i64>,
     pub session_custom_claims: Option<Map<String, Value>>,
     pub locale: Option<String>,

@@ -241,6 +241,7 @@ pub struct AuthFields {
     pub session_jwt: String,
     pub member_session: Option<MemberSessionObject>,
     pub intermediate_session_token: String,
+    #[schema(format = DateTime)]
     pub intermediate_session_token_expires_at: Option<String>,
     pub member_authenticated: bool,
     pub mfa_required: Option<MfaRequired>,

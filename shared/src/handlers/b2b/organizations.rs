@@ -1,7 +1,8 @@
 //! `/v1/b2b/organizations`: create, get, update, delete; and members create and get.
 
+use crate::api::json::PathParam;
 use crate::api::openapi::{schema, Api, Input};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -229,7 +230,7 @@ pub async fn create(
 /// `GET /v1/b2b/organizations/{organization_id}` (id or slug).
 pub async fn get(
     State(st): State<AppState>,
-    Path(organization_id): Path<String>,
+    PathParam(organization_id): PathParam,
 ) -> Result<Reply<OrganizationResponse>, ApiError> {
     let org = load_org(&st, &organization_id).await?;
     Ok(Reply(OrganizationResponse {
@@ -240,7 +241,7 @@ pub async fn get(
 /// `PUT /v1/b2b/organizations/{organization_id}`: the fields sent replace the stored ones.
 pub async fn update(
     State(st): State<AppState>,
-    Path(organization_id): Path<String>,
+    PathParam(organization_id): PathParam,
     JsonBody(req): JsonBody<OrganizationFields>,
 ) -> Result<Reply<OrganizationResponse>, ApiError> {
     let mut org = load_org(&st, &organization_id).await?;
@@ -266,7 +267,7 @@ pub struct DeleteResponse {
 /// `DELETE /v1/b2b/organizations/{organization_id}`: the organization and all its members.
 pub async fn delete(
     State(st): State<AppState>,
-    Path(organization_id): Path<String>,
+    PathParam(organization_id): PathParam,
 ) -> Result<Reply<DeleteResponse>, ApiError> {
     let org = load_org(&st, &organization_id).await?;
     if !st.store.delete_organization(&org.organization_id).await? {
@@ -385,7 +386,7 @@ pub async fn insert_member(st: &AppState, member: &UserRecord) -> Result<(), Api
 /// `POST /v1/b2b/organizations/{organization_id}/members`.
 pub async fn create_member(
     State(st): State<AppState>,
-    Path(organization_id): Path<String>,
+    PathParam(organization_id): PathParam,
     JsonBody(req): JsonBody<CreateMemberRequest>,
 ) -> Result<Reply<MemberResponse>, ApiError> {
     let email = EmailAddress::parse(&req.email_address)?;
@@ -433,7 +434,7 @@ pub struct GetMemberQuery {
 /// `GET /v1/b2b/organizations/{organization_id}/member?member_id=…|email_address=…`.
 pub async fn get_member(
     State(st): State<AppState>,
-    Path(organization_id): Path<String>,
+    PathParam(organization_id): PathParam,
     QueryParams(q): QueryParams<GetMemberQuery>,
 ) -> Result<Reply<MemberResponse>, ApiError> {
     let member_id = q.member_id.filter(|m| !m.is_empty());

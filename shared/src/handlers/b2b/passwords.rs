@@ -83,7 +83,7 @@ pub struct AuthenticateRequest {
     pub password: String,
     pub session_token: Option<String>,
     pub session_jwt: Option<String>,
-    #[schema(schema_with = crate::api::openapi::fields::session_duration_minutes)]
+    #[schema(schema_with = crate::api::openapi::fields::optional_session_duration_minutes)]
     pub session_duration_minutes: Option<i64>,
     pub session_custom_claims: Option<Map<String, Value>>,
     pub locale: Option<String>,
@@ -143,7 +143,7 @@ pub async fn authenticate(
 pub struct StrengthCheckRequest {
     #[schema(schema_with = crate::api::openapi::fields::password)]
     pub password: String,
-    #[schema(schema_with = crate::api::openapi::fields::email)]
+    #[schema(schema_with = crate::api::openapi::fields::optional_email)]
     pub email_address: Option<String>,
 }
 
@@ -321,7 +321,7 @@ pub struct EmailResetRequest {
     pub password_reset_token: String,
     #[schema(schema_with = crate::api::openapi::fields::password)]
     pub password: String,
-    #[schema(schema_with = crate::api::openapi::fields::session_duration_minutes)]
+    #[schema(schema_with = crate::api::openapi::fields::optional_session_duration_minutes)]
     pub session_duration_minutes: Option<i64>,
     pub session_custom_claims: Option<Map<String, Value>>,
     pub code_verifier: Option<String>,
@@ -388,7 +388,7 @@ pub struct ExistingPasswordResetRequest {
     pub existing_password: String,
     #[schema(schema_with = crate::api::openapi::fields::password)]
     pub new_password: String,
-    #[schema(schema_with = crate::api::openapi::fields::session_duration_minutes)]
+    #[schema(schema_with = crate::api::openapi::fields::optional_session_duration_minutes)]
     pub session_duration_minutes: Option<i64>,
     pub session_custom_claims: Option<Map<String, Value>>,
     pub locale: Option<String>,
@@ -431,7 +431,7 @@ pub struct SessionResetRequest {
     pub password: String,
     pub session_token: Option<String>,
     pub session_jwt: Option<String>,
-    #[schema(schema_with = crate::api::openapi::fields::session_duration_minutes)]
+    #[schema(schema_with = crate::api::openapi::fields::optional_session_duration_minutes)]
     pub session_duration_minutes: Option<i64>,
     pub session_custom_claims: Option<Map<String, Value>>,
     pub locale: Option<String>,

@@ -18,7 +18,7 @@ use crate::state::AppState;
 pub struct AuthenticateRequest {
     pub session_token: Option<String>,
     pub session_jwt: Option<String>,
-    #[schema(schema_with = crate::api::openapi::fields::session_duration_minutes)]
+    #[schema(schema_with = crate::api::openapi::fields::optional_session_duration_minutes)]
     pub session_duration_minutes: Option<i64>,
     pub session_custom_claims: Option<Map<String, Value>>,
 }

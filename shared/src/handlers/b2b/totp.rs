@@ -185,7 +185,7 @@ pub struct AuthenticateRequest {
     pub intermediate_session_token: Option<String>,
     pub session_token: Option<String>,
     pub session_jwt: Option<String>,
-    #[schema(schema_with = crate::api::openapi::fields::session_duration_minutes)]
+    #[schema(schema_with = crate::api::openapi::fields::optional_session_duration_minutes)]
     pub session_duration_minutes: Option<i64>,
     pub session_custom_claims: Option<Map<String, Value>>,
     pub set_mfa_enrollment: Option<MfaEnrollment>,

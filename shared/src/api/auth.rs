@@ -107,14 +107,6 @@ mod proptests {
     use super::*;
     use crate::sessions::jwt::test_support::{runtime, state, PROJECT_ID, SECRET};
 
-    fn config(cases: u32) -> ProptestConfig {
-        ProptestConfig {
-            cases,
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        }
-    }
-
     /// A string equal to `real`, or one edit away from it, or anything.
     fn near(real: &'static str) -> impl Strategy<Value = String> {
         prop_oneof![
@@ -161,7 +153,7 @@ mod proptests {
     }
 
     proptest! {
-        #![proptest_config(config(256))]
+        #![proptest_config(crate::sessions::jwt::test_support::proptest_config(256))]
 
         #[test]
         fn only_the_exact_pair_under_basic_is_accepted((header, right) in basic_header(PROJECT_ID, SECRET)) {
@@ -177,7 +169,7 @@ mod proptests {
     }
 
     proptest! {
-        #![proptest_config(config(64))]
+        #![proptest_config(crate::sessions::jwt::test_support::proptest_config(64))]
 
         #[test]
         fn any_authorization_header_is_unauthorized_unless_exact((bytes, right) in header_value(), send in any::<bool>()) {

@@ -154,13 +154,6 @@ mod proptests {
     use crate::handlers::sessions::{AuthenticateRequest as SessionsAuthenticateRequest, ListQuery};
     use crate::sessions::jwt::test_support::json_value;
 
-    fn config() -> ProptestConfig {
-        ProptestConfig {
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        }
-    }
-
     /// `T` from `body`, which must parse or fail as `bad_request`.
     fn ok_or_bad_request<T: DeserializeOwned>(body: &[u8]) -> Result<Option<T>, TestCaseError> {
         match parse_json::<T>(body) {
@@ -234,7 +227,7 @@ mod proptests {
     }
 
     proptest! {
-        #![proptest_config(config())]
+        #![proptest_config(crate::sessions::jwt::test_support::proptest_config(256))]
 
         #[test]
         fn any_bytes_parse_or_are_a_bad_request(

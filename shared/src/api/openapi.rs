@@ -32,8 +32,9 @@ pub struct Api {
     pub input: Input,
     /// The success body (without `status_code` and `request_id`, which every body carries).
     pub output: SchemaFn,
-    /// The error types this route answers with, besides [`COMMON_ERRORS`].
-    pub errors: &'static [ErrorType],
+    /// The error types this route answers with, besides [`COMMON_ERRORS`]: its own, and the
+    /// groups of [`errors`] for the rules it shares with other routes.
+    pub errors: &'static [&'static [ErrorType]],
 }
 
 #[derive(Clone, Copy)]
@@ -67,12 +68,41 @@ pub fn documented_errors(route: &Route) -> Vec<ErrorType> {
     if !route.public {
         all.push(ErrorType::UnauthorizedCredentials);
     }
-    for e in route.api.errors {
+    for e in route.api.errors.iter().copied().flatten() {
         if !all.contains(e) {
             all.push(*e);
         }
     }
     all
+}
+
+/// Error types that come with a rule several routes share, listed once.
+pub mod errors {
+    use crate::api::error::ErrorType::{self, *};
+
+    /// `session_token` / `session_jwt` naming an existing session to extend.
+    pub const ATTACHED_SESSION: &[ErrorType] = &[SessionNotFound, UnableToParseSessionJwt, TooManySessionArguments];
+    /// `session_duration_minutes` and `session_custom_claims`.
+    pub const SESSION_OPTIONS: &[ErrorType] = &[InvalidSessionDurationMinutes, CustomClaimsTooLarge];
+    /// A password being set: length, strength, breach.
+    pub const NEW_PASSWORD: &[ErrorType] = &[PasswordTooLong, WeakPassword, BreachedPassword];
+    /// Redeeming an emailed token started with a PKCE `code_challenge`.
+    pub const PKCE_VERIFIER: &[ErrorType] = &[PkceExpectedCodeVerifier, PkceDidNotExpectCodeVerifier, PkceMismatch];
+    /// The reset and login redirect URLs of a reset email.
+    pub const RESET_REDIRECTS: &[ErrorType] = &[
+        NoPasswordResetRedirectUrl,
+        InvalidPasswordResetRedirectUrl,
+        NoLoginRedirectUrl,
+        InvalidLoginRedirectUrl,
+    ];
+    /// Sending an emailed link: its lifetime, locale, PKCE challenge, rate limit and delivery.
+    pub const EMAILED_LINK: &[ErrorType] = &[
+        InvalidExpiration,
+        InvalidLocale,
+        InvalidPkceCodeChallenge,
+        TooManyRequests,
+        EmailSendFailed,
+    ];
 }
 
 const BASIC_AUTH: &str = "projectBasicAuth";

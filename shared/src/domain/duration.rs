@@ -58,13 +58,6 @@ mod proptests {
 
     use super::*;
 
-    fn config() -> ProptestConfig {
-        ProptestConfig {
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        }
-    }
-
     fn minutes() -> impl Strategy<Value = i64> {
         prop_oneof![
             any::<i64>(),
@@ -77,7 +70,7 @@ mod proptests {
     }
 
     proptest! {
-        #![proptest_config(config())]
+        #![proptest_config(crate::sessions::jwt::test_support::proptest_config(256))]
 
         #[test]
         fn accepted_iff_within_bounds(m in minutes()) {

@@ -154,13 +154,6 @@ mod proptests {
 
     use super::*;
 
-    fn config() -> ProptestConfig {
-        ProptestConfig {
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        }
-    }
-
     /// Atoms of a local part: ASCII `atext`, and letters whose case mappings are unusual.
     const LOCAL_ATOM: &str = "[a-zA-Z0-9!#$%&'*+/=?^_`{|}~éÉßẞΣİıKÅ漢-]{1,20}";
     const LOCAL_ATOM_ASCII: &str = "[a-zA-Z0-9!#$%&'*+/=?^_`{|}~-]{1,20}";
@@ -208,7 +201,7 @@ mod proptests {
     }
 
     proptest! {
-        #![proptest_config(config())]
+        #![proptest_config(crate::sessions::jwt::test_support::proptest_config(256))]
 
         #[test]
         fn any_input_is_invalid_email_or_a_normal_address(

@@ -105,13 +105,6 @@ mod proptests {
 
     use super::*;
 
-    fn config() -> ProptestConfig {
-        ProptestConfig {
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        }
-    }
-
     const KINDS: [IdKind; 9] = [
         IdKind::User,
         IdKind::Email,
@@ -153,7 +146,7 @@ mod proptests {
     }
 
     proptest! {
-        #![proptest_config(config())]
+        #![proptest_config(crate::sessions::jwt::test_support::proptest_config(256))]
 
         #[test]
         fn a_minted_id_is_its_own_kind_only(k in kind(), live in any::<bool>()) {

@@ -101,13 +101,6 @@ mod proptests {
 
     use super::*;
 
-    fn config() -> ProptestConfig {
-        ProptestConfig {
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        }
-    }
-
     fn is_base64url(s: &str) -> bool {
         s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     }
@@ -117,7 +110,7 @@ mod proptests {
     }
 
     proptest! {
-        #![proptest_config(config())]
+        #![proptest_config(crate::sessions::jwt::test_support::proptest_config(256))]
 
         #[test]
         fn a_challenge_is_43_to_128_base64url_characters(raw in challenge_like()) {

@@ -1,6 +1,6 @@
 //! `/v1/passwords`: create, authenticate, strength check.
 
-use crate::api::openapi::{schema, Api, Input};
+use crate::api::openapi::{errors, schema, Api, Input};
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -370,13 +370,9 @@ pub const CREATE_API: Api = Api {
     input: Input::Body(schema::<CreateRequest>),
     output: schema::<CreateResponse>,
     errors: &[
-        ErrorType::InvalidEmail,
-        ErrorType::PasswordTooLong,
-        ErrorType::WeakPassword,
-        ErrorType::BreachedPassword,
-        ErrorType::DuplicateEmail,
-        ErrorType::InvalidSessionDurationMinutes,
-        ErrorType::CustomClaimsTooLarge,
+        &[ErrorType::InvalidEmail, ErrorType::DuplicateEmail],
+        errors::SESSION_OPTIONS,
+        errors::NEW_PASSWORD,
     ],
 };
 
@@ -384,23 +380,22 @@ pub const AUTHENTICATE_API: Api = Api {
     input: Input::Body(schema::<AuthenticateRequest>),
     output: schema::<AuthenticateResponse>,
     errors: &[
-        ErrorType::InvalidEmail,
-        ErrorType::PasswordTooLong,
-        ErrorType::UnauthorizedCredentials,
-        ErrorType::ResetPassword,
-        ErrorType::UserLocked,
-        ErrorType::EmailNotFound,
-        ErrorType::UserNotFound,
-        ErrorType::SessionNotFound,
-        ErrorType::UnableToParseSessionJwt,
-        ErrorType::TooManySessionArguments,
-        ErrorType::InvalidSessionDurationMinutes,
-        ErrorType::CustomClaimsTooLarge,
+        &[
+            ErrorType::InvalidEmail,
+            ErrorType::PasswordTooLong,
+            ErrorType::UnauthorizedCredentials,
+            ErrorType::ResetPassword,
+            ErrorType::UserLocked,
+            ErrorType::EmailNotFound,
+            ErrorType::UserNotFound,
+        ],
+        errors::ATTACHED_SESSION,
+        errors::SESSION_OPTIONS,
     ],
 };
 
 pub const STRENGTH_CHECK_API: Api = Api {
     input: Input::Body(schema::<StrengthCheckRequest>),
     output: schema::<StrengthCheckResponse>,
-    errors: &[ErrorType::PasswordTooLong, ErrorType::InvalidEmail],
+    errors: &[&[ErrorType::PasswordTooLong, ErrorType::InvalidEmail]],
 };

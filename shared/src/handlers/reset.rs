@@ -1,7 +1,7 @@
 //! Password resets (by email, with the existing password, with a session) and the "log in
 //! without password" magic link from the reset email.
 
-use crate::api::openapi::{schema, Api, Input};
+use crate::api::openapi::{errors, schema, Api, Input};
 use std::time::Instant;
 
 use axum::extract::State;
@@ -589,17 +589,9 @@ pub const START_API: Api = Api {
     input: Input::Body(schema::<ResetStartRequest>),
     output: schema::<ResetStartResponse>,
     errors: &[
-        ErrorType::InvalidEmail,
-        ErrorType::EmailNotFound,
-        ErrorType::NoPasswordResetRedirectUrl,
-        ErrorType::InvalidPasswordResetRedirectUrl,
-        ErrorType::NoLoginRedirectUrl,
-        ErrorType::InvalidLoginRedirectUrl,
-        ErrorType::InvalidExpiration,
-        ErrorType::InvalidLocale,
-        ErrorType::InvalidPkceCodeChallenge,
-        ErrorType::TooManyRequests,
-        ErrorType::EmailSendFailed,
+        &[ErrorType::InvalidEmail, ErrorType::EmailNotFound],
+        errors::RESET_REDIRECTS,
+        errors::EMAILED_LINK,
     ],
 };
 
@@ -607,17 +599,14 @@ pub const EMAIL_RESET_API: Api = Api {
     input: Input::Body(schema::<EmailResetRequest>),
     output: schema::<ResetResponse>,
     errors: &[
-        ErrorType::PasswordTooLong,
-        ErrorType::WeakPassword,
-        ErrorType::BreachedPassword,
-        ErrorType::UnableToAuthPasswordResetToken,
-        ErrorType::PkceExpectedCodeVerifier,
-        ErrorType::PkceDidNotExpectCodeVerifier,
-        ErrorType::PkceMismatch,
-        ErrorType::AttributeMismatch,
-        ErrorType::UserNotFound,
-        ErrorType::InvalidSessionDurationMinutes,
-        ErrorType::CustomClaimsTooLarge,
+        &[
+            ErrorType::UnableToAuthPasswordResetToken,
+            ErrorType::AttributeMismatch,
+            ErrorType::UserNotFound,
+        ],
+        errors::SESSION_OPTIONS,
+        errors::NEW_PASSWORD,
+        errors::PKCE_VERIFIER,
     ],
 };
 
@@ -625,15 +614,14 @@ pub const EXISTING_PASSWORD_RESET_API: Api = Api {
     input: Input::Body(schema::<ExistingPasswordResetRequest>),
     output: schema::<ResetResponse>,
     errors: &[
-        ErrorType::InvalidEmail,
-        ErrorType::PasswordTooLong,
-        ErrorType::WeakPassword,
-        ErrorType::BreachedPassword,
-        ErrorType::UnauthorizedCredentials,
-        ErrorType::EmailNotFound,
-        ErrorType::UserLocked,
-        ErrorType::InvalidSessionDurationMinutes,
-        ErrorType::CustomClaimsTooLarge,
+        &[
+            ErrorType::InvalidEmail,
+            ErrorType::UnauthorizedCredentials,
+            ErrorType::EmailNotFound,
+            ErrorType::UserLocked,
+        ],
+        errors::SESSION_OPTIONS,
+        errors::NEW_PASSWORD,
     ],
 };
 
@@ -641,17 +629,14 @@ pub const SESSION_RESET_API: Api = Api {
     input: Input::Body(schema::<SessionResetRequest>),
     output: schema::<ResetResponse>,
     errors: &[
-        ErrorType::PasswordTooLong,
-        ErrorType::WeakPassword,
-        ErrorType::BreachedPassword,
-        ErrorType::NoSessionArguments,
-        ErrorType::SessionNotFound,
-        ErrorType::UnableToParseSessionJwt,
-        ErrorType::TooManySessionArguments,
-        ErrorType::SessionTooOldToResetPassword,
-        ErrorType::UserNotFound,
-        ErrorType::InvalidSessionDurationMinutes,
-        ErrorType::CustomClaimsTooLarge,
+        &[
+            ErrorType::NoSessionArguments,
+            ErrorType::SessionTooOldToResetPassword,
+            ErrorType::UserNotFound,
+        ],
+        errors::ATTACHED_SESSION,
+        errors::SESSION_OPTIONS,
+        errors::NEW_PASSWORD,
     ],
 };
 
@@ -659,16 +644,13 @@ pub const MAGIC_LINK_API: Api = Api {
     input: Input::Body(schema::<MagicLinkRequest>),
     output: schema::<MagicLinkResponse>,
     errors: &[
-        ErrorType::UnableToAuthMagicLink,
-        ErrorType::PkceExpectedCodeVerifier,
-        ErrorType::PkceDidNotExpectCodeVerifier,
-        ErrorType::PkceMismatch,
-        ErrorType::AttributeMismatch,
-        ErrorType::SessionNotFound,
-        ErrorType::UnableToParseSessionJwt,
-        ErrorType::TooManySessionArguments,
-        ErrorType::UserNotFound,
-        ErrorType::InvalidSessionDurationMinutes,
-        ErrorType::CustomClaimsTooLarge,
+        &[
+            ErrorType::UnableToAuthMagicLink,
+            ErrorType::AttributeMismatch,
+            ErrorType::UserNotFound,
+        ],
+        errors::ATTACHED_SESSION,
+        errors::SESSION_OPTIONS,
+        errors::PKCE_VERIFIER,
     ],
 };

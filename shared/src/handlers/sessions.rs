@@ -1,7 +1,7 @@
 //! `/v1/sessions`: authenticate, revoke, list, JWKS.
 
 use crate::api::json::PathParam;
-use crate::api::openapi::{schema, Api, Input};
+use crate::api::openapi::{errors, schema, Api, Input};
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -156,35 +156,31 @@ pub const AUTHENTICATE_API: Api = Api {
     input: Input::Body(schema::<AuthenticateRequest>),
     output: schema::<AuthenticateResponse>,
     errors: &[
-        ErrorType::NoSessionArguments,
-        ErrorType::SessionNotFound,
-        ErrorType::UnableToParseSessionJwt,
-        ErrorType::TooManySessionArguments,
-        ErrorType::UserNotFound,
-        ErrorType::InvalidSessionDurationMinutes,
-        ErrorType::CustomClaimsTooLarge,
+        &[ErrorType::NoSessionArguments, ErrorType::UserNotFound],
+        errors::ATTACHED_SESSION,
+        errors::SESSION_OPTIONS,
     ],
 };
 
 pub const REVOKE_API: Api = Api {
     input: Input::Body(schema::<RevokeRequest>),
     output: schema::<Empty>,
-    errors: &[
+    errors: &[&[
         ErrorType::NoSessionRevokeArguments,
         ErrorType::TooManySessionRevokeArguments,
         ErrorType::SessionNotFound,
         ErrorType::UnableToParseSessionJwt,
-    ],
+    ]],
 };
 
 pub const LIST_API: Api = Api {
     input: Input::Query(schema::<ListQuery>),
     output: schema::<ListResponse>,
-    errors: &[ErrorType::InvalidUserId, ErrorType::UserNotFound],
+    errors: &[&[ErrorType::InvalidUserId, ErrorType::UserNotFound]],
 };
 
 pub const JWKS_API: Api = Api {
     input: Input::None,
     output: schema::<JwksResponse>,
-    errors: &[ErrorType::ProjectNotFound],
+    errors: &[&[ErrorType::ProjectNotFound]],
 };

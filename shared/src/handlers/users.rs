@@ -55,11 +55,11 @@ pub async fn delete(
 pub const GET_API: Api = Api {
     input: Input::None,
     output: schema::<UserObject>,
-    errors: &[ErrorType::InvalidUserId, ErrorType::UserNotFound],
+    errors: &[&[ErrorType::InvalidUserId, ErrorType::UserNotFound]],
 };
 
 pub const DELETE_API: Api = Api {
     input: Input::None,
     output: schema::<DeleteResponse>,
-    errors: &[ErrorType::InvalidUserId, ErrorType::UserNotFound],
+    errors: &[&[ErrorType::InvalidUserId, ErrorType::UserNotFound]],
 };

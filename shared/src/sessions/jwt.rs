@@ -160,6 +160,16 @@ pub(crate) mod test_support {
     use crate::state::{AppState, Ports};
     use crate::store::sqlite::SqliteStore;
 
+    /// Proptest settings for every property module: `cases` per property, and no regression
+    /// files written into the source tree.
+    pub fn proptest_config(cases: u32) -> ProptestConfig {
+        ProptestConfig {
+            cases,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
     pub const PROJECT_ID: &str = "project-test-proptest";
     pub const SECRET: &str = "secret-test-proptest";
 
@@ -228,14 +238,6 @@ mod proptests {
     use crate::api::error::ErrorType;
     use crate::sessions::{Scope, SessionRef};
     use crate::store::OrgRef;
-
-    fn config(cases: u32) -> ProptestConfig {
-        ProptestConfig {
-            cases,
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        }
-    }
 
     fn keys() -> &'static SigningKeys {
         state().sessions.keys()
@@ -338,7 +340,7 @@ mod proptests {
     }
 
     proptest! {
-        #![proptest_config(config(256))]
+        #![proptest_config(crate::sessions::jwt::test_support::proptest_config(256))]
 
         #[test]
         fn any_token_is_refused_with_the_right_error(token in any_token()) {
@@ -366,7 +368,7 @@ mod proptests {
     }
 
     proptest! {
-        #![proptest_config(config(64))]
+        #![proptest_config(crate::sessions::jwt::test_support::proptest_config(64))]
 
         #[test]
         fn a_minted_jwt_verifies_and_reports_its_age(

@@ -73,14 +73,6 @@ mod proptests {
     use crate::sessions::{Scope, SessionRef};
     use crate::store::TokenKind;
 
-    fn config(cases: u32) -> ProptestConfig {
-        ProptestConfig {
-            cases,
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        }
-    }
-
     /// Strings a client might send as a token: anything, things shaped like real tokens, long ones.
     fn token_like() -> impl Strategy<Value = String> {
         prop_oneof![
@@ -111,7 +103,7 @@ mod proptests {
     }
 
     proptest! {
-        #![proptest_config(config(256))]
+        #![proptest_config(crate::sessions::jwt::test_support::proptest_config(256))]
 
         #[test]
         fn random_tokens_are_base64url_of_their_length(n in 0usize..=64) {
@@ -166,7 +158,7 @@ mod proptests {
     }
 
     proptest! {
-        #![proptest_config(config(64))]
+        #![proptest_config(crate::sessions::jwt::test_support::proptest_config(64))]
 
         #[test]
         fn any_session_token_is_not_found(token in token_like(), scope in scope()) {

@@ -1,6 +1,6 @@
 //! `/v1/b2b/magic_links`: email login-or-signup, and authenticate.
 
-use crate::api::openapi::{schema, Api, Input};
+use crate::api::openapi::{errors, schema, Api, Input};
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -284,20 +284,18 @@ pub const LOGIN_OR_SIGNUP_API: Api = Api {
     input: Input::Body(schema::<LoginOrSignupRequest>),
     output: schema::<LoginOrSignupResponse>,
     errors: &[
-        ErrorType::OrganizationNotFound,
-        ErrorType::InvalidEmail,
-        ErrorType::EmailJitProvisioningNotAllowed,
-        ErrorType::InvalidEmailForJitProvisioning,
-        ErrorType::DuplicateMemberEmail,
-        ErrorType::NoLoginRedirectUrl,
-        ErrorType::InvalidLoginRedirectUrl,
-        ErrorType::NoSignupRedirectUrl,
-        ErrorType::InvalidSignupRedirectUrl,
-        ErrorType::InvalidPkceCodeChallenge,
-        ErrorType::InvalidLocale,
-        ErrorType::InvalidExpiration,
-        ErrorType::TooManyRequests,
-        ErrorType::EmailSendFailed,
+        &[
+            ErrorType::OrganizationNotFound,
+            ErrorType::InvalidEmail,
+            ErrorType::EmailJitProvisioningNotAllowed,
+            ErrorType::InvalidEmailForJitProvisioning,
+            ErrorType::DuplicateMemberEmail,
+            ErrorType::NoLoginRedirectUrl,
+            ErrorType::InvalidLoginRedirectUrl,
+            ErrorType::NoSignupRedirectUrl,
+            ErrorType::InvalidSignupRedirectUrl,
+        ],
+        errors::EMAILED_LINK,
     ],
 };
 
@@ -305,18 +303,15 @@ pub const AUTHENTICATE_API: Api = Api {
     input: Input::Body(schema::<AuthenticateRequest>),
     output: schema::<AuthenticateResponse>,
     errors: &[
-        ErrorType::UnableToAuthMagicLink,
-        ErrorType::InvalidLocale,
-        ErrorType::PkceExpectedCodeVerifier,
-        ErrorType::PkceDidNotExpectCodeVerifier,
-        ErrorType::PkceMismatch,
-        ErrorType::OrganizationNotFound,
-        ErrorType::MemberNotFound,
-        ErrorType::SessionNotFound,
-        ErrorType::UnableToParseSessionJwt,
-        ErrorType::TooManySessionArguments,
-        ErrorType::IntermediateSessionNotFound,
-        ErrorType::InvalidSessionDurationMinutes,
-        ErrorType::CustomClaimsTooLarge,
+        &[
+            ErrorType::UnableToAuthMagicLink,
+            ErrorType::InvalidLocale,
+            ErrorType::OrganizationNotFound,
+            ErrorType::MemberNotFound,
+            ErrorType::IntermediateSessionNotFound,
+        ],
+        errors::ATTACHED_SESSION,
+        errors::SESSION_OPTIONS,
+        errors::PKCE_VERIFIER,
     ],
 };

@@ -461,56 +461,56 @@ pub async fn get_member(
 pub const CREATE_API: Api = Api {
     input: Input::Body(schema::<OrganizationFields>),
     output: schema::<OrganizationResponse>,
-    errors: &[
+    errors: &[&[
         ErrorType::InvalidOrganizationName,
         ErrorType::InvalidOrganizationSlug,
         ErrorType::OrganizationSlugAlreadyUsed,
-    ],
+    ]],
 };
 
 pub const GET_API: Api = Api {
     input: Input::None,
     output: schema::<OrganizationResponse>,
-    errors: &[ErrorType::OrganizationNotFound],
+    errors: &[&[ErrorType::OrganizationNotFound]],
 };
 
 pub const UPDATE_API: Api = Api {
     input: Input::Body(schema::<OrganizationFields>),
     output: schema::<OrganizationResponse>,
-    errors: &[
+    errors: &[&[
         ErrorType::OrganizationNotFound,
         ErrorType::InvalidOrganizationName,
         ErrorType::InvalidOrganizationSlug,
         ErrorType::OrganizationSlugAlreadyUsed,
-    ],
+    ]],
 };
 
 pub const DELETE_API: Api = Api {
     input: Input::None,
     output: schema::<DeleteResponse>,
-    errors: &[ErrorType::OrganizationNotFound],
+    errors: &[&[ErrorType::OrganizationNotFound]],
 };
 
 pub const CREATE_MEMBER_API: Api = Api {
     input: Input::Body(schema::<CreateMemberRequest>),
     output: schema::<MemberResponse>,
-    errors: &[
+    errors: &[&[
         ErrorType::OrganizationNotFound,
         ErrorType::InvalidEmail,
         ErrorType::DuplicateMemberEmail,
         ErrorType::InvalidPhoneNumber,
-    ],
+    ]],
 };
 
 pub const GET_MEMBER_API: Api = Api {
     input: Input::Query(schema::<GetMemberQuery>),
     output: schema::<MemberResponse>,
-    errors: &[
+    errors: &[&[
         ErrorType::OrganizationNotFound,
         ErrorType::MemberNotFound,
         ErrorType::InvalidMemberGetFields,
         ErrorType::InvalidEmail,
-    ],
+    ]],
 };
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! `/v1/b2b/passwords`: org-scoped authenticate, strength check, and the three resets.
 
-use crate::api::openapi::{schema, Api, Input};
+use crate::api::openapi::{errors, schema, Api, Input};
 use std::time::Instant;
 
 use axum::extract::State;
@@ -509,47 +509,41 @@ pub const AUTHENTICATE_API: Api = Api {
     input: Input::Body(schema::<AuthenticateRequest>),
     output: schema::<AuthResponse>,
     errors: &[
-        ErrorType::InvalidLocale,
-        ErrorType::OrganizationNotFound,
-        ErrorType::InvalidEmail,
-        ErrorType::PasswordTooLong,
-        ErrorType::UnauthorizedCredentials,
-        ErrorType::MemberResetPassword,
-        ErrorType::UserLocked,
-        ErrorType::EmailNotFound,
-        ErrorType::MemberNotFound,
-        ErrorType::SessionNotFound,
-        ErrorType::UnableToParseSessionJwt,
-        ErrorType::TooManySessionArguments,
-        ErrorType::IntermediateSessionNotFound,
-        ErrorType::InvalidSessionDurationMinutes,
-        ErrorType::CustomClaimsTooLarge,
+        &[
+            ErrorType::InvalidLocale,
+            ErrorType::OrganizationNotFound,
+            ErrorType::InvalidEmail,
+            ErrorType::PasswordTooLong,
+            ErrorType::UnauthorizedCredentials,
+            ErrorType::MemberResetPassword,
+            ErrorType::UserLocked,
+            ErrorType::EmailNotFound,
+            ErrorType::MemberNotFound,
+            ErrorType::IntermediateSessionNotFound,
+        ],
+        errors::ATTACHED_SESSION,
+        errors::SESSION_OPTIONS,
     ],
 };
 
 pub const STRENGTH_CHECK_API: Api = Api {
     input: Input::Body(schema::<StrengthCheckRequest>),
     output: schema::<StrengthCheckResponse>,
-    errors: &[ErrorType::PasswordTooLong, ErrorType::InvalidEmail],
+    errors: &[&[ErrorType::PasswordTooLong, ErrorType::InvalidEmail]],
 };
 
 pub const RESET_START_API: Api = Api {
     input: Input::Body(schema::<ResetStartRequest>),
     output: schema::<ResetStartResponse>,
     errors: &[
-        ErrorType::OrganizationNotFound,
-        ErrorType::InvalidEmail,
-        ErrorType::EmailNotFound,
-        ErrorType::MemberNotFound,
-        ErrorType::NoPasswordResetRedirectUrl,
-        ErrorType::InvalidPasswordResetRedirectUrl,
-        ErrorType::NoLoginRedirectUrl,
-        ErrorType::InvalidLoginRedirectUrl,
-        ErrorType::InvalidExpiration,
-        ErrorType::InvalidLocale,
-        ErrorType::InvalidPkceCodeChallenge,
-        ErrorType::TooManyRequests,
-        ErrorType::EmailSendFailed,
+        &[
+            ErrorType::OrganizationNotFound,
+            ErrorType::InvalidEmail,
+            ErrorType::EmailNotFound,
+            ErrorType::MemberNotFound,
+        ],
+        errors::RESET_REDIRECTS,
+        errors::EMAILED_LINK,
     ],
 };
 
@@ -557,22 +551,17 @@ pub const EMAIL_RESET_API: Api = Api {
     input: Input::Body(schema::<EmailResetRequest>),
     output: schema::<EmailResetResponse>,
     errors: &[
-        ErrorType::InvalidLocale,
-        ErrorType::UnableToAuthPasswordResetToken,
-        ErrorType::PasswordTooLong,
-        ErrorType::WeakPassword,
-        ErrorType::BreachedPassword,
-        ErrorType::PkceExpectedCodeVerifier,
-        ErrorType::PkceDidNotExpectCodeVerifier,
-        ErrorType::PkceMismatch,
-        ErrorType::OrganizationNotFound,
-        ErrorType::MemberNotFound,
-        ErrorType::SessionNotFound,
-        ErrorType::UnableToParseSessionJwt,
-        ErrorType::TooManySessionArguments,
-        ErrorType::IntermediateSessionNotFound,
-        ErrorType::InvalidSessionDurationMinutes,
-        ErrorType::CustomClaimsTooLarge,
+        &[
+            ErrorType::InvalidLocale,
+            ErrorType::UnableToAuthPasswordResetToken,
+            ErrorType::OrganizationNotFound,
+            ErrorType::MemberNotFound,
+            ErrorType::IntermediateSessionNotFound,
+        ],
+        errors::ATTACHED_SESSION,
+        errors::SESSION_OPTIONS,
+        errors::NEW_PASSWORD,
+        errors::PKCE_VERIFIER,
     ],
 };
 
@@ -580,22 +569,19 @@ pub const EXISTING_PASSWORD_RESET_API: Api = Api {
     input: Input::Body(schema::<ExistingPasswordResetRequest>),
     output: schema::<AuthResponse>,
     errors: &[
-        ErrorType::InvalidLocale,
-        ErrorType::OrganizationNotFound,
-        ErrorType::InvalidEmail,
-        ErrorType::PasswordTooLong,
-        ErrorType::WeakPassword,
-        ErrorType::BreachedPassword,
-        ErrorType::UnauthorizedCredentials,
-        ErrorType::EmailNotFound,
-        ErrorType::MemberNotFound,
-        ErrorType::UserLocked,
-        ErrorType::SessionNotFound,
-        ErrorType::UnableToParseSessionJwt,
-        ErrorType::TooManySessionArguments,
-        ErrorType::IntermediateSessionNotFound,
-        ErrorType::InvalidSessionDurationMinutes,
-        ErrorType::CustomClaimsTooLarge,
+        &[
+            ErrorType::InvalidLocale,
+            ErrorType::OrganizationNotFound,
+            ErrorType::InvalidEmail,
+            ErrorType::UnauthorizedCredentials,
+            ErrorType::EmailNotFound,
+            ErrorType::MemberNotFound,
+            ErrorType::UserLocked,
+            ErrorType::IntermediateSessionNotFound,
+        ],
+        errors::ATTACHED_SESSION,
+        errors::SESSION_OPTIONS,
+        errors::NEW_PASSWORD,
     ],
 };
 
@@ -603,18 +589,15 @@ pub const SESSION_RESET_API: Api = Api {
     input: Input::Body(schema::<SessionResetRequest>),
     output: schema::<SessionResetResponse>,
     errors: &[
-        ErrorType::InvalidSessionDurationMinutes,
-        ErrorType::CustomClaimsTooLarge,
-        ErrorType::InvalidLocale,
-        ErrorType::PasswordTooLong,
-        ErrorType::WeakPassword,
-        ErrorType::BreachedPassword,
-        ErrorType::NoSessionArguments,
-        ErrorType::SessionNotFound,
-        ErrorType::UnableToParseSessionJwt,
-        ErrorType::TooManySessionArguments,
-        ErrorType::SessionTooOldToResetPassword,
-        ErrorType::OrganizationNotFound,
-        ErrorType::MemberNotFound,
+        &[
+            ErrorType::InvalidLocale,
+            ErrorType::NoSessionArguments,
+            ErrorType::SessionTooOldToResetPassword,
+            ErrorType::OrganizationNotFound,
+            ErrorType::MemberNotFound,
+        ],
+        errors::ATTACHED_SESSION,
+        errors::SESSION_OPTIONS,
+        errors::NEW_PASSWORD,
     ],
 };

@@ -1,6 +1,6 @@
 //! `/v1/b2b/sessions`: authenticate, revoke, list. (JWKS is the consumer handler: one key set.)
 
-use crate::api::openapi::{schema, Api, Input};
+use crate::api::openapi::{errors, schema, Api, Input};
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -152,31 +152,30 @@ pub const AUTHENTICATE_API: Api = Api {
     input: Input::Body(schema::<AuthenticateRequest>),
     output: schema::<AuthenticateResponse>,
     errors: &[
-        ErrorType::NoSessionArguments,
-        ErrorType::SessionNotFound,
-        ErrorType::UnableToParseSessionJwt,
-        ErrorType::TooManySessionArguments,
-        ErrorType::OrganizationNotFound,
-        ErrorType::MemberNotFound,
-        ErrorType::InvalidSessionDurationMinutes,
-        ErrorType::CustomClaimsTooLarge,
+        &[
+            ErrorType::NoSessionArguments,
+            ErrorType::OrganizationNotFound,
+            ErrorType::MemberNotFound,
+        ],
+        errors::ATTACHED_SESSION,
+        errors::SESSION_OPTIONS,
     ],
 };
 
 pub const REVOKE_API: Api = Api {
     input: Input::Body(schema::<RevokeRequest>),
     output: schema::<Empty>,
-    errors: &[
+    errors: &[&[
         ErrorType::NoSessionRevokeArguments,
         ErrorType::TooManySessionRevokeArguments,
         ErrorType::SessionNotFound,
         ErrorType::UnableToParseSessionJwt,
         ErrorType::MemberNotFound,
-    ],
+    ]],
 };
 
 pub const LIST_API: Api = Api {
     input: Input::Query(schema::<ListQuery>),
     output: schema::<ListResponse>,
-    errors: &[ErrorType::OrganizationNotFound, ErrorType::MemberNotFound],
+    errors: &[&[ErrorType::OrganizationNotFound, ErrorType::MemberNotFound]],
 };

@@ -1,7 +1,7 @@
 //! `/v1/b2b/totp`: register an authenticator app, and authenticate with its codes (the second
 //! factor of the MFA rule, or an added factor of a session).
 
-use crate::api::openapi::{schema, Api, Input};
+use crate::api::openapi::{errors, schema, Api, Input};
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -346,15 +346,15 @@ pub const CREATE_API: Api = Api {
     input: Input::Body(schema::<CreateRequest>),
     output: schema::<CreateResponse>,
     errors: &[
-        ErrorType::OrganizationNotFound,
-        ErrorType::MemberNotFound,
-        ErrorType::ActiveTotpExists,
-        ErrorType::InvalidExpiration,
-        ErrorType::NoSessionArguments,
-        ErrorType::SessionNotFound,
-        ErrorType::UnableToParseSessionJwt,
-        ErrorType::TooManySessionArguments,
-        ErrorType::IntermediateSessionNotFound,
+        &[
+            ErrorType::OrganizationNotFound,
+            ErrorType::MemberNotFound,
+            ErrorType::ActiveTotpExists,
+            ErrorType::InvalidExpiration,
+            ErrorType::NoSessionArguments,
+            ErrorType::IntermediateSessionNotFound,
+        ],
+        errors::ATTACHED_SESSION,
     ],
 };
 
@@ -362,18 +362,17 @@ pub const AUTHENTICATE_API: Api = Api {
     input: Input::Body(schema::<AuthenticateRequest>),
     output: schema::<AuthenticateResponse>,
     errors: &[
-        ErrorType::OrganizationNotFound,
-        ErrorType::MemberNotFound,
-        ErrorType::TotpNotFound,
-        ErrorType::UnableToAuthenticateTotp,
-        ErrorType::TotpCodeAlreadyAuthenticated,
-        ErrorType::UserLocked,
-        ErrorType::NoSessionArguments,
-        ErrorType::SessionNotFound,
-        ErrorType::UnableToParseSessionJwt,
-        ErrorType::TooManySessionArguments,
-        ErrorType::IntermediateSessionNotFound,
-        ErrorType::InvalidSessionDurationMinutes,
-        ErrorType::CustomClaimsTooLarge,
+        &[
+            ErrorType::OrganizationNotFound,
+            ErrorType::MemberNotFound,
+            ErrorType::TotpNotFound,
+            ErrorType::UnableToAuthenticateTotp,
+            ErrorType::TotpCodeAlreadyAuthenticated,
+            ErrorType::UserLocked,
+            ErrorType::NoSessionArguments,
+            ErrorType::IntermediateSessionNotFound,
+        ],
+        errors::ATTACHED_SESSION,
+        errors::SESSION_OPTIONS,
     ],
 };

@@ -76,7 +76,8 @@ build() {
 watch() {
   [ -n "$latch" ] || { echo "watch needs the latch binary: scripts/lambda-checks.sh watch path/to/latch" >&2; exit 2; }
   log "cargo lambda watch: the functions through the runtime interface, against latch serve"
-  cargo build -p latch-functions
+  # The same package pair as scripts/test.sh builds (one feature resolution, so no rebuild).
+  cargo build -p latch-cli -p latch-functions
   python3 tests/lambda/watch_check.py --latch "$latch"
 }
 

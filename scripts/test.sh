@@ -47,7 +47,10 @@ echo "== cargo test (unit + black-box HTTP on SQLite)"
 # latch-functions holds no tests: its 34 binaries are built for the Lambda checks at the end
 # (debug, for `cargo lambda watch`) and for arm64, not a third time as test harnesses here.
 cargo test --workspace --exclude latch-functions --no-fail-fast
-cargo build -p latch-cli
+# The CLI and the functions (for the watch check at the end) in one invocation: cargo unifies
+# dependency features per invocation, so building them apart rebuilt the AWS SDK graph twice.
+# lambda-checks.sh `watch` asks for the same pair, which is then already built.
+cargo build -p latch-cli -p latch-functions
 latch="$target_dir/debug/latch"
 
 echo "== official SDKs against latch serve (SQLite)"

@@ -13,7 +13,7 @@ use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
-    ComponentsBuilder, Content, InfoBuilder, OpenApi, OpenApiBuilder, Paths, Ref, RefOr, Required, ResponseBuilder,
+    ComponentsBuilder, Content, InfoBuilder, OpenApi, OpenApiBuilder, Paths, RefOr, Required, ResponseBuilder,
     ResponsesBuilder,
 };
 use utoipa::ToSchema;
@@ -302,11 +302,6 @@ fn error_envelope(status: u16, error_types: &[&str]) -> RefOr<Schema> {
         .property("error_url", ObjectBuilder::new().schema_type(Type::String))
         .required("error_url")
         .into()
-}
-
-/// A reference to a named schema (for hand-written schemas of domain types).
-pub fn reference(name: &str) -> RefOr<Schema> {
-    RefOr::Ref(Ref::from_schema_name(name))
 }
 
 /// Schemas of request fields whose bounds are domain rules, taken from the domain types so the

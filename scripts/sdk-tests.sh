@@ -9,7 +9,7 @@
 #   SDK_SUITES=python,node   which suites to run (default both)
 #   SDK_PYTEST_ARGS="..."    extra pytest arguments (e.g. "-k revoke -x")
 #   SDK_NODE_TESTS="..."     Node test files, relative to tests/sdk/node
-#                            (default "test/sdk.test.js test/b2b.test.js")
+#                            (default "test/sdk.test.js test/b2b.test.js test/migrate.test.js")
 #   SDK_KEEP_TMP=1           keep the temp dir (data dir, server and stub logs)
 #   LATCH_MAILER=ses         Latch sends mail through SES (with LATCH_SES_FROM and AWS_*; `latch
 #                            serve` inherits them). AWS_ENDPOINT_URL must then be a moto server:
@@ -199,7 +199,7 @@ if [[ ",$SDK_SUITES," == *",node,"* ]]; then
   log "running the Node SDK suite (stytch $(cd "$NODE_DIR" && node -p 'require("./node_modules/stytch/package.json").version'))"
   set +e
   # shellcheck disable=SC2086
-  (cd "$NODE_DIR" && timeout -k 10 "$NODE_TIMEOUT" node --test --test-reporter=spec --test-timeout="$NODE_TEST_TIMEOUT_MS" ${SDK_NODE_TESTS:-test/sdk.test.js test/b2b.test.js})
+  (cd "$NODE_DIR" && timeout -k 10 "$NODE_TIMEOUT" node --test --test-reporter=spec --test-timeout="$NODE_TEST_TIMEOUT_MS" ${SDK_NODE_TESTS:-test/sdk.test.js test/b2b.test.js test/migrate.test.js})
   node_rc=$?
   set -e
 fi

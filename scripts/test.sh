@@ -44,7 +44,7 @@ join_lambda_build() {
 }
 
 echo "== cargo test (unit + black-box HTTP on SQLite)"
-# latch-functions holds no tests: its 34 binaries are built for the Lambda checks at the end
+# latch-functions holds no tests: its 36 binaries are built for the Lambda checks at the end
 # (debug, for `cargo lambda watch`) and for arm64, not a third time as test harnesses here.
 cargo test --workspace --exclude latch-functions --no-fail-fast
 # The CLI and the functions (for the watch check at the end) in one invocation: cargo unifies

@@ -1,5 +1,7 @@
 //! `latch`: run every route on the embedded store, and operator commands.
 
+mod import;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -43,6 +45,11 @@ enum Command {
         #[arg(long, env = "LATCH_TABLE", default_value = latch::store::dynamo::table::DEFAULT_TABLE)]
         table: String,
     },
+    /// Import password hashes from an export (JSON Lines or CSV) through the migrate endpoints:
+    /// concurrent within a rate, with progress, a summary and an error report; an interrupted
+    /// run resumes where it stopped. Exit code 0: all imported; 1: some rows failed; 2: could
+    /// not run; 130: interrupted.
+    Import(import::ImportArgs),
     /// List the routes, one per line: name, method, path.
     Routes,
     /// Print the OpenAPI 3.1 document (as `latch serve` answers at /openapi.json and
@@ -68,6 +75,7 @@ async fn main() -> anyhow::Result<()> {
             println!("Table {table} is ready (TTL on expires_at).");
             Ok(())
         }
+        Command::Import(args) => std::process::exit(import::run(args).await),
         Command::Routes => {
             for r in latch::ROUTES {
                 println!("{}\t{}\t{}", r.name, r.method.as_str(), r.path);

@@ -186,6 +186,17 @@ def main():
             "POST", "/v1/sessions/authenticate", {"session_token": lam[1]["session_token"]})
         check(auth[0] == 200 and auth[1]["session"]["user_id"] == lam[1]["user_id"],
               "sessions-authenticate (another function) accepts the session")
+        # A migrated hash (MD5 of "password123") logs in through the authenticate function, which
+        # stores its argon2id replacement; the next login verifies that.
+        migrated = f"migrated-{secrets.token_hex(4)}@example.com"
+        imported = {"email": migrated, "hash_type": "md_5", "hash": "482c811da5d5b4bc6d497ffa98491e38"}
+        lam_m = function("passwords-migrate").call("POST", "/v1/passwords/migrate", imported)
+        check(lam_m[0] == 200 and lam_m[1]["user_created"] is True, f"migrate through the function: {lam_m[0]}")
+        for attempt in ("imported hash", "upgraded hash"):
+            again = function("passwords-authenticate").call(
+                "POST", "/v1/passwords/authenticate", {"email": migrated, "password": "password123"})
+            check(again[0] == 200, f"a migrated user logs in through the function ({attempt}): {again[0]}")
+
         unauth = Client(f"http://127.0.0.1:{watch_port}/lambda-url/users-get", "wrong-secret").call(
             "GET", f"/v1/users/{lam[1]['user_id']}")
         check(unauth[0] == 401, "a wrong project secret is refused by the function")

@@ -66,6 +66,34 @@ error_types! {
     InvalidMemberGetFields => (StatusCode::BAD_REQUEST, "invalid_member_get_fields"),
     InvalidPhoneNumber => (StatusCode::BAD_REQUEST, "invalid_phone_number"),
     ActiveTotpExists => (StatusCode::BAD_REQUEST, "active_totp_exists"),
+    PasswordAlreadyExists => (StatusCode::BAD_REQUEST, "password_already_exists"),
+    InvalidHashType => (StatusCode::BAD_REQUEST, "invalid_hash_type"),
+    InvalidHash => (StatusCode::BAD_REQUEST, "invalid_hash"),
+    InvalidBcryptHash => (StatusCode::BAD_REQUEST, "invalid_bcrypt_hash"),
+    InvalidBcryptCost => (StatusCode::BAD_REQUEST, "invalid_bcrypt_cost"),
+    InvalidMd5Hash => (StatusCode::BAD_REQUEST, "invalid_md_5_hash"),
+    InvalidSha1Hash => (StatusCode::BAD_REQUEST, "invalid_sha_1_hash"),
+    InvalidPrependSalt => (StatusCode::BAD_REQUEST, "invalid_prepend_salt"),
+    InvalidAppendSalt => (StatusCode::BAD_REQUEST, "invalid_append_salt"),
+    InvalidArgon2Salt => (StatusCode::BAD_REQUEST, "invalid_argon_2_salt"),
+    InvalidArgon2IterationAmount => (StatusCode::BAD_REQUEST, "invalid_argon_2_iteration_amount"),
+    InvalidArgon2Memory => (StatusCode::BAD_REQUEST, "invalid_argon_2_memory"),
+    InvalidArgon2Threads => (StatusCode::BAD_REQUEST, "invalid_argon_2_threads"),
+    InvalidArgon2KeyLength => (StatusCode::BAD_REQUEST, "invalid_argon_2_key_length"),
+    Argon2KeyLengthMismatch => (StatusCode::BAD_REQUEST, "argon_2_key_length_mismatch"),
+    InvalidBase64ScryptHash => (StatusCode::BAD_REQUEST, "invalid_base64_scrypt_hash"),
+    InvalidBase64ScryptSalt => (StatusCode::BAD_REQUEST, "invalid_base64_scrypt_salt"),
+    InvalidScryptNParameter => (StatusCode::BAD_REQUEST, "invalid_scrypt_n_parameter"),
+    InvalidScryptParameters => (StatusCode::BAD_REQUEST, "invalid_scrypt_parameters"),
+    InvalidScryptSaltLength => (StatusCode::BAD_REQUEST, "invalid_scrypt_salt_length"),
+    ScryptKeyLengthMismatch => (StatusCode::BAD_REQUEST, "scrypt_key_length_mismatch"),
+    InvalidPbkdf2Hash => (StatusCode::BAD_REQUEST, "invalid_pbkdf_2_hash"),
+    InvalidPbkdf2Salt => (StatusCode::BAD_REQUEST, "invalid_pbkdf_2_salt"),
+    InvalidPbkdf2IterationAmount => (StatusCode::BAD_REQUEST, "invalid_pbkdf_2_iteration_amount"),
+    InvalidPbkdf2Algorithm => (StatusCode::BAD_REQUEST, "invalid_pbkdf_2_algorithm"),
+    Pbkdf2KeyLengthMismatch => (StatusCode::BAD_REQUEST, "pbkdf_2_key_length_mismatch"),
+    InvalidPhpassHashFormat => (StatusCode::BAD_REQUEST, "invalid_phpass_hash_format"),
+    InvalidPhpassHashPrefix => (StatusCode::BAD_REQUEST, "invalid_phpass_hash_prefix"),
     UnauthorizedCredentials => (StatusCode::UNAUTHORIZED, "unauthorized_credentials"),
     ResetPassword => (StatusCode::UNAUTHORIZED, "reset_password"),
     UnableToAuthPasswordResetToken => (StatusCode::UNAUTHORIZED, "unable_to_auth_password_reset_token"),
@@ -184,7 +212,11 @@ mod tests {
     fn wire_names_are_snake_case_and_statuses_are_errors() {
         for t in ErrorType::ALL {
             let name = t.as_str();
-            assert!(name.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{name}");
+            assert!(
+                name.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                "{name}"
+            );
             assert!(t.status().as_u16() >= 400, "{name}");
         }
     }

@@ -103,6 +103,38 @@ pub mod errors {
         TooManyRequests,
         EmailSendFailed,
     ];
+    /// A migrated hash and its config object (`crate::hashing::imported`), and the rule that
+    /// migrate never replaces a password.
+    pub const IMPORTED_HASH: &[ErrorType] = &[
+        InvalidHashType,
+        InvalidHash,
+        InvalidBcryptHash,
+        InvalidBcryptCost,
+        InvalidMd5Hash,
+        InvalidSha1Hash,
+        InvalidPrependSalt,
+        InvalidAppendSalt,
+        InvalidArgon2Salt,
+        InvalidArgon2IterationAmount,
+        InvalidArgon2Memory,
+        InvalidArgon2Threads,
+        InvalidArgon2KeyLength,
+        Argon2KeyLengthMismatch,
+        InvalidBase64ScryptHash,
+        InvalidBase64ScryptSalt,
+        InvalidScryptNParameter,
+        InvalidScryptParameters,
+        InvalidScryptSaltLength,
+        ScryptKeyLengthMismatch,
+        InvalidPbkdf2Hash,
+        InvalidPbkdf2Salt,
+        InvalidPbkdf2IterationAmount,
+        InvalidPbkdf2Algorithm,
+        Pbkdf2KeyLengthMismatch,
+        InvalidPhpassHashFormat,
+        InvalidPhpassHashPrefix,
+        PasswordAlreadyExists,
+    ];
 }
 
 const BASIC_AUTH: &str = "projectBasicAuth";

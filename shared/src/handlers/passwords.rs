@@ -11,6 +11,7 @@ use crate::api::{JsonBody, Reply};
 use crate::config::StrengthPolicy;
 use crate::domain::ids::{new_id, IdKind};
 use crate::domain::{EmailAddress, Password, SessionDuration};
+use crate::hashing::Verified;
 use crate::lockout;
 use crate::policy::LudsRequirements;
 use crate::sessions::{Issued, Scope, SessionRef};
@@ -220,11 +221,11 @@ pub(crate) async fn verify_with_lockout(
     if !lockout::claim_granted(&after, now) {
         return Err(locked(after.lock_expires_at));
     }
-    if !st.hasher.verify(password, &stored.hash).await? {
+    let Verified::Match { upgrade } = st.hasher.verify(password, &stored.hash).await? else {
         let fail = std::sync::Arc::new(move |s: &_| lockout::on_failure(s, now, settings));
         st.store.update_lock(&user.user_id, fail).await?;
         return Err(wrong_credentials());
-    }
+    };
     let success = std::sync::Arc::new(move |s: &_| lockout::on_success(s, now));
     let (_, after) = st
         .store
@@ -234,7 +235,51 @@ pub(crate) async fn verify_with_lockout(
     if after.is_locked(now) {
         return Err(locked(after.lock_expires_at));
     }
+    let stored = match upgrade {
+        Some(new_hash) => upgrade_hash(st, user, stored, new_hash).await,
+        None => stored,
+    };
     Ok((stored, after))
+}
+
+/// Store the argon2id hash that replaces a just-verified imported (or weaker) one, if the stored
+/// hash is still the one verified (SECURITY.md H3). With cross-organization passwords the other
+/// memberships sharing the hash are upgraded with it. Best effort: a failed write leaves the old
+/// hash, which still verifies, and the next login tries again; the login itself stands.
+async fn upgrade_hash(st: &AppState, user: &UserRecord, stored: PasswordRecord, new_hash: String) -> PasswordRecord {
+    let old_hash = stored.hash.clone();
+    let mut targets = vec![user.user_id.clone()];
+    if user.member.is_some() && st.settings.cross_org_passwords {
+        match st.store.members_with_email(&user.email).await {
+            Ok(members) => targets.extend(
+                members
+                    .into_iter()
+                    .filter(|m| m.user_id != user.user_id && m.password.as_ref().is_some_and(|p| p.hash == old_hash))
+                    .map(|m| m.user_id),
+            ),
+            Err(e) => tracing::warn!(error = %e, "could not list the other memberships to upgrade"),
+        }
+    }
+    let mut result = stored;
+    for user_id in targets {
+        let (old, new) = (old_hash.clone(), new_hash.clone());
+        let change = std::sync::Arc::new(move |u: &mut UserRecord| {
+            if let Some(p) = u.password.as_mut().filter(|p| p.hash == old) {
+                p.hash = new.clone();
+            }
+        });
+        match st.store.update_user(&user_id, change).await {
+            Ok(Some(written)) if user_id == user.user_id => {
+                if let Some(p) = written.password {
+                    result = p;
+                }
+                tracing::info!(%user_id, "password hash upgraded to argon2id");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(%user_id, error = %e, "could not store the upgraded password hash"),
+        }
+    }
+    result
 }
 
 /// `POST /v1/passwords/authenticate`.

@@ -4,9 +4,10 @@
 use axum::routing::{delete, get, post, put, MethodRouter};
 
 use super::b2b::{
-    magic_links as b2b_magic_links, organizations, passwords as b2b_passwords, sessions as b2b_sessions, totp,
+    magic_links as b2b_magic_links, migrate as b2b_migrate, organizations, passwords as b2b_passwords,
+    sessions as b2b_sessions, totp,
 };
-use super::{passwords, reset, sessions, users};
+use super::{migrate, passwords, reset, sessions, users};
 use crate::api::openapi::Api;
 use crate::state::AppState;
 
@@ -106,6 +107,7 @@ pub static ROUTES: &[Route] = &[
     route("passwords-create", Method::Post, "/v1/passwords", HASHES, passwords::CREATE_API, || post(passwords::create)),
     route("passwords-authenticate", Method::Post, "/v1/passwords/authenticate", HASHES, passwords::AUTHENTICATE_API, || post(passwords::authenticate)),
     route("passwords-strength-check", Method::Post, "/v1/passwords/strength_check", SCORES, passwords::STRENGTH_CHECK_API, || post(passwords::strength_check)),
+    route("passwords-migrate", Method::Post, "/v1/passwords/migrate", WRITES, migrate::MIGRATE_API, || post(migrate::migrate)),
     route("passwords-email-reset-start", Method::Post, "/v1/passwords/email/reset/start", MAILS, reset::START_API, || post(reset::start)),
     route("passwords-email-reset", Method::Post, "/v1/passwords/email/reset", HASHES, reset::EMAIL_RESET_API, || post(reset::email_reset)),
     route("passwords-existing-password-reset", Method::Post, "/v1/passwords/existing_password/reset", HASHES, reset::EXISTING_PASSWORD_RESET_API, || post(reset::existing_password_reset)),
@@ -127,6 +129,7 @@ pub static ROUTES: &[Route] = &[
     route("b2b-magic-links-authenticate", Method::Post, "/v1/b2b/magic_links/authenticate", WRITES, b2b_magic_links::AUTHENTICATE_API, || post(b2b_magic_links::authenticate)),
     route("b2b-passwords-authenticate", Method::Post, "/v1/b2b/passwords/authenticate", HASHES, b2b_passwords::AUTHENTICATE_API, || post(b2b_passwords::authenticate)),
     route("b2b-passwords-strength-check", Method::Post, "/v1/b2b/passwords/strength_check", SCORES, b2b_passwords::STRENGTH_CHECK_API, || post(b2b_passwords::strength_check)),
+    route("b2b-passwords-migrate", Method::Post, "/v1/b2b/passwords/migrate", WRITES, b2b_migrate::MIGRATE_API, || post(b2b_migrate::migrate)),
     route("b2b-passwords-email-reset-start", Method::Post, "/v1/b2b/passwords/email/reset/start", MAILS, b2b_passwords::RESET_START_API, || post(b2b_passwords::reset_start)),
     route("b2b-passwords-email-reset", Method::Post, "/v1/b2b/passwords/email/reset", HASHES, b2b_passwords::EMAIL_RESET_API, || post(b2b_passwords::email_reset)),
     route("b2b-passwords-session-reset", Method::Post, "/v1/b2b/passwords/session/reset", HASHES, b2b_passwords::SESSION_RESET_API, || post(b2b_passwords::session_reset)),

@@ -10,6 +10,7 @@ mod faults;
 mod input;
 mod jwt;
 mod lockout;
+mod migrate;
 mod openapi;
 mod passwords;
 mod reset;

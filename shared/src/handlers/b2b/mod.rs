@@ -3,6 +3,7 @@
 
 pub mod magic_links;
 pub mod mfa;
+pub mod migrate;
 pub mod organizations;
 pub mod passwords;
 pub mod sessions;

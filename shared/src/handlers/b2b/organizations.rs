@@ -314,7 +314,7 @@ impl MemberResponse {
 }
 
 /// E.164: `+` then 2 to 15 digits, the first not 0.
-fn parse_phone(raw: &str) -> Result<String, ApiError> {
+pub(crate) fn parse_phone(raw: &str) -> Result<String, ApiError> {
     let digits = raw.strip_prefix('+').unwrap_or("");
     let ok = (2..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()) && !digits.starts_with('0');
     if ok {
@@ -328,7 +328,7 @@ fn parse_phone(raw: &str) -> Result<String, ApiError> {
 }
 
 /// `external_id`: at most 128 of `A-Za-z0-9._-|` (reference §12).
-fn parse_external_id(raw: &str) -> Result<String, ApiError> {
+pub(crate) fn parse_external_id(raw: &str) -> Result<String, ApiError> {
     if (1..=128).contains(&raw.len()) && raw.chars().all(|c| c.is_ascii_alphanumeric() || "._-|".contains(c)) {
         Ok(raw.to_string())
     } else {

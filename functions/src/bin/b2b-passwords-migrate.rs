@@ -1,0 +1,6 @@
+//! Lambda function for the `b2b-passwords-migrate` route.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    latch_functions::run("b2b-passwords-migrate").await
+}

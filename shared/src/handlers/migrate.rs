@@ -1,0 +1,166 @@
+//! `POST /v1/passwords/migrate`: a password hash from another system, taken as it is, verified
+//! with its own algorithm at the next login and then replaced by argon2id (docs/migration.md).
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::api::error::{ApiError, ErrorType};
+use crate::api::openapi::{errors, schema, Api, Input};
+use crate::api::wire::UserObject;
+use crate::api::{JsonBody, Reply};
+use crate::domain::ids::{new_id, IdKind};
+use crate::domain::EmailAddress;
+use crate::hashing::imported::HashFields;
+use crate::state::AppState;
+use crate::store::{Name, PasswordRecord, StoreError, UserRecord};
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct MigrateRequest {
+    #[schema(schema_with = crate::api::openapi::fields::email)]
+    pub email: String,
+    #[serde(flatten)]
+    pub hash: HashFields,
+    pub trusted_metadata: Option<Map<String, Value>>,
+    pub untrusted_metadata: Option<Map<String, Value>>,
+    pub set_email_verified: Option<bool>,
+    pub name: Option<Name>,
+    /// Refused: consumer users in Latch have no phone numbers.
+    pub phone_number: Option<String>,
+    pub set_phone_number_verified: Option<bool>,
+    /// Refused: consumer users in Latch have no external ids.
+    pub external_id: Option<String>,
+    /// Refused: consumer users in Latch have no RBAC roles.
+    pub roles: Option<Vec<String>>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MigrateResponse {
+    pub user_id: String,
+    pub email_id: String,
+    pub user_created: bool,
+    pub user: UserObject,
+}
+
+pub(crate) fn password_already_exists() -> ApiError {
+    ApiError::new(
+        ErrorType::PasswordAlreadyExists,
+        "This email already has a different password; migrate never replaces one (a reset does).",
+    )
+}
+
+/// A field Latch has nothing to store in: refused rather than dropped, so nothing an import sends
+/// is silently lost.
+fn unsupported(field: &str, given: bool) -> Result<(), ApiError> {
+    if given {
+        return Err(ApiError::new(
+            ErrorType::BadRequest,
+            format!("{field} is not supported for consumer users by Latch."),
+        ));
+    }
+    Ok(())
+}
+
+/// Give an existing account the imported hash, in one atomic change: set it if the account has
+/// no password; the very same hash again is a success (a retried import row); any other
+/// password is `password_already_exists`. `verify_email` marks the email verified when the hash
+/// is (now) the account's. None if the account is gone.
+pub(crate) async fn add_imported_hash(
+    st: &AppState,
+    user_id: &str,
+    encoded: &str,
+    verify_email: bool,
+) -> Result<Option<UserRecord>, ApiError> {
+    let (hash, password_id) = (encoded.to_string(), new_id(IdKind::Password, st.env));
+    let change = Arc::new(move |u: &mut UserRecord| {
+        if u.password.is_none() {
+            u.password = Some(PasswordRecord {
+                password_id: password_id.clone(),
+                hash: hash.clone(),
+                requires_reset: false,
+            });
+        }
+        if verify_email && u.password.as_ref().is_some_and(|p| p.hash == hash) {
+            u.email_verified = true;
+        }
+    });
+    let Some(written) = st.store.update_user(user_id, change).await? else {
+        return Ok(None);
+    };
+    match &written.password {
+        Some(p) if p.hash == encoded => Ok(Some(written)),
+        _ => Err(password_already_exists()),
+    }
+}
+
+/// `POST /v1/passwords/migrate`.
+pub async fn migrate(
+    State(st): State<AppState>,
+    JsonBody(req): JsonBody<MigrateRequest>,
+) -> Result<Reply<MigrateResponse>, ApiError> {
+    let email = EmailAddress::parse(&req.email)?;
+    let encoded = req.hash.parse()?.encode();
+    unsupported(
+        "phone_number",
+        req.phone_number.as_deref().is_some_and(|p| !p.is_empty()),
+    )?;
+    unsupported("set_phone_number_verified", req.set_phone_number_verified == Some(true))?;
+    unsupported("external_id", req.external_id.as_deref().is_some_and(|e| !e.is_empty()))?;
+    unsupported("roles", req.roles.as_ref().is_some_and(|r| !r.is_empty()))?;
+    let verify_email = req.set_email_verified.unwrap_or(false);
+    let now = st.clock.now();
+    // A user created (or deleted) by a racing request between the lookup and the write is found
+    // on the second pass.
+    for _ in 0..2 {
+        if let Some(user) = st.store.user_by_email(None, email.as_str()).await? {
+            if let Some(user) = add_imported_hash(&st, &user.user_id, &encoded, verify_email).await? {
+                return Ok(Reply(MigrateResponse::new(&user, false, now)));
+            }
+            continue;
+        }
+        let user = UserRecord {
+            user_id: new_id(IdKind::User, st.env),
+            email: email.as_str().to_string(),
+            email_id: new_id(IdKind::Email, st.env),
+            email_verified: verify_email,
+            password: Some(PasswordRecord {
+                password_id: new_id(IdKind::Password, st.env),
+                hash: encoded.clone(),
+                requires_reset: false,
+            }),
+            name: req.name.clone().unwrap_or_default(),
+            trusted_metadata: req.trusted_metadata.clone().unwrap_or_default(),
+            untrusted_metadata: req.untrusted_metadata.clone().unwrap_or_default(),
+            created_at: now,
+            lock: Default::default(),
+            member: None,
+        };
+        match st.store.create_user(&user, None).await {
+            Ok(()) => return Ok(Reply(MigrateResponse::new(&user, true, now))),
+            Err(StoreError::DuplicateEmail) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::unavailable(
+        "the user was created or deleted concurrently twice while migrating",
+    ))
+}
+
+impl MigrateResponse {
+    fn new(user: &UserRecord, created: bool, now: chrono::DateTime<chrono::Utc>) -> Self {
+        Self {
+            user_id: user.user_id.clone(),
+            email_id: user.email_id.clone(),
+            user_created: created,
+            user: UserObject::new(user, now),
+        }
+    }
+}
+
+pub const MIGRATE_API: Api = Api {
+    input: Input::Body(schema::<MigrateRequest>),
+    output: schema::<MigrateResponse>,
+    errors: &[&[ErrorType::InvalidEmail], errors::IMPORTED_HASH],
+};

@@ -1,0 +1,242 @@
+//! Password hashing: argon2id PHC strings for every password Latch sets, verifiers for the kinds
+//! migrate imports (`stored`, `imported`, `phpass`), all computed on the blocking pool with
+//! bounded concurrency so memory stays at `memory × concurrency` and the async threads stay free.
+
+pub mod imported;
+pub mod phpass;
+pub mod stored;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use argon2::password_hash::{PasswordHasher as _, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use tokio::sync::{OnceCell, Semaphore};
+
+use crate::api::error::ApiError;
+use crate::config::HashSettings;
+use crate::domain::Password;
+use stored::StoredHash;
+
+/// The outcome of checking a password against a stored hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verified {
+    Mismatch,
+    /// The password matches. `upgrade` is a fresh argon2id hash of it to store instead, when the
+    /// stored one is an imported kind or argon2 below the configured parameters.
+    Match {
+        upgrade: Option<String>,
+    },
+}
+
+impl Verified {
+    pub fn matched(&self) -> bool {
+        matches!(self, Verified::Match { .. })
+    }
+}
+
+pub struct Hasher {
+    params: Params,
+    permits: Semaphore,
+    /// A hash of a random password, verified against when the email is unknown so that path
+    /// costs the same as a wrong password (SECURITY.md E1).
+    dummy: OnceCell<String>,
+    verifications: AtomicU64,
+}
+
+impl Hasher {
+    pub fn new(settings: HashSettings) -> Result<Arc<Self>, argon2::Error> {
+        let params = Params::new(settings.memory_kib, settings.iterations, settings.parallelism, None)?;
+        Ok(Arc::new(Self {
+            params,
+            permits: Semaphore::new(settings.concurrency),
+            dummy: OnceCell::new(),
+            verifications: AtomicU64::new(0),
+        }))
+    }
+
+    fn argon2(&self) -> Argon2<'static> {
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
+    }
+
+    fn hash_now(&self, password: &str) -> Result<String, ApiError> {
+        let salt = SaltString::generate(&mut rand::rngs::OsRng);
+        self.argon2()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(ApiError::internal)
+    }
+
+    /// A new argon2id PHC string with a random 16-byte salt.
+    pub async fn hash(self: &Arc<Self>, password: &Password) -> Result<String, ApiError> {
+        let password = password.clone();
+        let this = self.clone();
+        self.blocking(move || this.hash_now(password.expose())).await?
+    }
+
+    /// Check `password` against a stored hash of any kind Latch keeps. Parameters come from the
+    /// stored string, so hashes made with older settings still verify. A hash that does not
+    /// parse, or any verifier error, is a mismatch: fail closed (SECURITY.md H6).
+    ///
+    /// A match on anything but a current argon2id hash carries the argon2id hash to store
+    /// instead. A mismatch on an imported kind (or a corrupt hash) is padded with one argon2
+    /// hash, so it costs at least what a wrong password or an unknown email costs (E1).
+    pub async fn verify(self: &Arc<Self>, password: &Password, stored: &str) -> Result<Verified, ApiError> {
+        let password = password.clone();
+        let stored = stored.to_string();
+        let this = self.clone();
+        self.verifications.fetch_add(1, Ordering::Relaxed);
+        self.blocking(move || {
+            let password = password.expose();
+            let parsed = StoredHash::parse(&stored);
+            let matched = parsed.as_ref().is_some_and(|h| h.verify(password.as_bytes()));
+            let argon2 = parsed.as_ref().is_some_and(StoredHash::is_argon2);
+            if parsed.is_none() {
+                tracing::warn!("stored password hash does not parse; refusing");
+            }
+            if !matched {
+                if !argon2 {
+                    this.hash_now(password)?;
+                }
+                return Ok(Verified::Mismatch);
+            }
+            let current = parsed.as_ref().is_some_and(|h| h.is_current(&this.params));
+            let upgrade = if current { None } else { Some(this.hash_now(password)?) };
+            Ok(Verified::Match { upgrade })
+        })
+        .await?
+    }
+
+    /// Spend the same work as a verify without any account, then report a mismatch.
+    pub async fn dummy_verify(self: &Arc<Self>, password: &Password) -> Result<(), ApiError> {
+        let this = self.clone();
+        let dummy = self
+            .dummy
+            .get_or_try_init(|| async move {
+                let random = Password::parse(crate::sessions::tokens::random_token(16)).expect("short");
+                this.hash(&random).await
+            })
+            .await?
+            .clone();
+        self.verify(password, &dummy).await.map(|_| ())
+    }
+
+    /// How many verifications ran (real and dummy): lets tests prove equal work (E1, L2).
+    pub fn verification_count(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
+    }
+
+    async fn blocking<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+        let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
+        tokio::task::spawn_blocking(work).await.map_err(ApiError::internal)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hasher() -> Arc<Hasher> {
+        Hasher::new(HashSettings {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+            concurrency: 2,
+        })
+        .unwrap()
+    }
+
+    fn pw(s: &str) -> Password {
+        Password::parse(s.to_string()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn argon2id_with_configured_params_and_distinct_salts() {
+        // H1
+        let h = hasher();
+        let a = h.hash(&pw("same password")).await.unwrap();
+        let b = h.hash(&pw("same password")).await.unwrap();
+        assert_ne!(a, b);
+        let parsed = argon2::password_hash::PasswordHash::new(&a).unwrap();
+        assert_eq!(parsed.algorithm.as_str(), "argon2id");
+        assert_eq!(parsed.params.get_decimal("m"), Some(19_456));
+        assert_eq!(parsed.params.get_decimal("t"), Some(2));
+        assert_eq!(parsed.params.get_decimal("p"), Some(1));
+        assert_eq!(parsed.salt.unwrap().decode_b64(&mut [0u8; 64]).unwrap().len(), 16);
+        assert_eq!(
+            h.verify(&pw("same password"), &a).await.unwrap(),
+            Verified::Match { upgrade: None }
+        );
+        assert_eq!(h.verify(&pw("other password"), &a).await.unwrap(), Verified::Mismatch);
+    }
+
+    #[tokio::test]
+    async fn no_truncation_after_72_bytes() {
+        // H5: bcrypt would ignore the tail; argon2 must not.
+        let h = hasher();
+        let prefix = "x".repeat(72);
+        let stored = h.hash(&pw(&format!("{prefix}tail-one"))).await.unwrap();
+        assert!(!h
+            .verify(&pw(&format!("{prefix}tail-two")), &stored)
+            .await
+            .unwrap()
+            .matched());
+    }
+
+    #[tokio::test]
+    async fn corrupt_hashes_fail_closed() {
+        // H6
+        let h = hasher();
+        for bad in [
+            "",
+            "garbage",
+            "$argon2id$v=19$m=19456,t=2,p=1$AAAA",
+            "$2b$10$abcdefghijklmnopqrstuv",
+            "$argon2id$v=19$m=1,t=1,p=1$c2FsdHNhbHQ$aGFzaA",
+        ] {
+            assert_eq!(
+                h.verify(&pw("anything"), bad).await.unwrap(),
+                Verified::Mismatch,
+                "{bad}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_match_on_anything_but_current_argon2id_carries_an_upgrade() {
+        // H3: imported kinds and weaker argon2 are rehashed with the configured parameters.
+        let h = hasher();
+        let weak = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(8_192, 1, 1, None).unwrap(),
+        )
+        .hash_password(b"old password", &SaltString::generate(&mut rand::rngs::OsRng))
+        .unwrap()
+        .to_string();
+        let md5 = "$salted-md5$$$".to_string() + &hex::encode(<md5::Md5 as md5::Digest>::digest(b"old password"));
+        for stored in [weak, md5, bcrypt::hash("old password", 4).unwrap()] {
+            let Verified::Match { upgrade: Some(new) } = h.verify(&pw("old password"), &stored).await.unwrap() else {
+                panic!("{stored} should match and be upgraded");
+            };
+            let parsed = StoredHash::parse(&new).unwrap();
+            assert!(parsed.is_current(&h.params), "{new}");
+            assert_eq!(
+                h.verify(&pw("old password"), &new).await.unwrap(),
+                Verified::Match { upgrade: None }
+            );
+            assert_eq!(
+                h.verify(&pw("old passworD"), &stored).await.unwrap(),
+                Verified::Mismatch
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn dummy_verify_counts_as_one_verification() {
+        let h = hasher();
+        let before = h.verification_count();
+        h.dummy_verify(&pw("whatever")).await.unwrap();
+        assert_eq!(h.verification_count(), before + 1);
+    }
+}

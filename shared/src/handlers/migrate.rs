@@ -13,6 +13,7 @@ use crate::api::wire::UserObject;
 use crate::api::{JsonBody, Reply};
 use crate::domain::ids::{new_id, IdKind};
 use crate::domain::EmailAddress;
+use crate::handlers::passwords::new_user;
 use crate::hashing::imported::HashFields;
 use crate::state::AppState;
 use crate::store::{Name, PasswordRecord, StoreError, UserRecord};
@@ -120,23 +121,11 @@ pub async fn migrate(
             }
             continue;
         }
-        let user = UserRecord {
-            user_id: new_id(IdKind::User, st.env),
-            email: email.as_str().to_string(),
-            email_id: new_id(IdKind::Email, st.env),
-            email_verified: verify_email,
-            password: Some(PasswordRecord {
-                password_id: new_id(IdKind::Password, st.env),
-                hash: encoded.clone(),
-                requires_reset: false,
-            }),
-            name: req.name.clone().unwrap_or_default(),
-            trusted_metadata: req.trusted_metadata.clone().unwrap_or_default(),
-            untrusted_metadata: req.untrusted_metadata.clone().unwrap_or_default(),
-            created_at: now,
-            lock: Default::default(),
-            member: None,
-        };
+        let mut user = new_user(&st, &email, encoded.clone(), now);
+        user.email_verified = verify_email;
+        user.name = req.name.clone().unwrap_or_default();
+        user.trusted_metadata = req.trusted_metadata.clone().unwrap_or_default();
+        user.untrusted_metadata = req.untrusted_metadata.clone().unwrap_or_default();
         match st.store.create_user(&user, None).await {
             Ok(()) => return Ok(Reply(MigrateResponse::new(&user, true, now))),
             Err(StoreError::DuplicateEmail) => continue,

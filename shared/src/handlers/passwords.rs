@@ -78,6 +78,33 @@ pub fn password_factor(now: chrono::DateTime<chrono::Utc>) -> FactorRecord {
     }
 }
 
+/// A new consumer user with this password hash, email unverified, nothing else set (not yet
+/// stored).
+pub(crate) fn new_user(
+    st: &AppState,
+    email: &EmailAddress,
+    hash: String,
+    now: chrono::DateTime<chrono::Utc>,
+) -> UserRecord {
+    UserRecord {
+        user_id: new_id(IdKind::User, st.env),
+        email: email.as_str().to_string(),
+        email_id: new_id(IdKind::Email, st.env),
+        email_verified: false,
+        password: Some(PasswordRecord {
+            password_id: new_id(IdKind::Password, st.env),
+            hash,
+            requires_reset: false,
+        }),
+        name: Name::default(),
+        trusted_metadata: Map::new(),
+        untrusted_metadata: Map::new(),
+        created_at: now,
+        lock: Default::default(),
+        member: None,
+    }
+}
+
 /// `POST /v1/passwords`. Errors come in a fixed order (SECURITY.md E2): malformed input
 /// (`invalid_email`, `password_too_long`, `invalid_session_duration_minutes`), then
 /// `weak_password`, then `breached_password`, then `duplicate_email` — so whether an email is
@@ -94,23 +121,10 @@ pub async fn create(
 
     let hash = st.hasher.hash(&password).await?;
     let now = st.clock.now();
-    let user = UserRecord {
-        user_id: new_id(IdKind::User, st.env),
-        email: email.as_str().to_string(),
-        email_id: new_id(IdKind::Email, st.env),
-        email_verified: false,
-        password: Some(PasswordRecord {
-            password_id: new_id(IdKind::Password, st.env),
-            hash,
-            requires_reset: false,
-        }),
-        name: req.name.unwrap_or_default(),
-        trusted_metadata: req.trusted_metadata.unwrap_or_default(),
-        untrusted_metadata: req.untrusted_metadata.unwrap_or_default(),
-        created_at: now,
-        lock: Default::default(),
-        member: None,
-    };
+    let mut user = new_user(&st, &email, hash, now);
+    user.name = req.name.unwrap_or_default();
+    user.trusted_metadata = req.trusted_metadata.unwrap_or_default();
+    user.untrusted_metadata = req.untrusted_metadata.unwrap_or_default();
     // The user and their first session are one write: a failure leaves neither.
     let session = duration
         .map(|d| {

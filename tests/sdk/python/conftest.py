@@ -30,6 +30,7 @@ from pathlib import Path
 
 import pytest
 import stytch
+from stytch.core.response_base import StytchError
 
 REQUIRED_ENV = ("LATCH_URL", "LATCH_PROJECT_ID", "LATCH_SECRET", "HIBP_STUB_URL")
 
@@ -380,3 +381,33 @@ def mailbox() -> MailSource:
     if not path:
         pytest.fail("missing environment: LATCH_OUTBOX_DIR (run scripts/sdk-tests.sh)", pytrace=False)
     return Outbox(path)
+
+
+# ------------------------------------------------------------------ shared assertions
+
+
+def expect_error(call, error_type: str, status: int, hint=None) -> StytchError:
+    """Run `call`, require a StytchError with this error_type, this status and a full Stytch
+    envelope. `hint`, a function returning text, explains an unexpected success."""
+    try:
+        resp = call()
+    except StytchError as e:
+        err = e
+    else:
+        extra = f" [{hint()}]" if hint else ""
+        pytest.fail(f"expected {error_type} ({status}), but the call succeeded{extra}: {resp!r}"[:2000])
+    d = err.details
+    assert d.error_type == error_type, f"expected {error_type}, got {d!r}"
+    assert d.status_code == status, f"expected status {status}, got {d!r}"
+    assert d.request_id, f"error envelope has an empty request_id: {d!r}"
+    assert d.error_message, f"error envelope has an empty error_message: {d!r}"
+    body = d.original_json or {}
+    assert body.get("status_code") == status, f"envelope status_code differs from HTTP status: {body!r}"
+    assert isinstance(body.get("error_url"), str) and body["error_url"], f"error envelope lacks error_url: {body!r}"
+    return err
+
+
+def assert_meta(resp) -> None:
+    """Every success body carries status_code and request_id (reference §0.4)."""
+    assert resp.status_code == 200
+    assert isinstance(resp.request_id, str) and resp.request_id

@@ -29,8 +29,7 @@ import jwt as pyjwt
 import pytest
 import requests
 import stytch
-from conftest import link_base
-from stytch.core.response_base import StytchError
+from conftest import assert_meta, expect_error, link_base
 
 BREACHED_AT_START = "Tr0ub4dour&3-breached-pw"  # listed by tests/sdk/hibp_stub.py
 WEAK_PASSWORD = "password"
@@ -62,30 +61,6 @@ def strong_password() -> str:
 
 def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
-
-
-def expect_error(call, error_type: str, status: int) -> StytchError:
-    """Run `call`, require a StytchError with this error_type, this status and a full envelope."""
-    try:
-        resp = call()
-    except StytchError as e:
-        err = e
-    else:
-        pytest.fail(f"expected {error_type} ({status}), but the call succeeded: {resp!r}"[:2000])
-    d = err.details
-    assert d.error_type == error_type, f"expected {error_type}, got {d!r}"
-    assert d.status_code == status, f"expected status {status}, got {d!r}"
-    assert d.request_id, f"error envelope has an empty request_id: {d!r}"
-    assert d.error_message, f"error envelope has an empty error_message: {d!r}"
-    body = d.original_json or {}
-    assert body.get("status_code") == status, f"envelope status_code differs from HTTP status: {body!r}"
-    assert isinstance(body.get("error_url"), str) and body["error_url"], f"error envelope lacks error_url: {body!r}"
-    return err
-
-
-def assert_meta(resp) -> None:
-    assert resp.status_code == 200
-    assert isinstance(resp.request_id, str) and resp.request_id
 
 
 def assert_near(when: dt.datetime | None, minutes: float, what: str, slack: float = 120) -> None:

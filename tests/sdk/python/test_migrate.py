@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import stytch
-from stytch.core.response_base import StytchError
+from conftest import assert_meta, expect_error
 
 VECTORS_FILE = Path(__file__).resolve().parents[2] / "data" / "migrate" / "vectors.json"
 VECTORS: list[dict] = json.loads(VECTORS_FILE.read_text(encoding="utf-8"))["vectors"]
@@ -53,30 +53,6 @@ def wrong_password(vector: dict) -> str:
     wrong = vector["wrong_passwords"][0]
     assert wrong
     return wrong
-
-
-def expect_error(call, error_type: str, status: int) -> StytchError:
-    """Run `call`, require a StytchError with this error_type, this status and a full envelope."""
-    try:
-        resp = call()
-    except StytchError as e:
-        err = e
-    else:
-        pytest.fail(f"expected {error_type} ({status}), but the call succeeded: {resp!r}"[:2000])
-    d = err.details
-    assert d.error_type == error_type, f"expected {error_type}, got {d!r}"
-    assert d.status_code == status, f"expected status {status}, got {d!r}"
-    assert d.request_id, f"error envelope has an empty request_id: {d!r}"
-    assert d.error_message, f"error envelope has an empty error_message: {d!r}"
-    body = d.original_json or {}
-    assert body.get("status_code") == status, f"envelope status_code differs from HTTP status: {body!r}"
-    assert isinstance(body.get("error_url"), str) and body["error_url"], f"error envelope lacks error_url: {body!r}"
-    return err
-
-
-def assert_meta(resp) -> None:
-    assert resp.status_code == 200
-    assert isinstance(resp.request_id, str) and resp.request_id
 
 
 def migrate(client: stytch.Client, email: str, vector: dict, **kwargs):

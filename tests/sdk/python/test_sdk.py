@@ -21,7 +21,7 @@ import jwt as pyjwt
 import pytest
 import requests
 import stytch
-from conftest import link_base
+from conftest import expect_error, link_base
 from stytch.core.response_base import StytchError
 
 BREACHED_AT_START = "Tr0ub4dour&3-breached-pw"  # listed by tests/sdk/hibp_stub.py (count 4211)
@@ -44,28 +44,6 @@ def strong_password() -> str:
 
 def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
-
-
-def expect_error(call, error_type: str, status: int, hint=None) -> StytchError:
-    """Run `call`, require a StytchError with this error_type and a full Stytch envelope.
-    `hint`, a function returning text, explains an unexpected success."""
-    try:
-        resp = call()
-    except StytchError as e:
-        err = e
-    else:
-        extra = f" [{hint()}]" if hint else ""
-        pytest.fail(f"expected {error_type} ({status}), but the call succeeded{extra}: {resp!r}"[:2000])
-    d = err.details
-    assert d.error_type == error_type, f"expected {error_type}, got {d!r}"
-    assert d.status_code == status, f"expected status {status}, got {d!r}"
-    assert d.request_id, f"error envelope has an empty request_id: {d!r}"
-    assert d.error_message, f"error envelope has an empty error_message: {d!r}"
-    body = d.original_json or {}
-    assert isinstance(body.get("error_url"), str) and body["error_url"], (
-        f"error envelope lacks error_url: {body!r}"
-    )
-    return err
 
 
 def create_user(client: stytch.Client, *, session_minutes: int | None = None, password: str | None = None):

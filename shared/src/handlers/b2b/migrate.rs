@@ -6,7 +6,7 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::organizations::{insert_member, new_member, parse_external_id, parse_phone};
+use super::organizations::{insert_member, new_member, parse_phone_and_external_id};
 use super::{load_org, member_by_email, propagate_password};
 use crate::api::b2b_wire::{MemberObject, OrganizationObject};
 use crate::api::error::{ApiError, ErrorType};
@@ -70,18 +70,8 @@ fn member_from(
     req: &MigrateRequest,
     encoded: &str,
 ) -> Result<UserRecord, ApiError> {
-    let phone = req
-        .mfa_phone_number
-        .as_deref()
-        .filter(|p| !p.is_empty())
-        .map(parse_phone)
-        .transpose()?;
-    let external_id = req
-        .external_id
-        .as_deref()
-        .filter(|e| !e.is_empty())
-        .map(parse_external_id)
-        .transpose()?;
+    let (phone, external_id) =
+        parse_phone_and_external_id(req.mfa_phone_number.as_deref(), req.external_id.as_deref())?;
     let mut member = new_member(st, org, email, MemberStatus::Active);
     member.email_verified = true;
     member.password = Some(PasswordRecord {
@@ -93,7 +83,7 @@ fn member_from(
     member.untrusted_metadata = req.untrusted_metadata.clone().unwrap_or_default();
     if let Some(m) = member.member.as_mut() {
         m.name = req.name.clone().unwrap_or_default();
-        m.mfa_phone_number = phone.unwrap_or_default();
+        m.mfa_phone_number = phone;
         m.external_id = external_id;
         m.roles = req.roles.clone().unwrap_or_default();
     }

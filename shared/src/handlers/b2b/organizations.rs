@@ -314,7 +314,7 @@ impl MemberResponse {
 }
 
 /// E.164: `+` then 2 to 15 digits, the first not 0.
-pub(crate) fn parse_phone(raw: &str) -> Result<String, ApiError> {
+fn parse_phone(raw: &str) -> Result<String, ApiError> {
     let digits = raw.strip_prefix('+').unwrap_or("");
     let ok = (2..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()) && !digits.starts_with('0');
     if ok {
@@ -328,7 +328,7 @@ pub(crate) fn parse_phone(raw: &str) -> Result<String, ApiError> {
 }
 
 /// `external_id`: at most 128 of `A-Za-z0-9._-|` (reference §12).
-pub(crate) fn parse_external_id(raw: &str) -> Result<String, ApiError> {
+fn parse_external_id(raw: &str) -> Result<String, ApiError> {
     if (1..=128).contains(&raw.len()) && raw.chars().all(|c| c.is_ascii_alphanumeric() || "._-|".contains(c)) {
         Ok(raw.to_string())
     } else {
@@ -337,6 +337,20 @@ pub(crate) fn parse_external_id(raw: &str) -> Result<String, ApiError> {
             "external_id must be 1 to 128 characters of A-Z, a-z, 0-9, ., _, - and |.",
         ))
     }
+}
+
+/// A new member's `mfa_phone_number` and `external_id` as sent (empty means none): the phone
+/// number (empty if none) and the external id.
+pub(crate) fn parse_phone_and_external_id(
+    phone: Option<&str>,
+    external_id: Option<&str>,
+) -> Result<(String, Option<String>), ApiError> {
+    let phone = phone.filter(|p| !p.is_empty()).map(parse_phone).transpose()?;
+    let external_id = external_id
+        .filter(|e| !e.is_empty())
+        .map(parse_external_id)
+        .transpose()?;
+    Ok((phone.unwrap_or_default(), external_id))
 }
 
 /// A new member record of `org` (not yet stored).
@@ -390,18 +404,8 @@ pub async fn create_member(
     JsonBody(req): JsonBody<CreateMemberRequest>,
 ) -> Result<Reply<MemberResponse>, ApiError> {
     let email = EmailAddress::parse(&req.email_address)?;
-    let phone = req
-        .mfa_phone_number
-        .as_deref()
-        .filter(|p| !p.is_empty())
-        .map(parse_phone)
-        .transpose()?;
-    let external_id = req
-        .external_id
-        .as_deref()
-        .filter(|e| !e.is_empty())
-        .map(parse_external_id)
-        .transpose()?;
+    let (phone, external_id) =
+        parse_phone_and_external_id(req.mfa_phone_number.as_deref(), req.external_id.as_deref())?;
     let org = load_org(&st, &organization_id).await?;
     let status = if req.create_member_as_pending {
         MemberStatus::Pending
@@ -415,7 +419,7 @@ pub async fn create_member(
         m.name = req.name.unwrap_or_default();
         m.is_breakglass = req.is_breakglass;
         m.mfa_enrolled = req.mfa_enrolled;
-        m.mfa_phone_number = phone.unwrap_or_default();
+        m.mfa_phone_number = phone;
         m.external_id = external_id;
         m.roles = req.roles.unwrap_or_default();
     }

@@ -24,6 +24,7 @@ const crypto = require("node:crypto");
 const fs = require("node:fs");
 const path = require("node:path");
 const stytch = require("stytch");
+const { serverEnv, expectError, assertMeta, assertTimestamp } = require("./support");
 const { sesMessagesTo, sesMessage, htmlHrefs } = require("./ses_mail");
 
 // jose can leave a keep-alive socket open after a JWKS fetch (§14.5): bound the file, and end
@@ -37,14 +38,7 @@ after(() => {
   setTimeout(() => process.exit(), 2000).unref();
 });
 
-const REQUIRED_ENV = ["LATCH_URL", "LATCH_PROJECT_ID", "LATCH_SECRET", "HIBP_STUB_URL"];
-const missing = REQUIRED_ENV.filter((k) => !process.env[k]);
-if (missing.length) {
-  throw new Error(`missing environment: ${missing.join(", ")} (run scripts/sdk-tests.sh)`);
-}
-const BASE = process.env.LATCH_URL.replace(/\/+$/, "");
-const PROJECT_ID = process.env.LATCH_PROJECT_ID;
-const SECRET = process.env.LATCH_SECRET;
+const { BASE, PROJECT_ID, SECRET } = serverEnv(["HIBP_STUB_URL"]);
 
 const BREACHED_AT_START = "Tr0ub4dour&3-breached-pw"; // listed by tests/sdk/hibp_stub.py
 const WEAK_PASSWORD = "password";
@@ -52,7 +46,6 @@ const SESSION_CLAIM = "https://stytch.com/session";
 const ORG_CLAIM = "https://stytch.com/organization";
 const ML = "multi_tenant_magic_links";
 const PW = "multi_tenant_passwords";
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 // Redirect URLs: Stytch's test default, plus the two app URLs scripts/sdk-tests.sh allow-lists.
 const DEFAULT_REDIRECT_URL = "http://localhost:3000/authenticate";
 const APP_RESET_URL = "http://localhost:3000/reset-password";
@@ -76,34 +69,6 @@ const b2b = makeB2B();
 const uid = () => crypto.randomBytes(6).toString("hex");
 const uniqueEmail = (domain = "example.com") => `sdk-node-b2b-${crypto.randomBytes(8).toString("hex")}@${domain}`;
 const strongPassword = () => `Latch-${crypto.randomBytes(10).toString("hex")}-B2b!`;
-
-async function expectError(fn, errorType, status) {
-  let err;
-  try {
-    const value = await fn();
-    assert.fail(`expected ${errorType}, got success: ${JSON.stringify(value).slice(0, 2000)}`);
-  } catch (e) {
-    if (e instanceof assert.AssertionError) throw e;
-    err = e;
-  }
-  assert.ok(err instanceof stytch.StytchError, `expected StytchError, got ${err && err.stack}`);
-  assert.equal(err.error_type, errorType, `error body: ${err.message}`);
-  assert.equal(err.status_code, status, `error body: ${err.message}`);
-  for (const key of ["request_id", "error_message", "error_url"]) {
-    assert.ok(typeof err[key] === "string" && err[key].length > 0, `envelope field ${key}: ${err.message}`);
-  }
-  return err;
-}
-
-function assertMeta(resp) {
-  assert.equal(resp.status_code, 200);
-  assert.ok(typeof resp.request_id === "string" && resp.request_id.length > 0, "request_id");
-}
-
-function assertTimestamp(value, what, { optional = false } = {}) {
-  if (optional && (value === undefined || value === null)) return;
-  assert.ok(typeof value === "string" && RFC3339.test(value), `${what} is not RFC 3339: ${JSON.stringify(value)}`);
-}
 
 function assertNear(value, minutes, what) {
   assertTimestamp(value, what);

@@ -17,6 +17,7 @@ const crypto = require("node:crypto");
 const fs = require("node:fs");
 const path = require("node:path");
 const stytch = require("stytch");
+const { serverEnv, expectError, assertMeta, assertTimestamp } = require("./support");
 
 const WATCHDOG_MS = 5 * 60 * 1000;
 setTimeout(() => {
@@ -27,15 +28,7 @@ after(() => {
   setTimeout(() => process.exit(), 2000).unref();
 });
 
-const REQUIRED_ENV = ["LATCH_URL", "LATCH_PROJECT_ID", "LATCH_SECRET"];
-const missing = REQUIRED_ENV.filter((k) => !process.env[k]);
-if (missing.length) {
-  throw new Error(`missing environment: ${missing.join(", ")} (run scripts/sdk-tests.sh)`);
-}
-const BASE = process.env.LATCH_URL.replace(/\/+$/, "");
-const PROJECT_ID = process.env.LATCH_PROJECT_ID;
-const SECRET = process.env.LATCH_SECRET;
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+const { BASE, PROJECT_ID, SECRET } = serverEnv();
 
 const VECTORS_FILE = path.join(__dirname, "..", "..", "..", "data", "migrate", "vectors.json");
 const VECTORS = JSON.parse(fs.readFileSync(VECTORS_FILE, "utf8")).vectors;
@@ -87,34 +80,6 @@ const wrongPassword = (v) => {
   assert.ok(w);
   return w;
 };
-
-async function expectError(fn, errorType, status) {
-  let err;
-  try {
-    const value = await fn();
-    assert.fail(`expected ${errorType}, got success: ${JSON.stringify(value).slice(0, 2000)}`);
-  } catch (e) {
-    if (e instanceof assert.AssertionError) throw e;
-    err = e;
-  }
-  assert.ok(err instanceof stytch.StytchError, `expected StytchError, got ${err && err.stack}`);
-  assert.equal(err.error_type, errorType, `error body: ${err.message}`);
-  assert.equal(err.status_code, status, `error body: ${err.message}`);
-  for (const key of ["request_id", "error_message", "error_url"]) {
-    assert.ok(typeof err[key] === "string" && err[key].length > 0, `envelope field ${key}: ${err.message}`);
-  }
-  return err;
-}
-
-function assertMeta(resp) {
-  assert.equal(resp.status_code, 200);
-  assert.ok(typeof resp.request_id === "string" && resp.request_id.length > 0, "request_id");
-}
-
-function assertTimestamp(value, what, { optional = false } = {}) {
-  if (optional && (value === undefined || value === null)) return;
-  assert.ok(typeof value === "string" && RFC3339.test(value), `${what} is not RFC 3339: ${JSON.stringify(value)}`);
-}
 
 // consumer.models.passwords.MigrateResponse and its User (§5 C4, §6.1).
 function assertMigratedUser(resp, { email, created, verified }) {

@@ -19,6 +19,7 @@ const crypto = require("node:crypto");
 const fs = require("node:fs");
 const path = require("node:path");
 const stytch = require("stytch");
+const { serverEnv, expectError, assertMeta, assertTimestamp } = require("./support");
 const { sesMessagesTo, sesMessage, htmlHrefs } = require("./ses_mail");
 
 // §14.5: jose can leave a keep-alive socket open after a JWKS fetch, which keeps the
@@ -34,20 +35,12 @@ after(() => {
   setTimeout(() => process.exit(), 2000).unref();
 });
 
-const REQUIRED_ENV = ["LATCH_URL", "LATCH_PROJECT_ID", "LATCH_SECRET", "HIBP_STUB_URL"];
-const missing = REQUIRED_ENV.filter((k) => !process.env[k]);
-if (missing.length) {
-  throw new Error(`missing environment: ${missing.join(", ")} (run scripts/sdk-tests.sh)`);
-}
-const BASE = process.env.LATCH_URL.replace(/\/+$/, "");
-const PROJECT_ID = process.env.LATCH_PROJECT_ID;
-const SECRET = process.env.LATCH_SECRET;
+const { BASE, PROJECT_ID, SECRET } = serverEnv(["HIBP_STUB_URL"]);
 const HIBP = process.env.HIBP_STUB_URL.replace(/\/+$/, "");
 
 const BREACHED_AT_START = "Tr0ub4dour&3-breached-pw"; // listed by tests/sdk/hibp_stub.py
 const WEAK_PASSWORD = "password";
 const SESSION_CLAIM = "https://stytch.com/session";
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 function makeClient({ project_id = PROJECT_ID, secret = SECRET } = {}) {
   // The SDK warns on every construction with a custom env; keep the test output clean.
@@ -96,35 +89,6 @@ async function createUserDuringHibpOutage() {
   } finally {
     await setHibpMode("ok");
   }
-}
-
-async function expectError(promiseOrFn, errorType, status) {
-  const p = typeof promiseOrFn === "function" ? promiseOrFn() : promiseOrFn;
-  let err;
-  try {
-    const value = await p;
-    assert.fail(`expected ${errorType}, got success: ${JSON.stringify(value)}`);
-  } catch (e) {
-    if (e instanceof assert.AssertionError) throw e;
-    err = e;
-  }
-  assert.ok(err instanceof stytch.StytchError, `expected StytchError, got ${err && err.stack}`);
-  assert.equal(err.error_type, errorType, `error body: ${err.message}`);
-  assert.equal(err.status_code, status, `error body: ${err.message}`);
-  for (const key of ["request_id", "error_message", "error_url"]) {
-    assert.ok(typeof err[key] === "string" && err[key].length > 0, `envelope field ${key}: ${err.message}`);
-  }
-  return err;
-}
-
-function assertMeta(resp) {
-  assert.equal(resp.status_code, 200);
-  assert.ok(typeof resp.request_id === "string" && resp.request_id.length > 0, "request_id");
-}
-
-function assertTimestamp(value, what, { optional = false } = {}) {
-  if (optional && (value === undefined || value === null)) return;
-  assert.ok(typeof value === "string" && RFC3339.test(value), `${what} is not RFC 3339: ${JSON.stringify(value)}`);
 }
 
 function assertStringArray(value, what) {

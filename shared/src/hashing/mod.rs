@@ -9,14 +9,14 @@ pub mod stored;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use argon2::password_hash::{PasswordHasher as _, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::{Algorithm, Block, Params, Version};
+use rand::RngCore as _;
 use tokio::sync::{OnceCell, Semaphore};
 
 use crate::api::error::ApiError;
 use crate::config::HashSettings;
 use crate::domain::Password;
-use stored::StoredHash;
+use stored::{Argon2Cost, StoredHash};
 
 /// The outcome of checking a password against a stored hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +38,10 @@ impl Verified {
 pub struct Hasher {
     params: Params,
     permits: Semaphore,
+    /// Argon2 working memory, one buffer per permit, reused from hash to hash: allocating and
+    /// faulting in `memory_kib` afresh for every hash costs a large part of the hash itself
+    /// (PERFORMANCE.md). Memory stays at `memory_kib × concurrency`.
+    buffers: std::sync::Mutex<Vec<Vec<Block>>>,
     /// A hash of a random password, verified against when the email is unknown so that path
     /// costs the same as a wrong password (SECURITY.md E1).
     dummy: OnceCell<String>,
@@ -50,28 +54,39 @@ impl Hasher {
         Ok(Arc::new(Self {
             params,
             permits: Semaphore::new(settings.concurrency),
+            buffers: std::sync::Mutex::new(Vec::new()),
             dummy: OnceCell::new(),
             verifications: AtomicU64::new(0),
         }))
     }
 
-    fn argon2(&self) -> Argon2<'static> {
-        Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
-    }
-
-    fn hash_now(&self, password: &str) -> Result<String, ApiError> {
-        let salt = SaltString::generate(&mut rand::rngs::OsRng);
-        self.argon2()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(ApiError::internal)
+    /// A new argon2id PHC string of `password` with a random 16-byte salt, computed in `memory`.
+    fn hash_now(&self, password: &str, memory: &mut Vec<Block>) -> Result<String, ApiError> {
+        let mut salt = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut salt);
+        let cost = Argon2Cost {
+            algorithm: Algorithm::Argon2id,
+            version: Version::V0x13,
+            memory_kib: self.params.m_cost(),
+            iterations: self.params.t_cost(),
+            parallelism: self.params.p_cost(),
+        };
+        let mut hash = vec![0u8; Params::DEFAULT_OUTPUT_LEN];
+        stored::argon2_into(&cost, password.as_bytes(), &salt, &mut hash, memory).map_err(ApiError::internal)?;
+        Ok(StoredHash::Argon2 {
+            cost,
+            salt: salt.to_vec(),
+            hash,
+        }
+        .encode())
     }
 
     /// A new argon2id PHC string with a random 16-byte salt.
     pub async fn hash(self: &Arc<Self>, password: &Password) -> Result<String, ApiError> {
         let password = password.clone();
         let this = self.clone();
-        self.blocking(move || this.hash_now(password.expose())).await?
+        self.blocking(move |memory| this.hash_now(password.expose(), memory))
+            .await?
     }
 
     /// Check `password` against a stored hash of any kind Latch keeps. Parameters come from the
@@ -86,22 +101,28 @@ impl Hasher {
         let stored = stored.to_string();
         let this = self.clone();
         self.verifications.fetch_add(1, Ordering::Relaxed);
-        self.blocking(move || {
+        self.blocking(move |memory| {
             let password = password.expose();
             let parsed = StoredHash::parse(&stored);
-            let matched = parsed.as_ref().is_some_and(|h| h.verify(password.as_bytes()));
+            let matched = parsed
+                .as_ref()
+                .is_some_and(|h| h.verify_in(password.as_bytes(), memory));
             let argon2 = parsed.as_ref().is_some_and(StoredHash::is_argon2);
             if parsed.is_none() {
                 tracing::warn!("stored password hash does not parse; refusing");
             }
             if !matched {
                 if !argon2 {
-                    this.hash_now(password)?;
+                    this.hash_now(password, memory)?;
                 }
                 return Ok(Verified::Mismatch);
             }
             let current = parsed.as_ref().is_some_and(|h| h.is_current(&this.params));
-            let upgrade = if current { None } else { Some(this.hash_now(password)?) };
+            let upgrade = if current {
+                None
+            } else {
+                Some(this.hash_now(password, memory)?)
+            };
             Ok(Verified::Match { upgrade })
         })
         .await?
@@ -126,15 +147,42 @@ impl Hasher {
         self.verifications.load(Ordering::Relaxed)
     }
 
-    async fn blocking<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+    /// Run `work` on the blocking pool under a permit, with a reused argon2 buffer.
+    async fn blocking<T: Send + 'static>(
+        self: &Arc<Self>,
+        work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
         let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
-        tokio::task::spawn_blocking(work).await.map_err(ApiError::internal)
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut memory = this
+                .buffers
+                .lock()
+                .map(|mut b| b.pop())
+                .unwrap_or_default()
+                .unwrap_or_default();
+            let result = work(&mut memory);
+            // An imported hash may have needed more than the configured memory: not kept.
+            let keep = this.params.block_count();
+            if memory.len() > keep {
+                memory.truncate(keep);
+                memory.shrink_to_fit();
+            }
+            if let Ok(mut buffers) = this.buffers.lock() {
+                buffers.push(memory);
+            }
+            result
+        })
+        .await
+        .map_err(ApiError::internal)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+    use argon2::Argon2;
 
     fn hasher() -> Arc<Hasher> {
         Hasher::new(HashSettings {
@@ -157,7 +205,7 @@ mod tests {
         let a = h.hash(&pw("same password")).await.unwrap();
         let b = h.hash(&pw("same password")).await.unwrap();
         assert_ne!(a, b);
-        let parsed = argon2::password_hash::PasswordHash::new(&a).unwrap();
+        let parsed = PasswordHash::new(&a).unwrap();
         assert_eq!(parsed.algorithm.as_str(), "argon2id");
         assert_eq!(parsed.params.get_decimal("m"), Some(19_456));
         assert_eq!(parsed.params.get_decimal("t"), Some(2));
@@ -230,6 +278,32 @@ mod tests {
                 Verified::Mismatch
             );
         }
+    }
+
+    #[tokio::test]
+    async fn hashes_interoperate_with_the_argon2_crate_and_buffers_stay_bounded() {
+        let h = hasher();
+        let ours = h.hash(&pw("interop")).await.unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(Argon2::default().verify_password(b"interop", &parsed).is_ok());
+        let theirs = Argon2::default()
+            .hash_password(b"interop", &SaltString::generate(&mut rand::rngs::OsRng))
+            .unwrap()
+            .to_string();
+        assert!(h.verify(&pw("interop"), &theirs).await.unwrap().matched());
+        // A bigger imported hash borrows more memory for its verification only.
+        let big = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(65_536, 1, 1, None).unwrap(),
+        )
+        .hash_password(b"interop", &SaltString::generate(&mut rand::rngs::OsRng))
+        .unwrap()
+        .to_string();
+        assert!(h.verify(&pw("interop"), &big).await.unwrap().matched());
+        let buffers = h.buffers.lock().unwrap();
+        assert!(!buffers.is_empty() && buffers.len() <= 2, "one buffer per permit");
+        assert!(buffers.iter().all(|b| b.len() <= h.params.block_count()));
     }
 
     #[tokio::test]

@@ -5,7 +5,7 @@
 //! digests as `$salted-<algo>$<prepend>$<append>$<hex digest>` with the salts in base64. Whatever
 //! form an import arrived in, it is normalised to one of these, so equal hashes compare equal.
 
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
@@ -232,17 +232,16 @@ impl StoredHash {
     /// Whether `password` matches. Every comparison of secret-derived bytes is constant-time; a
     /// verifier error is a mismatch.
     pub fn verify(&self, password: &[u8]) -> bool {
+        self.verify_in(password, &mut Vec::new())
+    }
+
+    /// [`Self::verify`], with `memory` as argon2's working memory (grown as needed; the caller
+    /// keeps it for the next hash).
+    pub fn verify_in(&self, password: &[u8], memory: &mut Vec<Block>) -> bool {
         match self {
             StoredHash::Argon2 { cost, salt, hash } => {
-                let Ok(params) = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, Some(hash.len()))
-                else {
-                    return false;
-                };
                 let mut out = vec![0u8; hash.len()];
-                Argon2::new(cost.algorithm, cost.version, params)
-                    .hash_password_into(password, salt, &mut out)
-                    .is_ok()
-                    && bool::from(out.ct_eq(hash))
+                argon2_into(cost, password, salt, &mut out, memory).is_ok() && bool::from(out.ct_eq(hash))
             }
             StoredHash::Bcrypt(s) => {
                 let password = &password[..password.len().min(BCRYPT_MAX_PASSWORD_BYTES)];
@@ -313,6 +312,28 @@ impl StoredHash {
     pub fn is_argon2(&self) -> bool {
         matches!(self, StoredHash::Argon2 { .. })
     }
+}
+
+/// Argon2 of `password` into `out` (whose length is the output length), in `memory`, which is
+/// grown to the block count if it is smaller and otherwise reused as it is.
+pub(crate) fn argon2_into(
+    cost: &Argon2Cost,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+    memory: &mut Vec<Block>,
+) -> Result<(), argon2::Error> {
+    let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, Some(out.len()))?;
+    let needed = params.block_count();
+    if memory.len() < needed {
+        memory.resize(needed, Block::default());
+    }
+    Argon2::new(cost.algorithm, cost.version, params).hash_password_into_with_memory(
+        password,
+        salt,
+        out,
+        &mut memory[..needed],
+    )
 }
 
 fn parse_bcrypt(s: &str) -> Option<String> {

@@ -1,0 +1,156 @@
+//! What the figures were measured on: CPU, cores, memory, toolchain, build profile and flags.
+
+use serde::Serialize;
+
+/// The name of the Cargo profile the script builds with (see the root Cargo.toml).
+pub const PROFILE: &str = "bench-release";
+/// What that profile is, for the report.
+pub const PROFILE_FLAGS: &str =
+    "inherits release (opt-level 3, panic=unwind); lto=false, codegen-units=16, debug=false";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Machine {
+    pub cpu_model: String,
+    /// Logical CPUs this process may use.
+    pub cores: usize,
+    pub memory_mib: u64,
+    pub kernel: String,
+    pub rustc: String,
+    pub profile: String,
+    pub profile_flags: String,
+    /// `RUSTFLAGS` as the build saw it (the script passes it through), empty when unset.
+    pub rustflags: String,
+    /// Whether this binary was built with debug assertions (it should not be).
+    pub debug_assertions: bool,
+    /// CPU features the argon2 crate can dispatch on at run time.
+    pub cpu_features: Vec<String>,
+    /// Load averages (1/5/15 min) when the run started and ended: other work on the machine
+    /// skews every figure.
+    pub load_average_at_start: String,
+    pub load_average_at_end: String,
+    /// This process's niceness; `latch serve` inherits it.
+    pub nice: i32,
+    /// `git describe --always --dirty` of the measured tree.
+    pub git_commit: String,
+}
+
+impl Machine {
+    pub fn detect() -> Self {
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+        Self {
+            cpu_model: cpu_model(&cpuinfo).unwrap_or_else(|| "unknown".into()),
+            cores: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            memory_mib: mem_total_kib(&meminfo).unwrap_or(0) / 1024,
+            kernel: read_trimmed("/proc/sys/kernel/osrelease"),
+            rustc: command_output("rustc", &["--version"]),
+            profile: PROFILE.into(),
+            profile_flags: PROFILE_FLAGS.into(),
+            rustflags: std::env::var("LATCH_BENCH_RUSTFLAGS").unwrap_or_default(),
+            debug_assertions: cfg!(debug_assertions),
+            cpu_features: cpu_features(),
+            load_average_at_start: load_average(),
+            load_average_at_end: String::new(),
+            nice: nice(&read_trimmed("/proc/self/stat")).unwrap_or(0),
+            git_commit: command_output("git", &["describe", "--always", "--dirty"]),
+        }
+    }
+
+    /// A sentence for the report when other work competed for the CPUs during the run.
+    pub fn busy_note(&self) -> Option<String> {
+        let one_minute = |s: &str| s.split_whitespace().next().and_then(|v| v.parse::<f64>().ok());
+        let worst = [&self.load_average_at_start, &self.load_average_at_end]
+            .iter()
+            .filter_map(|s| one_minute(s))
+            .fold(0.0, f64::max);
+        (worst > 0.5 * self.cores as f64).then(|| {
+            format!(
+                "The machine was busy (1-minute load average up to {worst:.2} on {} cores): every figure, and the \
+                 login ratios most, include time lost to other work. Rerun on a quiet machine for figures to compare.",
+                self.cores
+            )
+        })
+    }
+}
+
+pub fn load_average() -> String {
+    read_trimmed("/proc/loadavg")
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn cpu_model(cpuinfo: &str) -> Option<String> {
+    cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, v)| v.trim().to_string())
+}
+
+fn mem_total_kib(meminfo: &str) -> Option<u64> {
+    meminfo
+        .lines()
+        .find(|l| l.starts_with("MemTotal:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+}
+
+/// Field 19 of `/proc/<pid>/stat`, counted after the command name (which may hold spaces).
+fn nice(stat: &str) -> Option<i32> {
+    stat.rsplit_once(')')?.1.split_whitespace().nth(16)?.parse().ok()
+}
+
+fn read_trimmed(path: &str) -> String {
+    std::fs::read_to_string(path)
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
+fn command_output(program: &str, args: &[&str]) -> String {
+    std::process::Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+#[allow(unused_mut)]
+fn cpu_features() -> Vec<String> {
+    let mut found = Vec::new();
+    #[cfg(target_arch = "x86_64")]
+    {
+        for (name, present) in [
+            ("sse2", std::arch::is_x86_feature_detected!("sse2")),
+            ("ssse3", std::arch::is_x86_feature_detected!("ssse3")),
+            ("avx2", std::arch::is_x86_feature_detected!("avx2")),
+            ("avx512f", std::arch::is_x86_feature_detected!("avx512f")),
+        ] {
+            if present {
+                found.push(name.to_string());
+            }
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_proc_formats() {
+        let cpuinfo = "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7B13\n";
+        assert_eq!(cpu_model(cpuinfo).as_deref(), Some("AMD EPYC 7B13"));
+        assert_eq!(
+            mem_total_kib("MemTotal:       24576000 kB\nMemFree: 1 kB\n"),
+            Some(24_576_000)
+        );
+        assert_eq!(cpu_model(""), None);
+        let stat = "123 (latch bench) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 39 19 1 0";
+        assert_eq!(nice(stat), Some(19));
+    }
+}

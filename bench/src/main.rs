@@ -1,0 +1,167 @@
+//! `latch-bench`: measures what a login costs on this machine and writes `RESULTS.md`,
+//! `results.json` and `login.svg` (issue 9). Run it through `scripts/bench.sh`.
+
+mod argon;
+mod login;
+mod machine;
+mod plot;
+mod report;
+mod results;
+mod server;
+mod stats;
+mod strength;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+
+const USAGE: &str = "latch-bench [options]: run from the repository root (scripts/bench.sh does)
+  --out DIR            where RESULTS.md, results.json and login.svg go (default bench)
+  --python PATH        a Python with argon2-cffi; without it the C reference is skipped
+  --latch PATH         the latch binary to serve (default: latch beside this binary)
+  --corpus PATH        strength corpus (default ../shared/data/zxcvbn-reference.jsonl)
+  --login-seconds N    measured time per concurrency level (default 10)
+  --quick              a short smoke run; its figures are not for the record";
+
+struct Args {
+    out: PathBuf,
+    python: Option<PathBuf>,
+    latch: PathBuf,
+    corpus: PathBuf,
+    login_seconds: f64,
+    quick: bool,
+}
+
+fn parse_args() -> anyhow::Result<Args> {
+    let mut args = Args {
+        out: PathBuf::from("bench"),
+        python: None,
+        latch: std::env::current_exe()
+            .context("locating this binary")?
+            .with_file_name("latch"),
+        corpus: PathBuf::from("../shared/data/zxcvbn-reference.jsonl"),
+        login_seconds: 10.0,
+        quick: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().with_context(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--out" => args.out = value()?.into(),
+            "--python" => args.python = Some(value()?.into()),
+            "--latch" => args.latch = value()?.into(),
+            "--corpus" => args.corpus = value()?.into(),
+            "--login-seconds" => args.login_seconds = value()?.parse().context("--login-seconds")?,
+            "--quick" => args.quick = true,
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            other => bail!("unknown option {other} (see --help)"),
+        }
+    }
+    if args.quick {
+        args.login_seconds = args.login_seconds.min(2.0);
+    }
+    Ok(args)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = parse_args()?;
+    let command = std::env::var("LATCH_BENCH_COMMAND").unwrap_or_else(|_| "latch-bench".into());
+    let mut machine = machine::Machine::detect();
+    let mut notes = Vec::new();
+    if args.quick {
+        notes.push("`--quick` smoke run: few samples; not figures for the record.".into());
+    }
+
+    let settings = argon::configured()?;
+    let plan = if args.quick {
+        argon::Plan {
+            rounds: 2,
+            per_round: 3,
+        }
+    } else {
+        argon::Plan {
+            rounds: 8,
+            per_round: 8,
+        }
+    };
+    let argon2 = argon::run(settings, plan, args.python.as_deref()).await?;
+    if let Some(why) = argon2.reference.get("skipped") {
+        notes.push(format!("C reference not measured: {why}."));
+    }
+
+    let strength = match strength::run(&args.corpus, args.quick).await {
+        Ok(s) => {
+            if let Some(note) = &s.corpus_note {
+                notes.push(note.clone());
+            }
+            Some(s)
+        }
+        Err(e) => {
+            notes.push(format!("strength check not measured: {e:#}"));
+            None
+        }
+    };
+
+    let login_plan = login::Plan {
+        levels: vec![1, 2, 4, 16],
+        duration: Duration::from_secs_f64(args.login_seconds),
+        warmup: Duration::from_secs_f64((args.login_seconds / 5.0).clamp(0.5, 2.0)),
+    };
+    let login = match login::run(&args.latch, &login_plan, argon2.latch_verify_ms(), machine.cores).await {
+        Ok(l) => {
+            let errors: usize = l.levels.iter().map(|v| v.errors).sum();
+            if errors > 0 {
+                notes.push(format!(
+                    "{errors} logins were answered with an error status; they are not in the latencies."
+                ));
+            }
+            Some(l)
+        }
+        Err(e) => {
+            notes.push(format!("login not measured: {e:#}"));
+            None
+        }
+    };
+
+    machine.load_average_at_end = machine::load_average();
+    if let Some(note) = machine.busy_note() {
+        notes.push(note);
+    }
+    let results = results::Results {
+        generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        command,
+        machine,
+        argon2,
+        strength,
+        login,
+        notes,
+    };
+    write(&args.out, &results)
+}
+
+fn write(dir: &Path, results: &results::Results) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
+    let json = serde_json::to_string_pretty(results)?;
+    std::fs::write(dir.join("results.json"), json + "\n").context("results.json")?;
+    std::fs::write(dir.join("RESULTS.md"), report::render(results)).context("RESULTS.md")?;
+    if let Some(l) = &results.login {
+        let points: Vec<plot::Point> = l
+            .levels
+            .iter()
+            .map(|v| plot::Point {
+                concurrency: v.concurrency,
+                throughput_rps: v.throughput_rps,
+                p50_ms: v.latency_ms.median,
+            })
+            .collect();
+        let svg = plot::login_svg(&points, l.cores, l.hashing_limit_rps, l.verify_ms);
+        std::fs::write(dir.join("login.svg"), svg).context("login.svg")?;
+    }
+    eprintln!("wrote the results to {}", dir.display());
+    Ok(())
+}

@@ -1,0 +1,575 @@
+//! `RESULTS.md`: the machine, each ratio next to its target with PASS/MISS, then the detail.
+
+use std::fmt::Write as _;
+
+use crate::results::{targets, Results};
+use crate::stats::Summary;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Target {
+    AtMost(f64),
+    AtLeast(f64),
+}
+
+impl Target {
+    pub fn verdict(self, value: f64) -> &'static str {
+        match self {
+            _ if value.is_nan() => "—",
+            Target::AtMost(t) if value <= t => "PASS",
+            Target::AtLeast(t) if value >= t => "PASS",
+            _ => "MISS",
+        }
+    }
+
+    fn show(self, unit: &str) -> String {
+        match self {
+            Target::AtMost(t) => format!("≤ {t}{unit}"),
+            Target::AtLeast(t) => format!("≥ {t}{unit}"),
+        }
+    }
+}
+
+/// Arbitrary text (an adversarial password) as inline code inside a table cell: HTML, so neither
+/// backticks nor pipes can end the span or the cell.
+pub fn code(text: &str) -> String {
+    let mut out = String::from("<code>");
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '|' => out.push_str("&#124;"),
+            '`' => out.push_str("&#96;"),
+            '\\' => out.push_str("&#92;"),
+            '*' => out.push_str("&#42;"),
+            '_' => out.push_str("&#95;"),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out.push_str("</code>");
+    out
+}
+
+/// Text of ours (it may hold `code spans`) safe inside a Markdown table cell: GitHub's tables
+/// take `\|` as a pipe even inside a code span.
+pub fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+fn ms(v: f64) -> String {
+    if v < 1.0 {
+        format!("{v:.3} ms")
+    } else {
+        format!("{v:.2} ms")
+    }
+}
+
+struct Row {
+    measure: String,
+    figure: String,
+    target: String,
+    verdict: &'static str,
+}
+
+fn row(measure: impl Into<String>, value: f64, figure: String, target: Target, unit: &str) -> Row {
+    Row {
+        measure: measure.into(),
+        figure,
+        target: target.show(unit),
+        verdict: target.verdict(value),
+    }
+}
+
+fn not_yet(measure: &str, target: &str) -> Row {
+    Row {
+        measure: measure.into(),
+        figure: "not measured yet (next slice)".into(),
+        target: target.into(),
+        verdict: "—",
+    }
+}
+
+fn summary_rows(r: &Results) -> Vec<Row> {
+    let a = &r.argon2;
+    let fastest = a.get(a.fastest_key).map(|m| m.label).unwrap_or("?");
+    let mut rows = vec![
+        row(
+            format!("argon2id: Latch hash ÷ fastest hash ({fastest})"),
+            a.latch_hash_ratio,
+            format!("{:.3}", a.latch_hash_ratio),
+            Target::AtMost(targets::HASHER_RATIO),
+            "",
+        ),
+        row(
+            "argon2id: Latch verify ÷ fastest hash",
+            a.latch_verify_ratio,
+            format!("{:.3}", a.latch_verify_ratio),
+            Target::AtMost(targets::HASHER_RATIO),
+            "",
+        ),
+    ];
+    match &r.strength {
+        Some(s) => {
+            if let Some(c) = &s.corpus {
+                rows.push(row(
+                    "strength check: median per estimate (corpus)",
+                    c.summary.median,
+                    ms(c.summary.median),
+                    Target::AtMost(targets::STRENGTH_MEDIAN_MS),
+                    " ms",
+                ));
+                rows.push(row(
+                    "strength check: p99 per estimate (corpus)",
+                    c.summary.p99,
+                    ms(c.summary.p99),
+                    Target::AtMost(targets::STRENGTH_P99_MS),
+                    " ms",
+                ));
+            }
+            rows.push(row(
+                format!("strength check: worst adversarial input ({})", s.worst_family),
+                s.worst_ms,
+                ms(s.worst_ms),
+                Target::AtMost(targets::STRENGTH_WORST_MS),
+                " ms",
+            ));
+        }
+        None => rows.push(not_measured("strength check", "see notes")),
+    }
+    match &r.login {
+        Some(l) => {
+            for level in &l.levels {
+                if level.concurrency >= l.cores {
+                    rows.push(row(
+                        format!("login c={}: throughput ÷ (cores ÷ verify)", level.concurrency),
+                        level.throughput_ratio,
+                        format!("{:.3}", level.throughput_ratio),
+                        Target::AtLeast(targets::THROUGHPUT_RATIO),
+                        "",
+                    ));
+                }
+                if level.concurrency <= l.cores {
+                    rows.push(row(
+                        format!("login c={}: p50 ÷ one verify", level.concurrency),
+                        level.p50_ratio,
+                        format!("{:.3}", level.p50_ratio),
+                        Target::AtMost(targets::P50_RATIO),
+                        "",
+                    ));
+                }
+            }
+        }
+        None => rows.push(not_measured("login over HTTP", "see notes")),
+    }
+    rows.push(not_yet("Lambda functions: arm64 binary size", "≤ 10 MB"));
+    rows.push(not_yet("Lambda functions: cold start to first answer", "≤ 50 ms"));
+    rows.push(not_yet("Lambda functions: idle memory", "—"));
+    rows.push(not_yet(
+        "store round trips per flow (DynamoDB/moto)",
+        "signup 1 write; login 1 read + 1 write; failed login 1 read + 1 update",
+    ));
+    rows
+}
+
+fn not_measured(measure: &str, why: &str) -> Row {
+    Row {
+        measure: measure.into(),
+        figure: format!("not measured in this run ({why})"),
+        target: "—".into(),
+        verdict: "—",
+    }
+}
+
+fn spread(s: &Summary) -> String {
+    format!("{} | {} | {} | {}", ms(s.median), ms(s.p10), ms(s.p90), s.n)
+}
+
+pub fn render(r: &Results) -> String {
+    let mut out = String::new();
+    let m = &r.machine;
+    let a = &r.argon2;
+    let _ = writeln!(out, "# Latch benchmark results\n");
+    let _ = writeln!(
+        out,
+        "Generated {} by `{}` (issue 9, first slice). Ratios are taken within this one run; absolute \
+         times belong to this machine. Raw figures: [`results.json`](results.json); plot: \
+         [`login.svg`](login.svg).\n",
+        r.generated_at,
+        cell(&r.command)
+    );
+    let _ = writeln!(out, "## Machine and build\n");
+    let _ = writeln!(out, "| | |\n|---|---|");
+    let memory = format!("{} MiB", m.memory_mib);
+    let profile = format!("`{}`: {}", m.profile, m.profile_flags);
+    let rustflags = if m.rustflags.is_empty() {
+        "(none)"
+    } else {
+        m.rustflags.as_str()
+    };
+    let features = m.cpu_features.join(", ");
+    let params = format!(
+        "m={} KiB, t={}, p={} (hash concurrency {})",
+        a.params.memory_kib, a.params.iterations, a.params.parallelism, a.params.concurrency
+    );
+    let rows: [(&str, String); 13] = [
+        ("git commit", m.git_commit.clone()),
+        ("CPU", m.cpu_model.clone()),
+        ("cores (available to the process)", m.cores.to_string()),
+        ("memory", memory),
+        ("kernel", m.kernel.clone()),
+        ("rustc", m.rustc.clone()),
+        ("profile", profile),
+        ("RUSTFLAGS", rustflags.to_string()),
+        ("CPU features detected", features),
+        ("load average at start (1/5/15 min)", m.load_average_at_start.clone()),
+        ("load average at end", m.load_average_at_end.clone()),
+        ("niceness of the bench and the server", m.nice.to_string()),
+        ("argon2id parameters (Latch's configuration)", params),
+    ];
+    for (k, v) in rows {
+        let _ = writeln!(out, "| {} | {} |", k, cell(&v));
+    }
+    if m.debug_assertions {
+        let _ = writeln!(
+            out,
+            "\n**Warning: built with debug assertions; figures are not representative.**"
+        );
+    }
+
+    let _ = writeln!(out, "\n## Ratios against the targets\n");
+    let _ = writeln!(out, "| Measure | Figure | Target | Verdict |\n|---|---|---|---|");
+    for row in summary_rows(r) {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            cell(&row.measure),
+            cell(&row.figure),
+            cell(&row.target),
+            row.verdict
+        );
+    }
+    if !r.notes.is_empty() {
+        let _ = writeln!(out, "\nNotes:\n");
+        for n in &r.notes {
+            let _ = writeln!(out, "- {}", n.replace('\n', " "));
+        }
+    }
+
+    let _ = writeln!(out, "\n## 1. argon2id hash and verify\n");
+    let _ = writeln!(
+        out,
+        "{} rounds; in each, {} timed calls of every Rust implementation, then the same of the C \
+         reference in a fresh Python process (its start-up not timed), so machine noise hits all alike. \
+         The yardstick is the fastest median among the hash rows.\n",
+        a.plan.rounds, a.plan.per_round
+    );
+    let _ = writeln!(
+        out,
+        "| Implementation | median | p10 | p90 | n | ÷ fastest |\n|---|---|---|---|---|---|"
+    );
+    let fastest = a.get(a.fastest_key).map(|f| f.summary.median).unwrap_or(f64::NAN);
+    for imp in &a.implementations {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.3} |",
+            cell(imp.label),
+            spread(&imp.summary),
+            imp.summary.median / fastest
+        );
+    }
+    if !a.reference.is_empty() {
+        let versions: Vec<String> = a
+            .reference
+            .iter()
+            .map(|(k, v)| match k.as_str() {
+                "skipped" => format!("not measured ({v})"),
+                _ => format!("{k} {v}"),
+            })
+            .collect();
+        let _ = writeln!(out, "\nC reference: {}.", cell(&versions.join(", ")));
+    }
+
+    let _ = writeln!(out, "\n## 2. Strength check (zxcvbn)\n");
+    match &r.strength {
+        Some(s) => {
+            let _ = writeln!(
+                out,
+                "Through `latch::policy::Policy::strength`, as `/v1/passwords/strength_check` calls it \
+                 (zxcvbn on the blocking pool, so each figure includes one `spawn_blocking` hand-off). \
+                 Latch scores the first {} characters.\n",
+                s.scored_chars
+            );
+            match &s.corpus {
+                Some(c) => {
+                    let _ = writeln!(
+                        out,
+                        "| Corpus | n | median | p90 | p99 | max |\n|---|---|---|---|---|---|"
+                    );
+                    let _ = writeln!(
+                        out,
+                        "| `{}` ({} over the cap skipped) | {} | {} | {} | {} | {} |",
+                        cell(&c.path),
+                        c.skipped_over_cap,
+                        c.summary.n,
+                        ms(c.summary.median),
+                        ms(c.summary.p90),
+                        ms(c.summary.p99),
+                        ms(c.summary.max)
+                    );
+                }
+                None => {
+                    let _ = writeln!(out, "{}", s.corpus_note.as_deref().unwrap_or("corpus not measured"));
+                }
+            }
+            let _ = writeln!(
+                out,
+                "\nAdversarial families: each input timed 3 times, its median counted; the family's max is \
+                 its slowest input. Target ≤ {} ms, judged here over every input, accepted or not: the \
+                 strength check scores whatever it is sent.\n",
+                targets::STRENGTH_WORST_MS
+            );
+            let _ = writeln!(
+                out,
+                "| Family | Inputs | Accepted | median | max | Slowest input | Verdict |\n|---|---|---|---|---|---|---|"
+            );
+            for f in &s.families {
+                let _ = writeln!(
+                    out,
+                    "| `{}`: {} | {} | {} | {} | {} | {} chars, {} | {} |",
+                    f.name,
+                    cell(f.description),
+                    f.inputs,
+                    f.accepted,
+                    ms(f.summary.median),
+                    ms(f.summary.max),
+                    f.worst_chars,
+                    code(&f.worst_preview),
+                    Target::AtMost(targets::STRENGTH_WORST_MS).verdict(f.summary.max)
+                );
+            }
+        }
+        None => {
+            let _ = writeln!(out, "Not measured in this run (see notes).");
+        }
+    }
+
+    let _ = writeln!(out, "\n## 3. Login over HTTP (`latch serve`, SQLite)\n");
+    match &r.login {
+        Some(l) => {
+            let _ = writeln!(
+                out,
+                "`POST /v1/passwords/authenticate` with `{}` ({} users, breach checks off), each level \
+                 driven for {} s after {} s of warm-up by a reqwest client in the bench process on the \
+                 same machine (client and server share the cores). One verify = Latch's verify median above ({}); hashing limit = {} cores ÷ \
+                 verify = {:.1} logins/s. Latency beyond concurrency = cores queues by design (ideal p50 = \
+                 concurrency ÷ cores × verify), so the p50 target applies at concurrency ≤ cores.\n",
+                cell(&l.request.to_string()),
+                l.users,
+                l.duration_per_level_s,
+                l.warmup_per_level_s,
+                ms(l.verify_ms),
+                l.cores,
+                l.hashing_limit_rps
+            );
+            let _ = writeln!(
+                out,
+                "| Concurrency | Logins | Errors | Throughput | p50 | p99 | Throughput ÷ limit | p50 ÷ verify |\n\
+                 |---|---|---|---|---|---|---|---|"
+            );
+            for level in &l.levels {
+                let tput = if level.concurrency >= l.cores {
+                    let t = Target::AtLeast(targets::THROUGHPUT_RATIO);
+                    format!(
+                        "{:.3} ({} {})",
+                        level.throughput_ratio,
+                        t.show(""),
+                        t.verdict(level.throughput_ratio)
+                    )
+                } else {
+                    format!("{:.3} (no target below cores)", level.throughput_ratio)
+                };
+                let p50 = if level.concurrency <= l.cores {
+                    let t = Target::AtMost(targets::P50_RATIO);
+                    format!("{:.3} ({} {})", level.p50_ratio, t.show(""), t.verdict(level.p50_ratio))
+                } else {
+                    let ideal = level.concurrency as f64 / l.cores as f64;
+                    format!("{:.3} (queueing; ideal {:.1})", level.p50_ratio, ideal)
+                };
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {:.1}/s | {} | {} | {} | {} |",
+                    level.concurrency,
+                    level.requests,
+                    level.errors,
+                    level.throughput_rps,
+                    ms(level.latency_ms.median),
+                    ms(level.latency_ms.p99),
+                    tput,
+                    p50
+                );
+            }
+            let _ = writeln!(
+                out,
+                "\n![login throughput and p50 latency against concurrency](login.svg)"
+            );
+        }
+        None => {
+            let _ = writeln!(out, "Not measured in this run (see notes).");
+        }
+    }
+
+    let _ = writeln!(out, "\n## 4. Not measured yet (next slice)\n");
+    let _ = writeln!(
+        out,
+        "- Lambda functions: binary size (arm64 and x86_64 release), cold start to first answer through a \
+         local runtime emulator, idle memory.\n- Store round trips per flow (signup, login, reset start, \
+         reset) on DynamoDB (moto), counted."
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::argon::{ArgonParams, ArgonResults, Measured, Plan};
+    use crate::login::{Level, LoginResults};
+    use crate::machine::Machine;
+
+    fn summary(median: f64) -> Summary {
+        Summary::of(&[median * 0.9, median, median * 1.1]).unwrap()
+    }
+
+    fn fixture() -> Results {
+        let measured = |key: &'static str, label: &'static str, median: f64| Measured {
+            key,
+            label,
+            summary: summary(median),
+            raw_ms: vec![median],
+        };
+        Results {
+            generated_at: "2026-01-01T00:00:00Z".into(),
+            command: "scripts/bench.sh".into(),
+            machine: Machine {
+                cpu_model: "Test CPU".into(),
+                cores: 2,
+                memory_mib: 1024,
+                kernel: "6.0".into(),
+                rustc: "rustc 1.95.0".into(),
+                profile: "bench-release".into(),
+                profile_flags: "flags".into(),
+                rustflags: String::new(),
+                debug_assertions: false,
+                cpu_features: vec!["avx2".into()],
+                load_average_at_start: "0.1 0.2 0.3".into(),
+                load_average_at_end: "0.1 0.2 0.3".into(),
+                nice: 0,
+                git_commit: "abc1234".into(),
+            },
+            argon2: ArgonResults {
+                params: ArgonParams {
+                    memory_kib: 19456,
+                    iterations: 2,
+                    parallelism: 1,
+                    concurrency: 2,
+                },
+                plan: Plan {
+                    rounds: 2,
+                    per_round: 3,
+                },
+                implementations: vec![
+                    measured("latch_hash", "Latch hash", 12.0),
+                    measured("latch_verify", "Latch verify", 12.5),
+                    measured("crate_reused", "reused | blocks", 10.0),
+                ],
+                reference: BTreeMap::from([("skipped".to_string(), "no Python".to_string())]),
+                fastest_key: "crate_reused",
+                latch_hash_ratio: 1.2,
+                latch_verify_ratio: 1.25,
+            },
+            strength: None,
+            login: Some(LoginResults {
+                binary: "latch".into(),
+                users: 16,
+                duration_per_level_s: 1.0,
+                warmup_per_level_s: 0.5,
+                verify_ms: 12.5,
+                cores: 2,
+                hashing_limit_rps: 160.0,
+                request: serde_json::json!({"email": "a@b.co"}),
+                levels: [(1, 78.0, 12.8), (2, 150.0, 13.0), (16, 155.0, 100.0)]
+                    .into_iter()
+                    .map(|(c, t, p50)| Level {
+                        concurrency: c,
+                        requests: 100,
+                        errors: 0,
+                        elapsed_s: 1.0,
+                        throughput_rps: t,
+                        latency_ms: summary(p50),
+                        throughput_ratio: t / 160.0,
+                        p50_ratio: p50 / 12.5,
+                    })
+                    .collect(),
+            }),
+            notes: vec!["strength skipped".into()],
+        }
+    }
+
+    #[test]
+    fn verdicts_compare_against_the_target() {
+        assert_eq!(Target::AtMost(1.1).verdict(1.1), "PASS");
+        assert_eq!(Target::AtMost(1.1).verdict(1.2), "MISS");
+        assert_eq!(Target::AtLeast(0.9).verdict(0.95), "PASS");
+        assert_eq!(Target::AtLeast(0.9).verdict(0.5), "MISS");
+        assert_eq!(Target::AtLeast(0.9).verdict(f64::NAN), "—");
+    }
+
+    #[test]
+    fn cells_cannot_break_the_table() {
+        assert_eq!(cell("@$|(`x`\n"), "@$\\|(`x` ");
+        assert_eq!(code("a|`<b>&"), "<code>a&#124;&#96;&lt;b&gt;&amp;</code>");
+    }
+
+    #[test]
+    fn report_puts_each_ratio_next_to_its_target() {
+        let md = render(&fixture());
+        assert!(
+            md.contains("| argon2id: Latch hash ÷ fastest hash (reused \\| blocks) | 1.200 | ≤ 1.1 | MISS |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| login c=2: throughput ÷ (cores ÷ verify) | 0.938 | ≥ 0.9 | PASS |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| login c=1: p50 ÷ one verify | 1.024 | ≤ 1.1 | PASS |"),
+            "{md}"
+        );
+        // Below cores there is no throughput target; above cores no p50 target.
+        assert!(!md.contains("login c=1: throughput"));
+        assert!(!md.contains("login c=16: p50"));
+        assert!(md.contains("| store round trips per flow (DynamoDB/moto) | not measured yet (next slice) |"));
+        assert!(md.contains("strength check | not measured in this run (see notes)"));
+        assert!(md.contains("| Test CPU |"));
+        assert!(md.contains("(queueing; ideal 8.0)"));
+    }
+
+    #[test]
+    fn every_table_row_has_its_header_width() {
+        let md = render(&fixture());
+        let mut width = None;
+        for line in md.lines() {
+            if !line.starts_with('|') {
+                width = None;
+                continue;
+            }
+            let cols = line.replace("\\|", "").matches('|').count();
+            match width {
+                None => width = Some(cols),
+                Some(w) => assert_eq!(w, cols, "{line}"),
+            }
+        }
+    }
+}

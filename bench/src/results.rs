@@ -1,0 +1,34 @@
+//! Everything one run measured, as written to `results.json` and rendered into `RESULTS.md`.
+
+use serde::Serialize;
+
+use crate::argon::ArgonResults;
+use crate::login::LoginResults;
+use crate::machine::Machine;
+use crate::strength::StrengthResults;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Results {
+    /// UTC, RFC 3339.
+    pub generated_at: String,
+    pub command: String,
+    pub machine: Machine,
+    pub argon2: ArgonResults,
+    pub strength: Option<StrengthResults>,
+    pub login: Option<LoginResults>,
+    /// Why a section is missing or partial.
+    pub notes: Vec<String>,
+}
+
+/// The targets, one place.
+pub mod targets {
+    /// Latch's hasher ÷ the fastest argon2 measured, at most.
+    pub const HASHER_RATIO: f64 = 1.10;
+    pub const STRENGTH_MEDIAN_MS: f64 = 0.2;
+    pub const STRENGTH_P99_MS: f64 = 5.0;
+    pub const STRENGTH_WORST_MS: f64 = 50.0;
+    /// Login throughput ÷ (cores ÷ one verify), at least, at concurrency ≥ cores.
+    pub const THROUGHPUT_RATIO: f64 = 0.90;
+    /// Login p50 ÷ one verify, at most, where no request has to queue (concurrency ≤ cores).
+    pub const P50_RATIO: f64 = 1.10;
+}

@@ -377,7 +377,8 @@ fn scrypt_hash(hash: &str, config: Option<&ScryptConfig>) -> Result<StoredHash, 
             "hash must be an scrypt PHC string ($scrypt$ln=…,r=…,p=…$salt$hash) or base64.",
         )
     };
-    let (log_n, r, p, salt, key) = if hash.starts_with('$') {
+    // N itself (not its log) from either form, so both are bounded by the same rule.
+    let (n, r, p, salt, key) = if hash.starts_with('$') {
         let Some(StoredHash::Scrypt {
             log_n,
             r,
@@ -418,7 +419,7 @@ fn scrypt_hash(hash: &str, config: Option<&ScryptConfig>) -> Result<StoredHash, 
             key,
         )
     };
-    if !SCRYPT_N.contains(&log_n) || !log_n.is_power_of_two() {
+    if !SCRYPT_N.contains(&n) || !n.is_power_of_two() {
         return Err(err(
             ErrorType::InvalidScryptNParameter,
             format!(
@@ -428,7 +429,6 @@ fn scrypt_hash(hash: &str, config: Option<&ScryptConfig>) -> Result<StoredHash, 
             ),
         ));
     }
-    let n = log_n;
     let refused = || {
         err(
             ErrorType::InvalidScryptParameters,

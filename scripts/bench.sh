@@ -2,33 +2,110 @@
 # The benchmark (issue 9), one command from a fresh clone:
 #   scripts/bench.sh [latch-bench options]
 # Installs argon2-cffi (the C reference implementation, pinned) into .venv-bench/, builds
-# `latch-bench` and `latch` in the `bench-release` profile (release without LTO), runs the
-# benchmark from the repository root and writes bench/RESULTS.md, bench/results.json and
-# bench/login.svg. Extra arguments go to latch-bench (`--quick` for a smoke run, `--help`).
+# `latch-bench`, `latch` and the Lambda functions in the `bench-release` profile (release without
+# LTO), the functions also for arm64 with cargo-lambda (pinned, in .venv-lambda/ as
+# scripts/lambda-checks.sh installs it; zig is the cross linker), runs the benchmark from the
+# repository root and writes bench/RESULTS.md, bench/results.json and bench/login.svg. Extra
+# arguments go to latch-bench (`--quick` for a smoke run, `--help`).
 # Honours CARGO_TARGET_DIR and RUSTFLAGS (recorded in the report), and LATCH_ARGON2_* /
 # LATCH_HASH_CONCURRENCY (the parameters measured, on both the bench and the server).
-# Without Python or PyPI the C reference is skipped with a note in the report.
+# LATCH_BENCH_DEPLOYED=1 also builds one function (passwords-authenticate) for each architecture in
+# the deployed `release` profile (fat LTO, one codegen unit: ~25 min per architecture from cold,
+# a couple of minutes of linking when warm) so the report gives the deployed size too.
+# Without Python or PyPI the C reference is skipped with a note in the report, and without
+# cargo-lambda the arm64 sizes.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 VENV="$ROOT/.venv-bench"
 ARGON2_CFFI_VERSION="25.1.0"
+ARGON2_CFFI_BINDINGS_VERSION="26.2.0"
+LAMBDA_VENV="$ROOT/.venv-lambda"
+CARGO_LAMBDA_VERSION="1.9.2"
+DEPLOYED_FUNCTION="passwords-authenticate"
 
 log() { printf '[bench] %s\n' "$*" >&2; }
 
 PYTHON_ARGS=()
 if { [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"; } &&
-  "$VENV/bin/python" -m pip install --disable-pip-version-check -q "argon2-cffi==$ARGON2_CFFI_VERSION" "argon2-cffi-bindings==26.2.0"; then
+  "$VENV/bin/python" -m pip install --disable-pip-version-check -q "argon2-cffi==$ARGON2_CFFI_VERSION" "argon2-cffi-bindings==$ARGON2_CFFI_BINDINGS_VERSION"; then
   PYTHON_ARGS=(--python "$VENV/bin/python")
 else
   log "could not install argon2-cffi $ARGON2_CFFI_VERSION; the C reference will be skipped"
 fi
 
-log "building latch-bench and latch (profile bench-release)"
+# The fastest C argon2 available here: the reference library's optimised implementation (opt.c)
+# built for this CPU, from the sources argon2-cffi-bindings vendors (its sdist, pinned), with the
+# harness bench/src/native.c. Skipped with a note without a C compiler or PyPI.
+NATIVE_ARGS=()
+NATIVE_SRC="$VENV/src/argon2_cffi_bindings-$ARGON2_CFFI_BINDINGS_VERSION/extras/libargon2"
+NATIVE_BIN="$VENV/native-argon2"
+NATIVE_FLAGS="-O3 -march=native -pthread"
+if command -v cc >/dev/null && [ -x "$VENV/bin/python" ] && {
+  [ -d "$NATIVE_SRC" ] || {
+    "$VENV/bin/python" -m pip download --disable-pip-version-check -q --no-deps --no-binary argon2-cffi-bindings \
+      "argon2-cffi-bindings==$ARGON2_CFFI_BINDINGS_VERSION" -d "$VENV/src" &&
+      tar -xzf "$VENV/src/argon2_cffi_bindings-$ARGON2_CFFI_BINDINGS_VERSION.tar.gz" -C "$VENV/src"
+  }
+} && cc $NATIVE_FLAGS -I"$NATIVE_SRC/include" -I"$NATIVE_SRC/src" \
+  "$NATIVE_SRC"/src/{argon2.c,core.c,blake2/blake2b.c,thread.c,encoding.c,opt.c} bench/src/native.c -o "$NATIVE_BIN"; then
+  NATIVE_ARGS=(--native-c "$NATIVE_BIN")
+  export LATCH_BENCH_NATIVE_C_INFO="libargon2 from argon2-cffi-bindings $ARGON2_CFFI_BINDINGS_VERSION, $(cc --version | head -n1), $NATIVE_FLAGS"
+else
+  log "could not build the optimised C argon2; it will be skipped"
+fi
+
+log "building latch-bench, latch and the Lambda functions (profile bench-release)"
 start=$(date +%s)
-cargo build --profile bench-release -p latch-bench -p latch-cli
+# One invocation, so the three packages share one feature resolution (building them apart
+# rebuilds the latch crate).
+cargo build --profile bench-release -p latch-bench -p latch-cli -p latch-functions
 log "built in $(($(date +%s) - start)) s"
+LAMBDA_ARGS=(--functions "$TARGET_DIR/bench-release")
+
+if { [ -x "$LAMBDA_VENV/bin/python" ] || python3 -m venv "$LAMBDA_VENV"; } &&
+  "$LAMBDA_VENV/bin/python" -m pip install --disable-pip-version-check -q "cargo-lambda==$CARGO_LAMBDA_VERSION" &&
+  rustup target add aarch64-unknown-linux-gnu >/dev/null; then
+  log "building the Lambda functions for arm64 (cargo lambda build --profile bench-release --arm64)"
+  start=$(date +%s)
+  # cargo-lambda moves each binary to <lambda-dir>/<name>/bootstrap: one directory per build here,
+  # so the release build below cannot overwrite these (nor scripts/lambda-checks.sh's).
+  if PATH="$LAMBDA_VENV/bin:$PATH" cargo lambda build --profile bench-release --arm64 -p latch-functions \
+    --lambda-dir "$TARGET_DIR/lambda-bench/arm64-bench-release"; then
+    log "built in $(($(date +%s) - start)) s"
+    LAMBDA_ARGS+=(--functions-arm64 "$TARGET_DIR/lambda-bench/arm64-bench-release")
+  else
+    log "the arm64 build failed; the arm64 sizes will be skipped"
+  fi
+  if [ "${LATCH_BENCH_DEPLOYED:-0}" = 1 ]; then
+    for arch in arm64 x86-64; do
+      log "building $DEPLOYED_FUNCTION for $arch in the deployed release profile (cargo lambda build --release)"
+      start=$(date +%s)
+      if PATH="$LAMBDA_VENV/bin:$PATH" cargo lambda build --release "--$arch" -p latch-functions \
+        --bin "$DEPLOYED_FUNCTION" --lambda-dir "$TARGET_DIR/lambda-bench/$arch-release"; then
+        log "built in $(($(date +%s) - start)) s"
+        LAMBDA_ARGS+=(--deployed "$TARGET_DIR/lambda-bench/$arch-release/$DEPLOYED_FUNCTION/bootstrap")
+      else
+        log "the $arch release build failed; its deployed size will be skipped"
+      fi
+    done
+  fi
+else
+  log "could not install cargo-lambda $CARGO_LAMBDA_VERSION; the arm64 sizes will be skipped"
+fi
+
+# The store round trips are counted on moto's DynamoDB (PyPI moto[server], as the test command
+# starts it), stopped by its PID when the bench ends.
+MOTO_ARGS=()
+# shellcheck source=scripts/emulator.sh
+source "$ROOT/scripts/emulator.sh"
+if start_emulator; then
+  trap stop_emulator EXIT
+  MOTO_ARGS=(--moto "$AWS_ENDPOINT_URL")
+else
+  log "could not start moto; the store round trips will be skipped"
+fi
 
 export LATCH_BENCH_RUSTFLAGS="${RUSTFLAGS:-}"
 export LATCH_BENCH_COMMAND="scripts/bench.sh${*:+ $*}"
@@ -36,4 +113,4 @@ export LATCH_BENCH_COMMAND="scripts/bench.sh${*:+ $*}"
   --out "$ROOT/bench" \
   --latch "$TARGET_DIR/bench-release/latch" \
   --corpus ../shared/data/zxcvbn-reference.jsonl \
-  "${PYTHON_ARGS[@]}" "$@"
+  "${PYTHON_ARGS[@]}" "${NATIVE_ARGS[@]}" "${LAMBDA_ARGS[@]}" "${MOTO_ARGS[@]}" "$@"

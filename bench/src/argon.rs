@@ -1,7 +1,8 @@
 //! argon2id at Latch's configured parameters: Latch's `Hasher` (through the blocking pool, as a
-//! login uses it), the bare `argon2` crate (fresh and reused memory) and the C reference
-//! (argon2-cffi, in a Python subprocess). Rust and Python batches alternate, round after round,
-//! so whatever else the machine is doing hits every implementation alike.
+//! login uses it), the bare `argon2` crate (fresh and reused memory), the C reference
+//! (argon2-cffi, in a Python subprocess) and the C reference's optimised implementation built
+//! for this CPU (`native.c`, compiled by scripts/bench.sh). The batches alternate, round after
+//! round, so whatever else the machine is doing hits every implementation alike.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -77,6 +78,45 @@ pub struct ArgonResults {
     pub latch_hash_ratio: f64,
     /// Median of Latch's verify ÷ median of the fastest hash measured.
     pub latch_verify_ratio: f64,
+    /// The bare crate on every core at once: what this machine's hashing really allows.
+    pub parallel: Option<Parallel>,
+}
+
+/// `threads` threads each hashing with the bare crate (reused blocks) at once, once per round.
+#[derive(Debug, Clone, Serialize)]
+pub struct Parallel {
+    pub threads: usize,
+    pub hashes_per_thread: usize,
+    /// Hashes per second, one figure per round.
+    pub throughput_rps: Summary,
+    /// Median throughput ÷ (threads ÷ the bare crate's single-thread median): 1.0 when hashes
+    /// running side by side slow each other down not at all.
+    pub ratio_to_limit: f64,
+}
+
+/// Hash `per_thread` times on each of `threads` threads at once; hashes per second.
+fn parallel_batch(params: &Params, threads: usize, per_thread: usize) -> anyhow::Result<f64> {
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+                    let mut blocks = vec![Block::default(); params.block_count()];
+                    let mut out = [0u8; 32];
+                    for _ in 0..per_thread {
+                        argon2.hash_password_into_with_memory(PASSWORD.as_bytes(), &SALT, &mut out, &mut blocks)?;
+                    }
+                    Ok::<(), argon2::Error>(())
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().map_err(|_| anyhow::anyhow!("a hashing thread panicked"))??;
+        }
+        Ok::<(), anyhow::Error>(())
+    })?;
+    Ok((threads * per_thread) as f64 / start.elapsed().as_secs_f64())
 }
 
 impl ArgonResults {
@@ -96,6 +136,7 @@ const CRATE_FRESH: &str = "crate_fresh";
 const CRATE_REUSED: &str = "crate_reused";
 const C_HASH: &str = "c_reference_hash";
 const C_VERIFY: &str = "c_reference_verify";
+const C_NATIVE: &str = "c_native_hash";
 
 fn label(key: &str) -> &'static str {
     match key {
@@ -105,12 +146,13 @@ fn label(key: &str) -> &'static str {
         CRATE_REUSED => "`argon2` crate `hash_password_into_with_memory` (reused blocks)",
         C_HASH => "C reference `hash_secret_raw` (argon2-cffi)",
         C_VERIFY => "C reference `verify_secret` (argon2-cffi)",
+        C_NATIVE => "C reference, optimised `opt.c` built with `-O3 -march=native` (`argon2id_hash_raw`)",
         _ => "unknown",
     }
 }
 
 /// Keys that compute one hash, among which the fastest is the yardstick.
-const HASH_KEYS: &[&str] = &[LATCH_HASH, CRATE_FRESH, CRATE_REUSED, C_HASH];
+const HASH_KEYS: &[&str] = &[LATCH_HASH, CRATE_FRESH, CRATE_REUSED, C_HASH, C_NATIVE];
 
 #[derive(Deserialize)]
 struct ReferenceRun {
@@ -121,7 +163,18 @@ struct ReferenceRun {
     python: String,
 }
 
-pub async fn run(settings: HashSettings, plan: Plan, python: Option<&Path>) -> anyhow::Result<ArgonResults> {
+#[derive(Deserialize)]
+struct NativeRun {
+    hash_ms: Vec<f64>,
+}
+
+pub async fn run(
+    settings: HashSettings,
+    plan: Plan,
+    python: Option<&Path>,
+    native: Option<&Path>,
+    cores: usize,
+) -> anyhow::Result<ArgonResults> {
     let hasher = Hasher::new(settings).context("argon2 parameters")?;
     let password = Password::parse(PASSWORD.to_string()).map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let stored = hasher.hash(&password).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
@@ -131,10 +184,18 @@ pub async fn run(settings: HashSettings, plan: Plan, python: Option<&Path>) -> a
     let mut blocks = vec![Block::default(); params.block_count()];
 
     let mut raw: BTreeMap<&'static str, Vec<f64>> = BTreeMap::new();
+    let mut raw_parallel = Vec::new();
     let mut reference = BTreeMap::new();
     let mut python = python.map(Path::to_path_buf);
     if python.is_none() {
         reference.insert("skipped".into(), "no Python with argon2-cffi given (--python)".into());
+    }
+    let mut native = native.map(Path::to_path_buf);
+    if native.is_none() {
+        reference.insert(
+            "native skipped".into(),
+            "no optimised C build given (--native-c; scripts/bench.sh builds it with gcc)".into(),
+        );
     }
     for round in 0..plan.rounds {
         // Rotate the order so no implementation always runs first after the Python batch.
@@ -188,21 +249,41 @@ pub async fn run(settings: HashSettings, plan: Plan, python: Option<&Path>) -> a
                 }
             }
         }
+        raw_parallel.push(parallel_batch(&params, cores, plan.per_round)?);
+        if let Some(bin) = native.clone() {
+            match native_batch(&bin, settings, plan.per_round) {
+                Ok(run) => raw.entry(C_NATIVE).or_default().extend(run.hash_ms),
+                Err(e) => {
+                    eprintln!("optimised C not measured: {e:#}");
+                    reference.insert("native skipped".into(), format!("the optimised C build failed: {e:#}"));
+                    raw.remove(C_NATIVE);
+                    native = None;
+                }
+            }
+        }
         eprintln!("argon2: round {}/{} done", round + 1, plan.rounds);
     }
 
-    let implementations: Vec<Measured> = [LATCH_HASH, LATCH_VERIFY, CRATE_FRESH, CRATE_REUSED, C_HASH, C_VERIFY]
-        .into_iter()
-        .filter_map(|key| {
-            let times = raw.remove(key)?;
-            Some(Measured {
-                key,
-                label: label(key),
-                summary: Summary::of(&times)?,
-                raw_ms: times,
-            })
+    let implementations: Vec<Measured> = [
+        LATCH_HASH,
+        LATCH_VERIFY,
+        CRATE_FRESH,
+        CRATE_REUSED,
+        C_HASH,
+        C_VERIFY,
+        C_NATIVE,
+    ]
+    .into_iter()
+    .filter_map(|key| {
+        let times = raw.remove(key)?;
+        Some(Measured {
+            key,
+            label: label(key),
+            summary: Summary::of(&times)?,
+            raw_ms: times,
         })
-        .collect();
+    })
+    .collect();
     let fastest = implementations
         .iter()
         .filter(|m| HASH_KEYS.contains(&m.key))
@@ -216,6 +297,16 @@ pub async fn run(settings: HashSettings, plan: Plan, python: Option<&Path>) -> a
             .map_or(f64::NAN, |m| m.summary.median / fastest_median)
     };
     let (latch_hash_ratio, latch_verify_ratio) = (ratio(LATCH_HASH), ratio(LATCH_VERIFY));
+    let single_ms = implementations
+        .iter()
+        .find(|m| m.key == CRATE_REUSED)
+        .map_or(f64::NAN, |m| m.summary.median);
+    let parallel = Summary::of(&raw_parallel).map(|throughput_rps| Parallel {
+        threads: cores,
+        hashes_per_thread: plan.per_round,
+        ratio_to_limit: throughput_rps.median / (cores as f64 * 1000.0 / single_ms),
+        throughput_rps,
+    });
     Ok(ArgonResults {
         params: settings.into(),
         plan,
@@ -224,6 +315,7 @@ pub async fn run(settings: HashSettings, plan: Plan, python: Option<&Path>) -> a
         fastest_key,
         latch_hash_ratio,
         latch_verify_ratio,
+        parallel,
     })
 }
 
@@ -245,4 +337,22 @@ fn reference_batch(python: &Path, s: HashSettings, iterations: usize) -> anyhow:
         bail!("{}: {}", out.status, String::from_utf8_lossy(&out.stderr).trim());
     }
     serde_json::from_slice(&out.stdout).context("parsing the reference's JSON")
+}
+
+fn native_batch(binary: &Path, s: HashSettings, iterations: usize) -> anyhow::Result<NativeRun> {
+    let out = Command::new(binary)
+        .args([
+            s.memory_kib.to_string(),
+            s.iterations.to_string(),
+            s.parallelism.to_string(),
+            iterations.to_string(),
+            PASSWORD.to_string(),
+            SALT.iter().map(|b| format!("{b:02x}")).collect(),
+        ])
+        .output()
+        .with_context(|| format!("running {}", binary.display()))?;
+    if !out.status.success() {
+        bail!("{}: {}", out.status, String::from_utf8_lossy(&out.stderr).trim());
+    }
+    serde_json::from_slice(&out.stdout).context("parsing the optimised C build's JSON")
 }

@@ -2,11 +2,13 @@
 //! `results.json` and `login.svg` (issue 9). Run it through `scripts/bench.sh`.
 
 mod argon;
+mod lambda;
 mod login;
 mod machine;
 mod plot;
 mod report;
 mod results;
+mod roundtrips;
 mod server;
 mod stats;
 mod strength;
@@ -22,6 +24,12 @@ const USAGE: &str = "latch-bench [options]: run from the repository root (script
   --latch PATH         the latch binary to serve (default: latch beside this binary)
   --corpus PATH        strength corpus (default ../shared/data/zxcvbn-reference.jsonl)
   --login-seconds N    measured time per concurrency level (default 10)
+  --functions DIR      the x86_64 Lambda function binaries: sized, and started for the cold starts
+  --functions-arm64 DIR  the arm64 ones (cargo lambda build): sized
+  --deployed FILE      a function binary in the deployed release profile, sized (repeatable)
+  --cold-starts N      starts per function (default 5, --quick 2)
+  --native-c PATH      the optimised C argon2 build (native.c; scripts/bench.sh compiles it)
+  --moto URL           a moto server (scripts/emulator.sh): store round trips per flow on DynamoDB
   --quick              a short smoke run; its figures are not for the record";
 
 struct Args {
@@ -31,6 +39,10 @@ struct Args {
     corpus: PathBuf,
     login_seconds: f64,
     quick: bool,
+    moto: Option<String>,
+    native_c: Option<PathBuf>,
+    lambda: lambda::Options,
+    cold_starts: Option<usize>,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -43,6 +55,10 @@ fn parse_args() -> anyhow::Result<Args> {
         corpus: PathBuf::from("../shared/data/zxcvbn-reference.jsonl"),
         login_seconds: 10.0,
         quick: false,
+        moto: None,
+        native_c: None,
+        lambda: lambda::Options::new(false),
+        cold_starts: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -54,6 +70,12 @@ fn parse_args() -> anyhow::Result<Args> {
             "--corpus" => args.corpus = value()?.into(),
             "--login-seconds" => args.login_seconds = value()?.parse().context("--login-seconds")?,
             "--quick" => args.quick = true,
+            "--moto" => args.moto = Some(value()?),
+            "--native-c" => args.native_c = Some(value()?.into()),
+            "--functions" => args.lambda.x86_64_dir = Some(value()?.into()),
+            "--functions-arm64" => args.lambda.arm64_dir = Some(value()?.into()),
+            "--deployed" => args.lambda.deployed.push(value()?.into()),
+            "--cold-starts" => args.cold_starts = Some(value()?.parse().context("--cold-starts")?),
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -63,6 +85,10 @@ fn parse_args() -> anyhow::Result<Args> {
     }
     if args.quick {
         args.login_seconds = args.login_seconds.min(2.0);
+        args.lambda.cold_starts = lambda::Options::new(true).cold_starts;
+    }
+    if let Some(n) = args.cold_starts {
+        args.lambda.cold_starts = n.max(1);
     }
     Ok(args)
 }
@@ -89,7 +115,22 @@ async fn main() -> anyhow::Result<()> {
             per_round: 8,
         }
     };
-    let argon2 = argon::run(settings, plan, args.python.as_deref()).await?;
+    let mut argon2 = argon::run(
+        settings,
+        plan,
+        args.python.as_deref(),
+        args.native_c.as_deref(),
+        machine.cores,
+    )
+    .await?;
+    if let Ok(info) = std::env::var("LATCH_BENCH_NATIVE_C_INFO") {
+        if argon2.get("c_native_hash").is_some() {
+            argon2.reference.insert("native".into(), info);
+        }
+    }
+    if let Some(why) = argon2.reference.get("native skipped") {
+        notes.push(format!("Optimised C argon2 not measured: {why}."));
+    }
     if let Some(why) = argon2.reference.get("skipped") {
         notes.push(format!("C reference not measured: {why}."));
     }
@@ -128,6 +169,28 @@ async fn main() -> anyhow::Result<()> {
         }
     };
 
+    let lambda = match lambda::run(&args.lambda).await {
+        Ok(l) => Some(l),
+        Err(e) => {
+            notes.push(format!("Lambda functions not measured: {e:#}"));
+            None
+        }
+    };
+
+    let roundtrips = match &args.moto {
+        Some(moto) => match roundtrips::run(&args.latch, moto).await {
+            Ok(r) => Some(r),
+            Err(e) => {
+                notes.push(format!("store round trips not counted: {e:#}"));
+                None
+            }
+        },
+        None => {
+            notes.push("store round trips not counted: no moto server (`--moto URL`).".into());
+            None
+        }
+    };
+
     machine.load_average_at_end = machine::load_average();
     if let Some(note) = machine.busy_note() {
         notes.push(note);
@@ -139,6 +202,8 @@ async fn main() -> anyhow::Result<()> {
         argon2,
         strength,
         login,
+        lambda,
+        roundtrips,
         notes,
     };
     write(&args.out, &results)

@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use crate::lambda::LambdaResults;
 use crate::results::{targets, Results};
 use crate::stats::Summary;
 
@@ -81,15 +82,6 @@ fn row(measure: impl Into<String>, value: f64, figure: String, target: Target, u
     }
 }
 
-fn not_yet(measure: &str, target: &str) -> Row {
-    Row {
-        measure: measure.into(),
-        figure: "not measured yet (next slice)".into(),
-        target: target.into(),
-        verdict: "—",
-    }
-}
-
 fn summary_rows(r: &Results) -> Vec<Row> {
     let a = &r.argon2;
     let fastest = a.get(a.fastest_key).map(|m| m.label).unwrap_or("?");
@@ -162,13 +154,110 @@ fn summary_rows(r: &Results) -> Vec<Row> {
         }
         None => rows.push(not_measured("login over HTTP", "see notes")),
     }
-    rows.push(not_yet("Lambda functions: arm64 binary size", "≤ 10 MB"));
-    rows.push(not_yet("Lambda functions: cold start to first answer", "≤ 50 ms"));
-    rows.push(not_yet("Lambda functions: idle memory", "—"));
-    rows.push(not_yet(
-        "store round trips per flow (DynamoDB/moto)",
-        "signup 1 write; login 1 read + 1 write; failed login 1 read + 1 update",
-    ));
+    rows.extend(lambda_rows(r.lambda.as_ref()));
+    rows.extend(roundtrip_rows(r.roundtrips.as_ref()));
+    rows
+}
+
+/// One row per flow the issue sets a round-trip target for.
+fn roundtrip_rows(r: Option<&crate::roundtrips::RoundTrips>) -> Vec<Row> {
+    let Some(r) = r else {
+        return vec![not_measured("store round trips per flow (DynamoDB/moto)", "see notes")];
+    };
+    r.flows
+        .iter()
+        .filter_map(|f| {
+            let t = f.target.as_ref()?;
+            Some(Row {
+                measure: format!("store round trips: {}", f.name),
+                figure: crate::roundtrips::describe(f),
+                target: format!("{} (≤ {} round trips)", t.text, t.round_trips),
+                verdict: if t.met { "PASS" } else { "MISS" },
+            })
+        })
+        .collect()
+}
+
+/// The Lambda rows: the largest arm64 binary (and the deployed profile's, where built), the
+/// slowest function's median cold start, the idle memory.
+fn lambda_rows(l: Option<&LambdaResults>) -> Vec<Row> {
+    let Some(l) = l else {
+        return vec![not_measured(
+            "Lambda functions: binary size, cold start, idle memory",
+            "see notes",
+        )];
+    };
+    let mut rows = Vec::new();
+    let size_target = Target::AtMost(targets::ARM64_BINARY_MB);
+    match l.size("arm64") {
+        Some(s) => {
+            let stripped = if s.stripped { "stripped" } else { "not stripped" };
+            rows.push(row(
+                format!(
+                    "Lambda functions: arm64 binary size, largest of {} (`{}`; `{}` profile, {stripped})",
+                    s.n, s.largest, l.profile
+                ),
+                s.max_bytes as f64 / 1e6,
+                crate::lambda::mb(s.max_bytes),
+                size_target,
+                " MB",
+            ));
+        }
+        None => rows.push(not_measured("Lambda functions: arm64 binary size", "see notes")),
+    }
+    for b in l.deployed.iter().filter(|b| b.arch == "aarch64") {
+        rows.push(row(
+            format!(
+                "Lambda functions: arm64 binary size, `{}` in the deployed `release` profile",
+                b.name
+            ),
+            b.size() as f64 / 1e6,
+            crate::lambda::mb(b.size()),
+            size_target,
+            " MB",
+        ));
+    }
+    match &l.cold_start {
+        Some(c) => {
+            rows.push(row(
+                format!(
+                    "Lambda functions: cold start to first answer, slowest function's median (`{}`; {}, {} starts \
+                     each; all starts: median {}, max {})",
+                    c.slowest_function,
+                    c.arch,
+                    c.starts_per_function,
+                    ms(c.answer.median),
+                    ms(c.answer.max)
+                ),
+                c.slowest_median_ms,
+                ms(c.slowest_median_ms),
+                Target::AtMost(targets::COLD_START_MS),
+                " ms",
+            ));
+            let idle = match (c.idle_rss_kib, c.idle_hwm_kib) {
+                (Some(rss), Some(hwm)) => format!(
+                    "VmRSS max {} (median {}); peak VmHWM max {}",
+                    crate::lambda::mib(rss.max),
+                    crate::lambda::mib(rss.median),
+                    crate::lambda::mib(hwm.max)
+                ),
+                _ => "not read".into(),
+            };
+            rows.push(Row {
+                measure: format!(
+                    "Lambda functions: idle memory ({}, {} ms after the first answer)",
+                    c.arch, c.idle_wait_ms
+                ),
+                figure: idle,
+                target: "—".into(),
+                verdict: "—",
+            });
+        }
+        None => rows.push(not_measured(
+            "Lambda functions: cold start and idle memory",
+            "see notes",
+        )),
+    }
     rows
 }
 
@@ -260,8 +349,9 @@ pub fn render(r: &Results) -> String {
     let _ = writeln!(
         out,
         "{} rounds; in each, {} timed calls of every Rust implementation, then the same of the C \
-         reference in a fresh Python process (its start-up not timed), so machine noise hits all alike. \
-         The yardstick is the fastest median among the hash rows.\n",
+         reference in a fresh Python process and of the optimised C build in its own process (their \
+         start-up not timed), so machine noise hits all alike. The yardstick is the fastest median \
+         among the hash rows.\n",
         a.plan.rounds, a.plan.per_round
     );
     let _ = writeln!(
@@ -278,12 +368,23 @@ pub fn render(r: &Results) -> String {
             imp.summary.median / fastest
         );
     }
+    if let Some(p) = &a.parallel {
+        let _ = writeln!(
+            out,
+            "\nSide by side: the bare crate on {} threads at once ({} hashes each, once per round) \
+             made {:.1} hashes/s (median of rounds), {:.3} × {} ÷ its single-thread median: the share of \
+             the hashing limit this machine gives even with no server in the way.",
+            p.threads, p.hashes_per_thread, p.throughput_rps.median, p.ratio_to_limit, p.threads
+        );
+    }
     if !a.reference.is_empty() {
         let versions: Vec<String> = a
             .reference
             .iter()
             .map(|(k, v)| match k.as_str() {
                 "skipped" => format!("not measured ({v})"),
+                "native skipped" => format!("optimised C build not measured ({v})"),
+                "native" => format!("optimised C build: {v}"),
                 _ => format!("{k} {v}"),
             })
             .collect();
@@ -409,6 +510,23 @@ pub fn render(r: &Results) -> String {
                     p50
                 );
             }
+            if let Some(p) = &r.argon2.parallel {
+                // Against what the bare crate manages on every core at once (section 1), for telling
+                // Latch's overhead from the machine's own limit.
+                let shares: Vec<String> = l
+                    .levels
+                    .iter()
+                    .filter(|v| v.concurrency >= l.cores)
+                    .map(|v| format!("c={}: {:.3}", v.concurrency, v.throughput_rps / p.throughput_rps.median))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "\nThroughput ÷ the bare crate side by side on {} threads ({:.1} hashes/s): {}.",
+                    p.threads,
+                    p.throughput_rps.median,
+                    shares.join(", ")
+                );
+            }
             let _ = writeln!(
                 out,
                 "\n![login throughput and p50 latency against concurrency](login.svg)"
@@ -419,13 +537,25 @@ pub fn render(r: &Results) -> String {
         }
     }
 
-    let _ = writeln!(out, "\n## 4. Not measured yet (next slice)\n");
-    let _ = writeln!(
-        out,
-        "- Lambda functions: binary size (arm64 and x86_64 release), cold start to first answer through a \
-         local runtime emulator, idle memory.\n- Store round trips per flow (signup, login, reset start, \
-         reset) on DynamoDB (moto), counted."
-    );
+    let _ = writeln!(out, "\n## 4. Lambda functions\n");
+    match &r.lambda {
+        Some(l) => out.push_str(&crate::lambda::section(
+            l,
+            targets::ARM64_BINARY_MB,
+            targets::COLD_START_MS,
+        )),
+        None => {
+            let _ = writeln!(out, "Not measured in this run (see notes).");
+        }
+    }
+
+    let _ = writeln!(out, "\n## 5. Store round trips per flow (DynamoDB, moto)\n");
+    match &r.roundtrips {
+        Some(t) => out.push_str(&crate::roundtrips::section(t)),
+        None => {
+            let _ = writeln!(out, "Not counted in this run (see notes).");
+        }
+    }
     out
 }
 
@@ -488,6 +618,12 @@ mod tests {
                 fastest_key: "crate_reused",
                 latch_hash_ratio: 1.2,
                 latch_verify_ratio: 1.25,
+                parallel: Some(crate::argon::Parallel {
+                    threads: 2,
+                    hashes_per_thread: 3,
+                    throughput_rps: summary(150.0),
+                    ratio_to_limit: 0.75,
+                }),
             },
             strength: None,
             login: Some(LoginResults {
@@ -513,8 +649,45 @@ mod tests {
                     })
                     .collect(),
             }),
+            lambda: Some(crate::lambda::tests::fixture()),
+            roundtrips: Some(crate::roundtrips::tests::fixture()),
             notes: vec!["strength skipped".into()],
         }
+    }
+
+    #[test]
+    fn lambda_rows_judge_the_largest_arm64_binary_and_the_slowest_cold_start() {
+        let md = render(&fixture());
+        assert!(
+            md.contains(
+                "| Lambda functions: arm64 binary size, largest of 2 (`passwords-create`; `bench-release` profile, \
+                 stripped) | 10.50 MB | ≤ 10 MB | MISS |"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "| Lambda functions: arm64 binary size, `passwords-create` in the deployed `release` profile | 7.90 MB \
+                 | ≤ 10 MB | PASS |"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains("slowest function's median (`passwords-create`; x86_64, 3 starts each; all starts: median 21.00 ms, max 30.00 ms) | 21.00 ms | ≤ 50 ms | PASS |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| Lambda functions: idle memory (x86_64, 1000 ms after the first answer) | VmRSS max 10.0 MiB (median 10.0 MiB); peak VmHWM max 10.1 MiB | — | — |"),
+            "{md}"
+        );
+        assert!(md.contains("## 4. Lambda functions"));
+        assert!(!md.contains("Lambda functions: idle memory | not measured yet"));
+        let mut none = fixture();
+        none.lambda = None;
+        let md = render(&none);
+        assert!(md.contains(
+            "| Lambda functions: binary size, cold start, idle memory | not measured in this run (see notes) |"
+        ));
     }
 
     #[test]
@@ -550,10 +723,15 @@ mod tests {
         // Below cores there is no throughput target; above cores no p50 target.
         assert!(!md.contains("login c=1: throughput"));
         assert!(!md.contains("login c=16: p50"));
-        assert!(md.contains("| store round trips per flow (DynamoDB/moto) | not measured yet (next slice) |"));
+        assert!(
+            md.contains("| store round trips: login | 2: UpdateItem ×1, TransactWriteItems ×1 | 1 read + 1 write (the session) (≤ 2 round trips) | PASS |"),
+            "{md}"
+        );
+        assert!(md.contains("| store round trips: signup | 2: GetItem ×1, TransactWriteItems ×1 | 1 write (one transaction) (≤ 1 round trips) | MISS |"));
         assert!(md.contains("strength check | not measured in this run (see notes)"));
         assert!(md.contains("| Test CPU |"));
         assert!(md.contains("(queueing; ideal 8.0)"));
+        assert!(md.contains("made 150.0 hashes/s (median of rounds), 0.750 × 2"), "{md}");
     }
 
     #[test]

@@ -3,8 +3,10 @@
 use serde::Serialize;
 
 use crate::argon::ArgonResults;
+use crate::lambda::LambdaResults;
 use crate::login::LoginResults;
 use crate::machine::Machine;
+use crate::roundtrips::RoundTrips;
 use crate::strength::StrengthResults;
 
 #[derive(Debug, Clone, Serialize)]
@@ -16,6 +18,10 @@ pub struct Results {
     pub argon2: ArgonResults,
     pub strength: Option<StrengthResults>,
     pub login: Option<LoginResults>,
+    /// The Lambda functions: binary sizes, cold starts, idle memory.
+    pub lambda: Option<LambdaResults>,
+    /// Store round trips per flow on DynamoDB (moto).
+    pub roundtrips: Option<RoundTrips>,
     /// Why a section is missing or partial.
     pub notes: Vec<String>,
 }
@@ -31,4 +37,8 @@ pub mod targets {
     pub const THROUGHPUT_RATIO: f64 = 0.90;
     /// Login p50 ÷ one verify, at most, where no request has to queue (concurrency ≤ cores).
     pub const P50_RATIO: f64 = 1.10;
+    /// The largest arm64 function binary, in MB (10^6 bytes), at most.
+    pub const ARM64_BINARY_MB: f64 = 10.0;
+    /// Spawn → first answer of a function through a local runtime emulator, in ms, at most.
+    pub const COLD_START_MS: f64 = 50.0;
 }

@@ -32,6 +32,11 @@ fn inherited(var: &str) -> bool {
 
 impl Server {
     pub fn start(binary: &Path) -> anyhow::Result<Self> {
+        Self::start_with(binary, &[])
+    }
+
+    /// Start with these variables set besides (e.g. the DynamoDB backend's).
+    pub fn start_with(binary: &Path, env: &[(&str, &str)]) -> anyhow::Result<Self> {
         let data_dir = std::env::temp_dir().join(format!(
             "latch-bench-{}-{}",
             std::process::id(),
@@ -54,6 +59,7 @@ impl Server {
                 command.env_remove(var);
             }
         }
+        command.envs(env.iter().copied());
         let mut child = command
             // No network: the breach check would call HaveIBeenPwned.
             .env("LATCH_BREACH_CHECK_ON_AUTH", "false")
@@ -80,6 +86,10 @@ impl Server {
         server.project_id = creds.project_id;
         server.secret = creds.secret;
         Ok(server)
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
     }
 
     pub fn pid(&self) -> u32 {

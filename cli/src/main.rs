@@ -1,12 +1,13 @@
 //! `latch`: run every route on the embedded store, and operator commands.
 
+mod calibrate;
 mod import;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use latch::bootstrap::{self, CredentialSource};
 
 #[derive(Parser)]
@@ -50,6 +51,10 @@ enum Command {
     /// run resumes where it stopped. Exit code 0: all imported; 1: some rows failed; 2: could
     /// not run; 130: interrupted.
     Import(import::ImportArgs),
+    /// Find argon2id parameters whose verify meets a target time on this machine (memory first,
+    /// then iterations; never below OWASP's minimum) and print the LATCH_ARGON2_* settings, the
+    /// memory they need and Lambda memory sizes (docs/performance.md).
+    Calibrate(calibrate::CalibrateArgs),
     /// List the routes, one per line: name, method, path.
     Routes,
     /// Print the OpenAPI 3.1 document (as `latch serve` answers at /openapi.json and
@@ -76,6 +81,18 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Import(args) => std::process::exit(import::run(args).await),
+        Command::Calibrate(mut args) => {
+            if let Err(message) = args.validate() {
+                // A usage error like clap's own: message, usage line, exit code 2.
+                let mut cli = Cli::command();
+                cli.build();
+                match cli.find_subcommand_mut("calibrate") {
+                    Some(sub) => sub.error(clap::error::ErrorKind::ArgumentConflict, message).exit(),
+                    None => cli.error(clap::error::ErrorKind::ArgumentConflict, message).exit(),
+                }
+            }
+            calibrate::run(args).await
+        }
         Command::Routes => {
             for r in latch::ROUTES {
                 println!("{}\t{}\t{}", r.name, r.method.as_str(), r.path);

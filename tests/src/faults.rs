@@ -89,6 +89,26 @@ impl Store for FaultyStore {
         self.tick()?;
         self.inner.members_with_email(email).await
     }
+    async fn claim_login(
+        &self,
+        organization_id: Option<&str>,
+        email: &str,
+        now: DateTime<Utc>,
+        settings: latch::config::LockoutSettings,
+    ) -> Result<Option<(UserRecord, Option<latch::lockout::Ticket>)>, StoreError> {
+        self.tick_write()?;
+        self.inner.claim_login(organization_id, email, now, settings).await
+    }
+    async fn record_login(
+        &self,
+        user: &UserRecord,
+        ticket: latch::lockout::Ticket,
+        now: DateTime<Utc>,
+        session: Option<SessionWrite<'_>>,
+    ) -> Result<LoginRecorded, StoreError> {
+        self.tick_write()?;
+        self.inner.record_login(user, ticket, now, session).await
+    }
     async fn update_user(&self, user_id: &str, change: UserChange) -> Result<Option<UserRecord>, StoreError> {
         self.tick_write()?;
         self.inner.update_user(user_id, change).await

@@ -604,30 +604,52 @@ pub fn dynamo_orphans(items: &[std::collections::HashMap<String, AttributeValue>
     for i in items {
         let (pk, sk) = (attr(i, "pk"), attr(i, "sk"));
         let user_of = |i| format!("USER#{}", attr(i, "user_id"));
+        // A user's record lives in its email's partition; `USER#<id>` `PROFILE` points to it.
+        let record_of = |user_id: &str| {
+            get(format!("USER#{user_id}"), "PROFILE")
+                .and_then(|p| get(format!("EMAIL#{}", attr(p, "email_key")), "USER"))
+        };
+        let data_of = |user_id: &str| -> serde_json::Value {
+            record_of(user_id)
+                .map(|m| serde_json::from_str(attr(m, "data")).unwrap_or_default())
+                .unwrap_or_default()
+        };
         let problem = match (pk.split_once('#').map(|(k, _)| k).unwrap_or(pk), sk) {
-            ("USER", "PROFILE") => {
+            ("EMAIL", "USER") => {
                 let data: serde_json::Value = serde_json::from_str(attr(i, "data")).unwrap_or_default();
                 let email = data["email"].as_str().unwrap_or_default();
-                let user_id = &pk["USER#".len()..];
-                // A member's guard is scoped to its organization (`records::email_key`).
-                match data["member"]["organization_id"].as_str() {
-                    None => (!has(format!("EMAIL#{email}"), "EMAIL")).then_some("user without guard"),
-                    Some(org) => {
-                        if !has(format!("EMAIL#{org} {email}"), "EMAIL") {
-                            Some("member without guard")
-                        } else if !has(format!("ORG#{org}"), &format!("MEMBER#{user_id}")) {
-                            Some("member without its pointer")
-                        } else if !has(format!("MEMBERS#{email}"), &format!("MEMBER#{user_id}")) {
-                            Some("member without its entry by email")
-                        } else if !has(format!("ORG#{org}"), "PROFILE") {
-                            Some("member without organization")
-                        } else {
-                            None
+                let user_id = attr(i, "user_id");
+                let pointer = get(format!("USER#{user_id}"), "PROFILE");
+                // A member's record is keyed within its organization (`records::email_key`).
+                let key = match data["member"]["organization_id"].as_str() {
+                    None => email.to_string(),
+                    Some(org) => format!("{org} {email}"),
+                };
+                if pk != format!("EMAIL#{key}") {
+                    Some("user record under another address")
+                } else if pointer.map(|p| attr(p, "email_key")) != Some(key.as_str()) {
+                    Some("user record without its pointer")
+                } else {
+                    match data["member"]["organization_id"].as_str() {
+                        None => None,
+                        Some(org) => {
+                            if !has(format!("ORG#{org}"), &format!("MEMBER#{user_id}")) {
+                                Some("member without its pointer")
+                            } else if !has(format!("MEMBERS#{email}"), &format!("MEMBER#{user_id}")) {
+                                Some("member without its entry by email")
+                            } else if !has(format!("ORG#{org}"), "PROFILE") {
+                                Some("member without organization")
+                            } else {
+                                None
+                            }
                         }
                     }
                 }
             }
-            ("EMAIL", _) => (!has(user_of(i), "PROFILE")).then_some("guard without user"),
+            ("USER", "PROFILE") => {
+                let record = get(format!("EMAIL#{}", attr(i, "email_key")), "USER");
+                (record.map(|r| attr(r, "user_id")) != Some(&pk["USER#".len()..])).then_some("pointer without user")
+            }
             ("SESSION", "SESSION") => {
                 let id = &pk["SESSION#".len()..];
                 if !has(user_of(i), "PROFILE") {
@@ -663,19 +685,13 @@ pub fn dynamo_orphans(items: &[std::collections::HashMap<String, AttributeValue>
                     .then_some("slug guard without organization")
             }
             ("MEMBERS", s) if s.starts_with("MEMBER#") => {
-                let member = get(format!("USER#{}", &s["MEMBER#".len()..]), "PROFILE");
-                let data: serde_json::Value = member
-                    .map(|m| serde_json::from_str(attr(m, "data")).unwrap_or_default())
-                    .unwrap_or_default();
+                let data = data_of(&s["MEMBER#".len()..]);
                 let (org, email) = (data["member"]["organization_id"].as_str(), data["email"].as_str());
                 (org != Some(attr(i, "organization_id")) || email != Some(&pk["MEMBERS#".len()..]))
                     .then_some("entry by email without member")
             }
             ("ORG", s) if s.starts_with("MEMBER#") => {
-                let member = get(format!("USER#{}", &s["MEMBER#".len()..]), "PROFILE");
-                let data: serde_json::Value = member
-                    .map(|m| serde_json::from_str(attr(m, "data")).unwrap_or_default())
-                    .unwrap_or_default();
+                let data = data_of(&s["MEMBER#".len()..]);
                 (data["member"]["organization_id"].as_str() != Some(&pk["ORG#".len()..]))
                     .then_some("member pointer without member")
             }

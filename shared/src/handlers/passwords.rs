@@ -16,7 +16,9 @@ use crate::lockout;
 use crate::policy::LudsRequirements;
 use crate::sessions::{Issued, Scope, SessionRef};
 use crate::state::AppState;
-use crate::store::{FactorKind, FactorRecord, LockState, Name, PasswordRecord, StoreError, UserRecord};
+use crate::store::{
+    FactorKind, FactorRecord, LockState, LoginRecorded, Name, PasswordRecord, SessionWrite, StoreError, UserRecord,
+};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CreateRequest {
@@ -180,27 +182,15 @@ pub(crate) fn email_not_found() -> ApiError {
     ApiError::new(ErrorType::EmailNotFound, "No user has this email address.")
 }
 
-/// The user a password is being checked for. An unknown address costs the same hashing work as
-/// a wrong password (SECURITY.md E1) before it is answered `email_not_found`.
-pub(crate) async fn user_for_password(
-    st: &AppState,
-    email: &EmailAddress,
-    password: &Password,
-) -> Result<UserRecord, ApiError> {
-    match st.store.user_by_email(None, email.as_str()).await? {
-        Some(user) => Ok(user),
-        None => {
-            st.hasher.dummy_verify(password).await?;
-            Err(email_not_found())
-        }
-    }
-}
-
 fn wrong_credentials() -> ApiError {
     ApiError::new(
         ErrorType::UnauthorizedCredentials,
         "The email and password do not match.",
     )
+}
+
+pub(crate) fn user_gone() -> ApiError {
+    ApiError::new(ErrorType::UserNotFound, "The user no longer exists.")
 }
 
 pub(crate) fn locked(until: Option<chrono::DateTime<chrono::Utc>>) -> ApiError {
@@ -211,49 +201,75 @@ pub(crate) fn locked(until: Option<chrono::DateTime<chrono::Utc>>) -> ApiError {
     )
 }
 
-/// Check `password` against `user`'s under the lockout rules: claim an attempt first (so racing
-/// requests cannot exceed the threshold), verify, then record the outcome. Returns the stored
-/// password record and the lock state left behind. Used by authenticate and by existing-password
-/// reset.
-pub(crate) async fn verify_with_lockout(
+/// A password proved right under the lockout rules, its success not yet recorded.
+pub(crate) struct ProvenPassword {
+    /// The user as the claim left them: the attempt counts as a failure until recorded.
+    pub user: UserRecord,
+    /// The stored password, upgraded to argon2id if it was of an older kind.
+    pub stored: PasswordRecord,
+    pub ticket: lockout::Ticket,
+}
+
+/// Check `password` for the user (`organization_id` None) or the member with this email. The
+/// attempt is claimed as the user is read, so racing requests cannot exceed the threshold (L2),
+/// and a wrong password needs no further write: the claim counted it. An unknown address costs
+/// the same hashing work as a wrong password (E1) before `not_found`. The caller records the
+/// success with `record_success`, together with the session it writes.
+pub(crate) async fn prove_password(
     st: &AppState,
-    user: &UserRecord,
+    organization_id: Option<&str>,
+    email: &EmailAddress,
     password: &Password,
-) -> Result<(PasswordRecord, LockState), ApiError> {
+    not_found: fn() -> ApiError,
+) -> Result<ProvenPassword, ApiError> {
+    let now = st.clock.now();
+    let Some((user, ticket)) = st
+        .store
+        .claim_login(organization_id, email.as_str(), now, st.settings.lockout)
+        .await?
+    else {
+        st.hasher.dummy_verify(password).await?;
+        return Err(not_found());
+    };
+    let Some(ticket) = ticket else {
+        return Err(locked(user.lock.lock_expires_at));
+    };
     let Some(stored) = user.password.clone() else {
         st.hasher.dummy_verify(password).await?;
         return Err(wrong_credentials());
     };
-    let settings = st.settings.lockout;
-    let now = st.clock.now();
-    let claim = std::sync::Arc::new(move |s: &_| lockout::claim(s, now, settings));
-    let (_, after) = st
-        .store
-        .update_lock(&user.user_id, claim)
-        .await?
-        .ok_or_else(wrong_credentials)?;
-    if !lockout::claim_granted(&after, now) {
-        return Err(locked(after.lock_expires_at));
-    }
     let Verified::Match { upgrade } = st.hasher.verify(password, &stored.hash).await? else {
-        let fail = std::sync::Arc::new(move |s: &_| lockout::on_failure(s, now, settings));
-        st.store.update_lock(&user.user_id, fail).await?;
         return Err(wrong_credentials());
     };
-    let success = std::sync::Arc::new(move |s: &_| lockout::on_success(s, now));
-    let (_, after) = st
-        .store
-        .update_lock(&user.user_id, success)
-        .await?
-        .ok_or_else(wrong_credentials)?;
-    if after.is_locked(now) {
-        return Err(locked(after.lock_expires_at));
-    }
     let stored = match upgrade {
-        Some(new_hash) => upgrade_hash(st, user, stored, new_hash).await,
+        Some(new_hash) => upgrade_hash(st, &user, stored, new_hash).await,
         None => stored,
     };
-    Ok((stored, after))
+    Ok(ProvenPassword { user, stored, ticket })
+}
+
+/// Record a proven password's success as one write with the session the login writes (if
+/// any): the count of failures starts again. Returns the user as now stored.
+pub(crate) async fn record_success(
+    st: &AppState,
+    proven: ProvenPassword,
+    session: Option<SessionWrite<'_>>,
+    gone: fn() -> ApiError,
+) -> Result<UserRecord, ApiError> {
+    match st
+        .store
+        .record_login(&proven.user, proven.ticket, st.clock.now(), session)
+        .await?
+    {
+        LoginRecorded::Recorded => Ok(UserRecord {
+            lock: LockState::default(),
+            password: Some(proven.stored),
+            ..proven.user
+        }),
+        LoginRecorded::Locked(lock) => Err(locked(lock.lock_expires_at)),
+        LoginRecorded::UserGone => Err(gone()),
+        LoginRecorded::SessionGone => Err(crate::sessions::not_found()),
+    }
 }
 
 /// Store the argon2id hash that replaces a just-verified imported (or weaker) one, if the stored
@@ -306,16 +322,15 @@ pub async fn authenticate(
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
     let existing = SessionRef::from_optional(req.session_token.as_deref(), req.session_jwt.as_deref())?;
 
-    let user = user_for_password(&st, &email, &password).await?;
-    let (stored, lock) = verify_with_lockout(&st, &user, &password).await?;
-    let mut user = user;
-    user.lock = lock;
+    let proven = prove_password(&st, None, &email, &password, email_not_found).await?;
 
     // A correct password that must be changed: already flagged, or found breached now.
-    let must_reset = stored.requires_reset || st.policy.breached_at_login(&password).await;
+    let must_reset = proven.stored.requires_reset || st.policy.breached_at_login(&password).await;
     if must_reset {
-        if !stored.requires_reset {
-            st.store.require_password_reset(&user.user_id, &stored.hash).await?;
+        let (flagged, hash) = (proven.stored.requires_reset, proven.stored.hash.clone());
+        let user = record_success(&st, proven, None, user_gone).await?;
+        if !flagged {
+            st.store.require_password_reset(&user.user_id, &hash).await?;
         }
         return Err(ApiError::new(
             ErrorType::ResetPassword,
@@ -324,21 +339,30 @@ pub async fn authenticate(
     }
 
     let now = st.clock.now();
-    let attach = st
+    let user_id = proven.user.user_id.clone();
+    // A session the request names that is not the user's: the password was right, so the
+    // attempt is recorded as a success before the session error is answered.
+    let attach = match st
         .sessions
-        .find_for_user(existing, Scope::Consumer, &user.user_id, now)
-        .await?;
-    let issued = st
-        .sessions
-        .after_primary_factor(
-            attach,
-            &user.user_id,
-            password_factor(now),
-            duration,
-            req.session_custom_claims.as_ref(),
-            now,
-        )
-        .await?;
+        .find_for_user(existing, Scope::Consumer, &user_id, now)
+        .await
+    {
+        Ok(attach) => attach,
+        Err(e) => {
+            record_success(&st, proven, None, user_gone).await?;
+            return Err(e);
+        }
+    };
+    let prepared = st.sessions.prepare_after_primary_factor(
+        attach,
+        &user_id,
+        password_factor(now),
+        duration,
+        req.session_custom_claims.as_ref(),
+        now,
+    )?;
+    let user = record_success(&st, proven, prepared.as_ref().map(|p| p.write()), user_gone).await?;
+    let issued = prepared.map(|p| p.into_issued());
     Ok(Reply(AuthenticateResponse {
         user_id: user.user_id.clone(),
         session: issued.into(),

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::passwords::{email_not_found, password_factor, user_for_password, verify_with_lockout, SessionFields};
+use super::passwords::{email_not_found, password_factor, prove_password, record_success, user_gone, SessionFields};
 use crate::api::error::{ApiError, ErrorType};
 use crate::api::wire::UserObject;
 use crate::api::{JsonBody, Reply};
@@ -421,9 +421,17 @@ pub async fn existing_password_reset(
     let new = Password::parse(req.new_password)?;
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
     crate::sessions::check_custom_claims(req.session_custom_claims.as_ref())?;
-    let user = user_for_password(&st, &email, &existing).await?;
-    verify_with_lockout(&st, &user, &existing).await?;
-    let record = new_password_record(&st, &new, &user).await?;
+    // The completed reset below clears the lock, so the success needs no write of its own
+    // unless the new password is refused.
+    let proven = prove_password(&st, None, &email, &existing, email_not_found).await?;
+    let record = match new_password_record(&st, &new, &proven.user).await {
+        Ok(record) => record,
+        Err(e) => {
+            record_success(&st, proven, None, user_gone).await?;
+            return Err(e);
+        }
+    };
+    let user = proven.user;
     let issued = new_session(
         &st,
         &user.user_id,
@@ -439,7 +447,7 @@ pub async fn existing_password_reset(
         new_session: issued.as_ref().map(|i| i.record.clone()),
     };
     let Some(user) = st.store.complete_reset(&reset).await? else {
-        return Err(ApiError::new(ErrorType::UserNotFound, "The user no longer exists."));
+        return Err(user_gone());
     };
     Ok(reply(&st, &user, issued))
 }

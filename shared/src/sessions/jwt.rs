@@ -1,5 +1,7 @@
 //! Session JWTs in the format both official SDKs verify locally (reference §8.2–8.3).
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -49,6 +51,15 @@ struct Claims {
     custom: Map<String, Value>,
 }
 
+/// Why a JWT could not be signed (never the caller's input: a key or serialisation fault).
+#[derive(Debug, thiserror::Error)]
+pub enum MintError {
+    #[error("the JWT could not be serialised: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("the JWT could not be signed")]
+    Sign,
+}
+
 /// Sign a JWT for a session. `session_claim` is the object under `https://stytch.com/session`;
 /// a member session also names its organization.
 pub fn mint(
@@ -59,7 +70,7 @@ pub fn mint(
     organization: Option<&crate::store::OrgRef>,
     custom_claims: &Map<String, Value>,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<String, jsonwebtoken::errors::Error> {
+) -> Result<String, MintError> {
     let key = keys.current();
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some(key.kid.clone());
@@ -80,7 +91,23 @@ pub fn mint(
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
     };
-    jsonwebtoken::encode(&header, &claims, &key.encoding)
+    // JWS compact serialisation, signed with the key parsed once (jsonwebtoken's encode would
+    // parse it again for every signature).
+    let signing_input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header)?),
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims)?)
+    );
+    let mut signature = vec![0; key.signer.public_modulus_len()];
+    key.signer
+        .sign(
+            &aws_lc_rs::signature::RSA_PKCS1_SHA256,
+            &aws_lc_rs::rand::SystemRandom::new(),
+            signing_input.as_bytes(),
+            &mut signature,
+        )
+        .map_err(|_| MintError::Sign)?;
+    Ok(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature)))
 }
 
 /// What a verified JWT says.

@@ -2,9 +2,10 @@
 //! instance signs with the same key, and parsed once per process (parsing costs more than
 //! signing; see PERFORMANCE.md).
 
+use aws_lc_rs::signature::RsaKeyPair;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use jsonwebtoken::{DecodingKey, EncodingKey};
+use jsonwebtoken::DecodingKey;
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
 use rsa::traits::PublicKeyParts;
 use rsa::RsaPrivateKey;
@@ -31,7 +32,8 @@ pub struct Jwk {
 
 pub struct LoadedKey {
     pub kid: String,
-    pub encoding: EncodingKey,
+    /// Parsed once: parsing a key costs more than a signature with it.
+    pub signer: RsaKeyPair,
     pub decoding: DecodingKey,
     pub jwk: Jwk,
 }
@@ -45,7 +47,13 @@ impl LoadedKey {
         let e = URL_SAFE_NO_PAD.encode(public.e().to_bytes_be());
         Ok(Self {
             kid: record.kid.clone(),
-            encoding: EncodingKey::from_rsa_pem(record.private_key_pem.as_bytes()).map_err(|e| e.to_string())?,
+            signer: RsaKeyPair::from_pkcs8(
+                private
+                    .to_pkcs8_der()
+                    .map_err(|e| format!("signing key {}: {e}", record.kid))?
+                    .as_bytes(),
+            )
+            .map_err(|e| format!("signing key {}: {e}", record.kid))?,
             decoding: DecodingKey::from_rsa_components(&n, &e).map_err(|e| e.to_string())?,
             jwk: Jwk {
                 kty: "RSA",

@@ -13,12 +13,35 @@ use crate::api::error::{ApiError, ErrorType};
 use crate::api::wire::SessionObject;
 use crate::domain::ids::{new_id, IdEnvironment, IdKind};
 use crate::domain::SessionDuration;
-use crate::store::{Attributes, FactorRecord, OrgRef, SessionRecord, Store, StoreError};
+use crate::store::{Attributes, FactorRecord, OrgRef, SessionRecord, SessionWrite, Store, StoreError};
 use keys::SigningKeys;
 use tokens::{random_token, TokenDigester, SESSION_TOKEN_BYTES};
 
 /// Custom claims may take at most this many bytes of JSON.
 pub const MAX_CUSTOM_CLAIMS_BYTES: usize = 4096;
+
+/// A session signed and ready to be written.
+#[derive(Debug)]
+pub enum Prepared {
+    New(Issued),
+    Refresh(Issued),
+}
+
+impl Prepared {
+    /// The store write that makes it so.
+    pub fn write(&self) -> SessionWrite<'_> {
+        match self {
+            Prepared::New(i) => SessionWrite::Insert(&i.record),
+            Prepared::Refresh(i) => SessionWrite::Refresh(&i.record),
+        }
+    }
+
+    pub fn into_issued(self) -> Issued {
+        match self {
+            Prepared::New(i) | Prepared::Refresh(i) => i,
+        }
+    }
+}
 
 /// A session as handed to the client.
 #[derive(Debug, Clone)]
@@ -116,7 +139,7 @@ pub struct SessionManager {
     env: IdEnvironment,
 }
 
-fn not_found() -> ApiError {
+pub(crate) fn not_found() -> ApiError {
     ApiError::new(
         ErrorType::SessionNotFound,
         "The session was not found, or it has expired or been revoked.",
@@ -321,9 +344,34 @@ impl SessionManager {
         Ok(issued)
     }
 
-    /// The session after a primary factor (password, magic link) was proved: the existing one
-    /// the request named, refreshed with the factor, or a new one if a duration was asked for,
-    /// or none.
+    /// The session after a primary factor (password, magic link) was proved, signed but not
+    /// stored: the existing one the request named, refreshed with the factor, or a new one if a
+    /// duration was asked for, or none. For writes that store it together with something else
+    /// (a login's lock reset).
+    pub fn prepare_after_primary_factor(
+        &self,
+        existing: Option<(SessionRecord, String)>,
+        user_id: &str,
+        factor: FactorRecord,
+        duration: Option<SessionDuration>,
+        custom_claims: Option<&Map<String, Value>>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Prepared>, ApiError> {
+        Ok(match (existing, duration) {
+            (Some((record, token)), _) => Some(Prepared::Refresh(self.prepare_refresh(
+                record,
+                token,
+                Some(factor),
+                duration,
+                custom_claims,
+                now,
+            )?)),
+            (None, Some(d)) => Some(Prepared::New(self.prepare(user_id, factor, d, custom_claims, now)?)),
+            (None, None) => None,
+        })
+    }
+
+    /// `prepare_after_primary_factor`, stored.
     pub async fn after_primary_factor(
         &self,
         existing: Option<(SessionRecord, String)>,
@@ -333,13 +381,21 @@ impl SessionManager {
         custom_claims: Option<&Map<String, Value>>,
         now: DateTime<Utc>,
     ) -> Result<Option<Issued>, ApiError> {
-        match (existing, duration) {
-            (Some((record, token)), _) => Ok(Some(
-                self.refresh(record, token, Some(factor), duration, custom_claims, now)
-                    .await?,
+        match self.prepare_after_primary_factor(existing, user_id, factor, duration, custom_claims, now)? {
+            Some(Prepared::Refresh(issued)) => {
+                if !self.store.update_session(&issued.record).await? {
+                    return Err(not_found());
+                }
+                Ok(Some(issued))
+            }
+            // A Conflict means the user vanished between authentication and here.
+            Some(Prepared::New(issued)) => Ok(Some(
+                self.store(issued, || {
+                    ApiError::new(ErrorType::UserNotFound, "The user no longer exists.")
+                })
+                .await?,
             )),
-            (None, Some(d)) => Ok(Some(self.start(user_id, factor, d, custom_claims, now).await?)),
-            (None, None) => Ok(None),
+            None => Ok(None),
         }
     }
 

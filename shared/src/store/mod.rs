@@ -10,6 +10,8 @@ use chrono::{DateTime, Utc};
 pub use records::*;
 
 use crate::api::error::ApiError;
+use crate::config::LockoutSettings;
+use crate::lockout::Ticket;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -66,6 +68,27 @@ impl PasswordReset {
 /// optimistic writes may apply it more than once, so it must be a function of its input).
 pub type LockChange = std::sync::Arc<dyn Fn(&LockState) -> LockState + Send + Sync>;
 
+/// The session a successful login writes together with its lock reset.
+#[derive(Debug, Clone, Copy)]
+pub enum SessionWrite<'a> {
+    /// A new session (its user must still exist).
+    Insert(&'a SessionRecord),
+    /// The session the request named, refreshed (it must not have been revoked meanwhile).
+    Refresh(&'a SessionRecord),
+}
+
+/// What `record_login` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginRecorded {
+    Recorded,
+    /// Another attempt locked the user while this one was verified: nothing was written.
+    Locked(LockState),
+    /// The user was deleted meanwhile: nothing was written.
+    UserGone,
+    /// The session to refresh was revoked meanwhile: nothing was written.
+    SessionGone,
+}
+
 #[async_trait::async_trait]
 pub trait Store: Send + Sync {
     /// Insert a user, and with it their first session if given, as one write; `DuplicateEmail` if
@@ -78,6 +101,27 @@ pub trait Store: Send + Sync {
         -> Result<Option<UserRecord>, StoreError>;
     /// The members of every organization with this email (cross-organization passwords).
     async fn members_with_email(&self, email: &str) -> Result<Vec<UserRecord>, StoreError>;
+    /// Find the user (`organization_id` None) or the organization's member with this email and,
+    /// in the same atomic step, claim a login attempt (`lockout::claim`). Returns the user as
+    /// the claim left them, with the ticket if the attempt was granted; None if there is no
+    /// such user. The claim is the read: one round trip on DynamoDB in the common case.
+    async fn claim_login(
+        &self,
+        organization_id: Option<&str>,
+        email: &str,
+        now: DateTime<Utc>,
+        settings: LockoutSettings,
+    ) -> Result<Option<(UserRecord, Option<Ticket>)>, StoreError>;
+    /// Record a successful login as one write: the lock state `lockout::on_success` gives for
+    /// `ticket` and, if given, the session the login starts or refreshes. Nothing is written
+    /// unless all of it is (see `LoginRecorded`).
+    async fn record_login(
+        &self,
+        user: &UserRecord,
+        ticket: Ticket,
+        now: DateTime<Utc>,
+        session: Option<SessionWrite<'_>>,
+    ) -> Result<LoginRecorded, StoreError>;
     /// Apply `change` to the user atomically; returns the user as written, or None if there is
     /// no such user.
     async fn update_user(&self, user_id: &str, change: UserChange) -> Result<Option<UserRecord>, StoreError>;

@@ -246,6 +246,90 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn claim_login(
+        &self,
+        organization_id: Option<&str>,
+        email: &str,
+        now: DateTime<Utc>,
+        settings: LockoutSettings,
+    ) -> Result<Option<(UserRecord, Option<Ticket>)>, StoreError> {
+        let key = email_key(organization_id, email);
+        self.with(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(sql_err)?;
+            let Some(mut user) = Self::user_where(&tx, "email", &key)? else {
+                return Ok(None);
+            };
+            let after = crate::lockout::claim(&user.lock, now, settings);
+            let ticket = crate::lockout::ticket(&user.lock, &after, now);
+            if after != user.lock {
+                user.lock = after;
+                tx.execute(
+                    "UPDATE users SET data = ?2 WHERE user_id = ?1",
+                    params![user.user_id, encode(&user)?],
+                )
+                .map_err(sql_err)?;
+                tx.commit().map_err(sql_err)?;
+            }
+            Ok(Some((user, ticket)))
+        })
+        .await
+    }
+
+    async fn record_login(
+        &self,
+        user: &UserRecord,
+        ticket: Ticket,
+        now: DateTime<Utc>,
+        session: Option<SessionWrite<'_>>,
+    ) -> Result<LoginRecorded, StoreError> {
+        let user_id = user.user_id.clone();
+        let session = session
+            .map(|w| match w {
+                SessionWrite::Insert(s) => encode(s).map(|d| (s.clone(), d, false)),
+                SessionWrite::Refresh(s) => encode(s).map(|d| (s.clone(), d, true)),
+            })
+            .transpose()?;
+        self.with(move |conn| {
+            // Dropping the transaction without commit rolls everything back.
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(sql_err)?;
+            let Some(mut user) = Self::user_where(&tx, "user_id", &user_id)? else {
+                return Ok(LoginRecorded::UserGone);
+            };
+            let after = crate::lockout::on_success(&user.lock, now, ticket);
+            if after.is_locked(now) {
+                return Ok(LoginRecorded::Locked(after));
+            }
+            user.lock = after;
+            tx.execute(
+                "UPDATE users SET data = ?2 WHERE user_id = ?1",
+                params![user_id, encode(&user)?],
+            )
+            .map_err(sql_err)?;
+            match session {
+                Some((s, data, false)) => insert_session_row(&tx, &s, &data)?,
+                Some((s, data, true)) => {
+                    let n = tx
+                        .execute(
+                            "UPDATE sessions SET expires_at = ?2, data = ?3 WHERE session_id = ?1",
+                            params![s.session_id, s.expires_at.timestamp(), data],
+                        )
+                        .map_err(sql_err)?;
+                    if n == 0 {
+                        return Ok(LoginRecorded::SessionGone);
+                    }
+                }
+                None => {}
+            }
+            tx.commit().map_err(sql_err)?;
+            Ok(LoginRecorded::Recorded)
+        })
+        .await
+    }
+
     async fn update_user(&self, user_id: &str, change: UserChange) -> Result<Option<UserRecord>, StoreError> {
         self.modify_user(user_id, move |u| {
             change(u);

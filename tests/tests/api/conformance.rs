@@ -198,6 +198,174 @@ async fn lock_updates_are_atomic() {
     );
 }
 
+fn lockout(threshold: u32) -> latch::config::LockoutSettings {
+    latch::config::LockoutSettings {
+        threshold,
+        ttl: Duration::hours(1),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn login_claims_are_atomic_and_stop_at_the_threshold() {
+    // L2 through the login path: 12 racing claims with threshold 5 grant exactly 5, count every
+    // granted one, and leave the user locked.
+    let (store, _) = fresh_store().await;
+    let u = user(&unique_email("claim"));
+    store.create_user(&u, None).await.unwrap();
+    let now = Utc::now();
+    let mut set = JoinSet::new();
+    for _ in 0..12 {
+        let (store, email) = (store.clone(), u.email.clone());
+        set.spawn(async move {
+            let (user, ticket) = store.claim_login(None, &email, now, lockout(5)).await.unwrap().unwrap();
+            (user, ticket)
+        });
+    }
+    let mut granted = 0;
+    let mut took_last = 0;
+    while let Some(r) = set.join_next().await {
+        let (user, ticket) = r.unwrap();
+        assert_eq!(user.email, u.email, "the claim returns the user");
+        if let Some(t) = ticket {
+            granted += 1;
+            took_last += usize::from(t.took_last);
+        }
+    }
+    assert_eq!(granted, 5);
+    assert_eq!(took_last, 1, "one claim takes the last attempt");
+    let stored = store.user_by_id(&u.user_id).await.unwrap().unwrap();
+    assert_eq!(stored.lock.failed_attempts, 5);
+    assert!(stored.lock.is_locked(now));
+    assert!(store
+        .claim_login(None, "nobody@example.com", now, lockout(5))
+        .await
+        .unwrap()
+        .is_none());
+}
+
+#[tokio::test]
+async fn a_recorded_login_resets_the_count_and_writes_its_session_with_it() {
+    let (store, _) = fresh_store().await;
+    let u = user(&unique_email("record"));
+    store.create_user(&u, None).await.unwrap();
+    let now = Utc::now();
+    for _ in 0..2 {
+        store.claim_login(None, &u.email, now, lockout(5)).await.unwrap();
+    }
+    let (claimed, ticket) = store
+        .claim_login(None, &u.email, now, lockout(5))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(claimed.lock.failed_attempts, 3);
+    let s = session(&u.user_id, 60);
+    let recorded = store
+        .record_login(&claimed, ticket.unwrap(), now, Some(SessionWrite::Insert(&s)))
+        .await
+        .unwrap();
+    assert_eq!(recorded, LoginRecorded::Recorded);
+    let stored = store.user_by_id(&u.user_id).await.unwrap().unwrap();
+    assert_eq!(stored.lock, LockState::default());
+    assert_eq!(
+        store.session_by_id(&s.session_id).await.unwrap().unwrap().user_id,
+        u.user_id
+    );
+
+    // Refreshing a session revoked meanwhile writes nothing: the count stays claimed.
+    let (claimed, ticket) = store
+        .claim_login(None, &u.email, now, lockout(5))
+        .await
+        .unwrap()
+        .unwrap();
+    let mut revoked = s.clone();
+    assert!(store.delete_session(&s.session_id).await.unwrap());
+    revoked.expires_at = now + Duration::minutes(90);
+    let recorded = store
+        .record_login(&claimed, ticket.unwrap(), now, Some(SessionWrite::Refresh(&revoked)))
+        .await
+        .unwrap();
+    assert_eq!(recorded, LoginRecorded::SessionGone);
+    assert!(store.session_by_id(&s.session_id).await.unwrap().is_none());
+    assert_eq!(
+        store
+            .user_by_id(&u.user_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .lock
+            .failed_attempts,
+        1
+    );
+
+    // A user deleted meanwhile: nothing is written, no session outlives them.
+    let (claimed, ticket) = store
+        .claim_login(None, &u.email, now, lockout(5))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(store.delete_user(&u.user_id).await.unwrap());
+    let orphan = session(&u.user_id, 60);
+    let recorded = store
+        .record_login(&claimed, ticket.unwrap(), now, Some(SessionWrite::Insert(&orphan)))
+        .await
+        .unwrap();
+    assert_eq!(recorded, LoginRecorded::UserGone);
+    assert!(store.session_by_id(&orphan.session_id).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn the_last_attempt_locks_and_only_its_own_success_lifts_the_lock() {
+    let (store, _) = fresh_store().await;
+    let u = user(&unique_email("last"));
+    store.create_user(&u, None).await.unwrap();
+    let t0 = Utc::now();
+    let (_, first) = store
+        .claim_login(None, &u.email, t0, lockout(2))
+        .await
+        .unwrap()
+        .unwrap();
+    let t1 = t0 + Duration::milliseconds(3);
+    let (claimed, last) = store
+        .claim_login(None, &u.email, t1, lockout(2))
+        .await
+        .unwrap()
+        .unwrap();
+    let last = last.unwrap();
+    assert!(last.took_last);
+    assert!(claimed.lock.is_locked(t1), "locked while the last attempt is verified");
+    // The first attempt's success finds a lock it did not set: nothing is written.
+    let recorded = store.record_login(&claimed, first.unwrap(), t1, None).await.unwrap();
+    assert!(matches!(recorded, LoginRecorded::Locked(l) if l.is_locked(t1)));
+    assert!(store.user_by_id(&u.user_id).await.unwrap().unwrap().lock.is_locked(t1));
+    // The last attempt's own success lifts it.
+    assert_eq!(
+        store.record_login(&claimed, last, t1, None).await.unwrap(),
+        LoginRecorded::Recorded
+    );
+    assert_eq!(
+        store.user_by_id(&u.user_id).await.unwrap().unwrap().lock,
+        LockState::default()
+    );
+    // Locked again, a claim is refused until the lock expires; then the count starts afresh.
+    store.claim_login(None, &u.email, t1, lockout(2)).await.unwrap();
+    store.claim_login(None, &u.email, t1, lockout(2)).await.unwrap();
+    let (_, refused) = store
+        .claim_login(None, &u.email, t1, lockout(2))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(refused, None);
+    let later = t1 + Duration::hours(1);
+    let (after, granted) = store
+        .claim_login(None, &u.email, later, lockout(2))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(granted.is_some());
+    assert_eq!(after.lock.failed_attempts, 1);
+    assert!(!after.lock.is_locked(later));
+}
+
 #[tokio::test]
 async fn sessions_live_and_die_with_their_user() {
     let (store, _) = fresh_store().await;

@@ -259,6 +259,8 @@ fn settings_parameters_default_to_latchs_defaults_and_name_real_variables() {
     assert_eq!(t.email.reset_start_limit_per_hour, d.email.reset_start_limit_per_hour);
     assert_eq!(t.email.signup_redirect_url, d.email.signup_redirect_url);
     assert_eq!(t.cross_org_passwords, d.cross_org_passwords);
+    let argon2 = |h: &latch::config::HashSettings| (h.memory_kib, h.iterations, h.parallelism);
+    assert_eq!(argon2(&t.hashing), argon2(&d.hashing));
     // The policy, lockout, breach and redirect settings are all parameters.
     for var in [
         vars::STRENGTH_POLICY,
@@ -278,6 +280,9 @@ fn settings_parameters_default_to_latchs_defaults_and_name_real_variables() {
         vars::REDIRECT_URLS,
         vars::CROSS_ORG_PASSWORDS,
         vars::RESET_START_LIMIT,
+        vars::ARGON2_MEMORY_KIB,
+        vars::ARGON2_ITERATIONS,
+        vars::ARGON2_PARALLELISM,
     ] {
         assert!(env.contains_key(var), "{var} is not a template parameter");
     }

@@ -16,7 +16,7 @@ use crate::api::{JsonBody, Reply};
 use crate::domain::ids::{new_id, IdKind};
 use crate::domain::pkce::CodeChallenge;
 use crate::domain::{EmailAddress, Password, SessionDuration};
-use crate::handlers::passwords::{judge, password_factor, verify_with_lockout, StrengthVerdict};
+use crate::handlers::passwords::{judge, password_factor, prove_password, record_success, StrengthVerdict};
 use crate::handlers::reset::{check_locale, limit_emails, link_lifetime, reset_urls, send_reset_email};
 use crate::policy::LudsRequirements;
 use crate::redirects;
@@ -34,23 +34,6 @@ fn member_reset_password() -> ApiError {
         ErrorType::MemberResetPassword,
         "The password is correct but must be reset before logging in (it appears in a data breach).",
     )
-}
-
-/// The member a password is checked for: an unknown address costs the same hashing work as a
-/// wrong password (SECURITY.md E1) before `member_not_found`.
-async fn member_for_password(
-    st: &AppState,
-    org: &OrganizationRecord,
-    email: &EmailAddress,
-    password: &Password,
-) -> Result<UserRecord, ApiError> {
-    match member_by_email(st, org, email).await? {
-        Some(member) => Ok(member),
-        None => {
-            st.hasher.dummy_verify(password).await?;
-            Err(member_not_found())
-        }
-    }
 }
 
 /// The full B2B primary-auth response (password authenticate, email and existing-password reset).
@@ -102,13 +85,14 @@ pub async fn authenticate(
     crate::sessions::check_custom_claims(req.session_custom_claims.as_ref())?;
     check_locale(req.locale.as_deref())?;
     let org = load_org(&st, &req.organization_id).await?;
-    let member = member_for_password(&st, &org, &email, &password).await?;
-    let (stored, lock) = verify_with_lockout(&st, &member, &password).await?;
-    let mut member = member;
-    member.lock = lock;
-    if stored.requires_reset || st.policy.breached_at_login(&password).await {
-        if !stored.requires_reset {
-            st.store.require_password_reset(&member.user_id, &stored.hash).await?;
+    let proven = prove_password(&st, Some(&org.organization_id), &email, &password, member_not_found).await?;
+    // The success is recorded (the count starts again) before the MFA rule decides what the
+    // login gets, which writes its own session or intermediate session.
+    let (flagged, hash) = (proven.stored.requires_reset, proven.stored.hash.clone());
+    let member = record_success(&st, proven, None, member_not_found).await?;
+    if flagged || st.policy.breached_at_login(&password).await {
+        if !flagged {
+            st.store.require_password_reset(&member.user_id, &hash).await?;
         }
         return Err(member_reset_password());
     }
@@ -407,9 +391,17 @@ pub async fn existing_password_reset(
     crate::sessions::check_custom_claims(req.session_custom_claims.as_ref())?;
     check_locale(req.locale.as_deref())?;
     let org = load_org(&st, &req.organization_id).await?;
-    let member = member_for_password(&st, &org, &email, &existing).await?;
-    verify_with_lockout(&st, &member, &existing).await?;
-    let record = new_password_record(&st, &new, &member).await?;
+    // The completed reset clears the lock, so the success needs no write of its own unless the
+    // new password is refused.
+    let proven = prove_password(&st, Some(&org.organization_id), &email, &existing, member_not_found).await?;
+    let record = match new_password_record(&st, &new, &proven.user).await {
+        Ok(record) => record,
+        Err(e) => {
+            record_success(&st, proven, None, member_not_found).await?;
+            return Err(e);
+        }
+    };
+    let member = proven.user;
     let now = st.clock.now();
     let primary = Primary {
         org: &org,

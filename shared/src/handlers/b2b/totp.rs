@@ -242,21 +242,20 @@ pub async fn authenticate(
 
     let settings = st.settings.lockout;
     let claim = Arc::new(move |s: &_| lockout::claim(s, now, settings));
-    let (_, after) = st
+    let (before, after) = st
         .store
         .update_lock(&member.user_id, claim)
         .await?
         .ok_or_else(super::member_not_found)?;
-    if !lockout::claim_granted(&after, now) {
+    let Some(ticket) = lockout::ticket(&before, &after, now) else {
         return Err(locked(after.lock_expires_at));
-    }
+    };
     let secret = st
         .totp_sealer
         .open(&registration.sealed_secret)
         .map_err(ApiError::internal)?;
+    // A wrong code needs no further write: the claim counted it.
     let Some(step) = totp::matching_step(&secret, &req.code, now.timestamp()) else {
-        let fail = Arc::new(move |s: &_| lockout::on_failure(s, now, settings));
-        st.store.update_lock(&member.user_id, fail).await?;
         return Err(wrong_code());
     };
     if registration.last_used_step.is_some_and(|last| step <= last) {
@@ -265,7 +264,7 @@ pub async fn authenticate(
             "This code was already used; wait for the next one.",
         ));
     }
-    let success = Arc::new(move |s: &_| lockout::on_success(s, now));
+    let success = Arc::new(move |s: &_| lockout::on_success(s, now, ticket));
     st.store.update_lock(&member.user_id, success).await?;
 
     let enrollment = req.set_mfa_enrollment;

@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::store::{OrganizationRecord, SessionRecord, SigningKeyRecord, StoreError, TokenRecord, UserRecord};
+use crate::store::{
+    LockState, OrganizationRecord, SessionRecord, SigningKeyRecord, StoreError, TokenRecord, UserRecord,
+};
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -108,18 +110,84 @@ pub fn data<T: DeserializeOwned>(item: &Item) -> Result<T, StoreError> {
     serde_json::from_str(get_s(item, DATA)?).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+/// The sort key of a user's item, which lives in its email's partition: a login finds (and
+/// claims) it by email in one request.
+pub const USER_SK: &str = "USER";
+/// Lock state, kept outside `data` so a login's claim can change it in one conditional update.
+pub const FAILED_ATTEMPTS: &str = "failed_attempts";
+/// Microseconds since the epoch (`lockout::Ticket` compares to the microsecond).
+pub const LOCK_CREATED_AT: &str = "lock_created_at";
+pub const LOCK_EXPIRES_AT: &str = "lock_expires_at";
+pub const EMAIL_KEY: &str = "email_key";
+
+/// The key of the user item for an email key (`records::email_key`).
+pub fn user_key(email_key: &str) -> Item {
+    key(email_pk(email_key), USER_SK)
+}
+
+/// The key of the pointer from a user's id to its item.
+pub fn user_pointer_key(user_id: &str) -> Item {
+    key(user_pk(user_id), PROFILE)
+}
+
+/// The lock state as the item's lock attributes: (SET values, attributes to REMOVE).
+pub fn lock_attributes(lock: &LockState) -> (Vec<(&'static str, AttributeValue)>, Vec<&'static str>) {
+    let mut set = vec![(FAILED_ATTEMPTS, n(i64::from(lock.failed_attempts)))];
+    let mut remove = vec![];
+    for (name, at) in [
+        (LOCK_CREATED_AT, lock.lock_created_at),
+        (LOCK_EXPIRES_AT, lock.lock_expires_at),
+    ] {
+        match at {
+            Some(t) => set.push((name, n(t.timestamp_micros()))),
+            None => remove.push(name),
+        }
+    }
+    (set, remove)
+}
+
+/// A user's item, holding the whole record: `data` (whose `lock` the lock attributes override),
+/// its version for optimistic writes, and the lock attributes.
 pub fn user_item(user: &UserRecord, version: i64) -> Result<Item, StoreError> {
+    let (lock, _) = lock_attributes(&user.lock);
     Ok(with(
-        key(user_pk(&user.user_id), PROFILE),
-        [(DATA, json(user)?), ("email", s(&user.email)), (VERSION, n(version))],
+        with(
+            user_key(&user.email_key()),
+            [
+                (DATA, json(user)?),
+                ("user_id", s(&user.user_id)),
+                ("email", s(&user.email)),
+                (VERSION, n(version)),
+            ],
+        ),
+        lock,
     ))
 }
 
-pub fn email_guard_item(user: &UserRecord) -> Item {
-    with(
-        key(email_pk(&user.email_key()), "EMAIL"),
-        [("user_id", s(&user.user_id))],
-    )
+/// The user and the version of a user item.
+pub fn user_from_item(item: &Item) -> Result<(UserRecord, i64), StoreError> {
+    let mut user: UserRecord = data(item)?;
+    let micros = |name: &str| -> Result<Option<DateTime<Utc>>, StoreError> {
+        match item.get(name) {
+            None => Ok(None),
+            Some(_) => DateTime::from_timestamp_micros(get_n(item, name)?)
+                .map(Some)
+                .ok_or_else(|| StoreError::Corrupt(format!("{name} is out of range"))),
+        }
+    };
+    user.lock = LockState {
+        failed_attempts: u32::try_from(get_n(item, FAILED_ATTEMPTS)?)
+            .map_err(|_| StoreError::Corrupt(format!("{FAILED_ATTEMPTS} is out of range")))?,
+        lock_created_at: micros(LOCK_CREATED_AT)?,
+        lock_expires_at: micros(LOCK_EXPIRES_AT)?,
+    };
+    Ok((user, get_n(item, VERSION)?))
+}
+
+/// The pointer from a user's id to its item (by id lookups, and the partition holding the
+/// pointers to its sessions and tokens).
+pub fn user_pointer_item(user: &UserRecord) -> Item {
+    with(user_pointer_key(&user.user_id), [(EMAIL_KEY, s(user.email_key()))])
 }
 
 /// For a member: the pointer in its organization's partition that `delete_organization` finds it
@@ -252,13 +320,30 @@ mod tests {
             trusted_metadata: serde_json::from_str(r#"{"tier":"gold"}"#).unwrap(),
             untrusted_metadata: Default::default(),
             created_at: Utc::now(),
+            // The lock attributes keep microseconds.
             lock: LockState {
                 failed_attempts: 3,
-                lock_created_at: Some(Utc::now()),
+                lock_created_at: DateTime::from_timestamp_micros(Utc::now().timestamp_micros()),
                 lock_expires_at: None,
             },
             member: None,
         }
+    }
+
+    #[test]
+    fn the_lock_attributes_are_the_authority_over_data() {
+        let u = user();
+        let mut item = user_item(&u, 1).unwrap();
+        assert_eq!(get_n(&item, FAILED_ATTEMPTS).unwrap(), 3);
+        assert!(!item.contains_key(LOCK_EXPIRES_AT), "no lock expiry is stored as none");
+        // A claim changed the attributes only; `data` still holds the older lock.
+        item.insert(FAILED_ATTEMPTS.into(), n(9));
+        item.insert(LOCK_EXPIRES_AT.into(), n(4_000_000_000_000_000));
+        let (read, _) = user_from_item(&item).unwrap();
+        assert_eq!(read.lock.failed_attempts, 9);
+        assert_eq!(read.lock.lock_expires_at.unwrap().timestamp(), 4_000_000_000);
+        item.insert(FAILED_ATTEMPTS.into(), n(-1));
+        assert!(matches!(user_from_item(&item), Err(StoreError::Corrupt(_))));
     }
 
     fn member(org: &str) -> UserRecord {
@@ -307,13 +392,14 @@ mod tests {
     fn user_round_trips_with_its_keys() {
         let u = user();
         let item = user_item(&u, 7).unwrap();
-        assert_eq!(get_s(&item, PK).unwrap(), "USER#user-test-1");
-        assert_eq!(get_s(&item, SK).unwrap(), PROFILE);
-        assert_eq!(get_n(&item, VERSION).unwrap(), 7);
-        assert_eq!(data::<UserRecord>(&item).unwrap(), u);
-        let guard = email_guard_item(&u);
-        assert_eq!(get_s(&guard, PK).unwrap(), "EMAIL#a@example.com");
-        assert!(!guard.contains_key(EXPIRES_AT));
+        assert_eq!(get_s(&item, PK).unwrap(), "EMAIL#a@example.com");
+        assert_eq!(get_s(&item, SK).unwrap(), USER_SK);
+        assert!(!item.contains_key(EXPIRES_AT));
+        assert_eq!(user_from_item(&item).unwrap(), (u.clone(), 7));
+        let pointer = user_pointer_item(&u);
+        assert_eq!(get_s(&pointer, PK).unwrap(), "USER#user-test-1");
+        assert_eq!(get_s(&pointer, SK).unwrap(), PROFILE);
+        assert_eq!(get_s(&pointer, EMAIL_KEY).unwrap(), "a@example.com");
         assert!(member_pointer_item(&u).is_none(), "a user has no member pointer");
         assert!(member_email_item(&u).is_none(), "nor an entry among members by email");
     }
@@ -322,10 +408,9 @@ mod tests {
     fn a_member_is_guarded_within_its_organization_and_pointed_to_from_it() {
         let m = member("organization-test-1");
         let item = user_item(&m, 1).unwrap();
-        assert_eq!(data::<UserRecord>(&item).unwrap(), m);
-        let guard = email_guard_item(&m);
-        assert_eq!(get_s(&guard, PK).unwrap(), "EMAIL#organization-test-1 a@example.com");
-        assert_eq!(get_s(&guard, "user_id").unwrap(), "member-test-1");
+        assert_eq!(user_from_item(&item).unwrap().0, m);
+        assert_eq!(get_s(&item, PK).unwrap(), "EMAIL#organization-test-1 a@example.com");
+        assert_eq!(get_s(&item, "user_id").unwrap(), "member-test-1");
         let pointer = member_pointer_item(&m).unwrap();
         assert_eq!(get_s(&pointer, PK).unwrap(), "ORG#organization-test-1");
         assert_eq!(get_s(&pointer, SK).unwrap(), "MEMBER#member-test-1");

@@ -9,13 +9,16 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put, ReturnValue, TransactWriteItem, Update,
+    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
 };
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, Utc};
 
 use super::*;
+use crate::lockout;
 use items::*;
 
 /// Attempts of an optimistic read-modify-write before giving up as unavailable. With the
@@ -160,12 +163,26 @@ impl DynamoStore {
         }
     }
 
-    /// The user item and its version, read consistently.
+    /// The user item at an email key and its version, read consistently.
+    async fn user_at(&self, email_key: &str) -> Result<Option<(UserRecord, i64)>, StoreError> {
+        self.get(user_key(email_key))
+            .await?
+            .map(|i| user_from_item(&i))
+            .transpose()
+    }
+
+    /// The user item and its version, read consistently through the id's pointer (two reads:
+    /// the layout favours the lookup by email, which every login makes).
     async fn user_with_version(&self, user_id: &str) -> Result<Option<(UserRecord, i64)>, StoreError> {
-        match self.get(key(user_pk(user_id), PROFILE)).await? {
-            Some(item) => Ok(Some((data(&item)?, get_n(&item, VERSION)?))),
-            None => Ok(None),
-        }
+        let Some(pointer) = self.get(user_pointer_key(user_id)).await? else {
+            return Ok(None);
+        };
+        // Pointer and item are written and deleted together; an item at the address that is
+        // someone else's would mean the pointer outlived its user.
+        Ok(self
+            .user_at(get_s(&pointer, EMAIL_KEY)?)
+            .await?
+            .filter(|(u, _)| u.user_id == user_id))
     }
 
     /// The put that replaces a user read at `version`, failing if anyone wrote it since.
@@ -334,8 +351,9 @@ impl DynamoStore {
 impl Store for DynamoStore {
     async fn create_user(&self, user: &UserRecord, session: Option<&SessionRecord>) -> Result<(), StoreError> {
         let mut actions = vec![
+            // The user's item is keyed by its email, so its condition is the email's uniqueness.
             put(&self.table, user_item(user, 1)?, Some("attribute_not_exists(pk)"))?,
-            put(&self.table, email_guard_item(user), Some("attribute_not_exists(pk)"))?,
+            put(&self.table, user_pointer_item(user), Some("attribute_not_exists(pk)"))?,
         ];
         // A member joins an organization that exists, checked in the same transaction: once
         // `delete_organization` has deleted the organization item, no member of it is created,
@@ -368,7 +386,7 @@ impl Store for DynamoStore {
             Err(e) => match cancelled_conditions(&e) {
                 // As in SQLite, a missing organization is reported before a taken email.
                 Some(c) if org_check.is_some_and(|i| c.get(i) == Some(&true)) => Err(StoreError::Conflict),
-                Some(c) if c.get(1) == Some(&true) => Err(StoreError::DuplicateEmail),
+                Some(c) if c.first() == Some(&true) => Err(StoreError::DuplicateEmail),
                 Some(c) if c.iter().any(|&b| b) => Err(StoreError::Conflict),
                 _ => Err(unavailable(e)),
             },
@@ -384,28 +402,166 @@ impl Store for DynamoStore {
         organization_id: Option<&str>,
         email: &str,
     ) -> Result<Option<UserRecord>, StoreError> {
-        let Some(guard) = self
-            .get(key(email_pk(&email_key(organization_id, email)), "EMAIL"))
-            .await?
-        else {
-            return Ok(None);
-        };
-        self.user_by_id(get_s(&guard, "user_id")?).await
+        Ok(self.user_at(&email_key(organization_id, email)).await?.map(|(u, _)| u))
     }
 
     async fn members_with_email(&self, email: &str) -> Result<Vec<UserRecord>, StoreError> {
         let mut members = Vec::new();
         for entry in self.query_prefix(&members_by_email_pk(email), MEMBER_PREFIX).await? {
             let member_id = get_s(&entry, SK)?.trim_start_matches(MEMBER_PREFIX);
+            let organization_id = get_s(&entry, ORGANIZATION_ID)?;
             // The entry and the member are written and deleted together; one deleted since the
             // query is simply not listed.
-            if let Some(m) = self.user_by_id(member_id).await? {
-                if m.member.is_some() && m.email == email {
+            if let Some((m, _)) = self.user_at(&email_key(Some(organization_id), email)).await? {
+                if m.member.is_some() && m.user_id == member_id {
                     members.push(m);
                 }
             }
         }
         Ok(members)
+    }
+
+    async fn claim_login(
+        &self,
+        organization_id: Option<&str>,
+        email: &str,
+        now: DateTime<Utc>,
+        settings: LockoutSettings,
+    ) -> Result<Option<(UserRecord, Option<Ticket>)>, StoreError> {
+        let at = user_key(&email_key(organization_id, email));
+        // The common case in one request: not locked and not the last attempt, so the claim is
+        // an increment, and the item comes back with it.
+        let fast = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(at.clone()))
+            .update_expression("SET #f = #f + :one, #v = #v + :one")
+            .condition_expression("attribute_exists(pk) AND #f < :room AND attribute_not_exists(#le)")
+            .expression_attribute_names("#f", FAILED_ATTEMPTS)
+            .expression_attribute_names("#v", VERSION)
+            .expression_attribute_names("#le", LOCK_EXPIRES_AT)
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":room", n(i64::from(settings.threshold) - 1))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        let mut current = match fast {
+            Ok(out) => {
+                let (user, _) = user_from_item(&out.attributes.unwrap_or_default())?;
+                let ticket = lockout::Ticket {
+                    at: now,
+                    took_last: false,
+                };
+                return Ok(Some((user, Some(ticket))));
+            }
+            Err(e) => match e.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(c)) => c.item.clone(),
+                _ => return Err(unavailable(e)),
+            },
+        };
+        // No such user, a lock (current or expired), or the last attempt: decided on the item
+        // (returned with the failure where the service does so), written if still unchanged.
+        for attempt in 0..OPTIMISTIC_ATTEMPTS {
+            let item = match current.take() {
+                Some(item) => item,
+                None => match self.get(at.clone()).await? {
+                    Some(item) => item,
+                    None => return Ok(None),
+                },
+            };
+            let (mut user, version) = user_from_item(&item)?;
+            let after = lockout::claim(&user.lock, now, settings);
+            let ticket = lockout::ticket(&user.lock, &after, now);
+            if after == user.lock {
+                return Ok(Some((user, ticket)));
+            }
+            let (set, remove) = lock_attributes(&after);
+            let mut expression = String::from("SET #v = :next");
+            let mut update = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(at.clone()))
+                .condition_expression("#v = :v")
+                .expression_attribute_names("#v", VERSION)
+                .expression_attribute_values(":v", n(version))
+                .expression_attribute_values(":next", n(version + 1));
+            for (name, value) in set {
+                expression.push_str(&format!(", {name} = :{name}"));
+                update = update.expression_attribute_values(format!(":{name}"), value);
+            }
+            if !remove.is_empty() {
+                expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
+            }
+            match update.update_expression(expression).send().await {
+                Ok(_) => {
+                    user.lock = after;
+                    return Ok(Some((user, ticket)));
+                }
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+                {
+                    backoff(attempt).await
+                }
+                Err(e) => return Err(unavailable(e)),
+            }
+        }
+        Err(StoreError::Unavailable(format!(
+            "the login attempts on {email} race too often; retry"
+        )))
+    }
+
+    async fn record_login(
+        &self,
+        user: &UserRecord,
+        ticket: Ticket,
+        now: DateTime<Utc>,
+        session: Option<SessionWrite<'_>>,
+    ) -> Result<LoginRecorded, StoreError> {
+        // `lockout::on_success` as a condition: the count starts again unless a lock other than
+        // the ticket's own (and not yet expired) is in place.
+        let mut condition = String::from("attribute_exists(pk) AND (attribute_not_exists(#le) OR #le <= :now");
+        let mut reset = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(user_key(&user.email_key())))
+            .update_expression("SET #f = :zero, #v = #v + :one REMOVE #lc, #le")
+            .expression_attribute_names("#f", FAILED_ATTEMPTS)
+            .expression_attribute_names("#v", VERSION)
+            .expression_attribute_names("#lc", LOCK_CREATED_AT)
+            .expression_attribute_names("#le", LOCK_EXPIRES_AT)
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":now", n(now.timestamp_micros()))
+            .expression_attribute_values(":id", s(&user.user_id));
+        if ticket.took_last {
+            condition.push_str(" OR #lc = :mine");
+            reset = reset.expression_attribute_values(":mine", n(ticket.at.timestamp_micros()));
+        }
+        condition.push_str(") AND user_id = :id");
+        let reset = reset.condition_expression(condition).build().map_err(build_err)?;
+        let mut actions = vec![TransactWriteItem::builder().update(reset).build()];
+        match session {
+            Some(SessionWrite::Insert(new)) => actions.extend(self.session_puts(new)?),
+            Some(SessionWrite::Refresh(kept)) => actions.extend(self.session_refresh(kept)?),
+            None => {}
+        }
+        match self.transact(actions).await {
+            Ok(()) => Ok(LoginRecorded::Recorded),
+            Err(e) => match cancelled_conditions(&e) {
+                Some(c) if c.first() == Some(&true) => {
+                    // Locked by another attempt meanwhile, or gone: read to tell which.
+                    match self.user_at(&user.email_key()).await? {
+                        Some((found, _)) if found.user_id == user.user_id => Ok(LoginRecorded::Locked(found.lock)),
+                        _ => Ok(LoginRecorded::UserGone),
+                    }
+                }
+                Some(c) if c.iter().any(|&b| b) => Ok(LoginRecorded::SessionGone),
+                _ => Err(unavailable(e)),
+            },
+        }
     }
 
     async fn require_password_reset(&self, user_id: &str, hash: &str) -> Result<bool, StoreError> {
@@ -428,12 +584,8 @@ impl Store for DynamoStore {
         // sessions, and that its organization's member sweep still finds.
         self.run_deletes(self.user_dependents(user_id).await?).await?;
         let mut last = vec![
-            delete(
-                &self.table,
-                key(user_pk(user_id), PROFILE),
-                Some("attribute_exists(pk)"),
-            )?,
-            delete(&self.table, key(email_pk(&user.email_key()), "EMAIL"), None)?,
+            delete(&self.table, user_key(&user.email_key()), Some("attribute_exists(pk)"))?,
+            delete(&self.table, user_pointer_key(user_id), None)?,
         ];
         if let Some(org) = user.organization_id() {
             last.push(delete(&self.table, key(org_pk(org), member_sk(user_id)), None)?);

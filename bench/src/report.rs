@@ -281,7 +281,7 @@ pub fn render(r: &Results) -> String {
     let _ = writeln!(out, "# Latch benchmark results\n");
     let _ = writeln!(
         out,
-        "Generated {} by `{}` (issue 9, first slice). Ratios are taken within this one run; absolute \
+        "Generated {} by `{}` (issue 9). Ratios are taken within this one run; absolute \
          times belong to this machine. Raw figures: [`results.json`](results.json); plot: \
          [`login.svg`](login.svg).\n",
         r.generated_at,

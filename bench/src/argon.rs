@@ -320,27 +320,23 @@ pub async fn run(
 }
 
 fn reference_batch(python: &Path, s: HashSettings, iterations: usize) -> anyhow::Result<ReferenceRun> {
-    let out = Command::new(python)
-        .arg("-c")
-        .arg(REFERENCE_SCRIPT)
-        .args([
-            s.memory_kib.to_string(),
-            s.iterations.to_string(),
-            s.parallelism.to_string(),
-            iterations.to_string(),
-            PASSWORD.to_string(),
-            SALT.iter().map(|b| format!("{b:02x}")).collect(),
-        ])
-        .output()
-        .with_context(|| format!("running {}", python.display()))?;
-    if !out.status.success() {
-        bail!("{}: {}", out.status, String::from_utf8_lossy(&out.stderr).trim());
-    }
-    serde_json::from_slice(&out.stdout).context("parsing the reference's JSON")
+    let mut command = Command::new(python);
+    command.arg("-c").arg(REFERENCE_SCRIPT);
+    batch(command, s, iterations).context("the reference")
 }
 
 fn native_batch(binary: &Path, s: HashSettings, iterations: usize) -> anyhow::Result<NativeRun> {
-    let out = Command::new(binary)
+    batch(Command::new(binary), s, iterations).context("the optimised C build")
+}
+
+/// Run a subprocess batch: `M_KIB T P N PASSWORD SALT_HEX` in, one JSON object out.
+fn batch<T: serde::de::DeserializeOwned>(
+    mut command: Command,
+    s: HashSettings,
+    iterations: usize,
+) -> anyhow::Result<T> {
+    let program = command.get_program().to_string_lossy().into_owned();
+    let out = command
         .args([
             s.memory_kib.to_string(),
             s.iterations.to_string(),
@@ -350,9 +346,9 @@ fn native_batch(binary: &Path, s: HashSettings, iterations: usize) -> anyhow::Re
             SALT.iter().map(|b| format!("{b:02x}")).collect(),
         ])
         .output()
-        .with_context(|| format!("running {}", binary.display()))?;
+        .with_context(|| format!("running {program}"))?;
     if !out.status.success() {
         bail!("{}: {}", out.status, String::from_utf8_lossy(&out.stderr).trim());
     }
-    serde_json::from_slice(&out.stdout).context("parsing the optimised C build's JSON")
+    serde_json::from_slice(&out.stdout).context("parsing its JSON")
 }

@@ -336,14 +336,7 @@ async fn search(args: &CalibrateArgs) -> anyhow::Result<(Vec<Candidate>, usize)>
         if b.memory_kib >= args.max_memory_kib || b.median_ms >= CLOSE_ENOUGH * target {
             break;
         }
-        let predicted = match over {
-            None => f64::from(b.memory_kib) * aim / b.median_ms.max(0.01),
-            Some((m_over, t_over)) => {
-                f64::from(b.memory_kib)
-                    + (aim - b.median_ms) * f64::from(m_over.saturating_sub(b.memory_kib))
-                        / (t_over - b.median_ms).max(0.01)
-            }
-        };
+        let predicted = predict(b.memory_kib, b.median_ms, aim, over);
         let ceiling = match over {
             None => args.max_memory_kib,
             Some((m_over, _)) => args.max_memory_kib.min(m_over.saturating_sub(MEMORY_STEP_KIB)),
@@ -371,14 +364,7 @@ async fn search(args: &CalibrateArgs) -> anyhow::Result<(Vec<Candidate>, usize)>
         if b.memory_kib < args.max_memory_kib || b.median_ms >= CLOSE_ENOUGH * target {
             break;
         }
-        let predicted = match over_t {
-            None => f64::from(b.iterations) * aim / b.median_ms.max(0.01),
-            Some((t_over, ms_over)) => {
-                f64::from(b.iterations)
-                    + (aim - b.median_ms) * f64::from(t_over.saturating_sub(b.iterations))
-                        / (ms_over - b.median_ms).max(0.01)
-            }
-        };
+        let predicted = predict(b.iterations, b.median_ms, aim, over_t);
         let ceiling = match over_t {
             None => MAX_ITERATIONS,
             Some((t_over, _)) => t_over.saturating_sub(1),
@@ -662,6 +648,18 @@ fn render_text(r: &Report) -> String {
         r.chosen.memory_kib, r.chosen.iterations, r.chosen.parallelism
     );
     o
+}
+
+/// The cost setting whose verify should take `aim` ms, given one within the target (`value`,
+/// taking `ms`): verify time grows about linearly with memory and with iterations, so scale;
+/// once a larger value was over the target (`over`), interpolate between the two instead.
+fn predict(value: u32, ms: f64, aim: f64, over: Option<(u32, f64)>) -> f64 {
+    match over {
+        None => f64::from(value) * aim / ms.max(0.01),
+        Some((value_over, ms_over)) => {
+            f64::from(value) + (aim - ms) * f64::from(value_over.saturating_sub(value)) / (ms_over - ms).max(0.01)
+        }
+    }
 }
 
 /// Run `latch calibrate`.

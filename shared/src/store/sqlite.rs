@@ -84,6 +84,26 @@ fn insert_session_row(conn: &Connection, s: &SessionRecord, data: &str) -> Resul
     .map_err(sql_err)
 }
 
+/// The one UPDATE of a user row's record, shared by every read-modify-write of a user.
+fn update_user_row(conn: &Connection, user: &UserRecord) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE users SET data = ?2 WHERE user_id = ?1",
+        params![user.user_id, encode(user)?],
+    )
+    .map(|_| ())
+    .map_err(sql_err)
+}
+
+/// The one UPDATE of a session row (refresh); false if the session is gone.
+fn update_session_row(conn: &Connection, s: &SessionRecord, data: &str) -> Result<bool, StoreError> {
+    conn.execute(
+        "UPDATE sessions SET expires_at = ?2, data = ?3 WHERE session_id = ?1",
+        params![s.session_id, s.expires_at.timestamp(), data],
+    )
+    .map(|n| n > 0)
+    .map_err(sql_err)
+}
+
 fn decode<T: DeserializeOwned>(json: &str) -> Result<T, StoreError> {
     serde_json::from_str(json).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
@@ -162,11 +182,7 @@ impl SqliteStore {
                 return Ok(None);
             };
             let out = f(&mut user);
-            tx.execute(
-                "UPDATE users SET data = ?2 WHERE user_id = ?1",
-                params![user_id, encode(&user)?],
-            )
-            .map_err(sql_err)?;
+            update_user_row(&tx, &user)?;
             tx.commit().map_err(sql_err)?;
             Ok(Some(out))
         })
@@ -265,11 +281,7 @@ impl Store for SqliteStore {
             let ticket = crate::lockout::ticket(&user.lock, &after, now);
             if after != user.lock {
                 user.lock = after;
-                tx.execute(
-                    "UPDATE users SET data = ?2 WHERE user_id = ?1",
-                    params![user.user_id, encode(&user)?],
-                )
-                .map_err(sql_err)?;
+                update_user_row(&tx, &user)?;
                 tx.commit().map_err(sql_err)?;
             }
             Ok(Some((user, ticket)))
@@ -304,25 +316,14 @@ impl Store for SqliteStore {
                 return Ok(LoginRecorded::Locked(after));
             }
             user.lock = after;
-            tx.execute(
-                "UPDATE users SET data = ?2 WHERE user_id = ?1",
-                params![user_id, encode(&user)?],
-            )
-            .map_err(sql_err)?;
-            match session {
-                Some((s, data, false)) => insert_session_row(&tx, &s, &data)?,
-                Some((s, data, true)) => {
-                    let n = tx
-                        .execute(
-                            "UPDATE sessions SET expires_at = ?2, data = ?3 WHERE session_id = ?1",
-                            params![s.session_id, s.expires_at.timestamp(), data],
-                        )
-                        .map_err(sql_err)?;
-                    if n == 0 {
-                        return Ok(LoginRecorded::SessionGone);
-                    }
-                }
-                None => {}
+            update_user_row(&tx, &user)?;
+            let session_written = match session {
+                Some((s, data, false)) => insert_session_row(&tx, &s, &data).map(|()| true)?,
+                Some((s, data, true)) => update_session_row(&tx, &s, &data)?,
+                None => true,
+            };
+            if !session_written {
+                return Ok(LoginRecorded::SessionGone);
             }
             tx.commit().map_err(sql_err)?;
             Ok(LoginRecorded::Recorded)
@@ -433,16 +434,7 @@ impl Store for SqliteStore {
     async fn update_session(&self, session: &SessionRecord) -> Result<bool, StoreError> {
         let s = session.clone();
         let data = encode(&s)?;
-        self.with(move |conn| {
-            let n = conn
-                .execute(
-                    "UPDATE sessions SET expires_at = ?2, data = ?3 WHERE session_id = ?1",
-                    params![s.session_id, s.expires_at.timestamp(), data],
-                )
-                .map_err(sql_err)?;
-            Ok(n > 0)
-        })
-        .await
+        self.with(move |conn| update_session_row(conn, &s, &data)).await
     }
 
     async fn delete_session(&self, session_id: &str) -> Result<bool, StoreError> {
@@ -571,11 +563,7 @@ impl Store for SqliteStore {
                 return Ok(None);
             };
             r.apply_to(&mut user);
-            tx.execute(
-                "UPDATE users SET data = ?2 WHERE user_id = ?1",
-                params![r.user_id, encode(&user)?],
-            )
-            .map_err(sql_err)?;
+            update_user_row(&tx, &user)?;
             let keep_id = keep.as_ref().map(|(s, _)| s.session_id.clone()).unwrap_or_default();
             tx.execute(
                 "DELETE FROM sessions WHERE user_id = ?1 AND session_id != ?2",
@@ -583,13 +571,7 @@ impl Store for SqliteStore {
             )
             .map_err(sql_err)?;
             if let Some((s, data)) = keep {
-                let n = tx
-                    .execute(
-                        "UPDATE sessions SET expires_at = ?2, data = ?3 WHERE session_id = ?1",
-                        params![s.session_id, s.expires_at.timestamp(), data],
-                    )
-                    .map_err(sql_err)?;
-                if n != 1 {
+                if !update_session_row(&tx, &s, &data)? {
                     // The kept session was revoked meanwhile: do nothing at all.
                     return Ok(None);
                 }

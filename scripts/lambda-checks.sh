@@ -76,8 +76,9 @@ build() {
 watch() {
   [ -n "$latch" ] || { echo "watch needs the latch binary: scripts/lambda-checks.sh watch path/to/latch" >&2; exit 2; }
   log "cargo lambda watch: the functions through the runtime interface, against latch serve"
-  # The same package pair as scripts/test.sh builds (one feature resolution, so no rebuild).
-  cargo build -p latch-cli -p latch-functions
+  # The same package pair and features as scripts/test.sh builds (one feature resolution, so no
+  # rebuild), and the embedded store that tests/lambda/watch_check.py runs the functions on.
+  cargo build -p latch-cli -p latch-functions --features latch-functions/embedded-store
   python3 tests/lambda/watch_check.py --latch "$latch"
 }
 

@@ -49,8 +49,9 @@ echo "== cargo test (unit + black-box HTTP on SQLite)"
 cargo test --workspace --exclude latch-functions --no-fail-fast
 # The CLI and the functions (for the watch check at the end) in one invocation: cargo unifies
 # dependency features per invocation, so building them apart rebuilt the AWS SDK graph twice.
-# lambda-checks.sh `watch` asks for the same pair, which is then already built.
-cargo build -p latch-cli -p latch-functions
+# lambda-checks.sh `watch` asks for the same pair, which is then already built. The functions get
+# the embedded store there (the watch check runs them on it); deployed builds leave it out.
+cargo build -p latch-cli -p latch-functions --features latch-functions/embedded-store
 latch="$target_dir/debug/latch"
 
 echo "== official SDKs against latch serve (SQLite)"

@@ -1,5 +1,6 @@
 //! argon2id at Latch's configured parameters: Latch's `Hasher` (through the blocking pool, as a
-//! login uses it), the bare `argon2` crate (fresh and reused memory), the C reference
+//! login uses it), its engine `latch-argon2` bare (reused memory, the backend this CPU picks), the
+//! bare `argon2` crate (fresh and reused memory), the C reference
 //! (argon2-cffi, in a Python subprocess) and the C reference's optimised implementation built
 //! for this CPU (`native.c`, compiled by scripts/bench.sh). The batches alternate, round after
 //! round, so whatever else the machine is doing hits every implementation alike.
@@ -78,18 +79,20 @@ pub struct ArgonResults {
     pub latch_hash_ratio: f64,
     /// Median of Latch's verify ÷ median of the fastest hash measured.
     pub latch_verify_ratio: f64,
-    /// The bare crate on every core at once: what this machine's hashing really allows.
+    /// The bare engine on every core at once: what this machine's hashing really allows.
     pub parallel: Option<Parallel>,
+    /// The implementation latch-argon2 runs on this CPU (`avx2`, or the portable argon2 crate).
+    pub latch_backend: &'static str,
 }
 
-/// `threads` threads each hashing with the bare crate (reused blocks) at once, once per round.
+/// `threads` threads each hashing with the bare engine (reused blocks) at once, once per round.
 #[derive(Debug, Clone, Serialize)]
 pub struct Parallel {
     pub threads: usize,
     pub hashes_per_thread: usize,
     /// Hashes per second, one figure per round.
     pub throughput_rps: Summary,
-    /// Median throughput ÷ (threads ÷ the bare crate's single-thread median): 1.0 when hashes
+    /// Median throughput ÷ (threads ÷ the bare engine's single-thread median): 1.0 when hashes
     /// running side by side slow each other down not at all.
     pub ratio_to_limit: f64,
 }
@@ -101,11 +104,11 @@ fn parallel_batch(params: &Params, threads: usize, per_thread: usize) -> anyhow:
         let handles: Vec<_> = (0..threads)
             .map(|_| {
                 scope.spawn(|| {
-                    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
-                    let mut blocks = vec![Block::default(); params.block_count()];
+                    let engine = latch_argon2::Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+                    let mut blocks = Vec::new();
                     let mut out = [0u8; 32];
                     for _ in 0..per_thread {
-                        argon2.hash_password_into_with_memory(PASSWORD.as_bytes(), &SALT, &mut out, &mut blocks)?;
+                        engine.hash_into(PASSWORD.as_bytes(), &SALT, &mut out, &mut blocks)?;
                     }
                     Ok::<(), argon2::Error>(())
                 })
@@ -132,6 +135,7 @@ impl ArgonResults {
 
 pub const LATCH_HASH: &str = "latch_hash";
 pub const LATCH_VERIFY: &str = "latch_verify";
+const ENGINE_REUSED: &str = "engine_reused";
 const CRATE_FRESH: &str = "crate_fresh";
 const CRATE_REUSED: &str = "crate_reused";
 const C_HASH: &str = "c_reference_hash";
@@ -142,6 +146,7 @@ fn label(key: &str) -> &'static str {
     match key {
         LATCH_HASH => "Latch `Hasher::hash` (blocking pool, PHC string)",
         LATCH_VERIFY => "Latch `Hasher::verify` (blocking pool, PHC string)",
+        ENGINE_REUSED => "`latch-argon2` `hash_into` (reused blocks), Latch's engine bare",
         CRATE_FRESH => "`argon2` crate `hash_password_into` (fresh allocation)",
         CRATE_REUSED => "`argon2` crate `hash_password_into_with_memory` (reused blocks)",
         C_HASH => "C reference `hash_secret_raw` (argon2-cffi)",
@@ -152,7 +157,7 @@ fn label(key: &str) -> &'static str {
 }
 
 /// Keys that compute one hash, among which the fastest is the yardstick.
-const HASH_KEYS: &[&str] = &[LATCH_HASH, CRATE_FRESH, CRATE_REUSED, C_HASH, C_NATIVE];
+const HASH_KEYS: &[&str] = &[LATCH_HASH, ENGINE_REUSED, CRATE_FRESH, CRATE_REUSED, C_HASH, C_NATIVE];
 
 #[derive(Deserialize)]
 struct ReferenceRun {
@@ -182,6 +187,8 @@ pub async fn run(
         .context("argon2 parameters")?;
     let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
     let mut blocks = vec![Block::default(); params.block_count()];
+    let engine = latch_argon2::Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let mut engine_blocks = Vec::new();
 
     let mut raw: BTreeMap<&'static str, Vec<f64>> = BTreeMap::new();
     let mut raw_parallel = Vec::new();
@@ -199,7 +206,7 @@ pub async fn run(
     }
     for round in 0..plan.rounds {
         // Rotate the order so no implementation always runs first after the Python batch.
-        let mut order = [LATCH_HASH, LATCH_VERIFY, CRATE_FRESH, CRATE_REUSED];
+        let mut order = [LATCH_HASH, LATCH_VERIFY, ENGINE_REUSED, CRATE_FRESH, CRATE_REUSED];
         let len = order.len();
         order.rotate_left(round % len);
         for key in order {
@@ -218,6 +225,10 @@ pub async fn run(
                         if v != (latch::hashing::Verified::Match { upgrade: None }) {
                             bail!("Latch's verify did not match its own hash: {v:?}");
                         }
+                    }
+                    ENGINE_REUSED => {
+                        let mut out = [0u8; 32];
+                        engine.hash_into(PASSWORD.as_bytes(), &SALT, &mut out, &mut engine_blocks)?;
                     }
                     CRATE_FRESH => {
                         let mut out = [0u8; 32];
@@ -267,6 +278,7 @@ pub async fn run(
     let implementations: Vec<Measured> = [
         LATCH_HASH,
         LATCH_VERIFY,
+        ENGINE_REUSED,
         CRATE_FRESH,
         CRATE_REUSED,
         C_HASH,
@@ -299,7 +311,7 @@ pub async fn run(
     let (latch_hash_ratio, latch_verify_ratio) = (ratio(LATCH_HASH), ratio(LATCH_VERIFY));
     let single_ms = implementations
         .iter()
-        .find(|m| m.key == CRATE_REUSED)
+        .find(|m| m.key == ENGINE_REUSED)
         .map_or(f64::NAN, |m| m.summary.median);
     let parallel = Summary::of(&raw_parallel).map(|throughput_rps| Parallel {
         threads: cores,
@@ -316,6 +328,7 @@ pub async fn run(
         latch_hash_ratio,
         latch_verify_ratio,
         parallel,
+        latch_backend: engine.backend().name(),
     })
 }
 

@@ -1131,7 +1131,7 @@ pub fn section(l: &LambdaResults, arm64_target_mb: f64, cold_target_ms: f64) -> 
         let _ = writeln!(
             out,
             "\nThe deployed `release` profile (fat LTO, one codegen unit, `strip = true`) was not built in \
-             this run (`LATCH_BENCH_DEPLOYED=1 scripts/bench.sh` builds one function per architecture in \
+             this run (`LATCH_BENCH_DEPLOYED=0` skips it; `scripts/bench.sh` builds the login and the largest arm64 functions in \
              it); its binaries are smaller than the figures above."
         );
     } else {
@@ -1139,7 +1139,8 @@ pub fn section(l: &LambdaResults, arm64_target_mb: f64, cold_target_ms: f64) -> 
             out,
             "\nThe deployed `release` profile (fat LTO, one codegen unit, `strip = true`, built by `cargo \
              lambda build --release` as `sam build` does, which adds `-C target-cpu=neoverse-n1` for arm64), \
-             for one representative function per architecture:\n"
+             for the login (`passwords-authenticate`) on both architectures and the largest arm64 functions of the \
+             table above (every function links the same code but for its own handler):\n"
         );
         let _ = writeln!(
             out,

@@ -14,6 +14,7 @@ use crate::policy::breach::{HibpClient, NoBreachCheck};
 use crate::policy::BreachCheck;
 use crate::state::{AppState, Ports};
 use crate::store::dynamo::DynamoStore;
+#[cfg(feature = "sqlite")]
 use crate::store::sqlite::SqliteStore;
 use crate::store::Store;
 
@@ -65,8 +66,17 @@ impl LazyAws {
 /// The store the settings ask for.
 async fn store(settings: &Settings, data_dir: &Path, aws: &mut LazyAws) -> Result<Arc<dyn Store>, String> {
     Ok(match &settings.store {
+        #[cfg(feature = "sqlite")]
         StoreBackend::Sqlite => {
             Arc::new(SqliteStore::open_dir(data_dir).map_err(|e| format!("store in {}: {e}", data_dir.display()))?)
+        }
+        #[cfg(not(feature = "sqlite"))]
+        StoreBackend::Sqlite => {
+            return Err(format!(
+                "LATCH_STORE=sqlite, but this build has no embedded store (it was built without the `sqlite` \
+                 feature, as the Lambda functions are; in {}): set LATCH_STORE=dynamodb",
+                data_dir.display()
+            ))
         }
         StoreBackend::Dynamodb { table } => {
             Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(aws.get().await), table))

@@ -9,7 +9,8 @@ request (request ids aside). Only the processes started here are stopped, by pro
     python3 tests/lambda/watch_check.py --latch target/debug/latch
 
 Needs `cargo lambda` on PATH (scripts/lambda-checks.sh installs it) and the functions built in
-debug (`cargo build -p latch-functions`), so that the first invocation does not compile.
+debug (`cargo build -p latch-functions --features latch-functions/embedded-store`), so that the first
+invocation does not compile.
 """
 
 import argparse
@@ -126,7 +127,11 @@ def main():
         watch_env = dict(env, LATCH_DATA_DIR=os.path.join(tmp, "watch"))
         watch_log = open(os.path.join(tmp, "watch.log"), "w")
         watch = subprocess.Popen(
-            ["cargo", "lambda", "watch", "--ignore-changes", "-A", "127.0.0.1", "-P", str(watch_port)],
+            [
+                "cargo", "lambda", "watch", "--ignore-changes", "-A", "127.0.0.1", "-P", str(watch_port),
+                # The functions run on the embedded store here; deployed ones are built without it.
+                "--features", "latch-functions/embedded-store",
+            ],
             cwd=root, env=watch_env, stdout=watch_log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         procs.append(watch)

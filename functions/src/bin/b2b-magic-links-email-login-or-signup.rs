@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    latch_functions::run("b2b-magic-links-email-login-or-signup").await
+    latch_functions::run(&latch::handlers::routes::B2B_MAGIC_LINKS_EMAIL_LOGIN_OR_SIGNUP).await
 }

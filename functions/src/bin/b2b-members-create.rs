@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    latch_functions::run("b2b-members-create").await
+    latch_functions::run(&latch::handlers::routes::B2B_MEMBERS_CREATE).await
 }

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    latch_functions::run("magic-links-authenticate").await
+    latch_functions::run(&latch::handlers::routes::MAGIC_LINKS_AUTHENTICATE).await
 }

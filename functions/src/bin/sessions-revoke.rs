@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    latch_functions::run("sessions-revoke").await
+    latch_functions::run(&latch::handlers::routes::SESSIONS_REVOKE).await
 }

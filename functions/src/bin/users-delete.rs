@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    latch_functions::run("users-delete").await
+    latch_functions::run(&latch::handlers::routes::USERS_DELETE).await
 }

@@ -5,7 +5,7 @@
 //! digests as `$salted-<algo>$<prepend>$<append>$<hex digest>` with the salts in base64. Whatever
 //! form an import arrived in, it is normalised to one of these, so equal hashes compare equal.
 
-use argon2::{Algorithm, Argon2, Block, Params, Version};
+use argon2::{Algorithm, Block, Params, Version};
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
@@ -324,16 +324,8 @@ pub(crate) fn argon2_into(
     memory: &mut Vec<Block>,
 ) -> Result<(), argon2::Error> {
     let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, Some(out.len()))?;
-    let needed = params.block_count();
-    if memory.len() < needed {
-        memory.resize(needed, Block::default());
-    }
-    Argon2::new(cost.algorithm, cost.version, params).hash_password_into_with_memory(
-        password,
-        salt,
-        out,
-        &mut memory[..needed],
-    )
+    // latch-argon2: the argon2 crate's results, with an AVX2 implementation where the CPU has it.
+    latch_argon2::Argon2::new(cost.algorithm, cost.version, params).hash_into(password, salt, out, memory)
 }
 
 fn parse_bcrypt(s: &str) -> Option<String> {

@@ -50,6 +50,9 @@ pub struct HibpClient {
 
 impl HibpClient {
     pub fn new(base_url: &str, timeout: Duration, cache_ttl: Duration) -> Result<Self, reqwest::Error> {
+        // reqwest is built without a crypto provider of its own (Cargo.toml): it takes the
+        // process default, aws-lc. Installing it again is refused harmlessly, hence the `let _`.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_millis(750)))

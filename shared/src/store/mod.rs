@@ -3,6 +3,7 @@
 
 pub mod dynamo;
 pub mod records;
+#[cfg(feature = "sqlite")]
 pub mod sqlite;
 
 use chrono::{DateTime, Utc};

@@ -364,12 +364,12 @@ pub fn render(r: &Results) -> String {
     );
     let _ = writeln!(
         out,
-        "| Implementation | median | p10 | p90 | n | ÷ fastest |\n|---|---|---|---|---|---|"
+        "Latch's engine (`latch-argon2`) runs its `{}` backend on this CPU.\n",
+        a.latch_backend
     );
     let _ = writeln!(
         out,
-        "Latch's engine (`latch-argon2`) runs its `{}` backend on this CPU.\n",
-        a.latch_backend
+        "| Implementation | median | p10 | p90 | n | ÷ fastest |\n|---|---|---|---|---|---|"
     );
     let fastest = a.get(a.fastest_key).map(|f| f.summary.median).unwrap_or(f64::NAN);
     for imp in &a.implementations {
@@ -667,6 +667,24 @@ mod tests {
             roundtrips: Some(crate::roundtrips::tests::fixture()),
             notes: vec!["strength skipped".into()],
         }
+    }
+
+    #[test]
+    fn the_argon_table_is_unbroken_and_names_the_backend_before_it() {
+        let md = render(&fixture());
+        let lines: Vec<&str> = md.lines().collect();
+        let header = lines.iter().position(|l| l.starts_with("| Implementation |")).unwrap();
+        assert!(lines[header + 1].starts_with("|---|"), "{md}");
+        assert!(
+            lines[header + 2].starts_with("| "),
+            "a table row follows the header: {md}"
+        );
+        assert!(
+            lines[..header]
+                .iter()
+                .any(|l| l.contains("runs its `avx2` backend on this CPU")),
+            "{md}"
+        );
     }
 
     #[test]

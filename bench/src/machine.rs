@@ -5,8 +5,8 @@ use serde::Serialize;
 /// The name of the Cargo profile the script builds with (see the root Cargo.toml).
 pub const PROFILE: &str = "bench-release";
 /// What that profile is, for the report.
-pub const PROFILE_FLAGS: &str =
-    "inherits release (opt-level 3, panic=unwind); lto=false, codegen-units=16, debug=false";
+pub const PROFILE_FLAGS: &str = "inherits release (opt-level \"z\", 3 for latch-argon2, argon2, blake2, zxcvbn and \
+     its regex crates; panic=unwind); lto=false, codegen-units=16, debug=false";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Machine {
@@ -142,6 +142,22 @@ fn cpu_features() -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    /// The report's description of the profile follows the root Cargo.toml.
+    #[test]
+    fn the_profile_description_matches_cargo_toml() {
+        let manifest = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.toml")).unwrap();
+        let release = manifest.split("[profile.release]").nth(1).unwrap();
+        let opt_level = release
+            .lines()
+            .find_map(|l| l.strip_prefix("opt-level = "))
+            .expect("the release profile sets opt-level");
+        assert!(
+            super::PROFILE_FLAGS.contains(&format!("opt-level {opt_level}")),
+            "{opt_level} vs {}",
+            super::PROFILE_FLAGS
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -30,22 +30,43 @@ fn rotr32(x: __m256i) -> __m256i {
     _mm256_shuffle_epi32::<0b10_11_00_01>(x)
 }
 
+/// A rotation right by `BYTES` whole bytes within each 64-bit lane: one byte shuffle, whose
+/// pattern (byte k takes byte k + BYTES of its lane) repeats in both 128-bit halves.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn rotr_bytes<const BYTES: i8>(x: __m256i) -> __m256i {
+    let from = |k: i8| (k & !7) | ((k + BYTES) & 7);
+    let half = _mm_setr_epi8(
+        from(0),
+        from(1),
+        from(2),
+        from(3),
+        from(4),
+        from(5),
+        from(6),
+        from(7),
+        from(8),
+        from(9),
+        from(10),
+        from(11),
+        from(12),
+        from(13),
+        from(14),
+        from(15),
+    );
+    _mm256_shuffle_epi8(x, _mm256_broadcastsi128_si256(half))
+}
+
 #[inline]
 #[target_feature(enable = "avx2")]
 fn rotr24(x: __m256i) -> __m256i {
-    let bytes = _mm256_setr_epi8(
-        3, 4, 5, 6, 7, 0, 1, 2, 11, 12, 13, 14, 15, 8, 9, 10, 3, 4, 5, 6, 7, 0, 1, 2, 11, 12, 13, 14, 15, 8, 9, 10,
-    );
-    _mm256_shuffle_epi8(x, bytes)
+    rotr_bytes::<3>(x)
 }
 
 #[inline]
 #[target_feature(enable = "avx2")]
 fn rotr16(x: __m256i) -> __m256i {
-    let bytes = _mm256_setr_epi8(
-        2, 3, 4, 5, 6, 7, 0, 1, 10, 11, 12, 13, 14, 15, 8, 9, 2, 3, 4, 5, 6, 7, 0, 1, 10, 11, 12, 13, 14, 15, 8, 9,
-    );
-    _mm256_shuffle_epi8(x, bytes)
+    rotr_bytes::<2>(x)
 }
 
 #[inline]

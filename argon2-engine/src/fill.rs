@@ -1,4 +1,4 @@
-//! Argon2 around a vector compression function, straight from RFC 9106: H0 (§3.2), the first
+//! Argon2 around the AVX2 compression function, straight from RFC 9106: H0 (§3.2), the first
 //! two blocks of each lane, the segments of every pass and slice with their reference-block
 //! indexing (§3.4), and the tag from the XOR of the lanes' last blocks through H' (§3.3).
 
@@ -6,8 +6,7 @@ use argon2::{Algorithm, Block, Params, Version};
 use blake2::digest::{Update, VariableOutput};
 use blake2::{Blake2b512, Blake2bVar, Digest};
 
-/// G with `xor` (target ⊕= G(x, y)) or without (target = G(x, y)), from `crate::avx2`.
-pub(crate) type Compress = unsafe fn(x: &Block, y: &Block, target: &mut Block, xor: bool);
+use crate::avx2::compress;
 
 const WORDS: usize = 128;
 const BLOCK_BYTES: usize = WORDS * 8;
@@ -20,12 +19,11 @@ pub(crate) struct Fill<'a> {
     pub version: Version,
     pub params: &'a Params,
     pub secret: &'a [u8],
-    pub compress: Compress,
 }
 
 impl Fill<'_> {
     /// # Safety
-    /// The CPU must support what `self.compress` needs.
+    /// The CPU must support AVX2.
     pub unsafe fn hash_into(&self, password: &[u8], salt: &[u8], out: &mut [u8], memory: &mut [Block]) {
         let geometry = Geometry::of(self.params);
         let memory = &mut memory[..geometry.block_count()];
@@ -68,7 +66,7 @@ impl Fill<'_> {
     /// One segment: `segment_length` blocks of one lane in one slice of one pass.
     ///
     /// # Safety
-    /// The CPU must support what `self.compress` needs.
+    /// The CPU must support AVX2.
     unsafe fn fill_segment(&self, memory: &mut [Block], geometry: &Geometry, at: Position) {
         let data_independent = match self.algorithm {
             Algorithm::Argon2i => true,
@@ -90,7 +88,7 @@ impl Fill<'_> {
                 current - 1
             };
             let pseudo_random = match addresses.as_mut() {
-                Some(stream) => unsafe { stream.word(self.compress, index) },
+                Some(stream) => unsafe { stream.word(index) },
                 None => memory[previous].as_ref()[0],
             };
             // The high word picks the reference lane (the current one throughout the first slice
@@ -113,7 +111,7 @@ impl Fill<'_> {
                 }
             };
             // SAFETY: the caller's promise, passed on.
-            unsafe { (self.compress)(block_at(previous), block_at(reference), target, xor) };
+            unsafe { compress(block_at(previous), block_at(reference), target, xor) };
         }
     }
 }
@@ -179,7 +177,7 @@ struct AddressStream {
 
 impl AddressStream {
     /// # Safety
-    /// The CPU must support what `fill.compress` needs.
+    /// The CPU must support AVX2.
     unsafe fn new(fill: &Fill<'_>, geometry: &Geometry, at: Position) -> Self {
         let mut input = Block::new();
         let words = input.as_mut();
@@ -196,14 +194,14 @@ impl AddressStream {
         // The first segment starts at index 2, where no refill would happen: fill it now.
         if at.pass == 0 && at.slice == 0 {
             // SAFETY: the caller's promise, passed on.
-            unsafe { stream.refill(fill.compress) };
+            unsafe { stream.refill() };
         }
         stream
     }
 
     /// # Safety
-    /// The CPU must support what `compress` needs.
-    unsafe fn refill(&mut self, compress: Compress) {
+    /// The CPU must support AVX2.
+    unsafe fn refill(&mut self) {
         self.input.as_mut()[6] += 1;
         let mut once = Block::new();
         // SAFETY: the caller's promise, passed on.
@@ -214,11 +212,11 @@ impl AddressStream {
     }
 
     /// # Safety
-    /// The CPU must support what `compress` needs.
-    unsafe fn word(&mut self, compress: Compress, index: usize) -> u64 {
+    /// The CPU must support AVX2.
+    unsafe fn word(&mut self, index: usize) -> u64 {
         if index.is_multiple_of(WORDS) {
             // SAFETY: the caller's promise, passed on.
-            unsafe { self.refill(compress) };
+            unsafe { self.refill() };
         }
         self.addresses.as_ref()[index % WORDS]
     }

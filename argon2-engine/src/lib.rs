@@ -120,46 +120,38 @@ impl<'k> Argon2<'k> {
         if memory.len() < blocks {
             memory.resize(blocks, Block::new());
         }
-        // The crate checks the secret here; it is also the portable backend.
-        let crate_argon2 = if self.secret.is_empty() {
-            argon2::Argon2::new(self.algorithm, self.version, self.params.clone())
-        } else {
-            argon2::Argon2::new_with_secret(self.secret, self.algorithm, self.version, self.params.clone())?
-        };
         #[cfg(target_arch = "x86_64")]
-        if let Some(compress) = self.vector_compress() {
-            check_inputs(&self.params, password, salt, out)?;
+        if self.backend == Backend::Avx2 {
+            check_inputs(&self.params, self.secret, password, salt, out)?;
             let fill = fill::Fill {
                 algorithm: self.algorithm,
                 version: self.version,
                 params: &self.params,
                 secret: self.secret,
-                compress,
             };
-            // SAFETY: an instance holds a vector backend only where `available()` found its CPU
-            // features (with_backend falls back to Portable otherwise).
+            // SAFETY: an instance holds Backend::Avx2 only where `available()` found AVX2
+            // (with_backend falls back to Portable otherwise).
             unsafe { fill.hash_into(password, salt, out, memory) };
             return Ok(());
         }
+        let crate_argon2 = if self.secret.is_empty() {
+            argon2::Argon2::new(self.algorithm, self.version, self.params.clone())
+        } else {
+            argon2::Argon2::new_with_secret(self.secret, self.algorithm, self.version, self.params.clone())?
+        };
         crate_argon2.hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])
-    }
-
-    /// The backend's compression function, unless it is the argon2 crate.
-    #[cfg(target_arch = "x86_64")]
-    fn vector_compress(&self) -> Option<fill::Compress> {
-        match self.backend {
-            Backend::Avx2 => Some(avx2::compress),
-            Backend::Portable => None,
-        }
     }
 }
 
-/// The argon2 crate's checks of the inputs (`hash_password_into_with_memory`), for the vector
-/// backends.
+/// The argon2 crate's checks of the inputs (`Argon2::new_with_secret` and
+/// `hash_password_into_with_memory`), for the AVX2 backend.
 #[cfg(target_arch = "x86_64")]
-fn check_inputs(params: &Params, password: &[u8], salt: &[u8], out: &[u8]) -> Result<(), Error> {
+fn check_inputs(params: &Params, secret: &[u8], password: &[u8], salt: &[u8], out: &[u8]) -> Result<(), Error> {
     const MIN_SALT_LEN: usize = 8;
     let too_long = |len: usize| u32::try_from(len).is_err();
+    if too_long(secret.len()) {
+        return Err(Error::SecretTooLong);
+    }
     let (min_out, max_out) = match params.output_len() {
         Some(len) => (len, len),
         None => (Params::MIN_OUTPUT_LEN, Params::MAX_OUTPUT_LEN),

@@ -111,6 +111,12 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(addr: SocketAddr, data_dir: PathBuf) -> anyhow::Result<()> {
+    // A belt to the explicit modes (shared/src/files.rs): whatever this process creates is
+    // private to its user (SECURITY.md X3).
+    // SAFETY: umask(2) only sets the process's file mode creation mask; it cannot fail.
+    unsafe {
+        libc::umask(0o077);
+    }
     let (state, creds, source) = bootstrap::from_env(&data_dir)
         .await
         .map_err(anyhow::Error::msg)

@@ -62,7 +62,7 @@ pub enum CredentialSource {
 }
 
 /// `LATCH_PROJECT_ID`/`LATCH_SECRET`/`LATCH_TOKEN_PEPPER` where set; the rest from
-/// `<data_dir>/credentials.json`, which is generated (mode 0600) on first run. Several processes
+/// `<data_dir>/credentials.json`, which is generated (mode 0600, in a 0700 directory) on first run. Several processes
 /// starting at once agree: the file is published with an atomic link, and losers read it.
 pub fn from_env_or_data_dir(src: &dyn Source, data_dir: &Path) -> Result<(Credentials, CredentialSource), String> {
     let from_env = (
@@ -108,15 +108,13 @@ fn load_or_generate(data_dir: &Path) -> Result<(Credentials, CredentialSource), 
     if path.exists() {
         return Ok((read(&path)?, CredentialSource::DataDir));
     }
-    std::fs::create_dir_all(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
+    crate::files::private_dir(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
     let creds = Credentials::generate();
     let tmp = data_dir.join(format!(".{CREDENTIALS_FILE}.{}", uuid::Uuid::new_v4()));
     {
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+        let mut file = crate::files::create_new_private()
+            .open(&tmp)
+            .map_err(|e| format!("{}: {e}", tmp.display()))?;
         file.write_all(serde_json::to_string_pretty(&creds).expect("serializable").as_bytes())
             .and_then(|_| file.sync_all())
             .map_err(|e| format!("{}: {e}", tmp.display()))?;

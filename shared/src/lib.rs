@@ -11,6 +11,7 @@ pub mod clock;
 pub mod config;
 pub mod credentials;
 pub mod domain;
+pub mod files;
 pub mod handlers;
 pub mod hashing;
 pub mod lockout;

@@ -69,7 +69,13 @@ impl AppState {
         let totp_sealer = crate::totp::SecretSealer::new(&settings.token_pepper);
         let env = IdEnvironment::for_project(&settings.project_id);
         let hasher = Hasher::new(settings.hashing).map_err(|e| format!("argon2 parameters: {e}"))?;
-        let keys = SigningKeys::load_or_create(store.as_ref(), env, clock.now()).await?;
+        let keys = SigningKeys::load_or_create(
+            store.as_ref(),
+            &crate::sessions::keys::sealer(&settings.token_pepper),
+            env,
+            clock.now(),
+        )
+        .await?;
         let sessions = SessionManager::new(
             store.clone(),
             keys,

@@ -1,6 +1,7 @@
 //! TOTP (RFC 6238) for B2B MFA: secrets, codes, the enrolment QR code, and sealing the secret
 //! for storage. A TOTP secret must be readable to check codes, so it cannot be hashed like a
 //! password: it rests encrypted (ChaCha20-Poly1305) under a key derived from the token pepper.
+//! The same sealer, under a key of its own, seals the JWT signing keys (`sessions::keys`).
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -82,21 +83,32 @@ pub fn qr_data_url(uri: &str) -> Result<String, qrcode::types::QrError> {
     Ok(format!("data:image/svg+xml;base64,{}", STANDARD.encode(svg)))
 }
 
-/// Encrypts TOTP secrets for the store and decrypts them to check a code.
+/// The purpose label of the key that seals TOTP secrets.
+pub const TOTP_SEAL_PURPOSE: &[u8] = b"latch/totp-secret-seal/v1";
+/// The purpose label of the key that seals the JWT signing keys (`sessions::keys`).
+pub const SIGNING_KEY_SEAL_PURPOSE: &[u8] = b"latch/signing-key-seal/v1";
+
+/// Encrypts secrets that must be read back (TOTP secrets, signing keys) for the store.
 #[derive(Clone)]
 pub struct SecretSealer {
     cipher: ChaCha20Poly1305,
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("a sealed TOTP secret does not open (corrupt, or sealed under another pepper)")]
+#[error("a sealed secret does not open (corrupt, or sealed under another pepper)")]
 pub struct Unsealable;
 
 impl SecretSealer {
-    /// The key is HMAC-SHA256(pepper, purpose): the pepper itself never keys two algorithms.
+    /// The sealer of TOTP secrets.
     pub fn new(pepper: &[u8]) -> Self {
+        Self::for_purpose(pepper, TOTP_SEAL_PURPOSE)
+    }
+
+    /// The key is HMAC-SHA256(pepper, purpose): the pepper itself never keys two algorithms,
+    /// and what one purpose sealed does not open under another.
+    pub fn for_purpose(pepper: &[u8], purpose: &[u8]) -> Self {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(pepper).expect("HMAC takes any key length");
-        mac.update(b"latch/totp-secret-seal/v1");
+        mac.update(purpose);
         let key = mac.finalize().into_bytes();
         let key: [u8; 32] = key.into();
         Self {
@@ -111,7 +123,7 @@ impl SecretSealer {
         let sealed = self
             .cipher
             .encrypt(&Nonce::from(nonce), secret)
-            .expect("ChaCha20-Poly1305 encryption of a short secret cannot fail");
+            .expect("ChaCha20-Poly1305 encryption of an in-memory secret cannot fail");
         STANDARD.encode([nonce.as_slice(), &sealed].concat())
     }
 
@@ -174,6 +186,9 @@ mod tests {
         assert_eq!(sealer.open(&sealed).unwrap(), secret);
         assert!(SecretSealer::new(&[8; 32]).open(&sealed).is_err());
         assert!(sealer.open("not base64!").is_err());
+        let keys = SecretSealer::for_purpose(&[7; 32], SIGNING_KEY_SEAL_PURPOSE);
+        assert!(keys.open(&sealed).is_err(), "one purpose's seal does not open under another");
+        assert_eq!(keys.open(&keys.seal(&secret)).unwrap(), secret);
     }
 
     #[test]

@@ -209,4 +209,8 @@ impl Store for FaultyStore {
         self.tick_write()?;
         self.inner.insert_signing_key(key).await
     }
+    async fn replace_signing_key(&self, current: &SigningKeyRecord, new: &SigningKeyRecord) -> Result<(), StoreError> {
+        self.tick_write()?;
+        self.inner.replace_signing_key(current, new).await
+    }
 }

@@ -389,6 +389,24 @@ impl TestApp {
     pub fn verifications(&self) -> u64 {
         self.state.hasher.verification_count()
     }
+
+    /// The private signing key `kid` as PKCS#8 PEM, read from the store and unsealed with the
+    /// app's pepper: what Latch signs with, for tests that must sign as Latch does.
+    pub async fn signing_key_pem(&self, kid: &str) -> String {
+        use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
+        let records = self.state.store.signing_keys().await.unwrap();
+        let record = records
+            .iter()
+            .find(|r| r.kid == kid)
+            .unwrap_or_else(|| panic!("no signing key {kid}"));
+        let sealer = latch::sessions::keys::sealer(&self.state.settings.token_pepper);
+        let der = latch::sessions::keys::private_key_der(record, &sealer).unwrap();
+        rsa::RsaPrivateKey::from_pkcs8_der(&der)
+            .unwrap()
+            .to_pkcs8_pem(LineEnding::LF)
+            .unwrap()
+            .to_string()
+    }
 }
 
 /// A unique email for one test.

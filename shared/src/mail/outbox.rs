@@ -59,9 +59,12 @@ impl Mailer for Outbox {
         let tmp = self.dir.join(format!(".{name}.tmp"));
         let written = final_path.clone();
         // Write then rename, so a reader never sees half a message.
+        // 0600 in a 0700 directory: the message holds live tokens (SECURITY.md X3).
         tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            std::fs::create_dir_all(&dir)?;
-            std::fs::write(&tmp, body)?;
+            crate::files::private_dir(&dir)?;
+            let mut file = crate::files::create_new_private().open(&tmp)?;
+            std::io::Write::write_all(&mut file, body.as_bytes())?;
+            drop(file);
             std::fs::rename(&tmp, &written)
         })
         .await

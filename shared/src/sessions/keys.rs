@@ -1,18 +1,64 @@
 //! RS256 signing keys: generated once, persisted in the store so every process and Lambda
 //! instance signs with the same key, and parsed once per process (parsing costs more than
 //! signing; see PERFORMANCE.md).
+//!
+//! The private key rests sealed (SECURITY.md X3): ChaCha20-Poly1305 by `totp::SecretSealer`
+//! under a key derived from the token pepper for this purpose alone, so a dump of the store (a
+//! copy of the SQLite file, read access to the table) does not let anyone mint JWTs. The pepper
+//! comes from where the other secrets do (the environment, `credentials.json`, Secrets Manager).
 
 use aws_lc_rs::signature::RsaKeyPair;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::DecodingKey;
-use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
+use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use rsa::traits::PublicKeyParts;
 use rsa::RsaPrivateKey;
 use serde::Serialize;
 
 use crate::domain::ids::{new_id, IdEnvironment, IdKind};
-use crate::store::{SigningKeyRecord, Store, StoreError};
+use crate::store::{SigningKeyRecord, Store, StoreError, StoredPrivateKey};
+use crate::totp::{SecretSealer, SIGNING_KEY_SEAL_PURPOSE};
+
+/// The sealer of the signing keys: the TOTP secrets' mechanism under a key of its own.
+pub fn sealer(token_pepper: &[u8]) -> SecretSealer {
+    SecretSealer::for_purpose(token_pepper, SIGNING_KEY_SEAL_PURPOSE)
+}
+
+/// A record's private key as PKCS#8 DER: unsealed, or (a record an older version wrote) decoded
+/// from its clear PEM. A key that does not open is an error naming the likely cause; it is
+/// never replaced by a new key on its own (see `SigningKeys::load_or_create`).
+pub fn private_key_der(record: &SigningKeyRecord, sealer: &SecretSealer) -> Result<Vec<u8>, String> {
+    match &record.private_key {
+        StoredPrivateKey::Sealed(sealed) => sealer.open(sealed).map_err(|_| {
+            format!(
+                "signing key {} does not open: it was sealed under another token pepper, or it is corrupt. \
+                 Start with the pepper it was sealed under (LATCH_TOKEN_PEPPER, the pepper secret, or \
+                 credentials.json in the data directory). Latch does not replace it with a new key by itself: \
+                 every JWT signed so far would stop verifying",
+                record.kid
+            )
+        }),
+        StoredPrivateKey::ClearPem(pem) => RsaPrivateKey::from_pkcs8_pem(pem)
+            .and_then(|k| k.to_pkcs8_der())
+            .map(|der| der.as_bytes().to_vec())
+            .map_err(|e| format!("signing key {}: {e}", record.kid)),
+    }
+}
+
+/// The same key, sealed (a record an older version left in clear); `None` if already sealed.
+fn sealed_copy(record: &SigningKeyRecord, sealer: &SecretSealer) -> Result<Option<SigningKeyRecord>, String> {
+    match &record.private_key {
+        StoredPrivateKey::Sealed(_) => Ok(None),
+        StoredPrivateKey::ClearPem(_) => {
+            let der = private_key_der(record, sealer)?;
+            Ok(Some(SigningKeyRecord {
+                private_key: StoredPrivateKey::Sealed(sealer.seal(&der)),
+                ..record.clone()
+            }))
+        }
+    }
+}
 
 /// A public key as the JWKS endpoint lists it (every field the Python SDK's model requires).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
@@ -39,21 +85,19 @@ pub struct LoadedKey {
 }
 
 impl LoadedKey {
-    fn from_record(record: &SigningKeyRecord) -> Result<Self, String> {
-        let private = RsaPrivateKey::from_pkcs8_pem(&record.private_key_pem)
-            .map_err(|e| format!("signing key {}: {e}", record.kid))?;
+    fn from_record(record: &SigningKeyRecord, sealer: &SecretSealer) -> Result<Self, String> {
+        if !matches!(record.private_key, StoredPrivateKey::Sealed(_)) {
+            return Err(format!("signing key {} is still in clear in the store", record.kid));
+        }
+        let der = private_key_der(record, sealer)?;
+        let private =
+            RsaPrivateKey::from_pkcs8_der(&der).map_err(|e| format!("signing key {}: {e}", record.kid))?;
         let public = private.to_public_key();
         let n = URL_SAFE_NO_PAD.encode(public.n().to_bytes_be());
         let e = URL_SAFE_NO_PAD.encode(public.e().to_bytes_be());
         Ok(Self {
             kid: record.kid.clone(),
-            signer: RsaKeyPair::from_pkcs8(
-                private
-                    .to_pkcs8_der()
-                    .map_err(|e| format!("signing key {}: {e}", record.kid))?
-                    .as_bytes(),
-            )
-            .map_err(|e| format!("signing key {}: {e}", record.kid))?,
+            signer: RsaKeyPair::from_pkcs8(&der).map_err(|e| format!("signing key {}: {e}", record.kid))?,
             decoding: DecodingKey::from_rsa_components(&n, &e).map_err(|e| e.to_string())?,
             jwk: Jwk {
                 kty: "RSA",
@@ -76,16 +120,20 @@ pub struct SigningKeys {
 }
 
 impl SigningKeys {
-    /// Load the keys from the store, generating and storing the first one if there is none.
-    /// Two processes starting at once race on a conditional insert; the loser reads the winner's.
+    /// Load the keys from the store, generating and storing the first one (sealed) if there is
+    /// none, and sealing any an older version left in clear. Two processes starting at once race
+    /// on conditional writes; the loser reads the winner's. Both seal the same key, so either
+    /// way there is one key, never two.
     pub async fn load_or_create(
         store: &dyn Store,
+        sealer: &SecretSealer,
         env: IdEnvironment,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Self, String> {
         let mut records = store.signing_keys().await.map_err(|e| e.to_string())?;
         if records.is_empty() {
-            let record = tokio::task::spawn_blocking(move || generate(env, now))
+            let s = sealer.clone();
+            let record = tokio::task::spawn_blocking(move || generate(&s, env, now))
                 .await
                 .map_err(|e| e.to_string())??;
             match store.insert_signing_key(&record).await {
@@ -94,10 +142,24 @@ impl SigningKeys {
             }
             records = store.signing_keys().await.map_err(|e| e.to_string())?;
         }
+        let mut resealed = false;
+        for record in &records {
+            if let Some(sealed) = sealed_copy(record, sealer)? {
+                match store.replace_signing_key(record, &sealed).await {
+                    // On a conflict another process sealed it first: read back below.
+                    Ok(()) | Err(StoreError::Conflict) => resealed = true,
+                    Err(e) => return Err(format!("sealing signing key {}: {e}", record.kid)),
+                }
+            }
+        }
+        if resealed {
+            records = store.signing_keys().await.map_err(|e| e.to_string())?;
+            tracing::info!("signing keys left in clear by an older version are sealed");
+        }
         records.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.kid.cmp(&b.kid)));
         let keys = records
             .iter()
-            .map(LoadedKey::from_record)
+            .map(|r| LoadedKey::from_record(r, sealer))
             .collect::<Result<Vec<_>, _>>()?;
         if keys.is_empty() {
             return Err("no signing key could be loaded".into());
@@ -118,13 +180,17 @@ impl SigningKeys {
     }
 }
 
-/// A fresh RSA-2048 key as a store record.
-pub fn generate(env: IdEnvironment, now: chrono::DateTime<chrono::Utc>) -> Result<SigningKeyRecord, String> {
+/// A fresh RSA-2048 key as a store record, sealed.
+pub fn generate(
+    sealer: &SecretSealer,
+    env: IdEnvironment,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<SigningKeyRecord, String> {
     let key = RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).map_err(|e| e.to_string())?;
-    let pem = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| e.to_string())?;
+    let der = key.to_pkcs8_der().map_err(|e| e.to_string())?;
     Ok(SigningKeyRecord {
         kid: new_id(IdKind::Jwk, env),
-        private_key_pem: pem.to_string(),
+        private_key: StoredPrivateKey::Sealed(sealer.seal(der.as_bytes())),
         created_at: now,
     })
 }

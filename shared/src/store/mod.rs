@@ -182,4 +182,8 @@ pub trait Store: Send + Sync {
     async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError>;
     /// Insert a key; `Conflict` if any key already exists (first writer wins).
     async fn insert_signing_key(&self, key: &SigningKeyRecord) -> Result<(), StoreError>;
+    /// Replace the key `current` (same kid) with `new`, if the store still holds exactly
+    /// `current`; `Conflict` if it holds something else or nothing (first writer wins: used
+    /// to seal a key an older version left in clear).
+    async fn replace_signing_key(&self, current: &SigningKeyRecord, new: &SigningKeyRecord) -> Result<(), StoreError>;
 }

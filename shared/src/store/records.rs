@@ -216,9 +216,32 @@ impl SessionRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SigningKeyRecord {
     pub kid: String,
-    /// PKCS#8 PEM. The signing key is a secret kept in the store (SECURITY.md X2).
-    pub private_key_pem: String,
+    /// The private key. A secret kept in the store, sealed (SECURITY.md X2, X3).
+    #[serde(flatten)]
+    pub private_key: StoredPrivateKey,
     pub created_at: DateTime<Utc>,
+}
+
+/// A signing key's private half as the store holds it; the field name tells which.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StoredPrivateKey {
+    /// Sealed (`totp::SecretSealer` under the signing-key purpose) PKCS#8 DER, as
+    /// base64(nonce ‖ ciphertext). What Latch writes.
+    #[serde(rename = "sealed_private_key")]
+    Sealed(String),
+    /// PKCS#8 PEM in clear, as versions before sealing wrote it: read, and sealed at the
+    /// next start (`sessions::keys`), never written.
+    #[serde(rename = "private_key_pem")]
+    ClearPem(String),
+}
+
+impl std::fmt::Debug for StoredPrivateKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Sealed(_) => "Sealed(..)",
+            Self::ClearPem(_) => "ClearPem(<redacted>)",
+        })
+    }
 }
 
 /// What a one-time token may be redeemed for.

@@ -115,8 +115,11 @@ fn encode<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
 impl SqliteStore {
     /// Open (creating if needed) `latch.sqlite3` in `dir`.
     pub fn open_dir(dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(dir).map_err(unavailable)?;
-        Self::open(&dir.join("latch.sqlite3"))
+        // 0700, and the database 0600 before SQLite opens it (SECURITY.md X3).
+        crate::files::private_dir(dir).map_err(unavailable)?;
+        let path = dir.join("latch.sqlite3");
+        crate::files::private_database(&path).map_err(unavailable)?;
+        Self::open(&path)
     }
 
     pub fn open(path: &Path) -> Result<Self, StoreError> {
@@ -707,6 +710,37 @@ impl Store for SqliteStore {
             tx.execute(
                 "INSERT INTO signing_keys (kid, created_at, data) VALUES (?1, ?2, ?3)",
                 params![k.kid, k.created_at.timestamp(), data],
+            )
+            .map_err(sql_err)?;
+            tx.commit().map_err(sql_err)
+        })
+        .await
+    }
+
+    async fn replace_signing_key(&self, current: &SigningKeyRecord, new: &SigningKeyRecord) -> Result<(), StoreError> {
+        if current.kid != new.kid {
+            return Err(StoreError::Corrupt("a signing key is replaced by one with its own kid".into()));
+        }
+        let (current, new) = (current.clone(), new.clone());
+        let data = encode(&new)?;
+        self.with(move |conn| {
+            // Compared as records, not as text: an older version's JSON may be laid out otherwise.
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(sql_err)?;
+            let stored: Option<String> = tx
+                .query_row("SELECT data FROM signing_keys WHERE kid = ?1", [&current.kid], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(sql_err)?;
+            match stored {
+                Some(d) if decode::<SigningKeyRecord>(&d)? == current => {}
+                _ => return Err(StoreError::Conflict),
+            }
+            tx.execute(
+                "UPDATE signing_keys SET data = ?2 WHERE kid = ?1",
+                params![new.kid, data],
             )
             .map_err(sql_err)?;
             tx.commit().map_err(sql_err)

@@ -569,12 +569,12 @@ async fn the_first_signing_key_wins() {
     let now = Utc::now();
     let first = SigningKeyRecord {
         kid: id("jwk"),
-        private_key_pem: "pem-1".into(),
+        private_key: StoredPrivateKey::Sealed("sealed-1".into()),
         created_at: now,
     };
     let second = SigningKeyRecord {
         kid: id("jwk"),
-        private_key_pem: "pem-2".into(),
+        private_key: StoredPrivateKey::Sealed("sealed-2".into()),
         created_at: now,
     };
     store.insert_signing_key(&first).await.unwrap();
@@ -583,6 +583,49 @@ async fn the_first_signing_key_wins() {
         Err(StoreError::Conflict)
     ));
     assert_eq!(store.signing_keys().await.unwrap(), vec![first]);
+}
+
+/// SECURITY X3: a key an older version left in clear is replaced by its sealed copy only while
+/// the store still holds the clear one: of two processes sealing at once, one wins.
+#[tokio::test]
+async fn x3_a_signing_key_is_replaced_only_from_what_the_store_holds() {
+    let (store, _) = fresh_store().await;
+    let clear = SigningKeyRecord {
+        kid: id("jwk"),
+        private_key: StoredPrivateKey::ClearPem("pem-in-clear".into()),
+        created_at: Utc::now(),
+    };
+    store.insert_signing_key(&clear).await.unwrap();
+    let sealed = |text: &str| SigningKeyRecord {
+        private_key: StoredPrivateKey::Sealed(text.into()),
+        ..clear.clone()
+    };
+    let (a, b) = (sealed("sealed-by-a"), sealed("sealed-by-b"));
+    let (ra, rb) = tokio::join!(store.replace_signing_key(&clear, &a), store.replace_signing_key(&clear, &b));
+    let winner = match (ra, rb) {
+        (Ok(()), Err(StoreError::Conflict)) => a.clone(),
+        (Err(StoreError::Conflict), Ok(())) => b.clone(),
+        other => panic!("exactly one replacement wins: {other:?}"),
+    };
+    assert_eq!(store.signing_keys().await.unwrap(), vec![winner.clone()]);
+    // From a record the store no longer holds, or for a kid it does not hold: a conflict.
+    assert!(matches!(
+        store.replace_signing_key(&clear, &a).await,
+        Err(StoreError::Conflict)
+    ));
+    let other = SigningKeyRecord {
+        kid: id("jwk"),
+        ..clear.clone()
+    };
+    let other_sealed = SigningKeyRecord {
+        private_key: StoredPrivateKey::Sealed("x".into()),
+        ..other.clone()
+    };
+    assert!(matches!(
+        store.replace_signing_key(&other, &other_sealed).await,
+        Err(StoreError::Conflict)
+    ));
+    assert_eq!(store.signing_keys().await.unwrap(), vec![winner]);
 }
 
 // ---- B2B: organizations and members (docs/b2b.md) ----

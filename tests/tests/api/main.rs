@@ -9,6 +9,7 @@ mod conformance;
 mod faults;
 mod input;
 mod jwt;
+mod keys_at_rest;
 mod lockout;
 mod migrate;
 mod openapi;

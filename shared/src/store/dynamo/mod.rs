@@ -1056,4 +1056,35 @@ impl Store for DynamoStore {
             Err(e) => Err(unavailable(e)),
         }
     }
+
+    async fn replace_signing_key(&self, current: &SigningKeyRecord, new: &SigningKeyRecord) -> Result<(), StoreError> {
+        if current.kid != new.kid {
+            return Err(StoreError::Corrupt("a signing key is replaced by one with its own kid".into()));
+        }
+        let item = signing_key_item(new)?;
+        let stored = self.get(key(KEYS_PK, format!("{KEY_PREFIX}{}", current.kid))).await?;
+        // Compared as records (an older version's JSON may be laid out otherwise), then the
+        // write is conditional on the very text read: a concurrent replacement wins or loses whole.
+        let raw = match &stored {
+            Some(i) if data::<SigningKeyRecord>(i)? == *current => get_s(i, DATA)?.to_string(),
+            _ => return Err(StoreError::Conflict),
+        };
+        let out = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("#d = :current")
+            .expression_attribute_names("#d", DATA)
+            .expression_attribute_values(":current", s(&raw))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                Err(StoreError::Conflict)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
 }

@@ -81,8 +81,8 @@ fn unsigned(header: Value, payload: &Value) -> String {
 
 #[tokio::test]
 async fn forged_tokens_are_refused() {
-    // J2: alg none, HS256 keyed with the public key, unknown kid, tampered payload, wrong iss/aud,
-    // a foreign RSA key; each must fail sessions/authenticate.
+    // J2: alg none, HS256 keyed with the public key, unknown kid, tampered payload, a foreign RSA
+    // key, and wrong iss/aud signed with the real key; each must fail sessions/authenticate.
     let app = TestApp::spawn().await;
     let created = session(&app).await;
     let jwt = created["session_jwt"].as_str().unwrap().to_string();
@@ -107,6 +107,16 @@ async fn forged_tokens_are_refused() {
     wrong_iss["iss"] = json!("stytch.com/project-test-evil");
     let mut wrong_aud = payload.clone();
     wrong_aud["aud"] = json!(["project-test-evil"]);
+    let mut without_aud = payload.clone();
+    without_aud.as_object_mut().unwrap().remove("aud");
+    let real = EncodingKey::from_rsa_pem(app.signing_key_pem(&kid).await.as_bytes()).unwrap();
+    // The control: the same claims re-signed with the real key are accepted.
+    app.post(
+        "/v1/sessions/authenticate",
+        json!({"session_jwt": resign(&payload, rs256(&kid), &real)}),
+    )
+    .await
+    .assert_ok();
     let sig = jwt.rsplit('.').next().unwrap();
     let tampered_same_sig = {
         let head = jwt.split('.').next().unwrap();
@@ -127,8 +137,11 @@ async fn forged_tokens_are_refused() {
         ("unknown kid", resign(&payload, rs256("jwk-test-unknown"), &foreign)),
         ("foreign key, real kid", resign(&payload, rs256(&kid), &foreign)),
         ("tampered payload", tampered_same_sig),
-        ("wrong iss", resign(&wrong_iss, rs256(&kid), &foreign)),
-        ("wrong aud", resign(&wrong_aud, rs256(&kid), &foreign)),
+        // Signed with Latch's own key (read from the store, unsealed), so that only the
+        // claim check can refuse them; the control below shows that key's signature passes.
+        ("wrong iss", resign(&wrong_iss, rs256(&kid), &real)),
+        ("wrong aud", resign(&wrong_aud, rs256(&kid), &real)),
+        ("no aud", resign(&without_aud, rs256(&kid), &real)),
     ];
     for (what, token) in forged {
         let a = app

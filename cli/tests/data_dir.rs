@@ -1,0 +1,191 @@
+//! SECURITY X3: `latch serve` keeps its data directory private: the directory and the outbox
+//! 0700, every file in them (the SQLite database, its `-wal` and `-shm`, `credentials.json`,
+//! the outbox's messages) 0600: in a directory it creates, in an empty one that exists with
+//! 0755, and in one an older version (or a 022 umask) left at 0755 with 0644 files.
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+const LATCH: &str = env!("CARGO_BIN_EXE_latch");
+
+/// A directory removed on every exit, failures included.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("latch-data-dir-test-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `latch serve` on an ephemeral loopback port, killed (by its PID) when dropped.
+struct Server {
+    base: String,
+    auth: (String, String),
+    child: Child,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start(data_dir: &Path) -> Self {
+        let mut child = Command::new(LATCH)
+            .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .env("LATCH_BREACH_CHECK_ON_AUTH", "false")
+            .env("LATCH_BREACH_CHECK_ON_CREATE", "false")
+            .env("RUST_LOG", "warn")
+            .env_remove("LATCH_PROJECT_ID")
+            .env_remove("LATCH_SECRET")
+            .env_remove("LATCH_TOKEN_PEPPER")
+            .env_remove("LATCH_STORE")
+            .env_remove("LATCH_MAILER")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("latch serve starts");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let base = loop {
+            let line = rx
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .expect("latch serve prints its address");
+            if let Some(url) = line.strip_prefix("Latch is listening on ") {
+                break url.trim_end_matches('/').to_owned();
+            }
+        };
+        let creds: Value =
+            serde_json::from_str(&std::fs::read_to_string(data_dir.join("credentials.json")).unwrap()).unwrap();
+        let auth = (
+            creds["project_id"].as_str().unwrap().to_owned(),
+            creds["secret"].as_str().unwrap().to_owned(),
+        );
+        Self { base, auth, child }
+    }
+
+    async fn post(&self, path: &str, body: Value) -> u16 {
+        reqwest::Client::new()
+            .post(format!("{}{path}", self.base))
+            .basic_auth(&self.auth.0, Some(&self.auth.1))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
+    /// A signup and a reset email, so the store and the outbox have been written.
+    async fn write_something(&self, tag: &str) {
+        let email = format!("{tag}@example.com");
+        let password = "violet staple correct battery horse 42";
+        assert_eq!(self.post("/v1/passwords", json!({"email": email, "password": password})).await, 200);
+        assert_eq!(
+            self.post("/v1/passwords/email/reset/start", json!({"email": email})).await,
+            200
+        );
+    }
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::symlink_metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+/// Every directory 0700 and every file 0600 under `dir`, and the files Latch writes present.
+fn assert_private(dir: &Path, when: &str) {
+    let mut seen = vec![];
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        assert_eq!(mode(&d), 0o700, "{when}: directory {}", d.display());
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                assert_eq!(mode(&path), 0o600, "{when}: file {}", path.display());
+                seen.push(path.strip_prefix(dir).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    for expected in ["latch.sqlite3", "latch.sqlite3-wal", "latch.sqlite3-shm", "credentials.json"] {
+        assert!(seen.iter().any(|s| s == expected), "{when}: no {expected} in {seen:?}");
+    }
+    assert!(
+        seen.iter().any(|s| s.starts_with("outbox/") && s.ends_with(".eml")),
+        "{when}: no outbox message in {seen:?}"
+    );
+}
+
+/// Everything under `dir` as an older version with a 022 umask left it: 0755 and 0644.
+fn widen(dir: &Path) {
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn x3_latch_serve_keeps_its_data_dir_0700_and_its_files_0600() {
+    let root = TempDir::new("modes");
+
+    // A directory it creates.
+    let created = root.0.join("created");
+    {
+        let server = Server::start(&created);
+        server.write_something("created").await;
+        assert_private(&created, "created by latch serve");
+    }
+
+    // An empty directory that exists with 0755.
+    let existing = root.0.join("existing");
+    std::fs::create_dir(&existing).unwrap();
+    std::fs::set_permissions(&existing, std::fs::Permissions::from_mode(0o755)).unwrap();
+    {
+        let server = Server::start(&existing);
+        server.write_something("existing").await;
+        assert_private(&existing, "an existing 0755 directory");
+    }
+
+    // The first directory (killed while running, so its -wal and -shm are still there) as an
+    // older version left it: tightened at start, before a request, and still after writes.
+    widen(&created);
+    assert_eq!(mode(&created.join("latch.sqlite3-wal")), 0o644);
+    {
+        let server = Server::start(&created);
+        assert_private(&created, "left at 0755/0644, at start");
+        server.write_something("again").await;
+        assert_private(&created, "left at 0755/0644, after writes");
+    }
+}

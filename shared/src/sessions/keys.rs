@@ -194,3 +194,38 @@ pub fn generate(
         created_at: now,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The record as versions before sealing wrote it still reads (as a clear key, to be
+    /// sealed), and a sealed record carries no clear field.
+    #[test]
+    fn older_records_read_and_sealed_ones_hold_no_clear_field() {
+        let old = r#"{"kid":"jwk-test-1","private_key_pem":"-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n","created_at":"2025-06-01T12:00:00.123456789Z"}"#;
+        let record: SigningKeyRecord = serde_json::from_str(old).unwrap();
+        assert!(matches!(&record.private_key, StoredPrivateKey::ClearPem(p) if p.starts_with("-----BEGIN")));
+        assert_eq!(serde_json::to_string(&record).unwrap(), old, "read and written alike");
+        let sealed = SigningKeyRecord {
+            private_key: StoredPrivateKey::Sealed("c2VhbGVk".into()),
+            ..record
+        };
+        let json: serde_json::Value = serde_json::to_value(&sealed).unwrap();
+        assert_eq!(json["sealed_private_key"], "c2VhbGVk");
+        assert!(json.get("private_key_pem").is_none(), "{json}");
+        assert!(!format!("{sealed:?}").contains("c2VhbGVk"), "Debug shows no key material");
+    }
+
+    #[test]
+    fn a_generated_key_is_sealed_and_opens_only_under_its_pepper() {
+        let record = generate(&sealer(&[7; 32]), IdEnvironment::Test, chrono::Utc::now()).unwrap();
+        assert!(matches!(record.private_key, StoredPrivateKey::Sealed(_)));
+        let der = private_key_der(&record, &sealer(&[7; 32])).unwrap();
+        assert!(RsaPrivateKey::from_pkcs8_der(&der).is_ok());
+        let err = private_key_der(&record, &sealer(&[8; 32])).unwrap_err();
+        assert!(err.contains(&record.kid) && err.contains("pepper"), "{err}");
+        // Nor under the TOTP secrets' key from the same pepper.
+        assert!(private_key_der(&record, &SecretSealer::new(&[7; 32])).is_err());
+    }
+}

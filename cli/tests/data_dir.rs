@@ -103,9 +103,14 @@ impl Server {
     async fn write_something(&self, tag: &str) {
         let email = format!("{tag}@example.com");
         let password = "violet staple correct battery horse 42";
-        assert_eq!(self.post("/v1/passwords", json!({"email": email, "password": password})).await, 200);
         assert_eq!(
-            self.post("/v1/passwords/email/reset/start", json!({"email": email})).await,
+            self.post("/v1/passwords", json!({"email": email, "password": password}))
+                .await,
+            200
+        );
+        assert_eq!(
+            self.post("/v1/passwords/email/reset/start", json!({"email": email}))
+                .await,
             200
         );
     }
@@ -131,7 +136,12 @@ fn assert_private(dir: &Path, when: &str) {
             }
         }
     }
-    for expected in ["latch.sqlite3", "latch.sqlite3-wal", "latch.sqlite3-shm", "credentials.json"] {
+    for expected in [
+        "latch.sqlite3",
+        "latch.sqlite3-wal",
+        "latch.sqlite3-shm",
+        "credentials.json",
+    ] {
         assert!(seen.iter().any(|s| s == expected), "{when}: no {expected} in {seen:?}");
     }
     assert!(

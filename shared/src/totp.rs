@@ -187,7 +187,10 @@ mod tests {
         assert!(SecretSealer::new(&[8; 32]).open(&sealed).is_err());
         assert!(sealer.open("not base64!").is_err());
         let keys = SecretSealer::for_purpose(&[7; 32], SIGNING_KEY_SEAL_PURPOSE);
-        assert!(keys.open(&sealed).is_err(), "one purpose's seal does not open under another");
+        assert!(
+            keys.open(&sealed).is_err(),
+            "one purpose's seal does not open under another"
+        );
         assert_eq!(keys.open(&keys.seal(&secret)).unwrap(), secret);
     }
 

@@ -44,7 +44,15 @@ async fn last_mail(app: &TestApp, delivered: Option<&Delivered>, to: &str) -> Re
     match delivered {
         None => app.last_reset_email(to).await,
         Some(d) => {
-            let text = d.0.lock().unwrap().iter().rev().find(|m| m.to == to).unwrap().text.clone();
+            let text =
+                d.0.lock()
+                    .unwrap()
+                    .iter()
+                    .rev()
+                    .find(|m| m.to == to)
+                    .unwrap()
+                    .text
+                    .clone();
             ResetEmail::parse(text)
         }
     }

@@ -90,8 +90,7 @@ impl LoadedKey {
             return Err(format!("signing key {} is still in clear in the store", record.kid));
         }
         let der = private_key_der(record, sealer)?;
-        let private =
-            RsaPrivateKey::from_pkcs8_der(&der).map_err(|e| format!("signing key {}: {e}", record.kid))?;
+        let private = RsaPrivateKey::from_pkcs8_der(&der).map_err(|e| format!("signing key {}: {e}", record.kid))?;
         let public = private.to_public_key();
         let n = URL_SAFE_NO_PAD.encode(public.n().to_bytes_be());
         let e = URL_SAFE_NO_PAD.encode(public.e().to_bytes_be());
@@ -214,7 +213,10 @@ mod tests {
         let json: serde_json::Value = serde_json::to_value(&sealed).unwrap();
         assert_eq!(json["sealed_private_key"], "c2VhbGVk");
         assert!(json.get("private_key_pem").is_none(), "{json}");
-        assert!(!format!("{sealed:?}").contains("c2VhbGVk"), "Debug shows no key material");
+        assert!(
+            !format!("{sealed:?}").contains("c2VhbGVk"),
+            "Debug shows no key material"
+        );
     }
 
     #[test]

@@ -719,7 +719,9 @@ impl Store for SqliteStore {
 
     async fn replace_signing_key(&self, current: &SigningKeyRecord, new: &SigningKeyRecord) -> Result<(), StoreError> {
         if current.kid != new.kid {
-            return Err(StoreError::Corrupt("a signing key is replaced by one with its own kid".into()));
+            return Err(StoreError::Corrupt(
+                "a signing key is replaced by one with its own kid".into(),
+            ));
         }
         let (current, new) = (current.clone(), new.clone());
         let data = encode(&new)?;

@@ -601,7 +601,10 @@ async fn x3_a_signing_key_is_replaced_only_from_what_the_store_holds() {
         ..clear.clone()
     };
     let (a, b) = (sealed("sealed-by-a"), sealed("sealed-by-b"));
-    let (ra, rb) = tokio::join!(store.replace_signing_key(&clear, &a), store.replace_signing_key(&clear, &b));
+    let (ra, rb) = tokio::join!(
+        store.replace_signing_key(&clear, &a),
+        store.replace_signing_key(&clear, &b)
+    );
     let winner = match (ra, rb) {
         (Ok(()), Err(StoreError::Conflict)) => a.clone(),
         (Err(StoreError::Conflict), Ok(())) => b.clone(),

@@ -48,16 +48,22 @@ fn clear_forms(der: &[u8]) -> Vec<(String, Vec<u8>)> {
     let pem1 = key.to_pkcs1_pem(LineEnding::LF).unwrap().to_string();
     let mut forms = vec![("PEM marker".to_string(), b"PRIVATE KEY".to_vec())];
     for (what, pem) in [("PKCS#8 PEM", &pem8), ("PKCS#1 PEM", &pem1)] {
-        forms.push((format!("{what} body line"), pem.lines().nth(2).unwrap().as_bytes().to_vec()));
+        forms.push((
+            format!("{what} body line"),
+            pem.lines().nth(2).unwrap().as_bytes().to_vec(),
+        ));
     }
     for (what, bytes) in [("PKCS#8 DER", der.to_vec()), ("PKCS#1 DER", pkcs1.as_bytes().to_vec())] {
         // A stretch from the middle of the key (its primes), not the common ASN.1 header.
         let middle = bytes[bytes.len() / 2..bytes.len() / 2 + 48].to_vec();
         forms.push((what.to_string(), middle));
-        forms.push((format!("{what}, base64"), STANDARD.encode(&bytes)[400..464].as_bytes().to_vec()));
+        forms.push((
+            format!("{what}, base64"),
+            STANDARD.encode(&bytes).as_bytes()[400..464].to_vec(),
+        ));
         forms.push((
             format!("{what}, base64url"),
-            URL_SAFE_NO_PAD.encode(&bytes)[400..464].as_bytes().to_vec(),
+            URL_SAFE_NO_PAD.encode(&bytes).as_bytes()[400..464].to_vec(),
         ));
     }
     forms
@@ -65,7 +71,10 @@ fn clear_forms(der: &[u8]) -> Vec<(String, Vec<u8>)> {
 
 fn assert_no_clear_key(dump: &[u8], der: &[u8]) {
     for (what, needle) in clear_forms(der) {
-        assert!(!contains(dump, &needle), "the store holds the signing key in clear ({what})");
+        assert!(
+            !contains(dump, &needle),
+            "the store holds the signing key in clear ({what})"
+        );
     }
 }
 
@@ -117,7 +126,11 @@ async fn x3_the_signing_key_rests_sealed_and_its_record_mints_no_jwt() {
     for secret in [sealed.as_bytes(), &raw] {
         let token = jsonwebtoken::encode(&hs, &payload, &EncodingKey::from_secret(secret)).unwrap();
         let a = authenticate(token).await;
-        assert!(a.status == 404 || a.status == 400, "an HS256 JWT keyed with the sealed key: {}", a.body);
+        assert!(
+            a.status == 404 || a.status == 400,
+            "an HS256 JWT keyed with the sealed key: {}",
+            a.body
+        );
     }
     for offset in 0..raw.len().min(64) {
         let bytes = &raw[offset..];

@@ -1059,7 +1059,9 @@ impl Store for DynamoStore {
 
     async fn replace_signing_key(&self, current: &SigningKeyRecord, new: &SigningKeyRecord) -> Result<(), StoreError> {
         if current.kid != new.kid {
-            return Err(StoreError::Corrupt("a signing key is replaced by one with its own kid".into()));
+            return Err(StoreError::Corrupt(
+                "a signing key is replaced by one with its own kid".into(),
+            ));
         }
         let item = signing_key_item(new)?;
         let stored = self.get(key(KEYS_PK, format!("{KEY_PREFIX}{}", current.kid))).await?;
@@ -1081,7 +1083,10 @@ impl Store for DynamoStore {
             .await;
         match out {
             Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
                 Err(StoreError::Conflict)
             }
             Err(e) => Err(unavailable(e)),

@@ -629,6 +629,66 @@ mod tests {
     }
 
     #[test]
+    fn public_mail_domains_are_refused_case_blind() {
+        for common in ["gmail.com", "GMail.COM", " outlook.com "] {
+            let err = parse_domains(vec![common.into()]).unwrap_err();
+            assert_eq!(
+                err.error_type,
+                ErrorType::OrganizationSettingsDomainTooCommon,
+                "{common}"
+            );
+        }
+        assert_eq!(
+            parse_domains(vec!["Acme.Example".into(), "gmail.com.acme.example".into()]).unwrap(),
+            ["acme.example", "gmail.com.acme.example"]
+        );
+        assert!(COMMON_EMAIL_DOMAINS
+            .iter()
+            .all(|d| parse_domains(vec![d.to_string()]).is_err()));
+    }
+
+    /// SECURITY X4: the policy rule fails closed on a stored name it does not know, and
+    /// ALL_ALLOWED ignores the list.
+    #[test]
+    fn method_rules() {
+        let now = chrono::Utc::now();
+        let mut org = OrganizationRecord {
+            organization_id: "organization-test-1".into(),
+            organization_name: "Org".into(),
+            organization_slug: "org".into(),
+            organization_logo_url: String::new(),
+            organization_external_id: None,
+            trusted_metadata: Map::new(),
+            sso_jit_provisioning: Allowance::AllAllowed,
+            email_allowed_domains: vec![],
+            email_jit_provisioning: JitProvisioning::NotAllowed,
+            email_invites: Allowance::AllAllowed,
+            auth_methods: MethodRestriction::Restricted,
+            allowed_auth_methods: vec!["Password".into(), "magic_link".into()],
+            mfa_policy: MfaPolicy::Optional,
+            mfa_methods: MethodRestriction::Restricted,
+            allowed_mfa_methods: vec!["sms_otp".into()],
+            created_at: now,
+            updated_at: now,
+        };
+        assert!(!org.allows_auth_method(AuthMethod::Password));
+        assert!(org.allows_auth_method(AuthMethod::MagicLink));
+        assert!(!org.allows_mfa_method(MfaMethod::Totp));
+        assert!(org.allows_mfa_method(MfaMethod::SmsOtp));
+        org.auth_methods = MethodRestriction::AllAllowed;
+        org.mfa_methods = MethodRestriction::AllAllowed;
+        assert!(org.allows_auth_method(AuthMethod::Password));
+        assert!(org.allows_mfa_method(MfaMethod::Totp));
+        assert_eq!(
+            method_names(
+                vec![AuthMethod::Password, AuthMethod::Sso, AuthMethod::Password],
+                AuthMethod::as_str
+            ),
+            ["password", "sso"]
+        );
+    }
+
+    #[test]
     fn phones_and_external_ids() {
         assert!(parse_phone("+14155550100").is_ok());
         for bad in ["14155550100", "+0123", "+1", "+1415555010012345", "+1-415"] {

@@ -22,6 +22,23 @@ pub struct AuthenticateRequest {
     #[schema(schema_with = crate::api::openapi::fields::optional_session_duration_minutes)]
     pub session_duration_minutes: Option<i64>,
     pub session_custom_claims: Option<Map<String, Value>>,
+    /// Stytch's RBAC check. Latch does not enforce RBAC yet, so a request carrying one is
+    /// refused (400 `bad_request`) rather than answered as if the check had passed.
+    pub authorization_check: Option<Map<String, Value>>,
+}
+
+/// An `authorization_check` asks the server to confirm the session may do something; Latch
+/// cannot (it has no RBAC yet), and answering 200 would tell the caller that it may. So any
+/// check sent is refused before the session is looked at; JSON `null` reads as absent.
+pub(crate) fn refuse_authorization_check(check: Option<&Map<String, Value>>) -> Result<(), ApiError> {
+    match check {
+        None => Ok(()),
+        Some(_) => Err(ApiError::new(
+            ErrorType::BadRequest,
+            "authorization_check is not supported: Latch does not enforce RBAC, so it refuses a request \
+             that asks for an authorization check instead of answering without one.",
+        )),
+    }
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -37,6 +54,7 @@ pub async fn authenticate(
     State(st): State<AppState>,
     JsonBody(req): JsonBody<AuthenticateRequest>,
 ) -> Result<Reply<AuthenticateResponse>, ApiError> {
+    refuse_authorization_check(req.authorization_check.as_ref())?;
     let by = SessionRef::required(req.session_token.as_deref(), req.session_jwt.as_deref())?;
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
     let now = st.clock.now();

@@ -313,6 +313,56 @@ pub enum MethodRestriction {
     Restricted,
 }
 
+/// The primary authentication methods `allowed_auth_methods` may name (Stytch's set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    Sso,
+    MagicLink,
+    EmailOtp,
+    Password,
+    GoogleOauth,
+    MicrosoftOauth,
+    SlackOauth,
+    GithubOauth,
+    HubspotOauth,
+}
+
+impl AuthMethod {
+    /// The wire name, as stored in `allowed_auth_methods`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::Sso => "sso",
+            AuthMethod::MagicLink => "magic_link",
+            AuthMethod::EmailOtp => "email_otp",
+            AuthMethod::Password => "password",
+            AuthMethod::GoogleOauth => "google_oauth",
+            AuthMethod::MicrosoftOauth => "microsoft_oauth",
+            AuthMethod::SlackOauth => "slack_oauth",
+            AuthMethod::GithubOauth => "github_oauth",
+            AuthMethod::HubspotOauth => "hubspot_oauth",
+        }
+    }
+}
+
+/// The MFA methods `allowed_mfa_methods` may name (Stytch's set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MfaMethod {
+    SmsOtp,
+    Totp,
+}
+
+impl MfaMethod {
+    /// The wire name, as stored in `allowed_mfa_methods`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MfaMethod::SmsOtp => "sms_otp",
+            MfaMethod::Totp => "totp",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum MfaPolicy {
@@ -344,6 +394,21 @@ pub struct OrganizationRecord {
 }
 
 impl OrganizationRecord {
+    /// May a member of this organization authenticate with `method`? Everything is allowed
+    /// under `auth_methods: ALL_ALLOWED`; under `RESTRICTED` only what `allowed_auth_methods`
+    /// names (a stored name Latch does not know matches nothing: the rule fails closed).
+    pub fn allows_auth_method(&self, method: AuthMethod) -> bool {
+        self.auth_methods == MethodRestriction::AllAllowed
+            || self.allowed_auth_methods.iter().any(|m| m == method.as_str())
+    }
+
+    /// May a member of this organization use `method` as a second factor? As
+    /// `allows_auth_method`, for `mfa_methods` and `allowed_mfa_methods`.
+    pub fn allows_mfa_method(&self, method: MfaMethod) -> bool {
+        self.mfa_methods == MethodRestriction::AllAllowed
+            || self.allowed_mfa_methods.iter().any(|m| m == method.as_str())
+    }
+
     pub fn org_ref(&self) -> OrgRef {
         OrgRef {
             organization_id: self.organization_id.clone(),

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::mfa::{self, AuthFields, Primary};
 use super::organizations::{insert_member, new_member, MemberResponse};
-use super::{email_factor, load_org, member_by_email};
+use super::{email_factor, load_org, member_by_email, require_auth_method};
 use crate::api::b2b_wire::{MemberObject, OrganizationObject};
 use crate::api::error::{ApiError, ErrorType};
 use crate::api::{JsonBody, Reply};
@@ -18,7 +18,9 @@ use crate::mail::Message;
 use crate::redirects::{self, LinkKind};
 use crate::sessions::tokens::random_token;
 use crate::state::AppState;
-use crate::store::{Attributes, JitProvisioning, MemberStatus, OrganizationRecord, TokenKind, TokenRecord, UserRecord};
+use crate::store::{
+    Attributes, AuthMethod, JitProvisioning, MemberStatus, OrganizationRecord, TokenKind, TokenRecord, UserRecord,
+};
 
 /// The `stytch_token_type` of B2B login and signup links.
 pub const MAGIC_LINK_TYPE: &str = "multi_tenant_magic_links";
@@ -117,6 +119,7 @@ pub async fn login_or_signup(
     let challenge = CodeChallenge::parse_opt(req.pkce_code_challenge.as_deref())?;
     check_locale(req.locale.as_deref())?;
     let org = load_org(&st, &req.organization_id).await?;
+    require_auth_method(&org, AuthMethod::MagicLink)?;
     limit_emails(
         &st,
         &format!("b2b_magic_link:{} {}", org.organization_id, email.as_str()),
@@ -223,6 +226,7 @@ pub async fn authenticate(
         req.pkce_code_verifier.as_deref(),
     )
     .await?;
+    require_auth_method(&org, AuthMethod::MagicLink)?;
     let now = st.clock.now();
     // Resolve the session and IST before consuming, so a bad one does not burn the link.
     let attach = mfa::attached_session(
@@ -286,6 +290,7 @@ pub const LOGIN_OR_SIGNUP_API: Api = Api {
     errors: &[
         &[
             ErrorType::OrganizationNotFound,
+            ErrorType::OperationRestrictedByOrganizationAuthMethods,
             ErrorType::InvalidEmail,
             ErrorType::EmailJitProvisioningNotAllowed,
             ErrorType::InvalidEmailForJitProvisioning,
@@ -307,6 +312,7 @@ pub const AUTHENTICATE_API: Api = Api {
             ErrorType::UnableToAuthMagicLink,
             ErrorType::InvalidLocale,
             ErrorType::OrganizationNotFound,
+            ErrorType::OperationRestrictedByOrganizationAuthMethods,
             ErrorType::MemberNotFound,
             ErrorType::IntermediateSessionNotFound,
         ],

@@ -17,7 +17,10 @@ use crate::domain::pkce;
 use crate::domain::EmailAddress;
 use crate::handlers::reset::unusable_token;
 use crate::state::AppState;
-use crate::store::{FactorKind, FactorRecord, OrganizationRecord, PasswordRecord, TokenKind, TokenRecord, UserRecord};
+use crate::store::{
+    AuthMethod, FactorKind, FactorRecord, MfaMethod, OrganizationRecord, PasswordRecord, TokenKind, TokenRecord,
+    UserRecord,
+};
 
 pub(crate) fn organization_not_found() -> ApiError {
     ApiError::new(ErrorType::OrganizationNotFound, "No organization has this id or slug.")
@@ -25,6 +28,35 @@ pub(crate) fn organization_not_found() -> ApiError {
 
 pub(crate) fn member_not_found() -> ApiError {
     ApiError::new(ErrorType::MemberNotFound, "No member of this organization matches.")
+}
+
+/// Refuse a primary method `org` does not allow (`auth_methods: RESTRICTED`); checked before any
+/// member lookup or hashing, so the answer is the same for every email.
+pub(crate) fn require_auth_method(org: &OrganizationRecord, method: AuthMethod) -> Result<(), ApiError> {
+    if org.allows_auth_method(method) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        ErrorType::OperationRestrictedByOrganizationAuthMethods,
+        format!(
+            "This organization restricts its auth methods and {} is not in its allowed_auth_methods.",
+            method.as_str()
+        ),
+    ))
+}
+
+/// Refuse an MFA method `org` does not allow (`mfa_methods: RESTRICTED`).
+pub(crate) fn require_mfa_method(org: &OrganizationRecord, method: MfaMethod) -> Result<(), ApiError> {
+    if org.allows_mfa_method(method) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        ErrorType::OperationRestrictedByOrganizationMfaMethods,
+        format!(
+            "This organization restricts its MFA methods and {} is not in its allowed_mfa_methods.",
+            method.as_str()
+        ),
+    ))
 }
 
 /// The organization an `organization_id` field names: its id, or its slug (Stytch accepts

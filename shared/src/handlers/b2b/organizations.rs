@@ -14,8 +14,8 @@ use crate::domain::ids::{new_id, IdKind};
 use crate::domain::EmailAddress;
 use crate::state::AppState;
 use crate::store::{
-    Allowance, JitProvisioning, MemberFields, MemberStatus, MethodRestriction, MfaPolicy, OrganizationRecord,
-    StoreError, UserRecord,
+    Allowance, AuthMethod, JitProvisioning, MemberFields, MemberStatus, MethodRestriction, MfaMethod, MfaPolicy,
+    OrganizationRecord, StoreError, UserRecord,
 };
 
 const SLUG_CHARS: &str = "-._~";
@@ -66,7 +66,62 @@ fn parse_name(name: &str) -> Result<String, ApiError> {
     }
 }
 
-/// Lower-cased domains of dot-separated labels, like `example.com`.
+/// Public mail providers: anyone can get an address there, so such a domain in
+/// `email_allowed_domains` would let the world join the organization. Stytch refuses common
+/// domains the same way; this is the well-known core of such lists (the major providers and
+/// their regional and legacy names).
+pub const COMMON_EMAIL_DOMAINS: &[&str] = &[
+    "gmail.com",
+    "googlemail.com",
+    "outlook.com",
+    "hotmail.com",
+    "hotmail.co.uk",
+    "hotmail.fr",
+    "live.com",
+    "live.co.uk",
+    "msn.com",
+    "yahoo.com",
+    "yahoo.co.uk",
+    "yahoo.co.jp",
+    "yahoo.fr",
+    "yahoo.de",
+    "ymail.com",
+    "rocketmail.com",
+    "icloud.com",
+    "me.com",
+    "mac.com",
+    "aol.com",
+    "proton.me",
+    "protonmail.com",
+    "pm.me",
+    "gmx.com",
+    "gmx.de",
+    "gmx.net",
+    "mail.com",
+    "yandex.ru",
+    "yandex.com",
+    "mail.ru",
+    "qq.com",
+    "163.com",
+    "126.com",
+    "web.de",
+    "t-online.de",
+    "zoho.com",
+    "tutanota.com",
+    "hey.com",
+    "fastmail.com",
+    "comcast.net",
+    "att.net",
+    "verizon.net",
+    "orange.fr",
+    "free.fr",
+    "laposte.net",
+    "libero.it",
+    "naver.com",
+];
+
+/// Lower-cased domains of dot-separated labels, like `example.com`; a public mail provider's
+/// domain (`COMMON_EMAIL_DOMAINS`) is refused.
 fn parse_domains(domains: Vec<String>) -> Result<Vec<String>, ApiError> {
     domains
         .into_iter()
@@ -76,16 +131,53 @@ fn parse_domains(domains: Vec<String>) -> Result<Vec<String>, ApiError> {
                 && d.split('.').all(|l| {
                     !l.is_empty() && l.len() <= 63 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
                 });
-            if ok {
-                Ok(d)
-            } else {
+            if !ok {
                 Err(ApiError::new(
                     ErrorType::BadRequest,
                     format!("email_allowed_domains: {d:?} is not a domain like example.com."),
                 ))
+            } else if COMMON_EMAIL_DOMAINS.contains(&d.as_str()) {
+                Err(ApiError::new(
+                    ErrorType::OrganizationSettingsDomainTooCommon,
+                    format!(
+                        "email_allowed_domains: {d} is a public mail provider's domain; anyone could join \
+                         the organization with it."
+                    ),
+                ))
+            } else {
+                Ok(d)
             }
         })
         .collect()
+}
+
+/// The wire names of the methods sent, once each, in the order sent.
+fn method_names<M: Copy>(methods: Vec<M>, name: fn(M) -> &'static str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::with_capacity(methods.len());
+    for m in methods {
+        if !names.iter().any(|n| n == name(m)) {
+            names.push(name(m).to_string());
+        }
+    }
+    names
+}
+
+/// `RESTRICTED` with nothing allowed is refused, as Stytch does, rather than stored as a
+/// setting that locks every member out.
+fn check_method_settings(org: &OrganizationRecord) -> Result<(), ApiError> {
+    if org.auth_methods == MethodRestriction::Restricted && org.allowed_auth_methods.is_empty() {
+        return Err(ApiError::new(
+            ErrorType::AllowedAuthMethodsRequiredForRestricted,
+            "auth_methods RESTRICTED needs a non-empty allowed_auth_methods.",
+        ));
+    }
+    if org.mfa_methods == MethodRestriction::Restricted && org.allowed_mfa_methods.is_empty() {
+        return Err(ApiError::new(
+            ErrorType::AllowedMfaMethodsRequiredForRestricted,
+            "mfa_methods RESTRICTED needs a non-empty allowed_mfa_methods.",
+        ));
+    }
+    Ok(())
 }
 
 /// The settings a create or update may send; absent fields keep their value (update) or take
@@ -102,10 +194,10 @@ pub struct OrganizationFields {
     pub email_jit_provisioning: Option<JitProvisioning>,
     pub email_invites: Option<Allowance>,
     pub auth_methods: Option<MethodRestriction>,
-    pub allowed_auth_methods: Option<Vec<String>>,
+    pub allowed_auth_methods: Option<Vec<AuthMethod>>,
     pub mfa_policy: Option<MfaPolicy>,
     pub mfa_methods: Option<MethodRestriction>,
-    pub allowed_mfa_methods: Option<Vec<String>>,
+    pub allowed_mfa_methods: Option<Vec<MfaMethod>>,
 }
 
 impl OrganizationFields {
@@ -122,7 +214,7 @@ impl OrganizationFields {
             || self.allowed_mfa_methods.is_some()
     }
 
-    /// Apply the fields sent to `org`, checking each.
+    /// Apply the fields sent to `org`, checking each, then the settings they make together.
     fn apply(self, org: &mut OrganizationRecord) -> Result<(), ApiError> {
         if let Some(name) = self.organization_name {
             org.organization_name = parse_name(&name)?;
@@ -155,7 +247,7 @@ impl OrganizationFields {
             org.auth_methods = v;
         }
         if let Some(v) = self.allowed_auth_methods {
-            org.allowed_auth_methods = v;
+            org.allowed_auth_methods = method_names(v, AuthMethod::as_str);
         }
         if let Some(v) = self.mfa_policy {
             org.mfa_policy = v;
@@ -164,9 +256,9 @@ impl OrganizationFields {
             org.mfa_methods = v;
         }
         if let Some(v) = self.allowed_mfa_methods {
-            org.allowed_mfa_methods = v;
+            org.allowed_mfa_methods = method_names(v, MfaMethod::as_str);
         }
-        Ok(())
+        check_method_settings(org)
     }
 }
 
@@ -469,6 +561,9 @@ pub const CREATE_API: Api = Api {
         ErrorType::InvalidOrganizationName,
         ErrorType::InvalidOrganizationSlug,
         ErrorType::OrganizationSlugAlreadyUsed,
+        ErrorType::OrganizationSettingsDomainTooCommon,
+        ErrorType::AllowedAuthMethodsRequiredForRestricted,
+        ErrorType::AllowedMfaMethodsRequiredForRestricted,
     ]],
 };
 
@@ -486,6 +581,9 @@ pub const UPDATE_API: Api = Api {
         ErrorType::InvalidOrganizationName,
         ErrorType::InvalidOrganizationSlug,
         ErrorType::OrganizationSlugAlreadyUsed,
+        ErrorType::OrganizationSettingsDomainTooCommon,
+        ErrorType::AllowedAuthMethodsRequiredForRestricted,
+        ErrorType::AllowedMfaMethodsRequiredForRestricted,
     ]],
 };
 
@@ -528,6 +626,66 @@ mod tests {
         assert!(!valid_slug("has space"));
         assert!(!valid_slug(&"x".repeat(129)));
         assert_eq!(slug_from_name("Example Org Inc."), "example-org-inc");
+    }
+
+    #[test]
+    fn public_mail_domains_are_refused_case_blind() {
+        for common in ["gmail.com", "GMail.COM", " outlook.com "] {
+            let err = parse_domains(vec![common.into()]).unwrap_err();
+            assert_eq!(
+                err.error_type,
+                ErrorType::OrganizationSettingsDomainTooCommon,
+                "{common}"
+            );
+        }
+        assert_eq!(
+            parse_domains(vec!["Acme.Example".into(), "gmail.com.acme.example".into()]).unwrap(),
+            ["acme.example", "gmail.com.acme.example"]
+        );
+        assert!(COMMON_EMAIL_DOMAINS
+            .iter()
+            .all(|d| parse_domains(vec![d.to_string()]).is_err()));
+    }
+
+    /// SECURITY X4: the policy rule fails closed on a stored name it does not know, and
+    /// ALL_ALLOWED ignores the list.
+    #[test]
+    fn method_rules() {
+        let now = chrono::Utc::now();
+        let mut org = OrganizationRecord {
+            organization_id: "organization-test-1".into(),
+            organization_name: "Org".into(),
+            organization_slug: "org".into(),
+            organization_logo_url: String::new(),
+            organization_external_id: None,
+            trusted_metadata: Map::new(),
+            sso_jit_provisioning: Allowance::AllAllowed,
+            email_allowed_domains: vec![],
+            email_jit_provisioning: JitProvisioning::NotAllowed,
+            email_invites: Allowance::AllAllowed,
+            auth_methods: MethodRestriction::Restricted,
+            allowed_auth_methods: vec!["Password".into(), "magic_link".into()],
+            mfa_policy: MfaPolicy::Optional,
+            mfa_methods: MethodRestriction::Restricted,
+            allowed_mfa_methods: vec!["sms_otp".into()],
+            created_at: now,
+            updated_at: now,
+        };
+        assert!(!org.allows_auth_method(AuthMethod::Password));
+        assert!(org.allows_auth_method(AuthMethod::MagicLink));
+        assert!(!org.allows_mfa_method(MfaMethod::Totp));
+        assert!(org.allows_mfa_method(MfaMethod::SmsOtp));
+        org.auth_methods = MethodRestriction::AllAllowed;
+        org.mfa_methods = MethodRestriction::AllAllowed;
+        assert!(org.allows_auth_method(AuthMethod::Password));
+        assert!(org.allows_mfa_method(MfaMethod::Totp));
+        assert_eq!(
+            method_names(
+                vec![AuthMethod::Password, AuthMethod::Sso, AuthMethod::Password],
+                AuthMethod::as_str
+            ),
+            ["password", "sso"]
+        );
     }
 
     #[test]

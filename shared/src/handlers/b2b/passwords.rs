@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use super::magic_links::{link_token, MAGIC_LINK_TYPE};
 use super::mfa::{self, AuthFields, Decision, Outcome, Primary};
-use super::{email_factor, load_org, member_by_email, member_not_found, redeemable_link};
+use super::{email_factor, load_org, member_by_email, member_not_found, redeemable_link, require_auth_method};
 use crate::api::b2b_wire::{MemberObject, OrganizationObject};
 use crate::api::error::{ApiError, ErrorType};
 use crate::api::{JsonBody, Reply};
@@ -22,7 +22,9 @@ use crate::policy::LudsRequirements;
 use crate::redirects;
 use crate::sessions::{Issued, Scope, SessionRef};
 use crate::state::AppState;
-use crate::store::{OrganizationRecord, PasswordRecord, PasswordReset, SessionRecord, TokenKind, UserRecord};
+use crate::store::{
+    AuthMethod, OrganizationRecord, PasswordRecord, PasswordReset, SessionRecord, TokenKind, UserRecord,
+};
 
 /// The `stytch_token_type` of B2B reset links.
 pub const RESET_LINK_TYPE: &str = "multi_tenant_passwords";
@@ -85,6 +87,7 @@ pub async fn authenticate(
     crate::sessions::check_custom_claims(req.session_custom_claims.as_ref())?;
     check_locale(req.locale.as_deref())?;
     let org = load_org(&st, &req.organization_id).await?;
+    require_auth_method(&org, AuthMethod::Password)?;
     let proven = prove_password(&st, Some(&org.organization_id), &email, &password, member_not_found).await?;
     // The success is recorded (the count starts again) before the MFA rule decides what the
     // login gets, which writes its own session or intermediate session.
@@ -205,6 +208,7 @@ pub async fn reset_start(
     let challenge = CodeChallenge::parse_opt(req.code_challenge.as_deref())?;
     check_locale(req.locale.as_deref())?;
     let org = load_org(&st, &req.organization_id).await?;
+    require_auth_method(&org, AuthMethod::Password)?;
     limit_emails(
         &st,
         &format!("b2b_reset_start:{} {}", org.organization_id, email.as_str()),
@@ -338,6 +342,7 @@ pub async fn email_reset(
         req.code_verifier.as_deref(),
     )
     .await?;
+    require_auth_method(&org, AuthMethod::Password)?;
     let now = st.clock.now();
     let ist = mfa::find_ist(&st, req.intermediate_session_token.as_deref(), &org, &member.user_id).await?;
     let record = new_password_record(&st, &password, &member).await?;
@@ -391,6 +396,7 @@ pub async fn existing_password_reset(
     crate::sessions::check_custom_claims(req.session_custom_claims.as_ref())?;
     check_locale(req.locale.as_deref())?;
     let org = load_org(&st, &req.organization_id).await?;
+    require_auth_method(&org, AuthMethod::Password)?;
     // The completed reset clears the lock, so the success needs no write of its own unless the
     // new password is refused.
     let proven = prove_password(&st, Some(&org.organization_id), &email, &existing, member_not_found).await?;
@@ -455,6 +461,7 @@ pub async fn session_reset(
     crate::sessions::check_custom_claims(req.session_custom_claims.as_ref())?;
     check_locale(req.locale.as_deref())?;
     let org = load_org(&st, &req.organization_id).await?;
+    require_auth_method(&org, AuthMethod::Password)?;
     let now = st.clock.now();
     let (session, token) = st
         .sessions
@@ -504,6 +511,7 @@ pub const AUTHENTICATE_API: Api = Api {
         &[
             ErrorType::InvalidLocale,
             ErrorType::OrganizationNotFound,
+            ErrorType::OperationRestrictedByOrganizationAuthMethods,
             ErrorType::InvalidEmail,
             ErrorType::PasswordTooLong,
             ErrorType::UnauthorizedCredentials,
@@ -530,6 +538,7 @@ pub const RESET_START_API: Api = Api {
     errors: &[
         &[
             ErrorType::OrganizationNotFound,
+            ErrorType::OperationRestrictedByOrganizationAuthMethods,
             ErrorType::InvalidEmail,
             ErrorType::EmailNotFound,
             ErrorType::MemberNotFound,
@@ -547,6 +556,7 @@ pub const EMAIL_RESET_API: Api = Api {
             ErrorType::InvalidLocale,
             ErrorType::UnableToAuthPasswordResetToken,
             ErrorType::OrganizationNotFound,
+            ErrorType::OperationRestrictedByOrganizationAuthMethods,
             ErrorType::MemberNotFound,
             ErrorType::IntermediateSessionNotFound,
         ],
@@ -564,6 +574,7 @@ pub const EXISTING_PASSWORD_RESET_API: Api = Api {
         &[
             ErrorType::InvalidLocale,
             ErrorType::OrganizationNotFound,
+            ErrorType::OperationRestrictedByOrganizationAuthMethods,
             ErrorType::InvalidEmail,
             ErrorType::UnauthorizedCredentials,
             ErrorType::EmailNotFound,
@@ -586,6 +597,7 @@ pub const SESSION_RESET_API: Api = Api {
             ErrorType::NoSessionArguments,
             ErrorType::SessionTooOldToResetPassword,
             ErrorType::OrganizationNotFound,
+            ErrorType::OperationRestrictedByOrganizationAuthMethods,
             ErrorType::MemberNotFound,
         ],
         errors::ATTACHED_SESSION,

@@ -10,7 +10,7 @@ use crate::api::b2b_wire::{MemberObject, MemberSessionObject, OrganizationObject
 use crate::api::error::{ApiError, ErrorType};
 use crate::api::{JsonBody, QueryParams, Reply};
 use crate::domain::SessionDuration;
-use crate::handlers::sessions::{one_revoke_argument, Empty};
+use crate::handlers::sessions::{one_revoke_argument, refuse_authorization_check, Empty};
 use crate::sessions::{Scope, SessionRef};
 use crate::state::AppState;
 
@@ -21,6 +21,9 @@ pub struct AuthenticateRequest {
     #[schema(schema_with = crate::api::openapi::fields::optional_session_duration_minutes)]
     pub session_duration_minutes: Option<i64>,
     pub session_custom_claims: Option<Map<String, Value>>,
+    /// Stytch's RBAC check. Latch does not enforce RBAC yet, so a request carrying one is
+    /// refused (400 `bad_request`) rather than answered as if the check had passed.
+    pub authorization_check: Option<Map<String, Value>>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -45,6 +48,7 @@ pub async fn authenticate(
     State(st): State<AppState>,
     JsonBody(req): JsonBody<AuthenticateRequest>,
 ) -> Result<Reply<AuthenticateResponse>, ApiError> {
+    refuse_authorization_check(req.authorization_check.as_ref())?;
     let by = SessionRef::required(req.session_token.as_deref(), req.session_jwt.as_deref())?;
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
     let now = st.clock.now();

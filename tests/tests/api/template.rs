@@ -300,3 +300,358 @@ fn readme_lists_every_setting() {
         );
     }
 }
+
+/// A property of a function as deployed: its own, else the `Globals` one. SAM merges maps key by
+/// key and appends a function's lists to the global ones; this resolves the one level the
+/// template uses (`DeploymentPreference`'s `Type` and `Alarms`).
+fn effective<'a>(doc: &'a Value, f: &'a Value, key: &str) -> Option<&'a Value> {
+    f["Properties"].get(key).or_else(|| doc["Globals"]["Function"].get(key))
+}
+
+fn effective_deployment_preference(doc: &Value, f: &Value) -> (Option<String>, Vec<String>, bool) {
+    let global = doc["Globals"]["Function"].get("DeploymentPreference");
+    let own = f["Properties"].get("DeploymentPreference");
+    let field = |key: &str| own.and_then(|p| p.get(key)).or_else(|| global.and_then(|p| p.get(key)));
+    let kind = field("Type").and_then(reference).map(str::to_string);
+    let alarms = [global, own]
+        .into_iter()
+        .flatten()
+        .flat_map(|p| {
+            p.get("Alarms")
+                .and_then(Value::as_sequence)
+                .cloned()
+                .unwrap_or_default()
+        })
+        .map(|a| reference(&a).expect("an alarm by !Ref").to_string())
+        .collect();
+    let enabled = field("Enabled").map(|e| e != &Value::Bool(false)).unwrap_or(true);
+    (kind, alarms, enabled)
+}
+
+/// An alarm resource's `(Namespace, MetricName, dimensions as name → value)`; a dimension value is
+/// `ref:X` for `!Ref X` and `sub:...` for `!Sub "..."`.
+fn alarm(doc: &Value, id: &str) -> (String, String, BTreeMap<String, String>) {
+    let a = &doc["Resources"][id];
+    assert_eq!(a["Type"], "AWS::CloudWatch::Alarm", "{id}");
+    let p = &a["Properties"];
+    // Any datapoint above zero in a minute: one crash (or one 5xx) during a deployment is enough.
+    assert_eq!(p["Statistic"], "Sum", "{id}");
+    assert_eq!(p["Period"], 60, "{id}");
+    assert_eq!(p["EvaluationPeriods"], 1, "{id}");
+    assert_eq!(p["Threshold"], 0, "{id}");
+    assert_eq!(p["ComparisonOperator"], "GreaterThanThreshold", "{id}");
+    assert_eq!(p["TreatMissingData"], "notBreaching", "{id}: no traffic is no failure");
+    let dims = p["Dimensions"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let value = match &d["Value"] {
+                Value::Tagged(t) if t.tag == "Sub" => format!("sub:{}", t.value.as_str().unwrap()),
+                v => format!("ref:{}", reference(v).expect("a dimension by !Ref or !Sub")),
+            };
+            (text(&d["Name"]), value)
+        })
+        .collect();
+    (text(&p["Namespace"]), text(&p["MetricName"]), dims)
+}
+
+/// Issue 24: every function is published behind the `live` alias and shifted to by CodeDeploy
+/// (canary by default, the stage's `DeploymentType`), rolled back by the API's 5xx alarm and by
+/// an Errors alarm on that function's alias.
+#[test]
+fn every_function_deploys_gradually_behind_its_alias_and_rolls_back_on_alarms() {
+    let doc = template();
+    let kind = &doc["Parameters"]["DeploymentType"];
+    assert_eq!(kind["Default"], "Canary10Percent5Minutes");
+    let allowed: Vec<String> = kind["AllowedValues"].as_sequence().unwrap().iter().map(text).collect();
+    assert!(allowed.iter().any(|k| k == "AllAtOnce"), "staging deploys all at once");
+
+    let (ns, metric, dims) = alarm(&doc, "ApiServerErrorsAlarm");
+    assert_eq!((ns.as_str(), metric.as_str()), ("AWS/ApiGateway", "5xx"));
+    assert_eq!(dims, BTreeMap::from([("ApiId".into(), "ref:Api".into())]));
+
+    let mut alarms_seen = BTreeSet::new();
+    for (id, f) in functions(&doc) {
+        let alias = effective(&doc, f, "AutoPublishAlias").map(text);
+        assert_eq!(alias.as_deref(), Some("live"), "{id}: published behind the live alias");
+        let (kind, alarms, enabled) = effective_deployment_preference(&doc, f);
+        assert!(enabled, "{id}: deployment preference disabled");
+        assert_eq!(
+            kind.as_deref(),
+            Some("DeploymentType"),
+            "{id}: the stage's deployment type"
+        );
+        let base = id.strip_suffix("Function").unwrap();
+        let own = format!("{base}ErrorsAlarm");
+        assert_eq!(
+            alarms.iter().cloned().collect::<BTreeSet<_>>(),
+            BTreeSet::from(["ApiServerErrorsAlarm".to_string(), own.clone()]),
+            "{id}: rolled back by the API's 5xx and its own errors"
+        );
+        let (ns, metric, dims) = alarm(&doc, &own);
+        assert_eq!((ns.as_str(), metric.as_str()), ("AWS/Lambda", "Errors"), "{own}");
+        assert_eq!(
+            dims,
+            BTreeMap::from([
+                ("FunctionName".into(), format!("ref:{id}")),
+                ("Resource".into(), format!("sub:${{{id}}}:live")),
+            ]),
+            "{own}: the errors of this function's live alias"
+        );
+        assert!(alarms_seen.insert(own), "{id}: one alarm per function");
+    }
+    // No alarm that nothing watches.
+    let all_alarms: BTreeSet<String> = doc["Resources"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::CloudWatch::Alarm")
+        .map(|(id, _)| text(id))
+        .collect();
+    alarms_seen.insert("ApiServerErrorsAlarm".into());
+    assert_eq!(all_alarms, alarms_seen);
+}
+
+/// Issue 24: the users (the table) and the credentials and token pepper (the secrets) survive a
+/// stack update that replaces them, a rollback and a deletion.
+#[test]
+fn the_table_and_the_secrets_are_retained_across_deploys_and_rollbacks() {
+    let doc = template();
+    let kept: Vec<(String, &Value)> = doc["Resources"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| {
+            matches!(
+                r["Type"].as_str(),
+                Some("AWS::DynamoDB::Table" | "AWS::SecretsManager::Secret")
+            )
+        })
+        .map(|(id, r)| (text(id), r))
+        .collect();
+    let ids: BTreeSet<&str> = kept.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, BTreeSet::from(["ProjectSecret", "Table", "TokenPepper"]));
+    for (id, r) in kept {
+        assert_eq!(r["DeletionPolicy"], "Retain", "{id}");
+        assert_eq!(r["UpdateReplacePolicy"], "Retain", "{id}");
+    }
+}
+
+/// The `[env.deploy.parameters]` table of samconfig.toml, as `key → raw value` (TOML's basic
+/// strings only, which is all the file uses).
+fn samconfig_deploy(env: &str) -> BTreeMap<String, String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../samconfig.toml");
+    let config = std::fs::read_to_string(path).unwrap();
+    let header = format!("[{env}.deploy.parameters]");
+    let section = config.split(&header).nth(1).unwrap_or_else(|| panic!("no {header}"));
+    section
+        .lines()
+        .take_while(|l| !l.starts_with('['))
+        .filter_map(|l| l.split_once(" = "))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect()
+}
+
+/// Issue 24: the pipeline's two stages deploy their own stacks, staging all at once and prod by
+/// the template's canary, and the file names no account or profile.
+#[test]
+fn samconfig_has_a_staging_and_a_prod_stage() {
+    let (staging, prod) = (samconfig_deploy("staging"), samconfig_deploy("prod"));
+    assert_eq!(staging["stack_name"], "\"latch-staging\"");
+    assert_eq!(prod["stack_name"], "\"latch-prod\"");
+    assert!(staging["parameter_overrides"].contains("DeploymentType=AllAtOnce"));
+    assert!(prod["parameter_overrides"].contains("DeploymentType=Canary10Percent5Minutes"));
+    for (env, params) in [("staging", &staging), ("prod", &prod)] {
+        let overrides = &params["parameter_overrides"];
+        for name in ["SesFrom", "SesIdentity", "ResetPasswordRedirectUrl", "RedirectUrls"] {
+            assert!(overrides.contains(&format!("{name}=")), "{env}: {name}");
+        }
+    }
+    let config =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../samconfig.toml")).unwrap();
+    for line in config.lines().filter(|l| !l.trim_start().starts_with('#')) {
+        assert!(!line.contains("profile"), "no profile in samconfig.toml: {line}");
+        let digits_run = line.split(|c: char| !c.is_ascii_digit()).any(|run| run.len() == 12);
+        assert!(!digits_run, "no account id in samconfig.toml: {line}");
+    }
+}
+
+fn repo_yaml(path: &str) -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path);
+    serde_yaml_ng::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The `!Sub` string of a value (`!Sub "…"`), if it is one.
+fn sub(value: &Value) -> Option<&str> {
+    match value {
+        Value::Tagged(t) if t.tag == "Sub" => t.value.as_str(),
+        _ => None,
+    }
+}
+
+/// Issue 24: the role GitHub Actions assumes can be assumed only by OIDC tokens for Latch's
+/// STS audience whose subject is a job in this stage's environment of this repository (a job
+/// without an environment, on any branch, gets nothing); it may only pass the CloudFormation
+/// role, to CloudFormation; the artifacts bucket is private, encrypted, versioned and TLS-only.
+#[test]
+fn the_pipeline_bootstrap_trusts_only_the_stages_environment() {
+    let doc = repo_yaml("infra/pipeline-bootstrap.yaml");
+    let r = &doc["Resources"];
+    let trust = r["PipelineExecutionRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        .as_sequence()
+        .unwrap();
+    assert_eq!(trust.len(), 1);
+    assert_eq!(trust[0]["Action"], "sts:AssumeRoleWithWebIdentity");
+    let equals = trust[0]["Condition"]["StringEquals"].as_mapping().unwrap();
+    assert_eq!(
+        trust[0]["Condition"].as_mapping().unwrap().len(),
+        1,
+        "no StringLike wildcard"
+    );
+    assert_eq!(
+        equals.get("token.actions.githubusercontent.com:aud").unwrap(),
+        "sts.amazonaws.com"
+    );
+    assert_eq!(
+        sub(equals.get("token.actions.githubusercontent.com:sub").unwrap()),
+        Some("repo:${GitHubOrg}/${GitHubRepo}:environment:${GitHubEnvironment}")
+    );
+    let statements = r["PipelineExecutionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        .as_sequence()
+        .unwrap();
+    for s in statements {
+        let actions: Vec<String> = match &s["Action"] {
+            Value::Sequence(list) => list.iter().map(text).collect(),
+            one => vec![text(one)],
+        };
+        assert!(
+            actions.iter().all(|a| !a.contains('*')),
+            "{actions:?}: the pipeline role's actions are listed"
+        );
+        if actions.iter().any(|a| a == "iam:PassRole") {
+            let passes = match &s["Resource"] {
+                Value::Tagged(t) if t.tag == "GetAtt" => t.value.as_str(),
+                _ => None,
+            };
+            assert_eq!(passes, Some("CloudFormationExecutionRole.Arn"), "only the deploy role");
+            assert_eq!(
+                s["Condition"]["StringEquals"]["iam:PassedToService"],
+                "cloudformation.amazonaws.com"
+            );
+        }
+        if actions
+            .iter()
+            .any(|a| a.starts_with("cloudformation:") && a != "cloudformation:CreateChangeSet")
+        {
+            assert_eq!(
+                sub(&s["Resource"]),
+                Some("arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/${StackName}/*"),
+                "only this stage's stack"
+            );
+        }
+    }
+    let bucket = &r["ArtifactsBucket"]["Properties"];
+    assert_eq!(bucket["VersioningConfiguration"]["Status"], "Enabled");
+    assert!(
+        bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+            ["SSEAlgorithm"]
+            .is_string()
+    );
+    for key in [
+        "BlockPublicAcls",
+        "BlockPublicPolicy",
+        "IgnorePublicAcls",
+        "RestrictPublicBuckets",
+    ] {
+        assert_eq!(bucket["PublicAccessBlockConfiguration"][key], true, "{key}");
+    }
+    let tls = &r["ArtifactsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][0];
+    assert_eq!(tls["Effect"], "Deny");
+    assert_eq!(tls["Condition"]["Bool"]["aws:SecureTransport"], "false");
+}
+
+/// Issue 24: the workflow runs on pushes to main, tests and builds before staging, deploys prod
+/// only after staging and in the `prod` environment (its required reviewers), gets AWS
+/// credentials only by OIDC in those two jobs, and smoke-tests staging. SECURITY X2: no secret
+/// (no AWS key, no project secret) is kept in the repository's settings.
+#[test]
+fn the_workflow_deploys_staging_then_prod_by_oidc() {
+    let wf = repo_yaml(".github/workflows/pipeline.yaml");
+    assert_eq!(wf["on"]["push"]["branches"][0], "main");
+    assert_eq!(wf["permissions"]["contents"], "read");
+    assert!(
+        wf["permissions"].get("id-token").is_none(),
+        "id-token only where a job deploys"
+    );
+    let jobs = &wf["jobs"];
+    let needs = |job: &str| -> BTreeSet<String> {
+        jobs[job]["needs"]
+            .as_sequence()
+            .map(|n| n.iter().map(text).collect())
+            .unwrap_or_default()
+    };
+    assert!(jobs["test"]["steps"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .any(|s| s["run"] == "scripts/test.sh"));
+    assert_eq!(needs("deploy-staging"), BTreeSet::from(["test".into(), "build".into()]));
+    assert_eq!(needs("deploy-prod"), BTreeSet::from(["deploy-staging".into()]));
+    for (job, environment, role) in [
+        ("deploy-staging", "staging", "STAGING_PIPELINE_EXECUTION_ROLE"),
+        ("deploy-prod", "prod", "PROD_PIPELINE_EXECUTION_ROLE"),
+    ] {
+        let j = &jobs[job];
+        assert_eq!(j["environment"], environment, "{job}");
+        assert_eq!(j["permissions"]["id-token"], "write", "{job}");
+        let steps = j["steps"].as_sequence().unwrap();
+        let creds: Vec<&Value> = steps
+            .iter()
+            .filter(|s| {
+                s["uses"]
+                    .as_str()
+                    .is_some_and(|u| u.starts_with("aws-actions/configure-aws-credentials@"))
+            })
+            .collect();
+        assert_eq!(creds.len(), 1, "{job}");
+        assert_eq!(
+            creds[0]["with"]["role-to-assume"],
+            format!("${{{{ vars.{role} }}}}").as_str(),
+            "{job}"
+        );
+        assert!(
+            creds[0]["with"].get("aws-access-key-id").is_none(),
+            "{job}: no long-lived keys"
+        );
+        let runs: Vec<String> = steps
+            .iter()
+            .filter_map(|s| s["run"].as_str().map(str::to_string))
+            .collect();
+        assert!(
+            runs.iter()
+                .any(|r| r.contains(&format!("sam deploy --config-env {environment}"))),
+            "{job}"
+        );
+        assert!(
+            runs.iter().any(|r| r.starts_with("scripts/ci-smoke-test.sh ")),
+            "{job}: smoke-tested"
+        );
+    }
+    for (name, job) in jobs.as_mapping().unwrap() {
+        if !matches!(name.as_str(), Some("deploy-staging" | "deploy-prod")) {
+            assert!(
+                job.get("permissions").is_none_or(|p| p.get("id-token").is_none()),
+                "{name:?}"
+            );
+        }
+    }
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.github/workflows/pipeline.yaml"),
+    )
+    .unwrap();
+    assert!(
+        !text.contains("${{ secrets."),
+        "no secrets: OIDC roles and variables only"
+    );
+}

@@ -182,7 +182,10 @@ mod tests {
             "https://app.example.com:443/reset",
             "https://app.example.com/reset#top",
         ] {
-            assert!(resolve(LinkKind::ResetPassword, Some(good), None, &allowed()).is_ok(), "{good}");
+            assert!(
+                resolve(LinkKind::ResetPassword, Some(good), None, &allowed()).is_ok(),
+                "{good}"
+            );
         }
     }
 
@@ -200,7 +203,12 @@ mod tests {
             assert!(e.message.contains("user name"), "{bad}: {}", e.message);
         }
         // The configured default is held to the same rule.
-        let e = resolve(LinkKind::ResetPassword, None, Some("https://u:p@app.example.com/reset"), &allowed());
+        let e = resolve(
+            LinkKind::ResetPassword,
+            None,
+            Some("https://u:p@app.example.com/reset"),
+            &allowed(),
+        );
         assert_eq!(e.unwrap_err().error_type, ErrorType::InvalidPasswordResetRedirectUrl);
     }
 

@@ -1,8 +1,10 @@
 //! An email address that has been checked, NFC-normalised and case-folded: the only way to get
 //! one is `parse`.
 
-use unicode_general_category::{get_general_category, GeneralCategory};
+use icu_properties::props::GeneralCategory;
 use unicode_normalization::UnicodeNormalization;
+
+use super::text::general_category;
 
 use crate::api::error::{ApiError, ErrorType};
 
@@ -38,7 +40,7 @@ fn refused_char(c: char) -> Option<&'static str> {
     if c.is_whitespace() {
         return Some("whitespace");
     }
-    match get_general_category(c) {
+    match general_category(c) {
         GeneralCategory::Control => return Some("a control character"),
         GeneralCategory::Format => return Some("an invisible format character"),
         GeneralCategory::PrivateUse | GeneralCategory::Unassigned | GeneralCategory::Surrogate => {
@@ -194,7 +196,7 @@ mod tests {
     pub(super) fn all_of(category: GeneralCategory) -> Vec<char> {
         (0..=0x10ffff_u32)
             .filter_map(char::from_u32)
-            .filter(|c| get_general_category(*c) == category)
+            .filter(|c| general_category(*c) == category)
             .collect()
     }
 
@@ -246,8 +248,22 @@ mod tests {
         let cf = all_of(GeneralCategory::Format);
         assert!(cf.len() > 150, "{} Cf characters", cf.len());
         let named = [
-            '\u{ad}', '\u{61c}', '\u{180e}', '\u{200b}', '\u{200c}', '\u{200d}', '\u{200e}', '\u{200f}',
-            '\u{202a}', '\u{202e}', '\u{2060}', '\u{2066}', '\u{2069}', '\u{feff}', '\u{e0001}', '\u{e007f}',
+            '\u{ad}',
+            '\u{61c}',
+            '\u{180e}',
+            '\u{200b}',
+            '\u{200c}',
+            '\u{200d}',
+            '\u{200e}',
+            '\u{200f}',
+            '\u{202a}',
+            '\u{202e}',
+            '\u{2060}',
+            '\u{2066}',
+            '\u{2069}',
+            '\u{feff}',
+            '\u{e0001}',
+            '\u{e007f}',
         ];
         for c in named.into_iter().chain(cf) {
             for bad in placements(c) {
@@ -293,7 +309,10 @@ mod tests {
             assert_eq!(a, b, "{nfc:?} and {nfd:?}");
             assert!(unicode_normalization::is_nfc(a.as_str()), "{:?}", a.as_str());
         }
-        assert_eq!(EmailAddress::parse("jose\u{301}@example.com").unwrap().as_str(), "jos\u{e9}@example.com");
+        assert_eq!(
+            EmailAddress::parse("jose\u{301}@example.com").unwrap().as_str(),
+            "jos\u{e9}@example.com"
+        );
     }
 
     #[test]

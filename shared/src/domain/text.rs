@@ -1,7 +1,12 @@
 //! Names users give (organization and member names): free text, but one line of it, since such
 //! a name goes into mail subjects and bodies and into other systems' logs and headers.
 
-use unicode_general_category::{get_general_category, GeneralCategory};
+use icu_properties::props::GeneralCategory;
+
+/// The Unicode General_Category of `c`.
+pub fn general_category(c: char) -> GeneralCategory {
+    icu_properties::CodePointMapData::<GeneralCategory>::new().get(c)
+}
 
 /// The first character `name` may not hold, if any: a control (Cc: CR, LF, tab, NUL, C1…), a
 /// line or paragraph separator, or a bidi embedding, override or isolate (which could make a
@@ -10,7 +15,7 @@ use unicode_general_category::{get_general_category, GeneralCategory};
 pub fn refused_in_name(name: &str) -> Option<char> {
     name.chars().find(|&c| {
         matches!(
-            get_general_category(c),
+            general_category(c),
             GeneralCategory::Control | GeneralCategory::LineSeparator | GeneralCategory::ParagraphSeparator
         ) || ('\u{202a}'..='\u{202e}').contains(&c)
             || ('\u{2066}'..='\u{2069}').contains(&c)

@@ -178,7 +178,10 @@ mod tests {
         let values = [
             ("email", "a@example.com"),
             ("organization", org),
-            ("url", "https://app/login?stytch_token_type=multi_tenant_magic_links&token=SECRET"),
+            (
+                "url",
+                "https://app/login?stytch_token_type=multi_tenant_magic_links&token=SECRET",
+            ),
             ("expiration_minutes", "60"),
         ];
         let mut reversed = values;

@@ -226,9 +226,12 @@ async fn i4_nfd_signup_after_nfc_signup_is_duplicate_email() {
     app.post("/v1/passwords", json!({"email": nfd, "password": STRONG}))
         .await
         .assert_error(400, "duplicate_email");
-    app.post("/v1/passwords", json!({"email": nfd.to_uppercase(), "password": STRONG}))
-        .await
-        .assert_error(400, "duplicate_email");
+    app.post(
+        "/v1/passwords",
+        json!({"email": nfd.to_uppercase(), "password": STRONG}),
+    )
+    .await
+    .assert_error(400, "duplicate_email");
     for spelling in [&nfc, &nfd] {
         let a = app.login(spelling, STRONG, None).await;
         assert_eq!(a.assert_ok()["user_id"], user_id, "{spelling:?}");
@@ -273,9 +276,15 @@ async fn i4_specials_and_invisible_characters_are_invalid_email() {
     ]
     .into();
     for bad in &bad {
-        let a = app.post("/v1/passwords", json!({"email": bad, "password": STRONG})).await;
+        let a = app
+            .post("/v1/passwords", json!({"email": bad, "password": STRONG}))
+            .await;
         a.assert_error(400, "invalid_email");
-        assert!(a.body["error_message"].as_str().unwrap().contains("U+"), "{bad:?}: {}", a.body);
+        assert!(
+            a.body["error_message"].as_str().unwrap().contains("U+"),
+            "{bad:?}: {}",
+            a.body
+        );
         app.login(bad, STRONG, None).await.assert_error(400, "invalid_email");
         app.post("/v1/passwords/email/reset/start", json!({"email": bad}))
             .await
@@ -378,13 +387,17 @@ async fn i5_planted_tokens_userinfo_and_other_ports_or_paths_are_refused() {
 
 /// The text/html part of a mail: after its header in an `.eml`; the SES emulator keeps only it.
 fn html_part(mail: &str) -> &str {
-    mail.split_once("Content-Type: text/html").map_or(mail, |(_, html)| html)
+    mail.split_once("Content-Type: text/html")
+        .map_or(mail, |(_, html)| html)
 }
 
 /// The text/plain part of an `.eml`, if the mail has one (the SES emulator keeps only HTML).
 fn text_part(mail: &str) -> Option<&str> {
     let (_, rest) = mail.split_once("Content-Type: text/plain")?;
-    Some(rest.split_once("Content-Type: text/html").map_or(rest, |(text, _)| text))
+    Some(
+        rest.split_once("Content-Type: text/html")
+            .map_or(rest, |(text, _)| text),
+    )
 }
 
 /// SECURITY I6: an organization named with placeholders and markup is shown as that text in
@@ -461,7 +474,11 @@ async fn i6_line_breaks_in_organization_and_member_names_are_refused() {
             )
             .await;
         a.assert_error(400, "invalid_organization_name");
-        assert!(a.body["error_message"].as_str().unwrap().contains("line breaks"), "{}", a.body);
+        assert!(
+            a.body["error_message"].as_str().unwrap().contains("line breaks"),
+            "{}",
+            a.body
+        );
         app.put(
             &format!("/v1/b2b/organizations/{org_id}"),
             json!({"organization_name": bad}),
@@ -475,10 +492,17 @@ async fn i6_line_breaks_in_organization_and_member_names_are_refused() {
             )
             .await;
         a.assert_error(400, "bad_request");
-        assert!(a.body["error_message"].as_str().unwrap().starts_with("name "), "{}", a.body);
+        assert!(
+            a.body["error_message"].as_str().unwrap().starts_with("name "),
+            "{}",
+            a.body
+        );
     }
     let got = app.get(&format!("/v1/b2b/organizations/{org_id}")).await;
-    assert_eq!(got.assert_ok()["organization"]["organization_name"], format!("Org {slug}"));
+    assert_eq!(
+        got.assert_ok()["organization"]["organization_name"],
+        format!("Org {slug}")
+    );
     // Nothing was written: the slug and the member's address are still free.
     create_org(&app, &new_slug, json!({"organization_name": "Acme \u{200c} Inc."})).await;
     app.post(

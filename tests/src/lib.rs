@@ -300,6 +300,38 @@ impl TestApp {
         }
     }
 
+    /// The subject of every message sent to `to`, oldest first: the outbox file's `Subject:`
+    /// header, or the SES emulator's record of it.
+    pub async fn mail_subjects_to(&self, to: &str) -> Vec<String> {
+        match &self.backend {
+            Backend::Sqlite => self
+                .raw_mail_to(to)
+                .await
+                .iter()
+                .map(|eml| {
+                    let headers = eml.split("\r\n\r\n").next().unwrap_or_default();
+                    headers
+                        .split("\r\n")
+                        .find_map(|h| h.strip_prefix("Subject: "))
+                        .unwrap_or_else(|| panic!("no Subject header in {eml}"))
+                        .to_string()
+                })
+                .collect(),
+            Backend::Dynamo { endpoint, .. } => moto_data(&self.http, endpoint).await["ses"]["Message"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|m| {
+                    m["destinations"]["ToAddresses"]
+                        .as_array()
+                        .is_some_and(|a| a.iter().any(|x| x == to))
+                })
+                .map(|m| m["subject"].as_str().unwrap_or_default().to_string())
+                .collect(),
+        }
+    }
+
     /// Every consumer reset email sent to `to`, oldest first, with its links' tokens.
     pub async fn mail_to(&self, to: &str) -> Vec<ResetEmail> {
         self.raw_mail_to(to).await.into_iter().map(ResetEmail::parse).collect()

@@ -5,6 +5,7 @@ pub mod email;
 pub mod ids;
 pub mod password;
 pub mod pkce;
+pub mod text;
 
 pub use duration::SessionDuration;
 pub use email::EmailAddress;

@@ -1,6 +1,9 @@
 //! Email templates: built in, readable, and overridable by files in `LATCH_TEMPLATE_DIR`
-//! (`<name>.subject.txt`, `<name>.txt`, `<name>.html`). Placeholders are `{{name}}`; values are
-//! HTML-escaped in the HTML body.
+//! (`<name>.subject.txt`, `<name>.txt`, `<name>.html`). Placeholders are `{{name}}`, expanded in
+//! one pass over the template alone: a value is inserted as text and never scanned for
+//! placeholders itself, so an organization named `{{url}}` shows as `{{url}}` and cannot pull the
+//! live link into the subject (SECURITY.md I6). Values are HTML-escaped in the HTML body and
+//! have their control characters (line breaks included) replaced by spaces in the subject.
 
 use std::path::Path;
 
@@ -99,16 +102,43 @@ impl Template {
 
     /// (subject, text, html) with the placeholders filled.
     pub fn render(&self, values: &[(&str, &str)]) -> (String, String, String) {
-        let fill = |s: &str, escape: bool| {
-            values.iter().fold(s.to_string(), |acc, (k, v)| {
-                let v = if escape { html_escape(v) } else { v.to_string() };
-                acc.replace(&format!("{{{{{k}}}}}"), &v)
-            })
-        };
-        // A subject is one header line: no line breaks may come in through a value.
-        let subject = fill(&self.subject, false).replace(['\r', '\n'], " ");
-        (subject, fill(&self.text, false), fill(&self.html, true))
+        // A subject is one header line: no line break or other control may come in through a value.
+        let one_line = |v: &str| v.replace(|c: char| c.is_control(), " ");
+        (
+            expand(&self.subject, values, one_line),
+            expand(&self.text, values, str::to_string),
+            expand(&self.html, values, html_escape),
+        )
     }
+}
+
+/// `template` with each `{{name}}` whose name is in `values` replaced by `encode(value)`, in one
+/// left-to-right pass: what a value brings is copied out and never looked at again. Anything
+/// else, including `{{unknown}}`, is kept as written.
+fn expand(template: &str, values: &[(&str, &str)], encode: impl Fn(&str) -> String) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let value = after
+            .find("}}")
+            .and_then(|end| values.iter().find(|(k, _)| *k == &after[..end]).map(|(_, v)| (end, v)));
+        match value {
+            Some((end, v)) => {
+                out.push_str(&encode(v));
+                rest = &after[end + 2..];
+            }
+            // Not a placeholder here: keep one brace and look again from the next character,
+            // so `{{{url}}` still expands its `{{url}}`.
+            None => {
+                out.push('{');
+                rest = &rest[start + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn html_escape(s: &str) -> String {
@@ -137,6 +167,50 @@ mod tests {
         assert!(text.contains("expires in 30 minutes"));
         assert!(html.contains("https://app/reset?a=1&amp;token=x"));
         assert!(html.contains("expires in 30 minutes"));
+    }
+
+    /// SECURITY I6: a value is text: placeholders it contains are not expanded, whatever the
+    /// order of the values, and it is HTML-escaped in the HTML part.
+    #[test]
+    fn i6_values_are_never_expanded_and_are_escaped_in_html() {
+        let t = Template::load(B2B_LOGIN, None).unwrap();
+        let org = "{{url}} <b>x</b> {{email}} {{expiration_minutes}}";
+        let values = [
+            ("email", "a@example.com"),
+            ("organization", org),
+            (
+                "url",
+                "https://app/login?stytch_token_type=multi_tenant_magic_links&token=SECRET",
+            ),
+            ("expiration_minutes", "60"),
+        ];
+        let mut reversed = values;
+        reversed.reverse();
+        for values in [values, reversed] {
+            let (subject, text, html) = t.render(&values);
+            assert_eq!(subject, format!("Log in to {org}"));
+            assert!(text.contains(&format!("Log in to {org} as a@example.com:")), "{text}");
+            assert_eq!(text.matches("SECRET").count(), 1, "{text}");
+            assert!(
+                html.contains("Log in to {{url}} &lt;b&gt;x&lt;/b&gt; {{email}} {{expiration_minutes}}</a>"),
+                "{html}"
+            );
+            assert!(!html.contains("<b>x</b>"), "{html}");
+            assert_eq!(html.matches("SECRET").count(), 1, "{html}");
+        }
+    }
+
+    #[test]
+    fn unknown_placeholders_and_stray_braces_are_kept() {
+        let t = Template {
+            subject: "{{nope}} {{a}}".into(),
+            text: "{{a}}{{{a}} {{a} }} {{".into(),
+            html: "{{a}}".into(),
+        };
+        let (subject, text, html) = t.render(&[("a", "<{{a}}>\r\nBcc: x")]);
+        assert_eq!(subject, "{{nope}} <{{a}}>  Bcc: x");
+        assert_eq!(text, "<{{a}}>\r\nBcc: x{<{{a}}>\r\nBcc: x {{a} }} {{");
+        assert_eq!(html, "&lt;{{a}}&gt;\r\nBcc: x");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::organizations::{insert_member, new_member, parse_phone_and_external_id};
+use super::organizations::{insert_member, new_member, parse_member_name, parse_phone_and_external_id};
 use super::{load_org, member_by_email, propagate_password};
 use crate::api::b2b_wire::{MemberObject, OrganizationObject};
 use crate::api::error::{ApiError, ErrorType};
@@ -82,7 +82,7 @@ fn member_from(
     member.trusted_metadata = req.trusted_metadata.clone().unwrap_or_default();
     member.untrusted_metadata = req.untrusted_metadata.clone().unwrap_or_default();
     if let Some(m) = member.member.as_mut() {
-        m.name = req.name.clone().unwrap_or_default();
+        m.name = parse_member_name(req.name.as_deref())?;
         m.mfa_phone_number = phone;
         m.external_id = external_id;
         m.roles = req.roles.clone().unwrap_or_default();

@@ -11,7 +11,7 @@ use crate::api::b2b_wire::{MemberObject, OrganizationObject};
 use crate::api::error::{ApiError, ErrorType};
 use crate::api::{JsonBody, QueryParams, Reply};
 use crate::domain::ids::{new_id, IdKind};
-use crate::domain::EmailAddress;
+use crate::domain::{text, EmailAddress};
 use crate::state::AppState;
 use crate::store::{
     Allowance, AuthMethod, JitProvisioning, MemberFields, MemberStatus, MethodRestriction, MfaMethod, MfaPolicy,
@@ -56,13 +56,37 @@ fn slug_from_name(name: &str) -> String {
 
 fn parse_name(name: &str) -> Result<String, ApiError> {
     let len = name.chars().count();
-    if (1..=128).contains(&len) && !name.trim().is_empty() {
-        Ok(name.to_string())
-    } else {
-        Err(ApiError::new(
+    if !(1..=128).contains(&len) || name.trim().is_empty() {
+        return Err(ApiError::new(
             ErrorType::InvalidOrganizationName,
             "organization_name must be 1 to 128 characters.",
-        ))
+        ));
+    }
+    // It goes into mail subjects and bodies: one line of plain text (SECURITY.md I6).
+    if let Some(c) = text::refused_in_name(name) {
+        return Err(ApiError::new(
+            ErrorType::InvalidOrganizationName,
+            format!(
+                "organization_name may not contain line breaks, control or bidi override characters (U+{:04X}).",
+                c as u32
+            ),
+        ));
+    }
+    Ok(name.to_string())
+}
+
+/// A member's `name` as sent (none is `""`): any text on one line (SECURITY.md I6).
+pub(crate) fn parse_member_name(name: Option<&str>) -> Result<String, ApiError> {
+    let name = name.unwrap_or_default();
+    match text::refused_in_name(name) {
+        None => Ok(name.to_string()),
+        Some(c) => Err(ApiError::new(
+            ErrorType::BadRequest,
+            format!(
+                "name may not contain line breaks, control or bidi override characters (U+{:04X}).",
+                c as u32
+            ),
+        )),
     }
 }
 
@@ -498,6 +522,7 @@ pub async fn create_member(
     let email = EmailAddress::parse(&req.email_address)?;
     let (phone, external_id) =
         parse_phone_and_external_id(req.mfa_phone_number.as_deref(), req.external_id.as_deref())?;
+    let name = parse_member_name(req.name.as_deref())?;
     let org = load_org(&st, &organization_id).await?;
     let status = if req.create_member_as_pending {
         MemberStatus::Pending
@@ -508,7 +533,7 @@ pub async fn create_member(
     member.trusted_metadata = req.trusted_metadata.unwrap_or_default();
     member.untrusted_metadata = req.untrusted_metadata.unwrap_or_default();
     if let Some(m) = member.member.as_mut() {
-        m.name = req.name.unwrap_or_default();
+        m.name = name;
         m.is_breakglass = req.is_breakglass;
         m.mfa_enrolled = req.mfa_enrolled;
         m.mfa_phone_number = phone;

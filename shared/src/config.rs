@@ -314,8 +314,7 @@ impl Settings {
             idle_timeout: Duration::from_secs(ranged(src, vars::IDLE_TIMEOUT_SECS, 30u64, 1, 3600)?),
             max_header_bytes: ranged(src, vars::MAX_HEADER_BYTES, 32 * 1024usize, 1024, 256 * 1024)?,
         };
-        let sqlite_busy_timeout =
-            Duration::from_millis(ranged(src, vars::SQLITE_BUSY_TIMEOUT_MS, 5000u64, 0, 60_000)?);
+        let sqlite_busy_timeout = Duration::from_millis(ranged(src, vars::SQLITE_BUSY_TIMEOUT_MS, 5000u64, 0, 60_000)?);
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         let hashing = HashSettings {
             memory_kib: ranged(src, vars::ARGON2_MEMORY_KIB, 19_456u32, 8, 4 * 1024 * 1024)?,

@@ -130,7 +130,11 @@ async fn sleep_until(deadline: Option<Instant>) {
 }
 
 /// One request through the router, its body's waits bounded.
-async fn handle(request: Request<Incoming>, router: Router, watch: Arc<Watch>) -> Result<Response<axum::body::Body>, Infallible> {
+async fn handle(
+    request: Request<Incoming>,
+    router: Router,
+    watch: Arc<Watch>,
+) -> Result<Response<axum::body::Body>, Infallible> {
     watch.request_started();
     let (parts, body) = request.into_parts();
     let flags = Arc::new(BodyFlags {

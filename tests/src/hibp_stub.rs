@@ -147,9 +147,7 @@ async fn broken_connection(mut stream: tokio::net::TcpStream, mode: HibpMode, in
         }
         _ => {
             let rows = format!("{}:0\r\n", "0".repeat(35));
-            let answer = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 4000\r\n\r\n{rows}"
-            );
+            let answer = format!("HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 4000\r\n\r\n{rows}");
             let _ = stream.write_all(answer.as_bytes()).await;
             let _ = stream.flush().await;
         }

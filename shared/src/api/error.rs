@@ -212,12 +212,7 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, json) = self.envelope_json(&RequestId::current());
-        (
-            status,
-            [(axum::http::header::CONTENT_TYPE, "application/json")],
-            json,
-        )
-            .into_response()
+        (status, [(axum::http::header::CONTENT_TYPE, "application/json")], json).into_response()
     }
 }
 

@@ -20,8 +20,9 @@ use super::*;
 pub struct SqliteStore {
     /// The connection every write goes through.
     conn: Arc<tokio::sync::Mutex<Connection>>,
-    /// The read-only connection every plain read goes through.
-    reader: Arc<Mutex<Connection>>,
+    /// The read-only connection every plain read goes through (none for an in-memory database,
+    /// which a second connection would not see: its reads use the write connection).
+    reader: Option<Arc<Mutex<Connection>>>,
     /// How long a write waits for the write lock, in all.
     busy_timeout: Duration,
 }
@@ -150,13 +151,18 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql_err)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(sql_err)?;
         conn.execute_batch(SCHEMA).map_err(sql_err)?;
-        let reader = Connection::open(path).map_err(sql_err)?;
-        reader.busy_timeout(busy_timeout).map_err(sql_err)?;
-        // Nothing written through it by mistake: a write there would skip the write lock's wait.
-        reader.pragma_update(None, "query_only", "ON").map_err(sql_err)?;
+        let reader = if path == Path::new(":memory:") {
+            None
+        } else {
+            let reader = Connection::open(path).map_err(sql_err)?;
+            reader.busy_timeout(busy_timeout).map_err(sql_err)?;
+            // Nothing written through it by mistake: a write there would skip the lock's wait.
+            reader.pragma_update(None, "query_only", "ON").map_err(sql_err)?;
+            Some(Arc::new(Mutex::new(reader)))
+        };
         Ok(Self {
             conn: Arc::new(tokio::sync::Mutex::new(conn)),
-            reader: Arc::new(Mutex::new(reader)),
+            reader,
             busy_timeout,
         })
     }
@@ -186,7 +192,9 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let conn = self.reader.clone();
+        let Some(conn) = self.reader.clone() else {
+            return self.with(f).await;
+        };
         tokio::task::spawn_blocking(move || {
             let mut guard = conn.lock().map_err(|_| unavailable("store connection poisoned"))?;
             f(&mut guard)

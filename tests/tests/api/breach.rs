@@ -213,7 +213,12 @@ async fn b4_a_hanging_service_is_bypassed_by_the_breaker() {
     app.login(&e, STRONG, None).await.assert_ok();
     app.login(&e, STRONG, None).await.assert_ok();
     assert_eq!(app.hibp.requests().len() - before, asked + 2);
-    assert_eq!(logs.count("lookups resume"), 1, "closing is logged once: {}", logs.text());
+    assert_eq!(
+        logs.count("lookups resume"),
+        1,
+        "closing is logged once: {}",
+        logs.text()
+    );
     // A breach is caught again once the breaker has closed.
     app.hibp.mark_breached(STRONG);
     app.login(&e, STRONG, Some(60))

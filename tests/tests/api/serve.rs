@@ -14,7 +14,9 @@ use tokio::net::TcpStream;
 const NEVER: Duration = Duration::from_secs(20);
 
 async fn connect(app: &TestApp) -> TcpStream {
-    TcpStream::connect(app.base.trim_start_matches("http://")).await.unwrap()
+    TcpStream::connect(app.base.trim_start_matches("http://"))
+        .await
+        .unwrap()
 }
 
 fn basic_auth() -> String {
@@ -45,7 +47,11 @@ async fn read_response(stream: &mut TcpStream) -> (u16, String, Value) {
             let head = String::from_utf8_lossy(&all[..end]).to_string();
             let length: usize = head
                 .lines()
-                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string()))
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().to_string())
+                })
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0);
             if all.len() >= end + 4 + length {
@@ -58,7 +64,11 @@ async fn read_response(stream: &mut TcpStream) -> (u16, String, Value) {
             .await
             .expect("a response")
             .unwrap();
-        assert!(n > 0, "closed before a whole response: {:?}", String::from_utf8_lossy(&all));
+        assert!(
+            n > 0,
+            "closed before a whole response: {:?}",
+            String::from_utf8_lossy(&all)
+        );
         all.extend_from_slice(&chunk[..n]);
     }
 }
@@ -66,7 +76,9 @@ async fn read_response(stream: &mut TcpStream) -> (u16, String, Value) {
 /// A whole response read to the connection's close.
 fn parse(bytes: &[u8]) -> (u16, String, Value) {
     let text = String::from_utf8_lossy(bytes);
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no response: {text:?}"));
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("no response: {text:?}"));
     let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
     let body = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body:?}"));
     (status, head.to_string(), body)
@@ -77,18 +89,27 @@ fn assert_envelope(body: &Value, status: u16, error_type: &str) {
     assert_eq!(body["status_code"], status, "{body}");
     assert_eq!(body["error_type"], error_type, "{body}");
     assert!(
-        body["request_id"].as_str().is_some_and(|r| r.starts_with("request-id-")),
+        body["request_id"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("request-id-")),
         "{body}"
     );
     assert!(body["error_message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
-    assert!(body["error_url"].as_str().is_some_and(|u| u.starts_with("https://")), "{body}");
+    assert!(
+        body["error_url"].as_str().is_some_and(|u| u.starts_with("https://")),
+        "{body}"
+    );
 }
 
 /// SECURITY I7: a client that stops mid-headers is disconnected after the header read timeout,
 /// though the idle timeout is far longer.
 #[tokio::test]
 async fn i7_a_head_that_stalls_is_closed_after_the_header_read_timeout() {
-    let app = TestApp::spawn_with(&[("LATCH_HEADER_READ_TIMEOUT_SECS", "1"), ("LATCH_IDLE_TIMEOUT_SECS", "60")]).await;
+    let app = TestApp::spawn_with(&[
+        ("LATCH_HEADER_READ_TIMEOUT_SECS", "1"),
+        ("LATCH_IDLE_TIMEOUT_SECS", "60"),
+    ])
+    .await;
     let mut stream = connect(&app).await;
     stream
         .write_all(b"POST /v1/passwords HTTP/1.1\r\nHost: latch\r\nContent-Type: appl")
@@ -120,7 +141,9 @@ async fn i7_a_body_that_stalls_is_answered_408_and_closed() {
         basic_auth()
     );
     stream.write_all(head.as_bytes()).await.unwrap();
-    let bytes = read_to_close(&mut stream).await.expect("the server closes the connection");
+    let bytes = read_to_close(&mut stream)
+        .await
+        .expect("the server closes the connection");
     let (status, head, body) = parse(&bytes);
     assert_eq!(status, 408, "{head}");
     assert_envelope(&body, 408, "request_timeout");
@@ -131,7 +154,11 @@ async fn i7_a_body_that_stalls_is_answered_408_and_closed() {
 /// is closed once idle for the idle timeout.
 #[tokio::test]
 async fn i7_an_idle_kept_alive_connection_is_closed_after_the_idle_timeout() {
-    let app = TestApp::spawn_with(&[("LATCH_HEADER_READ_TIMEOUT_SECS", "1"), ("LATCH_IDLE_TIMEOUT_SECS", "3")]).await;
+    let app = TestApp::spawn_with(&[
+        ("LATCH_HEADER_READ_TIMEOUT_SECS", "1"),
+        ("LATCH_IDLE_TIMEOUT_SECS", "3"),
+    ])
+    .await;
     let mut stream = connect(&app).await;
     let request = b"GET /nowhere HTTP/1.1\r\nHost: latch\r\n\r\n";
     stream.write_all(request).await.unwrap();
@@ -147,7 +174,10 @@ async fn i7_an_idle_kept_alive_connection_is_closed_after_the_idle_timeout() {
     let rest = read_to_close(&mut stream).await;
     assert_eq!(rest.as_deref(), Some(&b""[..]), "closed without another byte");
     let idle = idle_from.elapsed();
-    assert!(idle >= Duration::from_secs(2), "closed after {idle:?}, before the idle timeout");
+    assert!(
+        idle >= Duration::from_secs(2),
+        "closed after {idle:?}, before the idle timeout"
+    );
 }
 
 /// SECURITY I7: a head over the limit (one 100 KB header, or too many fields) is answered 431
@@ -164,11 +194,16 @@ async fn i7_an_oversized_head_is_answered_431_in_the_envelope() {
     for request in [big, many] {
         let mut stream = connect(&app).await;
         stream.write_all(request.as_bytes()).await.unwrap();
-        let bytes = read_to_close(&mut stream).await.expect("the server closes the connection");
+        let bytes = read_to_close(&mut stream)
+            .await
+            .expect("the server closes the connection");
         let (status, head, body) = parse(&bytes);
         assert_eq!(status, 431, "{head}");
         assert_envelope(&body, 431, "request_header_fields_too_large");
-        assert!(head.to_ascii_lowercase().contains("content-type: application/json"), "{head}");
+        assert!(
+            head.to_ascii_lowercase().contains("content-type: application/json"),
+            "{head}"
+        );
     }
     // 20 KB of headers is within the default limit (32 KiB).
     let mut stream = connect(&app).await;
@@ -237,7 +272,10 @@ async fn f1_an_outside_write_lock_stalls_no_read_and_bounds_writes() {
 
     let outside = rusqlite::Connection::open(app.data_dir.join("latch.sqlite3")).unwrap();
     outside.execute_batch("BEGIN EXCLUSIVE").unwrap();
-    let writes = [signup_in_background(&app, "locked-a"), signup_in_background(&app, "locked-b")];
+    let writes = [
+        signup_in_background(&app, "locked-a"),
+        signup_in_background(&app, "locked-b"),
+    ];
     // Let both reach the store (hashing and the breach check come first).
     tokio::time::sleep(Duration::from_millis(800)).await;
     app.get(&format!("/v1/users/{user_id}")).await.assert_ok();

@@ -312,7 +312,9 @@ impl Settings {
             header_read_timeout: Duration::from_secs(ranged(src, vars::HEADER_READ_TIMEOUT_SECS, 10u64, 1, 300)?),
             body_read_timeout: Duration::from_secs(ranged(src, vars::BODY_READ_TIMEOUT_SECS, 10u64, 1, 300)?),
             idle_timeout: Duration::from_secs(ranged(src, vars::IDLE_TIMEOUT_SECS, 30u64, 1, 3600)?),
-            max_header_bytes: ranged(src, vars::MAX_HEADER_BYTES, 32 * 1024usize, 1024, 256 * 1024)?,
+            // At most 64 KiB: below hyper's own limits (its buffer, and 65534 bytes of URI), so an
+            // oversized head always meets Latch's 431 in the envelope first (crate::server).
+            max_header_bytes: ranged(src, vars::MAX_HEADER_BYTES, 32 * 1024usize, 1024, 64 * 1024)?,
         };
         let sqlite_busy_timeout = Duration::from_millis(ranged(src, vars::SQLITE_BUSY_TIMEOUT_MS, 5000u64, 0, 60_000)?);
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);

@@ -180,7 +180,7 @@ async fn i7_an_idle_kept_alive_connection_is_closed_after_the_idle_timeout() {
     );
 }
 
-/// SECURITY I7: a head over the limit (one 100 KB header, or too many fields) is answered 431
+/// SECURITY I7: a head over the limit (one 100 KB or 600 KB header, or too many fields) is answered 431
 /// in Stytch's envelope, not hyper's empty 431; a large head within the limit is served.
 #[tokio::test]
 async fn i7_an_oversized_head_is_answered_431_in_the_envelope() {
@@ -189,9 +189,14 @@ async fn i7_an_oversized_head_is_answered_431_in_the_envelope() {
         "GET /nowhere HTTP/1.1\r\nHost: latch\r\nX-Big: {}\r\n\r\n",
         "a".repeat(100 * 1024)
     );
+    // Beyond hyper's own buffer (~400 KB), where hyper would answer its empty 431.
+    let huge = format!(
+        "GET /nowhere HTTP/1.1\r\nHost: latch\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(600 * 1024)
+    );
     let many: String = (0..150).map(|i| format!("X-Field-{i}: {i}\r\n")).collect();
     let many = format!("GET /nowhere HTTP/1.1\r\nHost: latch\r\n{many}\r\n");
-    for request in [big, many] {
+    for request in [big, huge, many] {
         let mut stream = connect(&app).await;
         stream.write_all(request.as_bytes()).await.unwrap();
         let bytes = read_to_close(&mut stream)

@@ -40,6 +40,8 @@ fn policy() -> Policy {
         timeout: Duration::from_secs(1),
         on_failure: BreachFailure::Open,
         cache_ttl: Duration::ZERO,
+        breaker_threshold: 3,
+        breaker_cooldown: Duration::from_secs(30),
     };
     Policy::new(StrengthPolicy::Zxcvbn, breach, Arc::new(NoBreachCheck))
 }

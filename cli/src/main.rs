@@ -144,11 +144,11 @@ async fn serve(addr: SocketAddr, data_dir: PathBuf) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     tracing::info!(%local, data_dir = %data_dir.display(), "latch listening");
     println!("Latch is listening on http://{local}/");
-    axum::serve(listener, latch::router(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    let limits = state.settings.serve;
+    latch::server::serve(listener, latch::router(state), limits, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::clock::SystemClock;
+use crate::clock::{Clock, SystemClock};
 use crate::config::{Env, MailBackend, Settings, Source, StoreBackend};
 use crate::credentials::{from_env_or_data_dir, from_secrets_manager, SecretIds};
 pub use crate::credentials::{CredentialSource, Credentials};
@@ -23,17 +23,12 @@ use crate::store::Store;
 pub const DEFAULT_DATA_DIR: &str = "./latch-data";
 pub const DATA_DIR_VAR: &str = "LATCH_DATA_DIR";
 
-/// The breach check the settings ask for.
-pub fn breach_check(settings: &Settings) -> Result<Arc<dyn BreachCheck>, String> {
+/// The breach check the settings ask for; its breaker's cool-down runs on `clock`.
+pub fn breach_check(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Arc<dyn BreachCheck>, String> {
     if !settings.breach.enabled() {
         return Ok(Arc::new(NoBreachCheck));
     }
-    let client = HibpClient::new(
-        &settings.breach.base_url,
-        settings.breach.timeout,
-        settings.breach.cache_ttl,
-    )
-    .map_err(|e| format!("breach client: {e}"))?;
+    let client = HibpClient::new(&settings.breach, clock).map_err(|e| format!("breach client: {e}"))?;
     Ok(Arc::new(client))
 }
 
@@ -67,9 +62,10 @@ impl LazyAws {
 async fn store(settings: &Settings, data_dir: &Path, aws: &mut LazyAws) -> Result<Arc<dyn Store>, String> {
     Ok(match &settings.store {
         #[cfg(feature = "sqlite")]
-        StoreBackend::Sqlite => {
-            Arc::new(SqliteStore::open_dir(data_dir).map_err(|e| format!("store in {}: {e}", data_dir.display()))?)
-        }
+        StoreBackend::Sqlite => Arc::new(
+            SqliteStore::open_dir_with(data_dir, settings.sqlite_busy_timeout)
+                .map_err(|e| format!("store in {}: {e}", data_dir.display()))?,
+        ),
         #[cfg(not(feature = "sqlite"))]
         StoreBackend::Sqlite => {
             return Err(format!(
@@ -121,11 +117,12 @@ pub async fn from_env(data_dir: &Path) -> Result<(AppState, Credentials, Credent
         creds.pepper_bytes()?,
     )
     .map_err(|e| e.to_string())?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ports = Ports {
         store: store(&settings, data_dir, &mut aws).await?,
         mailer: mailer(&settings, data_dir, &mut aws).await,
-        breach: breach_check(&settings)?,
-        clock: Arc::new(SystemClock),
+        breach: breach_check(&settings, clock.clone())?,
+        clock,
     };
     let state = AppState::build(settings, ports).await?;
     Ok((state, creds, source))

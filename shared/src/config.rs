@@ -36,6 +36,12 @@ pub struct BreachSettings {
     pub on_failure: BreachFailure,
     /// `LATCH_HIBP_CACHE_SECONDS`, default 3600: how long a range answer is reused; 0 = never.
     pub cache_ttl: Duration,
+    /// `LATCH_HIBP_BREAKER_THRESHOLD`, default 3: consecutive failed lookups after which the
+    /// service is not asked for a cool-down (each skipped lookup counts as a failed one).
+    pub breaker_threshold: u32,
+    /// `LATCH_HIBP_BREAKER_COOLDOWN_SECONDS`, default 30: how long lookups are skipped before one
+    /// trial lookup is let through.
+    pub breaker_cooldown: Duration,
 }
 
 impl BreachSettings {
@@ -103,6 +109,23 @@ pub struct EmailSettings {
     pub reset_start_limit_per_hour: u32,
 }
 
+/// `latch serve`'s defences against slow and hostile clients (the Lambda functions sit behind
+/// API Gateway, which has its own limits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServeSettings {
+    /// `LATCH_HEADER_READ_TIMEOUT_SECS`, default 10: the most a request's head (request line and
+    /// headers) may take to arrive, from its first byte.
+    pub header_read_timeout: Duration,
+    /// `LATCH_BODY_READ_TIMEOUT_SECS`, default 10: the longest wait for the next piece of a
+    /// request's body.
+    pub body_read_timeout: Duration,
+    /// `LATCH_IDLE_TIMEOUT_SECS`, default 30: how long a connection may sit with no request under
+    /// way (before its first request, or kept alive after a response).
+    pub idle_timeout: Duration,
+    /// `LATCH_MAX_HEADER_BYTES`, default 32768: the largest request head accepted.
+    pub max_header_bytes: usize,
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub project_id: String,
@@ -119,6 +142,11 @@ pub struct Settings {
     /// `LATCH_B2B_CROSS_ORG_PASSWORDS`, default false: one password per email across every
     /// organization (Stytch's cross-organization passwords) instead of one per membership.
     pub cross_org_passwords: bool,
+    pub serve: ServeSettings,
+    /// `LATCH_SQLITE_BUSY_TIMEOUT_MS`, default 5000: how long a write to the embedded store waits
+    /// for the database's write lock (held by another process, or by other writes) before it is
+    /// answered 503. Reads never wait for it (WAL).
+    pub sqlite_busy_timeout: Duration,
 }
 
 /// The variables read, for messages, the README's table and the SAM template's check.
@@ -146,6 +174,13 @@ pub mod vars {
         HIBP_TIMEOUT_MS = "LATCH_HIBP_TIMEOUT_MS";
         HIBP_FAIL_CLOSED = "LATCH_HIBP_FAIL_CLOSED";
         HIBP_CACHE_SECONDS = "LATCH_HIBP_CACHE_SECONDS";
+        HIBP_BREAKER_THRESHOLD = "LATCH_HIBP_BREAKER_THRESHOLD";
+        HIBP_BREAKER_COOLDOWN_SECONDS = "LATCH_HIBP_BREAKER_COOLDOWN_SECONDS";
+        HEADER_READ_TIMEOUT_SECS = "LATCH_HEADER_READ_TIMEOUT_SECS";
+        BODY_READ_TIMEOUT_SECS = "LATCH_BODY_READ_TIMEOUT_SECS";
+        IDLE_TIMEOUT_SECS = "LATCH_IDLE_TIMEOUT_SECS";
+        MAX_HEADER_BYTES = "LATCH_MAX_HEADER_BYTES";
+        SQLITE_BUSY_TIMEOUT_MS = "LATCH_SQLITE_BUSY_TIMEOUT_MS";
         ARGON2_MEMORY_KIB = "LATCH_ARGON2_MEMORY_KIB";
         ARGON2_ITERATIONS = "LATCH_ARGON2_ITERATIONS";
         ARGON2_PARALLELISM = "LATCH_ARGON2_PARALLELISM";
@@ -270,7 +305,18 @@ impl Settings {
                 BreachFailure::Open
             },
             cache_ttl: Duration::from_secs(ranged(src, vars::HIBP_CACHE_SECONDS, 3600u64, 0, 7 * 86_400)?),
+            breaker_threshold: ranged(src, vars::HIBP_BREAKER_THRESHOLD, 3u32, 1, 1000)?,
+            breaker_cooldown: Duration::from_secs(ranged(src, vars::HIBP_BREAKER_COOLDOWN_SECONDS, 30u64, 1, 3600)?),
         };
+        let serve = ServeSettings {
+            header_read_timeout: Duration::from_secs(ranged(src, vars::HEADER_READ_TIMEOUT_SECS, 10u64, 1, 300)?),
+            body_read_timeout: Duration::from_secs(ranged(src, vars::BODY_READ_TIMEOUT_SECS, 10u64, 1, 300)?),
+            idle_timeout: Duration::from_secs(ranged(src, vars::IDLE_TIMEOUT_SECS, 30u64, 1, 3600)?),
+            // At most 64 KiB: below hyper's own limits (its buffer, and 65534 bytes of URI), so an
+            // oversized head always meets Latch's 431 in the envelope first (crate::server).
+            max_header_bytes: ranged(src, vars::MAX_HEADER_BYTES, 32 * 1024usize, 1024, 64 * 1024)?,
+        };
+        let sqlite_busy_timeout = Duration::from_millis(ranged(src, vars::SQLITE_BUSY_TIMEOUT_MS, 5000u64, 0, 60_000)?);
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         let hashing = HashSettings {
             memory_kib: ranged(src, vars::ARGON2_MEMORY_KIB, 19_456u32, 8, 4 * 1024 * 1024)?,
@@ -316,6 +362,8 @@ impl Settings {
             store,
             mail,
             cross_org_passwords: parse(src, vars::CROSS_ORG_PASSWORDS, false)?,
+            serve,
+            sqlite_busy_timeout,
         })
     }
 }

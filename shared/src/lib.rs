@@ -18,6 +18,7 @@ pub mod lockout;
 pub mod mail;
 pub mod policy;
 pub mod redirects;
+pub mod server;
 pub mod sessions;
 pub mod state;
 pub mod store;

@@ -1,6 +1,6 @@
 //! A local HaveIBeenPwned range API: answers `/range/{prefix}` from a set of breached
 //! passwords, pads with count-0 rows like the real service, records every request, and can be
-//! made slow, failing or garbled to test the outage paths (SECURITY.md B1–B3).
+//! made slow, failing or garbled to test the outage paths (SECURITY.md B1–B4).
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -20,6 +20,10 @@ pub enum HibpMode {
     Slow(Duration),
     Unavailable,
     Garbage,
+    /// Read the request, then reset the connection (RST, no answer).
+    Reset,
+    /// Answer 200 with a Content-Length the body never reaches, then close.
+    Truncated,
 }
 
 #[derive(Debug, Clone)]
@@ -57,6 +61,10 @@ impl HibpStub {
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
+        let listener = StubListener {
+            listener,
+            inner: inner.clone(),
+        };
         tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });
@@ -80,6 +88,72 @@ impl HibpStub {
     }
 }
 
+/// Hands connections to the HTTP stub, except in the modes that break the connection itself,
+/// which are played out here on the raw socket. (They apply to new connections: set them before
+/// the first lookup, when the client has no kept-alive connection to reuse.)
+struct StubListener {
+    listener: tokio::net::TcpListener,
+    inner: Arc<Inner>,
+}
+
+impl axum::serve::Listener for StubListener {
+    type Io = tokio::net::TcpStream;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((stream, addr)) = self.listener.accept().await else {
+                continue;
+            };
+            let mode = *self.inner.mode.lock().unwrap();
+            match mode {
+                Some(m @ (HibpMode::Reset | HibpMode::Truncated)) => {
+                    tokio::spawn(broken_connection(stream, m, self.inner.clone()));
+                }
+                _ => return (stream, addr),
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.listener.local_addr()
+    }
+}
+
+async fn broken_connection(mut stream: tokio::net::TcpStream, mode: HibpMode, inner: Arc<Inner>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut head = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => head.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let text = String::from_utf8_lossy(&head);
+    let path = text.split_whitespace().nth(1).unwrap_or_default().to_string();
+    let add_padding = text
+        .lines()
+        .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("add-padding")))
+        .map(|(_, v)| v.trim().to_string());
+    inner.log.lock().unwrap().push(Recorded { path, add_padding });
+    match mode {
+        HibpMode::Reset => {
+            // SO_LINGER 0: closing sends RST instead of FIN. (Deprecated because a non-zero
+            // linger blocks the thread on drop; zero does not.)
+            #[allow(deprecated)]
+            let _ = stream.set_linger(Some(Duration::ZERO));
+            drop(stream);
+        }
+        _ => {
+            let rows = format!("{}:0\r\n", "0".repeat(35));
+            let answer = format!("HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 4000\r\n\r\n{rows}");
+            let _ = stream.write_all(answer.as_bytes()).await;
+            let _ = stream.flush().await;
+        }
+    }
+}
+
 async fn range(State(inner): State<Arc<Inner>>, Path(prefix): Path<String>, headers: HeaderMap) -> Response {
     inner.log.lock().unwrap().push(Recorded {
         path: format!("/range/{prefix}"),
@@ -93,7 +167,9 @@ async fn range(State(inner): State<Arc<Inner>>, Path(prefix): Path<String>, head
         HibpMode::Slow(d) => tokio::time::sleep(d).await,
         HibpMode::Unavailable => return (StatusCode::SERVICE_UNAVAILABLE, "down").into_response(),
         HibpMode::Garbage => return (StatusCode::OK, "<html>not a range</html>").into_response(),
-        HibpMode::Normal => {}
+        // Played out on the raw connection (`broken_connection`); a kept-alive connection made
+        // before the mode was set answers normally.
+        HibpMode::Normal | HibpMode::Reset | HibpMode::Truncated => {}
     }
     let prefix = prefix.to_ascii_uppercase();
     let mut lines: Vec<String> = inner

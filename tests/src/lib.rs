@@ -139,13 +139,13 @@ impl TestApp {
             Settings::from_source(&source, PROJECT_ID.into(), SECRET.into(), vec![7; 32]).expect("test settings");
         let data_dir = std::env::temp_dir().join(format!("latch-test-{}", uuid_like()));
         let backend = Backend::from_env().await;
-        let mut store = backend.store(&data_dir).await;
+        let mut store = backend.store_with(&data_dir, settings.sqlite_busy_timeout).await;
         let faults = faulty.then(|| Arc::new(faults::FaultyStore::new(store.clone())));
         if let Some(f) = &faults {
             store = f.clone();
         }
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
-        let breach = latch::bootstrap::breach_check(&settings).expect("breach client");
+        let breach = latch::bootstrap::breach_check(&settings, clock.clone()).expect("breach client");
         let mailer: Arc<dyn Mailer> = match mailer {
             Some(m) => m,
             None => backend.mailer(&data_dir),
@@ -172,8 +172,12 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let router = latch::router(state.clone());
+        // The server `latch serve` runs, with its timeouts and limits from the settings.
+        let limits = state.settings.serve;
         let server = tokio::spawn(async move {
-            axum::serve(listener, router).await.unwrap();
+            latch::server::serve(listener, router, limits, std::future::pending())
+                .await
+                .unwrap();
         });
         Self {
             base: format!("http://{addr}"),
@@ -557,8 +561,17 @@ impl Backend {
     }
 
     pub async fn store(&self, data_dir: &std::path::Path) -> Arc<dyn latch::store::Store> {
+        self.store_with(data_dir, std::time::Duration::from_secs(5)).await
+    }
+
+    /// The store, SQLite's writes waiting at most `busy_timeout` for the write lock.
+    pub async fn store_with(
+        &self,
+        data_dir: &std::path::Path,
+        busy_timeout: std::time::Duration,
+    ) -> Arc<dyn latch::store::Store> {
         match self {
-            Backend::Sqlite => Arc::new(SqliteStore::open_dir(data_dir).expect("store")),
+            Backend::Sqlite => Arc::new(SqliteStore::open_dir_with(data_dir, busy_timeout).expect("store")),
             Backend::Dynamo { client, table, .. } => {
                 Arc::new(latch::store::dynamo::DynamoStore::new(client.clone(), table.clone()))
             }
@@ -757,4 +770,42 @@ pub fn dynamo_orphans(items: &[std::collections::HashMap<String, AttributeValue>
 /// Whether the suite runs on DynamoDB + SES.
 pub fn on_dynamo() -> bool {
     std::env::var("LATCH_TEST_BACKEND").as_deref() == Ok("dynamodb")
+}
+
+/// Log lines written while the guard lives, on this thread: a `#[tokio::test]` runs the app's
+/// tasks on its own thread, so its handlers' logs land here (not those of the blocking pool).
+#[derive(Clone, Default)]
+pub struct LogCapture(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl LogCapture {
+    pub fn start() -> (Self, tracing::subscriber::DefaultGuard) {
+        use tracing_subscriber::util::SubscriberInitExt;
+        let capture = Self::default();
+        let writer = capture.clone();
+        let guard = tracing_subscriber::fmt()
+            .with_max_level(tracing_subscriber::filter::LevelFilter::DEBUG)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .set_default();
+        (capture, guard)
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+
+    /// How many lines contain `needle`.
+    pub fn count(&self, needle: &str) -> usize {
+        self.text().lines().filter(|l| l.contains(needle)).count()
+    }
+}
+
+impl std::io::Write for LogCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

@@ -121,6 +121,9 @@ error_types! {
     TotpNotFound => (StatusCode::NOT_FOUND, "totp_not_found"),
     MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
     RequestTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "request_too_large"),
+    // `latch serve`'s transport limits (crate::server): a body that stalls, a head too large.
+    RequestTimeout => (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
+    RequestHeaderFieldsTooLarge => (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "request_header_fields_too_large"),
     UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
     UserLocked => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
     TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
@@ -191,12 +194,13 @@ pub struct ErrorEnvelope<'a> {
     pub error_url: String,
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The status and the JSON envelope of this error for the request `request_id`.
+    pub fn envelope_json(&self, request_id: &RequestId) -> (StatusCode, String) {
         let status = self.status();
         let envelope = ErrorEnvelope {
             status_code: status.as_u16(),
-            request_id: RequestId::current().to_string(),
+            request_id: request_id.to_string(),
             error_type: self.error_type.as_str(),
             error_message: &self.message,
             error_url: format!(
@@ -205,7 +209,15 @@ impl IntoResponse for ApiError {
                 self.error_type.as_str()
             ),
         };
-        (status, axum::Json(envelope)).into_response()
+        let json = serde_json::to_string(&envelope).expect("an envelope serializes");
+        (status, json)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, json) = self.envelope_json(&RequestId::current());
+        (status, [(axum::http::header::CONTENT_TYPE, "application/json")], json).into_response()
     }
 }
 

@@ -20,6 +20,12 @@ impl RequestId {
         Self(format!("request-id-test-{}", uuid::Uuid::new_v4()))
     }
 
+    /// An id given earlier to the same request (its `x-request-id`), for answers made around the
+    /// router (`crate::server`).
+    pub fn from_existing(id: &str) -> Self {
+        Self(id.to_string())
+    }
+
     /// The id of the request being served, or a fresh one outside a request.
     pub fn current() -> Self {
         CURRENT.try_with(Clone::clone).unwrap_or_else(|_| Self::generate())

@@ -2,14 +2,23 @@
 //!
 //! Only the first five hex digits of the password's SHA-1 leave the process; the answer lists
 //! every known suffix under that prefix (padded with count-0 rows, which are ignored). Answers
-//! are cached per prefix, so a password is looked up at most once per process lifetime.
+//! are cached per prefix, so a password is looked up at most once per cache lifetime.
+//!
+//! A breaker guards the lookups (SECURITY.md B4): after `breaker_threshold` consecutive failed
+//! lookups the service is not asked for a cool-down, and each lookup skipped meanwhile is
+//! `Unknown`, exactly like a failed one, so fail-open and fail-closed keep their meaning. After
+//! the cool-down one trial lookup goes out; while it runs the others are still skipped. An outage
+//! thus costs a few timeouts per cool-down instead of one per request.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use sha1::{Digest, Sha1};
 
+use crate::clock::Clock;
+use crate::config::BreachSettings;
 use crate::domain::Password;
 
 /// What the breach service said.
@@ -46,10 +55,89 @@ pub struct HibpClient {
     /// learn of one without a restart.
     cache_ttl: Duration,
     cache: Mutex<HashMap<String, CachedRange>>,
+    breaker: Breaker,
+}
+
+/// Whether the service is being asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BreakerState {
+    /// Asked; `failures` consecutive lookups have failed.
+    Closed { failures: u32 },
+    /// Not asked before `until`; the first lookup then is a trial, and the next trial is due a
+    /// cool-down later (so a trial whose request is dropped midway cannot wedge the breaker).
+    Open { until: DateTime<Utc> },
+}
+
+/// The circuit breaker in front of the service. The cool-down runs on the injected clock.
+pub struct Breaker {
+    threshold: u32,
+    cooldown: chrono::Duration,
+    clock: Arc<dyn Clock>,
+    state: Mutex<BreakerState>,
+}
+
+impl Breaker {
+    pub fn new(threshold: u32, cooldown: Duration, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            threshold: threshold.max(1),
+            cooldown: chrono::Duration::from_std(cooldown).unwrap_or(chrono::Duration::seconds(30)),
+            clock,
+            state: Mutex::new(BreakerState::Closed { failures: 0 }),
+        }
+    }
+
+    /// Whether a lookup may go out now.
+    pub fn allow(&self) -> bool {
+        let now = self.clock.now();
+        let mut state = self.state.lock().expect("breaker poisoned");
+        match *state {
+            BreakerState::Closed { .. } => true,
+            BreakerState::Open { until } if now >= until => {
+                // This lookup is the trial; the others wait for its outcome or the next trial.
+                *state = BreakerState::Open {
+                    until: now + self.cooldown,
+                };
+                true
+            }
+            BreakerState::Open { .. } => false,
+        }
+    }
+
+    /// The outcome of a lookup that went out.
+    pub fn record(&self, answered: bool) {
+        let now = self.clock.now();
+        let mut state = self.state.lock().expect("breaker poisoned");
+        *state = match (*state, answered) {
+            (BreakerState::Closed { .. }, true) => BreakerState::Closed { failures: 0 },
+            (BreakerState::Open { .. }, true) => {
+                tracing::info!("breach service answers again: lookups resume");
+                BreakerState::Closed { failures: 0 }
+            }
+            (BreakerState::Closed { failures }, false) if failures + 1 >= self.threshold => {
+                tracing::warn!(
+                    failures = failures + 1,
+                    cooldown_seconds = self.cooldown.num_seconds(),
+                    "breach service failing: lookups skipped for the cool-down (passwords count as unchecked)"
+                );
+                BreakerState::Open {
+                    until: now + self.cooldown,
+                }
+            }
+            (BreakerState::Closed { failures }, false) => BreakerState::Closed { failures: failures + 1 },
+            (BreakerState::Open { .. }, false) => {
+                tracing::debug!("breach service trial lookup failed: skipping for another cool-down");
+                BreakerState::Open {
+                    until: now + self.cooldown,
+                }
+            }
+        };
+    }
 }
 
 impl HibpClient {
-    pub fn new(base_url: &str, timeout: Duration, cache_ttl: Duration) -> Result<Self, reqwest::Error> {
+    /// A client for `settings.base_url`, its breaker's cool-down on `clock`.
+    pub fn new(settings: &BreachSettings, clock: Arc<dyn Clock>) -> Result<Self, reqwest::Error> {
+        let (base_url, timeout, cache_ttl) = (settings.base_url.as_str(), settings.timeout, settings.cache_ttl);
         // reqwest is built without a crypto provider of its own (Cargo.toml): it takes the
         // process default, aws-lc. Installing it again is refused harmlessly, hence the `let _`.
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
@@ -63,6 +151,7 @@ impl HibpClient {
             base_url: base_url.trim_end_matches('/').to_string(),
             cache_ttl,
             cache: Mutex::new(HashMap::new()),
+            breaker: Breaker::new(settings.breaker_threshold, settings.breaker_cooldown, clock),
         })
     }
 
@@ -120,7 +209,11 @@ impl BreachCheck for HibpClient {
             .map(|(_, set)| set.clone());
         let suffixes = match cached {
             Some(s) => s,
-            None => match self.fetch(&prefix).await {
+            None if !self.breaker.allow() => {
+                tracing::debug!("breach check skipped: the service failed repeatedly");
+                return BreachStatus::Unknown;
+            }
+            None => match self.fetch(&prefix).await.inspect(|_| self.breaker.record(true)) {
                 Ok(s) => {
                     let mut cache = self.cache.lock().expect("breach cache poisoned");
                     if cache.len() >= CACHE_PREFIXES {
@@ -130,6 +223,7 @@ impl BreachCheck for HibpClient {
                     s
                 }
                 Err(why) => {
+                    self.breaker.record(false);
                     tracing::warn!(%why, "breach check unavailable");
                     return BreachStatus::Unknown;
                 }
@@ -173,5 +267,96 @@ mod tests {
         assert_eq!(set.len(), 1);
         assert!(parse_range("<html>oops</html>").is_err());
         assert!(parse_range("ABC:1").is_err());
+    }
+
+    fn breaker(threshold: u32) -> (Breaker, Arc<crate::clock::ManualClock>) {
+        let clock = Arc::new(crate::clock::ManualClock::new(Utc::now()));
+        (Breaker::new(threshold, Duration::from_secs(30), clock.clone()), clock)
+    }
+
+    /// SECURITY B4: `threshold` consecutive failures open the breaker for the cool-down.
+    #[test]
+    fn b4_consecutive_failures_open_the_breaker_for_the_cooldown() {
+        let (b, clock) = breaker(3);
+        for _ in 0..2 {
+            assert!(b.allow());
+            b.record(false);
+        }
+        // A success in between starts the count again.
+        assert!(b.allow());
+        b.record(true);
+        for _ in 0..3 {
+            assert!(b.allow());
+            b.record(false);
+        }
+        assert!(!b.allow(), "open after three consecutive failures");
+        clock.advance(chrono::Duration::seconds(29));
+        assert!(!b.allow(), "still open within the cool-down");
+    }
+
+    /// SECURITY B4: after the cool-down, one trial at a time; a failed trial re-arms the
+    /// cool-down, a successful one closes the breaker.
+    #[test]
+    fn b4_one_trial_after_the_cooldown_decides() {
+        let (b, clock) = breaker(1);
+        assert!(b.allow());
+        b.record(false);
+        assert!(!b.allow());
+        clock.advance(chrono::Duration::seconds(30));
+        assert!(b.allow(), "the trial");
+        assert!(!b.allow(), "only one trial at a time");
+        b.record(false);
+        clock.advance(chrono::Duration::seconds(29));
+        assert!(!b.allow(), "a failed trial starts another cool-down");
+        clock.advance(chrono::Duration::seconds(1));
+        assert!(b.allow(), "the next trial");
+        b.record(true);
+        assert!(b.allow() && b.allow(), "closed after a successful trial");
+    }
+
+    /// SECURITY B4: a trial whose lookup never reports (its request was dropped) does not keep
+    /// the breaker open for good: another trial is due a cool-down later.
+    #[test]
+    fn b4_a_lost_trial_does_not_wedge_the_breaker() {
+        let (b, clock) = breaker(1);
+        b.record(false);
+        clock.advance(chrono::Duration::seconds(30));
+        assert!(b.allow());
+        clock.advance(chrono::Duration::seconds(30));
+        assert!(b.allow());
+    }
+
+    /// SECURITY B4: against a service that accepts connections and never answers, a client with
+    /// the breaker asks `threshold` times and then skips, answering `Unknown` throughout.
+    #[tokio::test]
+    async fn b4_the_client_stops_asking_a_hanging_service() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = accepted.clone();
+        tokio::spawn(async move {
+            let mut held = vec![];
+            while let Ok((stream, _)) = listener.accept().await {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                held.push(stream);
+            }
+        });
+        let settings = BreachSettings {
+            on_create: true,
+            on_authenticate: true,
+            base_url: url,
+            timeout: Duration::from_millis(100),
+            on_failure: crate::config::BreachFailure::Open,
+            cache_ttl: Duration::ZERO,
+            breaker_threshold: 3,
+            breaker_cooldown: Duration::from_secs(30),
+        };
+        let clock = Arc::new(crate::clock::ManualClock::new(Utc::now()));
+        let client = HibpClient::new(&settings, clock).unwrap();
+        let password = Password::parse("a password for the hanging service".into()).unwrap();
+        for _ in 0..10 {
+            assert_eq!(client.check(&password).await, BreachStatus::Unknown);
+        }
+        assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 3);
     }
 }

@@ -1,6 +1,11 @@
 //! The embedded store: one SQLite file under the data directory, in WAL mode so several
 //! processes (as under `cargo lambda watch`) can share it. Uniqueness comes from UNIQUE
 //! constraints and read-modify-write runs under `BEGIN IMMEDIATE`, never check-then-write.
+//!
+//! Reads go through their own read-only connection: in WAL mode a reader never needs the write
+//! lock, so a write lock held elsewhere (another process, a long write) does not stall them.
+//! Writes share one connection and wait at most the busy timeout, in all (for that connection
+//! and then for SQLite's lock), before they fail as `Unavailable` (503).
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -13,8 +18,17 @@ use serde::de::DeserializeOwned;
 use super::*;
 
 pub struct SqliteStore {
-    conn: Arc<Mutex<Connection>>,
+    /// The connection every write goes through.
+    conn: Arc<tokio::sync::Mutex<Connection>>,
+    /// The read-only connection every plain read goes through (none for an in-memory database,
+    /// which a second connection would not see: its reads use the write connection).
+    reader: Option<Arc<Mutex<Connection>>>,
+    /// How long a write waits for the write lock, in all.
+    busy_timeout: Duration,
 }
+
+/// The busy timeout when none is configured (`LATCH_SQLITE_BUSY_TIMEOUT_MS`'s default).
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS users (
@@ -115,31 +129,75 @@ fn encode<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
 impl SqliteStore {
     /// Open (creating if needed) `latch.sqlite3` in `dir`.
     pub fn open_dir(dir: &Path) -> Result<Self, StoreError> {
+        Self::open_dir_with(dir, DEFAULT_BUSY_TIMEOUT)
+    }
+
+    /// `open_dir` with writes waiting at most `busy_timeout` for the write lock.
+    pub fn open_dir_with(dir: &Path, busy_timeout: Duration) -> Result<Self, StoreError> {
         // 0700, and the database 0600 before SQLite opens it (SECURITY.md X3).
         crate::files::private_dir(dir).map_err(unavailable)?;
         let path = dir.join("latch.sqlite3");
         crate::files::private_database(&path).map_err(unavailable)?;
-        Self::open(&path)
+        Self::open_with(&path, busy_timeout)
     }
 
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with(path, DEFAULT_BUSY_TIMEOUT)
+    }
+
+    pub fn open_with(path: &Path, busy_timeout: Duration) -> Result<Self, StoreError> {
         let conn = Connection::open(path).map_err(sql_err)?;
-        // Another process may hold the write lock for a moment; wait rather than fail.
-        conn.busy_timeout(Duration::from_secs(10)).map_err(sql_err)?;
+        // Another process may hold the write lock for a moment; wait rather than fail, but not
+        // longer than the busy timeout (set again before each write, `with`).
+        conn.busy_timeout(busy_timeout).map_err(sql_err)?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(sql_err)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql_err)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(sql_err)?;
         conn.execute_batch(SCHEMA).map_err(sql_err)?;
+        let reader = if path == Path::new(":memory:") {
+            None
+        } else {
+            let reader = Connection::open(path).map_err(sql_err)?;
+            reader.busy_timeout(busy_timeout).map_err(sql_err)?;
+            // Nothing written through it by mistake: a write there would skip the lock's wait.
+            reader.pragma_update(None, "query_only", "ON").map_err(sql_err)?;
+            Some(Arc::new(Mutex::new(reader)))
+        };
         Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
+            conn: Arc::new(tokio::sync::Mutex::new(conn)),
+            reader,
+            busy_timeout,
         })
     }
 
+    /// Run a write on the write connection. The wait for the connection (other writes) and then
+    /// for SQLite's write lock together take at most the busy timeout; past it, `Unavailable`.
     async fn with<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let conn = self.conn.clone();
+        let started = std::time::Instant::now();
+        let busy = || unavailable(format!("the database stayed locked for {:?}", self.busy_timeout));
+        let mut guard = tokio::time::timeout(self.busy_timeout, self.conn.clone().lock_owned())
+            .await
+            .map_err(|_| busy())?;
+        let remaining = self.busy_timeout.saturating_sub(started.elapsed());
+        tokio::task::spawn_blocking(move || {
+            guard.busy_timeout(remaining).map_err(sql_err)?;
+            f(&mut guard)
+        })
+        .await
+        .map_err(unavailable)?
+    }
+
+    /// Run a read on the read-only connection, which never waits for the write lock.
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let Some(conn) = self.reader.clone() else {
+            return self.with(f).await;
+        };
         tokio::task::spawn_blocking(move || {
             let mut guard = conn.lock().map_err(|_| unavailable("store connection poisoned"))?;
             f(&mut guard)
@@ -232,7 +290,7 @@ impl Store for SqliteStore {
 
     async fn user_by_id(&self, user_id: &str) -> Result<Option<UserRecord>, StoreError> {
         let id = user_id.to_string();
-        self.with(move |conn| Self::user_where(conn, "user_id", &id)).await
+        self.read(move |conn| Self::user_where(conn, "user_id", &id)).await
     }
 
     async fn user_by_email(
@@ -241,13 +299,13 @@ impl Store for SqliteStore {
         email: &str,
     ) -> Result<Option<UserRecord>, StoreError> {
         let key = email_key(organization_id, email);
-        self.with(move |conn| Self::user_where(conn, "email", &key)).await
+        self.read(move |conn| Self::user_where(conn, "email", &key)).await
     }
 
     async fn members_with_email(&self, email: &str) -> Result<Vec<UserRecord>, StoreError> {
         // Members' keys are "<organization_id> <email>"; the rare cross-org lookup may scan.
         let suffix = format!(" {email}");
-        self.with(move |conn| {
+        self.read(move |conn| {
             let mut stmt = conn
                 .prepare(
                     "SELECT u.data FROM users u JOIN org_members m ON m.user_id = u.user_id
@@ -412,7 +470,7 @@ impl Store for SqliteStore {
 
     async fn session_by_id(&self, session_id: &str) -> Result<Option<SessionRecord>, StoreError> {
         let id = session_id.to_string();
-        self.with(move |conn| {
+        self.read(move |conn| {
             let data: Option<String> = conn
                 .query_row("SELECT data FROM sessions WHERE session_id = ?1", [&id], |r| r.get(0))
                 .optional()
@@ -424,7 +482,7 @@ impl Store for SqliteStore {
 
     async fn session_by_token_digest(&self, digest: &str) -> Result<Option<SessionRecord>, StoreError> {
         let d = digest.to_string();
-        self.with(move |conn| {
+        self.read(move |conn| {
             let data: Option<String> = conn
                 .query_row("SELECT data FROM sessions WHERE token_digest = ?1", [&d], |r| r.get(0))
                 .optional()
@@ -453,7 +511,7 @@ impl Store for SqliteStore {
 
     async fn sessions_for_user(&self, user_id: &str, now: DateTime<Utc>) -> Result<Vec<SessionRecord>, StoreError> {
         let id = user_id.to_string();
-        self.with(move |conn| {
+        self.read(move |conn| {
             let mut stmt = conn
                 .prepare("SELECT data FROM sessions WHERE user_id = ?1 AND expires_at > ?2 ORDER BY expires_at")
                 .map_err(sql_err)?;
@@ -492,7 +550,7 @@ impl Store for SqliteStore {
 
     async fn token_by_digest(&self, digest: &str) -> Result<Option<TokenRecord>, StoreError> {
         let d = digest.to_string();
-        self.with(move |conn| {
+        self.read(move |conn| {
             let row: Option<(String, i64)> = conn
                 .query_row("SELECT data, used FROM tokens WHERE token_digest = ?1", [&d], |r| {
                     Ok((r.get(0)?, r.get(1)?))
@@ -634,13 +692,13 @@ impl Store for SqliteStore {
 
     async fn organization_by_id(&self, organization_id: &str) -> Result<Option<OrganizationRecord>, StoreError> {
         let id = organization_id.to_string();
-        self.with(move |conn| Self::organization_where(conn, "organization_id", &id))
+        self.read(move |conn| Self::organization_where(conn, "organization_id", &id))
             .await
     }
 
     async fn organization_by_slug(&self, slug: &str) -> Result<Option<OrganizationRecord>, StoreError> {
         let slug = slug.to_string();
-        self.with(move |conn| Self::organization_where(conn, "slug", &slug))
+        self.read(move |conn| Self::organization_where(conn, "slug", &slug))
             .await
     }
 
@@ -682,7 +740,7 @@ impl Store for SqliteStore {
     }
 
     async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {
-        self.with(|conn| {
+        self.read(|conn| {
             let mut stmt = conn.prepare("SELECT data FROM signing_keys").map_err(sql_err)?;
             let rows = stmt
                 .query_map([], |r| r.get::<_, String>(0))

@@ -17,6 +17,7 @@ mod passwords;
 mod reset;
 mod route_table;
 mod secrets;
+mod serve;
 mod sessions;
 mod store;
 mod template;

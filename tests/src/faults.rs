@@ -169,9 +169,9 @@ impl Store for FaultyStore {
         self.tick_write()?;
         self.inner.update_token(token).await
     }
-    async fn consume_token(&self, digest: &str) -> Result<bool, StoreError> {
+    async fn consume_token(&self, token: &TokenRecord) -> Result<bool, StoreError> {
         self.tick_write()?;
-        self.inner.consume_token(digest).await
+        self.inner.consume_token(token).await
     }
     async fn complete_reset(&self, reset: &PasswordReset) -> Result<Option<UserRecord>, StoreError> {
         self.tick_write()?;

@@ -41,6 +41,7 @@ fn user(email: &str) -> UserRecord {
         created_at: Utc::now(),
         lock: Default::default(),
         member: None,
+        credential_epoch: 0,
     }
 }
 
@@ -78,6 +79,7 @@ fn token(user: &UserRecord) -> TokenRecord {
         used: false,
         organization_id: None,
         factors: vec![],
+        credential_epoch: 0,
     }
 }
 
@@ -417,8 +419,8 @@ async fn tokens_are_consumed_exactly_once() {
     assert_eq!(store.token_by_digest(&t.token_digest).await.unwrap().as_ref(), Some(&t));
     let mut set = JoinSet::new();
     for _ in 0..20 {
-        let (store, d) = (store.clone(), t.token_digest.clone());
-        set.spawn(async move { store.consume_token(&d).await.unwrap() });
+        let (store, t) = (store.clone(), t.clone());
+        set.spawn(async move { store.consume_token(&t).await.unwrap() });
     }
     let mut wins = 0;
     while let Some(r) = set.join_next().await {
@@ -426,7 +428,11 @@ async fn tokens_are_consumed_exactly_once() {
     }
     assert_eq!(wins, 1);
     assert!(store.token_by_digest(&t.token_digest).await.unwrap().unwrap().used);
-    assert!(!store.consume_token("tok-missing").await.unwrap());
+    let missing = TokenRecord {
+        token_digest: "tok-missing".into(),
+        ..t.clone()
+    };
+    assert!(!store.consume_token(&missing).await.unwrap());
     // Expiry is the caller's check: an expired record is still returned, with its expiry (R2).
     let mut old = token(&u);
     old.expires_at = Utc::now() - Duration::minutes(1);
@@ -466,7 +472,7 @@ async fn a_reset_is_all_or_nothing_and_redeems_its_token_once() {
     };
     let reset = PasswordReset {
         user_id: u.user_id.clone(),
-        token_digest: Some(t.token_digest.clone()),
+        token: Some(t.clone()),
         password: new.clone(),
         keep_session: Some(keep.clone()),
         new_session: None,
@@ -508,7 +514,7 @@ async fn a_reset_is_all_or_nothing_and_redeems_its_token_once() {
     // Without a token (existing-password reset): every session goes, and the new one comes.
     let fresh = session(&u.user_id, 60);
     let again = PasswordReset {
-        token_digest: None,
+        token: None,
         keep_session: None,
         new_session: Some(fresh.clone()),
         ..reset
@@ -1249,7 +1255,7 @@ async fn an_unused_token_is_rewritten_and_a_used_one_is_not() {
     });
     assert!(store.update_token(&t).await.unwrap());
     assert_eq!(store.token_by_digest(&t.token_digest).await.unwrap().as_ref(), Some(&t));
-    assert!(store.consume_token(&t.token_digest).await.unwrap());
+    assert!(store.consume_token(&t).await.unwrap());
     let mut late = t.clone();
     late.factors.clear();
     assert!(

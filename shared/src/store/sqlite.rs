@@ -363,7 +363,11 @@ impl Store for SqliteStore {
 
     async fn update_user(&self, user_id: &str, change: UserChange) -> Result<Option<UserRecord>, StoreError> {
         self.modify_user(user_id, move |u| {
+            // modify_user settles the epoch after this too (the same result): here so that the
+            // record returned is the one written.
+            let before = u.clone();
             change(u);
+            settle_credential_epoch(&before, u, false);
             u.clone()
         })
         .await

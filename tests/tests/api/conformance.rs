@@ -1273,3 +1273,156 @@ async fn an_unused_token_is_rewritten_and_a_used_one_is_not() {
     assert!(store.token_by_digest(&missing.token_digest).await.unwrap().is_none());
     assert_consistent(&backend).await;
 }
+
+fn new_password(tag: &str) -> PasswordRecord {
+    PasswordRecord {
+        password_id: id("password"),
+        hash: format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA${tag}"),
+        requires_reset: false,
+    }
+}
+
+fn email_reset(u: &UserRecord, t: &TokenRecord, password: PasswordRecord) -> PasswordReset {
+    PasswordReset {
+        user_id: u.user_id.clone(),
+        token: Some(t.clone()),
+        password,
+        keep_session: None,
+        new_session: None,
+    }
+}
+
+#[tokio::test]
+async fn r7_a_password_change_kills_every_emailed_token_issued_before_it() {
+    // SECURITY R7, decided by the store itself (no handler check in front of it).
+    let (store, backend) = fresh_store().await;
+    let u = user(&unique_email("r7"));
+    store.create_user(&u, None).await.unwrap();
+    let magic = |u: &UserRecord| TokenRecord {
+        kind: TokenKind::MagicLink,
+        ..token(u)
+    };
+    let (t1, m1, t2) = (token(&u), magic(&u), token(&u));
+    let ist = TokenRecord {
+        kind: TokenKind::IntermediateSession,
+        ..token(&u)
+    };
+    store
+        .insert_tokens(&[t1.clone(), m1.clone(), t2.clone(), ist.clone()])
+        .await
+        .unwrap();
+
+    // A completed reset moves the epoch on: its siblings and the older mail's links are dead.
+    let done = store
+        .complete_reset(&email_reset(&u, &t2, new_password("t2")))
+        .await
+        .unwrap()
+        .expect("the reset");
+    assert_eq!(done.credential_epoch, u.credential_epoch + 1);
+    assert!(!store.consume_token(&m1).await.unwrap(), "a magic link outlived by a reset");
+    assert_eq!(
+        store.complete_reset(&email_reset(&u, &t1, new_password("t1"))).await.unwrap(),
+        None,
+        "a reset link outlived by a reset"
+    );
+    let stored = store.user_by_id(&u.user_id).await.unwrap().unwrap();
+    assert_eq!(
+        stored.password.as_ref().map(|p| p.hash.as_str()),
+        Some(new_password("t2").hash.as_str()),
+        "the outlived reset changed nothing"
+    );
+    assert!(!store.token_by_digest(&m1.token_digest).await.unwrap().unwrap().used, "refused, not burned");
+    // The epoch that counts is the stored token's, not the caller's copy.
+    let forged = TokenRecord {
+        credential_epoch: done.credential_epoch,
+        ..m1.clone()
+    };
+    assert!(!store.consume_token(&forged).await.unwrap(), "an old link with a new epoch claimed");
+    // An intermediate session is no emailed link: a password change does not end it.
+    assert!(store.consume_token(&ist).await.unwrap());
+
+    // A token issued at the current epoch works; any other write of the password kills it too,
+    // whatever the change tried to do to the epoch itself.
+    let m2 = TokenRecord {
+        credential_epoch: stored.credential_epoch,
+        ..magic(&stored)
+    };
+    let m3 = TokenRecord {
+        credential_epoch: stored.credential_epoch,
+        ..magic(&stored)
+    };
+    store.insert_tokens(&[m2.clone(), m3.clone()]).await.unwrap();
+    let renamed = store
+        .update_user(&u.user_id, Arc::new(|u| u.name.first_name = "Ada".into()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(renamed.credential_epoch, stored.credential_epoch, "no password change");
+    assert!(store.consume_token(&m2).await.unwrap());
+    let changed = store
+        .update_user(
+            &u.user_id,
+            Arc::new(|u| {
+                u.password = Some(new_password("import"));
+                u.credential_epoch = 0;
+            }),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(changed.credential_epoch, stored.credential_epoch + 1);
+    assert_eq!(
+        store.user_by_id(&u.user_id).await.unwrap().unwrap().credential_epoch,
+        changed.credential_epoch
+    );
+    assert!(!store.consume_token(&m3).await.unwrap(), "a magic link outlived by an import");
+    let removed = store
+        .update_user(&u.user_id, Arc::new(|u| u.password = None))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(removed.credential_epoch, changed.credential_epoch + 1);
+    assert_consistent(&backend).await;
+}
+
+/// A user with `n` sessions and one reset token: an email reset leaves only its new session.
+async fn email_reset_revokes_sessions(n: usize) {
+    let (store, backend) = fresh_store().await;
+    let u = user(&unique_email("many"));
+    store.create_user(&u, None).await.unwrap();
+    let sessions: Vec<SessionRecord> = (0..n).map(|_| session(&u.user_id, 60)).collect();
+    for s in &sessions {
+        store.insert_session(s).await.unwrap();
+    }
+    assert_eq!(store.sessions_for_user(&u.user_id, Utc::now()).await.unwrap().len(), n);
+    let t = token(&u);
+    store.insert_tokens(std::slice::from_ref(&t)).await.unwrap();
+    let fresh = session(&u.user_id, 60);
+    let reset = PasswordReset {
+        new_session: Some(fresh.clone()),
+        ..email_reset(&u, &t, new_password("many"))
+    };
+    assert!(store.complete_reset(&reset).await.unwrap().is_some());
+    for s in &sessions {
+        assert!(store.session_by_token_digest(&s.token_digest).await.unwrap().is_none());
+        assert!(store.session_by_id(&s.session_id).await.unwrap().is_none());
+        assert!(!store.update_session(s).await.unwrap(), "a revoked session is not refreshed");
+    }
+    assert_eq!(
+        store.sessions_for_user(&u.user_id, Utc::now()).await.unwrap(),
+        vec![fresh]
+    );
+    assert_consistent(&backend).await;
+}
+
+#[tokio::test]
+async fn r4_an_email_reset_revokes_sixty_sessions() {
+    // More sessions than one DynamoDB transaction holds as three items each (100 actions).
+    email_reset_revokes_sessions(60).await;
+}
+
+#[tokio::test]
+async fn r4_an_email_reset_revokes_more_sessions_than_one_transaction_holds() {
+    // More than the commit's room even at one action per session.
+    email_reset_revokes_sessions(130).await;
+}

@@ -284,6 +284,7 @@ pub fn token_item(token: &TokenRecord) -> Result<Item, StoreError> {
             (DATA, token_data(token)?),
             (USED, AttributeValue::Bool(token.used)),
             ("user_id", s(&token.user_id)),
+            (CREDENTIAL_EPOCH, epoch(token.credential_epoch)),
             (EXPIRES_AT, n(token.expires_at.timestamp())),
         ],
     ))

@@ -233,16 +233,25 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().condition_check(check).build())
     }
 
-    /// The update marking a token used, conditioned on it being unused.
-    fn consume_update(&self, digest: &str) -> Result<Update, StoreError> {
+    /// The update marking a token used, conditioned on it being unused and stored with the
+    /// credential epoch of the record the caller read (so the epoch `epoch_check` or the reset
+    /// compares is the stored one; a token written before the attribute existed counts as 0).
+    fn consume_update(&self, token: &TokenRecord) -> Result<Update, StoreError> {
+        let condition = if token.credential_epoch == 0 {
+            "attribute_exists(pk) AND #used = :no AND (attribute_not_exists(#ce) OR #ce = :e)"
+        } else {
+            "attribute_exists(pk) AND #used = :no AND #ce = :e"
+        };
         Update::builder()
             .table_name(&self.table)
-            .set_key(Some(key(token_pk(digest), "TOKEN")))
+            .set_key(Some(key(token_pk(&token.token_digest), "TOKEN")))
             .update_expression("SET #used = :yes")
-            .condition_expression("attribute_exists(pk) AND #used = :no")
+            .condition_expression(condition)
             .expression_attribute_names("#used", USED)
+            .expression_attribute_names("#ce", CREDENTIAL_EPOCH)
             .expression_attribute_values(":yes", AttributeValue::Bool(true))
             .expression_attribute_values(":no", AttributeValue::Bool(false))
+            .expression_attribute_values(":e", epoch(token.credential_epoch))
             .build()
             .map_err(build_err)
     }
@@ -881,7 +890,7 @@ impl Store for DynamoStore {
         // interleave.
         let actions = vec![
             TransactWriteItem::builder()
-                .update(self.consume_update(&token.token_digest)?)
+                .update(self.consume_update(token)?)
                 .build(),
             self.epoch_check(token)?,
         ];
@@ -904,7 +913,7 @@ impl Store for DynamoStore {
                 if !token_survives(token, &user) {
                     return Ok(None);
                 }
-                actions.push(TransactWriteItem::builder().update(self.consume_update(&token.token_digest)?).build());
+                actions.push(TransactWriteItem::builder().update(self.consume_update(token)?).build());
             }
             reset.apply_to(&mut user);
             let user_index = actions.len();
@@ -988,7 +997,11 @@ impl Store for DynamoStore {
 
     async fn update_user(&self, user_id: &str, change: UserChange) -> Result<Option<UserRecord>, StoreError> {
         self.modify_user(user_id, |u| {
+            // modify_user settles the epoch after this too (the same result): here so that the
+            // record returned is the one written.
+            let before = u.clone();
             change(u);
+            settle_credential_epoch(&before, u, false);
             u.clone()
         })
         .await

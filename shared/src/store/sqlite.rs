@@ -127,7 +127,10 @@ fn consume_token_row(conn: &Connection, digest: &str) -> Result<bool, StoreError
         }
     }
     let n = conn
-        .execute("UPDATE tokens SET used = 1 WHERE token_digest = ?1 AND used = 0", [digest])
+        .execute(
+            "UPDATE tokens SET used = 1 WHERE token_digest = ?1 AND used = 0",
+            [digest],
+        )
         .map_err(sql_err)?;
     Ok(n == 1)
 }

@@ -1319,9 +1319,15 @@ async fn r7_a_password_change_kills_every_emailed_token_issued_before_it() {
         .unwrap()
         .expect("the reset");
     assert_eq!(done.credential_epoch, u.credential_epoch + 1);
-    assert!(!store.consume_token(&m1).await.unwrap(), "a magic link outlived by a reset");
+    assert!(
+        !store.consume_token(&m1).await.unwrap(),
+        "a magic link outlived by a reset"
+    );
     assert_eq!(
-        store.complete_reset(&email_reset(&u, &t1, new_password("t1"))).await.unwrap(),
+        store
+            .complete_reset(&email_reset(&u, &t1, new_password("t1")))
+            .await
+            .unwrap(),
         None,
         "a reset link outlived by a reset"
     );
@@ -1331,13 +1337,19 @@ async fn r7_a_password_change_kills_every_emailed_token_issued_before_it() {
         Some(new_password("t2").hash.as_str()),
         "the outlived reset changed nothing"
     );
-    assert!(!store.token_by_digest(&m1.token_digest).await.unwrap().unwrap().used, "refused, not burned");
+    assert!(
+        !store.token_by_digest(&m1.token_digest).await.unwrap().unwrap().used,
+        "refused, not burned"
+    );
     // The epoch that counts is the stored token's, not the caller's copy.
     let forged = TokenRecord {
         credential_epoch: done.credential_epoch,
         ..m1.clone()
     };
-    assert!(!store.consume_token(&forged).await.unwrap(), "an old link with a new epoch claimed");
+    assert!(
+        !store.consume_token(&forged).await.unwrap(),
+        "an old link with a new epoch claimed"
+    );
     // An intermediate session is no emailed link: a password change does not end it.
     assert!(store.consume_token(&ist).await.unwrap());
 
@@ -1375,7 +1387,10 @@ async fn r7_a_password_change_kills_every_emailed_token_issued_before_it() {
         store.user_by_id(&u.user_id).await.unwrap().unwrap().credential_epoch,
         changed.credential_epoch
     );
-    assert!(!store.consume_token(&m3).await.unwrap(), "a magic link outlived by an import");
+    assert!(
+        !store.consume_token(&m3).await.unwrap(),
+        "a magic link outlived by an import"
+    );
     let removed = store
         .update_user(&u.user_id, Arc::new(|u| u.password = None))
         .await
@@ -1406,7 +1421,10 @@ async fn email_reset_revokes_sessions(n: usize) {
     for s in &sessions {
         assert!(store.session_by_token_digest(&s.token_digest).await.unwrap().is_none());
         assert!(store.session_by_id(&s.session_id).await.unwrap().is_none());
-        assert!(!store.update_session(s).await.unwrap(), "a revoked session is not refreshed");
+        assert!(
+            !store.update_session(s).await.unwrap(),
+            "a revoked session is not refreshed"
+        );
     }
     assert_eq!(
         store.sessions_for_user(&u.user_id, Utc::now()).await.unwrap(),

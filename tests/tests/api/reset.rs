@@ -606,9 +606,12 @@ async fn r7_a_completed_email_reset_kills_the_older_mails_links_and_its_own_magi
     let t1 = start(&app, &e).await;
     let t2 = start(&app, &e).await;
     assert_ne!(t1.reset_token, t2.reset_token);
-    app.post("/v1/passwords/email/reset", json!({"token": t2.reset_token, "password": NEW}))
-        .await
-        .assert_ok();
+    app.post(
+        "/v1/passwords/email/reset",
+        json!({"token": t2.reset_token, "password": NEW}),
+    )
+    .await
+    .assert_ok();
     assert_links_dead(&app, &t1).await;
     // The sibling of the link just used dies with it.
     app.post("/v1/magic_links/authenticate", json!({"token": t2.login_token}))

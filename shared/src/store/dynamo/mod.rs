@@ -270,7 +270,12 @@ impl DynamoStore {
 
     /// Delete actions for the two lookups of a session (by token, and the user's pointer): once
     /// its session item is gone they lead nowhere, so they may follow it.
-    fn session_lookup_deletes(&self, user_id: &str, session_id: &str, digest: &str) -> Result<[TransactWriteItem; 2], StoreError> {
+    fn session_lookup_deletes(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        digest: &str,
+    ) -> Result<[TransactWriteItem; 2], StoreError> {
         Ok([
             delete(&self.table, key(session_token_pk(digest), "STOKEN"), None)?,
             delete(
@@ -889,9 +894,7 @@ impl Store for DynamoStore {
         // reset committed before it leaves the pointer's epoch moved on, and the two cannot
         // interleave.
         let actions = vec![
-            TransactWriteItem::builder()
-                .update(self.consume_update(token)?)
-                .build(),
+            TransactWriteItem::builder().update(self.consume_update(token)?).build(),
             self.epoch_check(token)?,
         ];
         match self.transact(actions).await {
@@ -926,10 +929,12 @@ impl Store for DynamoStore {
             if let Some(new) = &reset.new_session {
                 actions.extend(self.session_puts(new)?);
             }
-            // A session is dead once its session item is gone (both lookups lead to it), so the
-            // transaction deletes the session items: one action each, ~90 sessions fit beside
-            // the rest. A user with more has the excess revoked (whole) before the commit, so
-            // nothing a later failure could leave undone is needed to refuse any session.
+            // A session is dead once its session item is gone (both lookups lead to it). The
+            // commit deletes every revoked session's three items when they fit (the common case:
+            // one transaction), else only the session items, one action each (~90 fit beside
+            // the rest), and the lookups right after. A user with more still has the excess
+            // revoked whole before the commit. Either way nothing left for after the commit is
+            // needed to refuse a session (SECURITY.md R4).
             let mut revoked = self.session_pointers(&reset.user_id, keep_id).await?;
             let room = MAX_TRANSACTION_ITEMS - actions.len();
             if revoked.len() > room {
@@ -940,18 +945,21 @@ impl Store for DynamoStore {
                 }
                 self.run_deletes(early).await?;
             }
-            for (session_id, _) in &revoked {
+            let whole = revoked.len() * 3 <= room;
+            let mut lookups = Vec::new();
+            for (session_id, digest) in &revoked {
                 actions.push(delete(&self.table, key(session_pk(session_id), "SESSION"), None)?);
+                let pair = self.session_lookup_deletes(&reset.user_id, session_id, digest)?;
+                if whole {
+                    actions.extend(pair);
+                } else {
+                    lookups.extend(pair);
+                }
             }
             match self.transact(actions).await {
                 Ok(()) => {
-                    // The revoked sessions' lookups now lead nowhere; clear them. A failure here
-                    // leaves only dead pointers (expired by TTL, swept by delete_user): the reset
-                    // stands and is reported as done.
-                    let mut lookups = Vec::new();
-                    for (session_id, digest) in &revoked {
-                        lookups.extend(self.session_lookup_deletes(&reset.user_id, session_id, digest)?);
-                    }
+                    // Only dead lookups are left to delete: a failure here leaves pointers to
+                    // nothing (expired by TTL, swept by delete_user), so the reset stands.
                     if let Err(e) = self.run_deletes(lookups).await {
                         tracing::warn!(error = %e, "the revoked sessions' lookups were not all deleted");
                     }

@@ -1444,3 +1444,38 @@ async fn r4_an_email_reset_revokes_more_sessions_than_one_transaction_holds() {
     // More than the commit's room even at one action per session.
     email_reset_revokes_sessions(130).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn r7_racing_resets_with_links_of_different_mails_set_one_password() {
+    // SECURITY R7 under concurrency: ten reset links issued at one epoch, redeemed at once. The
+    // first reset kills the other nine, however the redemptions interleave.
+    let (store, backend) = fresh_store().await;
+    let u = user(&unique_email("r7race"));
+    store.create_user(&u, None).await.unwrap();
+    let tokens: Vec<TokenRecord> = (0..10).map(|_| token(&u)).collect();
+    store.insert_tokens(&tokens).await.unwrap();
+    let mut set = JoinSet::new();
+    for (i, t) in tokens.iter().enumerate() {
+        let (store, reset) = (store.clone(), email_reset(&u, t, new_password(&format!("race{i}"))));
+        set.spawn(async move { store.complete_reset(&reset).await.unwrap() });
+    }
+    let mut winners = vec![];
+    while let Some(r) = set.join_next().await {
+        winners.extend(r.unwrap());
+    }
+    assert_eq!(winners.len(), 1, "one reset, the others outlived");
+    let stored = store.user_by_id(&u.user_id).await.unwrap().unwrap();
+    assert_eq!(stored.password, winners[0].password);
+    assert_eq!(stored.credential_epoch, u.credential_epoch + 1);
+    let used = used_count(&store, &tokens).await;
+    assert_eq!(used, 1, "only the winner's link is spent");
+    assert_consistent(&backend).await;
+}
+
+async fn used_count(store: &Arc<dyn Store>, tokens: &[TokenRecord]) -> usize {
+    let mut used = 0;
+    for t in tokens {
+        used += usize::from(store.token_by_digest(&t.token_digest).await.unwrap().unwrap().used);
+    }
+    used
+}

@@ -22,8 +22,8 @@ use crate::sessions::tokens::random_token;
 use crate::sessions::{Issued, Scope, SessionRef};
 use crate::state::AppState;
 use crate::store::{
-    token_survives, Attributes, FactorKind, FactorRecord, PasswordRecord, PasswordReset, SessionRecord, TokenKind,
-    TokenRecord, UserRecord,
+    Attributes, FactorKind, FactorRecord, PasswordRecord, PasswordReset, SessionRecord, TokenKind, TokenRecord,
+    UserRecord,
 };
 
 /// Emailed tokens carry 256 random bits (SECURITY.md R1 asks for at least 128).
@@ -297,7 +297,7 @@ pub(crate) async fn redeemable(
         .store
         .user_by_id(&record.user_id)
         .await?
-        .filter(|u| token_survives(&record, u))
+        .filter(|u| crate::store::token_survives(&record, u))
         .ok_or_else(unusable)?;
     Ok((record, user))
 }

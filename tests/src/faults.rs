@@ -1,7 +1,7 @@
 //! A store that fails on demand: the k-th call from when it is armed returns `Unavailable`, as
 //! a throttled, timed-out or cancelled backend call would (SECURITY.md F1).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -14,6 +14,9 @@ pub struct FaultyStore {
     writes: AtomicU64,
     /// The call number (1-based, counted since start) that fails; 0 = none.
     fail_at: AtomicU64,
+    /// The next `complete_reset` commits in the store underneath and then reports `Unavailable`,
+    /// as a reply lost after the commit (or a failure in what follows it) would.
+    fail_after_reset: AtomicBool,
 }
 
 impl FaultyStore {
@@ -23,7 +26,13 @@ impl FaultyStore {
             calls: AtomicU64::new(0),
             writes: AtomicU64::new(0),
             fail_at: AtomicU64::new(0),
+            fail_after_reset: AtomicBool::new(false),
         }
+    }
+
+    /// Let the next `complete_reset` commit, then fail it (SECURITY.md F1, R4, R7).
+    pub fn fail_after_next_reset(&self) {
+        self.fail_after_reset.store(true, Ordering::SeqCst);
     }
 
     /// The store underneath, for checks that must not meet the fault.
@@ -169,13 +178,17 @@ impl Store for FaultyStore {
         self.tick_write()?;
         self.inner.update_token(token).await
     }
-    async fn consume_token(&self, digest: &str) -> Result<bool, StoreError> {
+    async fn consume_token(&self, token: &TokenRecord) -> Result<bool, StoreError> {
         self.tick_write()?;
-        self.inner.consume_token(digest).await
+        self.inner.consume_token(token).await
     }
     async fn complete_reset(&self, reset: &PasswordReset) -> Result<Option<UserRecord>, StoreError> {
         self.tick_write()?;
-        self.inner.complete_reset(reset).await
+        let done = self.inner.complete_reset(reset).await?;
+        if self.fail_after_reset.swap(false, Ordering::SeqCst) {
+            return Err(StoreError::Unavailable("injected fault after the commit".into()));
+        }
+        Ok(done)
     }
     async fn hit_rate_limit(&self, key: &str, window_start: DateTime<Utc>) -> Result<u32, StoreError> {
         self.tick_write()?;

@@ -104,6 +104,7 @@ pub(crate) fn new_user(
         created_at: now,
         lock: Default::default(),
         member: None,
+        credential_epoch: 0,
     }
 }
 

@@ -218,6 +218,7 @@ pub async fn start(
         used: false,
         organization_id: None,
         factors: vec![],
+        credential_epoch: user.credential_epoch,
     })
     .collect();
     st.store.insert_tokens(&records).await?;
@@ -290,7 +291,14 @@ pub(crate) async fn redeemable(
             ));
         }
     }
-    let user = st.store.user_by_id(&record.user_id).await?.ok_or_else(unusable)?;
+    // A link issued before the password last changed is dead (SECURITY.md R7); the store
+    // decides it again atomically when consuming it.
+    let user = st
+        .store
+        .user_by_id(&record.user_id)
+        .await?
+        .filter(|u| crate::store::token_survives(&record, u))
+        .ok_or_else(unusable)?;
     Ok((record, user))
 }
 
@@ -383,7 +391,7 @@ pub async fn email_reset(
     )?;
     let reset = PasswordReset {
         user_id: user.user_id.clone(),
-        token_digest: Some(token.token_digest),
+        token: Some(token),
         password: record,
         keep_session: None,
         new_session: issued.as_ref().map(|i| i.record.clone()),
@@ -441,7 +449,7 @@ pub async fn existing_password_reset(
     )?;
     let reset = PasswordReset {
         user_id: user.user_id.clone(),
-        token_digest: None,
+        token: None,
         password: record,
         keep_session: None,
         new_session: issued.as_ref().map(|i| i.record.clone()),
@@ -500,7 +508,7 @@ pub async fn session_reset(
             .prepare_refresh(session, token, None, duration, req.session_custom_claims.as_ref(), now)?;
     let reset = PasswordReset {
         user_id: user.user_id.clone(),
-        token_digest: None,
+        token: None,
         password: record,
         keep_session: Some(issued.record.clone()),
         new_session: None,
@@ -561,7 +569,7 @@ pub async fn magic_link_authenticate(
         .sessions
         .find_for_user(existing, Scope::Consumer, &user.user_id, now)
         .await?;
-    if !st.store.consume_token(&token.token_digest).await? {
+    if !st.store.consume_token(&token).await? {
         return Err(ApiError::new(
             ErrorType::UnableToAuthMagicLink,
             "The magic link was already used.",

@@ -41,7 +41,8 @@ impl From<StoreError> for ApiError {
 #[derive(Debug, Clone)]
 pub struct PasswordReset {
     pub user_id: String,
-    pub token_digest: Option<String>,
+    /// The emailed reset token it redeems, as read (consumed only if `token_survives`).
+    pub token: Option<TokenRecord>,
     pub password: PasswordRecord,
     /// The session that survives the reset, as it should now be stored (refreshed).
     pub keep_session: Option<SessionRecord>,
@@ -53,7 +54,9 @@ impl PasswordReset {
     /// What a completed reset does to the user, the one rule both backends apply inside their
     /// transaction: the new password (no pending reset), the email proven, any lock cleared.
     pub fn apply_to(&self, user: &mut UserRecord) {
+        let before = user.clone();
         user.password = Some(self.password.clone());
+        settle_credential_epoch(&before, user, true);
         user.email_verified = true;
         user.lock = LockState::default();
         // The emailed link (or the session) proved the address: a pending member joins.
@@ -124,7 +127,8 @@ pub trait Store: Send + Sync {
         session: Option<SessionWrite<'_>>,
     ) -> Result<LoginRecorded, StoreError>;
     /// Apply `change` to the user atomically; returns the user as written, or None if there is
-    /// no such user.
+    /// no such user. A change of the password moves the credential epoch on in the same write
+    /// (`settle_credential_epoch`, SECURITY.md R7).
     async fn update_user(&self, user_id: &str, change: UserChange) -> Result<Option<UserRecord>, StoreError>;
     /// Mark the user's password as needing a reset, if it is still the one whose hash is
     /// `hash`: a reset that replaced it meanwhile must not be undone. True if the flag was set.
@@ -156,12 +160,17 @@ pub trait Store: Send + Sync {
     /// Rewrite a token's record (an intermediate session gaining a factor) if it is still unused.
     /// False if it is gone or used.
     async fn update_token(&self, token: &TokenRecord) -> Result<bool, StoreError>;
-    /// Mark a token used if it is still unused: true for exactly one caller, however many race.
-    async fn consume_token(&self, digest: &str) -> Result<bool, StoreError>;
-    /// Complete a reset atomically: consume the token (if given), replace the password, verify
-    /// the email, clear the lock, delete the user's sessions except `keep_session` (written as
-    /// given), and store `new_session` if given. Nothing happens unless all of it does. Returns
-    /// the user as written, or None if the token was already used or the user is gone.
+    /// Mark a token (as read) used if it is still unused and, for a kind that dies with the
+    /// password, its user's password has not changed since it was issued (`token_survives`,
+    /// decided in the same atomic step): true for exactly one caller, however many race.
+    async fn consume_token(&self, token: &TokenRecord) -> Result<bool, StoreError>;
+    /// Complete a reset atomically: consume the token (if given; refused as in `consume_token`),
+    /// replace the password and move the credential epoch on (so every other emailed token of
+    /// the user dies, SECURITY.md R7), verify the email, clear the lock, revoke the user's
+    /// sessions except `keep_session` (written as given), and store `new_session` if given.
+    /// Nothing happens unless all of it does, and once it returns Ok no revoked session can be
+    /// found, however many the user had. Returns the user as written, or None if the token was
+    /// already used or outlived by a password change, or the user or kept session is gone.
     async fn complete_reset(&self, reset: &PasswordReset) -> Result<Option<UserRecord>, StoreError>;
 
     /// Count one event for `key` in the fixed window starting at `window_start`; returns the

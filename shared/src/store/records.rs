@@ -76,6 +76,30 @@ pub struct UserRecord {
     /// Present for a B2B member: the user record is then scoped to one organization.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub member: Option<MemberFields>,
+    /// How many times the stored password has changed (SECURITY.md R7). Emailed tokens record it
+    /// when issued and are refused once it has moved on; only the store sets it
+    /// (`settle_credential_epoch`), inside the write that changes the password.
+    #[serde(default)]
+    pub credential_epoch: u64,
+}
+
+/// SECURITY.md R7, the one rule: a write that changes the stored password (a reset, an import
+/// setting one, a copy from another organization, a hash upgrade, a removal) moves the user's
+/// `credential_epoch` on, which kills every emailed token issued before it (`token_survives`).
+/// `always` counts the write as a change whatever the hash (a completed reset). Both backends
+/// call this inside the atomic write, with `before` as read in it; whatever a `UserChange`
+/// did to the epoch itself is overridden.
+pub fn settle_credential_epoch(before: &UserRecord, after: &mut UserRecord, always: bool) {
+    let hash = |u: &UserRecord| u.password.as_ref().map(|p| p.hash.clone());
+    let changed = always || hash(before) != hash(after);
+    after.credential_epoch = before.credential_epoch + u64::from(changed);
+}
+
+/// Whether `token` may still be redeemed against `user` as now stored: a token of a kind that
+/// dies with the password (`TokenKind::dies_with_password`) only while the user's password has
+/// not changed since it was issued. The stores apply this atomically with the consumption.
+pub fn token_survives(token: &TokenRecord, user: &UserRecord) -> bool {
+    !token.kind.dies_with_password() || token.credential_epoch == user.credential_epoch
 }
 
 impl UserRecord {
@@ -260,6 +284,14 @@ pub enum TokenKind {
     IntermediateSession,
 }
 
+impl TokenKind {
+    /// Every emailed link dies when the password changes (SECURITY.md R7); an intermediate
+    /// session is no emailed link and lives out its ten minutes (SECURITY.md J3).
+    pub fn dies_with_password(self) -> bool {
+        !matches!(self, TokenKind::IntermediateSession)
+    }
+}
+
 /// A single-use emailed token. Only its keyed digest is stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenRecord {
@@ -280,6 +312,10 @@ pub struct TokenRecord {
     /// For an intermediate session: the factors proved so far.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub factors: Vec<FactorRecord>,
+    /// The user's `credential_epoch` when the token was issued (SECURITY.md R7). A token stored
+    /// before the field existed reads as 0 and dies with the next password change.
+    #[serde(default)]
+    pub credential_epoch: u64,
 }
 
 impl TokenRecord {

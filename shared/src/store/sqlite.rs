@@ -118,6 +118,37 @@ fn update_session_row(conn: &Connection, s: &SessionRecord, data: &str) -> Resul
     .map_err(sql_err)
 }
 
+/// Mark a token used, inside the caller's write transaction, if it is unused and (as stored)
+/// `token_survives` against its user as stored now: the password-change check and the
+/// single use in one step (SECURITY.md R3, R7). False if it is gone, used or outlived.
+fn consume_token_row(conn: &Connection, digest: &str) -> Result<bool, StoreError> {
+    let row: Option<String> = conn
+        .query_row(
+            "SELECT data FROM tokens WHERE token_digest = ?1 AND used = 0",
+            [digest],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(sql_err)?;
+    let Some(data) = row else { return Ok(false) };
+    let token: TokenRecord = decode(&data)?;
+    if token.kind.dies_with_password() {
+        let Some(user) = SqliteStore::user_where(conn, "user_id", &token.user_id)? else {
+            return Ok(false);
+        };
+        if !token_survives(&token, &user) {
+            return Ok(false);
+        }
+    }
+    let n = conn
+        .execute(
+            "UPDATE tokens SET used = 1 WHERE token_digest = ?1 AND used = 0",
+            [digest],
+        )
+        .map_err(sql_err)?;
+    Ok(n == 1)
+}
+
 fn decode<T: DeserializeOwned>(json: &str) -> Result<T, StoreError> {
     serde_json::from_str(json).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
@@ -242,7 +273,9 @@ impl SqliteStore {
             let Some(mut user) = Self::user_where(&tx, "user_id", &user_id)? else {
                 return Ok(None);
             };
+            let before = user.clone();
             let out = f(&mut user);
+            settle_credential_epoch(&before, &mut user, false);
             update_user_row(&tx, &user)?;
             tx.commit().map_err(sql_err)?;
             Ok(Some(out))
@@ -394,7 +427,11 @@ impl Store for SqliteStore {
 
     async fn update_user(&self, user_id: &str, change: UserChange) -> Result<Option<UserRecord>, StoreError> {
         self.modify_user(user_id, move |u| {
+            // modify_user settles the epoch after this too (the same result): here so that the
+            // record returned is the one written.
+            let before = u.clone();
             change(u);
+            settle_credential_epoch(&before, u, false);
             u.clone()
         })
         .await
@@ -582,13 +619,15 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn consume_token(&self, digest: &str) -> Result<bool, StoreError> {
-        let d = digest.to_string();
+    async fn consume_token(&self, token: &TokenRecord) -> Result<bool, StoreError> {
+        let d = token.token_digest.clone();
         self.with(move |conn| {
-            let n = conn
-                .execute("UPDATE tokens SET used = 1 WHERE token_digest = ?1 AND used = 0", [&d])
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(sql_err)?;
-            Ok(n == 1)
+            let consumed = consume_token_row(&tx, &d)?;
+            tx.commit().map_err(sql_err)?;
+            Ok(consumed)
         })
         .await
     }
@@ -609,14 +648,8 @@ impl Store for SqliteStore {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(sql_err)?;
-            if let Some(digest) = &r.token_digest {
-                let n = tx
-                    .execute(
-                        "UPDATE tokens SET used = 1 WHERE token_digest = ?1 AND used = 0",
-                        [digest],
-                    )
-                    .map_err(sql_err)?;
-                if n != 1 {
+            if let Some(token) = &r.token {
+                if !consume_token_row(&tx, &token.token_digest)? {
                     return Ok(None);
                 }
             }

@@ -41,6 +41,7 @@ fn user(email: &str) -> UserRecord {
         created_at: Utc::now(),
         lock: Default::default(),
         member: None,
+        credential_epoch: 0,
     }
 }
 
@@ -78,6 +79,7 @@ fn token(user: &UserRecord) -> TokenRecord {
         used: false,
         organization_id: None,
         factors: vec![],
+        credential_epoch: 0,
     }
 }
 
@@ -417,8 +419,8 @@ async fn tokens_are_consumed_exactly_once() {
     assert_eq!(store.token_by_digest(&t.token_digest).await.unwrap().as_ref(), Some(&t));
     let mut set = JoinSet::new();
     for _ in 0..20 {
-        let (store, d) = (store.clone(), t.token_digest.clone());
-        set.spawn(async move { store.consume_token(&d).await.unwrap() });
+        let (store, t) = (store.clone(), t.clone());
+        set.spawn(async move { store.consume_token(&t).await.unwrap() });
     }
     let mut wins = 0;
     while let Some(r) = set.join_next().await {
@@ -426,7 +428,11 @@ async fn tokens_are_consumed_exactly_once() {
     }
     assert_eq!(wins, 1);
     assert!(store.token_by_digest(&t.token_digest).await.unwrap().unwrap().used);
-    assert!(!store.consume_token("tok-missing").await.unwrap());
+    let missing = TokenRecord {
+        token_digest: "tok-missing".into(),
+        ..t.clone()
+    };
+    assert!(!store.consume_token(&missing).await.unwrap());
     // Expiry is the caller's check: an expired record is still returned, with its expiry (R2).
     let mut old = token(&u);
     old.expires_at = Utc::now() - Duration::minutes(1);
@@ -466,7 +472,7 @@ async fn a_reset_is_all_or_nothing_and_redeems_its_token_once() {
     };
     let reset = PasswordReset {
         user_id: u.user_id.clone(),
-        token_digest: Some(t.token_digest.clone()),
+        token: Some(t.clone()),
         password: new.clone(),
         keep_session: Some(keep.clone()),
         new_session: None,
@@ -508,7 +514,7 @@ async fn a_reset_is_all_or_nothing_and_redeems_its_token_once() {
     // Without a token (existing-password reset): every session goes, and the new one comes.
     let fresh = session(&u.user_id, 60);
     let again = PasswordReset {
-        token_digest: None,
+        token: None,
         keep_session: None,
         new_session: Some(fresh.clone()),
         ..reset
@@ -1295,7 +1301,7 @@ async fn an_unused_token_is_rewritten_and_a_used_one_is_not() {
     });
     assert!(store.update_token(&t).await.unwrap());
     assert_eq!(store.token_by_digest(&t.token_digest).await.unwrap().as_ref(), Some(&t));
-    assert!(store.consume_token(&t.token_digest).await.unwrap());
+    assert!(store.consume_token(&t).await.unwrap());
     let mut late = t.clone();
     late.factors.clear();
     assert!(
@@ -1312,4 +1318,210 @@ async fn an_unused_token_is_rewritten_and_a_used_one_is_not() {
     assert!(!store.update_token(&missing).await.unwrap(), "nothing is created");
     assert!(store.token_by_digest(&missing.token_digest).await.unwrap().is_none());
     assert_consistent(&backend).await;
+}
+
+fn new_password(tag: &str) -> PasswordRecord {
+    PasswordRecord {
+        password_id: id("password"),
+        hash: format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA${tag}"),
+        requires_reset: false,
+    }
+}
+
+fn email_reset(u: &UserRecord, t: &TokenRecord, password: PasswordRecord) -> PasswordReset {
+    PasswordReset {
+        user_id: u.user_id.clone(),
+        token: Some(t.clone()),
+        password,
+        keep_session: None,
+        new_session: None,
+    }
+}
+
+#[tokio::test]
+async fn r7_a_password_change_kills_every_emailed_token_issued_before_it() {
+    // SECURITY R7, decided by the store itself (no handler check in front of it).
+    let (store, backend) = fresh_store().await;
+    let u = user(&unique_email("r7"));
+    store.create_user(&u, None).await.unwrap();
+    let magic = |u: &UserRecord| TokenRecord {
+        kind: TokenKind::MagicLink,
+        ..token(u)
+    };
+    let (t1, m1, t2) = (token(&u), magic(&u), token(&u));
+    let ist = TokenRecord {
+        kind: TokenKind::IntermediateSession,
+        ..token(&u)
+    };
+    store
+        .insert_tokens(&[t1.clone(), m1.clone(), t2.clone(), ist.clone()])
+        .await
+        .unwrap();
+
+    // A completed reset moves the epoch on: its siblings and the older mail's links are dead.
+    let done = store
+        .complete_reset(&email_reset(&u, &t2, new_password("t2")))
+        .await
+        .unwrap()
+        .expect("the reset");
+    assert_eq!(done.credential_epoch, u.credential_epoch + 1);
+    assert!(
+        !store.consume_token(&m1).await.unwrap(),
+        "a magic link outlived by a reset"
+    );
+    assert_eq!(
+        store
+            .complete_reset(&email_reset(&u, &t1, new_password("t1")))
+            .await
+            .unwrap(),
+        None,
+        "a reset link outlived by a reset"
+    );
+    let stored = store.user_by_id(&u.user_id).await.unwrap().unwrap();
+    assert_eq!(
+        stored.password.as_ref().map(|p| p.hash.as_str()),
+        Some(new_password("t2").hash.as_str()),
+        "the outlived reset changed nothing"
+    );
+    assert!(
+        !store.token_by_digest(&m1.token_digest).await.unwrap().unwrap().used,
+        "refused, not burned"
+    );
+    // The epoch that counts is the stored token's, not the caller's copy.
+    let forged = TokenRecord {
+        credential_epoch: done.credential_epoch,
+        ..m1.clone()
+    };
+    assert!(
+        !store.consume_token(&forged).await.unwrap(),
+        "an old link with a new epoch claimed"
+    );
+    // An intermediate session is no emailed link: a password change does not end it.
+    assert!(store.consume_token(&ist).await.unwrap());
+
+    // A token issued at the current epoch works; any other write of the password kills it too,
+    // whatever the change tried to do to the epoch itself.
+    let m2 = TokenRecord {
+        credential_epoch: stored.credential_epoch,
+        ..magic(&stored)
+    };
+    let m3 = TokenRecord {
+        credential_epoch: stored.credential_epoch,
+        ..magic(&stored)
+    };
+    store.insert_tokens(&[m2.clone(), m3.clone()]).await.unwrap();
+    let renamed = store
+        .update_user(&u.user_id, Arc::new(|u| u.name.first_name = "Ada".into()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(renamed.credential_epoch, stored.credential_epoch, "no password change");
+    assert!(store.consume_token(&m2).await.unwrap());
+    let changed = store
+        .update_user(
+            &u.user_id,
+            Arc::new(|u| {
+                u.password = Some(new_password("import"));
+                u.credential_epoch = 0;
+            }),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(changed.credential_epoch, stored.credential_epoch + 1);
+    assert_eq!(
+        store.user_by_id(&u.user_id).await.unwrap().unwrap().credential_epoch,
+        changed.credential_epoch
+    );
+    assert!(
+        !store.consume_token(&m3).await.unwrap(),
+        "a magic link outlived by an import"
+    );
+    let removed = store
+        .update_user(&u.user_id, Arc::new(|u| u.password = None))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(removed.credential_epoch, changed.credential_epoch + 1);
+    assert_consistent(&backend).await;
+}
+
+/// A user with `n` sessions and one reset token: an email reset leaves only its new session.
+async fn email_reset_revokes_sessions(n: usize) {
+    let (store, backend) = fresh_store().await;
+    let u = user(&unique_email("many"));
+    store.create_user(&u, None).await.unwrap();
+    let sessions: Vec<SessionRecord> = (0..n).map(|_| session(&u.user_id, 60)).collect();
+    for s in &sessions {
+        store.insert_session(s).await.unwrap();
+    }
+    assert_eq!(store.sessions_for_user(&u.user_id, Utc::now()).await.unwrap().len(), n);
+    let t = token(&u);
+    store.insert_tokens(std::slice::from_ref(&t)).await.unwrap();
+    let fresh = session(&u.user_id, 60);
+    let reset = PasswordReset {
+        new_session: Some(fresh.clone()),
+        ..email_reset(&u, &t, new_password("many"))
+    };
+    assert!(store.complete_reset(&reset).await.unwrap().is_some());
+    for s in &sessions {
+        assert!(store.session_by_token_digest(&s.token_digest).await.unwrap().is_none());
+        assert!(store.session_by_id(&s.session_id).await.unwrap().is_none());
+        assert!(
+            !store.update_session(s).await.unwrap(),
+            "a revoked session is not refreshed"
+        );
+    }
+    assert_eq!(
+        store.sessions_for_user(&u.user_id, Utc::now()).await.unwrap(),
+        vec![fresh]
+    );
+    assert_consistent(&backend).await;
+}
+
+#[tokio::test]
+async fn r4_an_email_reset_revokes_sixty_sessions() {
+    // More sessions than one DynamoDB transaction holds as three items each (100 actions).
+    email_reset_revokes_sessions(60).await;
+}
+
+#[tokio::test]
+async fn r4_an_email_reset_revokes_more_sessions_than_one_transaction_holds() {
+    // More than the commit's room even at one action per session.
+    email_reset_revokes_sessions(130).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn r7_racing_resets_with_links_of_different_mails_set_one_password() {
+    // SECURITY R7 under concurrency: ten reset links issued at one epoch, redeemed at once. The
+    // first reset kills the other nine, however the redemptions interleave.
+    let (store, backend) = fresh_store().await;
+    let u = user(&unique_email("r7race"));
+    store.create_user(&u, None).await.unwrap();
+    let tokens: Vec<TokenRecord> = (0..10).map(|_| token(&u)).collect();
+    store.insert_tokens(&tokens).await.unwrap();
+    let mut set = JoinSet::new();
+    for (i, t) in tokens.iter().enumerate() {
+        let (store, reset) = (store.clone(), email_reset(&u, t, new_password(&format!("race{i}"))));
+        set.spawn(async move { store.complete_reset(&reset).await.unwrap() });
+    }
+    let mut winners = vec![];
+    while let Some(r) = set.join_next().await {
+        winners.extend(r.unwrap());
+    }
+    assert_eq!(winners.len(), 1, "one reset, the others outlived");
+    let stored = store.user_by_id(&u.user_id).await.unwrap().unwrap();
+    assert_eq!(stored.password, winners[0].password);
+    assert_eq!(stored.credential_epoch, u.credential_epoch + 1);
+    let used = used_count(&store, &tokens).await;
+    assert_eq!(used, 1, "only the winner's link is spent");
+    assert_consistent(&backend).await;
+}
+
+async fn used_count(store: &Arc<dyn Store>, tokens: &[TokenRecord]) -> usize {
+    let mut used = 0;
+    for t in tokens {
+        used += usize::from(store.token_by_digest(&t.token_digest).await.unwrap().unwrap().used);
+    }
+    used
 }

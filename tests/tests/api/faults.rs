@@ -153,9 +153,14 @@ async fn the_store_holds_no_secret_and_no_orphan_after_the_flows() {
     )
     .await
     .assert_ok();
+    // The reset killed its mail's magic link (SECURITY.md R7): a new mail's is used.
+    app.post("/v1/passwords/email/reset/start", json!({"email": e}))
+        .await
+        .assert_ok();
+    let second = app.last_reset_email(&e).await;
     app.post(
         "/v1/magic_links/authenticate",
-        json!({"token": mail.login_token, "session_duration_minutes": 5}),
+        json!({"token": second.login_token, "session_duration_minutes": 5}),
     )
     .await
     .assert_ok();
@@ -175,6 +180,8 @@ async fn the_store_holds_no_secret_and_no_orphan_after_the_flows() {
         gone["session_token"].as_str().unwrap(),
         &mail.reset_token,
         &mail.login_token,
+        &second.reset_token,
+        &second.login_token,
     ];
     for secret in secrets {
         assert!(
@@ -190,4 +197,84 @@ async fn the_store_holds_no_secret_and_no_orphan_after_the_flows() {
             "a deleted user's item remains"
         );
     }
+}
+
+#[tokio::test]
+async fn r4_r7_a_fault_after_the_reset_commits_is_503_and_the_reset_holds_for_sixty_sessions() {
+    // The reset commits, then the call fails (a reply lost, or a failure after the commit): the
+    // client hears 503, never a success, and every effect of the reset holds anyway: all 60
+    // sessions are refused and both mails' links are dead.
+    let app = TestApp::spawn_faulty().await;
+    let faults = app.faults.clone().unwrap();
+    let store = faults.inner().clone();
+    let e = email("after-commit");
+    let created = app.create_user(&e, STRONG, Some(60)).await;
+    let user_id = created["user_id"].as_str().unwrap().to_string();
+    let mut tokens = vec![created["session_token"].as_str().unwrap().to_string()];
+    let now = app.clock.now();
+    for n in 1..60 {
+        // Sessions straight into the store: 59 logins would only spend time hashing.
+        let unique = email("t").replace(['@', '.'], "-");
+        let token = format!("session-token-after-commit-{unique}");
+        store
+            .insert_session(&latch::store::SessionRecord {
+                session_id: format!("session-test-{n}-{unique}"),
+                user_id: user_id.clone(),
+                token_digest: app.state.sessions.digester().digest(&token),
+                started_at: now,
+                last_accessed_at: now,
+                expires_at: now + chrono::Duration::minutes(60),
+                attributes: Default::default(),
+                custom_claims: Default::default(),
+                factors: vec![],
+                organization: None,
+            })
+            .await
+            .unwrap();
+        tokens.push(token);
+    }
+    assert_eq!(store.sessions_for_user(&user_id, now).await.unwrap().len(), 60);
+    for _ in 0..2 {
+        app.post("/v1/passwords/email/reset/start", json!({"email": e}))
+            .await
+            .assert_ok();
+    }
+    let (t1, t2) = {
+        let mails = app.mail_to(&e).await;
+        (mails[0].clone(), mails[1].clone())
+    };
+    assert_ne!(t1.reset_token, t2.reset_token);
+
+    faults.fail_after_next_reset();
+    app.post(
+        "/v1/passwords/email/reset",
+        json!({"token": t2.reset_token, "password": NEW, "session_duration_minutes": 5}),
+    )
+    .await
+    .assert_error(503, "service_unavailable");
+
+    for token in &tokens {
+        app.post("/v1/sessions/authenticate", json!({"session_token": token}))
+            .await
+            .assert_error(404, "session_not_found");
+    }
+    for mail in [&t1, &t2] {
+        app.post(
+            "/v1/magic_links/authenticate",
+            json!({"token": mail.login_token, "session_duration_minutes": 5}),
+        )
+        .await
+        .assert_error(401, "unable_to_auth_magic_link");
+        app.post(
+            "/v1/passwords/email/reset",
+            json!({"token": mail.reset_token, "password": "an attacker's passphrase: moss lantern 58"}),
+        )
+        .await
+        .assert_error(401, "unable_to_auth_password_reset_token");
+    }
+    app.login(&e, NEW, None).await.assert_ok();
+    app.login(&e, STRONG, None)
+        .await
+        .assert_error(401, "unauthorized_credentials");
+    assert!(app.orphans().await.is_empty(), "{:?}", app.orphans().await);
 }

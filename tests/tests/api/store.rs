@@ -32,6 +32,7 @@ fn user(email: &str, n: usize) -> UserRecord {
         created_at: Utc::now(),
         lock: Default::default(),
         member: None,
+        credential_epoch: 0,
     }
 }
 

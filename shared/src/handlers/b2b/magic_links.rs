@@ -90,6 +90,7 @@ pub fn link_token(
         used: false,
         organization_id: Some(org.organization_id.clone()),
         factors: vec![],
+        credential_epoch: member.credential_epoch,
     };
     (token, record)
 }
@@ -238,7 +239,7 @@ pub async fn authenticate(
     )
     .await?;
     let ist = mfa::find_ist(&st, req.intermediate_session_token.as_deref(), &org, &member.user_id).await?;
-    if !st.store.consume_token(&token.token_digest).await? {
+    if !st.store.consume_token(&token).await? {
         return Err(ApiError::new(
             ErrorType::UnableToAuthMagicLink,
             "The magic link was already used.",

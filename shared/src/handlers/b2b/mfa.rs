@@ -69,7 +69,7 @@ pub async fn find_ist(
 
 /// Use an IST up: exactly one caller wins.
 pub async fn consume_ist(st: &AppState, ist: &HeldIst) -> Result<(), ApiError> {
-    if st.store.consume_token(&ist.record.token_digest).await? {
+    if st.store.consume_token(&ist.record).await? {
         Ok(())
     } else {
         Err(unusable_token(TokenKind::IntermediateSession))
@@ -97,6 +97,8 @@ pub async fn issue_ist(
         used: false,
         organization_id: Some(org.organization_id.clone()),
         factors,
+        // Not an emailed link: a password change does not end it (`TokenKind::dies_with_password`).
+        credential_epoch: member.credential_epoch,
     };
     st.store.insert_tokens(std::slice::from_ref(&record)).await?;
     Ok(HeldIst { token, record })

@@ -496,6 +496,7 @@ pub fn new_member(st: &AppState, org: &OrganizationRecord, email: &EmailAddress,
             totp: None,
             updated_at: now,
         }),
+        credential_epoch: 0,
     }
 }
 

@@ -271,7 +271,7 @@ async fn reset_with_mfa(
     st: &AppState,
     org: &OrganizationRecord,
     member: &UserRecord,
-    token_digest: Option<String>,
+    token: Option<crate::store::TokenRecord>,
     password: PasswordRecord,
     primary: Primary<'_>,
     already_used: impl FnOnce() -> ApiError,
@@ -287,7 +287,7 @@ async fn reset_with_mfa(
     }
     let reset = PasswordReset {
         user_id: member.user_id.clone(),
-        token_digest,
+        token,
         password,
         keep_session: None,
         new_session: new_session.as_ref().map(|i| i.record.clone()),
@@ -355,7 +355,7 @@ pub async fn email_reset(
         duration,
         custom_claims: req.session_custom_claims.as_ref(),
     };
-    let (member, outcome) = reset_with_mfa(&st, &org, &member, Some(token.token_digest), record, primary, || {
+    let (member, outcome) = reset_with_mfa(&st, &org, &member, Some(token), record, primary, || {
         ApiError::new(
             ErrorType::UnableToAuthPasswordResetToken,
             "The password reset token was already used.",
@@ -482,7 +482,7 @@ pub async fn session_reset(
             .prepare_refresh(session, token, None, duration, req.session_custom_claims.as_ref(), now)?;
     let reset = PasswordReset {
         user_id: member.user_id.clone(),
-        token_digest: None,
+        token: None,
         password: record,
         keep_session: Some(issued.record.clone()),
         new_session: None,

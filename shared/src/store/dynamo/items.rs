@@ -119,6 +119,9 @@ pub const FAILED_ATTEMPTS: &str = "failed_attempts";
 pub const LOCK_CREATED_AT: &str = "lock_created_at";
 pub const LOCK_EXPIRES_AT: &str = "lock_expires_at";
 pub const EMAIL_KEY: &str = "email_key";
+/// On the user pointer: the user's `credential_epoch` (SECURITY.md R7), kept outside the user
+/// item's `data` so redeeming a token can check it by user id in the same transaction.
+pub const CREDENTIAL_EPOCH: &str = "credential_epoch";
 
 /// The key of the user item for an email key (`records::email_key`).
 pub fn user_key(email_key: &str) -> Item {
@@ -187,7 +190,18 @@ pub fn user_from_item(item: &Item) -> Result<(UserRecord, i64), StoreError> {
 /// The pointer from a user's id to its item (by id lookups, and the partition holding the
 /// pointers to its sessions and tokens).
 pub fn user_pointer_item(user: &UserRecord) -> Item {
-    with(user_pointer_key(&user.user_id), [(EMAIL_KEY, s(user.email_key()))])
+    with(
+        user_pointer_key(&user.user_id),
+        [
+            (EMAIL_KEY, s(user.email_key())),
+            (CREDENTIAL_EPOCH, epoch(user.credential_epoch)),
+        ],
+    )
+}
+
+/// A credential epoch as a number attribute.
+pub fn epoch(value: u64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
 }
 
 /// For a member: the pointer in its organization's partition that `delete_organization` finds it
@@ -270,6 +284,7 @@ pub fn token_item(token: &TokenRecord) -> Result<Item, StoreError> {
             (DATA, token_data(token)?),
             (USED, AttributeValue::Bool(token.used)),
             ("user_id", s(&token.user_id)),
+            (CREDENTIAL_EPOCH, epoch(token.credential_epoch)),
             (EXPIRES_AT, n(token.expires_at.timestamp())),
         ],
     ))
@@ -327,6 +342,7 @@ mod tests {
                 lock_expires_at: None,
             },
             member: None,
+            credential_epoch: 0,
         }
     }
 
@@ -400,6 +416,7 @@ mod tests {
         assert_eq!(get_s(&pointer, PK).unwrap(), "USER#user-test-1");
         assert_eq!(get_s(&pointer, SK).unwrap(), PROFILE);
         assert_eq!(get_s(&pointer, EMAIL_KEY).unwrap(), "a@example.com");
+        assert_eq!(get_n(&pointer, CREDENTIAL_EPOCH).unwrap(), 0);
         assert!(member_pointer_item(&u).is_none(), "a user has no member pointer");
         assert!(member_email_item(&u).is_none(), "nor an entry among members by email");
     }
@@ -487,6 +504,7 @@ mod tests {
             used: false,
             organization_id: Some("organization-test-1".into()),
             factors: vec![],
+            credential_epoch: 3,
         };
         let mut item = token_item(&t).unwrap();
         assert_eq!(token_from_item(&item).unwrap(), t);

@@ -199,14 +199,107 @@ impl DynamoStore {
             .build())
     }
 
+    /// The update carrying a user's new credential epoch to its pointer, where redeeming a token
+    /// checks it (`epoch_check`); always in the transaction that writes the user item.
+    fn epoch_update(&self, user: &UserRecord) -> Result<TransactWriteItem, StoreError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(user_pointer_key(&user.user_id)))
+            .update_expression("SET #ce = :e")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#ce", CREDENTIAL_EPOCH)
+            .expression_attribute_values(":e", epoch(user.credential_epoch))
+            .build()
+            .map_err(build_err)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// The check that `token`'s user still has the credential epoch the token was issued at
+    /// (`records::token_survives`; a pointer written before the attribute existed counts as 0).
+    fn epoch_check(&self, token: &TokenRecord) -> Result<TransactWriteItem, StoreError> {
+        let condition = if token.credential_epoch == 0 {
+            "attribute_exists(pk) AND (attribute_not_exists(#ce) OR #ce = :e)"
+        } else {
+            "#ce = :e"
+        };
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(user_pointer_key(&token.user_id)))
+            .condition_expression(condition)
+            .expression_attribute_names("#ce", CREDENTIAL_EPOCH)
+            .expression_attribute_values(":e", epoch(token.credential_epoch))
+            .build()
+            .map_err(build_err)?;
+        Ok(TransactWriteItem::builder().condition_check(check).build())
+    }
+
+    /// The update marking a token used, conditioned on it being unused and stored with the
+    /// credential epoch of the record the caller read (so the epoch `epoch_check` or the reset
+    /// compares is the stored one; a token written before the attribute existed counts as 0).
+    fn consume_update(&self, token: &TokenRecord) -> Result<Update, StoreError> {
+        let condition = if token.credential_epoch == 0 {
+            "attribute_exists(pk) AND #used = :no AND (attribute_not_exists(#ce) OR #ce = :e)"
+        } else {
+            "attribute_exists(pk) AND #used = :no AND #ce = :e"
+        };
+        Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(token_pk(&token.token_digest), "TOKEN")))
+            .update_expression("SET #used = :yes")
+            .condition_expression(condition)
+            .expression_attribute_names("#used", USED)
+            .expression_attribute_names("#ce", CREDENTIAL_EPOCH)
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .expression_attribute_values(":no", AttributeValue::Bool(false))
+            .expression_attribute_values(":e", epoch(token.credential_epoch))
+            .build()
+            .map_err(build_err)
+    }
+
+    /// The user's sessions, as (session id, token digest) from their pointers, except `keep`.
+    async fn session_pointers(&self, user_id: &str, keep: Option<&str>) -> Result<Vec<(String, String)>, StoreError> {
+        let mut sessions = Vec::new();
+        for pointer in self.query_prefix(&user_pk(user_id), SESSION_PREFIX).await? {
+            let session_id = get_s(&pointer, SK)?.trim_start_matches(SESSION_PREFIX).to_string();
+            if keep != Some(session_id.as_str()) {
+                sessions.push((session_id, get_s(&pointer, "token_digest")?.to_string()));
+            }
+        }
+        Ok(sessions)
+    }
+
+    /// Delete actions for the two lookups of a session (by token, and the user's pointer): once
+    /// its session item is gone they lead nowhere, so they may follow it.
+    fn session_lookup_deletes(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        digest: &str,
+    ) -> Result<[TransactWriteItem; 2], StoreError> {
+        Ok([
+            delete(&self.table, key(session_token_pk(digest), "STOKEN"), None)?,
+            delete(
+                &self.table,
+                key(user_pk(user_id), format!("{SESSION_PREFIX}{session_id}")),
+                None,
+            )?,
+        ])
+    }
+
     /// Optimistic read-modify-write of one user: retried until no one else wrote in between.
     async fn modify_user<T>(&self, user_id: &str, f: impl Fn(&mut UserRecord) -> T) -> Result<Option<T>, StoreError> {
         for attempt in 0..OPTIMISTIC_ATTEMPTS {
             let Some((mut user, version)) = self.user_with_version(user_id).await? else {
                 return Ok(None);
             };
+            let before = user.clone();
             let out = f(&mut user);
-            match self.transact(vec![self.versioned_user_put(&user, version)?]).await {
+            settle_credential_epoch(&before, &mut user, false);
+            let mut actions = vec![self.versioned_user_put(&user, version)?];
+            if user.credential_epoch != before.credential_epoch {
+                actions.push(self.epoch_update(&user)?);
+            }
+            match self.transact(actions).await {
                 Ok(()) => return Ok(Some(out)),
                 Err(e) if cancelled_conditions(&e).is_some_and(|c| c.iter().any(|&b| b)) => backoff(attempt).await,
                 Err(e) => return Err(unavailable(e)),
@@ -257,19 +350,9 @@ impl DynamoStore {
     /// Delete actions for the user's sessions (all three items each) except `keep`.
     async fn session_deletes(&self, user_id: &str, keep: Option<&str>) -> Result<Vec<TransactWriteItem>, StoreError> {
         let mut actions = Vec::new();
-        for pointer in self.query_prefix(&user_pk(user_id), SESSION_PREFIX).await? {
-            let session_id = get_s(&pointer, SK)?.trim_start_matches(SESSION_PREFIX).to_string();
-            if keep == Some(session_id.as_str()) {
-                continue;
-            }
-            let digest = get_s(&pointer, "token_digest")?.to_string();
+        for (session_id, digest) in self.session_pointers(user_id, keep).await? {
             actions.push(delete(&self.table, key(session_pk(&session_id), "SESSION"), None)?);
-            actions.push(delete(&self.table, key(session_token_pk(&digest), "STOKEN"), None)?);
-            actions.push(delete(
-                &self.table,
-                key(user_pk(user_id), format!("{SESSION_PREFIX}{session_id}")),
-                None,
-            )?);
+            actions.extend(self.session_lookup_deletes(user_id, &session_id, &digest)?);
         }
         Ok(actions)
     }
@@ -782,27 +865,41 @@ impl Store for DynamoStore {
         }
     }
 
-    async fn consume_token(&self, digest: &str) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(token_pk(digest), "TOKEN")))
-            .update_expression("SET #used = :yes")
-            .condition_expression("attribute_exists(pk) AND #used = :no")
-            .expression_attribute_names("#used", USED)
-            .expression_attribute_values(":yes", AttributeValue::Bool(true))
-            .expression_attribute_values(":no", AttributeValue::Bool(false))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
+    async fn consume_token(&self, token: &TokenRecord) -> Result<bool, StoreError> {
+        if !token.kind.dies_with_password() {
+            let result = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key(token_pk(&token.token_digest), "TOKEN")))
+                .update_expression("SET #used = :yes")
+                .condition_expression("attribute_exists(pk) AND #used = :no")
+                .expression_attribute_names("#used", USED)
+                .expression_attribute_values(":yes", AttributeValue::Bool(true))
+                .expression_attribute_values(":no", AttributeValue::Bool(false))
+                .send()
+                .await;
+            return match result {
+                Ok(_) => Ok(true),
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+                {
+                    Ok(false)
+                }
+                Err(e) => Err(unavailable(e)),
+            };
+        }
+        // The single use and the password-change check in one transaction (SECURITY.md R7): a
+        // reset committed before it leaves the pointer's epoch moved on, and the two cannot
+        // interleave.
+        let actions = vec![
+            TransactWriteItem::builder().update(self.consume_update(token)?).build(),
+            self.epoch_check(token)?,
+        ];
+        match self.transact(actions).await {
+            Ok(()) => Ok(true),
+            Err(e) if cancelled_conditions(&e).is_some_and(|c| c.iter().any(|&b| b)) => Ok(false),
             Err(e) => Err(unavailable(e)),
         }
     }
@@ -812,23 +909,19 @@ impl Store for DynamoStore {
             let Some((mut user, version)) = self.user_with_version(&reset.user_id).await? else {
                 return Ok(None);
             };
-            reset.apply_to(&mut user);
             let mut actions = Vec::new();
-            if let Some(digest) = &reset.token_digest {
-                let consume = Update::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(key(token_pk(digest), "TOKEN")))
-                    .update_expression("SET #used = :yes")
-                    .condition_expression("attribute_exists(pk) AND #used = :no")
-                    .expression_attribute_names("#used", USED)
-                    .expression_attribute_values(":yes", AttributeValue::Bool(true))
-                    .expression_attribute_values(":no", AttributeValue::Bool(false))
-                    .build()
-                    .map_err(build_err)?;
-                actions.push(TransactWriteItem::builder().update(consume).build());
+            if let Some(token) = &reset.token {
+                // Checked on the user as read; the versioned put below fails if the epoch
+                // (or anything else) moved since (SECURITY.md R7).
+                if !token_survives(token, &user) {
+                    return Ok(None);
+                }
+                actions.push(TransactWriteItem::builder().update(self.consume_update(token)?).build());
             }
+            reset.apply_to(&mut user);
             let user_index = actions.len();
             actions.push(self.versioned_user_put(&user, version)?);
+            actions.push(self.epoch_update(&user)?);
             let keep_id = reset.keep_session.as_ref().map(|s| s.session_id.as_str());
             if let Some(keep) = &reset.keep_session {
                 actions.extend(self.session_refresh(keep)?);
@@ -836,14 +929,40 @@ impl Store for DynamoStore {
             if let Some(new) = &reset.new_session {
                 actions.extend(self.session_puts(new)?);
             }
-            let mut deletes = self.session_deletes(&reset.user_id, keep_id).await?;
-            // As many whole sessions as fit go in the same transaction; the rest right after.
-            let room = (MAX_TRANSACTION_ITEMS - actions.len()) / 3 * 3;
-            let rest = deletes.split_off(room.min(deletes.len()));
-            actions.extend(deletes);
+            // A session is dead once its session item is gone (both lookups lead to it). The
+            // commit deletes every revoked session's three items when they fit (the common case:
+            // one transaction), else only the session items, one action each (~90 fit beside
+            // the rest), and the lookups right after. A user with more still has the excess
+            // revoked whole before the commit. Either way nothing left for after the commit is
+            // needed to refuse a session (SECURITY.md R4).
+            let mut revoked = self.session_pointers(&reset.user_id, keep_id).await?;
+            let room = MAX_TRANSACTION_ITEMS - actions.len();
+            if revoked.len() > room {
+                let mut early = Vec::new();
+                for (session_id, digest) in revoked.split_off(room) {
+                    early.push(delete(&self.table, key(session_pk(&session_id), "SESSION"), None)?);
+                    early.extend(self.session_lookup_deletes(&reset.user_id, &session_id, &digest)?);
+                }
+                self.run_deletes(early).await?;
+            }
+            let whole = revoked.len() * 3 <= room;
+            let mut lookups = Vec::new();
+            for (session_id, digest) in &revoked {
+                actions.push(delete(&self.table, key(session_pk(session_id), "SESSION"), None)?);
+                let pair = self.session_lookup_deletes(&reset.user_id, session_id, digest)?;
+                if whole {
+                    actions.extend(pair);
+                } else {
+                    lookups.extend(pair);
+                }
+            }
             match self.transact(actions).await {
                 Ok(()) => {
-                    self.run_deletes(rest).await?;
+                    // Only dead lookups are left to delete: a failure here leaves pointers to
+                    // nothing (expired by TTL, swept by delete_user), so the reset stands.
+                    if let Err(e) = self.run_deletes(lookups).await {
+                        tracing::warn!(error = %e, "the revoked sessions' lookups were not all deleted");
+                    }
                     return Ok(Some(user));
                 }
                 Err(e) => match cancelled_conditions(&e) {
@@ -886,7 +1005,11 @@ impl Store for DynamoStore {
 
     async fn update_user(&self, user_id: &str, change: UserChange) -> Result<Option<UserRecord>, StoreError> {
         self.modify_user(user_id, |u| {
+            // modify_user settles the epoch after this too (the same result): here so that the
+            // record returned is the one written.
+            let before = u.clone();
             change(u);
+            settle_credential_epoch(&before, u, false);
             u.clone()
         })
         .await

@@ -446,3 +446,100 @@ async fn a_correct_but_breached_password_at_login_must_be_reset() {
     set_password(&app, &org_id, &e, NEW).await;
     login(&app, &org_id, &e, NEW).await.assert_ok();
 }
+
+/// The two links of the newest B2B reset mail to `e`: (reset token, magic-link token).
+async fn b2b_reset_mail(app: &TestApp, org_id: &str, e: &str) -> (String, String) {
+    app.post(
+        "/v1/b2b/passwords/email/reset/start",
+        json!({"organization_id": org_id, "email_address": e}),
+    )
+    .await
+    .assert_ok();
+    let mail = app.raw_mail_to(e).await.pop().unwrap();
+    let (_, reset) = link_in(&mail, "multi_tenant_passwords").unwrap();
+    let (_, login) = link_in(&mail, "multi_tenant_magic_links").unwrap();
+    (reset, login)
+}
+
+/// SECURITY R7: both links of a B2B reset mail sent before a password change are refused (the
+/// magic link first: it changes nothing, so it cannot hide the reset link's failure).
+async fn assert_b2b_links_dead(app: &TestApp, (reset, login): &(String, String)) {
+    app.post("/v1/b2b/magic_links/authenticate", json!({"magic_links_token": login}))
+        .await
+        .assert_error(401, "unable_to_auth_magic_link");
+    app.post(
+        "/v1/b2b/passwords/email/reset",
+        json!({"password_reset_token": reset, "password": "an attacker's passphrase: moss lantern 58"}),
+    )
+    .await
+    .assert_error(401, "unable_to_auth_password_reset_token");
+}
+
+#[tokio::test]
+async fn r7_a_completed_b2b_email_reset_kills_the_older_mails_links_and_its_own_magic_link() {
+    let app = TestApp::spawn().await;
+    let org_id = id(&create_org(&app, "r7-email", json!({})).await);
+    let e = email("r7b2bemail");
+    member_with_password(&app, &org_id, &e, STRONG, json!({})).await;
+    let t1 = b2b_reset_mail(&app, &org_id, &e).await;
+    let t2 = b2b_reset_mail(&app, &org_id, &e).await;
+    app.post(
+        "/v1/b2b/passwords/email/reset",
+        json!({"password_reset_token": t2.0, "password": NEW}),
+    )
+    .await
+    .assert_ok();
+    assert_b2b_links_dead(&app, &t1).await;
+    app.post("/v1/b2b/magic_links/authenticate", json!({"magic_links_token": t2.1}))
+        .await
+        .assert_error(401, "unable_to_auth_magic_link");
+    login(&app, &org_id, &e, NEW).await.assert_ok();
+}
+
+#[tokio::test]
+async fn r7_b2b_existing_password_and_session_resets_kill_outstanding_links() {
+    let app = TestApp::spawn().await;
+    let org_id = id(&create_org(&app, "r7-existing", json!({})).await);
+    let e = email("r7b2bexisting");
+    member_with_password(&app, &org_id, &e, STRONG, json!({})).await;
+    let mail = b2b_reset_mail(&app, &org_id, &e).await;
+    app.post(
+        "/v1/b2b/passwords/existing_password/reset",
+        json!({"organization_id": org_id, "email_address": e, "existing_password": STRONG, "new_password": NEW}),
+    )
+    .await
+    .assert_ok();
+    assert_b2b_links_dead(&app, &mail).await;
+
+    let current = login(&app, &org_id, &e, NEW).await.assert_ok().clone();
+    let mail = b2b_reset_mail(&app, &org_id, &e).await;
+    app.post(
+        "/v1/b2b/passwords/session/reset",
+        json!({"organization_id": org_id, "session_token": current["session_token"], "password": STRONG}),
+    )
+    .await
+    .assert_ok();
+    assert_b2b_links_dead(&app, &mail).await;
+    authenticate_session(&app, &current["session_token"]).await.assert_ok();
+    login(&app, &org_id, &e, STRONG).await.assert_ok();
+}
+
+#[tokio::test]
+async fn r7_a_password_copied_from_another_organization_kills_the_members_links() {
+    let app = TestApp::spawn_with(&[("LATCH_B2B_CROSS_ORG_PASSWORDS", "true")]).await;
+    let a = id(&create_org(&app, "r7-cross-a", json!({})).await);
+    let b = id(&create_org(&app, "r7-cross-b", json!({})).await);
+    let e = email("r7cross");
+    member_with_password(&app, &a, &e, STRONG, json!({})).await;
+    create_member(&app, &b, &e, json!({})).await;
+    // A mail for B's membership, then the password changed in A (and copied to B).
+    let in_b = b2b_reset_mail(&app, &b, &e).await;
+    app.post(
+        "/v1/b2b/passwords/existing_password/reset",
+        json!({"organization_id": a, "email_address": e, "existing_password": STRONG, "new_password": NEW}),
+    )
+    .await
+    .assert_ok();
+    assert_b2b_links_dead(&app, &in_b).await;
+    login(&app, &b, &e, NEW).await.assert_ok();
+}

@@ -2,6 +2,7 @@
 //! migrate imports (`stored`, `imported`, `phpass`), all computed on the blocking pool with
 //! bounded concurrency so memory stays at `memory × concurrency` and the async threads stay free.
 
+pub mod budget;
 pub mod imported;
 pub mod phpass;
 pub mod stored;

@@ -217,13 +217,14 @@ pub fn imported_section(i: Option<&crate::imported::ImportedResults>) -> String 
     for m in &i.maxima {
         let _ = writeln!(
             out,
-            "| {} | {} | {} bytes | {} | {} | {} | {:.2} | {} |",
+            "| {} | {} | {} bytes | {} | {} | {}–{} | {:.2} | {} |",
             cell(&m.kind),
             cell(&m.parameters),
             m.password_bytes,
             ms(m.estimated_ms),
             ms(m.verify_ms.median),
-            format!("{}–{}", ms(m.verify_ms.min), ms(m.verify_ms.max)),
+            ms(m.verify_ms.min),
+            ms(m.verify_ms.max),
             m.ratio_to_budget,
             Target::AtMost(targets::IMPORTED_MAX_RATIO).verdict(m.ratio_to_budget)
         );

@@ -7,7 +7,9 @@
 //! upgraded or new account, the unknown-email dummy) runs under `permits`; every imported hash
 //! (each may cost up to the budget, ≈ bcrypt 13) runs under `imported_permits`, and waits there
 //! without holding an argon2 permit. Costly imported hashes can then take at most
-//! `imported_concurrency` threads, never all of argon2's (SECURITY.md H7).
+//! `imported_concurrency` threads, never all of argon2's (SECURITY.md H7). Those threads are
+//! their own (not the blocking pool's) and run at a lower priority ([`IMPORTED_NICE`]), so on a
+//! machine with few cores the argon2 logins also keep most of the CPU they share.
 
 pub mod budget;
 pub mod imported;
@@ -48,6 +50,7 @@ pub struct Hasher {
     permits: Semaphore,
     /// For imported hashes only (see the module docs).
     imported_permits: Semaphore,
+    imported_pool: ImportedPool,
     /// Argon2 working memory, one buffer per permit, reused from hash to hash: allocating and
     /// faulting in `memory_kib` afresh for every hash costs a large part of the hash itself
     /// (PERFORMANCE.md). Memory stays at `memory_kib × concurrency`.
@@ -68,6 +71,7 @@ impl Hasher {
             params,
             permits: Semaphore::new(settings.concurrency),
             imported_permits: Semaphore::new(settings.imported_concurrency),
+            imported_pool: ImportedPool::new(settings.imported_concurrency),
             buffers: std::sync::Mutex::new(Vec::new()),
             dummy: OnceCell::new(),
             verifications: AtomicU64::new(0),
@@ -177,10 +181,15 @@ impl Hasher {
         hash.verify_in(password.as_bytes(), &mut Vec::new())
     }
 
-    /// Run `work` on the blocking pool under an imported permit.
+    /// Run `work` on an imported-hash thread under an imported permit.
     async fn imported<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
         let _permit = self.imported_permits.acquire().await.map_err(ApiError::internal)?;
-        tokio::task::spawn_blocking(work).await.map_err(ApiError::internal)
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.imported_pool.run(Box::new(move || {
+            let _ = tx.send(work());
+        }))?;
+        rx.await
+            .map_err(|_| ApiError::internal("an imported-hash verification panicked"))
     }
 
     /// Spend the same work as a verify without any account, then report a mismatch.
@@ -232,6 +241,64 @@ impl Hasher {
         .map_err(ApiError::internal)
     }
 }
+
+/// The nice value of the imported-hash threads (Linux): with argon2 threads at 0 on the same
+/// core, the scheduler gives them about a tenth of it (weights 110 and 1024), and all of an idle
+/// one. Raising a thread's nice needs no privilege.
+pub const IMPORTED_NICE: i32 = 10;
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// `threads` OS threads taking jobs from one queue; they end when the pool is dropped.
+struct ImportedPool {
+    jobs: std::sync::mpsc::Sender<Job>,
+}
+
+impl ImportedPool {
+    fn new(threads: usize) -> Self {
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let queue = Arc::new(std::sync::Mutex::new(queue));
+        for i in 0..threads.max(1) {
+            let queue = queue.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("latch-imported-{i}"))
+                .spawn(move || {
+                    lower_priority();
+                    loop {
+                        let job = match queue.lock() {
+                            Ok(queue) => queue.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok(job) = job else { return };
+                        // A panicking verifier fails that verification (its caller sees the
+                        // channel closed), not the thread.
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "could not start an imported-hash thread");
+            }
+        }
+        Self { jobs }
+    }
+
+    fn run(&self, job: Job) -> Result<(), ApiError> {
+        self.jobs
+            .send(job)
+            .map_err(|_| ApiError::internal("the imported-hash threads are gone"))
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn lower_priority() {
+    // Linux keeps the nice value per thread; `who` is this thread's id. Failing leaves the
+    // thread at its priority.
+    // SAFETY: gettid and setpriority take no pointers and touch no memory of ours.
+    let _ = unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, IMPORTED_NICE) };
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_priority() {}
 
 #[cfg(test)]
 mod tests {
@@ -371,6 +438,10 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    // Holding the gate across the awaits is the point; the test's own future never moves
+    // between threads (it is the runtime's `block_on`), and the verifications it waits for never
+    // take the lock but on the imported threads.
+    #[allow(clippy::await_holding_lock)]
     async fn h7_blocked_imported_verifies_hold_no_argon2_permit_and_argon2_logins_complete() {
         // SECURITY H7, without timing: imported verifications are stopped at a gate until the
         // imported pool is full and more wait for it; argon2 logins (and the unknown-email dummy,
@@ -419,6 +490,22 @@ mod tests {
             assert_eq!(w.await.unwrap().unwrap(), Verified::Mismatch);
         }
         assert!(h.verify(&pw("old password"), &imported).await.unwrap().matched());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn h7_imported_verifications_run_on_their_own_lower_priority_threads() {
+        let h = hasher();
+        let (name, nice) = h
+            .imported(|| {
+                // SAFETY: gettid and getpriority take no pointers and touch no memory of ours.
+                let nice = unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) };
+                (std::thread::current().name().map(str::to_string), nice)
+            })
+            .await
+            .unwrap();
+        assert_eq!(name.as_deref(), Some("latch-imported-0"));
+        assert_eq!(nice, IMPORTED_NICE);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! `results.json` and `login.svg` (issue 9). Run it through `scripts/bench.sh`.
 
 mod argon;
+mod imported;
 mod lambda;
 mod login;
 mod machine;
@@ -30,7 +31,8 @@ const USAGE: &str = "latch-bench [options]: run from the repository root (script
   --cold-starts N      starts per function (default 5, --quick 2)
   --native-c PATH      the optimised C argon2 build (native.c; scripts/bench.sh compiles it)
   --moto URL           a moto server (scripts/emulator.sh): store round trips per flow on DynamoDB
-  --quick              a short smoke run; its figures are not for the record";
+  --quick              a short smoke run; its figures are not for the record
+  --only imported      only the imported-hash rows (maxima, isolation), printed; no files written";
 
 struct Args {
     out: PathBuf,
@@ -43,6 +45,7 @@ struct Args {
     native_c: Option<PathBuf>,
     lambda: lambda::Options,
     cold_starts: Option<usize>,
+    only: Option<String>,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -59,6 +62,7 @@ fn parse_args() -> anyhow::Result<Args> {
         native_c: None,
         lambda: lambda::Options::new(false),
         cold_starts: None,
+        only: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -70,6 +74,10 @@ fn parse_args() -> anyhow::Result<Args> {
             "--corpus" => args.corpus = value()?.into(),
             "--login-seconds" => args.login_seconds = value()?.parse().context("--login-seconds")?,
             "--quick" => args.quick = true,
+            "--only" => match value()?.as_str() {
+                "imported" => args.only = Some("imported".into()),
+                other => bail!("--only {other}: the phase that runs alone is `imported`"),
+            },
             "--moto" => args.moto = Some(value()?),
             "--native-c" => args.native_c = Some(value()?.into()),
             "--functions" => args.lambda.x86_64_dir = Some(value()?.into()),
@@ -96,6 +104,15 @@ fn parse_args() -> anyhow::Result<Args> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = parse_args()?;
+    if args.only.is_some() {
+        let mut notes = Vec::new();
+        let imported = imported::run(&args.latch, args.quick, &mut notes).await?;
+        println!("{}", report::imported_section(Some(&imported)));
+        for note in notes {
+            println!("- {note}");
+        }
+        return Ok(());
+    }
     let command = std::env::var("LATCH_BENCH_COMMAND").unwrap_or_else(|_| "latch-bench".into());
     let mut machine = machine::Machine::detect();
     let mut notes = Vec::new();
@@ -191,6 +208,14 @@ async fn main() -> anyhow::Result<()> {
         }
     };
 
+    let imported = match imported::run(&args.latch, args.quick, &mut notes).await {
+        Ok(i) => Some(i),
+        Err(e) => {
+            notes.push(format!("imported hashes not measured: {e:#}"));
+            None
+        }
+    };
+
     machine.load_average_at_end = machine::load_average();
     if let Some(note) = machine.busy_note() {
         notes.push(note);
@@ -204,6 +229,7 @@ async fn main() -> anyhow::Result<()> {
         login,
         lambda,
         roundtrips,
+        imported,
         notes,
     };
     write(&args.out, &results)

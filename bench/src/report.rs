@@ -156,7 +156,113 @@ fn summary_rows(r: &Results) -> Vec<Row> {
     }
     rows.extend(lambda_rows(r.lambda.as_ref()));
     rows.extend(roundtrip_rows(r.roundtrips.as_ref()));
+    rows.extend(imported_rows(r.imported.as_ref()));
     rows
+}
+
+/// One row per imported kind's accepted maximum, and the isolation row (SECURITY.md H4, H7).
+fn imported_rows(i: Option<&crate::imported::ImportedResults>) -> Vec<Row> {
+    let Some(i) = i else {
+        return vec![not_measured("imported hashes: maxima and isolation", "see notes")];
+    };
+    let mut rows: Vec<Row> = i
+        .maxima
+        .iter()
+        .map(|m| {
+            row(
+                format!("imported {} at its maximum ({}) ÷ bcrypt 13", m.kind, m.parameters),
+                m.ratio_to_budget,
+                format!("{:.2}", m.ratio_to_budget),
+                Target::AtMost(targets::IMPORTED_MAX_RATIO),
+                "",
+            )
+        })
+        .collect();
+    match &i.isolation {
+        Some(iso) => rows.push(row(
+            format!(
+                "login p50 beside {} parallel wrong logins at imported hashes ÷ alone",
+                iso.imported_workers
+            ),
+            iso.p50_ratio,
+            format!("{:.2}", iso.p50_ratio),
+            Target::AtMost(targets::IMPORTED_ISOLATION_P50_RATIO),
+            "",
+        )),
+        None => rows.push(not_measured("imported-hash isolation", "see notes")),
+    }
+    rows
+}
+
+/// Section 6: the imported kinds' maxima timed, and the isolation figures.
+pub fn imported_section(i: Option<&crate::imported::ImportedResults>) -> String {
+    let mut out = String::new();
+    let Some(i) = i else {
+        let _ = writeln!(out, "Not measured in this run (see notes).");
+        return out;
+    };
+    let _ = writeln!(
+        out,
+        "Every kind at the most migrate accepts (docs/migration.md), one wrong-password verification \
+         at a time on one core, against bcrypt cost 13 measured the same way ({}); the budget's \
+         estimate of bcrypt 13 is {}. Target: each ≤ {} × bcrypt 13.\n",
+        ms(i.bcrypt13_ms),
+        ms(i.budget_ms),
+        targets::IMPORTED_MAX_RATIO
+    );
+    let _ = writeln!(
+        out,
+        "| Kind | Maximum | Password | Estimated | median | min–max | ÷ bcrypt 13 | Verdict |\n|---|---|---|---|---|---|---|---|"
+    );
+    for m in &i.maxima {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} bytes | {} | {} | {}–{} | {:.2} | {} |",
+            cell(&m.kind),
+            cell(&m.parameters),
+            m.password_bytes,
+            ms(m.estimated_ms),
+            ms(m.verify_ms.median),
+            ms(m.verify_ms.min),
+            ms(m.verify_ms.max),
+            m.ratio_to_budget,
+            Target::AtMost(targets::IMPORTED_MAX_RATIO).verdict(m.ratio_to_budget)
+        );
+    }
+    match &i.isolation {
+        Some(iso) => {
+            let _ = writeln!(
+                out,
+                "\nIsolation: normal logins (argon2, one at a time, {} s) alone, then beside {} parallel \
+                 wrong logins at {} ({} of them answered). Target: p50 beside ÷ p50 alone ≤ {}.\n",
+                iso.duration_s,
+                iso.imported_workers,
+                cell(&iso.accounts.join(" and ")),
+                iso.imported_answers,
+                targets::IMPORTED_ISOLATION_P50_RATIO
+            );
+            let _ = writeln!(
+                out,
+                "| Normal login | n | p50 | p99 |\n|---|---|---|---|\n| alone | {} | {} | {} |\n| beside imported | {} | {} | {} |",
+                iso.idle_ms.n,
+                ms(iso.idle_ms.median),
+                ms(iso.idle_ms.p99),
+                iso.loaded_ms.n,
+                ms(iso.loaded_ms.median),
+                ms(iso.loaded_ms.p99)
+            );
+            let _ = writeln!(
+                out,
+                "\nRatio {:.2}: {}.",
+                iso.p50_ratio,
+                Target::AtMost(targets::IMPORTED_ISOLATION_P50_RATIO).verdict(iso.p50_ratio)
+            );
+        }
+        None => {
+            let _ = writeln!(out, "\nIsolation not measured in this run (see notes).");
+        }
+    }
+    out
 }
 
 /// One row per flow the issue sets a round-trip target for.
@@ -569,6 +675,9 @@ pub fn render(r: &Results) -> String {
             let _ = writeln!(out, "Not counted in this run (see notes).");
         }
     }
+
+    let _ = writeln!(out, "\n## 6. Imported hashes (docs/migration.md)\n");
+    out.push_str(&imported_section(r.imported.as_ref()));
     out
 }
 
@@ -665,6 +774,27 @@ mod tests {
             }),
             lambda: Some(crate::lambda::tests::fixture()),
             roundtrips: Some(crate::roundtrips::tests::fixture()),
+            imported: Some(crate::imported::ImportedResults {
+                budget_ms: 426.0,
+                bcrypt13_ms: 430.0,
+                maxima: vec![crate::imported::Maximum {
+                    kind: "scrypt (time)".into(),
+                    parameters: "N=2^14, r=8, p=13".into(),
+                    password_bytes: 32,
+                    estimated_ms: 426.0,
+                    verify_ms: summary(400.0),
+                    ratio_to_budget: 400.0 / 430.0,
+                }],
+                isolation: Some(crate::imported::Isolation {
+                    accounts: vec!["bcrypt cost 13".into(), "scrypt | max".into()],
+                    imported_workers: 8,
+                    imported_answers: 20,
+                    duration_s: 10.0,
+                    idle_ms: summary(12.0),
+                    loaded_ms: summary(14.0),
+                    p50_ratio: 14.0 / 12.0,
+                }),
+            }),
             notes: vec!["strength skipped".into()],
         }
     }

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::argon::ArgonResults;
+use crate::imported::ImportedResults;
 use crate::lambda::LambdaResults;
 use crate::login::LoginResults;
 use crate::machine::Machine;
@@ -22,6 +23,8 @@ pub struct Results {
     pub lambda: Option<LambdaResults>,
     /// Store round trips per flow on DynamoDB (moto).
     pub roundtrips: Option<RoundTrips>,
+    /// Imported hashes: every kind's accepted maximum, and argon2 logins beside costly ones.
+    pub imported: Option<ImportedResults>,
     /// Why a section is missing or partial.
     pub notes: Vec<String>,
 }
@@ -41,4 +44,11 @@ pub mod targets {
     pub const ARM64_BINARY_MB: f64 = 10.0;
     /// Spawn → first answer of a function through a local runtime emulator, in ms, at most.
     pub const COLD_START_MS: f64 = 50.0;
+    /// An imported kind's accepted maximum ÷ bcrypt 13 (the budget, docs/migration.md), both
+    /// measured here, at most: the cost model's estimate may be off by this much.
+    pub const IMPORTED_MAX_RATIO: f64 = 1.25;
+    /// Normal login p50 beside 8 parallel wrong logins at costly imported hashes ÷ alone, at
+    /// most: the imported verifications (one at a time by default) run on threads of lower
+    /// priority, so the argon2 logins keep their CPU even on a machine with two cores.
+    pub const IMPORTED_ISOLATION_P50_RATIO: f64 = 1.25;
 }

@@ -61,6 +61,11 @@ pub struct HashSettings {
     /// `LATCH_HASH_CONCURRENCY`, default the number of cores: hashes running at once, which
     /// bounds memory at `memory_kib × concurrency`.
     pub concurrency: usize,
+    /// `LATCH_IMPORTED_HASH_CONCURRENCY`, default 1: verifications of imported hashes (every kind
+    /// but argon2 at most as costly as the configured one) running at once, on permits of their
+    /// own, so that they never hold argon2's (SECURITY.md H7). Each may take up to
+    /// `hashing::budget::MAX_MEMORY_BYTES`.
+    pub imported_concurrency: usize,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -185,6 +190,7 @@ pub mod vars {
         ARGON2_ITERATIONS = "LATCH_ARGON2_ITERATIONS";
         ARGON2_PARALLELISM = "LATCH_ARGON2_PARALLELISM";
         HASH_CONCURRENCY = "LATCH_HASH_CONCURRENCY";
+        IMPORTED_HASH_CONCURRENCY = "LATCH_IMPORTED_HASH_CONCURRENCY";
         LOCK_THRESHOLD = "LATCH_LOCK_THRESHOLD";
         LOCK_TTL_SECONDS = "LATCH_LOCK_TTL_SECONDS";
         MAIL_FROM = "LATCH_MAIL_FROM";
@@ -323,6 +329,7 @@ impl Settings {
             iterations: ranged(src, vars::ARGON2_ITERATIONS, 2u32, 1, 64)?,
             parallelism: ranged(src, vars::ARGON2_PARALLELISM, 1u32, 1, 64)?,
             concurrency: ranged(src, vars::HASH_CONCURRENCY, cores, 1, 1024)?,
+            imported_concurrency: ranged(src, vars::IMPORTED_HASH_CONCURRENCY, 1, 1, 64)?,
         };
         let lockout = LockoutSettings {
             threshold: ranged(src, vars::LOCK_THRESHOLD, 10u32, 1, 1000)?,

@@ -2,41 +2,73 @@
 //! [`StoredHash`] within the cost bounds, or refused with the algorithm's own error type.
 //!
 //! The bounds exist because an imported hash is verified at login with its own cost: without
-//! them one row could make every login of that user take seconds (SECURITY.md H4). They are
-//! documented in docs/migration.md; change both together.
+//! them one row could make every login of that user take seconds (SECURITY.md H4). Every kind's
+//! time is bounded by one budget, its cost model in [`super::budget`]; the maxima derived from it
+//! are documented in docs/migration.md; change both together.
 
 use argon2::{Algorithm, Version};
 use base64::Engine as _;
 use serde::Deserialize;
 
+use super::budget;
 use super::phpass::{Phpass, PhpassError};
 use super::stored::{Argon2Cost, DigestAlgorithm, Pbkdf2Algorithm, StoredHash};
 use crate::api::error::{ApiError, ErrorType};
 
-/// bcrypt cost (log2 rounds). 13 is ~0.5 s on one core; 10–12 are what systems use.
-pub const BCRYPT_COST: std::ops::RangeInclusive<u32> = 4..=13;
-/// scrypt N: a power of two in this range (Stytch's documented range).
+/// bcrypt cost (log2 rounds): from bcrypt's minimum to the budget's (13).
+pub const BCRYPT_MIN_COST: u32 = 4;
+/// scrypt N: a power of two in this range (Stytch's documented range); N, r and p together are
+/// bounded by the budget, and the memory they need by [`budget::MAX_MEMORY_BYTES`].
 pub const SCRYPT_N: std::ops::RangeInclusive<u64> = 2..=262_144;
-/// scrypt memory is 128·N·r bytes: at most 128 MiB.
-pub const SCRYPT_MAX_N_R: u64 = 1 << 20;
-/// scrypt time grows with N·r·p.
-pub const SCRYPT_MAX_N_R_P: u64 = 1 << 21;
 /// Salt bytes for scrypt and argon2.
 pub const SALT_BYTES: std::ops::RangeInclusive<usize> = 8..=64;
 /// Derived key bytes for scrypt, pbkdf2 and argon2.
 pub const KEY_BYTES: std::ops::RangeInclusive<usize> = 16..=64;
-/// pbkdf2 iterations; the cost is iterations × ⌈key ÷ digest size⌉, bounded by the maximum.
-pub const PBKDF2_ITERATIONS: std::ops::RangeInclusive<u64> = 1..=1_500_000;
 /// pbkdf2 salt bytes (systems used all sorts; the salt does not change the cost).
 pub const PBKDF2_SALT_BYTES: std::ops::RangeInclusive<usize> = 1..=256;
-/// argon2 memory in KiB (at least 8 × threads, as argon2 requires).
-pub const ARGON2_MAX_MEMORY_KIB: u64 = 131_072;
-pub const ARGON2_ITERATIONS: std::ops::RangeInclusive<u64> = 1..=10;
-/// argon2 time grows with memory × iterations.
-pub const ARGON2_MAX_MEMORY_X_ITERATIONS: u64 = 524_288;
+/// argon2 memory in KiB, at most (at least 8 × threads, as argon2 requires).
+pub const ARGON2_MAX_MEMORY_KIB: u64 = budget::MAX_MEMORY_BYTES / 1024;
 pub const ARGON2_THREADS: std::ops::RangeInclusive<u64> = 1..=16;
-/// phpass rounds are 2^count: WordPress writes 2^13 (`$P$B`), phpBB3 2^11 (`$H$9`).
-pub const PHPASS_COUNT_LOG2: std::ops::RangeInclusive<u8> = 7..=16;
+/// phpass rounds are 2^count, at least 2^7 (phpass's minimum): WordPress writes 2^13 (`$P$B`),
+/// phpBB3 2^11 (`$H$9`), passlib 2^19 (`$P$H`). The most the budget allows is where every
+/// password of [`budget::PHPASS_GUARANTEED_PASSWORD_BYTES`] still verifies within it.
+pub const PHPASS_MIN_COUNT_LOG2: u8 = 7;
+
+/// The highest bcrypt cost within the budget (13).
+pub const fn bcrypt_max_cost() -> u32 {
+    let mut cost = BCRYPT_MIN_COST;
+    while budget::within(budget::bcrypt_ns(cost + 1)) {
+        cost += 1;
+    }
+    cost
+}
+
+/// The highest phpass count (log2 rounds) within the budget for every password of
+/// [`budget::PHPASS_GUARANTEED_PASSWORD_BYTES`] (19).
+pub const fn phpass_max_count_log2() -> u8 {
+    let mut count = PHPASS_MIN_COUNT_LOG2;
+    while budget::phpass_max_password_bytes(count + 1) >= budget::PHPASS_GUARANTEED_PASSWORD_BYTES {
+        count += 1;
+    }
+    count
+}
+
+/// The most pbkdf2 iterations × output blocks within the budget for this digest.
+pub const fn pbkdf2_max_iteration_blocks(algorithm: Pbkdf2Algorithm) -> u64 {
+    budget::BUDGET_NS / pbkdf2_iteration_ns(algorithm)
+}
+
+const fn pbkdf2_iteration_ns(algorithm: Pbkdf2Algorithm) -> u64 {
+    match algorithm {
+        Pbkdf2Algorithm::Sha256 => budget::PBKDF2_SHA256_ITERATION_NS,
+        Pbkdf2Algorithm::Sha512 => budget::PBKDF2_SHA512_ITERATION_NS,
+    }
+}
+
+/// The most scrypt N·r·p within the budget.
+pub const SCRYPT_MAX_N_R_P: u64 = budget::BUDGET_NS / budget::SCRYPT_UNIT_NS;
+/// The most argon2 memory (KiB) × iterations within the budget.
+pub const ARGON2_MAX_MEMORY_X_ITERATIONS: u64 = budget::BUDGET_NS / budget::ARGON2_BLOCK_NS;
 /// Salts of the salted digests, in bytes.
 pub const DIGEST_SALT_MAX_BYTES: usize = 256;
 /// No hash string of any kind is longer.
@@ -203,10 +235,11 @@ fn bcrypt_hash(hash: &str) -> Result<StoredHash, ApiError> {
         )
     };
     let parts: bcrypt::HashParts = hash.parse().map_err(|_| invalid())?;
-    if !BCRYPT_COST.contains(&parts.get_cost()) {
+    let cost = parts.get_cost();
+    if cost < BCRYPT_MIN_COST || !budget::within(budget::bcrypt_ns(cost)) {
         return Err(err(
             ErrorType::InvalidBcryptCost,
-            format!("bcrypt cost must be {} to {}.", BCRYPT_COST.start(), BCRYPT_COST.end()),
+            format!("bcrypt cost must be {BCRYPT_MIN_COST} to {}.", bcrypt_max_cost()),
         ));
     }
     match StoredHash::parse(hash) {
@@ -268,12 +301,12 @@ fn in_range<T: PartialOrd + std::fmt::Display>(
 
 /// Checks an argon2 cost and key against the bounds, each with its own error type.
 fn argon2_bounds(memory: u64, iterations: u64, threads: u64, key_len: u64, salt_len: usize) -> Result<(), ApiError> {
-    in_range(
-        iterations,
-        ARGON2_ITERATIONS,
-        ErrorType::InvalidArgon2IterationAmount,
-        "the argon2 iteration amount",
-    )?;
+    if iterations == 0 {
+        return Err(err(
+            ErrorType::InvalidArgon2IterationAmount,
+            "the argon2 iteration amount must be at least 1.",
+        ));
+    }
     in_range(
         threads,
         ARGON2_THREADS,
@@ -286,9 +319,10 @@ fn argon2_bounds(memory: u64, iterations: u64, threads: u64, key_len: u64, salt_
         ErrorType::InvalidArgon2Memory,
         "the argon2 memory (KiB)",
     )?;
-    if memory * iterations > ARGON2_MAX_MEMORY_X_ITERATIONS {
+    // Memory is bounded above; the iterations are what multiply it into time.
+    if !budget::within(budget::argon2_ns(memory, iterations)) {
         return Err(err(
-            ErrorType::InvalidArgon2Memory,
+            ErrorType::InvalidArgon2IterationAmount,
             format!("argon2 memory (KiB) × iterations must be at most {ARGON2_MAX_MEMORY_X_ITERATIONS}."),
         ));
     }
@@ -432,10 +466,20 @@ fn scrypt_hash(hash: &str, config: Option<&ScryptConfig>) -> Result<StoredHash, 
     let refused = || {
         err(
             ErrorType::InvalidScryptParameters,
-            format!("r and p must be at least 1, N·r at most {SCRYPT_MAX_N_R}, N·r·p at most {SCRYPT_MAX_N_R_P}, and the key {} to {} bytes.", KEY_BYTES.start(), KEY_BYTES.end()),
+            format!(
+                "r and p must be at least 1, N·r·p at most {SCRYPT_MAX_N_R_P}, the memory 128·r·(N + p + 2) bytes at most {}, and the key {} to {} bytes.",
+                budget::MAX_MEMORY_BYTES,
+                KEY_BYTES.start(),
+                KEY_BYTES.end()
+            ),
         )
     };
-    if r == 0 || p == 0 || n * r > SCRYPT_MAX_N_R || n * r * p > SCRYPT_MAX_N_R_P || !KEY_BYTES.contains(&key.len()) {
+    if r == 0
+        || p == 0
+        || !budget::within(budget::scrypt_ns(n, r, p))
+        || budget::scrypt_memory_bytes(n, r, p) > budget::MAX_MEMORY_BYTES
+        || !KEY_BYTES.contains(&key.len())
+    {
         return Err(refused());
     }
     in_range(
@@ -508,14 +552,20 @@ fn pbkdf2_hash(hash: &str, config: Option<&Pbkdf2Config>) -> Result<StoredHash, 
         ));
     }
     let iterations = u64::try_from(config.iteration_amount).unwrap_or(0);
-    let blocks = key.len().div_ceil(algorithm.output_len()) as u64;
-    if !PBKDF2_ITERATIONS.contains(&iterations) || iterations * blocks > *PBKDF2_ITERATIONS.end() {
+    let cost = budget::pbkdf2_ns(
+        iterations,
+        key.len(),
+        algorithm.output_len(),
+        pbkdf2_iteration_ns(algorithm),
+    );
+    if iterations == 0 || !budget::within(cost) {
         return Err(err(
             ErrorType::InvalidPbkdf2IterationAmount,
             format!(
-                "iteration_amount must be {} to {} (times the key's blocks of digest size).",
-                PBKDF2_ITERATIONS.start(),
-                PBKDF2_ITERATIONS.end()
+                "iteration_amount × ⌈key_length ÷ {}⌉ must be 1 to {} for {}.",
+                algorithm.output_len(),
+                pbkdf2_max_iteration_blocks(algorithm),
+                algorithm.name()
             ),
         ));
     }
@@ -538,13 +588,12 @@ fn phpass_hash(hash: &str) -> Result<StoredHash, ApiError> {
             "hash must be a portable phpass string: $P$, a count character, 8 salt and 22 hash characters.",
         ),
     })?;
-    if !PHPASS_COUNT_LOG2.contains(&parsed.count_log2) {
+    if !(PHPASS_MIN_COUNT_LOG2..=phpass_max_count_log2()).contains(&parsed.count_log2) {
         return Err(err(
             ErrorType::InvalidPhpassHashFormat,
             format!(
-                "phpass rounds must be 2^{} to 2^{}.",
-                PHPASS_COUNT_LOG2.start(),
-                PHPASS_COUNT_LOG2.end()
+                "phpass rounds must be 2^{PHPASS_MIN_COUNT_LOG2} to 2^{}.",
+                phpass_max_count_log2()
             ),
         ));
     }
@@ -649,12 +698,12 @@ mod tests {
                 ErrorType::InvalidArgon2Memory,
             ),
             (
-                argon_config(65_536, 9, 1, 32, "saltsalt"),
-                ErrorType::InvalidArgon2Memory,
+                argon_config(131_072, 8, 1, 32, "saltsalt"),
+                ErrorType::InvalidArgon2IterationAmount,
             ),
             (argon_config(4, 1, 1, 32, "saltsalt"), ErrorType::InvalidArgon2Memory),
             (
-                argon_config(8192, 11, 1, 32, "saltsalt"),
+                argon_config(8192, 0, 1, 32, "saltsalt"),
                 ErrorType::InvalidArgon2IterationAmount,
             ),
             (
@@ -682,8 +731,11 @@ mod tests {
         let phc = format!("$argon2i$v=19$m=65536,t=3,p=4${}${}", b64(b"saltsalt"), b64(&[1; 32]));
         assert!(fields("argon_2i", &phc).parse().is_ok());
         assert_eq!(refused(&fields("argon_2id", &phc)), ErrorType::InvalidHash);
-        let heavy = phc.replace("t=3", "t=10");
-        assert_eq!(refused(&fields("argon_2i", &heavy)), ErrorType::InvalidArgon2Memory);
+        let heavy = phc.replace("t=3", "t=16");
+        assert_eq!(
+            refused(&fields("argon_2i", &heavy)),
+            ErrorType::InvalidArgon2IterationAmount
+        );
     }
 
     #[test]
@@ -761,9 +813,9 @@ mod tests {
         };
         assert!(with(600_000, 32, Some("sha256")).parse().is_ok());
         assert!(with(1_500_000, 32, None).parse().is_ok());
-        assert!(with(1_500_000, 64, Some("sha512")).parse().is_ok());
+        assert!(with(1_000_000, 64, Some("sha512")).parse().is_ok());
         assert_eq!(
-            refused(&with(1_500_000, 64, Some("sha256"))),
+            refused(&with(3_000_000, 64, Some("sha256"))),
             ErrorType::InvalidPbkdf2IterationAmount
         );
         assert_eq!(refused(&with(0, 32, None)), ErrorType::InvalidPbkdf2IterationAmount);
@@ -790,8 +842,178 @@ mod tests {
             ErrorType::InvalidPhpassHashPrefix
         );
         assert_eq!(refused(&fields("phpass", "$P$9IQ")), ErrorType::InvalidPhpassHashFormat);
-        // 'K' is 2^22 rounds: phpass allows it, the bound does not.
+        // 'K' is 2^22 rounds: phpass allows it, the budget does not.
         let heavy = wordpress.replacen('9', "K", 1);
         assert_eq!(refused(&fields("phpass", &heavy)), ErrorType::InvalidPhpassHashFormat);
+    }
+
+    /// The cost-bound helpers of the budget tests below, one per kind.
+    mod with {
+        use super::*;
+
+        pub fn bcrypt(cost: u32) -> HashFields {
+            fields("bcrypt", &BCRYPT_10.replace("$10$", &format!("${cost:02}$")))
+        }
+
+        pub fn phpass(count_log2: u8) -> HashFields {
+            let count = super::super::super::phpass::ITOA64[usize::from(count_log2)] as char;
+            fields("phpass", &format!("$P${count}IQRaTwmfeRo7ud9Fh4E2PdI0S3r.L0"))
+        }
+
+        pub fn pbkdf2(algorithm: &str, iterations: i64, key: usize) -> HashFields {
+            let std = base64::engine::general_purpose::STANDARD;
+            let mut f = fields("pbkdf_2", &std.encode(vec![5; key]));
+            f.pbkdf_2_config = Some(Pbkdf2Config {
+                salt: std.encode(b"p9aXQm2VfK4r"),
+                iteration_amount: iterations,
+                key_length: key as i64,
+                algorithm: Some(algorithm.into()),
+            });
+            f
+        }
+
+        pub fn scrypt(n: i64, r: i64, p: i64) -> HashFields {
+            let std = base64::engine::general_purpose::STANDARD;
+            let mut f = fields("scrypt", &std.encode([3; 32]));
+            f.scrypt_config = Some(ScryptConfig {
+                salt: std.encode(b"saltsaltsaltsalt"),
+                n_parameter: n,
+                r_parameter: r,
+                p_parameter: p,
+                key_length: 32,
+            });
+            f
+        }
+
+        pub fn argon2(memory: i64, iterations: i64, threads: i64) -> HashFields {
+            let mut f = fields("argon_2id", &"ab".repeat(32));
+            f.argon_2_config = Some(argon_config(memory, iterations, threads, 32, "saltsalt"));
+            f
+        }
+    }
+
+    #[test]
+    fn h4_real_exports_are_within_the_budget() {
+        let real = [
+            ("bcrypt 10", with::bcrypt(10)),
+            ("bcrypt 12", with::bcrypt(12)),
+            ("bcrypt 13", with::bcrypt(13)),
+            ("Django 5.1 pbkdf2_sha256, 870 000", with::pbkdf2("sha256", 870_000, 32)),
+            (
+                "Django 5.2 pbkdf2_sha256, 1 000 000",
+                with::pbkdf2("sha256", 1_000_000, 32),
+            ),
+            ("OWASP pbkdf2-sha512, 210 000", with::pbkdf2("sha512", 210_000, 64)),
+            ("phpBB3 $H$9", with::phpass(11)),
+            ("WordPress $P$B", with::phpass(13)),
+            ("passlib phpass default, 2^19", with::phpass(19)),
+            ("Firebase-style scrypt N=2^14", with::scrypt(1 << 14, 8, 1)),
+            ("Firebase-style scrypt N=2^15", with::scrypt(1 << 15, 8, 1)),
+            ("passlib scrypt default N=2^16", with::scrypt(1 << 16, 8, 1)),
+            ("PHP password_hash argon2id", with::argon2(65_536, 4, 1)),
+            ("argon2-cffi default", with::argon2(65_536, 3, 4)),
+        ];
+        for (name, f) in real {
+            assert!(f.parse().is_ok(), "{name}: {:?}", f.parse().err());
+        }
+    }
+
+    #[test]
+    fn h4_the_costs_that_took_seconds_are_refused() {
+        // The measurements: 3.4 s, 2.5 s and 1.5 s per wrong login.
+        assert_eq!(refused(&with::scrypt(4, 8, 65_536)), ErrorType::InvalidScryptParameters);
+        assert_eq!(
+            refused(&with::scrypt(1 << 17, 8, 2)),
+            ErrorType::InvalidScryptParameters
+        );
+        assert_eq!(
+            refused(&with::pbkdf2("sha512", 1_500_000, 64)),
+            ErrorType::InvalidPbkdf2IterationAmount
+        );
+    }
+
+    #[test]
+    fn h4_each_kinds_maximum_is_accepted_and_one_step_more_refused() {
+        // The derived maxima of docs/migration.md, from the constants of hashing::budget.
+        assert_eq!(bcrypt_max_cost(), 13);
+        assert!(with::bcrypt(13).parse().is_ok());
+        assert_eq!(refused(&with::bcrypt(14)), ErrorType::InvalidBcryptCost);
+
+        assert_eq!(phpass_max_count_log2(), 19);
+        assert!(with::phpass(19).parse().is_ok());
+        assert_eq!(refused(&with::phpass(20)), ErrorType::InvalidPhpassHashFormat);
+
+        assert_eq!(pbkdf2_max_iteration_blocks(Pbkdf2Algorithm::Sha256), 4_484_042);
+        assert!(with::pbkdf2("sha256", 4_484_042, 32).parse().is_ok());
+        assert_eq!(
+            refused(&with::pbkdf2("sha256", 4_484_043, 32)),
+            ErrorType::InvalidPbkdf2IterationAmount
+        );
+        // A 64-byte key is two sha256 blocks: half the iterations.
+        assert!(with::pbkdf2("sha256", 2_242_021, 64).parse().is_ok());
+        assert_eq!(
+            refused(&with::pbkdf2("sha256", 2_242_022, 64)),
+            ErrorType::InvalidPbkdf2IterationAmount
+        );
+        assert_eq!(pbkdf2_max_iteration_blocks(Pbkdf2Algorithm::Sha512), 1_419_946);
+        assert!(with::pbkdf2("sha512", 1_419_946, 64).parse().is_ok());
+        assert_eq!(
+            refused(&with::pbkdf2("sha512", 1_419_947, 64)),
+            ErrorType::InvalidPbkdf2IterationAmount
+        );
+
+        // scrypt time: N·r·p at most 1 703 936 = 2^14 · 8 · 13.
+        assert_eq!(SCRYPT_MAX_N_R_P, 1_703_936);
+        assert!(with::scrypt(1 << 14, 8, 13).parse().is_ok());
+        assert_eq!(
+            refused(&with::scrypt(1 << 14, 8, 14)),
+            ErrorType::InvalidScryptParameters
+        );
+        assert!(with::scrypt(1 << 16, 8, 3).parse().is_ok());
+        assert_eq!(
+            refused(&with::scrypt(1 << 16, 8, 4)),
+            ErrorType::InvalidScryptParameters
+        );
+        // scrypt memory, apart from time: 128·r·(N + p + 2) bytes at most 128 MiB. N = 2^17 with
+        // r = 8 is within the time but 3 KiB over the memory.
+        assert!(budget::within(budget::scrypt_ns(1 << 17, 8, 1)));
+        assert!(with::scrypt(1 << 17, 7, 1).parse().is_ok());
+        assert_eq!(
+            refused(&with::scrypt(1 << 17, 8, 1)),
+            ErrorType::InvalidScryptParameters
+        );
+
+        // argon2 time: memory × iterations at most 990 660; memory at most 131 072 KiB.
+        assert_eq!(ARGON2_MAX_MEMORY_X_ITERATIONS, 990_660);
+        assert!(with::argon2(66_044, 15, 1).parse().is_ok());
+        assert_eq!(
+            refused(&with::argon2(66_045, 15, 1)),
+            ErrorType::InvalidArgon2IterationAmount
+        );
+        assert!(with::argon2(131_072, 7, 4).parse().is_ok());
+        assert_eq!(
+            refused(&with::argon2(131_072, 8, 4)),
+            ErrorType::InvalidArgon2IterationAmount
+        );
+        assert!(with::argon2(131_072, 1, 1).parse().is_ok());
+        assert_eq!(refused(&with::argon2(131_073, 1, 1)), ErrorType::InvalidArgon2Memory);
+    }
+
+    #[test]
+    fn h4_every_maximum_is_within_one_budget() {
+        // The one rule, kind by kind, at the maxima above: none costs more than bcrypt 13.
+        let costs = [
+            budget::bcrypt_ns(bcrypt_max_cost()),
+            budget::phpass_ns(phpass_max_count_log2(), budget::PHPASS_GUARANTEED_PASSWORD_BYTES),
+            budget::pbkdf2_ns(4_484_042, 32, 32, budget::PBKDF2_SHA256_ITERATION_NS),
+            budget::pbkdf2_ns(1_419_946, 64, 64, budget::PBKDF2_SHA512_ITERATION_NS),
+            budget::scrypt_ns(1 << 14, 8, 13),
+            budget::argon2_ns(66_044, 15),
+        ];
+        for cost in costs {
+            assert!(cost <= budget::BUDGET_NS, "{cost}");
+            // And each is close to it: the budget is spent, not a far lower cap.
+            assert!(cost * 10 >= budget::BUDGET_NS * 6, "{cost}");
+        }
     }
 }

@@ -1,7 +1,17 @@
 //! Password hashing: argon2id PHC strings for every password Latch sets, verifiers for the kinds
-//! migrate imports (`stored`, `imported`, `phpass`), all computed on the blocking pool with
-//! bounded concurrency so memory stays at `memory × concurrency` and the async threads stay free.
+//! migrate imports (`stored`, `imported`, `phpass`, their cost bounds in `budget`), all computed
+//! on the blocking pool with bounded concurrency so memory stays at `memory × concurrency` and the
+//! async threads stay free.
+//!
+//! Two sets of permits: argon2 at the configured cost (every hash Latch makes, every login of an
+//! upgraded or new account, the unknown-email dummy) runs under `permits`; every imported hash
+//! (each may cost up to the budget, ≈ bcrypt 13) runs under `imported_permits`, and waits there
+//! without holding an argon2 permit. Costly imported hashes can then take at most
+//! `imported_concurrency` threads, never all of argon2's (SECURITY.md H7). Those threads are
+//! their own (not the blocking pool's) and run at a lower priority ([`IMPORTED_NICE`]), so on a
+//! machine with few cores the argon2 logins also keep most of the CPU they share.
 
+pub mod budget;
 pub mod imported;
 pub mod phpass;
 pub mod stored;
@@ -38,6 +48,9 @@ impl Verified {
 pub struct Hasher {
     params: Params,
     permits: Semaphore,
+    /// For imported hashes only (see the module docs).
+    imported_permits: Semaphore,
+    imported_pool: ImportedPool,
     /// Argon2 working memory, one buffer per permit, reused from hash to hash: allocating and
     /// faulting in `memory_kib` afresh for every hash costs a large part of the hash itself
     /// (PERFORMANCE.md). Memory stays at `memory_kib × concurrency`.
@@ -46,6 +59,9 @@ pub struct Hasher {
     /// costs the same as a wrong password (SECURITY.md E1).
     dummy: OnceCell<String>,
     verifications: AtomicU64,
+    /// Tests hold this to stop imported verifications where they start (after their permit).
+    #[cfg(test)]
+    imported_gate: std::sync::Arc<std::sync::RwLock<()>>,
 }
 
 impl Hasher {
@@ -54,9 +70,13 @@ impl Hasher {
         Ok(Arc::new(Self {
             params,
             permits: Semaphore::new(settings.concurrency),
+            imported_permits: Semaphore::new(settings.imported_concurrency),
+            imported_pool: ImportedPool::new(settings.imported_concurrency),
             buffers: std::sync::Mutex::new(Vec::new()),
             dummy: OnceCell::new(),
             verifications: AtomicU64::new(0),
+            #[cfg(test)]
+            imported_gate: Default::default(),
         }))
     }
 
@@ -98,19 +118,29 @@ impl Hasher {
     /// hash, so it costs at least what a wrong password or an unknown email costs (E1).
     pub async fn verify(self: &Arc<Self>, password: &Password, stored: &str) -> Result<Verified, ApiError> {
         let password = password.clone();
-        let stored = stored.to_string();
-        let this = self.clone();
         self.verifications.fetch_add(1, Ordering::Relaxed);
+        let parsed = StoredHash::parse(stored);
+        if parsed.is_none() {
+            tracing::warn!("stored password hash does not parse; refusing");
+        }
+        let matched = match &parsed {
+            Some(hash) if !self.runs_with_argon2(hash) => {
+                // On the imported permits; only the argon2 hash that follows (padding or upgrade)
+                // takes one of argon2's, after the imported permit is released.
+                let (this, hash, pw) = (self.clone(), hash.clone(), password.clone());
+                Some(self.imported(move || this.verify_imported(&hash, pw.expose())).await?)
+            }
+            _ => None,
+        };
+        let this = self.clone();
         self.blocking(move |memory| {
             let password = password.expose();
-            let parsed = StoredHash::parse(&stored);
-            let matched = parsed
-                .as_ref()
-                .is_some_and(|h| h.verify_in(password.as_bytes(), memory));
+            let matched = matched.unwrap_or_else(|| {
+                parsed
+                    .as_ref()
+                    .is_some_and(|h| h.verify_in(password.as_bytes(), memory))
+            });
             let argon2 = parsed.as_ref().is_some_and(StoredHash::is_argon2);
-            if parsed.is_none() {
-                tracing::warn!("stored password hash does not parse; refusing");
-            }
             if !matched {
                 if !argon2 {
                     this.hash_now(password, memory)?;
@@ -126,6 +156,40 @@ impl Hasher {
             Ok(Verified::Match { upgrade })
         })
         .await?
+    }
+
+    /// Whether `hash` verifies under argon2's permits: an argon2 hash no costlier than the
+    /// configured one, in memory and in memory × iterations (lanes add no work). Anything else
+    /// is an imported hash, verified under the imported permits.
+    fn runs_with_argon2(&self, hash: &StoredHash) -> bool {
+        match hash {
+            StoredHash::Argon2 { cost, .. } => {
+                let memory = u64::from(cost.memory_kib);
+                let configured = u64::from(self.params.m_cost());
+                memory <= configured
+                    && memory * u64::from(cost.iterations) <= configured * u64::from(self.params.t_cost())
+            }
+            _ => false,
+        }
+    }
+
+    /// One imported hash's check, in its own memory (argon2 hashes costlier than the configured
+    /// ones do not grow the reused buffers).
+    fn verify_imported(&self, hash: &StoredHash, password: &str) -> bool {
+        #[cfg(test)]
+        let _gate = self.imported_gate.read();
+        hash.verify_in(password.as_bytes(), &mut Vec::new())
+    }
+
+    /// Run `work` on an imported-hash thread under an imported permit.
+    async fn imported<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+        let _permit = self.imported_permits.acquire().await.map_err(ApiError::internal)?;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.imported_pool.run(Box::new(move || {
+            let _ = tx.send(work());
+        }))?;
+        rx.await
+            .map_err(|_| ApiError::internal("an imported-hash verification panicked"))
     }
 
     /// Spend the same work as a verify without any account, then report a mismatch.
@@ -178,6 +242,64 @@ impl Hasher {
     }
 }
 
+/// The nice value of the imported-hash threads (Linux): with argon2 threads at 0 on the same
+/// core, the scheduler gives them about a tenth of it (weights 110 and 1024), and all of an idle
+/// one. Raising a thread's nice needs no privilege.
+pub const IMPORTED_NICE: i32 = 10;
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// `threads` OS threads taking jobs from one queue; they end when the pool is dropped.
+struct ImportedPool {
+    jobs: std::sync::mpsc::Sender<Job>,
+}
+
+impl ImportedPool {
+    fn new(threads: usize) -> Self {
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let queue = Arc::new(std::sync::Mutex::new(queue));
+        for i in 0..threads.max(1) {
+            let queue = queue.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("latch-imported-{i}"))
+                .spawn(move || {
+                    lower_priority();
+                    loop {
+                        let job = match queue.lock() {
+                            Ok(queue) => queue.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok(job) = job else { return };
+                        // A panicking verifier fails that verification (its caller sees the
+                        // channel closed), not the thread.
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "could not start an imported-hash thread");
+            }
+        }
+        Self { jobs }
+    }
+
+    fn run(&self, job: Job) -> Result<(), ApiError> {
+        self.jobs
+            .send(job)
+            .map_err(|_| ApiError::internal("the imported-hash threads are gone"))
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn lower_priority() {
+    // Linux keeps the nice value per thread; `who` is this thread's id. Failing leaves the
+    // thread at its priority.
+    // SAFETY: gettid and setpriority take no pointers and touch no memory of ours.
+    let _ = unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, IMPORTED_NICE) };
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_priority() {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,6 +312,7 @@ mod tests {
             iterations: 2,
             parallelism: 1,
             concurrency: 2,
+            imported_concurrency: 1,
         })
         .unwrap()
     }
@@ -312,5 +435,101 @@ mod tests {
         let before = h.verification_count();
         h.dummy_verify(&pw("whatever")).await.unwrap();
         assert_eq!(h.verification_count(), before + 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    // Holding the gate across the awaits is the point; the test's own future never moves
+    // between threads (it is the runtime's `block_on`), and the verifications it waits for never
+    // take the lock but on the imported threads.
+    #[allow(clippy::await_holding_lock)]
+    async fn h7_blocked_imported_verifies_hold_no_argon2_permit_and_argon2_logins_complete() {
+        // SECURITY H7, without timing: imported verifications are stopped at a gate until the
+        // imported pool is full and more wait for it; argon2 logins (and the unknown-email dummy,
+        // E1) still complete, and the waiting imported ones hold none of argon2's permits.
+        let h = hasher();
+        let normal = h.hash(&pw("normal login")).await.unwrap();
+        let imported = bcrypt::hash("old password", 4).unwrap();
+        let closed = h.imported_gate.write().unwrap();
+        let waiting: Vec<_> = (0..6)
+            .map(|_| {
+                let (h, imported) = (h.clone(), imported.clone());
+                tokio::spawn(async move { h.verify(&pw("wrong password"), &imported).await })
+            })
+            .collect();
+        let full = async {
+            while h.imported_permits.available_permits() > 0 {
+                tokio::task::yield_now().await;
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(60), full)
+            .await
+            .expect("the imported verifications take the imported permits");
+        assert_eq!(
+            h.permits.available_permits(),
+            2,
+            "imported verifications hold no argon2 permit"
+        );
+        let free = async {
+            assert_eq!(
+                h.verify(&pw("normal login"), &normal).await.unwrap(),
+                Verified::Match { upgrade: None }
+            );
+            assert_eq!(h.verify(&pw("wrong login"), &normal).await.unwrap(), Verified::Mismatch);
+            h.dummy_verify(&pw("unknown email")).await.unwrap();
+        };
+        // Not a measurement: a bound on a hang, so a broken pool fails instead of blocking.
+        tokio::time::timeout(std::time::Duration::from_secs(60), free)
+            .await
+            .expect("argon2 verifications do not wait for imported ones");
+        assert!(
+            waiting.iter().all(|w| !w.is_finished()),
+            "the gate holds the imported ones"
+        );
+        drop(closed);
+        for w in waiting {
+            assert_eq!(w.await.unwrap().unwrap(), Verified::Mismatch);
+        }
+        assert!(h.verify(&pw("old password"), &imported).await.unwrap().matched());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn h7_imported_verifications_run_on_their_own_lower_priority_threads() {
+        let h = hasher();
+        let (name, nice) = h
+            .imported(|| {
+                // SAFETY: gettid and getpriority take no pointers and touch no memory of ours.
+                let nice = unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) };
+                (std::thread::current().name().map(str::to_string), nice)
+            })
+            .await
+            .unwrap();
+        assert_eq!(name.as_deref(), Some("latch-imported-0"));
+        assert_eq!(nice, IMPORTED_NICE);
+    }
+
+    #[test]
+    fn h7_only_argon2_no_costlier_than_configured_runs_on_argon2s_permits() {
+        let h = hasher();
+        let argon = |memory_kib, iterations, parallelism| StoredHash::Argon2 {
+            cost: Argon2Cost {
+                algorithm: Algorithm::Argon2id,
+                version: Version::V0x13,
+                memory_kib,
+                iterations,
+                parallelism,
+            },
+            salt: vec![0; 16],
+            hash: vec![0; 32],
+        };
+        assert!(h.runs_with_argon2(&argon(19_456, 2, 1)));
+        assert!(h.runs_with_argon2(&argon(8_192, 4, 4)));
+        assert!(!h.runs_with_argon2(&argon(19_457, 1, 1)));
+        assert!(!h.runs_with_argon2(&argon(19_456, 3, 1)));
+        assert!(!h.runs_with_argon2(&argon(131_072, 7, 1)));
+        let bcrypt = StoredHash::parse(&bcrypt::hash("x", 4).unwrap()).unwrap();
+        assert!(!h.runs_with_argon2(&bcrypt));
+        let md5 = StoredHash::parse(&format!("$salted-md5$$${}", "0".repeat(32))).unwrap();
+        assert!(!h.runs_with_argon2(&md5));
     }
 }

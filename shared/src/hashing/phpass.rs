@@ -4,7 +4,7 @@
 use md5::{Digest as _, Md5};
 use subtle::ConstantTimeEq as _;
 
-const ITOA64: &[u8; 64] = b"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+pub(crate) const ITOA64: &[u8; 64] = b"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 /// A portable hash is `$P$`, one count character, 8 salt characters, 22 hash characters.
 const LENGTH: usize = 34;
 
@@ -50,7 +50,14 @@ impl Phpass {
         self.encoded.clone()
     }
 
+    /// Whether `password` matches. A password longer than the verify-cost budget allows for this
+    /// hash's rounds (`super::budget::phpass_max_password_bytes`: only 2^18 and 2^19 rounds
+    /// allow less than any password Latch takes) is refused without hashing: phpass's cost grows
+    /// with the password, which whoever logs in chooses (SECURITY.md H4).
     pub fn verify(&self, password: &[u8]) -> bool {
+        if password.len() > super::budget::phpass_max_password_bytes(self.count_log2) {
+            return false;
+        }
         let setting = &self.encoded.as_bytes()[..12];
         let salt = &setting[4..12];
         let mut digest = Md5::new().chain_update(salt).chain_update(password).finalize();
@@ -101,5 +108,21 @@ mod tests {
             Phpass::parse("$P$1IQRaTwmfeRo7ud9Fh4E2PdI0S3r.L0").unwrap_err(),
             PhpassError::Format
         );
+    }
+
+    #[test]
+    fn h4_passlibs_default_rounds_verify_and_overlong_passwords_are_refused_unverified() {
+        // Made by passlib 1.7.4 (`phpass.using(salt=…).hash(…)`; 2^19 rounds is its default).
+        let h = Phpass::parse("$P$HLatchPL1eGaQ9vaazIU8n4g.FkPGN.").unwrap();
+        assert_eq!(h.count_log2, 19);
+        assert!(h.verify(b"Passlib-Default-Rounds-19"));
+        assert!(!h.verify(b"Passlib-Default-Rounds-18"));
+        // The budget keeps 423 bytes of password at 2^19 rounds: the right 423-byte password
+        // verifies, the right 424-byte one is refused.
+        assert_eq!(crate::hashing::budget::phpass_max_password_bytes(19), 423);
+        let fits = Phpass::parse("$P$HLongPw19LCOmZc2.pj.FwUNEvNO6r.").unwrap();
+        assert!(fits.verify(&[b'a'; 423]));
+        let over = Phpass::parse("$P$HLongPw1911cQsnYp3GAKTxsnTGBSH0").unwrap();
+        assert!(!over.verify(&[b'a'; 424]));
     }
 }

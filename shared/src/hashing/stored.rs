@@ -76,7 +76,7 @@ pub enum Pbkdf2Algorithm {
 }
 
 impl Pbkdf2Algorithm {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Pbkdf2Algorithm::Sha256 => "sha256",
             Pbkdf2Algorithm::Sha512 => "sha512",

@@ -457,6 +457,10 @@ def phpass_vectors() -> None:
         wrongs(pw, "phpBB3-Forum-Membe", ""))
     pw = "Hashed-Ten-Rounds"
     one("phpass $H$ 2^10 rounds", pw, "H", 10, "Q0/zz.9a", wrongs(pw, ""))
+    # passlib's own default (its `phpass.default_rounds`): the costliest phpass setting in use.
+    pw = "Passlib-Default-Rounds-19"
+    one("phpass $P$H 2^19 rounds (passlib's default)", pw, "P", 19, "LatchPL1",
+        wrongs(pw, "passlib-default-rounds-19"))
 
 
 # --------------------------------------------------------------------------- main

@@ -114,12 +114,19 @@ async fn every_vector_logs_in_with_its_old_password_and_is_upgraded_to_argon2id(
     }
 }
 
+/// Standard base64 of `n` zero bytes, padded.
+fn zero_key(n: usize) -> String {
+    let pad = ["", "AA==", "AAA="][n % 3];
+    "A".repeat(n / 3 * 4) + pad
+}
+
 #[tokio::test]
 async fn costs_beyond_the_bounds_are_refused_at_import_without_hashing() {
     // H4: each refused with its algorithm's error type, before any hashing work and with
     // nothing stored.
     let app = TestApp::spawn().await;
     let b64 = |n: usize| "A".repeat(n.div_ceil(3) * 4);
+    let key = |n: usize| zero_key(n);
     let cases = [
         (
             json!({"hash_type": "bcrypt", "hash": "$2b$31$LARv29z73UdSmvnkzfRyauB/w8w6I8Zu1HSxJe8HVz/Pas1ImHEj."}),
@@ -153,6 +160,46 @@ async fn costs_beyond_the_bounds_are_refused_at_import_without_hashing() {
             json!({"hash_type": "phpass", "hash": "$P$UIQRaTwmfeRo7ud9Fh4E2PdI0S3r.L0"}),
             "invalid_phpass_hash_format",
         ),
+        // H4's budget (≈ bcrypt 13), one step past each kind's maximum (docs/migration.md), and
+        // the costs that took seconds per wrong login before it.
+        (
+            json!({"hash_type": "bcrypt", "hash": "$2b$14$LARv29z73UdSmvnkzfRyauB/w8w6I8Zu1HSxJe8HVz/Pas1ImHEj."}),
+            "invalid_bcrypt_cost",
+        ),
+        (
+            json!({"hash_type": "phpass", "hash": "$P$IIQRaTwmfeRo7ud9Fh4E2PdI0S3r.L0"}),
+            "invalid_phpass_hash_format",
+        ),
+        (
+            json!({"hash_type": "scrypt", "hash": key(32), "scrypt_config":
+                {"salt": "c2FsdHNhbHQ=", "n_parameter": 4, "r_parameter": 8, "p_parameter": 65_536, "key_length": 32}}),
+            "invalid_scrypt_parameters",
+        ),
+        (
+            json!({"hash_type": "scrypt", "hash": key(32), "scrypt_config":
+                {"salt": "c2FsdHNhbHQ=", "n_parameter": 1 << 17, "r_parameter": 8, "p_parameter": 2, "key_length": 32}}),
+            "invalid_scrypt_parameters",
+        ),
+        (
+            json!({"hash_type": "scrypt", "hash": key(32), "scrypt_config":
+                {"salt": "c2FsdHNhbHQ=", "n_parameter": 1 << 14, "r_parameter": 8, "p_parameter": 14, "key_length": 32}}),
+            "invalid_scrypt_parameters",
+        ),
+        (
+            json!({"hash_type": "pbkdf_2", "hash": key(64), "pbkdf_2_config":
+                {"salt": "c2FsdA==", "iteration_amount": 1_500_000, "key_length": 64, "algorithm": "sha512"}}),
+            "invalid_pbkdf_2_iteration_amount",
+        ),
+        (
+            json!({"hash_type": "pbkdf_2", "hash": key(32), "pbkdf_2_config":
+                {"salt": "c2FsdA==", "iteration_amount": 4_484_043, "key_length": 32, "algorithm": "sha256"}}),
+            "invalid_pbkdf_2_iteration_amount",
+        ),
+        (
+            json!({"hash_type": "argon_2id", "hash": "ab".repeat(32), "argon_2_config":
+                {"salt": "saltsalt", "iteration_amount": 8, "memory": 131_072, "threads": 1, "key_length": 32}}),
+            "invalid_argon_2_iteration_amount",
+        ),
     ];
     let work_before = app.verifications();
     for (hash, error_type) in cases {
@@ -162,6 +209,47 @@ async fn costs_beyond_the_bounds_are_refused_at_import_without_hashing() {
             app.state.store.user_by_email(None, &e).await.unwrap().is_none(),
             "{hash}: nothing stored"
         );
+    }
+    assert_eq!(app.verifications(), work_before, "import verifies nothing");
+}
+
+#[tokio::test]
+async fn h4_real_exports_at_their_costliest_settings_import() {
+    // H4: the budget still takes what real systems write (imported only: no login, no hashing).
+    let app = TestApp::spawn().await;
+    let scrypt = |n: u64| {
+        json!({"hash_type": "scrypt", "hash": zero_key(64), "scrypt_config":
+            {"salt": "c2FsdHNhbHRzYWx0c2FsdA==", "n_parameter": n, "r_parameter": 8, "p_parameter": 1, "key_length": 64}})
+    };
+    let cases = [
+        (
+            "bcrypt 13",
+            json!({"hash_type": "bcrypt", "hash": "$2b$13$LARv29z73UdSmvnkzfRyauB/w8w6I8Zu1HSxJe8HVz/Pas1ImHEj."}),
+        ),
+        (
+            "Django pbkdf2_sha256, 870 000 iterations",
+            json!({"hash_type": "pbkdf_2", "hash": zero_key(32), "pbkdf_2_config":
+                {"salt": "cDlhWFFtMlZmSzRy", "iteration_amount": 870_000, "key_length": 32, "algorithm": "sha256"}}),
+        ),
+        (
+            "WordPress phpass $P$B",
+            json!({"hash_type": "phpass", "hash": "$P$BIQRaTwmfeRo7ud9Fh4E2PdI0S3r.L0"}),
+        ),
+        (
+            "phpBB3 phpass $H$9",
+            json!({"hash_type": "phpass", "hash": "$H$9IQRaTwmfeRo7ud9Fh4E2PdI0S3r.L0"}),
+        ),
+        (
+            "passlib's default phpass, 2^19",
+            json!({"hash_type": "phpass", "hash": "$P$HLatchPL1eGaQ9vaazIU8n4g.FkPGN."}),
+        ),
+        ("Firebase-style scrypt N=2^14", scrypt(1 << 14)),
+        ("Firebase-style scrypt N=2^15", scrypt(1 << 15)),
+    ];
+    let work_before = app.verifications();
+    for (name, hash) in cases {
+        let answer = migrate(&app, &email("real"), hash).await;
+        assert_eq!(answer.status, 200, "{name}: {}", answer.body);
     }
     assert_eq!(app.verifications(), work_before, "import verifies nothing");
 }

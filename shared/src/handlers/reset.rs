@@ -424,6 +424,15 @@ pub async fn existing_password_reset(
     // The completed reset below clears the lock, so the success needs no write of its own
     // unless the new password is refused.
     let proven = prove_password(&st, None, &email, &existing, email_not_found).await?;
+    // A password flagged for a reset (breached, or set before the email was proven and since
+    // then proven by a magic link) cannot buy its own replacement: only the emailed reset can.
+    if proven.stored.requires_reset {
+        record_success(&st, proven, None, user_gone).await?;
+        return Err(ApiError::new(
+            ErrorType::ResetPassword,
+            "The password must be reset by email before it can be changed.",
+        ));
+    }
     let record = match new_password_record(&st, &new, &proven.user).await {
         Ok(record) => record,
         Err(e) => {
@@ -494,6 +503,15 @@ pub async fn session_reset(
         .user_by_id(&session.user_id)
         .await?
         .ok_or_else(|| ApiError::new(ErrorType::SessionNotFound, "The session's user no longer exists."))?;
+    // A flagged password is replaced only by someone who proved the email: a session that
+    // proved just a password (possibly the flagged one, before the flag) cannot clear it.
+    let flagged = user.password.as_ref().is_some_and(|p| p.requires_reset);
+    if flagged && !session.factors.iter().any(|f| f.kind == FactorKind::MagicLink) {
+        return Err(ApiError::new(
+            ErrorType::ResetPassword,
+            "The password must be reset by email, or from a session that proved the email.",
+        ));
+    }
     let record = new_password_record(&st, &password, &user).await?;
     let issued =
         st.sessions
@@ -567,9 +585,11 @@ pub async fn magic_link_authenticate(
             "The magic link was already used.",
         ));
     }
+    // The first proof of the email flags a password set before it, in the store's same write
+    // (account pre-hijacking); the answer shows the user as that write left them.
     st.store.verify_email(&user.user_id).await?;
     let mut user = user;
-    user.email_verified = true;
+    crate::store::prove_email(&mut user);
     let factor = email_factor(&user, now);
     let issued = st
         .sessions
@@ -627,6 +647,7 @@ pub const EXISTING_PASSWORD_RESET_API: Api = Api {
             ErrorType::UnauthorizedCredentials,
             ErrorType::EmailNotFound,
             ErrorType::UserLocked,
+            ErrorType::ResetPassword,
         ],
         errors::SESSION_OPTIONS,
         errors::NEW_PASSWORD,
@@ -641,6 +662,7 @@ pub const SESSION_RESET_API: Api = Api {
             ErrorType::NoSessionArguments,
             ErrorType::SessionTooOldToResetPassword,
             ErrorType::UserNotFound,
+            ErrorType::ResetPassword,
         ],
         errors::ATTACHED_SESSION,
         errors::SESSION_OPTIONS,

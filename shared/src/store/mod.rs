@@ -54,7 +54,9 @@ impl PasswordReset {
     /// transaction: the new password (no pending reset), the email proven, any lock cleared.
     pub fn apply_to(&self, user: &mut UserRecord) {
         user.password = Some(self.password.clone());
-        user.email_verified = true;
+        // Only the emailed reset token proves the address; the existing password or a session
+        // does not, so the email stays as it was (and `prove_email` still guards it).
+        user.email_verified |= self.token_digest.is_some();
         user.lock = LockState::default();
         // The emailed link (or the session) proved the address: a pending member joins.
         if let Some(m) = user.member.as_mut() {
@@ -129,7 +131,8 @@ pub trait Store: Send + Sync {
     /// Mark the user's password as needing a reset, if it is still the one whose hash is
     /// `hash`: a reset that replaced it meanwhile must not be undone. True if the flag was set.
     async fn require_password_reset(&self, user_id: &str, hash: &str) -> Result<bool, StoreError>;
-    /// Mark the user's email verified (a magic link proved it).
+    /// Mark the user's email verified (a magic link proved it) and, in the same write, flag a
+    /// password set before the email was verified (`records::prove_email`).
     async fn verify_email(&self, user_id: &str) -> Result<bool, StoreError>;
     /// Delete a user and every session of theirs. False if there was no such user.
     async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError>;

@@ -7,6 +7,7 @@ mod breach;
 mod concurrency;
 mod conformance;
 mod faults;
+mod hijack;
 mod input;
 mod jwt;
 mod lockout;

@@ -240,8 +240,10 @@ pub async fn authenticate(
             "The magic link was already used.",
         ));
     }
+    // The link proves the email; a password set before it was verified is flagged in the same
+    // write (`member_reset_password` at the next password login).
     let activate = std::sync::Arc::new(|u: &mut UserRecord| {
-        u.email_verified = true;
+        crate::store::prove_email(u);
         if let Some(m) = u.member.as_mut() {
             if matches!(m.status, MemberStatus::Pending | MemberStatus::Invited) {
                 m.status = MemberStatus::Active;

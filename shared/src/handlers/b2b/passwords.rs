@@ -394,6 +394,11 @@ pub async fn existing_password_reset(
     // The completed reset clears the lock, so the success needs no write of its own unless the
     // new password is refused.
     let proven = prove_password(&st, Some(&org.organization_id), &email, &existing, member_not_found).await?;
+    // A flagged password cannot buy its own replacement: only the emailed reset can.
+    if proven.stored.requires_reset {
+        record_success(&st, proven, None, member_not_found).await?;
+        return Err(member_reset_password());
+    }
     let record = match new_password_record(&st, &new, &proven.user).await {
         Ok(record) => record,
         Err(e) => {
@@ -570,6 +575,7 @@ pub const EXISTING_PASSWORD_RESET_API: Api = Api {
             ErrorType::MemberNotFound,
             ErrorType::UserLocked,
             ErrorType::IntermediateSessionNotFound,
+            ErrorType::MemberResetPassword,
         ],
         errors::ATTACHED_SESSION,
         errors::SESSION_OPTIONS,

@@ -7,6 +7,7 @@ mod login;
 mod machine;
 mod plot;
 mod report;
+mod reset_timing;
 mod results;
 mod roundtrips;
 mod server;
@@ -30,7 +31,9 @@ const USAGE: &str = "latch-bench [options]: run from the repository root (script
   --cold-starts N      starts per function (default 5, --quick 2)
   --native-c PATH      the optimised C argon2 build (native.c; scripts/bench.sh compiles it)
   --moto URL           a moto server (scripts/emulator.sh): store round trips per flow on DynamoDB
-  --quick              a short smoke run; its figures are not for the record";
+  --quick              a short smoke run; its figures are not for the record
+  --only reset-timing  only the reset-start timing row (known vs unknown addresses), printed
+                       as JSON; writes no file";
 
 struct Args {
     out: PathBuf,
@@ -43,6 +46,7 @@ struct Args {
     native_c: Option<PathBuf>,
     lambda: lambda::Options,
     cold_starts: Option<usize>,
+    only: Option<String>,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -59,6 +63,7 @@ fn parse_args() -> anyhow::Result<Args> {
         native_c: None,
         lambda: lambda::Options::new(false),
         cold_starts: None,
+        only: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -70,6 +75,7 @@ fn parse_args() -> anyhow::Result<Args> {
             "--corpus" => args.corpus = value()?.into(),
             "--login-seconds" => args.login_seconds = value()?.parse().context("--login-seconds")?,
             "--quick" => args.quick = true,
+            "--only" => args.only = Some(value()?),
             "--moto" => args.moto = Some(value()?),
             "--native-c" => args.native_c = Some(value()?.into()),
             "--functions" => args.lambda.x86_64_dir = Some(value()?.into()),
@@ -96,6 +102,15 @@ fn parse_args() -> anyhow::Result<Args> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = parse_args()?;
+    match args.only.as_deref() {
+        Some("reset-timing") => {
+            let timing = reset_timing::run(&args.latch).await?;
+            println!("{}", serde_json::to_string_pretty(&timing)?);
+            return Ok(());
+        }
+        Some(other) => bail!("--only {other}: the one piece that runs alone is reset-timing"),
+        None => {}
+    }
     let command = std::env::var("LATCH_BENCH_COMMAND").unwrap_or_else(|_| "latch-bench".into());
     let mut machine = machine::Machine::detect();
     let mut notes = Vec::new();
@@ -169,6 +184,14 @@ async fn main() -> anyhow::Result<()> {
         }
     };
 
+    let reset_timing = match reset_timing::run(&args.latch).await {
+        Ok(t) => Some(t),
+        Err(e) => {
+            notes.push(format!("reset-start timing not measured: {e:#}"));
+            None
+        }
+    };
+
     let lambda = match lambda::run(&args.lambda).await {
         Ok(l) => Some(l),
         Err(e) => {
@@ -202,6 +225,7 @@ async fn main() -> anyhow::Result<()> {
         argon2,
         strength,
         login,
+        reset_timing,
         lambda,
         roundtrips,
         notes,

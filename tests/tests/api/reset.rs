@@ -579,3 +579,28 @@ async fn an_unknown_locale_is_refused() {
     .await
     .assert_ok();
 }
+
+#[tokio::test]
+async fn reset_start_answers_known_and_unknown_at_one_deadline_from_the_first_request() {
+    // Enumeration by timing (issue 17): a fresh process's very first reset start, for an unknown
+    // address, already waits for the deadline a known one waits for. Only lower bounds are
+    // asserted (a timer never fires early; a busy machine can only add time); the comparison of
+    // medians is the benchmark's row (bench/src/reset_timing.rs).
+    let min = std::time::Duration::from_millis(300);
+    let app = TestApp::spawn_with(&[("LATCH_RESET_START_MIN_MS", "300")]).await;
+    let e = email("deadline");
+    app.create_user(&e, STRONG, None).await;
+    let began = std::time::Instant::now();
+    app.post(
+        "/v1/passwords/email/reset/start",
+        json!({"email": email("deadline-nobody")}),
+    )
+    .await
+    .assert_error(404, "email_not_found");
+    assert!(began.elapsed() >= min, "the first unknown address answered early");
+    let began = std::time::Instant::now();
+    app.post("/v1/passwords/email/reset/start", json!({"email": e}))
+        .await
+        .assert_ok();
+    assert!(began.elapsed() >= min, "a known address answered before the deadline");
+}

@@ -6,6 +6,7 @@ mod b2b;
 mod breach;
 mod concurrency;
 mod conformance;
+mod digests;
 mod faults;
 mod hijack;
 mod input;

@@ -160,3 +160,34 @@ async fn prehijack_a_migrated_unverified_or_replaced_by_old_password_stays_suspe
     magic_link(&app, &start(&app, &e).await).await;
     app.login(&e, NEW, None).await.assert_error(401, "reset_password");
 }
+
+#[tokio::test]
+async fn prehijack_a_members_inherited_password_is_not_flagged_by_a_magic_link_join() {
+    // B2B: no path sets a member's password before the address is proven, so a member's first
+    // magic link flags nothing; a cross-organization password (set through the email in A)
+    // keeps working in B after joining B by a magic link.
+    use latch_tests::b2b::{create_org, id, login, member_with_password};
+    let app = TestApp::spawn_with(&[("LATCH_B2B_CROSS_ORG_PASSWORDS", "true")]).await;
+    let e = email("prehijack-member");
+    let domain = e.split('@').nth(1).unwrap().to_string();
+    let a = id(&create_org(&app, "prehijack-a", json!({})).await);
+    let b = id(&create_org(
+        &app,
+        "prehijack-b",
+        json!({"email_allowed_domains": [domain], "email_jit_provisioning": "RESTRICTED"}),
+    )
+    .await);
+    member_with_password(&app, &a, &e, STRONG, json!({})).await;
+    app.post(
+        "/v1/b2b/magic_links/email/login_or_signup",
+        json!({"organization_id": b, "email_address": e}),
+    )
+    .await
+    .assert_ok();
+    let (_, token) = app.b2b_link(&e, "multi_tenant_magic_links").await;
+    let joined = app
+        .post("/v1/b2b/magic_links/authenticate", json!({"magic_links_token": token}))
+        .await;
+    assert_eq!(joined.assert_ok()["member"]["email_address_verified"], true);
+    login(&app, &b, &e, STRONG).await.assert_ok();
+}

@@ -581,6 +581,19 @@ pub async fn magic_link_authenticate(
         .sessions
         .find_for_user(existing, Scope::Consumer, &user.user_id, now)
         .await?;
+    // Account pre-hijacking: if this first proof of the email flags a password set before it,
+    // whoever set that password may hold sessions from it. They are revoked (all but a session
+    // the request attaches) before the link is used, so a failure part-way leaves the link for
+    // a retry; `reset_sessions` tells the caller, as Stytch's field does.
+    let reset_sessions = crate::store::prove_email(&mut user.clone());
+    if reset_sessions {
+        let keep = attach.as_ref().map(|(s, _)| s.session_id.as_str());
+        for s in st.store.sessions_for_user(&user.user_id, now).await? {
+            if Some(s.session_id.as_str()) != keep {
+                st.store.delete_session(&s.session_id).await?;
+            }
+        }
+    }
     if !st.store.consume_token(&token.token_digest).await? {
         return Err(ApiError::new(
             ErrorType::UnableToAuthMagicLink,
@@ -609,7 +622,7 @@ pub async fn magic_link_authenticate(
         method_id: user.email_id.clone(),
         session: issued.into(),
         user: UserObject::new(&user, now),
-        reset_sessions: false,
+        reset_sessions,
     }))
 }
 

@@ -910,8 +910,9 @@ def test_magic_link_login(client, mailbox):
         "unable_to_auth_magic_link",
         401,
     )
-    # Logging in by link changes no password.
-    client.passwords.authenticate(email=email, password=password)
+    # The link was the email's first proof and the password predates it (account pre-hijacking):
+    # the password now needs a reset.
+    expect_error(lambda: client.passwords.authenticate(email=email, password=password), "reset_password", 401)
 
 
 def test_magic_link_keeps_pending_reset_and_email_reset_clears_it(client, mailbox, hibp):

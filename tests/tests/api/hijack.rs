@@ -41,13 +41,29 @@ async fn prehijack_the_first_magic_link_flags_a_password_set_before_the_email_wa
     let created = app.create_user(&e, STRONG, Some(60)).await;
     let user_id = created["user_id"].as_str().unwrap().to_string();
     assert!(!email_verified(&app, &user_id).await);
-    app.login(&e, STRONG, None).await.assert_ok();
+    let attacker = app.login(&e, STRONG, Some(60)).await.assert_ok().clone();
 
     // The owner proves the address by the "log in without password" link.
     let mail = start(&app, &e).await;
     let owner = magic_link(&app, &mail).await;
     assert_eq!(owner["user"]["password"]["requires_reset"], true);
     assert!(email_verified(&app, &user_id).await);
+    // The sessions the password bought are revoked; the owner's new one lives.
+    assert_eq!(owner["reset_sessions"], true);
+    for gone in [&created, &attacker] {
+        app.post(
+            "/v1/sessions/authenticate",
+            json!({"session_token": gone["session_token"]}),
+        )
+        .await
+        .assert_error(404, "session_not_found");
+    }
+    app.post(
+        "/v1/sessions/authenticate",
+        json!({"session_token": owner["session_token"]}),
+    )
+    .await
+    .assert_ok();
 
     // The password no longer logs in, nor buys its own replacement.
     app.login(&e, STRONG, Some(60))
@@ -56,13 +72,6 @@ async fn prehijack_the_first_magic_link_flags_a_password_set_before_the_email_wa
     app.post(
         "/v1/passwords/existing_password/reset",
         json!({"email": e, "existing_password": STRONG, "new_password": NEW}),
-    )
-    .await
-    .assert_error(401, "reset_password");
-    // The attacker's session from a password login within 5 minutes cannot reset it either.
-    app.post(
-        "/v1/passwords/session/reset",
-        json!({"session_token": created["session_token"], "password": NEW}),
     )
     .await
     .assert_error(401, "reset_password");
@@ -111,8 +120,16 @@ async fn prehijack_a_password_set_after_the_email_was_proven_is_not_flagged() {
     .await
     .assert_ok();
     // A later magic link is not the first proof: the password keeps working.
+    let kept = app.login(&e, NEW, Some(60)).await.assert_ok().clone();
     let owner = magic_link(&app, &start(&app, &e).await).await;
     assert_eq!(owner["user"]["password"]["requires_reset"], false);
+    assert_eq!(owner["reset_sessions"], false);
+    app.post(
+        "/v1/sessions/authenticate",
+        json!({"session_token": kept["session_token"]}),
+    )
+    .await
+    .assert_ok();
     app.login(&e, NEW, None).await.assert_ok();
 
     // Migrated with a verified email: not flagged either.
@@ -190,4 +207,30 @@ async fn prehijack_a_members_inherited_password_is_not_flagged_by_a_magic_link_j
         .await;
     assert_eq!(joined.assert_ok()["member"]["email_address_verified"], true);
     login(&app, &b, &e, STRONG).await.assert_ok();
+}
+
+#[tokio::test]
+async fn a_flagged_password_is_not_replaced_from_a_session_that_proved_only_a_password() {
+    // A session bought with the password before it was flagged (here: found breached at a later
+    // login) cannot clear the flag; the emailed reset, or a session that proved the email, can.
+    let app = TestApp::spawn_with(&[("LATCH_BREACH_CHECK_ON_CREATE", "false")]).await;
+    let e = email("flagged-session");
+    let created = app.create_user(&e, STRONG, Some(60)).await;
+    app.hibp.mark_breached(STRONG);
+    app.login(&e, STRONG, None).await.assert_error(401, "reset_password");
+    app.post(
+        "/v1/passwords/session/reset",
+        json!({"session_token": created["session_token"], "password": NEW}),
+    )
+    .await
+    .assert_error(401, "reset_password");
+    app.post(
+        "/v1/passwords/existing_password/reset",
+        json!({"email": e, "existing_password": STRONG, "new_password": NEW}),
+    )
+    .await
+    .assert_error(401, "reset_password");
+    app.login(&e, NEW, None)
+        .await
+        .assert_error(401, "unauthorized_credentials");
 }

@@ -159,7 +159,9 @@ async fn the_magic_link_logs_in_once_and_leaves_a_pending_reset_pending() {
     let body = a.assert_ok();
     assert_eq!(body["user_id"], created["user_id"]);
     assert_eq!(body["method_id"], created["email_id"]);
-    assert_eq!(body["reset_sessions"], false);
+    // The email's first proof, with a password set before it: other sessions are revoked
+    // (account pre-hijacking, tests/tests/api/hijack.rs).
+    assert_eq!(body["reset_sessions"], true);
     let factor = &body["session"]["authentication_factors"][0];
     assert_eq!(
         (factor["type"].as_str(), factor["delivery_method"].as_str()),

@@ -878,8 +878,9 @@ test("magicLinks.authenticate logs in once; a second use is unable_to_auth_magic
     "unable_to_auth_magic_link",
     401,
   );
-  // Logging in by link changes no password.
-  await client.passwords.authenticate({ email, password });
+  // The link was the email's first proof and the password predates it (account pre-hijacking):
+  // the password now needs a reset.
+  await expectError(() => client.passwords.authenticate({ email, password }), "reset_password", 401);
 });
 
 test("existingPassword.reset revokes every session; the new password works", async () => {

@@ -51,7 +51,8 @@ pub struct PasswordReset {
 
 impl PasswordReset {
     /// What a completed reset does to the user, the one rule both backends apply inside their
-    /// transaction: the new password (no pending reset), the email proven, any lock cleared.
+    /// transaction: the new password (no pending reset), the email proven if an emailed token
+    /// was redeemed, any lock cleared.
     pub fn apply_to(&self, user: &mut UserRecord) {
         user.password = Some(self.password.clone());
         // Only the emailed reset token proves the address; the existing password or a session
@@ -162,7 +163,7 @@ pub trait Store: Send + Sync {
     /// Mark a token used if it is still unused: true for exactly one caller, however many race.
     async fn consume_token(&self, digest: &str) -> Result<bool, StoreError>;
     /// Complete a reset atomically: consume the token (if given), replace the password, verify
-    /// the email, clear the lock, delete the user's sessions except `keep_session` (written as
+    /// the email (if a token was given), clear the lock, delete the user's sessions except `keep_session` (written as
     /// given), and store `new_session` if given. Nothing happens unless all of it does. Returns
     /// the user as written, or None if the token was already used or the user is gone.
     async fn complete_reset(&self, reset: &PasswordReset) -> Result<Option<UserRecord>, StoreError>;

@@ -8,6 +8,7 @@ mod login;
 mod machine;
 mod plot;
 mod report;
+mod reset_timing;
 mod results;
 mod roundtrips;
 mod server;
@@ -32,7 +33,9 @@ const USAGE: &str = "latch-bench [options]: run from the repository root (script
   --native-c PATH      the optimised C argon2 build (native.c; scripts/bench.sh compiles it)
   --moto URL           a moto server (scripts/emulator.sh): store round trips per flow on DynamoDB
   --quick              a short smoke run; its figures are not for the record
-  --only imported      only the imported-hash rows (maxima, isolation), printed; no files written";
+  --only imported      only the imported-hash rows (maxima, isolation), printed; no files written
+  --only reset-timing  only the reset-start timing row (known vs unknown addresses), printed
+                       as JSON; writes no file";
 
 struct Args {
     out: PathBuf,
@@ -74,10 +77,7 @@ fn parse_args() -> anyhow::Result<Args> {
             "--corpus" => args.corpus = value()?.into(),
             "--login-seconds" => args.login_seconds = value()?.parse().context("--login-seconds")?,
             "--quick" => args.quick = true,
-            "--only" => match value()?.as_str() {
-                "imported" => args.only = Some("imported".into()),
-                other => bail!("--only {other}: the phase that runs alone is `imported`"),
-            },
+            "--only" => args.only = Some(value()?),
             "--moto" => args.moto = Some(value()?),
             "--native-c" => args.native_c = Some(value()?.into()),
             "--functions" => args.lambda.x86_64_dir = Some(value()?.into()),
@@ -104,14 +104,23 @@ fn parse_args() -> anyhow::Result<Args> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = parse_args()?;
-    if args.only.is_some() {
-        let mut notes = Vec::new();
-        let imported = imported::run(&args.latch, args.quick, &mut notes).await?;
-        println!("{}", report::imported_section(Some(&imported)));
-        for note in notes {
-            println!("- {note}");
+    match args.only.as_deref() {
+        Some("imported") => {
+            let mut notes = Vec::new();
+            let imported = imported::run(&args.latch, args.quick, &mut notes).await?;
+            println!("{}", report::imported_section(Some(&imported)));
+            for note in notes {
+                println!("- {note}");
+            }
+            return Ok(());
         }
-        return Ok(());
+        Some("reset-timing") => {
+            let timing = reset_timing::run(&args.latch).await?;
+            println!("{}", serde_json::to_string_pretty(&timing)?);
+            return Ok(());
+        }
+        Some(other) => bail!("--only {other}: the pieces that run alone are imported and reset-timing"),
+        None => {}
     }
     let command = std::env::var("LATCH_BENCH_COMMAND").unwrap_or_else(|_| "latch-bench".into());
     let mut machine = machine::Machine::detect();
@@ -186,6 +195,14 @@ async fn main() -> anyhow::Result<()> {
         }
     };
 
+    let reset_timing = match reset_timing::run(&args.latch).await {
+        Ok(t) => Some(t),
+        Err(e) => {
+            notes.push(format!("reset-start timing not measured: {e:#}"));
+            None
+        }
+    };
+
     let lambda = match lambda::run(&args.lambda).await {
         Ok(l) => Some(l),
         Err(e) => {
@@ -227,6 +244,7 @@ async fn main() -> anyhow::Result<()> {
         argon2,
         strength,
         login,
+        reset_timing,
         lambda,
         roundtrips,
         imported,

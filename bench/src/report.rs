@@ -10,6 +10,8 @@ use crate::stats::Summary;
 pub enum Target {
     AtMost(f64),
     AtLeast(f64),
+    /// Within `lo..=hi`.
+    Between(f64, f64),
 }
 
 impl Target {
@@ -18,6 +20,7 @@ impl Target {
             _ if value.is_nan() => "—",
             Target::AtMost(t) if value <= t => "PASS",
             Target::AtLeast(t) if value >= t => "PASS",
+            Target::Between(lo, hi) if (lo..=hi).contains(&value) => "PASS",
             _ => "MISS",
         }
     }
@@ -26,6 +29,7 @@ impl Target {
         match self {
             Target::AtMost(t) => format!("≤ {t}{unit}"),
             Target::AtLeast(t) => format!("≥ {t}{unit}"),
+            Target::Between(lo, hi) => format!("{lo}{unit} – {hi}{unit}"),
         }
     }
 }
@@ -154,6 +158,7 @@ fn summary_rows(r: &Results) -> Vec<Row> {
         }
         None => rows.push(not_measured("login over HTTP", "see notes")),
     }
+    rows.push(reset_timing_row(r.reset_timing.as_ref()));
     rows.extend(lambda_rows(r.lambda.as_ref()));
     rows.extend(roundtrip_rows(r.roundtrips.as_ref()));
     rows.extend(imported_rows(r.imported.as_ref()));
@@ -263,6 +268,30 @@ pub fn imported_section(i: Option<&crate::imported::ImportedResults>) -> String 
         }
     }
     out
+}
+
+/// Reset start: the unknown address's median over the known one's, from a fresh process on.
+fn reset_timing_row(t: Option<&crate::reset_timing::ResetTiming>) -> Row {
+    let measure = "reset start: unknown ÷ known address, median latency";
+    let Some(t) = t else {
+        return not_measured(measure, "see notes");
+    };
+    let (lo, hi) = crate::reset_timing::RATIO_BAND;
+    row(
+        format!(
+            "{measure} ({} each, from the first request of a fresh process)",
+            t.requests_per_kind
+        ),
+        t.ratio,
+        format!(
+            "{:.3} ({} / {})",
+            t.ratio,
+            ms(t.unknown_ms.median),
+            ms(t.known_ms.median)
+        ),
+        Target::Between(lo, hi),
+        " ×",
+    )
 }
 
 /// One row per flow the issue sets a round-trip target for.
@@ -678,6 +707,52 @@ pub fn render(r: &Results) -> String {
 
     let _ = writeln!(out, "\n## 6. Imported hashes (docs/migration.md)\n");
     out.push_str(&imported_section(r.imported.as_ref()));
+    let _ = writeln!(out, "\n## 7. Reset start: known against unknown addresses\n");
+    match &r.reset_timing {
+        Some(t) => {
+            let (lo, hi) = crate::reset_timing::RATIO_BAND;
+            let _ = writeln!(
+                out,
+                "A fresh `latch serve` (SQLite, outbox, the default `LATCH_RESET_START_MIN_MS`; \
+                 `LATCH_RESET_START_LIMIT=10000` so the known address is never answered 429): one \
+                 user created, then `POST /v1/passwords/email/reset/start` {n} times for it and {n} \
+                 times for {n} distinct unknown addresses, alternating, the first request being the \
+                 process's first reset start ({statuses}). Target: unknown median ÷ known median \
+                 within {lo} – {hi}.\n",
+                n = t.requests_per_kind,
+                statuses = t.statuses,
+            );
+            let _ = writeln!(
+                out,
+                "| Address | n | first | min | median | p90 | p99 | max |\n|---|---|---|---|---|---|---|---|"
+            );
+            for (name, first, s) in [
+                ("known", t.first_known_ms, &t.known_ms),
+                ("unknown", t.first_unknown_ms, &t.unknown_ms),
+            ] {
+                let _ = writeln!(
+                    out,
+                    "| {name} | {} | {} | {} | {} | {} | {} | {} |",
+                    s.n,
+                    ms(first),
+                    ms(s.min),
+                    ms(s.median),
+                    ms(s.p90),
+                    ms(s.p99),
+                    ms(s.max)
+                );
+            }
+            let _ = writeln!(
+                out,
+                "\nRatio {:.3}: {}.",
+                t.ratio,
+                Target::Between(lo, hi).verdict(t.ratio)
+            );
+        }
+        None => {
+            let _ = writeln!(out, "Not measured in this run (see notes).");
+        }
+    }
     out
 }
 
@@ -749,6 +824,7 @@ mod tests {
                 }),
             },
             strength: None,
+            reset_timing: Some(crate::reset_timing::tests::fixture(21.0, 21.2)),
             login: Some(LoginResults {
                 binary: "latch".into(),
                 users: 16,
@@ -862,6 +938,23 @@ mod tests {
         let md = render(&none);
         assert!(md.contains(
             "| Lambda functions: binary size, cold start, idle memory | not measured in this run (see notes) |"
+        ));
+    }
+
+    #[test]
+    fn the_reset_timing_row_judges_the_ratio_within_its_band() {
+        let mut r = fixture();
+        let md = render(&r);
+        assert!(
+            md.contains("| reset start: unknown ÷ known address, median latency (200 each, from the first request of a fresh process) | 1.010 (21.20 ms / 21.00 ms) | 0.9 × – 1.1 × | PASS |"),
+            "{md}"
+        );
+        assert!(md.contains("## 6. Reset start: known against unknown addresses"));
+        r.reset_timing = Some(crate::reset_timing::tests::fixture(1.75, 3.3));
+        assert!(render(&r).contains("| 1.886 (3.30 ms / 1.75 ms) | 0.9 × – 1.1 × | MISS |"));
+        r.reset_timing = None;
+        assert!(render(&r).contains(
+            "| reset start: unknown ÷ known address, median latency | not measured in this run (see notes) | — | — |"
         ));
     }
 

@@ -7,6 +7,7 @@ use crate::imported::ImportedResults;
 use crate::lambda::LambdaResults;
 use crate::login::LoginResults;
 use crate::machine::Machine;
+use crate::reset_timing::ResetTiming;
 use crate::roundtrips::RoundTrips;
 use crate::strength::StrengthResults;
 
@@ -19,6 +20,8 @@ pub struct Results {
     pub argon2: ArgonResults,
     pub strength: Option<StrengthResults>,
     pub login: Option<LoginResults>,
+    /// Reset start, known against unknown addresses.
+    pub reset_timing: Option<ResetTiming>,
     /// The Lambda functions: binary sizes, cold starts, idle memory.
     pub lambda: Option<LambdaResults>,
     /// Store round trips per flow on DynamoDB (moto).

@@ -112,6 +112,11 @@ pub struct EmailSettings {
     pub allowed_redirect_urls: Vec<String>,
     /// `LATCH_RESET_START_LIMIT`, default 5: reset emails per address per hour.
     pub reset_start_limit_per_hour: u32,
+    /// `LATCH_RESET_START_MIN_MS`: a reset start (known or unknown address) answers no sooner
+    /// than this after it arrived, from the first request of a process on, so its timing does
+    /// not tell who has an account. Default 250 with SES (a send's usual round trip and more),
+    /// 20 with the outbox (one file and one store write).
+    pub reset_start_min: std::time::Duration,
 }
 
 /// `latch serve`'s defences against slow and hostile clients (the Lambda functions sit behind
@@ -201,6 +206,7 @@ pub mod vars {
         CROSS_ORG_PASSWORDS = "LATCH_B2B_CROSS_ORG_PASSWORDS";
         REDIRECT_URLS = "LATCH_REDIRECT_URLS";
         RESET_START_LIMIT = "LATCH_RESET_START_LIMIT";
+        RESET_START_MIN_MS = "LATCH_RESET_START_MIN_MS";
         STORE = "LATCH_STORE";
         TABLE = "LATCH_TABLE";
         MAILER = "LATCH_MAILER";
@@ -357,6 +363,12 @@ impl Settings {
             }
             _ => MailBackend::Outbox,
         };
+        let min_ms = match &mail {
+            MailBackend::Ses { .. } => 250u64,
+            MailBackend::Outbox => 20,
+        };
+        email.reset_start_min =
+            std::time::Duration::from_millis(ranged(src, vars::RESET_START_MIN_MS, min_ms, 0, 10_000)?);
         Ok(Self {
             project_id,
             secret,
@@ -421,6 +433,8 @@ fn email_settings(src: &dyn Source) -> Result<EmailSettings, ConfigError> {
         signup_redirect_url: Some(signup),
         allowed_redirect_urls: allowed,
         reset_start_limit_per_hour: ranged(src, vars::RESET_START_LIMIT, 5u32, 1, 10_000)?,
+        // Set by the caller, which knows the mailer.
+        reset_start_min: std::time::Duration::ZERO,
     })
 }
 

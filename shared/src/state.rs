@@ -34,7 +34,7 @@ pub struct Inner {
     pub b2b_signup_template: Template,
     /// Encrypts members' TOTP secrets at rest.
     pub totp_sealer: crate::totp::SecretSealer,
-    /// How long sending a reset email takes lately, so an unknown email answers no faster.
+    /// When a reset start answers, known address or not (`crate::timing`).
     pub reset_latency: crate::timing::LatencyMirror,
 }
 
@@ -84,6 +84,7 @@ impl AppState {
             env,
         );
         let policy = Policy::new(settings.strength, settings.breach.clone(), breach);
+        let reset_latency = crate::timing::LatencyMirror::new(settings.email.reset_start_min);
         Ok(Self(Arc::new(Inner {
             credentials: ProjectCredentials::new(&settings.project_id, &settings.secret),
             settings,
@@ -98,7 +99,7 @@ impl AppState {
             b2b_login_template,
             b2b_signup_template,
             totp_sealer,
-            reset_latency: Default::default(),
+            reset_latency,
         })))
     }
 }

@@ -335,7 +335,7 @@ pub async fn authenticate(
         }
         return Err(ApiError::new(
             ErrorType::ResetPassword,
-            "The password is correct but must be reset before logging in (it appears in a data breach).",
+            "The password is correct but must be reset by email before logging in.",
         ));
     }
 

@@ -2,7 +2,7 @@
 //! without password" magic link from the reset email.
 
 use crate::api::openapi::{errors, schema, Api, Input};
-use std::time::Instant;
+use tokio::time::Instant;
 
 use axum::extract::State;
 use chrono::{DateTime, Utc};
@@ -189,7 +189,7 @@ pub async fn start(
     let now = st.clock.now();
 
     let Some(user) = st.store.user_by_email(None, email.as_str()).await? else {
-        st.reset_latency.mirror(began.elapsed()).await;
+        st.reset_latency.pad(began).await;
         return Err(email_not_found());
     };
 
@@ -222,7 +222,9 @@ pub async fn start(
     })
     .collect();
     st.store.insert_tokens(&records).await?;
+    // The work is measured before the wait; both paths then end at the same deadline.
     st.reset_latency.record(began.elapsed());
+    st.reset_latency.pad(began).await;
     Ok(Reply(ResetStartResponse {
         user_id: user.user_id,
         email_id: user.email_id,
@@ -432,6 +434,15 @@ pub async fn existing_password_reset(
     // The completed reset below clears the lock, so the success needs no write of its own
     // unless the new password is refused.
     let proven = prove_password(&st, None, &email, &existing, email_not_found).await?;
+    // A password flagged for a reset (breached, or set before the email was proven and since
+    // then proven by a magic link) cannot buy its own replacement: only the emailed reset can.
+    if proven.stored.requires_reset {
+        record_success(&st, proven, None, user_gone).await?;
+        return Err(ApiError::new(
+            ErrorType::ResetPassword,
+            "The password must be reset by email before it can be changed.",
+        ));
+    }
     let record = match new_password_record(&st, &new, &proven.user).await {
         Ok(record) => record,
         Err(e) => {
@@ -502,6 +513,15 @@ pub async fn session_reset(
         .user_by_id(&session.user_id)
         .await?
         .ok_or_else(|| ApiError::new(ErrorType::SessionNotFound, "The session's user no longer exists."))?;
+    // A flagged password is replaced only by someone who proved the email: a session that
+    // proved just a password (possibly the flagged one, before the flag) cannot clear it.
+    let flagged = user.password.as_ref().is_some_and(|p| p.requires_reset);
+    if flagged && !session.factors.iter().any(|f| f.kind == FactorKind::MagicLink) {
+        return Err(ApiError::new(
+            ErrorType::ResetPassword,
+            "The password must be reset by email, or from a session that proved the email.",
+        ));
+    }
     let record = new_password_record(&st, &password, &user).await?;
     let issued =
         st.sessions
@@ -569,15 +589,30 @@ pub async fn magic_link_authenticate(
         .sessions
         .find_for_user(existing, Scope::Consumer, &user.user_id, now)
         .await?;
+    // Account pre-hijacking: if this first proof of the email flags a password set before it,
+    // whoever set that password may hold sessions from it. They are revoked (all but a session
+    // the request attaches) before the link is used, so a failure part-way leaves the link for
+    // a retry; `reset_sessions` tells the caller, as Stytch's field does.
+    let reset_sessions = crate::store::prove_email(&mut user.clone());
+    if reset_sessions {
+        let keep = attach.as_ref().map(|(s, _)| s.session_id.as_str());
+        for s in st.store.sessions_for_user(&user.user_id, now).await? {
+            if Some(s.session_id.as_str()) != keep {
+                st.store.delete_session(&s.session_id).await?;
+            }
+        }
+    }
     if !st.store.consume_token(&token).await? {
         return Err(ApiError::new(
             ErrorType::UnableToAuthMagicLink,
             "The magic link was already used.",
         ));
     }
+    // The first proof of the email flags a password set before it, in the store's same write
+    // (account pre-hijacking); the answer shows the user as that write left them.
     st.store.verify_email(&user.user_id).await?;
     let mut user = user;
-    user.email_verified = true;
+    crate::store::prove_email(&mut user);
     let factor = email_factor(&user, now);
     let issued = st
         .sessions
@@ -595,7 +630,7 @@ pub async fn magic_link_authenticate(
         method_id: user.email_id.clone(),
         session: issued.into(),
         user: UserObject::new(&user, now),
-        reset_sessions: false,
+        reset_sessions,
     }))
 }
 
@@ -635,6 +670,7 @@ pub const EXISTING_PASSWORD_RESET_API: Api = Api {
             ErrorType::UnauthorizedCredentials,
             ErrorType::EmailNotFound,
             ErrorType::UserLocked,
+            ErrorType::ResetPassword,
         ],
         errors::SESSION_OPTIONS,
         errors::NEW_PASSWORD,
@@ -649,6 +685,7 @@ pub const SESSION_RESET_API: Api = Api {
             ErrorType::NoSessionArguments,
             ErrorType::SessionTooOldToResetPassword,
             ErrorType::UserNotFound,
+            ErrorType::ResetPassword,
         ],
         errors::ATTACHED_SESSION,
         errors::SESSION_OPTIONS,

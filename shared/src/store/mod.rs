@@ -52,12 +52,15 @@ pub struct PasswordReset {
 
 impl PasswordReset {
     /// What a completed reset does to the user, the one rule both backends apply inside their
-    /// transaction: the new password (no pending reset), the email proven, any lock cleared.
+    /// transaction: the new password (no pending reset), the email proven if an emailed token
+    /// was redeemed, any lock cleared.
     pub fn apply_to(&self, user: &mut UserRecord) {
         let before = user.clone();
         user.password = Some(self.password.clone());
         settle_credential_epoch(&before, user, true);
-        user.email_verified = true;
+        // Only the emailed reset token proves the address; the existing password or a session
+        // does not, so the email stays as it was (and `prove_email` still guards it).
+        user.email_verified |= self.token.is_some();
         user.lock = LockState::default();
         // The emailed link (or the session) proved the address: a pending member joins.
         if let Some(m) = user.member.as_mut() {
@@ -133,7 +136,8 @@ pub trait Store: Send + Sync {
     /// Mark the user's password as needing a reset, if it is still the one whose hash is
     /// `hash`: a reset that replaced it meanwhile must not be undone. True if the flag was set.
     async fn require_password_reset(&self, user_id: &str, hash: &str) -> Result<bool, StoreError>;
-    /// Mark the user's email verified (a magic link proved it).
+    /// Mark the user's email verified (a magic link proved it) and, in the same write, flag a
+    /// password set before the email was verified (`records::prove_email`).
     async fn verify_email(&self, user_id: &str) -> Result<bool, StoreError>;
     /// Delete a user and every session of theirs. False if there was no such user.
     async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError>;
@@ -166,7 +170,7 @@ pub trait Store: Send + Sync {
     async fn consume_token(&self, token: &TokenRecord) -> Result<bool, StoreError>;
     /// Complete a reset atomically: consume the token (if given; refused as in `consume_token`),
     /// replace the password and move the credential epoch on (so every other emailed token of
-    /// the user dies, SECURITY.md R7), verify the email, clear the lock, revoke the user's
+    /// the user dies, SECURITY.md R7), verify the email (if a token was given), clear the lock, revoke the user's
     /// sessions except `keep_session` (written as given), and store `new_session` if given.
     /// Nothing happens unless all of it does, and once it returns Ok no revoked session can be
     /// found, however many the user had. Returns the user as written, or None if the token was

@@ -36,6 +36,26 @@ pub fn flag_reset(user: &mut UserRecord, hash: &str) -> bool {
     }
 }
 
+/// A passwordless method (an emailed magic link) proved the user's email: mark it verified and,
+/// if it was not verified before and a password exists, flag that password for a reset — the
+/// one rule both backends apply inside the same atomic write (account pre-hijacking, Stytch's
+/// third `reset_password` case). A user's password can exist beside an unverified email only if
+/// it was set before anyone proved the address (signup, a migrate without `set_email_verified`,
+/// a reset that proved only the old password): whoever set it may not own the mailbox, so the
+/// owner's first passwordless login must not leave it usable. Only a reset by email clears the
+/// flag. True if the password was flagged. (B2B members: see `handlers::b2b::magic_links`.)
+pub fn prove_email(user: &mut UserRecord) -> bool {
+    let first_proof = !user.email_verified;
+    user.email_verified = true;
+    match user.password.as_mut() {
+        Some(p) if first_proof => {
+            p.requires_reset = true;
+            true
+        }
+        _ => false,
+    }
+}
+
 /// The failed-login counter and lock of one user (Stytch's user locks).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LockState {

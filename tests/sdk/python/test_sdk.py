@@ -83,14 +83,14 @@ def assert_request_meta(resp) -> None:
     assert isinstance(resp.request_id, str) and resp.request_id
 
 
-def assert_user(user, *, user_id: str, email: str) -> None:
+def assert_user(user, *, user_id: str, email: str, requires_reset: bool = False) -> None:
     assert user.user_id == user_id
     assert [e.email for e in user.emails] == [email]
     assert all(e.email_id for e in user.emails)
     assert user.status == "active"
     assert user.is_locked is False
     assert user.password is not None and user.password.password_id, "a password user must expose user.password"
-    assert user.password.requires_reset is False
+    assert user.password.requires_reset is requires_reset
 
 
 def assert_session(
@@ -900,7 +900,8 @@ def test_magic_link_login(client, mailbox):
     email_factor = resp.session.authentication_factors[0].email_factor
     assert email_factor is not None and email_factor.email_address == email
     assert email_factor.email_id == created.email_id
-    assert_user(resp.user, user_id=created.user_id, email=email)
+    # The email's first proof flags the password set before it (account pre-hijacking).
+    assert_user(resp.user, user_id=created.user_id, email=email, requires_reset=True)
     assert resp.user.emails[0].verified is True
     assert client.sessions.authenticate(session_token=resp.session_token).session.session_id == resp.session.session_id
 
@@ -910,8 +911,9 @@ def test_magic_link_login(client, mailbox):
         "unable_to_auth_magic_link",
         401,
     )
-    # Logging in by link changes no password.
-    client.passwords.authenticate(email=email, password=password)
+    # The link was the email's first proof and the password predates it (account pre-hijacking):
+    # the password now needs a reset.
+    expect_error(lambda: client.passwords.authenticate(email=email, password=password), "reset_password", 401)
 
 
 def test_magic_link_keeps_pending_reset_and_email_reset_clears_it(client, mailbox, hibp):

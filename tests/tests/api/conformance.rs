@@ -167,6 +167,73 @@ async fn user_changes_apply_and_report_missing_users() {
     assert!(store.update_lock("user-test-missing", bump).await.unwrap().is_none());
 }
 
+/// Account pre-hijacking (Stytch's third `reset_password` case; SECURITY R6 area): the store's
+/// verify-email flags a password set while the email was unverified, in the same write; a
+/// password beside an already verified email, or a user without a password, is left alone; a
+/// completed reset by email clears the flag and verifies the email, one by the old password does
+/// not verify it.
+#[tokio::test]
+async fn prehijack_the_first_email_proof_flags_a_password_set_before_it() {
+    let (store, _) = fresh_store().await;
+    let unverified = user(&unique_email("hijack"));
+    store.create_user(&unverified, None).await.unwrap();
+    assert!(store.verify_email(&unverified.user_id).await.unwrap());
+    let got = store.user_by_id(&unverified.user_id).await.unwrap().unwrap();
+    assert!(got.email_verified && got.password.unwrap().requires_reset);
+    // A second proof changes nothing more; an email reset clears the flag.
+    let reset = |token: Option<TokenRecord>, u: &UserRecord| PasswordReset {
+        user_id: u.user_id.clone(),
+        token,
+        password: PasswordRecord {
+            password_id: "password-test-new".into(),
+            hash: "$argon2id$new".into(),
+            requires_reset: false,
+        },
+        keep_session: None,
+        new_session: None,
+    };
+    let t = token(&unverified);
+    store.insert_tokens(std::slice::from_ref(&t)).await.unwrap();
+    let done = store
+        .complete_reset(&reset(Some(t.clone()), &unverified))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(done.email_verified && !done.password.as_ref().unwrap().requires_reset);
+    assert!(store.verify_email(&unverified.user_id).await.unwrap());
+    let got = store.user_by_id(&unverified.user_id).await.unwrap().unwrap();
+    assert!(
+        !got.password.unwrap().requires_reset,
+        "a verified email's password was flagged"
+    );
+
+    // Verified before the password: never flagged.
+    let mut verified = user(&unique_email("hijack-verified"));
+    verified.email_verified = true;
+    store.create_user(&verified, None).await.unwrap();
+    store.verify_email(&verified.user_id).await.unwrap();
+    let got = store.user_by_id(&verified.user_id).await.unwrap().unwrap();
+    assert!(!got.password.unwrap().requires_reset);
+
+    // No password: only verified.
+    let mut bare = user(&unique_email("hijack-bare"));
+    bare.password = None;
+    store.create_user(&bare, None).await.unwrap();
+    store.verify_email(&bare.user_id).await.unwrap();
+    let got = store.user_by_id(&bare.user_id).await.unwrap().unwrap();
+    assert!(got.email_verified && got.password.is_none());
+
+    // A reset without a token (existing password, session) leaves the email unverified, so
+    // the first proof still flags the password it set.
+    let by_password = user(&unique_email("hijack-existing"));
+    store.create_user(&by_password, None).await.unwrap();
+    let done = store.complete_reset(&reset(None, &by_password)).await.unwrap().unwrap();
+    assert!(!done.email_verified);
+    store.verify_email(&by_password.user_id).await.unwrap();
+    let got = store.user_by_id(&by_password.user_id).await.unwrap().unwrap();
+    assert!(got.password.unwrap().requires_reset);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn lock_updates_are_atomic() {
     // L2: no increment is lost however the updates race.

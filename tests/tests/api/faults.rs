@@ -1,7 +1,9 @@
 //! Fault injection (SECURITY.md F1, F2): a store that fails the k-th call, and a failing mailer.
 //! Each step of a flow runs with a fault at its 1st, 2nd, … store call until a run hits none.
 //! Every faulted run must answer 503 in the envelope, never a success, and leave nothing
-//! half-written; the fault-free run then succeeds, so a fault never burned anything.
+//! half-written; the fault-free run then succeeds, so a fault never burned anything. The
+//! after-commit variant lets the k-th call happen and then fails it (its answer lost): for every
+//! write path the answer is still 503, and a retry succeeds or reports the committed write.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -277,4 +279,268 @@ async fn r4_r7_a_fault_after_the_reset_commits_is_503_and_the_reset_holds_for_si
         .await
         .assert_error(401, "unauthorized_credentials");
     assert!(app.orphans().await.is_empty(), "{:?}", app.orphans().await);
+}
+
+/// The write paths the after-commit faults walk (SECURITY.md F1).
+#[derive(Debug, Clone, Copy)]
+enum WritePath {
+    Signup,
+    Login,
+    SessionRefresh,
+    Revoke,
+    ResetStart,
+    ResetComplete,
+    MagicLink,
+    ExistingPasswordReset,
+    SessionReset,
+    Migrate,
+    B2bOrgCreate,
+    B2bMemberCreate,
+    B2bSignup,
+    B2bLogin,
+}
+
+/// A request ready to send on a fresh subject, what its retry may answer besides 200, and the
+/// login that must work once the retry is done (the committed state is usable).
+struct Prepared {
+    path: String,
+    body: serde_json::Value,
+    retry_may_answer: &'static [&'static str],
+    then_logs_in: Option<(Option<String>, String, &'static str)>,
+}
+
+const BCRYPT: &str = "$2b$10$LARv29z73UdSmvnkzfRyauB/w8w6I8Zu1HSxJe8HVz/Pas1ImHEj.";
+
+async fn prepare(app: &TestApp, path: WritePath) -> Prepared {
+    use latch_tests::b2b::{create_org, id, member_with_password};
+    use WritePath::*;
+    let e = email("after-commit");
+    let ready = |path: &str, body: serde_json::Value, retry: &'static [&'static str]| Prepared {
+        path: path.into(),
+        body,
+        retry_may_answer: retry,
+        then_logs_in: None,
+    };
+    let logs_in = |mut p: Prepared, org: Option<String>, password: &'static str| {
+        p.then_logs_in = Some((org, e.clone(), password));
+        p
+    };
+    let domain = e.split('@').nth(1).unwrap().to_string();
+    let slug = format!("ac-{}", e.split('@').next().unwrap().replace('.', "-"));
+    let org = || async {
+        id(&create_org(
+            app,
+            &slug,
+            json!({"email_allowed_domains": [domain], "email_jit_provisioning": "RESTRICTED"}),
+        )
+        .await)
+    };
+    match path {
+        Signup => logs_in(
+            ready(
+                "/v1/passwords",
+                json!({"email": e, "password": STRONG, "session_duration_minutes": 60}),
+                &["duplicate_email"],
+            ),
+            None,
+            STRONG,
+        ),
+        Login => {
+            app.create_user(&e, STRONG, None).await;
+            ready(
+                "/v1/passwords/authenticate",
+                json!({"email": e, "password": STRONG, "session_duration_minutes": 60}),
+                &[],
+            )
+        }
+        SessionRefresh => {
+            let u = app.create_user(&e, STRONG, Some(60)).await;
+            ready(
+                "/v1/sessions/authenticate",
+                json!({"session_token": u["session_token"], "session_duration_minutes": 120}),
+                &[],
+            )
+        }
+        Revoke => {
+            let u = app.create_user(&e, STRONG, Some(60)).await;
+            ready(
+                "/v1/sessions/revoke",
+                json!({"session_token": u["session_token"]}),
+                &["session_not_found"],
+            )
+        }
+        ResetStart => {
+            app.create_user(&e, STRONG, None).await;
+            ready("/v1/passwords/email/reset/start", json!({"email": e}), &[])
+        }
+        ResetComplete => {
+            app.create_user(&e, STRONG, Some(60)).await;
+            app.post("/v1/passwords/email/reset/start", json!({"email": e}))
+                .await
+                .assert_ok();
+            let mail = app.last_reset_email(&e).await;
+            logs_in(
+                ready(
+                    "/v1/passwords/email/reset",
+                    json!({"token": mail.reset_token, "password": NEW, "session_duration_minutes": 5}),
+                    &["unable_to_auth_password_reset_token"],
+                ),
+                None,
+                NEW,
+            )
+        }
+        MagicLink => {
+            app.create_user(&e, STRONG, None).await;
+            app.post("/v1/passwords/email/reset/start", json!({"email": e}))
+                .await
+                .assert_ok();
+            let mail = app.last_reset_email(&e).await;
+            ready(
+                "/v1/magic_links/authenticate",
+                json!({"token": mail.login_token, "session_duration_minutes": 5}),
+                &["unable_to_auth_magic_link"],
+            )
+        }
+        ExistingPasswordReset => {
+            app.create_user(&e, STRONG, Some(60)).await;
+            logs_in(
+                ready(
+                    "/v1/passwords/existing_password/reset",
+                    json!({"email": e, "existing_password": STRONG, "new_password": NEW}),
+                    &["unauthorized_credentials"],
+                ),
+                None,
+                NEW,
+            )
+        }
+        SessionReset => {
+            let u = app.create_user(&e, STRONG, Some(60)).await;
+            logs_in(
+                ready(
+                    "/v1/passwords/session/reset",
+                    json!({"session_token": u["session_token"], "password": NEW}),
+                    &[],
+                ),
+                None,
+                NEW,
+            )
+        }
+        Migrate => logs_in(
+            ready(
+                "/v1/passwords/migrate",
+                json!({"email": e, "hash_type": "bcrypt", "hash": BCRYPT}),
+                &["password_already_exists"],
+            ),
+            None,
+            "Gr33n-Tea-At-Noon!",
+        ),
+        B2bOrgCreate => ready(
+            "/v1/b2b/organizations",
+            json!({"organization_name": "After commit", "organization_slug": slug}),
+            &["organization_slug_already_used"],
+        ),
+        B2bMemberCreate => {
+            let org_id = org().await;
+            ready(
+                &format!("/v1/b2b/organizations/{org_id}/members"),
+                json!({"email_address": e}),
+                &["duplicate_member_email"],
+            )
+        }
+        B2bSignup => {
+            let org_id = org().await;
+            ready(
+                "/v1/b2b/magic_links/email/login_or_signup",
+                json!({"organization_id": org_id, "email_address": e}),
+                &[],
+            )
+        }
+        B2bLogin => {
+            let org_id = org().await;
+            member_with_password(app, &org_id, &e, STRONG, json!({})).await;
+            logs_in(
+                ready(
+                    "/v1/b2b/passwords/authenticate",
+                    json!({"organization_id": org_id, "email_address": e, "password": STRONG,
+                           "session_duration_minutes": 60}),
+                    &[],
+                ),
+                Some(org_id),
+                STRONG,
+            )
+        }
+    }
+}
+
+/// Each store call of `path` in turn is carried out and then reported failed (a timeout after
+/// the commit): the answer is 503 in the envelope, never a success; nothing is half-written; a
+/// retry succeeds or reports what the committed write did; the state then logs in.
+async fn after_every_commit(app: &TestApp, faults: &FaultyStore, path: WritePath) {
+    for k in 1..=64 {
+        let p = prepare(app, path).await;
+        faults.fail_after_commit_in(k);
+        let answer = app.post(&p.path, p.body.clone()).await;
+        let fired = faults.fired();
+        faults.disarm();
+        if !fired {
+            answer.assert_ok();
+            assert!(k > 1, "{path:?}: no store call");
+            return;
+        }
+        assert!(
+            answer.status == 503 && answer.error_type() == "service_unavailable",
+            "{path:?}, call {k} committed then failed: answered {} {}",
+            answer.status,
+            answer.body
+        );
+        let orphans = app.orphans().await;
+        assert!(orphans.is_empty(), "{path:?}, call {k}: {orphans:?}");
+        let retry = app.post(&p.path, p.body.clone()).await;
+        assert!(
+            retry.status == 200 || p.retry_may_answer.contains(&retry.error_type()),
+            "{path:?}, call {k}: the retry answered {} {}",
+            retry.status,
+            retry.body
+        );
+        if let Some((org, e, password)) = &p.then_logs_in {
+            let login = match org {
+                Some(org_id) => latch_tests::b2b::login(app, org_id, e, password).await,
+                None => app.login(e, password, None).await,
+            };
+            login.assert_ok();
+        }
+        assert!(app.orphans().await.is_empty(), "{path:?}, call {k}, after the retry");
+    }
+    panic!("{path:?} never ran without a fault");
+}
+
+#[tokio::test]
+async fn f1_a_fault_after_a_commit_is_a_503_and_leaves_a_usable_state_consumer() {
+    let app = TestApp::spawn_faulty().await;
+    let faults = app.faults.clone().unwrap();
+    use WritePath::*;
+    for path in [
+        Signup,
+        Login,
+        SessionRefresh,
+        Revoke,
+        ResetStart,
+        ResetComplete,
+        MagicLink,
+        ExistingPasswordReset,
+        SessionReset,
+        Migrate,
+    ] {
+        after_every_commit(&app, &faults, path).await;
+    }
+}
+
+#[tokio::test]
+async fn f1_a_fault_after_a_commit_is_a_503_and_leaves_a_usable_state_b2b() {
+    let app = TestApp::spawn_faulty().await;
+    let faults = app.faults.clone().unwrap();
+    use WritePath::*;
+    for path in [B2bOrgCreate, B2bMemberCreate, B2bSignup, B2bLogin] {
+        after_every_commit(&app, &faults, path).await;
+    }
 }

@@ -245,6 +245,11 @@ pub async fn authenticate(
             "The magic link was already used.",
         ));
     }
+    // The link proves the email. Unlike a consumer's (`store::prove_email`), a member's first
+    // proof flags no password: no B2B path sets one before the address is proven (the email
+    // reset proves it, migrate asserts it), so a member holds a password beside an unverified
+    // email only by cross-organization inheritance of one set that way (with its pending reset,
+    // if any). Flagging it would force a reset on every magic-link join, for no attacker.
     let activate = std::sync::Arc::new(|u: &mut UserRecord| {
         u.email_verified = true;
         if let Some(m) = u.member.as_mut() {

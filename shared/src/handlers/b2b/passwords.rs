@@ -1,7 +1,7 @@
 //! `/v1/b2b/passwords`: org-scoped authenticate, strength check, and the three resets.
 
 use crate::api::openapi::{errors, schema, Api, Input};
-use std::time::Instant;
+use tokio::time::Instant;
 
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
@@ -215,7 +215,7 @@ pub async fn reset_start(
     )
     .await?;
     let Some(member) = member_by_email(&st, &org, &email).await? else {
-        st.reset_latency.mirror(began.elapsed()).await;
+        st.reset_latency.pad(began).await;
         return Err(member_not_found());
     };
     let (reset_token, reset_record) = link_token(
@@ -238,7 +238,9 @@ pub async fn reset_start(
     let login_link = redirects::link(login_url, MAGIC_LINK_TYPE, &login_token);
     send_reset_email(&st, &member.email, reset_link, login_link, lifetime).await?;
     st.store.insert_tokens(&[reset_record, login_record]).await?;
+    // The work is measured before the wait; both paths then end at the same deadline.
     st.reset_latency.record(began.elapsed());
+    st.reset_latency.pad(began).await;
     Ok(Reply(ResetStartResponse {
         member_id: member.user_id.clone(),
         member_email_id: member.email_id.clone(),
@@ -400,6 +402,11 @@ pub async fn existing_password_reset(
     // The completed reset clears the lock, so the success needs no write of its own unless the
     // new password is refused.
     let proven = prove_password(&st, Some(&org.organization_id), &email, &existing, member_not_found).await?;
+    // A flagged password cannot buy its own replacement: only the emailed reset can.
+    if proven.stored.requires_reset {
+        record_success(&st, proven, None, member_not_found).await?;
+        return Err(member_reset_password());
+    }
     let record = match new_password_record(&st, &new, &proven.user).await {
         Ok(record) => record,
         Err(e) => {
@@ -581,6 +588,7 @@ pub const EXISTING_PASSWORD_RESET_API: Api = Api {
             ErrorType::MemberNotFound,
             ErrorType::UserLocked,
             ErrorType::IntermediateSessionNotFound,
+            ErrorType::MemberResetPassword,
         ],
         errors::ATTACHED_SESSION,
         errors::SESSION_OPTIONS,

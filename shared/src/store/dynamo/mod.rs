@@ -655,7 +655,12 @@ impl Store for DynamoStore {
     }
 
     async fn verify_email(&self, user_id: &str) -> Result<bool, StoreError> {
-        Ok(self.modify_user(user_id, |u| u.email_verified = true).await?.is_some())
+        Ok(self
+            .modify_user(user_id, |u| {
+                prove_email(u);
+            })
+            .await?
+            .is_some())
     }
 
     async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError> {

@@ -97,7 +97,7 @@ function assertStringArray(value, what) {
 }
 
 // Required fields of the User object (§6.1); Node would accept anything, Python would not.
-function assertUser(user, { user_id, email }) {
+function assertUser(user, { user_id, email, requires_reset = false }) {
   assert.ok(user && typeof user === "object", "user object");
   assert.equal(user.user_id, user_id);
   assert.ok(Array.isArray(user.emails));
@@ -123,7 +123,7 @@ function assertUser(user, { user_id, email }) {
   assert.equal(user.is_locked, false);
   assertStringArray(user.roles, "user.roles");
   assert.ok(user.password && typeof user.password.password_id === "string" && user.password.password_id, "user.password");
-  assert.equal(user.password.requires_reset, false);
+  assert.equal(user.password.requires_reset, requires_reset);
   assertTimestamp(user.created_at, "user.created_at", { optional: true });
 }
 
@@ -868,7 +868,8 @@ test("magicLinks.authenticate logs in once; a second use is unable_to_auth_magic
   assert.ok(ef, "a magic-link factor carries email_factor");
   assert.equal(ef.email_address, email);
   assert.equal(ef.email_id, created.email_id);
-  assertUser(resp.user, { user_id: created.user_id, email });
+  // The email's first proof flags the password set before it (account pre-hijacking).
+  assertUser(resp.user, { user_id: created.user_id, email, requires_reset: true });
   assert.equal(resp.user.emails[0].verified, true);
   const again = await client.sessions.authenticate({ session_token: resp.session_token });
   assert.equal(again.session.session_id, resp.session.session_id);
@@ -878,8 +879,9 @@ test("magicLinks.authenticate logs in once; a second use is unable_to_auth_magic
     "unable_to_auth_magic_link",
     401,
   );
-  // Logging in by link changes no password.
-  await client.passwords.authenticate({ email, password });
+  // The link was the email's first proof and the password predates it (account pre-hijacking):
+  // the password now needs a reset.
+  await expectError(() => client.passwords.authenticate({ email, password }), "reset_password", 401);
 });
 
 test("existingPassword.reset revokes every session; the new password works", async () => {

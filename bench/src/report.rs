@@ -949,7 +949,7 @@ mod tests {
             md.contains("| reset start: unknown ÷ known address, median latency (200 each, from the first request of a fresh process) | 1.010 (21.20 ms / 21.00 ms) | 0.9 × – 1.1 × | PASS |"),
             "{md}"
         );
-        assert!(md.contains("## 6. Reset start: known against unknown addresses"));
+        assert!(md.contains("## 7. Reset start: known against unknown addresses"));
         r.reset_timing = Some(crate::reset_timing::tests::fixture(1.75, 3.3));
         assert!(render(&r).contains("| 1.886 (3.30 ms / 1.75 ms) | 0.9 × – 1.1 × | MISS |"));
         r.reset_timing = None;

@@ -11,7 +11,7 @@
 //!
 //! Either way the working memory is the caller's `Vec<Block>`, grown when a hash needs more and
 //! otherwise reused, so a busy server does not fault in fresh pages for every hash
-//! (PERFORMANCE.md).
+//! (docs/reference/performance-facts.md).
 //!
 //! The tests hold the vector backends' output equal to the `argon2` crate's for every variant,
 //! version, lane count and tag length, and to the RFC's test vectors.

@@ -1,4 +1,4 @@
-//! Imported hashes (SECURITY.md H4, H7; docs/migration.md): the accepted maximum of every kind,
+//! Imported hashes (docs/security.md H4, H7; docs/migration.md): the accepted maximum of every kind,
 //! timed against bcrypt cost 13 (the budget every kind is bounded by), and normal logins beside
 //! parallel wrong logins at costly imported hashes (which verify on their own permits).
 

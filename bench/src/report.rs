@@ -165,7 +165,7 @@ fn summary_rows(r: &Results) -> Vec<Row> {
     rows
 }
 
-/// One row per imported kind's accepted maximum, and the isolation row (SECURITY.md H4, H7).
+/// One row per imported kind's accepted maximum, and the isolation row (docs/security.md H4, H7).
 fn imported_rows(i: Option<&crate::imported::ImportedResults>) -> Vec<Row> {
     let Some(i) = i else {
         return vec![not_measured("imported hashes: maxima and isolation", "see notes")];

@@ -414,7 +414,7 @@ pub fn section(r: &RoundTrips) -> String {
     out.push_str(
         "\nA login's first request is its read: an `UpdateItem` on the user's item (found by email) \
          that claims the attempt under the lockout rules and returns the user, so that racing \
-         requests can never verify more passwords than the threshold allows (SECURITY.md L2). A \
+         requests can never verify more passwords than the threshold allows (docs/security.md L2). A \
          wrong password writes nothing more, since the claim counted it; a right one resets the \
          count in the same `TransactWriteItems` as its session. Layout and conditions: \
          `docs/dynamodb.md`.\n",

@@ -112,7 +112,7 @@ async fn main() -> anyhow::Result<()> {
 
 async fn serve(addr: SocketAddr, data_dir: PathBuf) -> anyhow::Result<()> {
     // A belt to the explicit modes (shared/src/files.rs): whatever this process creates is
-    // private to its user (SECURITY.md X3).
+    // private to its user (docs/security.md X3).
     // SAFETY: umask(2) only sets the process's file mode creation mask; it cannot fail.
     unsafe {
         libc::umask(0o077);

@@ -97,7 +97,7 @@ async fn mailer(settings: &Settings, data_dir: &Path, aws: &mut LazyAws) -> Arc<
 /// and the outbox in `data_dir`).
 pub async fn from_env(data_dir: &Path) -> Result<(AppState, Credentials, CredentialSource), String> {
     // What an older version or a wider umask left readable is made private before it is used
-    // (SECURITY.md X3); what is created from here on is created private.
+    // (docs/security.md X3); what is created from here on is created private.
     crate::files::tighten_data_dir(data_dir).map_err(|e| format!("data directory {}: {e}", data_dir.display()))?;
     let mut aws = LazyAws(None);
     let (creds, source) = match SecretIds::from_source(&Env)? {

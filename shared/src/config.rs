@@ -63,7 +63,7 @@ pub struct HashSettings {
     pub concurrency: usize,
     /// `LATCH_IMPORTED_HASH_CONCURRENCY`, default 1: verifications of imported hashes (every kind
     /// but argon2 at most as costly as the configured one) running at once, on permits of their
-    /// own, so that they never hold argon2's (SECURITY.md H7). Each may take up to
+    /// own, so that they never hold argon2's (docs/security.md H7). Each may take up to
     /// `hashing::budget::MAX_MEMORY_BYTES`.
     pub imported_concurrency: usize,
 }

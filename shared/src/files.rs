@@ -1,4 +1,4 @@
-//! The data directory's permissions (SECURITY.md X3): the directory (and the outbox in it) is
+//! The data directory's permissions (docs/security.md X3): the directory (and the outbox in it) is
 //! 0700 and every file Latch writes there (the SQLite database and its `-wal`/`-shm`,
 //! `credentials.json`, the outbox's messages) is 0600, also when an older version or another
 //! umask left them wider. Files are created with their mode rather than tightened afterwards,

@@ -3,7 +3,7 @@
 //! A login *claims* an attempt before the password is verified, counting it as a failure in
 //! advance; the claim that takes the last attempt locks the user in advance too. So however many
 //! requests race, at most `threshold` passwords are ever verified before the lock, no increment
-//! is lost (SECURITY.md L1, L2), and a wrong password needs no second write: the claim already
+//! is lost (docs/security.md L1, L2), and a wrong password needs no second write: the claim already
 //! recorded it. Only a success writes again, to start the count afresh (and lift the lock its own
 //! claim set), together with the session it starts.
 

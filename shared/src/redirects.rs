@@ -1,8 +1,8 @@
 //! Redirect URLs for emailed links: from the request or the configured default, checked against
-//! the configured allow-list, and never derived from the request's Host header (SECURITY.md R5).
+//! the configured allow-list, and never derived from the request's Host header (docs/security.md R5).
 //! An allowed URL matches an entry in scheme, host, port and path exactly, carries no userinfo,
 //! and has no query parameter of the names Latch appends, so a mailed link carries exactly one
-//! token, Latch's (SECURITY.md I5).
+//! token, Latch's (docs/security.md I5).
 
 use url::Url;
 

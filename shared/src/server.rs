@@ -1,5 +1,5 @@
 //! `latch serve`'s HTTP/1.1 server, with the defences a server facing clients directly needs
-//! (SECURITY.md I7). The Lambda functions do not use it: API Gateway reads requests for them.
+//! (docs/security.md I7). The Lambda functions do not use it: API Gateway reads requests for them.
 //!
 //! Every connection is in one of two phases:
 //! - *waiting* for a request (just accepted, or kept alive after a response): it is closed once

@@ -1,6 +1,6 @@
 //! A store that fails on demand: the k-th call from when it is armed returns `Unavailable`, as
 //! a throttled, timed-out or cancelled backend call would, before it happens or after it was
-//! carried out (SECURITY.md F1).
+//! carried out (docs/security.md F1).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -34,7 +34,7 @@ impl FaultyStore {
         }
     }
 
-    /// Let the next `complete_reset` commit, then fail it (SECURITY.md F1, R4, R7).
+    /// Let the next `complete_reset` commit, then fail it (docs/security.md F1, R4, R7).
     pub fn fail_after_next_reset(&self) {
         self.fail_after_reset.store(true, Ordering::SeqCst);
     }

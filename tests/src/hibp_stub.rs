@@ -1,6 +1,6 @@
 //! A local HaveIBeenPwned range API: answers `/range/{prefix}` from a set of breached
 //! passwords, pads with count-0 rows like the real service, records every request, and can be
-//! made slow, failing or garbled to test the outage paths (SECURITY.md B1–B4).
+//! made slow, failing or garbled to test the outage paths (docs/security.md B1–B4).
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};

@@ -366,7 +366,7 @@ impl TestApp {
     /// user without its email guard (or the reverse), a lookup item without its session, a token
     /// without its pointer, a member without its organization, pointer or entry by email (or the
     /// reverse), an organization without its slug guard (or the reverse). Empty when the store is
-    /// consistent (SECURITY.md F1).
+    /// consistent (docs/security.md F1).
     pub async fn orphans(&self) -> Vec<String> {
         match &self.backend {
             Backend::Sqlite => {
@@ -511,7 +511,7 @@ impl ResetEmail {
     }
 }
 
-/// A mailer that always fails, for SECURITY.md F2.
+/// A mailer that always fails, for docs/security.md F2.
 pub struct FailingMailer;
 
 #[async_trait::async_trait]

@@ -1,4 +1,4 @@
-//! SECURITY.md H2 and X2: after full flows, the logs (captured at debug level, every crate)
+//! docs/security.md H2 and X2: after full flows, the logs (captured at debug level, every crate)
 //! hold no password, no SHA-1 of one, no session token or JWT, and no project secret; and with
 //! the outbox off (SES, or any other mailer) no emailed token either. The local outbox logs its
 //! messages' links on purpose (shared/src/mail/outbox.rs: on one machine the file holds them in

@@ -1,5 +1,5 @@
 //! B2B response objects (`Member`, `Organization`, `MemberSession`) in the shape the official
-//! SDKs parse (reference §6): required-but-irrelevant arrays empty, required strings with no
+//! SDKs parse (docs/reference/stytch-api.md §6): required-but-irrelevant arrays empty, required strings with no
 //! meaningful value `""`, absent timestamps null.
 
 use chrono::{DateTime, Utc};

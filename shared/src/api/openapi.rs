@@ -58,6 +58,9 @@ pub fn schema<T: ToSchema>(schemas: &mut Schemas) -> RefOr<Schema> {
 pub const COMMON_ERRORS: &[ErrorType] = &[
     ErrorType::BadRequest,
     ErrorType::RequestTooLarge,
+    // `latch serve`'s connection limits (crate::server): a stalled body, an oversized head.
+    ErrorType::RequestTimeout,
+    ErrorType::RequestHeaderFieldsTooLarge,
     ErrorType::InternalServerError,
     ErrorType::ServiceUnavailable,
 ];

@@ -1,4 +1,4 @@
-//! Response objects in the exact shape the official SDKs parse (reference §6). Built from store
+//! Response objects in the exact shape the official SDKs parse (docs/reference/stytch-api.md §6). Built from store
 //! records; required-but-irrelevant arrays are empty, absent timestamps are null, never "".
 
 use chrono::{DateTime, SecondsFormat, Utc};

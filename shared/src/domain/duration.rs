@@ -25,7 +25,7 @@ impl SessionDuration {
         }
     }
 
-    /// B2B endpoints start a session even when no duration is sent: 60 minutes (reference §12).
+    /// B2B endpoints start a session even when no duration is sent: 60 minutes (docs/reference/stytch-api.md §12).
     pub const B2B_DEFAULT: Self = Self(60);
 
     /// Parse an optional request field.

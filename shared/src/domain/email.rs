@@ -14,7 +14,7 @@ pub const MAX_TOTAL: usize = 254;
 
 /// RFC 5322 `specials` other than `@` and `.` (whose places `parse` checks itself). Latch takes
 /// no quoted local parts, so none of these is ever legitimate: each would let an address
-/// carry a second recipient, a comment or a display name into a mail header (SECURITY.md I4).
+/// carry a second recipient, a comment or a display name into a mail header (docs/security.md I4).
 pub const HEADER_SPECIALS: &[char] = &[',', ';', '<', '>', '(', ')', '[', ']', '\\', '"', ':'];
 
 /// Default-ignorable code points (Unicode's Default_Ignorable_Code_Point) that are not in

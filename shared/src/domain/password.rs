@@ -3,7 +3,7 @@
 use crate::api::error::{ApiError, ErrorType};
 
 /// The longest password accepted, in Unicode code points. Longer input is refused before it is
-/// scored or hashed, so neither can be used to burn CPU (SECURITY.md S3, I1).
+/// scored or hashed, so neither can be used to burn CPU (docs/security.md S3, I1).
 pub const MAX_PASSWORD_CHARS: usize = 256;
 
 /// A password within [`MAX_PASSWORD_CHARS`]. `Debug` never shows it.

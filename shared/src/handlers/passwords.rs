@@ -108,7 +108,7 @@ pub(crate) fn new_user(
     }
 }
 
-/// `POST /v1/passwords`. Errors come in a fixed order (SECURITY.md E2): malformed input
+/// `POST /v1/passwords`. Errors come in a fixed order (docs/security.md E2): malformed input
 /// (`invalid_email`, `password_too_long`, `invalid_session_duration_minutes`), then
 /// `weak_password`, then `breached_password`, then `duplicate_email` — so whether an email is
 /// registered is only revealed to a request that would otherwise have succeeded.
@@ -274,7 +274,7 @@ pub(crate) async fn record_success(
 }
 
 /// Store the argon2id hash that replaces a just-verified imported (or weaker) one, if the stored
-/// hash is still the one verified (SECURITY.md H3). With cross-organization passwords the other
+/// hash is still the one verified (docs/security.md H3). With cross-organization passwords the other
 /// memberships sharing the hash are upgraded with it. Best effort: a failed write leaves the old
 /// hash, which still verifies, and the next login tries again; the login itself stands.
 async fn upgrade_hash(st: &AppState, user: &UserRecord, stored: PasswordRecord, new_hash: String) -> PasswordRecord {

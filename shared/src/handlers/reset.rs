@@ -26,7 +26,7 @@ use crate::store::{
     UserRecord,
 };
 
-/// Emailed tokens carry 256 random bits (SECURITY.md R1 asks for at least 128).
+/// Emailed tokens carry 256 random bits (docs/security.md R1 asks for at least 128).
 pub(crate) const EMAIL_TOKEN_BYTES: usize = 32;
 /// A session may reset the password only if it proved a password or the email this recently.
 const SESSION_RESET_FRESHNESS_MINUTES: i64 = 5;
@@ -61,7 +61,7 @@ pub(crate) fn check_locale(locale: Option<&str>) -> Result<(), ApiError> {
 }
 
 /// Count one email for `key` in this hour's window; `too_many_requests` past the limit. Counted
-/// for unknown addresses too, so the limit says nothing about who exists (SECURITY.md L4).
+/// for unknown addresses too, so the limit says nothing about who exists (docs/security.md L4).
 pub(crate) async fn limit_emails(st: &AppState, key: &str) -> Result<(), ApiError> {
     let now = st.clock.now();
     let window = now - chrono::Duration::seconds(now.timestamp().rem_euclid(3600));
@@ -127,7 +127,7 @@ pub(crate) async fn send_reset_email(
 }
 
 /// Send `message`, mapping a failure to the one clear error (the caller stores its tokens only
-/// after this succeeds, so a failed send leaves nothing usable: SECURITY.md F2).
+/// after this succeeds, so a failed send leaves nothing usable: docs/security.md F2).
 pub(crate) async fn send_mail(st: &AppState, message: &Message) -> Result<(), ApiError> {
     st.mailer.send(message).await.map(|_| ()).map_err(|e| {
         tracing::error!(error = %e, "email not sent");
@@ -293,7 +293,7 @@ pub(crate) async fn redeemable(
             ));
         }
     }
-    // A link issued before the password last changed is dead (SECURITY.md R7); the store
+    // A link issued before the password last changed is dead (docs/security.md R7); the store
     // decides it again atomically when consuming it.
     let user = st
         .store

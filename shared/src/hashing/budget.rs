@@ -1,4 +1,4 @@
-//! One verify-cost budget for every imported hash kind (SECURITY.md H4, H7).
+//! One verify-cost budget for every imported hash kind (docs/security.md H4, H7).
 //!
 //! An imported hash is verified at login with its own parameters, so each kind's parameters are
 //! bounded at import by the same rule: the estimated time of one verification must not exceed

@@ -2,7 +2,7 @@
 //! [`StoredHash`] within the cost bounds, or refused with the algorithm's own error type.
 //!
 //! The bounds exist because an imported hash is verified at login with its own cost: without
-//! them one row could make every login of that user take seconds (SECURITY.md H4). Every kind's
+//! them one row could make every login of that user take seconds (docs/security.md H4). Every kind's
 //! time is bounded by one budget, its cost model in [`super::budget`]; the maxima derived from it
 //! are documented in docs/migration.md; change both together.
 

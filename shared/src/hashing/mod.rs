@@ -7,7 +7,7 @@
 //! upgraded or new account, the unknown-email dummy) runs under `permits`; every imported hash
 //! (each may cost up to the budget, ≈ bcrypt 13) runs under `imported_permits`, and waits there
 //! without holding an argon2 permit. Costly imported hashes can then take at most
-//! `imported_concurrency` threads, never all of argon2's (SECURITY.md H7). Those threads are
+//! `imported_concurrency` threads, never all of argon2's (docs/security.md H7). Those threads are
 //! their own (not the blocking pool's) and run at a lower priority ([`IMPORTED_NICE`]), so on a
 //! machine with few cores the argon2 logins also keep most of the CPU they share.
 
@@ -53,10 +53,10 @@ pub struct Hasher {
     imported_pool: ImportedPool,
     /// Argon2 working memory, one buffer per permit, reused from hash to hash: allocating and
     /// faulting in `memory_kib` afresh for every hash costs a large part of the hash itself
-    /// (PERFORMANCE.md). Memory stays at `memory_kib × concurrency`.
+    /// (docs/reference/performance-facts.md). Memory stays at `memory_kib × concurrency`.
     buffers: std::sync::Mutex<Vec<Vec<Block>>>,
     /// A hash of a random password, verified against when the email is unknown so that path
-    /// costs the same as a wrong password (SECURITY.md E1).
+    /// costs the same as a wrong password (docs/security.md E1).
     dummy: OnceCell<String>,
     verifications: AtomicU64,
     /// Tests hold this to stop imported verifications where they start (after their permit).
@@ -111,7 +111,7 @@ impl Hasher {
 
     /// Check `password` against a stored hash of any kind Latch keeps. Parameters come from the
     /// stored string, so hashes made with older settings still verify. A hash that does not
-    /// parse, or any verifier error, is a mismatch: fail closed (SECURITY.md H6).
+    /// parse, or any verifier error, is a mismatch: fail closed (docs/security.md H6).
     ///
     /// A match on anything but a current argon2id hash carries the argon2id hash to store
     /// instead. A mismatch on an imported kind (or a corrupt hash) is padded with one argon2

@@ -53,7 +53,7 @@ impl Phpass {
     /// Whether `password` matches. A password longer than the verify-cost budget allows for this
     /// hash's rounds (`super::budget::phpass_max_password_bytes`: only 2^18 and 2^19 rounds
     /// allow less than any password Latch takes) is refused without hashing: phpass's cost grows
-    /// with the password, which whoever logs in chooses (SECURITY.md H4).
+    /// with the password, which whoever logs in chooses (docs/security.md H4).
     pub fn verify(&self, password: &[u8]) -> bool {
         if password.len() > super::budget::phpass_max_password_bytes(self.count_log2) {
             return false;

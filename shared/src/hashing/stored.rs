@@ -148,7 +148,7 @@ fn argon2_name(a: Algorithm) -> &'static str {
 
 impl StoredHash {
     /// Parse a stored string. None for anything that is not exactly one of the known forms: the
-    /// caller treats it as a hash nothing matches (fail closed, SECURITY.md H6).
+    /// caller treats it as a hash nothing matches (fail closed, docs/security.md H6).
     pub fn parse(s: &str) -> Option<Self> {
         if s.starts_with("$2") {
             return parse_bcrypt(s).map(StoredHash::Bcrypt);
@@ -308,7 +308,7 @@ impl StoredHash {
 
     /// Whether verifying costs about as much as an argon2 hash with the configured parameters.
     /// The legacy kinds are mostly far cheaper: a failed check of one is padded with argon2 work so
-    /// that a wrong password takes as long as for an unknown email (SECURITY.md E1).
+    /// that a wrong password takes as long as for an unknown email (docs/security.md E1).
     pub fn is_argon2(&self) -> bool {
         matches!(self, StoredHash::Argon2 { .. })
     }

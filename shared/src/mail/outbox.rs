@@ -59,7 +59,7 @@ impl Mailer for Outbox {
         let tmp = self.dir.join(format!(".{name}.tmp"));
         let written = final_path.clone();
         // Write then rename, so a reader never sees half a message.
-        // 0600 in a 0700 directory: the message holds live tokens (SECURITY.md X3).
+        // 0600 in a 0700 directory: the message holds live tokens (docs/security.md X3).
         tokio::task::spawn_blocking(move || -> std::io::Result<()> {
             crate::files::private_dir(&dir)?;
             let mut file = crate::files::create_new_private().open(&tmp)?;

@@ -2,7 +2,7 @@
 //! (`<name>.subject.txt`, `<name>.txt`, `<name>.html`). Placeholders are `{{name}}`, expanded in
 //! one pass over the template alone: a value is inserted as text and never scanned for
 //! placeholders itself, so an organization named `{{url}}` shows as `{{url}}` and cannot pull the
-//! live link into the subject (SECURITY.md I6). Values are HTML-escaped in the HTML body and
+//! live link into the subject (docs/security.md I6). Values are HTML-escaped in the HTML body and
 //! have their control characters (line breaks included) replaced by spaces in the subject.
 
 use std::path::Path;

@@ -4,7 +4,7 @@
 //! every known suffix under that prefix (padded with count-0 rows, which are ignored). Answers
 //! are cached per prefix, so a password is looked up at most once per cache lifetime.
 //!
-//! A breaker guards the lookups (SECURITY.md B4): after `breaker_threshold` consecutive failed
+//! A breaker guards the lookups (docs/security.md B4): after `breaker_threshold` consecutive failed
 //! lookups the service is not asked for a cool-down, and each lookup skipped meanwhile is
 //! `Unknown`, exactly like a failed one, so fail-open and fail-closed keep their meaning. After
 //! the cool-down one trial lookup goes out; while it runs the others are still skipped. An outage
@@ -163,7 +163,7 @@ impl HibpClient {
             .header("Add-Padding", "true")
             .send()
             .await
-            // Without the URL: its path holds a piece of the password's SHA-1 (SECURITY.md H2).
+            // Without the URL: its path holds a piece of the password's SHA-1 (docs/security.md H2).
             .map_err(|e| format!("request failed: {}", e.without_url()))?;
         if !response.status().is_success() {
             return Err(format!("answered {}", response.status()));

@@ -19,7 +19,7 @@ pub const MIN_ZXCVBN_SCORE: u8 = 3;
 /// zxcvbn judges only this many leading code points. Its cost grows steeply with length and
 /// depends on content: strings of l33t-substitution characters mixed with letters took ~30 ms at
 /// 40 characters here, ~46 ms at 48 and ~86 ms at 64 (the crate itself cuts at 100, where random
-/// text costs over 100 ms). Bounding the window keeps any accepted input under SECURITY.md S4's
+/// text costs over 100 ms). Bounding the window keeps any accepted input under docs/security.md S4's
 /// 50 ms. Characters past the window only add strength, so a long password is accepted when its
 /// first 40 characters are strong on their own; one that is weak there is refused.
 pub const ZXCVBN_SCORED_CHARS: usize = 40;

@@ -1,4 +1,4 @@
-//! Session JWTs in the format both official SDKs verify locally (reference §8.2–8.3).
+//! Session JWTs in the format both official SDKs verify locally (docs/reference/stytch-api.md §8.2–8.3).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -24,7 +24,7 @@ pub const RESERVED_CLAIMS: &[&str] = &[
     ORGANIZATION_CLAIM,
 ];
 pub const SESSION_CLAIM: &str = "https://stytch.com/session";
-/// B2B only: `{organization_id, slug}` (reference §8.2).
+/// B2B only: `{organization_id, slug}` (docs/reference/stytch-api.md §8.2).
 pub const ORGANIZATION_CLAIM: &str = "https://stytch.com/organization";
 
 pub fn issuer(project_id: &str) -> String {

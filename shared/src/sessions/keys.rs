@@ -1,8 +1,8 @@
 //! RS256 signing keys: generated once, persisted in the store so every process and Lambda
 //! instance signs with the same key, and parsed once per process (parsing costs more than
-//! signing; see PERFORMANCE.md).
+//! signing; see docs/reference/performance-facts.md).
 //!
-//! The private key rests sealed (SECURITY.md X3): ChaCha20-Poly1305 by `totp::SecretSealer`
+//! The private key rests sealed (docs/security.md X3): ChaCha20-Poly1305 by `totp::SecretSealer`
 //! under a key derived from the token pepper for this purpose alone, so a dump of the store (a
 //! copy of the SQLite file, read access to the table) does not let anyone mint JWTs. The pepper
 //! comes from where the other secrets do (the environment, `credentials.json`, Secrets Manager).

@@ -131,7 +131,7 @@ pub trait Store: Send + Sync {
     ) -> Result<LoginRecorded, StoreError>;
     /// Apply `change` to the user atomically; returns the user as written, or None if there is
     /// no such user. A change of the password moves the credential epoch on in the same write
-    /// (`settle_credential_epoch`, SECURITY.md R7).
+    /// (`settle_credential_epoch`, docs/security.md R7).
     async fn update_user(&self, user_id: &str, change: UserChange) -> Result<Option<UserRecord>, StoreError>;
     /// Mark the user's password as needing a reset, if it is still the one whose hash is
     /// `hash`: a reset that replaced it meanwhile must not be undone. True if the flag was set.
@@ -170,7 +170,7 @@ pub trait Store: Send + Sync {
     async fn consume_token(&self, token: &TokenRecord) -> Result<bool, StoreError>;
     /// Complete a reset atomically: consume the token (if given; refused as in `consume_token`),
     /// replace the password and move the credential epoch on (so every other emailed token of
-    /// the user dies, SECURITY.md R7), verify the email (if a token was given), clear the lock, revoke the user's
+    /// the user dies, docs/security.md R7), verify the email (if a token was given), clear the lock, revoke the user's
     /// sessions except `keep_session` (written as given), and store `new_session` if given.
     /// Nothing happens unless all of it does, and once it returns Ok no revoked session can be
     /// found, however many the user had. Returns the user as written, or None if the token was

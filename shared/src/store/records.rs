@@ -96,14 +96,14 @@ pub struct UserRecord {
     /// Present for a B2B member: the user record is then scoped to one organization.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub member: Option<MemberFields>,
-    /// How many times the stored password has changed (SECURITY.md R7). Emailed tokens record it
+    /// How many times the stored password has changed (docs/security.md R7). Emailed tokens record it
     /// when issued and are refused once it has moved on; only the store sets it
     /// (`settle_credential_epoch`), inside the write that changes the password.
     #[serde(default)]
     pub credential_epoch: u64,
 }
 
-/// SECURITY.md R7, the one rule: a write that changes the stored password (a reset, an import
+/// docs/security.md R7, the one rule: a write that changes the stored password (a reset, an import
 /// setting one, a copy from another organization, a hash upgrade, a removal) moves the user's
 /// `credential_epoch` on, which kills every emailed token issued before it (`token_survives`).
 /// `always` counts the write as a change whatever the hash (a completed reset). Both backends
@@ -260,7 +260,7 @@ impl SessionRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SigningKeyRecord {
     pub kid: String,
-    /// The private key. A secret kept in the store, sealed (SECURITY.md X2, X3).
+    /// The private key. A secret kept in the store, sealed (docs/security.md X2, X3).
     #[serde(flatten)]
     pub private_key: StoredPrivateKey,
     pub created_at: DateTime<Utc>,
@@ -305,8 +305,8 @@ pub enum TokenKind {
 }
 
 impl TokenKind {
-    /// Every emailed link dies when the password changes (SECURITY.md R7); an intermediate
-    /// session is no emailed link and lives out its ten minutes (SECURITY.md J3).
+    /// Every emailed link dies when the password changes (docs/security.md R7); an intermediate
+    /// session is no emailed link and lives out its ten minutes (docs/security.md J3).
     pub fn dies_with_password(self) -> bool {
         !matches!(self, TokenKind::IntermediateSession)
     }
@@ -332,7 +332,7 @@ pub struct TokenRecord {
     /// For an intermediate session: the factors proved so far.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub factors: Vec<FactorRecord>,
-    /// The user's `credential_epoch` when the token was issued (SECURITY.md R7). A token stored
+    /// The user's `credential_epoch` when the token was issued (docs/security.md R7). A token stored
     /// before the field existed reads as 0 and dies with the next password change.
     #[serde(default)]
     pub credential_epoch: u64,

@@ -120,7 +120,7 @@ fn update_session_row(conn: &Connection, s: &SessionRecord, data: &str) -> Resul
 
 /// Mark a token used, inside the caller's write transaction, if it is unused and (as stored)
 /// `token_survives` against its user as stored now: the password-change check and the
-/// single use in one step (SECURITY.md R3, R7). False if it is gone, used or outlived.
+/// single use in one step (docs/security.md R3, R7). False if it is gone, used or outlived.
 fn consume_token_row(conn: &Connection, digest: &str) -> Result<bool, StoreError> {
     let row: Option<String> = conn
         .query_row(
@@ -165,7 +165,7 @@ impl SqliteStore {
 
     /// `open_dir` with writes waiting at most `busy_timeout` for the write lock.
     pub fn open_dir_with(dir: &Path, busy_timeout: Duration) -> Result<Self, StoreError> {
-        // 0700, and the database 0600 before SQLite opens it (SECURITY.md X3).
+        // 0700, and the database 0600 before SQLite opens it (docs/security.md X3).
         crate::files::private_dir(dir).map_err(unavailable)?;
         let path = dir.join("latch.sqlite3");
         crate::files::private_database(&path).map_err(unavailable)?;

@@ -408,6 +408,6 @@ def expect_error(call, error_type: str, status: int, hint=None) -> StytchError:
 
 
 def assert_meta(resp) -> None:
-    """Every success body carries status_code and request_id (reference §0.4)."""
+    """Every success body carries status_code and request_id (docs/reference/stytch-api.md §0.4)."""
     assert resp.status_code == 200
     assert isinstance(resp.request_id, str) and resp.request_id

@@ -1,6 +1,6 @@
 """Latch's B2B half driven by the official Stytch Python SDK's `stytch.B2BClient`.
 
-Contract: docs/b2b.md, and shared/reference/stytch-api.md §5 B1-B21 (B11 migrate excepted), §6,
+Contract: docs/b2b.md, and docs/reference/stytch-api.md §5 B1-B21 (B11 migrate excepted), §6,
 §7, §8, §14.
 
 Every success body is parsed by the SDK's pydantic models (`Organization`, `Member`,

@@ -1,7 +1,7 @@
 """Password-hash migration (`passwords.migrate`, consumer and B2B) driven by the official Stytch
 Python SDK.
 
-Contract: docs/migration.md; shared/reference/stytch-api.md §5 C4 and B11, §10.
+Contract: docs/migration.md; docs/reference/stytch-api.md §5 C4 and B11, §10.
 
 The hashes come from tests/data/migrate/vectors.json, made by the source ecosystems' own tools
 (tests/data/migrate/make_vectors.py): every vector is migrated through the SDK, and the user then
@@ -256,7 +256,7 @@ def _valid_bcrypt() -> str:
 
 
 HASH_ERRORS = [
-    # (id, request fields, error_type): names from shared/reference/stytch-api.md §5 C4 / §10.
+    # (id, request fields, error_type): names from docs/reference/stytch-api.md §5 C4 / §10.
     ("bcrypt-short", {"hash_type": "bcrypt", "hash": "$2b$10$short"}, "invalid_bcrypt_hash"),
     ("bcrypt-not-modular-crypt", {"hash_type": "bcrypt", "hash": "not a bcrypt hash"}, "invalid_bcrypt_hash"),
     ("bcrypt-cost-31", {"hash_type": "bcrypt", "hash": with_cost(_valid_bcrypt(), 31)}, "invalid_bcrypt_cost"),

@@ -1,6 +1,6 @@
 """Latch driven by the official Stytch Python SDK (PyPI `stytch`, pinned in requirements.txt).
 
-Contract: shared/reference/stytch-api.md (§0-§2, §4, §5 C1-C3 and C5-C15, §6, §8, §9, §13, §14).
+Contract: docs/reference/stytch-api.md (§0-§2, §4, §5 C1-C3 and C5-C15, §6, §8, §9, §13, §14).
 
 Every success body is parsed by the SDK's pydantic models; a `pydantic.ValidationError`
 escaping a call means Latch sent a body the real SDK cannot read, and the test fails.
@@ -244,7 +244,7 @@ def test_authenticate_invalid_email(client):
 
 def test_authenticate_breached_password_requires_reset(client, hibp):
     # The password becomes known-breached only after the user signed up with it: breach
-    # detection at login is for exactly this case (§4 C2, SECURITY.md B2).
+    # detection at login is for exactly this case (§4 C2, docs/security.md B2).
     email, password, created = create_user(client)
     hibp.breach(password)
     asked_before = range_requests(hibp, password)
@@ -261,7 +261,7 @@ def test_authenticate_breached_password_requires_reset(client, hibp):
 
 def test_authenticate_breached_password_first_seen_at_login(client, hibp):
     # Same rule, with a password Latch has never looked up while HIBP was healthy: the user is
-    # created during an HIBP outage (fail-open, SECURITY.md B3), so nothing about its range can
+    # created during an HIBP outage (fail-open, docs/security.md B3), so nothing about its range can
     # be cached, and the first successful range answer comes at login.
     email, password, created = create_user_during_hibp_outage(client, hibp)
     hibp.breach(password)
@@ -663,13 +663,13 @@ def test_hibp_requests_ask_for_padding(client, hibp):
     seen = hibp.log()[before:]
     assert seen, "no range request was made"
     assert all((e["add_padding"] or "").lower() == "true" for e in seen), (
-        f"range requests should send Add-Padding: true (SECURITY.md B1): {seen}"
+        f"range requests should send Add-Padding: true (docs/security.md B1): {seen}"
     )
 
 
 @pytest.mark.parametrize("mode", ["error", "slow", "garbage"])
 def test_login_survives_hibp_outage(client, hibp, mode):
-    # SECURITY.md B3: an outage adds bounded latency and fails open; login never fails because of it.
+    # docs/security.md B3: an outage adds bounded latency and fails open; login never fails because of it.
     email, password, _ = create_user(client)
     t0 = time.monotonic()
     client.passwords.authenticate(email=email, password=password)

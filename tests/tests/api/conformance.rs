@@ -1,5 +1,5 @@
 //! The store conformance suite: every operation of the `Store` trait, its atomicity under
-//! concurrency (SECURITY.md C1, R3, L2) and its expiry semantics, against whichever backend the
+//! concurrency (docs/security.md C1, R3, L2) and its expiry semantics, against whichever backend the
 //! suite runs on (SQLite by default; DynamoDB with LATCH_TEST_BACKEND=dynamodb).
 
 use std::sync::Arc;

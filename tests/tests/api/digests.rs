@@ -1,4 +1,4 @@
-//! SECURITY.md R1: emailed and session tokens rest only as keyed digests. The store holds the
+//! docs/security.md R1: emailed and session tokens rest only as keyed digests. The store holds the
 //! digest Latch computes under its pepper, and neither the token, nor its plain (unkeyed)
 //! SHA-256 in any usual spelling, nor the digest under another key: the pepper is what makes it.
 

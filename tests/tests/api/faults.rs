@@ -1,4 +1,4 @@
-//! Fault injection (SECURITY.md F1, F2): a store that fails the k-th call, and a failing mailer.
+//! Fault injection (docs/security.md F1, F2): a store that fails the k-th call, and a failing mailer.
 //! Each step of a flow runs with a fault at its 1st, 2nd, … store call until a run hits none.
 //! Every faulted run must answer 503 in the envelope, never a success, and leave nothing
 //! half-written; the fault-free run then succeeds, so a fault never burned anything. The
@@ -155,7 +155,7 @@ async fn the_store_holds_no_secret_and_no_orphan_after_the_flows() {
     )
     .await
     .assert_ok();
-    // The reset killed its mail's magic link (SECURITY.md R7): a new mail's is used.
+    // The reset killed its mail's magic link (docs/security.md R7): a new mail's is used.
     app.post("/v1/passwords/email/reset/start", json!({"email": e}))
         .await
         .assert_ok();
@@ -281,7 +281,7 @@ async fn r4_r7_a_fault_after_the_reset_commits_is_503_and_the_reset_holds_for_si
     assert!(app.orphans().await.is_empty(), "{:?}", app.orphans().await);
 }
 
-/// The write paths the after-commit faults walk (SECURITY.md F1).
+/// The write paths the after-commit faults walk (docs/security.md F1).
 #[derive(Debug, Clone, Copy)]
 enum WritePath {
     Signup,

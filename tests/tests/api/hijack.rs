@@ -2,7 +2,7 @@
 //! address they do not own; when the owner first proves the address by a passwordless method
 //! (today the reset email's "log in without password" link), that password must not keep
 //! working. The next password login answers `reset_password` until a reset by email. A password
-//! set after the address was proven is never flagged. (SECURITY.md R6, R4.)
+//! set after the address was proven is never flagged. (docs/security.md R6, R4.)
 
 use latch_tests::{email, ResetEmail, TestApp, STRONG};
 use serde_json::{json, Value};

@@ -1,4 +1,4 @@
-//! Password migration (docs/migration.md; SECURITY.md H3, H4, H6): hashes imported through
+//! Password migration (docs/migration.md; docs/security.md H3, H4, H6): hashes imported through
 //! `/v1/passwords/migrate` and `/v1/b2b/passwords/migrate` log in with their old passwords and
 //! are replaced by argon2id on the first successful login.
 

@@ -1,5 +1,5 @@
 //! Password reset by email, the magic link, existing-password and session resets (issue 3):
-//! every flow end to end through the outbox (SECURITY.md R1–R6, L3, L4, F2).
+//! every flow end to end through the outbox (docs/security.md R1–R6, L3, L4, F2).
 
 use std::sync::Arc;
 

@@ -1,4 +1,4 @@
-//! `latch serve`'s defences against slow and hostile clients (SECURITY.md I7), over raw TCP:
+//! `latch serve`'s defences against slow and hostile clients (docs/security.md I7), over raw TCP:
 //! the test app runs the same server (`latch::server`) with small timeouts.
 
 use std::time::{Duration, Instant};

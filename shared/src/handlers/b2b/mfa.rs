@@ -19,7 +19,7 @@ use crate::store::{
 
 use super::super::reset::{unusable_token, EMAIL_TOKEN_BYTES};
 
-/// Intermediate sessions live 10 minutes (reference §7, SECURITY.md J3).
+/// Intermediate sessions live 10 minutes (docs/reference/stytch-api.md §7, docs/security.md J3).
 pub const IST_MINUTES: i64 = 10;
 
 /// Does this member owe a second factor after a primary one?
@@ -236,7 +236,7 @@ pub struct MfaRequired {
     pub secondary_auth_initiated: Option<String>,
 }
 
-/// The session-or-IST half of every B2B primary-auth response (reference §7).
+/// The session-or-IST half of every B2B primary-auth response (docs/reference/stytch-api.md §7).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuthFields {
     pub session_token: String,

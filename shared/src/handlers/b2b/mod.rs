@@ -121,7 +121,7 @@ pub async fn redeemable_link(
     let org_id = token.organization_id.clone().ok_or_else(unusable)?;
     let org = st.store.organization_by_id(&org_id).await?.ok_or_else(unusable)?;
     let member = load_member(st, &org, &token.user_id).await.map_err(|_| unusable())?;
-    // A link issued before the password last changed is dead (SECURITY.md R7); the store
+    // A link issued before the password last changed is dead (docs/security.md R7); the store
     // decides it again atomically when consuming it.
     if !crate::store::token_survives(&token, &member) {
         return Err(unusable());

@@ -20,7 +20,7 @@ use crate::store::{
 
 const SLUG_CHARS: &str = "-._~";
 
-/// 2–128 of `A-Za-z0-9-._~` (reference §12).
+/// 2–128 of `A-Za-z0-9-._~` (docs/reference/stytch-api.md §12).
 pub fn valid_slug(slug: &str) -> bool {
     (2..=128).contains(&slug.len())
         && slug
@@ -62,7 +62,7 @@ fn parse_name(name: &str) -> Result<String, ApiError> {
             "organization_name must be 1 to 128 characters.",
         ));
     }
-    // It goes into mail subjects and bodies: one line of plain text (SECURITY.md I6).
+    // It goes into mail subjects and bodies: one line of plain text (docs/security.md I6).
     if let Some(c) = text::refused_in_name(name) {
         return Err(ApiError::new(
             ErrorType::InvalidOrganizationName,
@@ -75,7 +75,7 @@ fn parse_name(name: &str) -> Result<String, ApiError> {
     Ok(name.to_string())
 }
 
-/// A member's `name` as sent (none is `""`): any text on one line (SECURITY.md I6).
+/// A member's `name` as sent (none is `""`): any text on one line (docs/security.md I6).
 pub(crate) fn parse_member_name(name: Option<&str>) -> Result<String, ApiError> {
     let name = name.unwrap_or_default();
     match text::refused_in_name(name) {
@@ -225,7 +225,7 @@ pub struct OrganizationFields {
 }
 
 impl OrganizationFields {
-    /// Did the call set any auth setting? Decides the `email_invites` default (reference §4).
+    /// Did the call set any auth setting? Decides the `email_invites` default (docs/reference/stytch-api.md §4).
     fn sets_auth_settings(&self) -> bool {
         self.sso_jit_provisioning.is_some()
             || self.email_allowed_domains.is_some()
@@ -443,7 +443,7 @@ fn parse_phone(raw: &str) -> Result<String, ApiError> {
     }
 }
 
-/// `external_id`: at most 128 of `A-Za-z0-9._-|` (reference §12).
+/// `external_id`: at most 128 of `A-Za-z0-9._-|` (docs/reference/stytch-api.md §12).
 fn parse_external_id(raw: &str) -> Result<String, ApiError> {
     if (1..=128).contains(&raw.len()) && raw.chars().all(|c| c.is_ascii_alphanumeric() || "._-|".contains(c)) {
         Ok(raw.to_string())

@@ -119,7 +119,7 @@ pub const FAILED_ATTEMPTS: &str = "failed_attempts";
 pub const LOCK_CREATED_AT: &str = "lock_created_at";
 pub const LOCK_EXPIRES_AT: &str = "lock_expires_at";
 pub const EMAIL_KEY: &str = "email_key";
-/// On the user pointer: the user's `credential_epoch` (SECURITY.md R7), kept outside the user
+/// On the user pointer: the user's `credential_epoch` (docs/security.md R7), kept outside the user
 /// item's `data` so redeeming a token can check it by user id in the same transaction.
 pub const CREDENTIAL_EPOCH: &str = "credential_epoch";
 

@@ -895,7 +895,7 @@ impl Store for DynamoStore {
                 Err(e) => Err(unavailable(e)),
             };
         }
-        // The single use and the password-change check in one transaction (SECURITY.md R7): a
+        // The single use and the password-change check in one transaction (docs/security.md R7): a
         // reset committed before it leaves the pointer's epoch moved on, and the two cannot
         // interleave.
         let actions = vec![
@@ -917,7 +917,7 @@ impl Store for DynamoStore {
             let mut actions = Vec::new();
             if let Some(token) = &reset.token {
                 // Checked on the user as read; the versioned put below fails if the epoch
-                // (or anything else) moved since (SECURITY.md R7).
+                // (or anything else) moved since (docs/security.md R7).
                 if !token_survives(token, &user) {
                     return Ok(None);
                 }
@@ -939,7 +939,7 @@ impl Store for DynamoStore {
             // one transaction), else only the session items, one action each (~90 fit beside
             // the rest), and the lookups right after. A user with more still has the excess
             // revoked whole before the commit. Either way nothing left for after the commit is
-            // needed to refuse a session (SECURITY.md R4).
+            // needed to refuse a session (docs/security.md R4).
             let mut revoked = self.session_pointers(&reset.user_id, keep_id).await?;
             let room = MAX_TRANSACTION_ITEMS - actions.len();
             if revoked.len() > room {

@@ -1,7 +1,7 @@
 // Latch's B2B half driven by the official Stytch Node SDK's `B2BClient` (npm `stytch`, pinned in
 // package.json).
 //
-// Contract: docs/b2b.md, and shared/reference/stytch-api.md §5 B1-B21 (B11 migrate excepted), §6,
+// Contract: docs/b2b.md, and docs/reference/stytch-api.md §5 B1-B21 (B11 migrate excepted), §6,
 // §7, §8, §14. The Node SDK returns response JSON untouched, so the shape checks below restate
 // the fields the Python SDK's pydantic models require (§6): a body that Node accepts but Python
 // would reject fails here too.

@@ -1,7 +1,7 @@
 // Password-hash migration (`passwords.migrate`, consumer and B2B) driven by the official Stytch
 // Node SDK (npm `stytch`, pinned in package.json).
 //
-// Contract: docs/migration.md; shared/reference/stytch-api.md §5 C4 and B11, §10.
+// Contract: docs/migration.md; docs/reference/stytch-api.md §5 C4 and B11, §10.
 // The hashes come from tests/data/migrate/vectors.json, made by the source ecosystems' own tools
 // (tests/data/migrate/make_vectors.py). The Node SDK returns response JSON untouched, so the
 // shape checks below restate the fields the Python SDK's models require (§6).

@@ -1,6 +1,6 @@
 // Latch driven by the official Stytch Node SDK (npm `stytch`, pinned in package.json).
 //
-// Contract: shared/reference/stytch-api.md (§0-§2, §4, §5 C1-C3 and C5-C15, §6, §8, §9, §13, §14).
+// Contract: docs/reference/stytch-api.md (§0-§2, §4, §5 C1-C3 and C5-C15, §6, §8, §9, §13, §14).
 // The Node SDK returns response JSON untouched, so the shape checks below restate the
 // fields the Python SDK requires (§6): a body that Node accepts but Python would reject
 // fails here too.
@@ -80,7 +80,7 @@ async function setHibpMode(mode) {
   await r.json();
 }
 
-// Create a user while the HIBP stub is down (Latch fails open, SECURITY.md B3), so Latch
+// Create a user while the HIBP stub is down (Latch fails open, docs/security.md B3), so Latch
 // cannot have cached anything about the password's range.
 async function createUserDuringHibpOutage() {
   await setHibpMode("error");

@@ -1,7 +1,7 @@
 "use strict";
 // What every Node suite shares: the server it is pointed at (from scripts/sdk-tests.sh) and the
 // assertions on the Stytch error envelope, the success metadata and RFC 3339 timestamps
-// (reference §2, §0.4). Not a test file itself: package.json lists those.
+// (docs/reference/stytch-api.md §2, §0.4). Not a test file itself: package.json lists those.
 
 const assert = require("node:assert/strict");
 const stytch = require("stytch");

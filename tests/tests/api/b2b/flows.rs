@@ -1,6 +1,6 @@
 //! Seed 004 end to end (magic-link signup into an organization, a password set from the session,
 //! password login, reset by email), the other resets, PKCE and redirect URLs for B2B links
-//! (SECURITY.md R4, R5), and a correct but breached password at login.
+//! (docs/security.md R4, R5), and a correct but breached password at login.
 
 use latch::domain::pkce::CodeChallenge;
 use latch_tests::b2b::*;

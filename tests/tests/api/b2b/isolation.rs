@@ -1,6 +1,6 @@
 //! The organization boundary holds under every cross-org attempt: passwords, members, sessions,
 //! resets and intermediate sessions of one organization are nothing in another (docs/b2b.md
-//! "Members", "B2B sessions"; SECURITY.md J3). And member sessions and user sessions never cross.
+//! "Members", "B2B sessions"; docs/security.md J3). And member sessions and user sessions never cross.
 
 use latch_tests::b2b::*;
 use latch_tests::{email, TestApp, STRONG};

@@ -1,5 +1,5 @@
 //! Seed 002: MFA with TOTP behind org-scoped passwords; the MFA rule for every primary factor;
-//! intermediate session tokens (SECURITY.md J3: 10 minutes, single use, bound to member and org).
+//! intermediate session tokens (docs/security.md J3: 10 minutes, single use, bound to member and org).
 
 use latch::clock::Clock;
 use latch_tests::b2b::*;
@@ -312,7 +312,7 @@ async fn a_magic_link_is_a_primary_factor_and_an_ist_sent_is_kept() {
     )
     .await;
     // The session holds every factor proved: the IST's first (magic link), the password added
-    // to it, and totp (reference §7).
+    // to it, and totp (docs/reference/stytch-api.md §7).
     let mut types = factor_types(&done.assert_ok()["member_session"]);
     types.sort();
     assert_eq!(types, ["magic_link", "password", "totp"], "{types:?}");

@@ -30,7 +30,7 @@ async fn a_fresh_org_has_the_documented_defaults() {
     }
     assert_eq!(org["email_allowed_domains"], json!([]));
     assert_eq!(org["organization_logo_url"], "");
-    // Arrays the Python SDK requires (reference §6).
+    // Arrays the Python SDK requires (docs/reference/stytch-api.md §6).
     for field in [
         "sso_jit_provisioning_allowed_connections",
         "sso_active_connections",

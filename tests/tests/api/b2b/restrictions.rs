@@ -1,4 +1,4 @@
-//! Restrictions Latch is asked to apply are applied or refused, never ignored (SECURITY.md X4):
+//! Restrictions Latch is asked to apply are applied or refused, never ignored (docs/security.md X4):
 //! `authorization_check` on session authenticate (consumer and B2B), an organization's
 //! `auth_methods` / `mfa_methods` RESTRICTED, and public mail domains in `email_allowed_domains`.
 //! Also the B2B sends' rate limit (L4) and the B2B login's equal hashing work (E1).

@@ -1,4 +1,4 @@
-//! SECURITY.md H2 and R1 for the B2B half: after a whole MFA enrolment nothing secret rests in
+//! docs/security.md H2 and R1 for the B2B half: after a whole MFA enrolment nothing secret rests in
 //! clear — not the password, the TOTP secret (sealed), the recovery codes, the intermediate
 //! session token or the session token (digests).
 

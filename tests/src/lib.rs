@@ -286,21 +286,7 @@ impl TestApp {
                     .filter(|m| m.contains(&format!("To: {to}\r\n")))
                     .collect()
             }
-            Backend::Dynamo { endpoint, .. } => {
-                let data = moto_data(&self.http, endpoint).await;
-                data["ses"]["Message"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter(|m| {
-                        m["destinations"]["ToAddresses"]
-                            .as_array()
-                            .is_some_and(|a| a.iter().any(|x| x == to))
-                    })
-                    .map(|m| m["body"].as_str().unwrap_or_default().to_string())
-                    .collect()
-            }
+            Backend::Dynamo { endpoint, .. } => ses_field_of_mail_to(&self.http, endpoint, to, "body").await,
         }
     }
 
@@ -321,18 +307,7 @@ impl TestApp {
                         .to_string()
                 })
                 .collect(),
-            Backend::Dynamo { endpoint, .. } => moto_data(&self.http, endpoint).await["ses"]["Message"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|m| {
-                    m["destinations"]["ToAddresses"]
-                        .as_array()
-                        .is_some_and(|a| a.iter().any(|x| x == to))
-                })
-                .map(|m| m["subject"].as_str().unwrap_or_default().to_string())
-                .collect(),
+            Backend::Dynamo { endpoint, .. } => ses_field_of_mail_to(&self.http, endpoint, to, "subject").await,
         }
     }
 
@@ -347,6 +322,24 @@ impl TestApp {
             .await
             .pop()
             .unwrap_or_else(|| panic!("no mail to {to}"))
+    }
+
+    /// docs/security.md R7: both links of a consumer reset mail sent before a password change
+    /// are refused (the magic link first: it changes nothing, so a failure of the reset link is
+    /// not hidden by it).
+    pub async fn assert_reset_mail_dead(&self, mail: &ResetEmail) {
+        self.post(
+            "/v1/magic_links/authenticate",
+            serde_json::json!({"token": mail.login_token, "session_duration_minutes": 60}),
+        )
+        .await
+        .assert_error(401, "unable_to_auth_magic_link");
+        self.post(
+            "/v1/passwords/email/reset",
+            serde_json::json!({"token": mail.reset_token, "password": "an attacker's passphrase: moss lantern 58"}),
+        )
+        .await
+        .assert_error(401, "unable_to_auth_password_reset_token");
     }
 
     /// Everything the store holds, as bytes, for scans for secrets: the SQLite files, or every
@@ -446,6 +439,22 @@ impl TestApp {
 }
 
 /// A unique email for one test.
+/// `field` (`body`, `subject`) of every message the SES emulator sent to `to`, oldest first.
+async fn ses_field_of_mail_to(http: &reqwest::Client, endpoint: &str, to: &str, field: &str) -> Vec<String> {
+    moto_data(http, endpoint).await["ses"]["Message"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| {
+            m["destinations"]["ToAddresses"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|x| x == to))
+        })
+        .map(|m| m[field].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
 pub fn email(tag: &str) -> String {
     format!("{tag}-{}@example.com", uuid_like())
 }

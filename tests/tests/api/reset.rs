@@ -583,23 +583,6 @@ async fn an_unknown_locale_is_refused() {
     .assert_ok();
 }
 
-/// SECURITY R7: both links of a reset mail sent before a password change are refused (the
-/// magic link first: it changes nothing, so a failure of the reset link is not hidden by it).
-async fn assert_links_dead(app: &TestApp, mail: &latch_tests::ResetEmail) {
-    app.post(
-        "/v1/magic_links/authenticate",
-        json!({"token": mail.login_token, "session_duration_minutes": 60}),
-    )
-    .await
-    .assert_error(401, "unable_to_auth_magic_link");
-    app.post(
-        "/v1/passwords/email/reset",
-        json!({"token": mail.reset_token, "password": "an attacker's passphrase: moss lantern 58"}),
-    )
-    .await
-    .assert_error(401, "unable_to_auth_password_reset_token");
-}
-
 #[tokio::test]
 async fn r7_a_completed_email_reset_kills_the_older_mails_links_and_its_own_magic_link() {
     let app = TestApp::spawn().await;
@@ -614,7 +597,7 @@ async fn r7_a_completed_email_reset_kills_the_older_mails_links_and_its_own_magi
     )
     .await
     .assert_ok();
-    assert_links_dead(&app, &t1).await;
+    app.assert_reset_mail_dead(&t1).await;
     // The sibling of the link just used dies with it.
     app.post("/v1/magic_links/authenticate", json!({"token": t2.login_token}))
         .await
@@ -639,7 +622,7 @@ async fn r7_an_existing_password_reset_kills_outstanding_links() {
     )
     .await
     .assert_ok();
-    assert_links_dead(&app, &mail).await;
+    app.assert_reset_mail_dead(&mail).await;
     app.login(&e, NEW, None).await.assert_ok();
 }
 
@@ -655,7 +638,7 @@ async fn r7_a_session_reset_kills_outstanding_links() {
     )
     .await
     .assert_ok();
-    assert_links_dead(&app, &mail).await;
+    app.assert_reset_mail_dead(&mail).await;
     app.post(
         "/v1/sessions/authenticate",
         json!({"session_token": current["session_token"]}),
@@ -681,7 +664,7 @@ async fn r7_removing_a_password_and_migrate_setting_one_kill_outstanding_links()
         .await
         .unwrap()
         .unwrap();
-    assert_links_dead(&app, &before_removal).await;
+    app.assert_reset_mail_dead(&before_removal).await;
     let before_import = start(&app, &e).await;
     app.post(
         "/v1/passwords/migrate",
@@ -689,7 +672,7 @@ async fn r7_removing_a_password_and_migrate_setting_one_kill_outstanding_links()
     )
     .await
     .assert_ok();
-    assert_links_dead(&app, &before_import).await;
+    app.assert_reset_mail_dead(&before_import).await;
     app.login(&e, "Plain-md5-Password-2016", None).await.assert_ok();
 }
 

@@ -58,6 +58,16 @@ fn unavailable<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(e:
     StoreError::Unavailable(detail)
 }
 
+/// `condition` and that the item's credential epoch (`#ce`) is `epoch` (`:e`); an item written
+/// before the attribute existed counts as epoch 0.
+fn epoch_condition(condition: &str, epoch: u64) -> String {
+    if epoch == 0 {
+        format!("{condition} AND (attribute_not_exists(#ce) OR #ce = :e)")
+    } else {
+        format!("{condition} AND #ce = :e")
+    }
+}
+
 fn build_err(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("request could not be built: {e}"))
 }
@@ -217,11 +227,7 @@ impl DynamoStore {
     /// The check that `token`'s user still has the credential epoch the token was issued at
     /// (`records::token_survives`; a pointer written before the attribute existed counts as 0).
     fn epoch_check(&self, token: &TokenRecord) -> Result<TransactWriteItem, StoreError> {
-        let condition = if token.credential_epoch == 0 {
-            "attribute_exists(pk) AND (attribute_not_exists(#ce) OR #ce = :e)"
-        } else {
-            "#ce = :e"
-        };
+        let condition = epoch_condition("attribute_exists(pk)", token.credential_epoch);
         let check = ConditionCheck::builder()
             .table_name(&self.table)
             .set_key(Some(user_pointer_key(&token.user_id)))
@@ -237,11 +243,7 @@ impl DynamoStore {
     /// credential epoch of the record the caller read (so the epoch `epoch_check` or the reset
     /// compares is the stored one; a token written before the attribute existed counts as 0).
     fn consume_update(&self, token: &TokenRecord) -> Result<Update, StoreError> {
-        let condition = if token.credential_epoch == 0 {
-            "attribute_exists(pk) AND #used = :no AND (attribute_not_exists(#ce) OR #ce = :e)"
-        } else {
-            "attribute_exists(pk) AND #used = :no AND #ce = :e"
-        };
+        let condition = epoch_condition("attribute_exists(pk) AND #used = :no", token.credential_epoch);
         Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(token_pk(&token.token_digest), "TOKEN")))

@@ -55,6 +55,14 @@ enum Command {
     /// then iterations; never below OWASP's minimum) and print the LATCH_ARGON2_* settings, the
     /// memory they need and Lambda memory sizes (docs/performance.md).
     Calibrate(calibrate::CalibrateArgs),
+    /// Copy the embedded store (`<data-dir>/latch.sqlite3`) to FILE with SQLite's online backup
+    /// API: a consistent snapshot, taken while `latch serve` keeps running. FILE must not exist;
+    /// it is created 0600. Restoring: README, "Back up the embedded store".
+    Backup {
+        file: PathBuf,
+        #[arg(long, default_value = bootstrap::DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+    },
     /// List the routes, one per line: name, method, path.
     Routes,
     /// Print the OpenAPI 3.1 document (as `latch serve` answers at /openapi.json and
@@ -92,6 +100,13 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
             calibrate::run(args).await
+        }
+        Command::Backup { file, data_dir } => {
+            let database = data_dir.join(latch::store::sqlite::DATABASE_FILE);
+            latch::store::sqlite::backup(&database, &file)
+                .with_context(|| format!("backing up {} to {}", database.display(), file.display()))?;
+            println!("Backed up {} to {}.", database.display(), file.display());
+            Ok(())
         }
         Command::Routes => {
             for r in latch::ROUTES {
@@ -145,10 +160,19 @@ async fn serve(addr: SocketAddr, data_dir: PathBuf) -> anyhow::Result<()> {
     tracing::info!(%local, data_dir = %data_dir.display(), "latch listening");
     println!("Latch is listening on http://{local}/");
     let limits = state.settings.serve;
-    latch::server::serve(listener, latch::router(state), limits, async {
-        let _ = tokio::signal::ctrl_c().await;
+    // SIGTERM is what a deploy, a restart or a scale-in sends; SIGINT is Ctrl-C at a terminal.
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("installing the SIGTERM handler")?;
+    latch::server::serve(listener, latch::router(state), limits, async move {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+        }
     })
     .await?;
+    // The router, and with it the store, was dropped when the last connection ended: SQLite's
+    // last connection checkpoints the WAL as it closes.
+    tracing::info!("latch stopped");
     Ok(())
 }
 

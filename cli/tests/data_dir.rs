@@ -3,117 +3,28 @@
 //! the outbox's messages) 0600: in a directory it creates, in an empty one that exists with
 //! 0755, and in one an older version (or a 022 umask) left at 0755 with 0644 files.
 
-use std::io::{BufRead, BufReader};
+mod support;
+
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
-use serde_json::{json, Value};
+use serde_json::json;
+use support::{Server, TempDir};
 
-const LATCH: &str = env!("CARGO_BIN_EXE_latch");
-
-/// A directory removed on every exit, failures included.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("latch-data-dir-test-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// `latch serve` on an ephemeral loopback port, killed (by its PID) when dropped.
-struct Server {
-    base: String,
-    auth: (String, String),
-    child: Child,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn start(data_dir: &Path) -> Self {
-        let mut child = Command::new(LATCH)
-            .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
-            .arg(data_dir)
-            .env("LATCH_BREACH_CHECK_ON_AUTH", "false")
-            .env("LATCH_BREACH_CHECK_ON_CREATE", "false")
-            .env("RUST_LOG", "warn")
-            .env_remove("LATCH_PROJECT_ID")
-            .env_remove("LATCH_SECRET")
-            .env_remove("LATCH_TOKEN_PEPPER")
-            .env_remove("LATCH_STORE")
-            .env_remove("LATCH_MAILER")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("latch serve starts");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let base = loop {
-            let line = rx
-                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                .expect("latch serve prints its address");
-            if let Some(url) = line.strip_prefix("Latch is listening on ") {
-                break url.trim_end_matches('/').to_owned();
-            }
-        };
-        let creds: Value =
-            serde_json::from_str(&std::fs::read_to_string(data_dir.join("credentials.json")).unwrap()).unwrap();
-        let auth = (
-            creds["project_id"].as_str().unwrap().to_owned(),
-            creds["secret"].as_str().unwrap().to_owned(),
-        );
-        Self { base, auth, child }
-    }
-
-    async fn post(&self, path: &str, body: Value) -> u16 {
-        reqwest::Client::new()
-            .post(format!("{}{path}", self.base))
-            .basic_auth(&self.auth.0, Some(&self.auth.1))
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16()
-    }
-
-    /// A signup and a reset email, so the store and the outbox have been written.
-    async fn write_something(&self, tag: &str) {
-        let email = format!("{tag}@example.com");
-        let password = "violet staple correct battery horse 42";
-        assert_eq!(
-            self.post("/v1/passwords", json!({"email": email, "password": password}))
-                .await,
-            200
-        );
-        assert_eq!(
-            self.post("/v1/passwords/email/reset/start", json!({"email": email}))
-                .await,
-            200
-        );
-    }
+/// A signup and a reset email, so the store and the outbox have been written.
+async fn write_something(server: &Server, tag: &str) {
+    let email = format!("{tag}@example.com");
+    let password = "violet staple correct battery horse 42";
+    let (status, _) = server
+        .post("/v1/passwords", json!({"email": email, "password": password}))
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    let (status, _) = server
+        .post("/v1/passwords/email/reset/start", json!({"email": email}))
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
 }
 
 fn mode(path: &Path) -> u32 {
@@ -173,8 +84,8 @@ async fn x3_latch_serve_keeps_its_data_dir_0700_and_its_files_0600() {
     // A directory it creates.
     let created = root.0.join("created");
     {
-        let server = Server::start(&created);
-        server.write_something("created").await;
+        let server = Server::start(&created, &[]);
+        write_something(&server, "created").await;
         assert_private(&created, "created by latch serve");
     }
 
@@ -183,8 +94,8 @@ async fn x3_latch_serve_keeps_its_data_dir_0700_and_its_files_0600() {
     std::fs::create_dir(&existing).unwrap();
     std::fs::set_permissions(&existing, std::fs::Permissions::from_mode(0o755)).unwrap();
     {
-        let server = Server::start(&existing);
-        server.write_something("existing").await;
+        let server = Server::start(&existing, &[]);
+        write_something(&server, "existing").await;
         assert_private(&existing, "an existing 0755 directory");
     }
 
@@ -193,9 +104,9 @@ async fn x3_latch_serve_keeps_its_data_dir_0700_and_its_files_0600() {
     widen(&created);
     assert_eq!(mode(&created.join("latch.sqlite3-wal")), 0o644);
     {
-        let server = Server::start(&created);
+        let server = Server::start(&created, &[]);
         assert_private(&created, "left at 0755/0644, at start");
-        server.write_something("again").await;
+        write_something(&server, "again").await;
         assert_private(&created, "left at 0755/0644, after writes");
     }
 }

@@ -134,6 +134,10 @@ pub struct ServeSettings {
     pub idle_timeout: Duration,
     /// `LATCH_MAX_HEADER_BYTES`, default 32768: the largest request head accepted.
     pub max_header_bytes: usize,
+    /// `LATCH_SHUTDOWN_GRACE_SECS`, default 25: on SIGTERM or SIGINT, how long the requests under
+    /// way may take to finish before their connections are closed (within the 30 s a process
+    /// manager or orchestrator usually waits before SIGKILL).
+    pub shutdown_grace: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -191,6 +195,7 @@ pub mod vars {
         IDLE_TIMEOUT_SECS = "LATCH_IDLE_TIMEOUT_SECS";
         MAX_HEADER_BYTES = "LATCH_MAX_HEADER_BYTES";
         SQLITE_BUSY_TIMEOUT_MS = "LATCH_SQLITE_BUSY_TIMEOUT_MS";
+        SHUTDOWN_GRACE_SECS = "LATCH_SHUTDOWN_GRACE_SECS";
         ARGON2_MEMORY_KIB = "LATCH_ARGON2_MEMORY_KIB";
         ARGON2_ITERATIONS = "LATCH_ARGON2_ITERATIONS";
         ARGON2_PARALLELISM = "LATCH_ARGON2_PARALLELISM";
@@ -327,6 +332,7 @@ impl Settings {
             // At most 64 KiB: below hyper's own limits (its buffer, and 65534 bytes of URI), so an
             // oversized head always meets Latch's 431 in the envelope first (crate::server).
             max_header_bytes: ranged(src, vars::MAX_HEADER_BYTES, 32 * 1024usize, 1024, 64 * 1024)?,
+            shutdown_grace: Duration::from_secs(ranged(src, vars::SHUTDOWN_GRACE_SECS, 25u64, 1, 300)?),
         };
         let sqlite_busy_timeout = Duration::from_millis(ranged(src, vars::SQLITE_BUSY_TIMEOUT_MS, 5000u64, 0, 60_000)?);
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);

@@ -47,7 +47,7 @@ pub const MAX_HEADERS: usize = 100;
 const DRAIN_AFTER_REJECT: usize = 1024 * 1024;
 
 /// Serve `router` on `listener` until `shutdown` completes; then stop accepting, let the
-/// requests under way finish and close every connection.
+/// requests under way finish (for at most `settings.shutdown_grace`) and close every connection.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
@@ -76,7 +76,23 @@ pub async fn serve(
     }
     drop(listener);
     let _ = stop_tx.send(true);
-    while connections.join_next().await.is_some() {}
+    let under_way = connections.len();
+    tracing::info!(
+        connections = under_way,
+        "shutting down: no new connections, finishing the requests under way"
+    );
+    let drained = tokio::time::timeout(settings.shutdown_grace, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            left = connections.len(),
+            grace_secs = settings.shutdown_grace.as_secs(),
+            "shutdown grace period over: closing the connections still open"
+        );
+        connections.shutdown().await;
+    }
     Ok(())
 }
 

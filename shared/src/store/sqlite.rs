@@ -157,6 +157,59 @@ fn encode<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+/// The database's file name in the data directory.
+pub const DATABASE_FILE: &str = "latch.sqlite3";
+
+/// Why `backup` did not write a copy.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    #[error("there is no database at {0}")]
+    NoDatabase(std::path::PathBuf),
+    #[error("{0} already exists; a backup never overwrites a file")]
+    Exists(std::path::PathBuf),
+    #[error("creating the backup file: {0}")]
+    Create(#[source] std::io::Error),
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// Copy the database at `database` to `dest` with SQLite's online backup API, in one step: a
+/// consistent snapshot taken under a read transaction, which in WAL mode never blocks the
+/// writers of a running `latch serve`. `dest` must not exist; it is created 0600
+/// (docs/security.md X3).
+pub fn backup(database: &Path, dest: &Path) -> Result<(), BackupError> {
+    use rusqlite::backup::{Backup, StepResult};
+    use rusqlite::OpenFlags;
+    if !database.is_file() {
+        return Err(BackupError::NoDatabase(database.to_path_buf()));
+    }
+    // Opened without CREATE, so a mistyped data directory is an error, not a new empty store.
+    let source = Connection::open_with_flags(database, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+    source.busy_timeout(DEFAULT_BUSY_TIMEOUT)?;
+    crate::files::create_new_private()
+        .open(dest)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => BackupError::Exists(dest.to_path_buf()),
+            _ => BackupError::Create(e),
+        })?;
+    let written = (|| {
+        let mut target = Connection::open(dest)?;
+        let copy = Backup::new(&source, &mut target)?;
+        loop {
+            // -1: every page in one step; Busy/Locked are transient (another connection writing).
+            match copy.step(-1)? {
+                StepResult::Done => return Ok(()),
+                _ => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+    })();
+    if written.is_err() {
+        // No half-written backup left behind to be mistaken for a good one.
+        let _ = std::fs::remove_file(dest);
+    }
+    written
+}
+
 impl SqliteStore {
     /// Open (creating if needed) `latch.sqlite3` in `dir`.
     pub fn open_dir(dir: &Path) -> Result<Self, StoreError> {
@@ -167,7 +220,7 @@ impl SqliteStore {
     pub fn open_dir_with(dir: &Path, busy_timeout: Duration) -> Result<Self, StoreError> {
         // 0700, and the database 0600 before SQLite opens it (docs/security.md X3).
         crate::files::private_dir(dir).map_err(unavailable)?;
-        let path = dir.join("latch.sqlite3");
+        let path = dir.join(DATABASE_FILE);
         crate::files::private_database(&path).map_err(unavailable)?;
         Self::open_with(&path, busy_timeout)
     }

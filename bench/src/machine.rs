@@ -6,7 +6,7 @@ use serde::Serialize;
 pub const PROFILE: &str = "bench-release";
 /// What that profile is, for the report.
 pub const PROFILE_FLAGS: &str = "inherits release (opt-level \"z\", 3 for latch-argon2, argon2, blake2, zxcvbn and \
-     its regex crates; panic=unwind); lto=false, codegen-units=16, debug=false";
+     its regex crates, and the imported-hash verifiers' crates; panic=unwind); lto=false, codegen-units=16, debug=false";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Machine {

@@ -14,33 +14,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
 
-const LATCH: &str = env!("CARGO_BIN_EXE_latch");
+mod support;
+
+use support::{Server, TempDir, LATCH};
 /// The longest any one `latch import` run may take here.
 const RUN_LIMIT: Duration = Duration::from_secs(300);
 
 // ---------------------------------------------------------------------------------------------
 // Processes and files the tests make, removed (stopped) on every exit, failures included.
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("latch-import-test-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// A child process, killed (by its PID, SIGKILL) and reaped when dropped if still running.
 struct KillOnDrop(Child);
@@ -51,81 +32,6 @@ impl Drop for KillOnDrop {
             let _ = self.0.kill();
             let _ = self.0.wait();
         }
-    }
-}
-
-/// `latch serve` on 127.0.0.1 with an ephemeral port and no network use (no breach checks).
-struct Server {
-    base: String,
-    project_id: String,
-    secret: String,
-    _process: KillOnDrop,
-}
-
-impl Server {
-    fn start(data_dir: &Path) -> Self {
-        let mut child = Command::new(LATCH)
-            .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
-            .arg(data_dir)
-            .env("LATCH_BREACH_CHECK_ON_AUTH", "false")
-            .env("LATCH_BREACH_CHECK_ON_CREATE", "false")
-            .env("RUST_LOG", "warn")
-            .env_remove("LATCH_PROJECT_ID")
-            .env_remove("LATCH_SECRET")
-            .env_remove("LATCH_TOKEN_PEPPER")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("latch serve starts");
-        let stdout = child.stdout.take().unwrap();
-        let process = KillOnDrop(child);
-        // Drained to the end so that the server never blocks on a full pipe.
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let base = loop {
-            let line = rx
-                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                .expect("latch serve prints its address");
-            if let Some(url) = line.strip_prefix("Latch is listening on ") {
-                break url.trim_end_matches('/').to_owned();
-            }
-        };
-        let creds: Value =
-            serde_json::from_str(&std::fs::read_to_string(data_dir.join("credentials.json")).unwrap()).unwrap();
-        Self {
-            base,
-            project_id: creds["project_id"].as_str().unwrap().to_owned(),
-            secret: creds["secret"].as_str().unwrap().to_owned(),
-            _process: process,
-        }
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let r = reqwest::Client::new()
-            .post(format!("{}{path}", self.base))
-            .basic_auth(&self.project_id, Some(&self.secret))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn get(&self, path: &str) -> (u16, Value) {
-        let r = reqwest::Client::new()
-            .get(format!("{}{path}", self.base))
-            .basic_auth(&self.project_id, Some(&self.secret))
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
     }
 }
 
@@ -487,7 +393,7 @@ async fn assert_logs_in(server: &Server, email: &str, v: &Vector) {
 async fn a_jsonl_export_survives_sigkill_imports_every_row_once_and_users_log_in() {
     const ROWS: usize = 10_000;
     let dir = TempDir::new("jsonl");
-    let server = Server::start(&dir.path("server"));
+    let server = Server::start(&dir.path("server"), &[]);
     let (proxy, proxy_url) = Proxy::start(&server.base).await;
     let vectors = vectors();
 
@@ -716,7 +622,7 @@ async fn a_jsonl_export_survives_sigkill_imports_every_row_once_and_users_log_in
 async fn a_csv_export_with_dotted_columns_survives_ctrl_c_and_imports() {
     const ROWS: usize = 300;
     let dir = TempDir::new("csv");
-    let server = Server::start(&dir.path("server"));
+    let server = Server::start(&dir.path("server"), &[]);
     let (proxy, proxy_url) = Proxy::start(&server.base).await;
     let vectors = vectors();
 
@@ -784,8 +690,8 @@ async fn a_csv_export_with_dotted_columns_survives_ctrl_c_and_imports() {
     drop(csv);
     let journal_path = dir.path("users.csv.journal");
     let env = [
-        ("LATCH_PROJECT_ID", server.project_id.as_str()),
-        ("LATCH_SECRET", server.secret.as_str()),
+        ("LATCH_PROJECT_ID", server.auth.0.as_str()),
+        ("LATCH_SECRET", server.auth.1.as_str()),
     ];
     let args = ["--rate", "100", "--concurrency", "8"];
 
@@ -805,7 +711,7 @@ async fn a_csv_export_with_dotted_columns_survives_ctrl_c_and_imports() {
     );
     for output in [&interrupted.stdout, &interrupted.stderr] {
         assert!(
-            !output.contains(&server.secret),
+            !output.contains(&server.auth.1),
             "the secret is never printed: {interrupted:?}"
         );
     }
@@ -857,7 +763,7 @@ async fn a_csv_export_with_dotted_columns_survives_ctrl_c_and_imports() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_b2b_export_imports_members_who_then_log_in() {
     let dir = TempDir::new("b2b");
-    let server = Server::start(&dir.path("server"));
+    let server = Server::start(&dir.path("server"), &[]);
     let vectors = vectors();
     let (status, org) = server
         .post(

@@ -21,6 +21,10 @@ impl TempDir {
         std::fs::create_dir_all(&dir).unwrap();
         Self(dir)
     }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
 }
 
 impl Drop for TempDir {
@@ -112,17 +116,29 @@ impl Server {
         None
     }
 
-    /// POST `body` with the project's credentials on a connection of its own; the status and
-    /// the JSON answer, or the transport error.
-    pub async fn post(&self, path: &str, body: Value) -> Result<(u16, Value), reqwest::Error> {
-        let client = reqwest::Client::builder().pool_max_idle_per_host(0).build()?;
-        let resp = client
-            .post(format!("{}{path}", self.base))
+    /// POST `body` with the project's credentials on a connection of its own: the status and
+    /// the JSON answer (Null if it is not JSON).
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(self.client().post(format!("{}{path}", self.base)).json(&body))
+            .await
+    }
+
+    /// GET with the project's credentials, as `post`.
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.send(self.client().get(format!("{}{path}", self.base))).await
+    }
+
+    fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap()
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> (u16, Value) {
+        let resp = request
             .basic_auth(&self.auth.0, Some(&self.auth.1))
-            .json(&body)
             .send()
-            .await?;
+            .await
+            .expect("latch serve answers");
         let status = resp.status().as_u16();
-        Ok((status, resp.json().await.unwrap_or(Value::Null)))
+        (status, resp.json().await.unwrap_or(Value::Null))
     }
 }

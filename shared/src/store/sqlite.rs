@@ -234,10 +234,7 @@ impl SqliteStore {
         // Another process may hold the write lock for a moment; wait rather than fail, but not
         // longer than the busy timeout (set again before each write, `with`).
         conn.busy_timeout(busy_timeout).map_err(sql_err)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(sql_err)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql_err)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(sql_err)?;
-        conn.execute_batch(SCHEMA).map_err(sql_err)?;
+        Self::prepare(&conn, busy_timeout)?;
         let reader = if path == Path::new(":memory:") {
             None
         } else {
@@ -252,6 +249,39 @@ impl SqliteStore {
             reader,
             busy_timeout,
         })
+    }
+
+    /// WAL mode and the schema, on a database other processes may be opening at the same moment.
+    /// The schema is created under one `BEGIN IMMEDIATE`: created statement by statement, a
+    /// connection whose read snapshot another one's CREATE made stale is refused at once
+    /// (SQLITE_BUSY_SNAPSHOT, which no busy handler waits out). What SQLite still answers busy,
+    /// such as the switch to WAL while another connection makes it, is retried until the busy
+    /// timeout has passed.
+    fn prepare(conn: &Connection, busy_timeout: Duration) -> Result<(), StoreError> {
+        let started = std::time::Instant::now();
+        loop {
+            let attempt = conn
+                .pragma_update(None, "journal_mode", "WAL")
+                .and_then(|_| conn.pragma_update(None, "synchronous", "NORMAL"))
+                .and_then(|_| conn.pragma_update(None, "foreign_keys", "ON"))
+                .and_then(|_| conn.execute_batch(&format!("BEGIN IMMEDIATE;\n{SCHEMA}\nCOMMIT;")));
+            match attempt {
+                Ok(()) => return Ok(()),
+                Err(e) => {
+                    let busy = matches!(
+                        e.sqlite_error_code(),
+                        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+                    );
+                    if !conn.is_autocommit() {
+                        let _ = conn.execute_batch("ROLLBACK");
+                    }
+                    if !busy || started.elapsed() >= busy_timeout {
+                        return Err(sql_err(e));
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            }
+        }
     }
 
     /// Run a write on the write connection. The wait for the connection (other writes) and then

@@ -118,7 +118,7 @@ async fn main() -> anyhow::Result<()> {
             // Not print!: a closed pipe (`latch openapi | head`) is an error to report, not a panic.
             std::io::Write::write_all(
                 &mut std::io::stdout().lock(),
-                latch::api::openapi::document_json().as_bytes(),
+                latch::api::openapi::document_json(latch::ROUTES).as_bytes(),
             )?;
             Ok(())
         }

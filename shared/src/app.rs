@@ -7,17 +7,17 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use axum::Router;
 
 use crate::api::auth::require_project;
-use crate::api::error::{ApiError, ErrorType};
 use crate::api::json::MAX_BODY_BYTES;
 use crate::api::openapi;
 use crate::api::request_id;
+use crate::error::{Error, ErrorType};
 use crate::handlers::routes::{Route, ROUTES};
 use crate::state::AppState;
 
 /// Every route in one router, and the OpenAPI document at `/openapi.json` (public, like the
 /// JWKS: it describes the API and holds no project data).
 pub fn router(state: AppState) -> Router {
-    let document = openapi::document_json();
+    let document = openapi::document_json(crate::ROUTES);
     build(state, ROUTES.iter()).route(
         OPENAPI_PATH,
         axum::routing::get(move || async move { ([(header::CONTENT_TYPE, "application/json")], document) }),
@@ -49,12 +49,12 @@ fn build<'a>(state: AppState, routes: impl Iterator<Item = &'a Route>) -> Router
         .with_state(state)
 }
 
-async fn not_found() -> ApiError {
-    ApiError::new(ErrorType::RouteNotFound, "No endpoint has this path.")
+async fn not_found() -> Error {
+    Error::new(ErrorType::RouteNotFound, "No endpoint has this path.")
 }
 
-async fn method_not_allowed() -> ApiError {
-    ApiError::new(
+async fn method_not_allowed() -> Error {
+    Error::new(
         ErrorType::MethodNotAllowed,
         "This endpoint does not accept this HTTP method.",
     )

@@ -5,9 +5,11 @@
 use std::io::Write;
 use std::path::Path;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 use crate::config::{vars, Source};
 use crate::sessions::tokens::random_token;
@@ -204,6 +206,50 @@ async fn secret_string(client: &aws_sdk_secretsmanager::Client, id: &str) -> Res
     })?;
     out.secret_string
         .ok_or_else(|| format!("secret {id}: no string value (binary secrets are not read)"))
+}
+
+/// What the credentials must hash to. Comparing fixed-size digests keeps the comparison's time
+/// independent of where (or whether) the strings differ, and of their lengths.
+#[derive(Clone)]
+pub struct ExpectedBasicAuth {
+    expected: [u8; 32],
+}
+
+impl ExpectedBasicAuth {
+    pub fn new(project_id: &str, secret: &str) -> Self {
+        Self {
+            expected: Self::digest(project_id.as_bytes(), secret.as_bytes()),
+        }
+    }
+
+    fn digest(project_id: &[u8], secret: &[u8]) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update((project_id.len() as u64).to_be_bytes());
+        h.update(project_id);
+        h.update(secret);
+        h.finalize().into()
+    }
+
+    /// Whether an `Authorization` header value carries this project's credentials.
+    pub fn accepts(&self, header: Option<&str>) -> bool {
+        let Some(encoded) = header.and_then(|h| h.strip_prefix("Basic ").or_else(|| h.strip_prefix("basic "))) else {
+            return false;
+        };
+        let Ok(decoded) = STANDARD.decode(encoded.trim()) else {
+            return false;
+        };
+        let Some(colon) = decoded.iter().position(|&b| b == b':') else {
+            return false;
+        };
+        let given = Self::digest(&decoded[..colon], &decoded[colon + 1..]);
+        given.ct_eq(&self.expected).into()
+    }
+}
+
+impl std::fmt::Debug for ExpectedBasicAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ExpectedBasicAuth(<redacted>)")
+    }
 }
 
 #[cfg(test)]

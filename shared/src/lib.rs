@@ -4,6 +4,7 @@
 //! ([`policy`], [`hashing`], [`sessions`], [`lockout`]) → ports ([`store::Store`],
 //! [`policy::BreachCheck`], [`clock::Clock`]) → adapters (SQLite, HIBP).
 
+pub mod account_enumeration;
 pub mod api;
 pub mod app;
 pub mod bootstrap;
@@ -11,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod credentials;
 pub mod domain;
+pub mod error;
 pub mod files;
 pub mod handlers;
 pub mod hashing;
@@ -22,8 +24,10 @@ pub mod server;
 pub mod sessions;
 pub mod state;
 pub mod store;
-pub mod timing;
 pub mod totp;
+
+#[cfg(test)]
+mod test_support;
 
 pub use app::{router, router_for};
 pub use handlers::routes::{Route, ROUTES};

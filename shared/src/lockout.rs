@@ -10,7 +10,21 @@
 use chrono::{DateTime, Utc};
 
 use crate::config::LockoutSettings;
-use crate::store::LockState;
+use serde::{Deserialize, Serialize};
+
+/// The failed-login counter and lock of one user (Stytch's user locks).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockState {
+    pub failed_attempts: u32,
+    pub lock_created_at: Option<DateTime<Utc>>,
+    pub lock_expires_at: Option<DateTime<Utc>>,
+}
+
+impl LockState {
+    pub fn is_locked(&self, now: DateTime<Utc>) -> bool {
+        self.lock_expires_at.is_some_and(|until| until > now)
+    }
+}
 
 /// Forget a lock that has expired, and the failures that led to it.
 fn normalized(state: &LockState, now: DateTime<Utc>) -> LockState {

@@ -6,7 +6,7 @@
 
 use url::Url;
 
-use crate::api::error::{ApiError, ErrorType};
+use crate::error::{Error, ErrorType};
 
 /// Which link a URL is for: decides the error types.
 #[derive(Debug, Clone, Copy)]
@@ -62,24 +62,24 @@ pub fn resolve(
     requested: Option<&str>,
     default: Option<&str>,
     allowed: &[String],
-) -> Result<Url, ApiError> {
+) -> Result<Url, Error> {
     let (missing, invalid, field) = kind.errors();
     let raw = requested
         .filter(|r| !r.is_empty())
         .or(default)
-        .ok_or_else(|| ApiError::new(missing, format!("Send {field} or configure a default.")))?;
+        .ok_or_else(|| Error::new(missing, format!("Send {field} or configure a default.")))?;
     let url = Url::parse(raw)
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
-        .ok_or_else(|| ApiError::new(invalid, format!("{field} is not an absolute http(s) URL.")))?;
+        .ok_or_else(|| Error::new(invalid, format!("{field} is not an absolute http(s) URL.")))?;
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(ApiError::new(
+        return Err(Error::new(
             invalid,
             format!("{field} may not carry a user name or password."),
         ));
     }
     if let Some((name, _)) = url.query_pairs().find(|(name, _)| reserved_param(name)) {
-        return Err(ApiError::new(
+        return Err(Error::new(
             invalid,
             format!("{field} may not carry its own {name:?} query parameter: Latch adds the link's token."),
         ));
@@ -89,7 +89,7 @@ pub fn resolve(
         .filter_map(|a| Url::parse(a).ok())
         .any(|a| base(&a) == base(&url));
     if !listed {
-        return Err(ApiError::new(
+        return Err(Error::new(
             invalid,
             format!("{field} is not on this project's list of redirect URLs."),
         ));

@@ -35,9 +35,9 @@ use tokio::time::Instant;
 use tower::ServiceExt;
 use tower_http::timeout::{TimeoutBody, TimeoutError};
 
-use crate::api::error::{ApiError, ErrorType};
 use crate::api::request_id::RequestId;
 use crate::config::ServeSettings;
+use crate::error::{Error, ErrorType};
 
 /// The most header fields a request may carry (hyper's own limit, which is thus never reached).
 pub const MAX_HEADERS: usize = 100;
@@ -173,7 +173,7 @@ async fn handle(
             .and_then(|v| v.to_str().ok())
             .map(RequestId::from_existing)
             .unwrap_or_else(RequestId::generate);
-        let error = ApiError::new(
+        let error = Error::new(
             ErrorType::RequestTimeout,
             format!(
                 "The request body stopped arriving for {} s.",
@@ -388,7 +388,7 @@ impl Watch {
 /// The 431 for an oversized head, sent by `Guarded` in place of hyper's bare one.
 fn too_large_response(settings: &ServeSettings) -> Vec<u8> {
     let id = RequestId::generate();
-    let error = ApiError::new(
+    let error = Error::new(
         ErrorType::RequestHeaderFieldsTooLarge,
         format!(
             "The request's head is larger than {} bytes or has more than {MAX_HEADERS} header fields.",

@@ -3,9 +3,9 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
-use crate::api::auth::ProjectCredentials;
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::credentials::ExpectedBasicAuth;
 use crate::domain::ids::IdEnvironment;
 use crate::hashing::Hasher;
 use crate::mail::templates::{Template, B2B_LOGIN, B2B_SIGNUP, RESET_PASSWORD};
@@ -21,7 +21,7 @@ pub struct AppState(Arc<Inner>);
 
 pub struct Inner {
     pub settings: Settings,
-    pub credentials: ProjectCredentials,
+    pub credentials: ExpectedBasicAuth,
     pub env: IdEnvironment,
     pub store: Arc<dyn Store>,
     pub hasher: Arc<Hasher>,
@@ -35,7 +35,7 @@ pub struct Inner {
     /// Encrypts members' TOTP secrets at rest.
     pub totp_sealer: crate::totp::SecretSealer,
     /// When a reset start answers, known address or not (`crate::timing`).
-    pub reset_latency: crate::timing::LatencyMirror,
+    pub reset_latency: crate::account_enumeration::LatencyMirror,
 }
 
 /// The adapters a host plugs in.
@@ -84,9 +84,9 @@ impl AppState {
             env,
         );
         let policy = Policy::new(settings.strength, settings.breach.clone(), breach);
-        let reset_latency = crate::timing::LatencyMirror::new(settings.email.reset_start_min);
+        let reset_latency = crate::account_enumeration::LatencyMirror::new(settings.email.reset_start_min);
         Ok(Self(Arc::new(Inner {
-            credentials: ProjectCredentials::new(&settings.project_id, &settings.secret),
+            credentials: ExpectedBasicAuth::new(&settings.project_id, &settings.secret),
             settings,
             env,
             store,

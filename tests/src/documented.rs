@@ -65,7 +65,8 @@ fn validator(route: &'static latch::Route, status: u16) -> Arc<jsonschema::Valid
     cache
         .entry((route.name, status))
         .or_insert_with(|| {
-            let doc = DOCUMENT.get_or_init(|| serde_json::from_str(&latch::api::openapi::document_json()).unwrap());
+            let doc = DOCUMENT
+                .get_or_init(|| serde_json::from_str(&latch::api::openapi::document_json(latch::ROUTES)).unwrap());
             let method = route.method.as_str().to_lowercase();
             let response = &doc["paths"][route.path][&method]["responses"][status.to_string()];
             assert!(

@@ -4,57 +4,9 @@ use axum::extract::{Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
-use super::error::{ApiError, ErrorType};
+use super::error::{Error, ErrorType};
 use crate::state::AppState;
-
-/// What the credentials must hash to. Comparing fixed-size digests keeps the comparison's time
-/// independent of where (or whether) the strings differ, and of their lengths.
-#[derive(Clone)]
-pub struct ProjectCredentials {
-    expected: [u8; 32],
-}
-
-impl ProjectCredentials {
-    pub fn new(project_id: &str, secret: &str) -> Self {
-        Self {
-            expected: Self::digest(project_id.as_bytes(), secret.as_bytes()),
-        }
-    }
-
-    fn digest(project_id: &[u8], secret: &[u8]) -> [u8; 32] {
-        let mut h = Sha256::new();
-        h.update((project_id.len() as u64).to_be_bytes());
-        h.update(project_id);
-        h.update(secret);
-        h.finalize().into()
-    }
-
-    /// Whether an `Authorization` header value carries this project's credentials.
-    pub fn accepts(&self, header: Option<&str>) -> bool {
-        let Some(encoded) = header.and_then(|h| h.strip_prefix("Basic ").or_else(|| h.strip_prefix("basic "))) else {
-            return false;
-        };
-        let Ok(decoded) = STANDARD.decode(encoded.trim()) else {
-            return false;
-        };
-        let Some(colon) = decoded.iter().position(|&b| b == b':') else {
-            return false;
-        };
-        let given = Self::digest(&decoded[..colon], &decoded[colon + 1..]);
-        given.ct_eq(&self.expected).into()
-    }
-}
-
-impl std::fmt::Debug for ProjectCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ProjectCredentials(<redacted>)")
-    }
-}
 
 /// Middleware for every route but the public JWKS.
 pub async fn require_project(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -62,7 +14,7 @@ pub async fn require_project(State(state): State<AppState>, request: Request, ne
     if state.credentials.accepts(header) {
         next.run(request).await
     } else {
-        ApiError::new(
+        Error::new(
             ErrorType::UnauthorizedCredentials,
             "Unauthorized credentials: send HTTP Basic auth with your project_id and secret.",
         )
@@ -72,7 +24,9 @@ pub async fn require_project(State(state): State<AppState>, request: Request, ne
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::credentials::ExpectedBasicAuth;
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
 
     fn basic(user: &str, pass: &str) -> String {
         format!("Basic {}", STANDARD.encode(format!("{user}:{pass}")))
@@ -80,7 +34,7 @@ mod tests {
 
     #[test]
     fn accepts_only_the_exact_pair() {
-        let c = ProjectCredentials::new("project-test-1", "s3cret:with:colons");
+        let c = ExpectedBasicAuth::new("project-test-1", "s3cret:with:colons");
         assert!(c.accepts(Some(&basic("project-test-1", "s3cret:with:colons"))));
         for bad in [
             None,
@@ -105,7 +59,10 @@ mod proptests {
     use tower::ServiceExt;
 
     use super::*;
-    use crate::sessions::jwt::test_support::{runtime, state, PROJECT_ID, SECRET};
+    use crate::credentials::ExpectedBasicAuth;
+    use crate::test_support::{runtime, state, PROJECT_ID, SECRET};
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
 
     /// A string equal to `real`, or one edit away from it, or anything.
     fn near(real: &'static str) -> impl Strategy<Value = String> {
@@ -153,23 +110,23 @@ mod proptests {
     }
 
     proptest! {
-        #![proptest_config(crate::sessions::jwt::test_support::proptest_config(256))]
+        #![proptest_config(crate::test_support::proptest_config(256))]
 
         #[test]
         fn only_the_exact_pair_under_basic_is_accepted((header, right) in basic_header(PROJECT_ID, SECRET)) {
-            let c = ProjectCredentials::new(PROJECT_ID, SECRET);
+            let c = ExpectedBasicAuth::new(PROJECT_ID, SECRET);
             prop_assert_eq!(c.accepts(Some(&header)), right, "{:?}", header);
         }
 
         #[test]
         fn any_header_string_is_refused(header in prop_oneof![any::<String>(), "(B|b)asic [A-Za-z0-9+/=: ]{0,80}"]) {
-            let c = ProjectCredentials::new(PROJECT_ID, SECRET);
+            let c = ExpectedBasicAuth::new(PROJECT_ID, SECRET);
             prop_assert!(!c.accepts(Some(&header)), "{:?}", header);
         }
     }
 
     proptest! {
-        #![proptest_config(crate::sessions::jwt::test_support::proptest_config(64))]
+        #![proptest_config(crate::test_support::proptest_config(64))]
 
         #[test]
         fn any_authorization_header_is_unauthorized_unless_exact((bytes, right) in header_value(), send in any::<bool>()) {

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::error::{ApiError, ErrorType};
+use super::error::{Error, ErrorType};
 use super::request_id::RequestId;
 
 /// The largest request body accepted, in bytes.
@@ -24,17 +24,17 @@ where
     S: Send + Sync,
     T: DeserializeOwned,
 {
-    type Rejection = ApiError;
+    type Rejection = Error;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
+                Error::new(
                     ErrorType::RequestTooLarge,
                     format!("The request body is larger than {MAX_BODY_BYTES} bytes."),
                 )
             } else {
-                ApiError::new(
+                Error::new(
                     ErrorType::BadRequest,
                     format!("Could not read the request body: {rejection}"),
                 )
@@ -46,7 +46,7 @@ where
 
 /// Parse a JSON body into `T`, naming what is wrong. An empty body reads as `{}`, so a missing
 /// body reports the missing fields rather than a syntax error.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
         b"{}"
     } else {
@@ -57,7 +57,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             serde_json::error::Category::Data => "The request body has a missing or invalid field",
             _ => "The request body is not valid JSON",
         };
-        ApiError::new(ErrorType::BadRequest, format!("{what}: {e}."))
+        Error::new(ErrorType::BadRequest, format!("{what}: {e}."))
     })
 }
 
@@ -70,7 +70,7 @@ where
     S: Send + Sync,
     T: DeserializeOwned,
 {
-    type Rejection = ApiError;
+    type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
@@ -78,15 +78,15 @@ where
     }
 }
 
-fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, Error> {
     axum::extract::Query::<T>::try_from_uri(
         &format!("/?{query}")
             .parse()
-            .map_err(|_| ApiError::new(ErrorType::BadRequest, "The query string is malformed."))?,
+            .map_err(|_| Error::new(ErrorType::BadRequest, "The query string is malformed."))?,
     )
     .map(|q| q.0)
     .map_err(|e| {
-        ApiError::new(
+        Error::new(
             ErrorType::BadRequest,
             format!("Invalid query parameters: {}.", e.body_text()),
         )
@@ -102,14 +102,14 @@ impl<S> FromRequestParts<S> for PathParam
 where
     S: Send + Sync,
 {
-    type Rejection = ApiError;
+    type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         axum::extract::Path::<String>::from_request_parts(parts, state)
             .await
             .map(|p| PathParam(p.0))
             .map_err(|e| {
-                ApiError::new(
+                Error::new(
                     ErrorType::BadRequest,
                     format!("The URL path is invalid: {}.", e.body_text()),
                 )
@@ -152,7 +152,7 @@ mod proptests {
     use crate::handlers::passwords::{AuthenticateRequest, CreateRequest};
     use crate::handlers::reset::ResetStartRequest;
     use crate::handlers::sessions::{AuthenticateRequest as SessionsAuthenticateRequest, ListQuery};
-    use crate::sessions::jwt::test_support::json_value;
+    use crate::test_support::json_value;
 
     /// `T` from `body`, which must parse or fail as `bad_request`.
     fn ok_or_bad_request<T: DeserializeOwned>(body: &[u8]) -> Result<Option<T>, TestCaseError> {
@@ -227,7 +227,7 @@ mod proptests {
     }
 
     proptest! {
-        #![proptest_config(crate::sessions::jwt::test_support::proptest_config(256))]
+        #![proptest_config(crate::test_support::proptest_config(256))]
 
         #[test]
         fn any_bytes_parse_or_are_a_bad_request(

@@ -6,7 +6,8 @@ pub mod error;
 pub mod json;
 pub mod openapi;
 pub mod request_id;
+pub mod route;
 pub mod wire;
 
-pub use error::{ApiError, ErrorType};
+pub use error::{Error, ErrorType};
 pub use json::{JsonBody, QueryParams, Reply};

@@ -19,7 +19,7 @@ use utoipa::openapi::{
 use utoipa::ToSchema;
 
 use super::error::ErrorType;
-use crate::handlers::routes::{Method, Route, ROUTES};
+use super::route::{Method, Route};
 
 /// Named schemas collected while building the document (`components.schemas`).
 pub type Schemas = Vec<(String, RefOr<Schema>)>;
@@ -142,11 +142,11 @@ pub mod errors {
 
 const BASIC_AUTH: &str = "projectBasicAuth";
 
-/// The whole document.
-pub fn document() -> OpenApi {
+/// The whole document for the route table `routes`.
+pub fn document(routes: &[Route]) -> OpenApi {
     let mut schemas = Schemas::new();
     let mut paths = Paths::new();
-    for route in ROUTES {
+    for route in routes {
         paths.add_path_operation(
             route.path,
             vec![http_method(route.method)],
@@ -184,8 +184,10 @@ pub fn document() -> OpenApi {
 }
 
 /// The document as the JSON `latch serve` answers and `docs/openapi.json` holds.
-pub fn document_json() -> String {
-    let mut json = document().to_pretty_json().expect("the OpenAPI document serialises");
+pub fn document_json(routes: &[Route]) -> String {
+    let mut json = document(routes)
+        .to_pretty_json()
+        .expect("the OpenAPI document serialises");
     json.push('\n');
     json
 }
@@ -402,7 +404,7 @@ mod tests {
     #[test]
     fn the_document_names_each_wire_type_once_and_serialises() {
         // `unique` panics on two different types under one name.
-        let json: serde_json::Value = serde_json::from_str(&document_json()).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&document_json(crate::ROUTES)).unwrap();
         assert_eq!(json["openapi"], "3.1.0");
     }
 }

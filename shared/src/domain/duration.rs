@@ -1,6 +1,6 @@
 //! Bounded durations taken from requests.
 
-use crate::api::error::{ApiError, ErrorType};
+use crate::error::{Error, ErrorType};
 
 /// `session_duration_minutes`: 5 minutes to 366 days, as Stytch allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -10,11 +10,11 @@ impl SessionDuration {
     pub const MIN: i64 = 5;
     pub const MAX: i64 = 527_040;
 
-    pub fn parse(minutes: i64) -> Result<Self, ApiError> {
+    pub fn parse(minutes: i64) -> Result<Self, Error> {
         if (Self::MIN..=Self::MAX).contains(&minutes) {
             Ok(Self(minutes))
         } else {
-            Err(ApiError::new(
+            Err(Error::new(
                 ErrorType::InvalidSessionDurationMinutes,
                 format!(
                     "session_duration_minutes must be between {} and {}.",
@@ -29,7 +29,7 @@ impl SessionDuration {
     pub const B2B_DEFAULT: Self = Self(60);
 
     /// Parse an optional request field.
-    pub fn parse_opt(minutes: Option<i64>) -> Result<Option<Self>, ApiError> {
+    pub fn parse_opt(minutes: Option<i64>) -> Result<Option<Self>, Error> {
         minutes.map(Self::parse).transpose()
     }
 
@@ -70,7 +70,7 @@ mod proptests {
     }
 
     proptest! {
-        #![proptest_config(crate::sessions::jwt::test_support::proptest_config(256))]
+        #![proptest_config(crate::test_support::proptest_config(256))]
 
         #[test]
         fn accepted_iff_within_bounds(m in minutes()) {

@@ -6,7 +6,7 @@ use unicode_normalization::UnicodeNormalization;
 
 use super::text::general_category;
 
-use crate::api::error::{ApiError, ErrorType};
+use crate::error::{Error, ErrorType};
 
 /// Limits from RFC 5321 §4.5.3.1 (local part 64, path 254 usable characters).
 const MAX_LOCAL: usize = 64;
@@ -67,9 +67,8 @@ impl EmailAddress {
     /// normalised again, as lower-casing can undo NFC), so `User@Example.com` and
     /// `user@example.com` are one account, and so are `é` typed as one code point or as `e`
     /// and a combining accent.
-    pub fn parse(raw: &str) -> Result<Self, ApiError> {
-        let invalid =
-            |why: &str| ApiError::new(ErrorType::InvalidEmail, format!("The email address is invalid: {why}."));
+    pub fn parse(raw: &str) -> Result<Self, Error> {
+        let invalid = |why: &str| Error::new(ErrorType::InvalidEmail, format!("The email address is invalid: {why}."));
         // Check the address as it will be stored: lower-casing can lengthen it (`İ` becomes `i`
         // and a combining dot), which would let an over-long or malformed address through.
         let folded: String = raw.nfc().collect::<String>().to_lowercase().nfc().collect();
@@ -386,7 +385,7 @@ mod proptests {
     }
 
     proptest! {
-        #![proptest_config(crate::sessions::jwt::test_support::proptest_config(256))]
+        #![proptest_config(crate::test_support::proptest_config(256))]
 
         #[test]
         fn any_input_is_invalid_email_or_a_normal_address(

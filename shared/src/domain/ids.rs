@@ -146,7 +146,7 @@ mod proptests {
     }
 
     proptest! {
-        #![proptest_config(crate::sessions::jwt::test_support::proptest_config(256))]
+        #![proptest_config(crate::test_support::proptest_config(256))]
 
         #[test]
         fn a_minted_id_is_its_own_kind_only(k in kind(), live in any::<bool>()) {

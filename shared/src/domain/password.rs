@@ -1,6 +1,6 @@
 //! A cleartext password as received: bounded in length, never printed.
 
-use crate::api::error::{ApiError, ErrorType};
+use crate::error::{Error, ErrorType};
 
 /// The longest password accepted, in Unicode code points. Longer input is refused before it is
 /// scored or hashed, so neither can be used to burn CPU (docs/security.md S3, I1).
@@ -11,10 +11,10 @@ pub const MAX_PASSWORD_CHARS: usize = 256;
 pub struct Password(String);
 
 impl Password {
-    pub fn parse(raw: String) -> Result<Self, ApiError> {
+    pub fn parse(raw: String) -> Result<Self, Error> {
         // Count lazily so a 1 MB password is refused after 257 characters, not after a full scan.
         if raw.chars().nth(MAX_PASSWORD_CHARS).is_some() {
-            return Err(ApiError::new(
+            return Err(Error::new(
                 ErrorType::PasswordTooLong,
                 format!("The password is longer than {MAX_PASSWORD_CHARS} characters."),
             ));
@@ -60,7 +60,7 @@ mod proptests {
     use super::*;
 
     proptest! {
-        #![proptest_config(crate::sessions::jwt::test_support::proptest_config(256))]
+        #![proptest_config(crate::test_support::proptest_config(256))]
 
         #[test]
         fn accepted_iff_at_most_the_cap_and_kept_verbatim(

@@ -6,27 +6,27 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::api::error::{ApiError, ErrorType};
+use crate::error::{Error, ErrorType};
 
 /// A code challenge as sent at start: 43 to 128 characters of the base64url alphabet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeChallenge(String);
 
 impl CodeChallenge {
-    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+    pub fn parse(raw: &str) -> Result<Self, Error> {
         let ok =
             (43..=128).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if ok {
             Ok(Self(raw.to_string()))
         } else {
-            Err(ApiError::new(
+            Err(Error::new(
                 ErrorType::InvalidPkceCodeChallenge,
                 "code_challenge must be the base64url SHA-256 of a code verifier (43 to 128 characters).",
             ))
         }
     }
 
-    pub fn parse_opt(raw: Option<&str>) -> Result<Option<Self>, ApiError> {
+    pub fn parse_opt(raw: Option<&str>) -> Result<Option<Self>, Error> {
         raw.filter(|r| !r.is_empty()).map(Self::parse).transpose()
     }
 
@@ -40,14 +40,14 @@ impl CodeChallenge {
 }
 
 /// Check the completing call against what the start call stored.
-pub fn check(stored_challenge: Option<&str>, verifier: Option<&str>) -> Result<(), ApiError> {
+pub fn check(stored_challenge: Option<&str>, verifier: Option<&str>) -> Result<(), Error> {
     match (stored_challenge, verifier.filter(|v| !v.is_empty())) {
         (None, None) => Ok(()),
-        (Some(_), None) => Err(ApiError::new(
+        (Some(_), None) => Err(Error::new(
             ErrorType::PkceExpectedCodeVerifier,
             "This token was issued with PKCE: send code_verifier.",
         )),
-        (None, Some(_)) => Err(ApiError::new(
+        (None, Some(_)) => Err(Error::new(
             ErrorType::PkceDidNotExpectCodeVerifier,
             "This token was issued without PKCE: do not send code_verifier.",
         )),
@@ -56,7 +56,7 @@ pub fn check(stored_challenge: Option<&str>, verifier: Option<&str>) -> Result<(
             if bool::from(computed.as_bytes().ct_eq(challenge.as_bytes())) {
                 Ok(())
             } else {
-                Err(ApiError::new(
+                Err(Error::new(
                     ErrorType::PkceMismatch,
                     "code_verifier does not match the code_challenge.",
                 ))
@@ -110,7 +110,7 @@ mod proptests {
     }
 
     proptest! {
-        #![proptest_config(crate::sessions::jwt::test_support::proptest_config(256))]
+        #![proptest_config(crate::test_support::proptest_config(256))]
 
         #[test]
         fn a_challenge_is_43_to_128_base64url_characters(raw in challenge_like()) {

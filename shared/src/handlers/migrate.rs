@@ -7,12 +7,12 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::api::error::{ApiError, ErrorType};
 use crate::api::openapi::{errors, schema, Api, Input};
 use crate::api::wire::UserObject;
 use crate::api::{JsonBody, Reply};
 use crate::domain::ids::{new_id, IdKind};
 use crate::domain::EmailAddress;
+use crate::error::{Error, ErrorType};
 use crate::handlers::passwords::new_user;
 use crate::hashing::imported::HashFields;
 use crate::state::AppState;
@@ -45,8 +45,8 @@ pub struct MigrateResponse {
     pub user: UserObject,
 }
 
-pub(crate) fn password_already_exists() -> ApiError {
-    ApiError::new(
+pub(crate) fn password_already_exists() -> Error {
+    Error::new(
         ErrorType::PasswordAlreadyExists,
         "This email already has a different password; migrate never replaces one (a reset does).",
     )
@@ -54,9 +54,9 @@ pub(crate) fn password_already_exists() -> ApiError {
 
 /// A field Latch has nothing to store in: refused rather than dropped, so nothing an import sends
 /// is silently lost.
-fn unsupported(field: &str, given: bool) -> Result<(), ApiError> {
+fn unsupported(field: &str, given: bool) -> Result<(), Error> {
     if given {
-        return Err(ApiError::new(
+        return Err(Error::new(
             ErrorType::BadRequest,
             format!("{field} is not supported for consumer users by Latch."),
         ));
@@ -73,7 +73,7 @@ pub(crate) async fn add_imported_hash(
     user_id: &str,
     encoded: &str,
     verify_email: bool,
-) -> Result<Option<UserRecord>, ApiError> {
+) -> Result<Option<UserRecord>, Error> {
     let (hash, password_id) = (encoded.to_string(), new_id(IdKind::Password, st.env));
     let change = Arc::new(move |u: &mut UserRecord| {
         if u.password.is_none() {
@@ -100,7 +100,7 @@ pub(crate) async fn add_imported_hash(
 pub async fn migrate(
     State(st): State<AppState>,
     JsonBody(req): JsonBody<MigrateRequest>,
-) -> Result<Reply<MigrateResponse>, ApiError> {
+) -> Result<Reply<MigrateResponse>, Error> {
     let email = EmailAddress::parse(&req.email)?;
     let encoded = req.hash.parse()?.encode();
     unsupported(
@@ -132,7 +132,7 @@ pub async fn migrate(
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::unavailable(
+    Err(Error::unavailable(
         "the user was created or deleted concurrently twice while migrating",
     ))
 }

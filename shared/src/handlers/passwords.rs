@@ -5,12 +5,12 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::api::error::{ApiError, ErrorType};
 use crate::api::wire::{SessionObject, UserObject};
 use crate::api::{JsonBody, Reply};
 use crate::config::StrengthPolicy;
 use crate::domain::ids::{new_id, IdKind};
 use crate::domain::{EmailAddress, Password, SessionDuration};
+use crate::error::{Error, ErrorType};
 use crate::hashing::Verified;
 use crate::lockout;
 use crate::policy::LudsRequirements;
@@ -115,7 +115,7 @@ pub(crate) fn new_user(
 pub async fn create(
     State(st): State<AppState>,
     JsonBody(req): JsonBody<CreateRequest>,
-) -> Result<Reply<CreateResponse>, ApiError> {
+) -> Result<Reply<CreateResponse>, Error> {
     let email = EmailAddress::parse(&req.email)?;
     let password = Password::parse(req.password)?;
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
@@ -143,7 +143,7 @@ pub async fn create(
     match st.store.create_user(&user, session.as_ref().map(|s| &s.record)).await {
         Ok(()) => {}
         Err(StoreError::DuplicateEmail) => {
-            return Err(ApiError::new(
+            return Err(Error::new(
                 ErrorType::DuplicateEmail,
                 "A user with this email already exists.",
             ));
@@ -179,24 +179,24 @@ pub struct AuthenticateResponse {
     pub user: UserObject,
 }
 
-pub(crate) fn email_not_found() -> ApiError {
-    ApiError::new(ErrorType::EmailNotFound, "No user has this email address.")
+pub(crate) fn email_not_found() -> Error {
+    Error::new(ErrorType::EmailNotFound, "No user has this email address.")
 }
 
-fn wrong_credentials() -> ApiError {
-    ApiError::new(
+fn wrong_credentials() -> Error {
+    Error::new(
         ErrorType::UnauthorizedCredentials,
         "The email and password do not match.",
     )
 }
 
-pub(crate) fn user_gone() -> ApiError {
-    ApiError::new(ErrorType::UserNotFound, "The user no longer exists.")
+pub(crate) fn user_gone() -> Error {
+    Error::new(ErrorType::UserNotFound, "The user no longer exists.")
 }
 
-pub(crate) fn locked(until: Option<chrono::DateTime<chrono::Utc>>) -> ApiError {
+pub(crate) fn locked(until: Option<chrono::DateTime<chrono::Utc>>) -> Error {
     let until = until.map(crate::api::wire::timestamp).unwrap_or_default();
-    ApiError::new(
+    Error::new(
         ErrorType::UserLocked,
         format!("This user is locked after too many failed attempts; the lock expires at {until}."),
     )
@@ -221,8 +221,8 @@ pub(crate) async fn prove_password(
     organization_id: Option<&str>,
     email: &EmailAddress,
     password: &Password,
-    not_found: fn() -> ApiError,
-) -> Result<ProvenPassword, ApiError> {
+    not_found: fn() -> Error,
+) -> Result<ProvenPassword, Error> {
     let now = st.clock.now();
     let Some((user, ticket)) = st
         .store
@@ -255,8 +255,8 @@ pub(crate) async fn record_success(
     st: &AppState,
     proven: ProvenPassword,
     session: Option<SessionWrite<'_>>,
-    gone: fn() -> ApiError,
-) -> Result<UserRecord, ApiError> {
+    gone: fn() -> Error,
+) -> Result<UserRecord, Error> {
     match st
         .store
         .record_login(&proven.user, proven.ticket, st.clock.now(), session)
@@ -317,7 +317,7 @@ async fn upgrade_hash(st: &AppState, user: &UserRecord, stored: PasswordRecord, 
 pub async fn authenticate(
     State(st): State<AppState>,
     JsonBody(req): JsonBody<AuthenticateRequest>,
-) -> Result<Reply<AuthenticateResponse>, ApiError> {
+) -> Result<Reply<AuthenticateResponse>, Error> {
     let email = EmailAddress::parse(&req.email)?;
     let password = Password::parse(req.password)?;
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
@@ -333,7 +333,7 @@ pub async fn authenticate(
         if !flagged {
             st.store.require_password_reset(&user.user_id, &hash).await?;
         }
-        return Err(ApiError::new(
+        return Err(Error::new(
             ErrorType::ResetPassword,
             "The password is correct but must be reset by email before logging in.",
         ));
@@ -404,7 +404,7 @@ pub(crate) async fn judge(
     st: &AppState,
     password: &Password,
     email: Option<&EmailAddress>,
-) -> Result<(StrengthVerdict, crate::policy::Strength), ApiError> {
+) -> Result<(StrengthVerdict, crate::policy::Strength), Error> {
     let strength = st.policy.strength(password, email).await?;
     let breached = match email {
         Some(_) => st.policy.breached_for_new_password(password).await?,
@@ -434,7 +434,7 @@ pub struct StrengthCheckResponse {
 pub async fn strength_check(
     State(st): State<AppState>,
     JsonBody(req): JsonBody<StrengthCheckRequest>,
-) -> Result<Reply<StrengthCheckResponse>, ApiError> {
+) -> Result<Reply<StrengthCheckResponse>, Error> {
     let email = req.email.as_deref().map(EmailAddress::parse).transpose()?;
     let password = Password::parse(req.password)?;
     let (verdict, strength) = judge(&st, &password, email.as_ref()).await?;

@@ -10,12 +10,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::passwords::{email_not_found, password_factor, prove_password, record_success, user_gone, SessionFields};
-use crate::api::error::{ApiError, ErrorType};
 use crate::api::wire::UserObject;
 use crate::api::{JsonBody, Reply};
 use crate::domain::ids::{new_id, IdKind};
 use crate::domain::pkce::{self, CodeChallenge};
 use crate::domain::{EmailAddress, Password, SessionDuration};
+use crate::error::{Error, ErrorType};
 use crate::mail::Message;
 use crate::redirects::{self, LinkKind};
 use crate::sessions::tokens::random_token;
@@ -33,15 +33,15 @@ const SESSION_RESET_FRESHNESS_MINUTES: i64 = 5;
 const LOCALES: &[&str] = &["en", "es", "pt-br", "fr"];
 
 /// `reset_password_expiration_minutes`: 5 to 10080, default 30.
-fn expiration(minutes: Option<i64>) -> Result<chrono::Duration, ApiError> {
+fn expiration(minutes: Option<i64>) -> Result<chrono::Duration, Error> {
     link_lifetime("reset_password_expiration_minutes", minutes, 30)
 }
 
 /// How long an emailed link lives: `minutes` (5 to 10080) or the default.
-pub(crate) fn link_lifetime(field: &str, minutes: Option<i64>, default: i64) -> Result<chrono::Duration, ApiError> {
+pub(crate) fn link_lifetime(field: &str, minutes: Option<i64>, default: i64) -> Result<chrono::Duration, Error> {
     let m = minutes.unwrap_or(default);
     if !(5..=10_080).contains(&m) {
-        return Err(ApiError::new(
+        return Err(Error::new(
             ErrorType::InvalidExpiration,
             format!("{field} must be between 5 and 10080."),
         ));
@@ -50,9 +50,9 @@ pub(crate) fn link_lifetime(field: &str, minutes: Option<i64>, default: i64) -> 
 }
 
 /// `locale` must be one Stytch knows (templates are English only; see README).
-pub(crate) fn check_locale(locale: Option<&str>) -> Result<(), ApiError> {
+pub(crate) fn check_locale(locale: Option<&str>) -> Result<(), Error> {
     match locale.filter(|l| !LOCALES.contains(l)) {
-        Some(locale) => Err(ApiError::new(
+        Some(locale) => Err(Error::new(
             ErrorType::InvalidLocale,
             format!("locale {locale:?} is not one of en, es, pt-br, fr."),
         )),
@@ -62,12 +62,12 @@ pub(crate) fn check_locale(locale: Option<&str>) -> Result<(), ApiError> {
 
 /// Count one email for `key` in this hour's window; `too_many_requests` past the limit. Counted
 /// for unknown addresses too, so the limit says nothing about who exists (docs/security.md L4).
-pub(crate) async fn limit_emails(st: &AppState, key: &str) -> Result<(), ApiError> {
+pub(crate) async fn limit_emails(st: &AppState, key: &str) -> Result<(), Error> {
     let now = st.clock.now();
     let window = now - chrono::Duration::seconds(now.timestamp().rem_euclid(3600));
     let sent = st.store.hit_rate_limit(key, window).await?;
     if sent > st.settings.email.reset_start_limit_per_hour {
-        return Err(ApiError::new(
+        return Err(Error::new(
             ErrorType::TooManyRequests,
             "Too many emails for this address; try again within the hour.",
         ));
@@ -81,7 +81,7 @@ pub(crate) fn reset_urls(
     st: &AppState,
     reset: Option<&str>,
     login: Option<&str>,
-) -> Result<(url::Url, url::Url), ApiError> {
+) -> Result<(url::Url, url::Url), Error> {
     let cfg = &st.settings.email;
     Ok((
         redirects::resolve(
@@ -107,7 +107,7 @@ pub(crate) async fn send_reset_email(
     reset_link: String,
     login_link: String,
     lifetime: chrono::Duration,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let minutes = lifetime.num_minutes().to_string();
     let (subject, text, html) = st.reset_template.render(&[
         ("email", to),
@@ -128,10 +128,10 @@ pub(crate) async fn send_reset_email(
 
 /// Send `message`, mapping a failure to the one clear error (the caller stores its tokens only
 /// after this succeeds, so a failed send leaves nothing usable: docs/security.md F2).
-pub(crate) async fn send_mail(st: &AppState, message: &Message) -> Result<(), ApiError> {
+pub(crate) async fn send_mail(st: &AppState, message: &Message) -> Result<(), Error> {
     st.mailer.send(message).await.map(|_| ()).map_err(|e| {
         tracing::error!(error = %e, "email not sent");
-        ApiError::new(
+        Error::new(
             ErrorType::EmailSendFailed,
             "The email could not be sent; nothing was changed. Retry later.",
         )
@@ -174,7 +174,7 @@ pub struct ResetStartResponse {
 pub async fn start(
     State(st): State<AppState>,
     JsonBody(req): JsonBody<ResetStartRequest>,
-) -> Result<Reply<ResetStartResponse>, ApiError> {
+) -> Result<Reply<ResetStartResponse>, Error> {
     let began = Instant::now();
     let email = EmailAddress::parse(&req.email)?;
     let (reset_url, login_url) = reset_urls(
@@ -241,17 +241,17 @@ pub struct MatchOptions {
 }
 
 /// The answer to a token that is unknown, expired, used or of another kind.
-pub(crate) fn unusable_token(kind: TokenKind) -> ApiError {
+pub(crate) fn unusable_token(kind: TokenKind) -> Error {
     match kind {
-        TokenKind::ResetPassword | TokenKind::MultiTenantPassword => ApiError::new(
+        TokenKind::ResetPassword | TokenKind::MultiTenantPassword => Error::new(
             ErrorType::UnableToAuthPasswordResetToken,
             "The password reset token is unknown, expired or already used.",
         ),
-        TokenKind::MagicLink | TokenKind::MultiTenantMagicLink => ApiError::new(
+        TokenKind::MagicLink | TokenKind::MultiTenantMagicLink => Error::new(
             ErrorType::UnableToAuthMagicLink,
             "The magic link is unknown, expired or already used.",
         ),
-        TokenKind::IntermediateSession => ApiError::new(
+        TokenKind::IntermediateSession => Error::new(
             ErrorType::IntermediateSessionNotFound,
             "The intermediate session token is unknown, expired, used, or not this member's.",
         ),
@@ -267,7 +267,7 @@ pub(crate) async fn redeemable(
     code_verifier: Option<&str>,
     attributes: Option<&Attributes>,
     options: Option<&MatchOptions>,
-) -> Result<(TokenRecord, UserRecord), ApiError> {
+) -> Result<(TokenRecord, UserRecord), Error> {
     let unusable = || unusable_token(kind);
     if token.is_empty() || token.len() > 512 {
         return Err(unusable());
@@ -287,7 +287,7 @@ pub(crate) async fn redeemable(
         let ua_bad = options.user_agent_match_required
             && (given.user_agent.is_empty() || given.user_agent != record.attributes.user_agent);
         if ip_bad || ua_bad {
-            return Err(ApiError::new(
+            return Err(Error::new(
                 ErrorType::AttributeMismatch,
                 "The IP address or user agent differs from the start request's.",
             ));
@@ -305,11 +305,7 @@ pub(crate) async fn redeemable(
 }
 
 /// Hash a new password once it passes the policy.
-async fn new_password_record(
-    st: &AppState,
-    password: &Password,
-    user: &UserRecord,
-) -> Result<PasswordRecord, ApiError> {
+async fn new_password_record(st: &AppState, password: &Password, user: &UserRecord) -> Result<PasswordRecord, Error> {
     let email = EmailAddress::parse(&user.email)?;
     st.policy.require_acceptable(password, Some(&email)).await?;
     Ok(PasswordRecord {
@@ -330,7 +326,7 @@ fn new_session(
     factor: FactorRecord,
     duration: Option<SessionDuration>,
     claims: Option<&Map<String, Value>>,
-) -> Result<Option<Issued>, ApiError> {
+) -> Result<Option<Issued>, Error> {
     duration
         .map(|d| st.sessions.prepare(user_id, factor, d, claims, st.clock.now()))
         .transpose()
@@ -370,7 +366,7 @@ pub struct EmailResetRequest {
 pub async fn email_reset(
     State(st): State<AppState>,
     JsonBody(req): JsonBody<EmailResetRequest>,
-) -> Result<Reply<ResetResponse>, ApiError> {
+) -> Result<Reply<ResetResponse>, Error> {
     let password = Password::parse(req.password)?;
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
     crate::sessions::check_custom_claims(req.session_custom_claims.as_ref())?;
@@ -399,7 +395,7 @@ pub async fn email_reset(
         new_session: issued.as_ref().map(|i| i.record.clone()),
     };
     let Some(user) = st.store.complete_reset(&reset).await? else {
-        return Err(ApiError::new(
+        return Err(Error::new(
             ErrorType::UnableToAuthPasswordResetToken,
             "The password reset token was already used.",
         ));
@@ -425,7 +421,7 @@ pub struct ExistingPasswordResetRequest {
 pub async fn existing_password_reset(
     State(st): State<AppState>,
     JsonBody(req): JsonBody<ExistingPasswordResetRequest>,
-) -> Result<Reply<ResetResponse>, ApiError> {
+) -> Result<Reply<ResetResponse>, Error> {
     let email = EmailAddress::parse(&req.email)?;
     let existing = Password::parse(req.existing_password)?;
     let new = Password::parse(req.new_password)?;
@@ -438,7 +434,7 @@ pub async fn existing_password_reset(
     // then proven by a magic link) cannot buy its own replacement: only the emailed reset can.
     if proven.stored.requires_reset {
         record_success(&st, proven, None, user_gone).await?;
-        return Err(ApiError::new(
+        return Err(Error::new(
             ErrorType::ResetPassword,
             "The password must be reset by email before it can be changed.",
         ));
@@ -495,7 +491,7 @@ fn recently_proven(session: &SessionRecord, now: DateTime<Utc>) -> bool {
 pub async fn session_reset(
     State(st): State<AppState>,
     JsonBody(req): JsonBody<SessionResetRequest>,
-) -> Result<Reply<ResetResponse>, ApiError> {
+) -> Result<Reply<ResetResponse>, Error> {
     let password = Password::parse(req.password)?;
     let by = SessionRef::required(req.session_token.as_deref(), req.session_jwt.as_deref())?;
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
@@ -503,7 +499,7 @@ pub async fn session_reset(
     let now = st.clock.now();
     let (session, token) = st.sessions.find(by, Scope::Consumer, now).await?;
     if !recently_proven(&session, now) {
-        return Err(ApiError::new(
+        return Err(Error::new(
             ErrorType::SessionTooOldToResetPassword,
             "The session must have proved a password or the email within the last 5 minutes.",
         ));
@@ -512,12 +508,12 @@ pub async fn session_reset(
         .store
         .user_by_id(&session.user_id)
         .await?
-        .ok_or_else(|| ApiError::new(ErrorType::SessionNotFound, "The session's user no longer exists."))?;
+        .ok_or_else(|| Error::new(ErrorType::SessionNotFound, "The session's user no longer exists."))?;
     // A flagged password is replaced only by someone who proved the email: a session that
     // proved just a password (possibly the flagged one, before the flag) cannot clear it.
     let flagged = user.password.as_ref().is_some_and(|p| p.requires_reset);
     if flagged && !session.factors.iter().any(|f| f.kind == FactorKind::MagicLink) {
-        return Err(ApiError::new(
+        return Err(Error::new(
             ErrorType::ResetPassword,
             "The password must be reset by email, or from a session that proved the email.",
         ));
@@ -534,7 +530,7 @@ pub async fn session_reset(
         new_session: None,
     };
     let Some(user) = st.store.complete_reset(&reset).await? else {
-        return Err(ApiError::new(
+        return Err(Error::new(
             ErrorType::SessionNotFound,
             "The session or its user no longer exists.",
         ));
@@ -570,7 +566,7 @@ pub struct MagicLinkResponse {
 pub async fn magic_link_authenticate(
     State(st): State<AppState>,
     JsonBody(req): JsonBody<MagicLinkRequest>,
-) -> Result<Reply<MagicLinkResponse>, ApiError> {
+) -> Result<Reply<MagicLinkResponse>, Error> {
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
     let existing = SessionRef::from_optional(req.session_token.as_deref(), req.session_jwt.as_deref())?;
     crate::sessions::check_custom_claims(req.session_custom_claims.as_ref())?;
@@ -603,7 +599,7 @@ pub async fn magic_link_authenticate(
         }
     }
     if !st.store.consume_token(&token).await? {
-        return Err(ApiError::new(
+        return Err(Error::new(
             ErrorType::UnableToAuthMagicLink,
             "The magic link was already used.",
         ));

@@ -1,106 +1,14 @@
 //! Routes are data: one table of (name, method, path, handler). `latch serve`, each Lambda
 //! binary, the SAM template and the OpenAPI document are checked against it, so they cannot drift.
 
-use axum::routing::{delete, get, post, put, MethodRouter};
+use axum::routing::{delete, get, post, put};
 
 use super::b2b::{
     magic_links as b2b_magic_links, migrate as b2b_migrate, organizations, passwords as b2b_passwords,
     sessions as b2b_sessions, totp,
 };
 use super::{migrate, passwords, reset, sessions, users};
-use crate::api::openapi::Api;
-use crate::state::AppState;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Method {
-    Get,
-    Post,
-    Put,
-    Delete,
-}
-
-impl Method {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Get => "GET",
-            Method::Post => "POST",
-            Method::Put => "PUT",
-            Method::Delete => "DELETE",
-        }
-    }
-}
-
-/// What a route's Lambda function needs from AWS, so the SAM template can grant exactly that
-/// (a test checks the template against it). Every function may also read the table and write
-/// the signing keys' partition: the first process to start creates the project's key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Needs {
-    /// Writes the table (otherwise reads only).
-    pub writes: bool,
-    /// Sends mail through SES.
-    pub mail: bool,
-    /// Hashes or scores passwords (argon2id, zxcvbn): given more memory, which on Lambda is also
-    /// more CPU.
-    pub heavy: bool,
-}
-
-/// Reads only.
-pub const READS: Needs = Needs {
-    writes: false,
-    mail: false,
-    heavy: false,
-};
-/// Writes, without hashing.
-pub const WRITES: Needs = Needs { writes: true, ..READS };
-/// Writes and hashes.
-pub const HASHES: Needs = Needs { heavy: true, ..WRITES };
-/// Writes and sends mail.
-pub const MAILS: Needs = Needs { mail: true, ..WRITES };
-/// Scores passwords without touching the table.
-pub const SCORES: Needs = Needs { heavy: true, ..READS };
-
-pub struct Route {
-    /// Kebab-case: the Lambda binary's name and the SAM function's purpose.
-    pub name: &'static str,
-    pub method: Method,
-    /// axum / OpenAPI path syntax, e.g. `/v1/users/{user_id}`.
-    pub path: &'static str,
-    /// Served without project authentication.
-    pub public: bool,
-    pub needs: Needs,
-    /// What it takes and answers, for the OpenAPI document.
-    pub api: Api,
-    pub handler: fn() -> MethodRouter<AppState>,
-}
-
-impl std::fmt::Debug for Route {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {} {}", self.name, self.method.as_str(), self.path)
-    }
-}
-
-const fn route(
-    name: &'static str,
-    method: Method,
-    path: &'static str,
-    needs: Needs,
-    api: Api,
-    handler: fn() -> MethodRouter<AppState>,
-) -> Route {
-    Route {
-        name,
-        method,
-        path,
-        public: false,
-        needs,
-        api,
-        handler,
-    }
-}
-
-const fn public(route: Route) -> Route {
-    Route { public: true, ..route }
-}
+pub use crate::api::route::*;
 
 /// Whether `constant` is `name` in upper snake case (`PASSWORDS_CREATE`, `passwords-create`).
 const fn is_constant_of(constant: &str, name: &str) -> bool {

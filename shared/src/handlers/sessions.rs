@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::passwords::SessionFields;
-use crate::api::error::{ApiError, ErrorType};
 use crate::api::wire::{SessionObject, UserObject};
 use crate::api::{JsonBody, QueryParams, Reply};
 use crate::domain::SessionDuration;
+use crate::error::{Error, ErrorType};
 use crate::sessions::keys::Jwk;
 use crate::sessions::{Scope, SessionRef};
 use crate::state::AppState;
@@ -30,10 +30,10 @@ pub struct AuthenticateRequest {
 /// An `authorization_check` asks the server to confirm the session may do something; Latch
 /// cannot (it has no RBAC yet), and answering 200 would tell the caller that it may. So any
 /// check sent is refused before the session is looked at; JSON `null` reads as absent.
-pub(crate) fn refuse_authorization_check(check: Option<&Map<String, Value>>) -> Result<(), ApiError> {
+pub(crate) fn refuse_authorization_check(check: Option<&Map<String, Value>>) -> Result<(), Error> {
     match check {
         None => Ok(()),
-        Some(_) => Err(ApiError::new(
+        Some(_) => Err(Error::new(
             ErrorType::BadRequest,
             "authorization_check is not supported: Latch does not enforce RBAC, so it refuses a request \
              that asks for an authorization check instead of answering without one.",
@@ -53,7 +53,7 @@ pub struct AuthenticateResponse {
 pub async fn authenticate(
     State(st): State<AppState>,
     JsonBody(req): JsonBody<AuthenticateRequest>,
-) -> Result<Reply<AuthenticateResponse>, ApiError> {
+) -> Result<Reply<AuthenticateResponse>, Error> {
     refuse_authorization_check(req.authorization_check.as_ref())?;
     let by = SessionRef::required(req.session_token.as_deref(), req.session_jwt.as_deref())?;
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
@@ -63,7 +63,7 @@ pub async fn authenticate(
         .store
         .user_by_id(&record.user_id)
         .await?
-        .ok_or_else(|| ApiError::new(ErrorType::SessionNotFound, "The session's user no longer exists."))?;
+        .ok_or_else(|| Error::new(ErrorType::SessionNotFound, "The session's user no longer exists."))?;
     let issued = st
         .sessions
         .refresh(record, token, None, duration, req.session_custom_claims.as_ref(), now)
@@ -85,18 +85,18 @@ pub struct RevokeRequest {
 pub struct Empty {}
 
 /// A revoke names its target exactly one way (consumer and B2B alike); empty strings are absent.
-pub(crate) fn one_revoke_argument(fields: &[&Option<String>], names: &str) -> Result<(), ApiError> {
+pub(crate) fn one_revoke_argument(fields: &[&Option<String>], names: &str) -> Result<(), Error> {
     match fields
         .iter()
         .filter(|f| f.as_deref().is_some_and(|v| !v.is_empty()))
         .count()
     {
-        0 => Err(ApiError::new(
+        0 => Err(Error::new(
             ErrorType::NoSessionRevokeArguments,
             format!("Send one of {names}."),
         )),
         1 => Ok(()),
-        _ => Err(ApiError::new(
+        _ => Err(Error::new(
             ErrorType::TooManySessionRevokeArguments,
             format!("Send only one of {names}."),
         )),
@@ -104,10 +104,7 @@ pub(crate) fn one_revoke_argument(fields: &[&Option<String>], names: &str) -> Re
 }
 
 /// `POST /v1/sessions/revoke`: exactly one of `session_id`, `session_token`, `session_jwt`.
-pub async fn revoke(
-    State(st): State<AppState>,
-    JsonBody(req): JsonBody<RevokeRequest>,
-) -> Result<Reply<Empty>, ApiError> {
+pub async fn revoke(State(st): State<AppState>, JsonBody(req): JsonBody<RevokeRequest>) -> Result<Reply<Empty>, Error> {
     one_revoke_argument(
         &[&req.session_id, &req.session_token, &req.session_jwt],
         "session_id, session_token or session_jwt",
@@ -141,7 +138,7 @@ pub struct ListResponse {
 pub async fn list(
     State(st): State<AppState>,
     QueryParams(q): QueryParams<ListQuery>,
-) -> Result<Reply<ListResponse>, ApiError> {
+) -> Result<Reply<ListResponse>, Error> {
     let user = super::users::load(&st, &q.user_id).await?;
     let sessions = st.store.sessions_for_user(&user.user_id, st.clock.now()).await?;
     Ok(Reply(ListResponse {
@@ -156,12 +153,9 @@ pub struct JwksResponse {
 
 /// `GET /v1/sessions/jwks/{project_id}`: public, since the SDKs' local verifiers fetch it
 /// without credentials.
-pub async fn jwks(
-    State(st): State<AppState>,
-    PathParam(project_id): PathParam,
-) -> Result<Reply<JwksResponse>, ApiError> {
+pub async fn jwks(State(st): State<AppState>, PathParam(project_id): PathParam) -> Result<Reply<JwksResponse>, Error> {
     if project_id != st.settings.project_id {
-        return Err(ApiError::new(ErrorType::ProjectNotFound, "No project has this id."));
+        return Err(Error::new(ErrorType::ProjectNotFound, "No project has this id."));
     }
     Ok(Reply(JwksResponse {
         keys: st.sessions.keys().jwks(),

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::budget;
 use super::phpass::{Phpass, PhpassError};
 use super::stored::{Argon2Cost, DigestAlgorithm, Pbkdf2Algorithm, StoredHash};
-use crate::api::error::{ApiError, ErrorType};
+use crate::error::{Error, ErrorType};
 
 /// bcrypt cost (log2 rounds): from bcrypt's minimum to the budget's (13).
 pub const BCRYPT_MIN_COST: u32 = 4;
@@ -151,13 +151,13 @@ fn hash_type_schema() -> utoipa::openapi::schema::Object {
         .build()
 }
 
-fn err(t: ErrorType, message: impl Into<String>) -> ApiError {
-    ApiError::new(t, message)
+fn err(t: ErrorType, message: impl Into<String>) -> Error {
+    Error::new(t, message)
 }
 
 impl HashFields {
     /// The hash as it will be stored, or the error naming what is wrong with it.
-    pub fn parse(&self) -> Result<StoredHash, ApiError> {
+    pub fn parse(&self) -> Result<StoredHash, Error> {
         if !HASH_TYPES.contains(&self.hash_type.as_str()) {
             return Err(err(
                 ErrorType::InvalidHashType,
@@ -202,7 +202,7 @@ impl HashFields {
 
     /// A config object for another hash type is a mistake the caller would otherwise only find
     /// at the first failed login.
-    fn refuse_foreign_configs(&self) -> Result<(), ApiError> {
+    fn refuse_foreign_configs(&self) -> Result<(), Error> {
         let configs = [
             ("md_5_config", self.md_5_config.is_some(), &["md_5"][..]),
             ("sha_1_config", self.sha_1_config.is_some(), &["sha_1"]),
@@ -227,7 +227,7 @@ impl HashFields {
     }
 }
 
-fn bcrypt_hash(hash: &str) -> Result<StoredHash, ApiError> {
+fn bcrypt_hash(hash: &str) -> Result<StoredHash, Error> {
     let invalid = || {
         err(
             ErrorType::InvalidBcryptHash,
@@ -248,7 +248,7 @@ fn bcrypt_hash(hash: &str) -> Result<StoredHash, ApiError> {
     }
 }
 
-fn salt_text(salt: Option<&String>, error: ErrorType, name: &str) -> Result<String, ApiError> {
+fn salt_text(salt: Option<&String>, error: ErrorType, name: &str) -> Result<String, Error> {
     let salt = salt.cloned().unwrap_or_default();
     if salt.len() > DIGEST_SALT_MAX_BYTES || salt.chars().any(char::is_control) {
         return Err(err(
@@ -264,7 +264,7 @@ fn salted(
     hash: &str,
     config: Option<&SaltConfig>,
     invalid: ErrorType,
-) -> Result<StoredHash, ApiError> {
+) -> Result<StoredHash, Error> {
     let digits = algorithm.output_len() * 2;
     let digest = hex::decode(hash)
         .ok()
@@ -288,7 +288,7 @@ fn in_range<T: PartialOrd + std::fmt::Display>(
     range: std::ops::RangeInclusive<T>,
     error: ErrorType,
     name: &str,
-) -> Result<T, ApiError> {
+) -> Result<T, Error> {
     if range.contains(&value) {
         Ok(value)
     } else {
@@ -300,7 +300,7 @@ fn in_range<T: PartialOrd + std::fmt::Display>(
 }
 
 /// Checks an argon2 cost and key against the bounds, each with its own error type.
-fn argon2_bounds(memory: u64, iterations: u64, threads: u64, key_len: u64, salt_len: usize) -> Result<(), ApiError> {
+fn argon2_bounds(memory: u64, iterations: u64, threads: u64, key_len: u64, salt_len: usize) -> Result<(), Error> {
     if iterations == 0 {
         return Err(err(
             ErrorType::InvalidArgon2IterationAmount,
@@ -341,7 +341,7 @@ fn argon2_bounds(memory: u64, iterations: u64, threads: u64, key_len: u64, salt_
     Ok(())
 }
 
-fn argon2_hash(algorithm: Algorithm, hash: &str, config: Option<&Argon2Config>) -> Result<StoredHash, ApiError> {
+fn argon2_hash(algorithm: Algorithm, hash: &str, config: Option<&Argon2Config>) -> Result<StoredHash, Error> {
     if hash.starts_with('$') {
         // PHC form; any argon_2_config is for the hex form and is not consulted.
         let Some(StoredHash::Argon2 { cost, salt, hash }) = StoredHash::parse(hash) else {
@@ -404,7 +404,7 @@ fn argon2_hash(algorithm: Algorithm, hash: &str, config: Option<&Argon2Config>) 
     })
 }
 
-fn scrypt_hash(hash: &str, config: Option<&ScryptConfig>) -> Result<StoredHash, ApiError> {
+fn scrypt_hash(hash: &str, config: Option<&ScryptConfig>) -> Result<StoredHash, Error> {
     let bad_hash = || {
         err(
             ErrorType::InvalidBase64ScryptHash,
@@ -500,7 +500,7 @@ fn scrypt_hash(hash: &str, config: Option<&ScryptConfig>) -> Result<StoredHash, 
     })
 }
 
-fn pbkdf2_hash(hash: &str, config: Option<&Pbkdf2Config>) -> Result<StoredHash, ApiError> {
+fn pbkdf2_hash(hash: &str, config: Option<&Pbkdf2Config>) -> Result<StoredHash, Error> {
     let config = config.ok_or_else(|| {
         err(
             ErrorType::InvalidHash,
@@ -577,7 +577,7 @@ fn pbkdf2_hash(hash: &str, config: Option<&Pbkdf2Config>) -> Result<StoredHash, 
     })
 }
 
-fn phpass_hash(hash: &str) -> Result<StoredHash, ApiError> {
+fn phpass_hash(hash: &str) -> Result<StoredHash, Error> {
     let parsed = Phpass::parse(hash).map_err(|e| match e {
         PhpassError::Prefix => err(
             ErrorType::InvalidPhpassHashPrefix,

@@ -23,9 +23,9 @@ use argon2::{Algorithm, Block, Params, Version};
 use rand::RngCore as _;
 use tokio::sync::{OnceCell, Semaphore};
 
-use crate::api::error::ApiError;
 use crate::config::HashSettings;
 use crate::domain::Password;
+use crate::error::Error;
 use stored::{Argon2Cost, StoredHash};
 
 /// The outcome of checking a password against a stored hash.
@@ -81,7 +81,7 @@ impl Hasher {
     }
 
     /// A new argon2id PHC string of `password` with a random 16-byte salt, computed in `memory`.
-    fn hash_now(&self, password: &str, memory: &mut Vec<Block>) -> Result<String, ApiError> {
+    fn hash_now(&self, password: &str, memory: &mut Vec<Block>) -> Result<String, Error> {
         let mut salt = [0u8; 16];
         rand::rngs::OsRng.fill_bytes(&mut salt);
         let cost = Argon2Cost {
@@ -92,7 +92,7 @@ impl Hasher {
             parallelism: self.params.p_cost(),
         };
         let mut hash = vec![0u8; Params::DEFAULT_OUTPUT_LEN];
-        stored::argon2_into(&cost, password.as_bytes(), &salt, &mut hash, memory).map_err(ApiError::internal)?;
+        stored::argon2_into(&cost, password.as_bytes(), &salt, &mut hash, memory).map_err(Error::internal)?;
         Ok(StoredHash::Argon2 {
             cost,
             salt: salt.to_vec(),
@@ -102,7 +102,7 @@ impl Hasher {
     }
 
     /// A new argon2id PHC string with a random 16-byte salt.
-    pub async fn hash(self: &Arc<Self>, password: &Password) -> Result<String, ApiError> {
+    pub async fn hash(self: &Arc<Self>, password: &Password) -> Result<String, Error> {
         let password = password.clone();
         let this = self.clone();
         self.blocking(move |memory| this.hash_now(password.expose(), memory))
@@ -116,7 +116,7 @@ impl Hasher {
     /// A match on anything but a current argon2id hash carries the argon2id hash to store
     /// instead. A mismatch on an imported kind (or a corrupt hash) is padded with one argon2
     /// hash, so it costs at least what a wrong password or an unknown email costs (E1).
-    pub async fn verify(self: &Arc<Self>, password: &Password, stored: &str) -> Result<Verified, ApiError> {
+    pub async fn verify(self: &Arc<Self>, password: &Password, stored: &str) -> Result<Verified, Error> {
         let password = password.clone();
         self.verifications.fetch_add(1, Ordering::Relaxed);
         let parsed = StoredHash::parse(stored);
@@ -182,18 +182,18 @@ impl Hasher {
     }
 
     /// Run `work` on an imported-hash thread under an imported permit.
-    async fn imported<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
-        let _permit = self.imported_permits.acquire().await.map_err(ApiError::internal)?;
+    async fn imported<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, Error> {
+        let _permit = self.imported_permits.acquire().await.map_err(Error::internal)?;
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.imported_pool.run(Box::new(move || {
             let _ = tx.send(work());
         }))?;
         rx.await
-            .map_err(|_| ApiError::internal("an imported-hash verification panicked"))
+            .map_err(|_| Error::internal("an imported-hash verification panicked"))
     }
 
     /// Spend the same work as a verify without any account, then report a mismatch.
-    pub async fn dummy_verify(self: &Arc<Self>, password: &Password) -> Result<(), ApiError> {
+    pub async fn dummy_verify(self: &Arc<Self>, password: &Password) -> Result<(), Error> {
         let this = self.clone();
         let dummy = self
             .dummy
@@ -215,8 +215,8 @@ impl Hasher {
     async fn blocking<T: Send + 'static>(
         self: &Arc<Self>,
         work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
-    ) -> Result<T, ApiError> {
-        let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
+    ) -> Result<T, Error> {
+        let _permit = self.permits.acquire().await.map_err(Error::internal)?;
         let this = self.clone();
         tokio::task::spawn_blocking(move || {
             let mut memory = this
@@ -238,7 +238,7 @@ impl Hasher {
             result
         })
         .await
-        .map_err(ApiError::internal)
+        .map_err(Error::internal)
     }
 }
 
@@ -282,10 +282,10 @@ impl ImportedPool {
         Self { jobs }
     }
 
-    fn run(&self, job: Job) -> Result<(), ApiError> {
+    fn run(&self, job: Job) -> Result<(), Error> {
         self.jobs
             .send(job)
-            .map_err(|_| ApiError::internal("the imported-hash threads are gone"))
+            .map_err(|_| Error::internal("the imported-hash threads are gone"))
     }
 }
 

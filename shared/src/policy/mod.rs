@@ -7,9 +7,9 @@ pub mod luds;
 
 use std::sync::Arc;
 
-use crate::api::error::{ApiError, ErrorType};
 use crate::config::{BreachFailure, BreachSettings, StrengthPolicy};
 use crate::domain::{EmailAddress, Password};
+use crate::error::{Error, ErrorType};
 pub use breach::{BreachCheck, BreachStatus};
 pub use luds::LudsRequirements;
 
@@ -60,17 +60,17 @@ impl Policy {
 
     /// Score a password. zxcvbn can take tens of milliseconds on hostile input, so it runs on
     /// the blocking pool, not on the async threads.
-    pub async fn strength(&self, password: &Password, email: Option<&EmailAddress>) -> Result<Strength, ApiError> {
+    pub async fn strength(&self, password: &Password, email: Option<&EmailAddress>) -> Result<Strength, Error> {
         let policy = self.strength;
         let password = password.clone();
         let inputs = email.map(EmailAddress::user_inputs).unwrap_or_default();
         tokio::task::spawn_blocking(move || evaluate_strength(policy, password.expose(), &inputs))
             .await
-            .map_err(ApiError::internal)
+            .map_err(Error::internal)
     }
 
     /// Ask the breach service, applying the configured failure mode for new passwords.
-    pub async fn breached_for_new_password(&self, password: &Password) -> Result<bool, ApiError> {
+    pub async fn breached_for_new_password(&self, password: &Password) -> Result<bool, Error> {
         if !self.breach_settings.on_create {
             return Ok(false);
         }
@@ -79,7 +79,7 @@ impl Policy {
             BreachStatus::NotBreached => Ok(false),
             BreachStatus::Unknown => match self.breach_settings.on_failure {
                 BreachFailure::Open => Ok(false),
-                BreachFailure::Closed => Err(ApiError::new(
+                BreachFailure::Closed => Err(Error::new(
                     ErrorType::ServiceUnavailable,
                     "The breached-password service is unreachable, so the password cannot be accepted now. Retry later.",
                 )),
@@ -95,7 +95,7 @@ impl Policy {
 
     /// The gate for every password being set (create and every reset): `weak_password`, then
     /// `breached_password`.
-    pub async fn require_acceptable(&self, password: &Password, email: Option<&EmailAddress>) -> Result<(), ApiError> {
+    pub async fn require_acceptable(&self, password: &Password, email: Option<&EmailAddress>) -> Result<(), Error> {
         let strength = self.strength(password, email).await?;
         if !strength.acceptable {
             let mut message = String::from("The password does not meet the strength policy.");
@@ -107,10 +107,10 @@ impl Policy {
                 message.push(' ');
                 message.push_str(s);
             }
-            return Err(ApiError::new(ErrorType::WeakPassword, message));
+            return Err(Error::new(ErrorType::WeakPassword, message));
         }
         if self.breached_for_new_password(password).await? {
-            return Err(ApiError::new(
+            return Err(Error::new(
                 ErrorType::BreachedPassword,
                 "This password has appeared in a data breach (HaveIBeenPwned); choose another.",
             ));

@@ -169,87 +169,6 @@ pub fn verify(
     })
 }
 
-/// A whole [`crate::AppState`] for tests, built once per test binary over an in-memory SQLite
-/// store (one RSA key is generated), and strategies several modules' property tests share.
-#[cfg(test)]
-pub(crate) mod test_support {
-    use std::path::Path;
-    use std::sync::{Arc, OnceLock};
-
-    use proptest::prelude::*;
-    use serde_json::Value;
-    use tokio::runtime::Runtime;
-
-    use crate::clock::SystemClock;
-    use crate::config::Settings;
-    use crate::mail::outbox::Outbox;
-    use crate::policy::breach::NoBreachCheck;
-    use crate::state::{AppState, Ports};
-    use crate::store::sqlite::SqliteStore;
-
-    /// Proptest settings for every property module: `cases` per property, and no regression
-    /// files written into the source tree.
-    pub fn proptest_config(cases: u32) -> ProptestConfig {
-        ProptestConfig {
-            cases,
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        }
-    }
-
-    pub const PROJECT_ID: &str = "project-test-proptest";
-    pub const SECRET: &str = "secret-test-proptest";
-
-    pub fn runtime() -> &'static Runtime {
-        static RUNTIME: OnceLock<Runtime> = OnceLock::new();
-        RUNTIME.get_or_init(|| {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .enable_all()
-                .build()
-                .expect("test runtime")
-        })
-    }
-
-    pub fn state() -> &'static AppState {
-        static STATE: OnceLock<AppState> = OnceLock::new();
-        STATE.get_or_init(|| {
-            runtime().block_on(async {
-                let source = |_: &str| -> Option<String> { None };
-                let settings = Settings::from_source(&source, PROJECT_ID.into(), SECRET.into(), vec![7; 32])
-                    .expect("test settings");
-                let ports = Ports {
-                    store: Arc::new(SqliteStore::open(Path::new(":memory:")).expect("in-memory store")),
-                    breach: Arc::new(NoBreachCheck),
-                    // Never written to: nothing here sends mail.
-                    mailer: Arc::new(Outbox::new(std::env::temp_dir().join("latch-proptest-outbox"))),
-                    clock: Arc::new(SystemClock),
-                };
-                AppState::build(settings, ports).await.expect("test state")
-            })
-        })
-    }
-
-    /// Any JSON value, nested a few levels.
-    pub fn json_value() -> impl Strategy<Value = Value> {
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(Value::from),
-            any::<u64>().prop_map(Value::from),
-            any::<f64>().prop_map(Value::from),
-            any::<String>().prop_map(Value::String),
-        ];
-        leaf.prop_recursive(4, 48, 6, |inner| {
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-                prop::collection::btree_map(any::<String>(), inner, 0..6)
-                    .prop_map(|m| Value::Object(m.into_iter().collect())),
-            ]
-        })
-    }
-}
-
 #[cfg(test)]
 mod proptests {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -260,11 +179,11 @@ mod proptests {
     use serde_json::json;
     use sha2::Sha256;
 
-    use super::test_support::{json_value, runtime, state, PROJECT_ID};
     use super::*;
-    use crate::api::error::ErrorType;
+    use crate::error::ErrorType;
     use crate::sessions::{Scope, SessionRef};
     use crate::store::OrgRef;
+    use crate::test_support::{json_value, runtime, state, PROJECT_ID};
 
     fn keys() -> &'static SigningKeys {
         state().sessions.keys()
@@ -367,7 +286,7 @@ mod proptests {
     }
 
     proptest! {
-        #![proptest_config(crate::sessions::jwt::test_support::proptest_config(256))]
+        #![proptest_config(crate::test_support::proptest_config(256))]
 
         #[test]
         fn any_token_is_refused_with_the_right_error(token in any_token()) {
@@ -395,7 +314,7 @@ mod proptests {
     }
 
     proptest! {
-        #![proptest_config(crate::sessions::jwt::test_support::proptest_config(64))]
+        #![proptest_config(crate::test_support::proptest_config(64))]
 
         #[test]
         fn a_minted_jwt_verifies_and_reports_its_age(

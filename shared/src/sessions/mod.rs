@@ -2,6 +2,7 @@
 
 pub mod jwt;
 pub mod keys;
+pub mod objects;
 pub mod tokens;
 
 use std::sync::Arc;
@@ -9,12 +10,12 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use crate::api::error::{ApiError, ErrorType};
-use crate::api::wire::SessionObject;
 use crate::domain::ids::{new_id, IdEnvironment, IdKind};
 use crate::domain::SessionDuration;
+use crate::error::{Error, ErrorType};
 use crate::store::{Attributes, FactorRecord, OrgRef, SessionRecord, SessionWrite, Store, StoreError};
 use keys::SigningKeys;
+use objects::SessionObject;
 use tokens::{random_token, TokenDigester, SESSION_TOKEN_BYTES};
 
 /// Custom claims may take at most this many bytes of JSON.
@@ -83,9 +84,9 @@ pub enum SessionRef<'a> {
 
 impl<'a> SessionRef<'a> {
     /// At most one of token and JWT; `Ok(None)` when neither was sent.
-    pub fn from_optional(token: Option<&'a str>, jwt: Option<&'a str>) -> Result<Option<Self>, ApiError> {
+    pub fn from_optional(token: Option<&'a str>, jwt: Option<&'a str>) -> Result<Option<Self>, Error> {
         match (token.filter(|t| !t.is_empty()), jwt.filter(|j| !j.is_empty())) {
-            (Some(_), Some(_)) => Err(ApiError::new(
+            (Some(_), Some(_)) => Err(Error::new(
                 ErrorType::TooManySessionArguments,
                 "Send either session_token or session_jwt, not both.",
             )),
@@ -96,15 +97,15 @@ impl<'a> SessionRef<'a> {
     }
 
     /// Exactly one of token and JWT.
-    pub fn required(token: Option<&'a str>, jwt: Option<&'a str>) -> Result<Self, ApiError> {
+    pub fn required(token: Option<&'a str>, jwt: Option<&'a str>) -> Result<Self, Error> {
         Self::from_optional(token, jwt)?
-            .ok_or_else(|| ApiError::new(ErrorType::NoSessionArguments, "Send session_token or session_jwt."))
+            .ok_or_else(|| Error::new(ErrorType::NoSessionArguments, "Send session_token or session_jwt."))
     }
 }
 
 /// Merge a request's custom claims into a session's: reserved names are ignored, `null`
 /// deletes a key, and the result must fit in 4 KB.
-pub fn merge_custom_claims(into: &mut Map<String, Value>, update: Option<&Map<String, Value>>) -> Result<(), ApiError> {
+pub fn merge_custom_claims(into: &mut Map<String, Value>, update: Option<&Map<String, Value>>) -> Result<(), Error> {
     let Some(update) = update else { return Ok(()) };
     for (k, v) in update {
         if jwt::RESERVED_CLAIMS.contains(&k.as_str()) || k.starts_with("https://stytch.com/") {
@@ -117,7 +118,7 @@ pub fn merge_custom_claims(into: &mut Map<String, Value>, update: Option<&Map<St
         }
     }
     if serde_json::to_vec(into).map(|b| b.len()).unwrap_or(usize::MAX) > MAX_CUSTOM_CLAIMS_BYTES {
-        return Err(ApiError::new(
+        return Err(Error::new(
             ErrorType::CustomClaimsTooLarge,
             format!("session_custom_claims must be at most {MAX_CUSTOM_CLAIMS_BYTES} bytes of JSON."),
         ));
@@ -127,7 +128,7 @@ pub fn merge_custom_claims(into: &mut Map<String, Value>, update: Option<&Map<St
 
 /// Check a request's custom claims before anything is written (size and shape), so a bad
 /// request fails before it changes state.
-pub fn check_custom_claims(claims: Option<&Map<String, Value>>) -> Result<(), ApiError> {
+pub fn check_custom_claims(claims: Option<&Map<String, Value>>) -> Result<(), Error> {
     merge_custom_claims(&mut Map::new(), claims)
 }
 
@@ -139,8 +140,8 @@ pub struct SessionManager {
     env: IdEnvironment,
 }
 
-pub(crate) fn not_found() -> ApiError {
-    ApiError::new(
+pub(crate) fn not_found() -> Error {
+    Error::new(
         ErrorType::SessionNotFound,
         "The session was not found, or it has expired or been revoked.",
     )
@@ -171,7 +172,7 @@ impl SessionManager {
         &self.digester
     }
 
-    fn sign(&self, record: &SessionRecord, now: DateTime<Utc>) -> Result<String, ApiError> {
+    fn sign(&self, record: &SessionRecord, now: DateTime<Utc>) -> Result<String, Error> {
         let claim = SessionObject::from(record).jwt_claim();
         jwt::mint(
             &self.keys,
@@ -182,7 +183,7 @@ impl SessionManager {
             &record.custom_claims,
             now,
         )
-        .map_err(ApiError::internal)
+        .map_err(Error::internal)
     }
 
     /// A new session, signed but not stored.
@@ -194,7 +195,7 @@ impl SessionManager {
         duration: SessionDuration,
         custom_claims: Option<&Map<String, Value>>,
         now: DateTime<Utc>,
-    ) -> Result<Issued, ApiError> {
+    ) -> Result<Issued, Error> {
         let token = random_token(SESSION_TOKEN_BYTES);
         let mut claims = Map::new();
         merge_custom_claims(&mut claims, custom_claims)?;
@@ -223,12 +224,12 @@ impl SessionManager {
         duration: SessionDuration,
         custom_claims: Option<&Map<String, Value>>,
         now: DateTime<Utc>,
-    ) -> Result<Issued, ApiError> {
+    ) -> Result<Issued, Error> {
         self.prepare_session(member_id, Some(organization), factors, duration, custom_claims, now)
     }
 
     /// Store a prepared session; `gone` answers a user deleted meanwhile.
-    pub async fn store(&self, issued: Issued, gone: impl FnOnce() -> ApiError) -> Result<Issued, ApiError> {
+    pub async fn store(&self, issued: Issued, gone: impl FnOnce() -> Error) -> Result<Issued, Error> {
         match self.store.insert_session(&issued.record).await {
             Ok(()) => Ok(issued),
             Err(StoreError::Conflict) => Err(gone()),
@@ -245,7 +246,7 @@ impl SessionManager {
         duration: SessionDuration,
         custom_claims: Option<&Map<String, Value>>,
         now: DateTime<Utc>,
-    ) -> Result<Issued, ApiError> {
+    ) -> Result<Issued, Error> {
         self.prepare_session(user_id, None, vec![factor], duration, custom_claims, now)
     }
 
@@ -257,11 +258,11 @@ impl SessionManager {
         duration: SessionDuration,
         custom_claims: Option<&Map<String, Value>>,
         now: DateTime<Utc>,
-    ) -> Result<Issued, ApiError> {
+    ) -> Result<Issued, Error> {
         let issued = self.prepare(user_id, factor, duration, custom_claims, now)?;
         // A Conflict means the user vanished between authentication and here.
         self.store(issued, || {
-            ApiError::new(ErrorType::UserNotFound, "The user no longer exists.")
+            Error::new(ErrorType::UserNotFound, "The user no longer exists.")
         })
         .await
     }
@@ -273,7 +274,7 @@ impl SessionManager {
         by: SessionRef<'_>,
         scope: Scope<'_>,
         now: DateTime<Utc>,
-    ) -> Result<(SessionRecord, String), ApiError> {
+    ) -> Result<(SessionRecord, String), Error> {
         let (found, token) = match by {
             SessionRef::Token(token) => (
                 self.store.session_by_token_digest(&self.digester.digest(token)).await?,
@@ -281,7 +282,7 @@ impl SessionManager {
             ),
             SessionRef::Jwt(raw) => {
                 let verified = jwt::verify(&self.keys, &self.project_id, raw, now).map_err(|e| match e {
-                    jwt::JwtError::Malformed => ApiError::new(ErrorType::UnableToParseSessionJwt, e.to_string()),
+                    jwt::JwtError::Malformed => Error::new(ErrorType::UnableToParseSessionJwt, e.to_string()),
                     jwt::JwtError::Rejected => not_found(),
                 })?;
                 let found = self.store.session_by_id(&verified.session_id).await?;
@@ -304,7 +305,7 @@ impl SessionManager {
         duration: Option<SessionDuration>,
         custom_claims: Option<&Map<String, Value>>,
         now: DateTime<Utc>,
-    ) -> Result<Issued, ApiError> {
+    ) -> Result<Issued, Error> {
         merge_custom_claims(&mut record.custom_claims, custom_claims)?;
         record.last_accessed_at = now;
         if let Some(d) = duration {
@@ -336,7 +337,7 @@ impl SessionManager {
         duration: Option<SessionDuration>,
         custom_claims: Option<&Map<String, Value>>,
         now: DateTime<Utc>,
-    ) -> Result<Issued, ApiError> {
+    ) -> Result<Issued, Error> {
         let issued = self.prepare_refresh(record, token, factor, duration, custom_claims, now)?;
         if !self.store.update_session(&issued.record).await? {
             return Err(not_found());
@@ -356,7 +357,7 @@ impl SessionManager {
         duration: Option<SessionDuration>,
         custom_claims: Option<&Map<String, Value>>,
         now: DateTime<Utc>,
-    ) -> Result<Option<Prepared>, ApiError> {
+    ) -> Result<Option<Prepared>, Error> {
         Ok(match (existing, duration) {
             (Some((record, token)), _) => Some(Prepared::Refresh(self.prepare_refresh(
                 record,
@@ -380,7 +381,7 @@ impl SessionManager {
         duration: Option<SessionDuration>,
         custom_claims: Option<&Map<String, Value>>,
         now: DateTime<Utc>,
-    ) -> Result<Option<Issued>, ApiError> {
+    ) -> Result<Option<Issued>, Error> {
         match self.prepare_after_primary_factor(existing, user_id, factor, duration, custom_claims, now)? {
             Some(Prepared::Refresh(issued)) => {
                 if !self.store.update_session(&issued.record).await? {
@@ -391,7 +392,7 @@ impl SessionManager {
             // A Conflict means the user vanished between authentication and here.
             Some(Prepared::New(issued)) => Ok(Some(
                 self.store(issued, || {
-                    ApiError::new(ErrorType::UserNotFound, "The user no longer exists.")
+                    Error::new(ErrorType::UserNotFound, "The user no longer exists.")
                 })
                 .await?,
             )),
@@ -406,11 +407,11 @@ impl SessionManager {
         scope: Scope<'_>,
         user_id: &str,
         now: DateTime<Utc>,
-    ) -> Result<Option<(SessionRecord, String)>, ApiError> {
+    ) -> Result<Option<(SessionRecord, String)>, Error> {
         let Some(by) = by else { return Ok(None) };
         let (record, token) = self.find(by, scope, now).await?;
         if record.user_id != user_id {
-            return Err(ApiError::new(
+            return Err(Error::new(
                 ErrorType::SessionNotFound,
                 "The session belongs to another user.",
             ));
@@ -419,7 +420,7 @@ impl SessionManager {
     }
 
     /// Revoke the one session named, if it is in `scope`; `session_not_found` if there is none.
-    pub async fn revoke(&self, session_id: &str, scope: Scope<'_>) -> Result<(), ApiError> {
+    pub async fn revoke(&self, session_id: &str, scope: Scope<'_>) -> Result<(), Error> {
         let in_scope = self
             .store
             .session_by_id(session_id)

@@ -67,11 +67,11 @@ mod proptests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::api::error::ErrorType;
+    use crate::error::ErrorType;
     use crate::handlers::reset::{redeemable, unusable_token};
-    use crate::sessions::jwt::test_support::{runtime, state};
     use crate::sessions::{Scope, SessionRef};
     use crate::store::TokenKind;
+    use crate::test_support::{runtime, state};
 
     /// Strings a client might send as a token: anything, things shaped like real tokens, long ones.
     fn token_like() -> impl Strategy<Value = String> {
@@ -103,7 +103,7 @@ mod proptests {
     }
 
     proptest! {
-        #![proptest_config(crate::sessions::jwt::test_support::proptest_config(256))]
+        #![proptest_config(crate::test_support::proptest_config(256))]
 
         #[test]
         fn random_tokens_are_base64url_of_their_length(n in 0usize..=64) {
@@ -158,7 +158,7 @@ mod proptests {
     }
 
     proptest! {
-        #![proptest_config(crate::sessions::jwt::test_support::proptest_config(64))]
+        #![proptest_config(crate::test_support::proptest_config(64))]
 
         #[test]
         fn any_session_token_is_not_found(token in token_like(), scope in scope()) {

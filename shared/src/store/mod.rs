@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 
 pub use records::*;
 
-use crate::api::error::ApiError;
 use crate::config::LockoutSettings;
+use crate::error::Error;
 use crate::lockout::Ticket;
 
 #[derive(Debug, thiserror::Error)]
@@ -28,11 +28,11 @@ pub enum StoreError {
     Corrupt(String),
 }
 
-impl From<StoreError> for ApiError {
+impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Unavailable(_) => ApiError::unavailable(e),
-            _ => ApiError::internal(e),
+            StoreError::Unavailable(_) => Error::unavailable(e),
+            _ => Error::internal(e),
         }
     }
 }

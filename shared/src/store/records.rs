@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+pub use crate::lockout::LockState;
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Name {
     #[serde(default)]
@@ -53,20 +55,6 @@ pub fn prove_email(user: &mut UserRecord) -> bool {
             true
         }
         _ => false,
-    }
-}
-
-/// The failed-login counter and lock of one user (Stytch's user locks).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LockState {
-    pub failed_attempts: u32,
-    pub lock_created_at: Option<DateTime<Utc>>,
-    pub lock_expires_at: Option<DateTime<Utc>>,
-}
-
-impl LockState {
-    pub fn is_locked(&self, now: DateTime<Utc>) -> bool {
-        self.lock_expires_at.is_some_and(|until| until > now)
     }
 }
 

@@ -9,10 +9,10 @@ use super::mfa::{self, AuthFields, Primary};
 use super::organizations::{insert_member, new_member, MemberResponse};
 use super::{email_factor, load_org, member_by_email, require_auth_method};
 use crate::api::b2b_wire::{MemberObject, OrganizationObject};
-use crate::api::error::{ApiError, ErrorType};
 use crate::api::{JsonBody, Reply};
 use crate::domain::pkce::CodeChallenge;
 use crate::domain::{EmailAddress, SessionDuration};
+use crate::error::{Error, ErrorType};
 use crate::handlers::reset::{check_locale, limit_emails, link_lifetime, send_mail, EMAIL_TOKEN_BYTES};
 use crate::mail::Message;
 use crate::redirects::{self, LinkKind};
@@ -46,9 +46,9 @@ pub struct LoginOrSignupResponse {
 }
 
 /// May a new member with this email join `org` through an email link (JIT provisioning)?
-fn check_jit(org: &OrganizationRecord, email: &EmailAddress) -> Result<(), ApiError> {
+fn check_jit(org: &OrganizationRecord, email: &EmailAddress) -> Result<(), Error> {
     match org.email_jit_provisioning {
-        JitProvisioning::NotAllowed => Err(ApiError::new(
+        JitProvisioning::NotAllowed => Err(Error::new(
             ErrorType::EmailJitProvisioningNotAllowed,
             "This organization does not let new members join by email (email_jit_provisioning is NOT_ALLOWED).",
         )),
@@ -57,7 +57,7 @@ fn check_jit(org: &OrganizationRecord, email: &EmailAddress) -> Result<(), ApiEr
             if org.email_allowed_domains.iter().any(|d| d == domain) {
                 Ok(())
             } else {
-                Err(ApiError::new(
+                Err(Error::new(
                     ErrorType::InvalidEmailForJitProvisioning,
                     "The email's domain is not one of the organization's email_allowed_domains.",
                 ))
@@ -100,7 +100,7 @@ pub fn link_token(
 pub async fn login_or_signup(
     State(st): State<AppState>,
     JsonBody(req): JsonBody<LoginOrSignupRequest>,
-) -> Result<Reply<LoginOrSignupResponse>, ApiError> {
+) -> Result<Reply<LoginOrSignupResponse>, Error> {
     let email = EmailAddress::parse(&req.email_address)?;
     let cfg = &st.settings.email;
     let login_url = redirects::resolve(
@@ -216,7 +216,7 @@ pub struct AuthenticateResponse {
 pub async fn authenticate(
     State(st): State<AppState>,
     JsonBody(req): JsonBody<AuthenticateRequest>,
-) -> Result<Reply<AuthenticateResponse>, ApiError> {
+) -> Result<Reply<AuthenticateResponse>, Error> {
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
     crate::sessions::check_custom_claims(req.session_custom_claims.as_ref())?;
     check_locale(req.locale.as_deref())?;
@@ -240,7 +240,7 @@ pub async fn authenticate(
     .await?;
     let ist = mfa::find_ist(&st, req.intermediate_session_token.as_deref(), &org, &member.user_id).await?;
     if !st.store.consume_token(&token).await? {
-        return Err(ApiError::new(
+        return Err(Error::new(
             ErrorType::UnableToAuthMagicLink,
             "The magic link was already used.",
         ));

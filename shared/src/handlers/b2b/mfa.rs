@@ -7,9 +7,9 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::api::b2b_wire::{verified_totp_id, MemberSessionObject};
-use crate::api::error::ApiError;
 use crate::api::wire::timestamp;
 use crate::domain::SessionDuration;
+use crate::error::Error;
 use crate::sessions::tokens::random_token;
 use crate::sessions::{Issued, Scope, SessionRef};
 use crate::state::AppState;
@@ -41,7 +41,7 @@ pub async fn find_ist(
     raw: Option<&str>,
     org: &OrganizationRecord,
     member_id: &str,
-) -> Result<Option<HeldIst>, ApiError> {
+) -> Result<Option<HeldIst>, Error> {
     let Some(raw) = raw.filter(|r| !r.is_empty()) else {
         return Ok(None);
     };
@@ -68,7 +68,7 @@ pub async fn find_ist(
 }
 
 /// Use an IST up: exactly one caller wins.
-pub async fn consume_ist(st: &AppState, ist: &HeldIst) -> Result<(), ApiError> {
+pub async fn consume_ist(st: &AppState, ist: &HeldIst) -> Result<(), Error> {
     if st.store.consume_token(&ist.record).await? {
         Ok(())
     } else {
@@ -82,7 +82,7 @@ pub async fn issue_ist(
     org: &OrganizationRecord,
     member: &UserRecord,
     factors: Vec<FactorRecord>,
-) -> Result<HeldIst, ApiError> {
+) -> Result<HeldIst, Error> {
     let now = st.clock.now();
     let token = random_token(EMAIL_TOKEN_BYTES);
     let record = TokenRecord {
@@ -111,7 +111,7 @@ pub async fn attached_session(
     jwt: Option<&str>,
     org: &OrganizationRecord,
     member_id: &str,
-) -> Result<Option<(SessionRecord, String)>, ApiError> {
+) -> Result<Option<(SessionRecord, String)>, Error> {
     let by = SessionRef::from_optional(token, jwt)?;
     st.sessions
         .find_for_user(by, Scope::Organization(&org.organization_id), member_id, st.clock.now())
@@ -146,7 +146,7 @@ pub enum Decision {
     Mfa(Option<HeldIst>, Vec<FactorRecord>),
 }
 
-pub fn decide(st: &AppState, p: Primary<'_>, now: DateTime<Utc>) -> Result<Decision, ApiError> {
+pub fn decide(st: &AppState, p: Primary<'_>, now: DateTime<Utc>) -> Result<Decision, Error> {
     if let Some((record, token)) = p.attach {
         let mut record = record;
         record.organization = Some(p.org.org_ref());
@@ -173,7 +173,7 @@ pub fn decide(st: &AppState, p: Primary<'_>, now: DateTime<Utc>) -> Result<Decis
     Ok(Decision::Start(Box::new(issued), p.ist))
 }
 
-fn member_gone() -> ApiError {
+fn member_gone() -> Error {
     super::member_not_found()
 }
 
@@ -183,12 +183,12 @@ pub async fn carry_out(
     org: &OrganizationRecord,
     member: &UserRecord,
     decision: Decision,
-) -> Result<Outcome, ApiError> {
+) -> Result<Outcome, Error> {
     match decision {
         Decision::Attach(issued) => {
             if !st.store.update_session(&issued.record).await? {
-                return Err(ApiError::new(
-                    crate::api::error::ErrorType::SessionNotFound,
+                return Err(Error::new(
+                    crate::error::ErrorType::SessionNotFound,
                     "The session was revoked meanwhile.",
                 ));
             }
@@ -211,7 +211,7 @@ pub async fn after_reset_mfa(
     member: &UserRecord,
     ist: Option<HeldIst>,
     factors: Vec<FactorRecord>,
-) -> Result<Outcome, ApiError> {
+) -> Result<Outcome, Error> {
     Ok(Outcome::NeedsMfa(match ist {
         Some(mut ist) => {
             ist.record.factors = factors;

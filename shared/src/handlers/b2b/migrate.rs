@@ -9,11 +9,11 @@ use serde_json::{Map, Value};
 use super::organizations::{insert_member, new_member, parse_member_name, parse_phone_and_external_id};
 use super::{load_org, member_by_email, propagate_password};
 use crate::api::b2b_wire::{MemberObject, OrganizationObject};
-use crate::api::error::{ApiError, ErrorType};
 use crate::api::openapi::{errors, schema, Api, Input};
 use crate::api::{JsonBody, Reply};
 use crate::domain::ids::{new_id, IdKind};
 use crate::domain::EmailAddress;
+use crate::error::{Error, ErrorType};
 use crate::handlers::migrate::{add_imported_hash, password_already_exists};
 use crate::hashing::imported::HashFields;
 use crate::state::AppState;
@@ -48,7 +48,7 @@ pub struct MigrateResponse {
 
 /// With cross-organization passwords: the email's password in any other organization must be
 /// this very hash (or absent), since the email has one password everywhere.
-async fn agrees_across_organizations(st: &AppState, email: &EmailAddress, encoded: &str) -> Result<(), ApiError> {
+async fn agrees_across_organizations(st: &AppState, email: &EmailAddress, encoded: &str) -> Result<(), Error> {
     if !st.settings.cross_org_passwords {
         return Ok(());
     }
@@ -69,7 +69,7 @@ fn member_from(
     email: &EmailAddress,
     req: &MigrateRequest,
     encoded: &str,
-) -> Result<UserRecord, ApiError> {
+) -> Result<UserRecord, Error> {
     let (phone, external_id) =
         parse_phone_and_external_id(req.mfa_phone_number.as_deref(), req.external_id.as_deref())?;
     let mut member = new_member(st, org, email, MemberStatus::Active);
@@ -94,7 +94,7 @@ fn member_from(
 pub async fn migrate(
     State(st): State<AppState>,
     JsonBody(req): JsonBody<MigrateRequest>,
-) -> Result<Reply<MigrateResponse>, ApiError> {
+) -> Result<Reply<MigrateResponse>, Error> {
     let email = EmailAddress::parse(&req.email_address)?;
     let encoded = req.hash.parse()?.encode();
     let org = load_org(&st, &req.organization_id).await?;
@@ -122,7 +122,7 @@ pub async fn migrate(
             organization: OrganizationObject::from(&org),
         }));
     }
-    Err(ApiError::unavailable(
+    Err(Error::unavailable(
         "the member was created or deleted concurrently twice while migrating",
     ))
 }

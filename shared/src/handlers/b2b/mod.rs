@@ -11,10 +11,10 @@ pub mod totp;
 
 use chrono::{DateTime, Utc};
 
-use crate::api::error::{ApiError, ErrorType};
 use crate::domain::ids::{looks_like, new_id, IdKind};
 use crate::domain::pkce;
 use crate::domain::EmailAddress;
+use crate::error::{Error, ErrorType};
 use crate::handlers::reset::unusable_token;
 use crate::state::AppState;
 use crate::store::{
@@ -22,21 +22,21 @@ use crate::store::{
     UserRecord,
 };
 
-pub(crate) fn organization_not_found() -> ApiError {
-    ApiError::new(ErrorType::OrganizationNotFound, "No organization has this id or slug.")
+pub(crate) fn organization_not_found() -> Error {
+    Error::new(ErrorType::OrganizationNotFound, "No organization has this id or slug.")
 }
 
-pub(crate) fn member_not_found() -> ApiError {
-    ApiError::new(ErrorType::MemberNotFound, "No member of this organization matches.")
+pub(crate) fn member_not_found() -> Error {
+    Error::new(ErrorType::MemberNotFound, "No member of this organization matches.")
 }
 
 /// Refuse a primary method `org` does not allow (`auth_methods: RESTRICTED`); checked before any
 /// member lookup or hashing, so the answer is the same for every email.
-pub(crate) fn require_auth_method(org: &OrganizationRecord, method: AuthMethod) -> Result<(), ApiError> {
+pub(crate) fn require_auth_method(org: &OrganizationRecord, method: AuthMethod) -> Result<(), Error> {
     if org.allows_auth_method(method) {
         return Ok(());
     }
-    Err(ApiError::new(
+    Err(Error::new(
         ErrorType::OperationRestrictedByOrganizationAuthMethods,
         format!(
             "This organization restricts its auth methods and {} is not in its allowed_auth_methods.",
@@ -46,11 +46,11 @@ pub(crate) fn require_auth_method(org: &OrganizationRecord, method: AuthMethod) 
 }
 
 /// Refuse an MFA method `org` does not allow (`mfa_methods: RESTRICTED`).
-pub(crate) fn require_mfa_method(org: &OrganizationRecord, method: MfaMethod) -> Result<(), ApiError> {
+pub(crate) fn require_mfa_method(org: &OrganizationRecord, method: MfaMethod) -> Result<(), Error> {
     if org.allows_mfa_method(method) {
         return Ok(());
     }
-    Err(ApiError::new(
+    Err(Error::new(
         ErrorType::OperationRestrictedByOrganizationMfaMethods,
         format!(
             "This organization restricts its MFA methods and {} is not in its allowed_mfa_methods.",
@@ -61,7 +61,7 @@ pub(crate) fn require_mfa_method(org: &OrganizationRecord, method: MfaMethod) ->
 
 /// The organization an `organization_id` field names: its id, or its slug (Stytch accepts
 /// either wherever an organization id is expected).
-pub async fn load_org(st: &AppState, id_or_slug: &str) -> Result<OrganizationRecord, ApiError> {
+pub async fn load_org(st: &AppState, id_or_slug: &str) -> Result<OrganizationRecord, Error> {
     let found = if looks_like(IdKind::Organization, id_or_slug) {
         st.store.organization_by_id(id_or_slug).await?
     } else if organizations::valid_slug(id_or_slug) {
@@ -74,7 +74,7 @@ pub async fn load_org(st: &AppState, id_or_slug: &str) -> Result<OrganizationRec
 
 /// The member `member_id` of `org`: a member of another organization (or a consumer user) is
 /// answered as not found, never shown.
-pub async fn load_member(st: &AppState, org: &OrganizationRecord, member_id: &str) -> Result<UserRecord, ApiError> {
+pub async fn load_member(st: &AppState, org: &OrganizationRecord, member_id: &str) -> Result<UserRecord, Error> {
     if !looks_like(IdKind::Member, member_id) {
         return Err(member_not_found());
     }
@@ -90,7 +90,7 @@ pub async fn member_by_email(
     st: &AppState,
     org: &OrganizationRecord,
     email: &EmailAddress,
-) -> Result<Option<UserRecord>, ApiError> {
+) -> Result<Option<UserRecord>, Error> {
     Ok(st
         .store
         .user_by_email(Some(&org.organization_id), email.as_str())
@@ -105,7 +105,7 @@ pub async fn redeemable_link(
     raw: &str,
     kind: TokenKind,
     code_verifier: Option<&str>,
-) -> Result<(TokenRecord, OrganizationRecord, UserRecord), ApiError> {
+) -> Result<(TokenRecord, OrganizationRecord, UserRecord), Error> {
     let unusable = || unusable_token(kind);
     if raw.is_empty() || raw.len() > 512 {
         return Err(unusable());
@@ -144,7 +144,7 @@ pub fn email_factor(member: &UserRecord, now: DateTime<Utc>) -> FactorRecord {
 
 /// Cross-organization passwords (`LATCH_B2B_CROSS_ORG_PASSWORDS`): a member joining an
 /// organization takes the password its email already has in another one.
-pub async fn inherit_password(st: &AppState, member: &mut UserRecord) -> Result<(), ApiError> {
+pub async fn inherit_password(st: &AppState, member: &mut UserRecord) -> Result<(), Error> {
     if !st.settings.cross_org_passwords || member.password.is_some() {
         return Ok(());
     }
@@ -162,7 +162,7 @@ pub async fn inherit_password(st: &AppState, member: &mut UserRecord) -> Result<
 /// Cross-organization passwords: after `member`'s password changed, every other membership of
 /// the email gets the same one. Each membership is updated atomically, one after another: a
 /// failure part-way is answered 503 and a retry of the reset finishes the job.
-pub async fn propagate_password(st: &AppState, member: &UserRecord) -> Result<(), ApiError> {
+pub async fn propagate_password(st: &AppState, member: &UserRecord) -> Result<(), Error> {
     let Some(password) = member.password.clone().filter(|_| st.settings.cross_org_passwords) else {
         return Ok(());
     };

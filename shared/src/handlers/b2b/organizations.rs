@@ -8,10 +8,10 @@ use serde_json::{Map, Value};
 
 use super::{load_member, load_org, member_by_email, member_not_found};
 use crate::api::b2b_wire::{MemberObject, OrganizationObject};
-use crate::api::error::{ApiError, ErrorType};
 use crate::api::{JsonBody, QueryParams, Reply};
 use crate::domain::ids::{new_id, IdKind};
 use crate::domain::{text, EmailAddress};
+use crate::error::{Error, ErrorType};
 use crate::state::AppState;
 use crate::store::{
     Allowance, AuthMethod, JitProvisioning, MemberFields, MemberStatus, MethodRestriction, MfaMethod, MfaPolicy,
@@ -28,11 +28,11 @@ pub fn valid_slug(slug: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || SLUG_CHARS.contains(c))
 }
 
-fn parse_slug(slug: &str) -> Result<String, ApiError> {
+fn parse_slug(slug: &str) -> Result<String, Error> {
     if valid_slug(slug) {
         Ok(slug.to_string())
     } else {
-        Err(ApiError::new(
+        Err(Error::new(
             ErrorType::InvalidOrganizationSlug,
             "organization_slug must be 2 to 128 characters of A-Z, a-z, 0-9, -, ., _ and ~.",
         ))
@@ -54,17 +54,17 @@ fn slug_from_name(name: &str) -> String {
     slug.trim_matches('-').chars().take(128).collect()
 }
 
-fn parse_name(name: &str) -> Result<String, ApiError> {
+fn parse_name(name: &str) -> Result<String, Error> {
     let len = name.chars().count();
     if !(1..=128).contains(&len) || name.trim().is_empty() {
-        return Err(ApiError::new(
+        return Err(Error::new(
             ErrorType::InvalidOrganizationName,
             "organization_name must be 1 to 128 characters.",
         ));
     }
     // It goes into mail subjects and bodies: one line of plain text (docs/security.md I6).
     if let Some(c) = text::refused_in_name(name) {
-        return Err(ApiError::new(
+        return Err(Error::new(
             ErrorType::InvalidOrganizationName,
             format!(
                 "organization_name may not contain line breaks, control or bidi override characters (U+{:04X}).",
@@ -76,11 +76,11 @@ fn parse_name(name: &str) -> Result<String, ApiError> {
 }
 
 /// A member's `name` as sent (none is `""`): any text on one line (docs/security.md I6).
-pub(crate) fn parse_member_name(name: Option<&str>) -> Result<String, ApiError> {
+pub(crate) fn parse_member_name(name: Option<&str>) -> Result<String, Error> {
     let name = name.unwrap_or_default();
     match text::refused_in_name(name) {
         None => Ok(name.to_string()),
-        Some(c) => Err(ApiError::new(
+        Some(c) => Err(Error::new(
             ErrorType::BadRequest,
             format!(
                 "name may not contain line breaks, control or bidi override characters (U+{:04X}).",
@@ -146,7 +146,7 @@ pub const COMMON_EMAIL_DOMAINS: &[&str] = &[
 
 /// Lower-cased domains of dot-separated labels, like `example.com`; a public mail provider's
 /// domain (`COMMON_EMAIL_DOMAINS`) is refused.
-fn parse_domains(domains: Vec<String>) -> Result<Vec<String>, ApiError> {
+fn parse_domains(domains: Vec<String>) -> Result<Vec<String>, Error> {
     domains
         .into_iter()
         .map(|d| {
@@ -156,12 +156,12 @@ fn parse_domains(domains: Vec<String>) -> Result<Vec<String>, ApiError> {
                     !l.is_empty() && l.len() <= 63 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
                 });
             if !ok {
-                Err(ApiError::new(
+                Err(Error::new(
                     ErrorType::BadRequest,
                     format!("email_allowed_domains: {d:?} is not a domain like example.com."),
                 ))
             } else if COMMON_EMAIL_DOMAINS.contains(&d.as_str()) {
-                Err(ApiError::new(
+                Err(Error::new(
                     ErrorType::OrganizationSettingsDomainTooCommon,
                     format!(
                         "email_allowed_domains: {d} is a public mail provider's domain; anyone could join \
@@ -188,15 +188,15 @@ fn method_names<M: Copy>(methods: Vec<M>, name: fn(M) -> &'static str) -> Vec<St
 
 /// `RESTRICTED` with nothing allowed is refused, as Stytch does, rather than stored as a
 /// setting that locks every member out.
-fn check_method_settings(org: &OrganizationRecord) -> Result<(), ApiError> {
+fn check_method_settings(org: &OrganizationRecord) -> Result<(), Error> {
     if org.auth_methods == MethodRestriction::Restricted && org.allowed_auth_methods.is_empty() {
-        return Err(ApiError::new(
+        return Err(Error::new(
             ErrorType::AllowedAuthMethodsRequiredForRestricted,
             "auth_methods RESTRICTED needs a non-empty allowed_auth_methods.",
         ));
     }
     if org.mfa_methods == MethodRestriction::Restricted && org.allowed_mfa_methods.is_empty() {
-        return Err(ApiError::new(
+        return Err(Error::new(
             ErrorType::AllowedMfaMethodsRequiredForRestricted,
             "mfa_methods RESTRICTED needs a non-empty allowed_mfa_methods.",
         ));
@@ -239,7 +239,7 @@ impl OrganizationFields {
     }
 
     /// Apply the fields sent to `org`, checking each, then the settings they make together.
-    fn apply(self, org: &mut OrganizationRecord) -> Result<(), ApiError> {
+    fn apply(self, org: &mut OrganizationRecord) -> Result<(), Error> {
         if let Some(name) = self.organization_name {
             org.organization_name = parse_name(&name)?;
         }
@@ -291,8 +291,8 @@ pub struct OrganizationResponse {
     pub organization: OrganizationObject,
 }
 
-fn slug_taken() -> ApiError {
-    ApiError::new(
+fn slug_taken() -> Error {
+    Error::new(
         ErrorType::OrganizationSlugAlreadyUsed,
         "Another organization already uses this organization_slug.",
     )
@@ -302,7 +302,7 @@ fn slug_taken() -> ApiError {
 pub async fn create(
     State(st): State<AppState>,
     JsonBody(req): JsonBody<OrganizationFields>,
-) -> Result<Reply<OrganizationResponse>, ApiError> {
+) -> Result<Reply<OrganizationResponse>, Error> {
     let name = parse_name(req.organization_name.as_deref().unwrap_or_default())?;
     let slug = match req.organization_slug.as_deref() {
         Some(s) => parse_slug(s)?,
@@ -347,7 +347,7 @@ pub async fn create(
 pub async fn get(
     State(st): State<AppState>,
     PathParam(organization_id): PathParam,
-) -> Result<Reply<OrganizationResponse>, ApiError> {
+) -> Result<Reply<OrganizationResponse>, Error> {
     let org = load_org(&st, &organization_id).await?;
     Ok(Reply(OrganizationResponse {
         organization: OrganizationObject::from(&org),
@@ -359,7 +359,7 @@ pub async fn update(
     State(st): State<AppState>,
     PathParam(organization_id): PathParam,
     JsonBody(req): JsonBody<OrganizationFields>,
-) -> Result<Reply<OrganizationResponse>, ApiError> {
+) -> Result<Reply<OrganizationResponse>, Error> {
     let mut org = load_org(&st, &organization_id).await?;
     let previous_slug = org.organization_slug.clone();
     req.apply(&mut org)?;
@@ -384,7 +384,7 @@ pub struct DeleteResponse {
 pub async fn delete(
     State(st): State<AppState>,
     PathParam(organization_id): PathParam,
-) -> Result<Reply<DeleteResponse>, ApiError> {
+) -> Result<Reply<DeleteResponse>, Error> {
     let org = load_org(&st, &organization_id).await?;
     if !st.store.delete_organization(&org.organization_id).await? {
         return Err(super::organization_not_found());
@@ -430,13 +430,13 @@ impl MemberResponse {
 }
 
 /// E.164: `+` then 2 to 15 digits, the first not 0.
-fn parse_phone(raw: &str) -> Result<String, ApiError> {
+fn parse_phone(raw: &str) -> Result<String, Error> {
     let digits = raw.strip_prefix('+').unwrap_or("");
     let ok = (2..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()) && !digits.starts_with('0');
     if ok {
         Ok(raw.to_string())
     } else {
-        Err(ApiError::new(
+        Err(Error::new(
             ErrorType::InvalidPhoneNumber,
             "mfa_phone_number must be in E.164 form, like +14155550100.",
         ))
@@ -444,11 +444,11 @@ fn parse_phone(raw: &str) -> Result<String, ApiError> {
 }
 
 /// `external_id`: at most 128 of `A-Za-z0-9._-|` (docs/reference/stytch-api.md §12).
-fn parse_external_id(raw: &str) -> Result<String, ApiError> {
+fn parse_external_id(raw: &str) -> Result<String, Error> {
     if (1..=128).contains(&raw.len()) && raw.chars().all(|c| c.is_ascii_alphanumeric() || "._-|".contains(c)) {
         Ok(raw.to_string())
     } else {
-        Err(ApiError::new(
+        Err(Error::new(
             ErrorType::BadRequest,
             "external_id must be 1 to 128 characters of A-Z, a-z, 0-9, ., _, - and |.",
         ))
@@ -460,7 +460,7 @@ fn parse_external_id(raw: &str) -> Result<String, ApiError> {
 pub(crate) fn parse_phone_and_external_id(
     phone: Option<&str>,
     external_id: Option<&str>,
-) -> Result<(String, Option<String>), ApiError> {
+) -> Result<(String, Option<String>), Error> {
     let phone = phone.filter(|p| !p.is_empty()).map(parse_phone).transpose()?;
     let external_id = external_id
         .filter(|e| !e.is_empty())
@@ -502,10 +502,10 @@ pub fn new_member(st: &AppState, org: &OrganizationRecord, email: &EmailAddress,
 
 /// Store a new member: `duplicate_member_email` if the organization has one with this email,
 /// `organization_not_found` if the organization was deleted meanwhile.
-pub async fn insert_member(st: &AppState, member: &UserRecord) -> Result<(), ApiError> {
+pub async fn insert_member(st: &AppState, member: &UserRecord) -> Result<(), Error> {
     match st.store.create_user(member, None).await {
         Ok(()) => Ok(()),
-        Err(StoreError::DuplicateEmail) => Err(ApiError::new(
+        Err(StoreError::DuplicateEmail) => Err(Error::new(
             ErrorType::DuplicateMemberEmail,
             "A member of this organization already has this email address.",
         )),
@@ -519,7 +519,7 @@ pub async fn create_member(
     State(st): State<AppState>,
     PathParam(organization_id): PathParam,
     JsonBody(req): JsonBody<CreateMemberRequest>,
-) -> Result<Reply<MemberResponse>, ApiError> {
+) -> Result<Reply<MemberResponse>, Error> {
     let email = EmailAddress::parse(&req.email_address)?;
     let (phone, external_id) =
         parse_phone_and_external_id(req.mfa_phone_number.as_deref(), req.external_id.as_deref())?;
@@ -558,7 +558,7 @@ pub async fn get_member(
     State(st): State<AppState>,
     PathParam(organization_id): PathParam,
     QueryParams(q): QueryParams<GetMemberQuery>,
-) -> Result<Reply<MemberResponse>, ApiError> {
+) -> Result<Reply<MemberResponse>, Error> {
     let member_id = q.member_id.filter(|m| !m.is_empty());
     let email = q.email_address.filter(|e| !e.is_empty());
     let org = load_org(&st, &organization_id).await?;
@@ -569,7 +569,7 @@ pub async fn get_member(
             member_by_email(&st, &org, &email).await?.ok_or_else(member_not_found)?
         }
         _ => {
-            return Err(ApiError::new(
+            return Err(Error::new(
                 ErrorType::InvalidMemberGetFields,
                 "Send exactly one of member_id and email_address.",
             ))

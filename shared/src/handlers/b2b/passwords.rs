@@ -11,11 +11,11 @@ use super::magic_links::{link_token, MAGIC_LINK_TYPE};
 use super::mfa::{self, AuthFields, Decision, Outcome, Primary};
 use super::{email_factor, load_org, member_by_email, member_not_found, redeemable_link, require_auth_method};
 use crate::api::b2b_wire::{MemberObject, OrganizationObject};
-use crate::api::error::{ApiError, ErrorType};
 use crate::api::{JsonBody, Reply};
 use crate::domain::ids::{new_id, IdKind};
 use crate::domain::pkce::CodeChallenge;
 use crate::domain::{EmailAddress, Password, SessionDuration};
+use crate::error::{Error, ErrorType};
 use crate::handlers::passwords::{judge, password_factor, prove_password, record_success, StrengthVerdict};
 use crate::handlers::reset::{check_locale, limit_emails, link_lifetime, reset_urls, send_reset_email};
 use crate::policy::LudsRequirements;
@@ -31,8 +31,8 @@ pub const RESET_LINK_TYPE: &str = "multi_tenant_passwords";
 /// A session may reset the password only if one of its factors was proved this recently.
 const SESSION_RESET_FRESHNESS_MINUTES: i64 = 5;
 
-fn member_reset_password() -> ApiError {
-    ApiError::new(
+fn member_reset_password() -> Error {
+    Error::new(
         ErrorType::MemberResetPassword,
         "The password is correct but must be reset before logging in (it appears in a data breach).",
     )
@@ -79,7 +79,7 @@ pub struct AuthenticateRequest {
 pub async fn authenticate(
     State(st): State<AppState>,
     JsonBody(req): JsonBody<AuthenticateRequest>,
-) -> Result<Reply<AuthResponse>, ApiError> {
+) -> Result<Reply<AuthResponse>, Error> {
     let email = EmailAddress::parse(&req.email_address)?;
     let password = Password::parse(req.password)?;
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
@@ -153,7 +153,7 @@ pub struct StrengthCheckResponse {
 pub async fn strength_check(
     State(st): State<AppState>,
     JsonBody(req): JsonBody<StrengthCheckRequest>,
-) -> Result<Reply<StrengthCheckResponse>, ApiError> {
+) -> Result<Reply<StrengthCheckResponse>, Error> {
     let email = req.email_address.as_deref().map(EmailAddress::parse).transpose()?;
     let password = Password::parse(req.password)?;
     let (verdict, strength) = judge(&st, &password, email.as_ref()).await?;
@@ -192,7 +192,7 @@ pub struct ResetStartResponse {
 pub async fn reset_start(
     State(st): State<AppState>,
     JsonBody(req): JsonBody<ResetStartRequest>,
-) -> Result<Reply<ResetStartResponse>, ApiError> {
+) -> Result<Reply<ResetStartResponse>, Error> {
     let began = Instant::now();
     let email = EmailAddress::parse(&req.email_address)?;
     let (reset_url, login_url) = reset_urls(
@@ -249,11 +249,7 @@ pub async fn reset_start(
 }
 
 /// Hash a new password once it passes the policy.
-async fn new_password_record(
-    st: &AppState,
-    password: &Password,
-    member: &UserRecord,
-) -> Result<PasswordRecord, ApiError> {
+async fn new_password_record(st: &AppState, password: &Password, member: &UserRecord) -> Result<PasswordRecord, Error> {
     let email = EmailAddress::parse(&member.email)?;
     st.policy.require_acceptable(password, Some(&email)).await?;
     Ok(PasswordRecord {
@@ -276,8 +272,8 @@ async fn reset_with_mfa(
     token: Option<crate::store::TokenRecord>,
     password: PasswordRecord,
     primary: Primary<'_>,
-    already_used: impl FnOnce() -> ApiError,
-) -> Result<(UserRecord, Outcome), ApiError> {
+    already_used: impl FnOnce() -> Error,
+) -> Result<(UserRecord, Outcome), Error> {
     let now = st.clock.now();
     let decision = mfa::decide(st, primary, now)?;
     let (new_session, ist_to_consume): (Option<Issued>, _) = match &decision {
@@ -301,7 +297,7 @@ async fn reset_with_mfa(
     let outcome = match (decision, new_session) {
         (_, Some(issued)) => Outcome::Authenticated(issued),
         (Decision::Mfa(ist, factors), None) => mfa::after_reset_mfa(st, org, &written, ist, factors).await?,
-        _ => return Err(ApiError::internal("a reset decided to attach to a session")),
+        _ => return Err(Error::internal("a reset decided to attach to a session")),
     };
     Ok((written, outcome))
 }
@@ -332,7 +328,7 @@ pub struct EmailResetResponse {
 pub async fn email_reset(
     State(st): State<AppState>,
     JsonBody(req): JsonBody<EmailResetRequest>,
-) -> Result<Reply<EmailResetResponse>, ApiError> {
+) -> Result<Reply<EmailResetResponse>, Error> {
     let password = Password::parse(req.password)?;
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
     crate::sessions::check_custom_claims(req.session_custom_claims.as_ref())?;
@@ -358,7 +354,7 @@ pub async fn email_reset(
         custom_claims: req.session_custom_claims.as_ref(),
     };
     let (member, outcome) = reset_with_mfa(&st, &org, &member, Some(token), record, primary, || {
-        ApiError::new(
+        Error::new(
             ErrorType::UnableToAuthPasswordResetToken,
             "The password reset token was already used.",
         )
@@ -390,7 +386,7 @@ pub struct ExistingPasswordResetRequest {
 pub async fn existing_password_reset(
     State(st): State<AppState>,
     JsonBody(req): JsonBody<ExistingPasswordResetRequest>,
-) -> Result<Reply<AuthResponse>, ApiError> {
+) -> Result<Reply<AuthResponse>, Error> {
     let email = EmailAddress::parse(&req.email_address)?;
     let existing = Password::parse(req.existing_password)?;
     let new = Password::parse(req.new_password)?;
@@ -461,7 +457,7 @@ fn recently_proven(session: &SessionRecord, now: chrono::DateTime<chrono::Utc>) 
 pub async fn session_reset(
     State(st): State<AppState>,
     JsonBody(req): JsonBody<SessionResetRequest>,
-) -> Result<Reply<SessionResetResponse>, ApiError> {
+) -> Result<Reply<SessionResetResponse>, Error> {
     let password = Password::parse(req.password)?;
     let by = SessionRef::required(req.session_token.as_deref(), req.session_jwt.as_deref())?;
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
@@ -475,7 +471,7 @@ pub async fn session_reset(
         .find(by, Scope::Organization(&org.organization_id), now)
         .await?;
     if !recently_proven(&session, now) {
-        return Err(ApiError::new(
+        return Err(Error::new(
             ErrorType::SessionTooOldToResetPassword,
             "The session must have proved a factor within the last 5 minutes.",
         ));
@@ -495,7 +491,7 @@ pub async fn session_reset(
         new_session: None,
     };
     let Some(member) = st.store.complete_reset(&reset).await? else {
-        return Err(ApiError::new(
+        return Err(Error::new(
             ErrorType::SessionNotFound,
             "The session or its member no longer exists.",
         ));

@@ -7,9 +7,9 @@ use serde_json::{Map, Value};
 
 use super::{load_member, load_org, member_not_found};
 use crate::api::b2b_wire::{MemberObject, MemberSessionObject, OrganizationObject};
-use crate::api::error::{ApiError, ErrorType};
 use crate::api::{JsonBody, QueryParams, Reply};
 use crate::domain::SessionDuration;
+use crate::error::{Error, ErrorType};
 use crate::handlers::sessions::{one_revoke_argument, refuse_authorization_check, Empty};
 use crate::sessions::{Scope, SessionRef};
 use crate::state::AppState;
@@ -35,8 +35,8 @@ pub struct AuthenticateResponse {
     pub organization: OrganizationObject,
 }
 
-fn gone() -> ApiError {
-    ApiError::new(
+fn gone() -> Error {
+    Error::new(
         ErrorType::SessionNotFound,
         "The session's member or organization no longer exists.",
     )
@@ -47,7 +47,7 @@ fn gone() -> ApiError {
 pub async fn authenticate(
     State(st): State<AppState>,
     JsonBody(req): JsonBody<AuthenticateRequest>,
-) -> Result<Reply<AuthenticateResponse>, ApiError> {
+) -> Result<Reply<AuthenticateResponse>, Error> {
     refuse_authorization_check(req.authorization_check.as_ref())?;
     let by = SessionRef::required(req.session_token.as_deref(), req.session_jwt.as_deref())?;
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
@@ -85,10 +85,7 @@ pub struct RevokeRequest {
 
 /// `POST /v1/b2b/sessions/revoke`: exactly one of `member_session_id`, `session_token`,
 /// `session_jwt`, or `member_id` (every session of that member).
-pub async fn revoke(
-    State(st): State<AppState>,
-    JsonBody(req): JsonBody<RevokeRequest>,
-) -> Result<Reply<Empty>, ApiError> {
+pub async fn revoke(State(st): State<AppState>, JsonBody(req): JsonBody<RevokeRequest>) -> Result<Reply<Empty>, Error> {
     one_revoke_argument(
         &[
             &req.member_session_id,
@@ -137,7 +134,7 @@ pub struct ListResponse {
 pub async fn list(
     State(st): State<AppState>,
     QueryParams(q): QueryParams<ListQuery>,
-) -> Result<Reply<ListResponse>, ApiError> {
+) -> Result<Reply<ListResponse>, Error> {
     let org = load_org(&st, &q.organization_id).await?;
     let member = load_member(&st, &org, &q.member_id).await?;
     let sessions = st.store.sessions_for_user(&member.user_id, st.clock.now()).await?;

@@ -11,10 +11,10 @@ use serde_json::{Map, Value};
 use super::mfa::{self, HeldIst};
 use super::{load_member, load_org, require_mfa_method};
 use crate::api::b2b_wire::{MemberObject, MemberSessionObject, OrganizationObject};
-use crate::api::error::{ApiError, ErrorType};
 use crate::api::{JsonBody, Reply};
 use crate::domain::ids::{new_id, IdKind};
 use crate::domain::SessionDuration;
+use crate::error::{Error, ErrorType};
 use crate::handlers::passwords::locked;
 use crate::lockout;
 use crate::sessions::tokens::random_token;
@@ -25,10 +25,10 @@ use crate::totp;
 const RECOVERY_CODES: usize = 10;
 
 /// `expiration_minutes` of a registration: 5 to 1440, default 60.
-fn registration_lifetime(minutes: Option<i64>) -> Result<chrono::Duration, ApiError> {
+fn registration_lifetime(minutes: Option<i64>) -> Result<chrono::Duration, Error> {
     let m = minutes.unwrap_or(60);
     if !(5..=1440).contains(&m) {
-        return Err(ApiError::new(
+        return Err(Error::new(
             ErrorType::InvalidExpiration,
             "expiration_minutes must be between 5 and 1440.",
         ));
@@ -49,7 +49,7 @@ async fn proof(
     ist: Option<&str>,
     token: Option<&str>,
     jwt: Option<&str>,
-) -> Result<Option<Proof>, ApiError> {
+) -> Result<Option<Proof>, Error> {
     if let Some(ist) = mfa::find_ist(st, ist, org, member_id).await? {
         return Ok(Some(Proof::Ist(ist)));
     }
@@ -79,8 +79,8 @@ pub struct CreateResponse {
     pub organization: OrganizationObject,
 }
 
-fn active_totp_exists() -> ApiError {
-    ApiError::new(
+fn active_totp_exists() -> Error {
+    Error::new(
         ErrorType::ActiveTotpExists,
         "The member already has a verified TOTP registration.",
     )
@@ -99,7 +99,7 @@ fn recovery_code() -> String {
 pub async fn create(
     State(st): State<AppState>,
     JsonBody(req): JsonBody<CreateRequest>,
-) -> Result<Reply<CreateResponse>, ApiError> {
+) -> Result<Reply<CreateResponse>, Error> {
     let lifetime = registration_lifetime(req.expiration_minutes)?;
     let org = load_org(&st, &req.organization_id).await?;
     require_mfa_method(&org, MfaMethod::Totp)?;
@@ -159,7 +159,7 @@ pub async fn create(
         return Err(active_totp_exists());
     }
     let qr_code = totp::qr_data_url(&totp::otpauth_uri(&org.organization_name, &member.email, &secret))
-        .map_err(ApiError::internal)?;
+        .map_err(Error::internal)?;
     Ok(Reply(CreateResponse {
         member_id: member.user_id.clone(),
         totp_registration_id: id,
@@ -203,8 +203,8 @@ pub struct AuthenticateResponse {
     pub member_session: MemberSessionObject,
 }
 
-fn wrong_code() -> ApiError {
-    ApiError::new(ErrorType::UnableToAuthenticateTotp, "The TOTP code is not valid.")
+fn wrong_code() -> Error {
+    Error::new(ErrorType::UnableToAuthenticateTotp, "The TOTP code is not valid.")
 }
 
 /// `POST /v1/b2b/totp/authenticate`: check the code (wrong codes count toward the member's
@@ -213,7 +213,7 @@ fn wrong_code() -> ApiError {
 pub async fn authenticate(
     State(st): State<AppState>,
     JsonBody(req): JsonBody<AuthenticateRequest>,
-) -> Result<Reply<AuthenticateResponse>, ApiError> {
+) -> Result<Reply<AuthenticateResponse>, Error> {
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
     crate::sessions::check_custom_claims(req.session_custom_claims.as_ref())?;
     let org = load_org(&st, &req.organization_id).await?;
@@ -229,7 +229,7 @@ pub async fn authenticate(
     )
     .await?
     .ok_or_else(|| {
-        ApiError::new(
+        Error::new(
             ErrorType::NoSessionArguments,
             "Send the intermediate_session_token of the login, or a session_token or session_jwt.",
         )
@@ -240,7 +240,7 @@ pub async fn authenticate(
         .as_ref()
         .and_then(|m| m.totp.clone())
         .filter(|t| t.is_usable(now))
-        .ok_or_else(|| ApiError::new(ErrorType::TotpNotFound, "The member has no TOTP registration."))?;
+        .ok_or_else(|| Error::new(ErrorType::TotpNotFound, "The member has no TOTP registration."))?;
 
     let settings = st.settings.lockout;
     let claim = Arc::new(move |s: &_| lockout::claim(s, now, settings));
@@ -255,13 +255,13 @@ pub async fn authenticate(
     let secret = st
         .totp_sealer
         .open(&registration.sealed_secret)
-        .map_err(ApiError::internal)?;
+        .map_err(Error::internal)?;
     // A wrong code needs no further write: the claim counted it.
     let Some(step) = totp::matching_step(&secret, &req.code, now.timestamp()) else {
         return Err(wrong_code());
     };
     if registration.last_used_step.is_some_and(|last| step <= last) {
-        return Err(ApiError::new(
+        return Err(Error::new(
             ErrorType::TotpCodeAlreadyAuthenticated,
             "This code was already used; wait for the next one.",
         ));

@@ -1,4 +1,5 @@
-//! Keeping two paths equally slow, so their latency does not tell an attacker which was taken.
+//! Keeping reset start from telling, by its latency, whether an address has an account: its two
+//! paths are kept equally slow.
 //!
 //! Reset start does real work only for a known address (the mail, the token write). Sleeping the
 //! unknown path for "what the known one took" alone is not enough: a fresh process has no

@@ -12,6 +12,7 @@ use crate::mail::ses::Ses;
 use crate::mail::Mailer;
 use crate::policy::breach::{HibpClient, NoBreachCheck};
 use crate::policy::BreachCheck;
+use crate::startup::StartupError;
 use crate::state::{AppState, Ports};
 use crate::store::dynamo::DynamoStore;
 #[cfg(feature = "sqlite")]
@@ -24,11 +25,11 @@ pub const DEFAULT_DATA_DIR: &str = "./latch-data";
 pub const DATA_DIR_VAR: &str = "LATCH_DATA_DIR";
 
 /// The breach check the settings ask for; its breaker's cool-down runs on `clock`.
-pub fn breach_check(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Arc<dyn BreachCheck>, String> {
+pub fn breach_check(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Arc<dyn BreachCheck>, StartupError> {
     if !settings.breach.enabled() {
         return Ok(Arc::new(NoBreachCheck));
     }
-    let client = HibpClient::new(&settings.breach, clock).map_err(|e| format!("breach client: {e}"))?;
+    let client = HibpClient::new(&settings.breach, clock).map_err(|e| StartupError::invalid("the breach client", e))?;
     Ok(Arc::new(client))
 }
 
@@ -59,19 +60,18 @@ impl LazyAws {
 }
 
 /// The store the settings ask for.
-async fn store(settings: &Settings, data_dir: &Path, aws: &mut LazyAws) -> Result<Arc<dyn Store>, String> {
+async fn store(settings: &Settings, data_dir: &Path, aws: &mut LazyAws) -> Result<Arc<dyn Store>, StartupError> {
     Ok(match &settings.store {
         #[cfg(feature = "sqlite")]
         StoreBackend::Sqlite => Arc::new(
             SqliteStore::open_dir_with(data_dir, settings.sqlite_busy_timeout)
-                .map_err(|e| format!("store in {}: {e}", data_dir.display()))?,
+                .map_err(|e| StartupError::invalid(format!("the store in {}", data_dir.display()), e))?,
         ),
         #[cfg(not(feature = "sqlite"))]
         StoreBackend::Sqlite => {
-            return Err(format!(
+            return Err(StartupError::Unsupported(
                 "LATCH_STORE=sqlite, but this build has no embedded store (it was built without the `sqlite` \
-                 feature, as the Lambda functions are; in {}): set LATCH_STORE=dynamodb",
-                data_dir.display()
+                 feature, as the Lambda functions are): set LATCH_STORE=dynamodb",
             ))
         }
         StoreBackend::Dynamodb { table } => {
@@ -95,10 +95,10 @@ async fn mailer(settings: &Settings, data_dir: &Path, aws: &mut LazyAws) -> Arc<
 /// `LATCH_PROJECT_SECRET_ARN` and `LATCH_TOKEN_PEPPER_ARN` name them (else the environment and
 /// the data directory), and the backends `LATCH_STORE` and `LATCH_MAILER` name (by default SQLite
 /// and the outbox in `data_dir`).
-pub async fn from_env(data_dir: &Path) -> Result<(AppState, Credentials, CredentialSource), String> {
+pub async fn from_env(data_dir: &Path) -> Result<(AppState, Credentials, CredentialSource), StartupError> {
     // What an older version or a wider umask left readable is made private before it is used
     // (docs/security.md X3); what is created from here on is created private.
-    crate::files::tighten_data_dir(data_dir).map_err(|e| format!("data directory {}: {e}", data_dir.display()))?;
+    crate::files::tighten_data_dir(data_dir).map_err(|e| StartupError::file(data_dir, e))?;
     let mut aws = LazyAws(None);
     let (creds, source) = match SecretIds::from_source(&Env)? {
         Some(ids) => {
@@ -115,8 +115,7 @@ pub async fn from_env(data_dir: &Path) -> Result<(AppState, Credentials, Credent
         creds.project_id.clone(),
         creds.secret.clone(),
         creds.pepper_bytes()?,
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ports = Ports {
         store: store(&settings, data_dir, &mut aws).await?,

@@ -13,6 +13,7 @@ use subtle::ConstantTimeEq;
 
 use crate::config::{vars, Source};
 use crate::sessions::tokens::random_token;
+use crate::startup::StartupError;
 
 const CREDENTIALS_FILE: &str = "credentials.json";
 
@@ -42,13 +43,16 @@ impl Credentials {
         }
     }
 
-    pub fn pepper_bytes(&self) -> Result<Vec<u8>, String> {
+    pub fn pepper_bytes(&self) -> Result<Vec<u8>, StartupError> {
         let bytes = URL_SAFE_NO_PAD
             .decode(self.token_pepper.trim())
             // Not the decoder's message: it quotes a character of the pepper.
-            .map_err(|_| format!("{}: not base64url", vars::TOKEN_PEPPER))?;
+            .map_err(|_| StartupError::invalid(vars::TOKEN_PEPPER, "not base64url"))?;
         if bytes.len() < 16 {
-            return Err(format!("{}: at least 16 bytes are needed", vars::TOKEN_PEPPER));
+            return Err(StartupError::invalid(
+                vars::TOKEN_PEPPER,
+                "at least 16 bytes are needed",
+            ));
         }
         Ok(bytes)
     }
@@ -66,7 +70,10 @@ pub enum CredentialSource {
 /// `LATCH_PROJECT_ID`/`LATCH_SECRET`/`LATCH_TOKEN_PEPPER` where set; the rest from
 /// `<data_dir>/credentials.json`, which is generated (mode 0600, in a 0700 directory) on first run. Several processes
 /// starting at once agree: the file is published with an atomic link, and losers read it.
-pub fn from_env_or_data_dir(src: &dyn Source, data_dir: &Path) -> Result<(Credentials, CredentialSource), String> {
+pub fn from_env_or_data_dir(
+    src: &dyn Source,
+    data_dir: &Path,
+) -> Result<(Credentials, CredentialSource), StartupError> {
     let from_env = (
         src.get(vars::PROJECT_ID),
         src.get(vars::SECRET),
@@ -101,32 +108,35 @@ pub fn from_env_or_data_dir(src: &dyn Source, data_dir: &Path) -> Result<(Creden
     ))
 }
 
-fn load_or_generate(data_dir: &Path) -> Result<(Credentials, CredentialSource), String> {
+fn load_or_generate(data_dir: &Path) -> Result<(Credentials, CredentialSource), StartupError> {
     let path = data_dir.join(CREDENTIALS_FILE);
-    let read = |p: &Path| -> Result<Credentials, String> {
-        let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))
+    let read = |p: &Path| -> Result<Credentials, StartupError> {
+        let text = std::fs::read_to_string(p).map_err(|e| StartupError::file(p, e))?;
+        serde_json::from_str(&text).map_err(|source| StartupError::Malformed {
+            path: p.to_path_buf(),
+            source,
+        })
     };
     if path.exists() {
         return Ok((read(&path)?, CredentialSource::DataDir));
     }
-    crate::files::private_dir(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
+    crate::files::private_dir(data_dir).map_err(|e| StartupError::file(data_dir, e))?;
     let creds = Credentials::generate();
     let tmp = data_dir.join(format!(".{CREDENTIALS_FILE}.{}", uuid::Uuid::new_v4()));
     {
         let mut file = crate::files::create_new_private()
             .open(&tmp)
-            .map_err(|e| format!("{}: {e}", tmp.display()))?;
+            .map_err(|e| StartupError::file(&tmp, e))?;
         file.write_all(serde_json::to_string_pretty(&creds).expect("serializable").as_bytes())
             .and_then(|_| file.sync_all())
-            .map_err(|e| format!("{}: {e}", tmp.display()))?;
+            .map_err(|e| StartupError::file(&tmp, e))?;
     }
     let linked = std::fs::hard_link(&tmp, &path);
     let _ = std::fs::remove_file(&tmp);
     match linked {
         Ok(()) => Ok((creds, CredentialSource::GeneratedNow)),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok((read(&path)?, CredentialSource::DataDir)),
-        Err(e) => Err(format!("{}: {e}", path.display())),
+        Err(e) => Err(StartupError::file(&path, e)),
     }
 }
 
@@ -150,14 +160,13 @@ pub struct SecretIds {
 
 impl SecretIds {
     /// Both of `LATCH_PROJECT_SECRET_ARN` and `LATCH_TOKEN_PEPPER_ARN`, or neither.
-    pub fn from_source(src: &dyn Source) -> Result<Option<Self>, String> {
+    pub fn from_source(src: &dyn Source) -> Result<Option<Self>, StartupError> {
         match (src.get(vars::PROJECT_SECRET_ARN), src.get(vars::TOKEN_PEPPER_ARN)) {
             (Some(project), Some(token_pepper)) => Ok(Some(Self { project, token_pepper })),
             (None, None) => Ok(None),
-            _ => Err(format!(
-                "{} and {} go together: set both or neither",
-                vars::PROJECT_SECRET_ARN,
-                vars::TOKEN_PEPPER_ARN
+            _ => Err(StartupError::invalid(
+                format!("{} and {}", vars::PROJECT_SECRET_ARN, vars::TOKEN_PEPPER_ARN),
+                "they go together: set both or neither",
             )),
         }
     }
@@ -168,17 +177,16 @@ impl SecretIds {
 pub async fn from_secrets_manager(
     client: &aws_sdk_secretsmanager::Client,
     ids: &SecretIds,
-) -> Result<Credentials, String> {
+) -> Result<Credentials, StartupError> {
     // Both at once: this is cold-start latency on every new Lambda instance.
     let (project_text, token_pepper) = tokio::try_join!(
         secret_string(client, &ids.project),
         secret_string(client, &ids.token_pepper)
     )?;
-    let project: ProjectSecret = serde_json::from_str(&project_text).map_err(|_| {
-        format!(
-            "secret {}: not JSON with string fields project_id and secret",
-            ids.project
-        )
+    // Not serde's message: it quotes the text it could not parse, which is the secret.
+    let project: ProjectSecret = serde_json::from_str(&project_text).map_err(|_| StartupError::Secret {
+        id: ids.project.clone(),
+        reason: "not JSON with string fields project_id and secret".into(),
     })?;
     let creds = Credentials {
         project_id: project.project_id,
@@ -186,26 +194,31 @@ pub async fn from_secrets_manager(
         token_pepper,
     };
     if creds.project_id.trim().is_empty() || creds.secret.trim().is_empty() {
-        return Err(format!(
-            "secret {}: project_id and secret must not be empty",
-            ids.project
-        ));
+        return Err(StartupError::Secret {
+            id: ids.project.clone(),
+            reason: "project_id and secret must not be empty".into(),
+        });
     }
-    creds
-        .pepper_bytes()
-        .map_err(|e| format!("secret {}: {e}", ids.token_pepper))?;
+    creds.pepper_bytes().map_err(|e| StartupError::Secret {
+        id: ids.token_pepper.clone(),
+        reason: e.to_string(),
+    })?;
     Ok(creds)
 }
 
-async fn secret_string(client: &aws_sdk_secretsmanager::Client, id: &str) -> Result<String, String> {
-    let out = client.get_secret_value().secret_id(id).send().await.map_err(|e| {
-        format!(
-            "secret {id}: {}",
-            aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
-        )
-    })?;
+async fn secret_string(client: &aws_sdk_secretsmanager::Client, id: &str) -> Result<String, StartupError> {
+    let secret = |reason: String| StartupError::Secret {
+        id: id.to_string(),
+        reason,
+    };
+    let out = client
+        .get_secret_value()
+        .secret_id(id)
+        .send()
+        .await
+        .map_err(|e| secret(aws_sdk_secretsmanager::error::DisplayErrorContext(&e).to_string()))?;
     out.secret_string
-        .ok_or_else(|| format!("secret {id}: no string value (binary secrets are not read)"))
+        .ok_or_else(|| secret("no string value (binary secrets are not read)".into()))
 }
 
 /// What the credentials must hash to. Comparing fixed-size digests keeps the comparison's time
@@ -288,6 +301,7 @@ mod tests {
         let one = |k: &str| (k == vars::PROJECT_SECRET_ARN).then(|| "arn:project".to_string());
         assert!(SecretIds::from_source(&one)
             .unwrap_err()
+            .to_string()
             .contains(vars::TOKEN_PEPPER_ARN));
         let both = |k: &str| match k {
             vars::PROJECT_SECRET_ARN => Some("arn:project".to_string()),

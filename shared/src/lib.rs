@@ -7,6 +7,7 @@
 pub mod account_enumeration;
 pub mod api;
 pub mod app;
+pub mod blocking;
 pub mod bootstrap;
 pub mod clock;
 pub mod config;
@@ -22,6 +23,7 @@ pub mod policy;
 pub mod redirects;
 pub mod server;
 pub mod sessions;
+pub mod startup;
 pub mod state;
 pub mod store;
 pub mod totp;

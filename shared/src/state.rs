@@ -14,6 +14,7 @@ use crate::policy::{BreachCheck, Policy};
 use crate::sessions::keys::SigningKeys;
 use crate::sessions::tokens::TokenDigester;
 use crate::sessions::SessionManager;
+use crate::startup::StartupError;
 use crate::store::Store;
 
 #[derive(Clone)]
@@ -55,7 +56,7 @@ impl Deref for AppState {
 
 impl AppState {
     /// Wire the ports together. Loads (or creates) the signing keys from the store.
-    pub async fn build(settings: Settings, ports: Ports) -> Result<Self, String> {
+    pub async fn build(settings: Settings, ports: Ports) -> Result<Self, StartupError> {
         let Ports {
             store,
             breach,
@@ -68,7 +69,7 @@ impl AppState {
         let b2b_signup_template = Template::load(B2B_SIGNUP, template_dir)?;
         let totp_sealer = crate::totp::SecretSealer::new(&settings.token_pepper);
         let env = IdEnvironment::for_project(&settings.project_id);
-        let hasher = Hasher::new(settings.hashing).map_err(|e| format!("argon2 parameters: {e}"))?;
+        let hasher = Hasher::new(settings.hashing).map_err(|e| StartupError::invalid("argon2 parameters", e))?;
         let keys = SigningKeys::load_or_create(
             store.as_ref(),
             &crate::sessions::keys::sealer(&settings.token_pepper),

@@ -98,6 +98,26 @@ pub struct SecretSealer {
 #[error("a sealed secret does not open (corrupt, or sealed under another pepper)")]
 pub struct Unsealable;
 
+// Every way a sealed value fails to open is one answer: the AEAD tells nothing more by design,
+// and which byte of the encoding was wrong would only help someone probing the sealed text.
+impl From<base64::DecodeError> for Unsealable {
+    fn from(_: base64::DecodeError) -> Self {
+        Unsealable
+    }
+}
+
+impl From<std::array::TryFromSliceError> for Unsealable {
+    fn from(_: std::array::TryFromSliceError) -> Self {
+        Unsealable
+    }
+}
+
+impl From<chacha20poly1305::aead::Error> for Unsealable {
+    fn from(_: chacha20poly1305::aead::Error) -> Self {
+        Unsealable
+    }
+}
+
 impl SecretSealer {
     /// The sealer of TOTP secrets.
     pub fn new(pepper: &[u8]) -> Self {
@@ -128,13 +148,13 @@ impl SecretSealer {
     }
 
     pub fn open(&self, sealed: &str) -> Result<Vec<u8>, Unsealable> {
-        let raw = STANDARD.decode(sealed).map_err(|_| Unsealable)?;
+        let raw = STANDARD.decode(sealed)?;
         if raw.len() < 12 {
             return Err(Unsealable);
         }
         let (nonce, body) = raw.split_at(12);
-        let nonce: [u8; 12] = nonce.try_into().map_err(|_| Unsealable)?;
-        self.cipher.decrypt(&Nonce::from(nonce), body).map_err(|_| Unsealable)
+        let nonce: [u8; 12] = nonce.try_into()?;
+        Ok(self.cipher.decrypt(&Nonce::from(nonce), body)?)
     }
 }
 

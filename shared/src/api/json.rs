@@ -82,7 +82,7 @@ fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, Error> {
     axum::extract::Query::<T>::try_from_uri(
         &format!("/?{query}")
             .parse()
-            .map_err(|_| Error::new(ErrorType::BadRequest, "The query string is malformed."))?,
+            .map_err(|e| Error::new(ErrorType::BadRequest, "The query string is malformed.").caused_by(e))?,
     )
     .map(|q| q.0)
     .map_err(|e| {

@@ -151,6 +151,13 @@ fn hash_type_schema() -> utoipa::openapi::schema::Object {
         .build()
 }
 
+/// `refusal` in place of a hash parser's own error, which is dropped: its message quotes the
+/// hash (bcrypt's names it whole, hex and base64 name the offending character), and an imported
+/// hash is as secret as the password it was made from, so none of it may reach the logs.
+fn quoting_nothing<E>(refusal: Error) -> impl FnOnce(E) -> Error {
+    move |_| refusal
+}
+
 fn err(t: ErrorType, message: impl Into<String>) -> Error {
     Error::new(t, message)
 }
@@ -234,7 +241,7 @@ fn bcrypt_hash(hash: &str) -> Result<StoredHash, Error> {
             "hash must be a bcrypt string: $2a$, $2b$ or $2y$, a two-digit cost, then 53 characters.",
         )
     };
-    let parts: bcrypt::HashParts = hash.parse().map_err(|_| invalid())?;
+    let parts: bcrypt::HashParts = hash.parse().map_err(quoting_nothing(invalid()))?;
     let cost = parts.get_cost();
     if cost < BCRYPT_MIN_COST || !budget::within(budget::bcrypt_ns(cost)) {
         return Err(err(
@@ -371,12 +378,10 @@ fn argon2_hash(algorithm: Algorithm, hash: &str, config: Option<&Argon2Config>) 
             "A hexadecimal argon2 hash needs argon_2_config (salt, iteration_amount, memory, threads, key_length).",
         )
     })?;
-    let bytes = hex::decode(hash).map_err(|_| {
-        err(
-            ErrorType::InvalidHash,
-            "hash must be an argon2 PHC string or hexadecimal.",
-        )
-    })?;
+    let bytes = hex::decode(hash).map_err(quoting_nothing(err(
+        ErrorType::InvalidHash,
+        "hash must be an argon2 PHC string or hexadecimal.",
+    )))?;
     let non_negative = |v: i64| u64::try_from(v).unwrap_or(u64::MAX);
     argon2_bounds(
         non_negative(config.memory),
@@ -434,10 +439,10 @@ fn scrypt_hash(hash: &str, config: Option<&ScryptConfig>) -> Result<StoredHash, 
         })?;
         let key = base64::engine::general_purpose::STANDARD
             .decode(hash)
-            .map_err(|_| bad_hash())?;
+            .map_err(quoting_nothing(bad_hash()))?;
         let salt = base64::engine::general_purpose::STANDARD
             .decode(&config.salt)
-            .map_err(|_| err(ErrorType::InvalidBase64ScryptSalt, "scrypt_config.salt must be base64."))?;
+            .map_err(|e| err(ErrorType::InvalidBase64ScryptSalt, "scrypt_config.salt must be base64.").caused_by(e))?;
         if key.len() as i64 != config.key_length {
             return Err(err(
                 ErrorType::ScryptKeyLengthMismatch,
@@ -490,7 +495,7 @@ fn scrypt_hash(hash: &str, config: Option<&ScryptConfig>) -> Result<StoredHash, 
     )?;
     let log_n = n.trailing_zeros() as u8;
     // scrypt's own constraints (e.g. N < 2^(16·r)) on top of the bounds.
-    scrypt::Params::new(log_n, r as u32, p as u32, key.len()).map_err(|_| refused())?;
+    scrypt::Params::new(log_n, r as u32, p as u32, key.len()).map_err(|e| refused().caused_by(e))?;
     Ok(StoredHash::Scrypt {
         log_n,
         r: r as u32,

@@ -185,11 +185,12 @@ impl Hasher {
     async fn imported<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, Error> {
         let _permit = self.imported_permits.acquire().await.map_err(Error::internal)?;
         let (tx, rx) = tokio::sync::oneshot::channel();
+        let work = crate::blocking::in_current_span(work);
         self.imported_pool.run(Box::new(move || {
             let _ = tx.send(work());
         }))?;
         rx.await
-            .map_err(|_| Error::internal("an imported-hash verification panicked"))
+            .map_err(|e| Error::internal(format!("an imported-hash verification panicked: {e}")))
     }
 
     /// Spend the same work as a verify without any account, then report a mismatch.
@@ -218,7 +219,7 @@ impl Hasher {
     ) -> Result<T, Error> {
         let _permit = self.permits.acquire().await.map_err(Error::internal)?;
         let this = self.clone();
-        tokio::task::spawn_blocking(move || {
+        crate::blocking::spawn(move || {
             let mut memory = this
                 .buffers
                 .lock()
@@ -285,7 +286,7 @@ impl ImportedPool {
     fn run(&self, job: Job) -> Result<(), Error> {
         self.jobs
             .send(job)
-            .map_err(|_| Error::internal("the imported-hash threads are gone"))
+            .map_err(|e| Error::internal(format!("the imported-hash threads are gone: {e}")))
     }
 }
 

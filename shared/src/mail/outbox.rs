@@ -60,7 +60,7 @@ impl Mailer for Outbox {
         let written = final_path.clone();
         // Write then rename, so a reader never sees half a message.
         // 0600 in a 0700 directory: the message holds live tokens (docs/security.md X3).
-        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        crate::blocking::spawn(move || -> std::io::Result<()> {
             crate::files::private_dir(&dir)?;
             let mut file = crate::files::create_new_private().open(&tmp)?;
             std::io::Write::write_all(&mut file, body.as_bytes())?;

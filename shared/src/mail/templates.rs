@@ -5,6 +5,7 @@
 //! live link into the subject (docs/security.md I6). Values are HTML-escaped in the HTML body and
 //! have their control characters (line breaks included) replaced by spaces in the subject.
 
+use crate::startup::StartupError;
 use std::path::Path;
 
 pub struct Template {
@@ -78,18 +79,21 @@ If you did not ask for this, ignore this email: your password stays as it is.</p
 
 impl Template {
     /// The named template, with any file in `dir` replacing the built-in part.
-    pub fn load(name: &str, dir: Option<&Path>) -> Result<Self, String> {
+    pub fn load(name: &str, dir: Option<&Path>) -> Result<Self, StartupError> {
         let (subject, text, html) = match name {
             RESET_PASSWORD => (RESET_SUBJECT, RESET_TEXT, RESET_HTML),
             B2B_LOGIN => (B2B_LOGIN_SUBJECT, B2B_LOGIN_TEXT, B2B_LOGIN_HTML),
             B2B_SIGNUP => (B2B_SIGNUP_SUBJECT, B2B_SIGNUP_TEXT, B2B_SIGNUP_HTML),
-            other => return Err(format!("no template named {other}")),
+            other => {
+                return Err(StartupError::invalid(
+                    "mail template",
+                    format!("no template named {other}"),
+                ))
+            }
         };
-        let part = |suffix: &str, builtin: &str| -> Result<String, String> {
+        let part = |suffix: &str, builtin: &str| -> Result<String, StartupError> {
             match dir.map(|d| d.join(format!("{name}.{suffix}"))) {
-                Some(path) if path.exists() => {
-                    std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))
-                }
+                Some(path) if path.exists() => std::fs::read_to_string(&path).map_err(|e| StartupError::file(&path, e)),
                 _ => Ok(builtin.to_string()),
             }
         };

@@ -155,7 +155,7 @@ impl HibpClient {
         })
     }
 
-    async fn fetch(&self, prefix: &str) -> Result<Arc<HashSet<String>>, String> {
+    async fn fetch(&self, prefix: &str) -> Result<Arc<HashSet<String>>, RangeError> {
         let url = format!("{}/range/{prefix}", self.base_url);
         let response = self
             .http
@@ -164,30 +164,49 @@ impl HibpClient {
             .send()
             .await
             // Without the URL: its path holds a piece of the password's SHA-1 (docs/security.md H2).
-            .map_err(|e| format!("request failed: {}", e.without_url()))?;
+            .map_err(|e| RangeError::Request(e.without_url()))?;
         if !response.status().is_success() {
-            return Err(format!("answered {}", response.status()));
+            return Err(RangeError::Status(response.status()));
         }
-        let body = response
-            .text()
-            .await
-            .map_err(|e| format!("body unreadable: {}", e.without_url()))?;
+        let body = response.text().await.map_err(|e| RangeError::Body(e.without_url()))?;
         parse_range(&body).map(Arc::new)
     }
 }
 
+/// Why the range API gave no usable answer (the check then reports `Unknown`).
+#[derive(Debug, thiserror::Error)]
+pub enum RangeError {
+    #[error("request failed: {0}")]
+    Request(#[source] reqwest::Error),
+    #[error("answered {0}")]
+    Status(reqwest::StatusCode),
+    #[error("body unreadable: {0}")]
+    Body(#[source] reqwest::Error),
+    #[error("malformed {part} in {line:?}")]
+    Malformed { part: &'static str, line: String },
+    #[error("malformed count in {line:?}: {source}")]
+    Count {
+        line: String,
+        source: std::num::ParseIntError,
+    },
+}
+
 /// Parse `SUFFIX:COUNT` lines, keeping suffixes with a count above zero. Any malformed line
 /// makes the whole answer untrusted.
-pub fn parse_range(body: &str) -> Result<HashSet<String>, String> {
+pub fn parse_range(body: &str) -> Result<HashSet<String>, RangeError> {
     let mut suffixes = HashSet::new();
     for line in body.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let (suffix, count) = line.split_once(':').ok_or_else(|| format!("malformed line {line:?}"))?;
-        let count: u64 = count
-            .trim()
-            .parse()
-            .map_err(|_| format!("malformed count in {line:?}"))?;
+        let malformed = |part: &'static str| RangeError::Malformed {
+            part,
+            line: line.to_string(),
+        };
+        let (suffix, count) = line.split_once(':').ok_or_else(|| malformed("line"))?;
+        let count: u64 = count.trim().parse().map_err(|source| RangeError::Count {
+            line: line.to_string(),
+            source,
+        })?;
         if suffix.len() != 35 || !suffix.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(format!("malformed suffix in {line:?}"));
+            return Err(malformed("suffix"));
         }
         if count > 0 {
             suffixes.insert(suffix.to_ascii_uppercase());

@@ -64,7 +64,7 @@ impl Policy {
         let policy = self.strength;
         let password = password.clone();
         let inputs = email.map(EmailAddress::user_inputs).unwrap_or_default();
-        tokio::task::spawn_blocking(move || evaluate_strength(policy, password.expose(), &inputs))
+        crate::blocking::spawn(move || evaluate_strength(policy, password.expose(), &inputs))
             .await
             .map_err(Error::internal)
     }

@@ -57,7 +57,7 @@ pub enum MintError {
     #[error("the JWT could not be serialised: {0}")]
     Json(#[from] serde_json::Error),
     #[error("the JWT could not be signed")]
-    Sign,
+    Sign(#[from] aws_lc_rs::error::Unspecified),
 }
 
 /// Sign a JWT for a session. `session_claim` is the object under `https://stytch.com/session`;
@@ -99,14 +99,12 @@ pub fn mint(
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims)?)
     );
     let mut signature = vec![0; key.signer.public_modulus_len()];
-    key.signer
-        .sign(
-            &aws_lc_rs::signature::RSA_PKCS1_SHA256,
-            &aws_lc_rs::rand::SystemRandom::new(),
-            signing_input.as_bytes(),
-            &mut signature,
-        )
-        .map_err(|_| MintError::Sign)?;
+    key.signer.sign(
+        &aws_lc_rs::signature::RSA_PKCS1_SHA256,
+        &aws_lc_rs::rand::SystemRandom::new(),
+        signing_input.as_bytes(),
+        &mut signature,
+    )?;
     Ok(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature)))
 }
 
@@ -135,6 +133,8 @@ pub fn verify(
     token: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<VerifiedJwt, JwtError> {
+    // The verdict is the whole answer: why jsonwebtoken refused a token is the token's own detail,
+    // chosen by whoever sent it, and is neither answered nor logged.
     let header = jsonwebtoken::decode_header(token).map_err(|_| JwtError::Malformed)?;
     if header.alg != Algorithm::RS256 {
         return Err(JwtError::Rejected);
@@ -151,6 +151,7 @@ pub fn verify(
     validation.set_audience(&[project_id]);
     validation.set_issuer(&[issuer(project_id)]);
     validation.set_required_spec_claims(&["exp", "iat", "nbf", "iss", "aud", "sub"]);
+    // As above: the verdict, not jsonwebtoken's reason.
     let data = jsonwebtoken::decode::<Claims>(token, &key.decoding, &validation).map_err(|_| JwtError::Rejected)?;
     let claims = data.claims;
     let session_id = claims

@@ -17,8 +17,9 @@ use rsa::RsaPrivateKey;
 use serde::Serialize;
 
 use crate::domain::ids::{new_id, IdEnvironment, IdKind};
+use crate::startup::StartupError;
 use crate::store::{SigningKeyRecord, Store, StoreError, StoredPrivateKey};
-use crate::totp::{SecretSealer, SIGNING_KEY_SEAL_PURPOSE};
+use crate::totp::{SecretSealer, Unsealable, SIGNING_KEY_SEAL_PURPOSE};
 
 /// The sealer of the signing keys: the TOTP secrets' mechanism under a key of its own.
 pub fn sealer(token_pepper: &[u8]) -> SecretSealer {
@@ -28,26 +29,25 @@ pub fn sealer(token_pepper: &[u8]) -> SecretSealer {
 /// A record's private key as PKCS#8 DER: unsealed, or (a record an older version wrote) decoded
 /// from its clear PEM. A key that does not open is an error naming the likely cause; it is
 /// never replaced by a new key on its own (see `SigningKeys::load_or_create`).
-pub fn private_key_der(record: &SigningKeyRecord, sealer: &SecretSealer) -> Result<Vec<u8>, String> {
+pub fn private_key_der(record: &SigningKeyRecord, sealer: &SecretSealer) -> Result<Vec<u8>, StartupError> {
     match &record.private_key {
-        StoredPrivateKey::Sealed(sealed) => sealer.open(sealed).map_err(|_| {
-            format!(
-                "signing key {} does not open: it was sealed under another token pepper, or it is corrupt. \
+        StoredPrivateKey::Sealed(sealed) => sealer.open(sealed).map_err(|Unsealable| StartupError::SigningKey {
+            kid: record.kid.clone(),
+            reason: "it does not open: it was sealed under another token pepper, or it is corrupt. \
                  Start with the pepper it was sealed under (LATCH_TOKEN_PEPPER, the pepper secret, or \
                  credentials.json in the data directory). Latch does not replace it with a new key by itself: \
-                 every JWT signed so far would stop verifying",
-                record.kid
-            )
+                 every JWT signed so far would stop verifying"
+                .into(),
         }),
         StoredPrivateKey::ClearPem(pem) => RsaPrivateKey::from_pkcs8_pem(pem)
             .and_then(|k| k.to_pkcs8_der())
             .map(|der| der.as_bytes().to_vec())
-            .map_err(|e| format!("signing key {}: {e}", record.kid)),
+            .map_err(|e| key_error(record, e)),
     }
 }
 
 /// The same key, sealed (a record an older version left in clear); `None` if already sealed.
-fn sealed_copy(record: &SigningKeyRecord, sealer: &SecretSealer) -> Result<Option<SigningKeyRecord>, String> {
+fn sealed_copy(record: &SigningKeyRecord, sealer: &SecretSealer) -> Result<Option<SigningKeyRecord>, StartupError> {
     match &record.private_key {
         StoredPrivateKey::Sealed(_) => Ok(None),
         StoredPrivateKey::ClearPem(_) => {
@@ -85,19 +85,19 @@ pub struct LoadedKey {
 }
 
 impl LoadedKey {
-    fn from_record(record: &SigningKeyRecord, sealer: &SecretSealer) -> Result<Self, String> {
+    fn from_record(record: &SigningKeyRecord, sealer: &SecretSealer) -> Result<Self, StartupError> {
         if !matches!(record.private_key, StoredPrivateKey::Sealed(_)) {
-            return Err(format!("signing key {} is still in clear in the store", record.kid));
+            return Err(key_error(record, "it is still in clear in the store"));
         }
         let der = private_key_der(record, sealer)?;
-        let private = RsaPrivateKey::from_pkcs8_der(&der).map_err(|e| format!("signing key {}: {e}", record.kid))?;
+        let private = RsaPrivateKey::from_pkcs8_der(&der).map_err(|e| key_error(record, e))?;
         let public = private.to_public_key();
         let n = URL_SAFE_NO_PAD.encode(public.n().to_bytes_be());
         let e = URL_SAFE_NO_PAD.encode(public.e().to_bytes_be());
         Ok(Self {
             kid: record.kid.clone(),
-            signer: RsaKeyPair::from_pkcs8(&der).map_err(|e| format!("signing key {}: {e}", record.kid))?,
-            decoding: DecodingKey::from_rsa_components(&n, &e).map_err(|e| e.to_string())?,
+            signer: RsaKeyPair::from_pkcs8(&der).map_err(|e| key_error(record, e))?,
+            decoding: DecodingKey::from_rsa_components(&n, &e).map_err(|e| key_error(record, e))?,
             jwk: Jwk {
                 kty: "RSA",
                 use_: "sig",
@@ -128,18 +128,18 @@ impl SigningKeys {
         sealer: &SecretSealer,
         env: IdEnvironment,
         now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Self, String> {
-        let mut records = store.signing_keys().await.map_err(|e| e.to_string())?;
+    ) -> Result<Self, StartupError> {
+        let mut records = store.signing_keys().await?;
         if records.is_empty() {
             let s = sealer.clone();
-            let record = tokio::task::spawn_blocking(move || generate(&s, env, now))
+            let record = crate::blocking::spawn(move || generate(&s, env, now))
                 .await
-                .map_err(|e| e.to_string())??;
+                .map_err(|e| StartupError::invalid("generating the first signing key", e))??;
             match store.insert_signing_key(&record).await {
                 Ok(()) | Err(StoreError::Conflict) => {}
-                Err(e) => return Err(e.to_string()),
+                Err(e) => return Err(e.into()),
             }
-            records = store.signing_keys().await.map_err(|e| e.to_string())?;
+            records = store.signing_keys().await?;
         }
         let mut resealed = false;
         for record in &records {
@@ -147,12 +147,12 @@ impl SigningKeys {
                 match store.replace_signing_key(record, &sealed).await {
                     // On a conflict another process sealed it first: read back below.
                     Ok(()) | Err(StoreError::Conflict) => resealed = true,
-                    Err(e) => return Err(format!("sealing signing key {}: {e}", record.kid)),
+                    Err(e) => return Err(key_error(record, format!("sealing it: {e}"))),
                 }
             }
         }
         if resealed {
-            records = store.signing_keys().await.map_err(|e| e.to_string())?;
+            records = store.signing_keys().await?;
             tracing::info!("signing keys left in clear by an older version are sealed");
         }
         records.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.kid.cmp(&b.kid)));
@@ -161,7 +161,7 @@ impl SigningKeys {
             .map(|r| LoadedKey::from_record(r, sealer))
             .collect::<Result<Vec<_>, _>>()?;
         if keys.is_empty() {
-            return Err("no signing key could be loaded".into());
+            return Err(StartupError::invalid("signing keys", "no signing key could be loaded"));
         }
         Ok(Self { keys })
     }
@@ -179,14 +179,22 @@ impl SigningKeys {
     }
 }
 
+fn key_error(record: &SigningKeyRecord, reason: impl std::fmt::Display) -> StartupError {
+    StartupError::SigningKey {
+        kid: record.kid.clone(),
+        reason: reason.to_string(),
+    }
+}
+
 /// A fresh RSA-2048 key as a store record, sealed.
 pub fn generate(
     sealer: &SecretSealer,
     env: IdEnvironment,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<SigningKeyRecord, String> {
-    let key = RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).map_err(|e| e.to_string())?;
-    let der = key.to_pkcs8_der().map_err(|e| e.to_string())?;
+) -> Result<SigningKeyRecord, StartupError> {
+    let failed = |e: &dyn std::fmt::Display| StartupError::invalid("generating a signing key", e);
+    let key = RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).map_err(|e| failed(&e))?;
+    let der = key.to_pkcs8_der().map_err(|e| failed(&e))?;
     Ok(SigningKeyRecord {
         kid: new_id(IdKind::Jwk, env),
         private_key: StoredPrivateKey::Sealed(sealer.seal(der.as_bytes())),
@@ -225,7 +233,7 @@ mod tests {
         assert!(matches!(record.private_key, StoredPrivateKey::Sealed(_)));
         let der = private_key_der(&record, &sealer(&[7; 32])).unwrap();
         assert!(RsaPrivateKey::from_pkcs8_der(&der).is_ok());
-        let err = private_key_der(&record, &sealer(&[8; 32])).unwrap_err();
+        let err = private_key_der(&record, &sealer(&[8; 32])).unwrap_err().to_string();
         assert!(err.contains(&record.kid) && err.contains("pepper"), "{err}");
         // Nor under the TOTP secrets' key from the same pepper.
         assert!(private_key_der(&record, &SecretSealer::new(&[7; 32])).is_err());

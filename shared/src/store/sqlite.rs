@@ -294,9 +294,10 @@ impl SqliteStore {
         let busy = || unavailable(format!("the database stayed locked for {:?}", self.busy_timeout));
         let mut guard = tokio::time::timeout(self.busy_timeout, self.conn.clone().lock_owned())
             .await
+            // Elapsed says only that the time ran out, which `busy` says with the time.
             .map_err(|_| busy())?;
         let remaining = self.busy_timeout.saturating_sub(started.elapsed());
-        tokio::task::spawn_blocking(move || {
+        crate::blocking::spawn(move || {
             guard.busy_timeout(remaining).map_err(sql_err)?;
             f(&mut guard)
         })
@@ -312,8 +313,8 @@ impl SqliteStore {
         let Some(conn) = self.reader.clone() else {
             return self.with(f).await;
         };
-        tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().map_err(|_| unavailable("store connection poisoned"))?;
+        crate::blocking::spawn(move || {
+            let mut guard = conn.lock().map_err(unavailable)?;
             f(&mut guard)
         })
         .await

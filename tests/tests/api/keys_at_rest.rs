@@ -156,7 +156,7 @@ async fn start(store: Arc<dyn Store>, pepper: Vec<u8>) -> Result<AppState, Strin
         mailer: Arc::new(FailingMailer),
         clock: Arc::new(SystemClock),
     };
-    AppState::build(settings, ports).await
+    AppState::build(settings, ports).await.map_err(|e| e.to_string())
 }
 
 fn temp_dir(tag: &str) -> std::path::PathBuf {

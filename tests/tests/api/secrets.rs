@@ -58,20 +58,20 @@ async fn a_malformed_secret_stops_start_up_without_showing_its_value() {
         project: not_json.clone(),
         token_pepper: pepper.clone(),
     };
-    let err = from_secrets_manager(&sm, &ids).await.unwrap_err();
+    let err = from_secrets_manager(&sm, &ids).await.unwrap_err().to_string();
     assert!(err.contains(&not_json) && !err.contains("hunter2"), "{err}");
     // A pepper that is too short.
     let ids = SecretIds {
         project: put(&sm, r#"{"project_id": "p", "secret": "s"}"#).await,
         token_pepper: put(&sm, "c2hvcnQ").await,
     };
-    let err = from_secrets_manager(&sm, &ids).await.unwrap_err();
+    let err = from_secrets_manager(&sm, &ids).await.unwrap_err().to_string();
     assert!(err.contains("16 bytes"), "{err}");
     // A secret that does not exist.
     let ids = SecretIds {
         project: "latch-no-such-secret".into(),
         token_pepper: pepper,
     };
-    let err = from_secrets_manager(&sm, &ids).await.unwrap_err();
+    let err = from_secrets_manager(&sm, &ids).await.unwrap_err().to_string();
     assert!(err.contains("latch-no-such-secret"), "{err}");
 }

@@ -101,7 +101,7 @@ pub fn get_n(item: &Item, name: &str) -> Result<i64, StoreError> {
     match item.get(name) {
         Some(AttributeValue::N(v)) => v
             .parse()
-            .map_err(|_| StoreError::Corrupt(format!("{name} is not a number"))),
+            .map_err(|e| StoreError::Corrupt(format!("{name} is not a number: {e}"))),
         _ => Err(StoreError::Corrupt(format!("item lacks number attribute {name}"))),
     }
 }
@@ -180,7 +180,7 @@ pub fn user_from_item(item: &Item) -> Result<(UserRecord, i64), StoreError> {
     };
     user.lock = LockState {
         failed_attempts: u32::try_from(get_n(item, FAILED_ATTEMPTS)?)
-            .map_err(|_| StoreError::Corrupt(format!("{FAILED_ATTEMPTS} is out of range")))?,
+            .map_err(|e| StoreError::Corrupt(format!("{FAILED_ATTEMPTS} is out of range: {e}")))?,
         lock_created_at: micros(LOCK_CREATED_AT)?,
         lock_expires_at: micros(LOCK_EXPIRES_AT)?,
     };

@@ -58,6 +58,22 @@ fn unavailable<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(e:
     StoreError::Unavailable(detail)
 }
 
+/// Whether a conditional write happened (`true`) or was refused because its condition did not
+/// hold (`false`: the outcome the caller branches on); any other failure is the outage it is.
+fn conditional<O, E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
+    result: Result<O, SdkError<E, R>>,
+) -> Result<bool, StoreError> {
+    match result {
+        Ok(_) => Ok(true),
+        Err(e)
+            if e.as_service_error().and_then(ProvideErrorMetadata::code) == Some("ConditionalCheckFailedException") =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
 /// `condition` and that the item's credential epoch (`#ce`) is `epoch` (`:e`); an item written
 /// before the attribute existed counts as epoch 0.
 fn epoch_condition(condition: &str, epoch: u64) -> String {
@@ -580,19 +596,11 @@ impl Store for DynamoStore {
             if !remove.is_empty() {
                 expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
             }
-            match update.update_expression(expression).send().await {
-                Ok(_) => {
-                    user.lock = after;
-                    return Ok(Some((user, ticket)));
-                }
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-                {
-                    backoff(attempt).await
-                }
-                Err(e) => return Err(unavailable(e)),
+            if conditional(update.update_expression(expression).send().await)? {
+                user.lock = after;
+                return Ok(Some((user, ticket)));
             }
+            backoff(attempt).await
         }
         Err(StoreError::Unavailable(format!(
             "the login attempts on {email} race too often; retry"
@@ -860,16 +868,7 @@ impl Store for DynamoStore {
             .expression_attribute_values(":no", AttributeValue::Bool(false))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(unavailable(e)),
-        }
+        conditional(result)
     }
 
     async fn consume_token(&self, token: &TokenRecord) -> Result<bool, StoreError> {
@@ -886,16 +885,7 @@ impl Store for DynamoStore {
                 .expression_attribute_values(":no", AttributeValue::Bool(false))
                 .send()
                 .await;
-            return match result {
-                Ok(_) => Ok(true),
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-                {
-                    Ok(false)
-                }
-                Err(e) => Err(unavailable(e)),
-            };
+            return conditional(result);
         }
         // The single use and the password-change check in one transaction (docs/security.md R7): a
         // reset committed before it leaves the pointer's epoch moved on, and the two cannot
@@ -1211,15 +1201,10 @@ impl Store for DynamoStore {
             .expression_attribute_values(":current", s(&raw))
             .send()
             .await;
-        match out {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(StoreError::Conflict)
-            }
-            Err(e) => Err(unavailable(e)),
+        if conditional(out)? {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict)
         }
     }
 }

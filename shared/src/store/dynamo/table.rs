@@ -7,6 +7,7 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Client;
 
 use super::items::{EXPIRES_AT, PK, SK};
+use crate::store::StoreError;
 
 /// A DynamoDB client for this configuration.
 pub fn client(config: &aws_config::SdkConfig) -> Client {
@@ -22,7 +23,7 @@ pub fn key_schema() -> Vec<(&'static str, KeyType)> {
 
 /// Create the table (on demand, string `pk`/`sk`) and turn on TTL for `expires_at`. Succeeds if
 /// the table already exists.
-pub async fn create(client: &Client, table: &str) -> Result<(), String> {
+pub async fn create(client: &Client, table: &str) -> Result<(), StoreError> {
     let mut request = client
         .create_table()
         .table_name(table)
@@ -34,14 +35,14 @@ pub async fn create(client: &Client, table: &str) -> Result<(), String> {
                     .attribute_name(name)
                     .attribute_type(ScalarAttributeType::S)
                     .build()
-                    .map_err(|e| e.to_string())?,
+                    .map_err(|e| StoreError::Unavailable(format!("table {table}: {e}")))?,
             )
             .key_schema(
                 KeySchemaElement::builder()
                     .attribute_name(name)
                     .key_type(kind)
                     .build()
-                    .map_err(|e| e.to_string())?,
+                    .map_err(|e| StoreError::Unavailable(format!("table {table}: {e}")))?,
             );
     }
     match request.send().await {
@@ -49,7 +50,7 @@ pub async fn create(client: &Client, table: &str) -> Result<(), String> {
         Err(e) => {
             let service = e.into_service_error();
             if !service.is_resource_in_use_exception() {
-                return Err(format!("creating table {table}: {service}"));
+                return Err(StoreError::Unavailable(format!("creating table {table}: {service}")));
             }
         }
     }
@@ -61,7 +62,7 @@ pub async fn create(client: &Client, table: &str) -> Result<(), String> {
                 .enabled(true)
                 .attribute_name(EXPIRES_AT)
                 .build()
-                .map_err(|e| e.to_string())?,
+                .map_err(|e| StoreError::Unavailable(format!("table {table}: {e}")))?,
         )
         .send()
         .await
@@ -72,7 +73,7 @@ pub async fn create(client: &Client, table: &str) -> Result<(), String> {
             if service.to_string().contains("already enabled") {
                 Ok(())
             } else {
-                Err(format!("enabling TTL on {table}: {service}"))
+                Err(StoreError::Unavailable(format!("enabling TTL on {table}: {service}")))
             }
         })
 }

@@ -533,3 +533,24 @@ async fn f1_a_fault_after_a_commit_is_a_503_and_leaves_a_usable_state_b2b() {
         after_every_commit(&app, &faults, path).await;
     }
 }
+
+/// F1 on the B2B session lookup: a store outage at any of its calls (the session, the
+/// organization, the member) answers 503, never the 401/404 of a session or member that is gone.
+#[tokio::test]
+async fn f1_a_store_outage_during_a_b2b_session_authenticate_is_503() {
+    use latch_tests::b2b::{authenticate_session, create_org, id, login, member_with_password};
+    let app = TestApp::spawn_faulty().await;
+    let faults = app.faults.clone().unwrap();
+    let org = create_org(&app, "outage-org", json!({})).await;
+    let org_id = id(&org);
+    let address = email("b2b-outage");
+    member_with_password(&app, &org_id, &address, STRONG, json!({})).await;
+    let logged_in = login(&app, &org_id, &address, STRONG).await;
+    let token = logged_in.assert_ok()["session_token"].clone();
+    assert!(token.as_str().is_some_and(|t| !t.is_empty()), "{token}");
+    let answer = under_every_fault(&app, &faults, "b2b session authenticate", || async {
+        authenticate_session(&app, &token).await
+    })
+    .await;
+    answer.assert_ok();
+}

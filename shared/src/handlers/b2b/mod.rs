@@ -75,14 +75,24 @@ pub async fn load_org(st: &AppState, id_or_slug: &str) -> Result<OrganizationRec
 /// The member `member_id` of `org`: a member of another organization (or a consumer user) is
 /// answered as not found, never shown.
 pub async fn load_member(st: &AppState, org: &OrganizationRecord, member_id: &str) -> Result<UserRecord, Error> {
+    find_member(st, org, member_id).await?.ok_or_else(member_not_found)
+}
+
+/// The member of `org` with this id, if there is one. A store outage is the outage (503), never
+/// "no such member": callers that answer their own not-found must not hide it.
+pub async fn find_member(
+    st: &AppState,
+    org: &OrganizationRecord,
+    member_id: &str,
+) -> Result<Option<UserRecord>, Error> {
     if !looks_like(IdKind::Member, member_id) {
-        return Err(member_not_found());
+        return Ok(None);
     }
-    st.store
+    Ok(st
+        .store
         .user_by_id(member_id)
         .await?
-        .filter(|u| u.organization_id() == Some(org.organization_id.as_str()))
-        .ok_or_else(member_not_found)
+        .filter(|u| u.organization_id() == Some(org.organization_id.as_str())))
 }
 
 /// The member of `org` with this email, if any.
@@ -120,7 +130,7 @@ pub async fn redeemable_link(
     pkce::check(token.code_challenge.as_deref(), code_verifier)?;
     let org_id = token.organization_id.clone().ok_or_else(unusable)?;
     let org = st.store.organization_by_id(&org_id).await?.ok_or_else(unusable)?;
-    let member = load_member(st, &org, &token.user_id).await.map_err(|_| unusable())?;
+    let member = find_member(st, &org, &token.user_id).await?.ok_or_else(unusable)?;
     // A link issued before the password last changed is dead (docs/security.md R7); the store
     // decides it again atomically when consuming it.
     if !crate::store::token_survives(&token, &member) {

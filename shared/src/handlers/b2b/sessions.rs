@@ -5,7 +5,7 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{load_member, load_org, member_not_found};
+use super::{find_member, load_member, load_org, member_not_found};
 use crate::api::b2b_wire::{MemberObject, MemberSessionObject, OrganizationObject};
 use crate::api::{JsonBody, QueryParams, Reply};
 use crate::domain::SessionDuration;
@@ -59,7 +59,7 @@ pub async fn authenticate(
         .map(|o| o.organization_id.clone())
         .unwrap_or_default();
     let org = st.store.organization_by_id(&org_id).await?.ok_or_else(gone)?;
-    let member = load_member(&st, &org, &record.user_id).await.map_err(|_| gone())?;
+    let member = find_member(&st, &org, &record.user_id).await?.ok_or_else(gone)?;
     // The slug may have changed since the session began; the JWT names the current one.
     record.organization = Some(org.org_ref());
     let issued = st

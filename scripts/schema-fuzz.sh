@@ -19,30 +19,24 @@ MAX_TIME="${FUZZ_MAX_TIME:-180}"
 SEED="${FUZZ_SEED:-20261122}"
 CHECKS="not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance"
 
-log() { printf '[fuzz] %s\n' "$*" >&2; }
-die() { log "$*"; exit 1; }
+LIB_TAG=fuzz
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
+log() { lib_log "$@"; }
+die() { lib_log "$*"; exit 1; }
 
-if [ ! -x "$VENV/bin/python" ]; then
-  python3 -m venv "$VENV"
-fi
 log "installing schemathesis $SCHEMATHESIS_VERSION, openapi-spec-validator $VALIDATOR_VERSION"
-"$VENV/bin/python" -m pip install --disable-pip-version-check -q \
-  "schemathesis==$SCHEMATHESIS_VERSION" "openapi-spec-validator==$VALIDATOR_VERSION"
+lib_venv "$VENV" "schemathesis==$SCHEMATHESIS_VERSION" "openapi-spec-validator==$VALIDATOR_VERSION"
 
 log "validating docs/openapi.json (OpenAPI 3.1)"
 "$VENV/bin/openapi-spec-validator" "$ROOT/docs/openapi.json"
 
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/latch-fuzz.XXXXXX")"
-STUB_PID=""
+HIBP_PID=""
 LATCH_PID=""
 cleanup() {
   local rc=$?
-  for pid in "$LATCH_PID" "$STUB_PID"; do
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-      kill "$pid" 2>/dev/null || true
-      wait "$pid" 2>/dev/null || true
-    fi
-  done
+  lib_stop "$LATCH_PID" "$HIBP_PID"
   if [ "$rc" -ne 0 ] && [ -s "$TMP/latch.log" ]; then
     log "errors in the latch log ($TMP/latch.log):"
     grep -iE 'error|panic' "$TMP/latch.log" | tail -n 20 >&2 || true
@@ -54,32 +48,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
-python3 "$ROOT/tests/sdk/hibp_stub.py" --port 0 --port-file "$TMP/hibp.port" >"$TMP/hibp.log" 2>&1 &
-STUB_PID=$!
-for _ in $(seq 1 100); do
-  [ -s "$TMP/hibp.port" ] && break
-  sleep 0.1
-done
-[ -s "$TMP/hibp.port" ] || die "HIBP stub did not report its port"
-
-PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
-URL="http://127.0.0.1:$PORT"
+lib_start_hibp_stub "$TMP"
 PROJECT_ID="project-test-44444444-4444-4444-8444-444444444444"
 SECRET="secret-test-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
-mkdir -p "$TMP/data"
 # Reset and signup mail goes to the local outbox; the allow-list takes the fuzzer's URLs only if
 # they match, which they will not: redirect errors are documented answers.
-LATCH_PROJECT_ID="$PROJECT_ID" LATCH_SECRET="$SECRET" \
-  LATCH_HIBP_URL="http://127.0.0.1:$(cat "$TMP/hibp.port")" \
+lib_start_latch "$LATCH_BIN" "$TMP" \
+  LATCH_PROJECT_ID="$PROJECT_ID" LATCH_SECRET="$SECRET" \
+  LATCH_HIBP_URL="$HIBP_URL" \
   LATCH_REDIRECT_URLS="http://localhost:3000/authenticate" \
-  RUST_LOG="${RUST_LOG:-warn}" \
-  "$LATCH_BIN" serve --addr "127.0.0.1:$PORT" --data-dir "$TMP/data" >"$TMP/latch.log" 2>&1 &
-LATCH_PID=$!
-for _ in $(seq 1 240); do
-  kill -0 "$LATCH_PID" 2>/dev/null || { cat "$TMP/latch.log" >&2; die "latch serve exited during startup"; }
-  curl -fsS -o /dev/null "$URL/openapi.json" 2>/dev/null && break
-  sleep 0.25
-done
+  RUST_LOG="${RUST_LOG:-warn}"
+URL="$LATCH_URL"
 curl -fsS -o /dev/null "$URL/openapi.json" || die "latch did not serve /openapi.json"
 
 # What latch serves is what docs/openapi.json holds (a cargo test keeps that copy current).

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the official-SDK suites (tests/sdk/python with PyPI `stytch`, tests/sdk/node with npm
 # `stytch`) against a real `latch serve` on loopback, with the HIBP range API replaced by
-# tests/sdk/hibp_stub.py.
+# the HIBP stub (tests/src/bin/hibp-stub.rs, started through scripts/lib.sh).
 #
 #   scripts/sdk-tests.sh [path/to/latch]        (default: target/debug/latch)
 #
@@ -39,8 +39,11 @@ PYTEST_TIMEOUT=900
 NODE_TIMEOUT=600
 NODE_TEST_TIMEOUT_MS=60000  # node --test applies it to the whole file too
 
-log() { printf '[sdk-tests] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 2; }
+LIB_TAG=sdk-tests
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
+log() { lib_log "$@"; }
+die() { lib_die "$@"; }
 
 MAIL_SOURCE=outbox
 if [ "${LATCH_MAILER:-}" = ses ]; then
@@ -63,12 +66,8 @@ fi
 
 # ------------------------------------------------------------------ dependencies
 if [[ ",$SDK_SUITES," == *",python,"* ]]; then
-  if [ ! -x "$VENV/bin/python" ]; then
-    log "creating $VENV"
-    python3 -m venv "$VENV"
-  fi
-  log "installing Python SDK suite requirements"
-  "$VENV/bin/python" -m pip install --disable-pip-version-check -q -r "$PY_DIR/requirements.txt"
+  log "installing Python SDK suite requirements into $VENV"
+  lib_venv "$VENV" -r "$PY_DIR/requirements.txt"
 fi
 if [[ ",$SDK_SUITES," == *",node,"* ]]; then
   log "installing Node SDK suite dependencies"
@@ -86,18 +85,7 @@ LATCH_PID=""
 
 cleanup() {
   local rc=$?
-  for pid in "$LATCH_PID" "$STUB_PID"; do
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-      kill "$pid" 2>/dev/null || true
-    fi
-  done
-  for pid in "$LATCH_PID" "$STUB_PID"; do
-    if [ -n "$pid" ]; then
-      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
-      wait "$pid" 2>/dev/null || true
-    fi
-  done
+  lib_stop "$LATCH_PID" "$STUB_PID"
   if [ "$rc" -ne 0 ] && [ -s "$TMP/latch.log" ]; then
     log "last lines of the latch log ($TMP/latch.log):"
     tail -n 40 "$TMP/latch.log" >&2 || true
@@ -113,24 +101,9 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
+lib_start_hibp_stub "$TMP"
+STUB_PID="$HIBP_PID"
 
-# HIBP stub: binds port 0 itself and reports the port through a file (no race).
-python3 "$ROOT/tests/sdk/hibp_stub.py" --port 0 --port-file "$TMP/hibp.port" >"$TMP/hibp.log" 2>&1 &
-STUB_PID=$!
-for _ in $(seq 1 100); do
-  [ -s "$TMP/hibp.port" ] && break
-  kill -0 "$STUB_PID" 2>/dev/null || { cat "$TMP/hibp.log" >&2; die "HIBP stub exited"; }
-  sleep 0.1
-done
-[ -s "$TMP/hibp.port" ] || die "HIBP stub did not report its port"
-HIBP_PORT="$(cat "$TMP/hibp.port")"
-HIBP_URL="http://127.0.0.1:$HIBP_PORT"
-
-LATCH_PORT="$(free_port)"
-LATCH_URL="http://127.0.0.1:$LATCH_PORT"
 SECRET="secret-test-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
 # Credentials: given to `latch serve` in its environment, unless it reads them from Secrets Manager.
 CREDENTIAL_VARS=(LATCH_PROJECT_ID="$PROJECT_ID" LATCH_SECRET="$SECRET")
@@ -140,41 +113,23 @@ if [ -n "${LATCH_PROJECT_SECRET_ARN:-}" ]; then
   CREDENTIAL_VARS=()
 fi
 REDIRECT_URLS="http://localhost:3000/authenticate,http://localhost:3000/reset-password,http://localhost:3000/login"
-mkdir -p "$TMP/data"
 # With the default mailer `latch serve` writes every email it sends as an .eml file here (the local
 # outbox); with LATCH_MAILER=ses the suites read moto's record of the sent mail instead.
 OUTBOX_DIR="$TMP/data/outbox"
 
-log "starting $LATCH_BIN on $LATCH_URL (HIBP stub on $HIBP_URL, mail read from: $MAIL_SOURCE)"
+log "starting $LATCH_BIN (HIBP stub on $HIBP_URL, mail read from: $MAIL_SOURCE)"
 # The suites mark passwords breached seconds after signup; with Latch's default one-hour cache of
 # range answers that breach would only be seen an hour later, so caching is off here.
 # Reset emails: the suites send many per run, so the per-address hourly limit (default 5) is
 # raised out of their way; the allow-list holds Stytch's test default plus the two app URLs the
 # suites ask for by name (APP_RESET_URL, APP_LOGIN_URL in both suites).
-LATCH_HIBP_CACHE_SECONDS=0 \
-LATCH_RESET_START_LIMIT=1000 \
-LATCH_REDIRECT_URLS="$REDIRECT_URLS" \
-LATCH_HIBP_URL="$HIBP_URL" \
-  env "${CREDENTIAL_VARS[@]}" "$LATCH_BIN" serve --addr "127.0.0.1:$LATCH_PORT" --data-dir "$TMP/data" >"$TMP/latch.log" 2>&1 &
-LATCH_PID=$!
-
-ready=0
-for _ in $(seq 1 240); do  # up to ~60 s
-  kill -0 "$LATCH_PID" 2>/dev/null || { cat "$TMP/latch.log" >&2; die "latch serve exited during startup"; }
-  if python3 - "$LATCH_URL/v1/sessions/jwks/x" <<'PY' 2>/dev/null; then
-import sys, urllib.request, urllib.error
-try:
-    urllib.request.urlopen(sys.argv[1], timeout=2)
-except urllib.error.HTTPError:
-    pass  # any HTTP answer means the server is up
-PY
-    ready=1
-    break
-  fi
-  sleep 0.25
-done
-[ "$ready" = 1 ] || die "latch did not answer GET /v1/sessions/jwks/x within 60 s"
-log "latch is up"
+lib_start_latch "$LATCH_BIN" "$TMP" \
+  LATCH_HIBP_CACHE_SECONDS=0 \
+  LATCH_RESET_START_LIMIT=1000 \
+  LATCH_REDIRECT_URLS="$REDIRECT_URLS" \
+  LATCH_HIBP_URL="$HIBP_URL" \
+  "${CREDENTIAL_VARS[@]}"
+log "latch is up on $LATCH_URL"
 
 export LATCH_URL LATCH_PROJECT_ID="$PROJECT_ID" LATCH_SECRET="$SECRET" HIBP_STUB_URL="$HIBP_URL" \
   LATCH_MAIL_SOURCE="$MAIL_SOURCE"

@@ -14,54 +14,31 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 LATCH_BIN="${1:-target/debug/latch}"
 VENV="$ROOT/.venv-sdk"
-log() { printf '[smoke-check] %s\n' "$*" >&2; }
-fail() { log "FAILED: $*"; exit 1; }
+LIB_TAG=smoke-check
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
+fail() { lib_log "FAILED: $*"; exit 1; }
+log() { lib_log "$@"; }
 
 [ -x "$LATCH_BIN" ] || fail "latch binary not found: $LATCH_BIN"
-if [ ! -x "$VENV/bin/python" ]; then
-  python3 -m venv "$VENV"
-  "$VENV/bin/python" -m pip install --disable-pip-version-check -q -r tests/sdk/python/requirements.txt
-fi
+[ -x "$VENV/bin/python" ] || lib_venv "$VENV" -r tests/sdk/python/requirements.txt
 
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/latch-smoke.XXXXXX")"
 PIDS=()
 cleanup() {
   local rc=$?
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  lib_stop "${PIDS[@]}" "${HIBP_PID:-}" "${LATCH_PID:-}"
   if [ "$rc" -ne 0 ]; then log "kept $TMP"; else rm -rf "$TMP"; fi
   exit "$rc"
 }
 trap cleanup EXIT
 
-wait_port_file() {
-  for _ in $(seq 1 100); do
-    [ -s "$1" ] && return 0
-    kill -0 "$2" 2>/dev/null || fail "$3 exited: $(cat "$TMP"/*.log 2>/dev/null | tail -n 20)"
-    sleep 0.1
-  done
-  fail "$3 did not report its port"
-}
-
-python3 tests/sdk/hibp_stub.py --port 0 --port-file "$TMP/hibp.port" >"$TMP/hibp.log" 2>&1 &
-PIDS+=($!)
-wait_port_file "$TMP/hibp.port" "$!" "the HIBP stub"
-
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-url="http://127.0.0.1:$port"
+lib_start_hibp_stub "$TMP"
 export LATCH_PROJECT_ID="project-test-44444444-4444-4444-8444-444444444444"
 LATCH_SECRET="secret-test-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
 export LATCH_SECRET
-mkdir -p "$TMP/data"
-LATCH_HIBP_URL="http://127.0.0.1:$(cat "$TMP/hibp.port")" \
-  "$LATCH_BIN" serve --addr "127.0.0.1:$port" --data-dir "$TMP/data" >"$TMP/latch.log" 2>&1 &
-latch_pid=$!
-PIDS+=("$latch_pid")
-for _ in $(seq 1 240); do
-  kill -0 "$latch_pid" 2>/dev/null || fail "latch serve exited: $(tail -n 20 "$TMP/latch.log")"
-  curl -s -o /dev/null "$url/v1/sessions/jwks/x" && break
-  sleep 0.25
-done
+lib_start_latch "$LATCH_BIN" "$TMP" LATCH_HIBP_URL="$HIBP_URL"
+url="$LATCH_URL"
 
 log "against latch serve ($url): must pass"
 scripts/smoke-test "$url" || fail "the smoke test failed against a working latch serve"
@@ -70,7 +47,7 @@ for mode in refuse-login forged-jwt; do
   python3 tests/smoke/wrong_server.py --upstream "$url" --mode "$mode" \
     --port-file "$TMP/$mode.port" --log "$TMP/$mode.requests" >"$TMP/$mode.log" 2>&1 &
   PIDS+=($!)
-  wait_port_file "$TMP/$mode.port" "$!" "the wrong server ($mode)"
+  lib_wait_port_file "$TMP/$mode.port" "$!" "the wrong server ($mode)"
   log "against a server that answers wrongly ($mode): must fail"
   rc=0
   scripts/smoke-test "http://127.0.0.1:$(cat "$TMP/$mode.port")" \

@@ -1,6 +1,6 @@
 //! Latch: self-hosted password authentication that speaks Stytch's Passwords API.
 //!
-//! Data flows one way: HTTP → [`api`] (wire types, envelope) → [`handlers`] → domain logic
+//! Data flows one way: HTTP → [`api`] (wire types, envelope) → [`handlers`] → [`flows`] → domain logic
 //! ([`policy`], [`hashing`], [`sessions`], [`lockout`]) → ports ([`store::Store`],
 //! [`policy::BreachCheck`], [`clock::Clock`]) → adapters (SQLite, HIBP).
 
@@ -15,6 +15,7 @@ pub mod credentials;
 pub mod domain;
 pub mod error;
 pub mod files;
+pub mod flows;
 pub mod handlers;
 pub mod hashing;
 pub mod lockout;

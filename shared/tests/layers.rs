@@ -70,73 +70,71 @@ fn code_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
         .filter(|(_, l)| !l.trim_start().starts_with("//"))
 }
 
-#[test]
-fn nothing_below_the_wire_imports_the_wire_the_handlers_or_the_state() {
+/// The code lines, as `file:line: text`, of the source files `in_scope` takes (by path relative
+/// to src) that name any of `forbidden`.
+fn imports_of(in_scope: impl Fn(&str) -> bool, forbidden: &[&str]) -> Vec<String> {
     let mut found = Vec::new();
     for (rel, text) in sources(Path::new(SRC)) {
-        if !BELOW_THE_WIRE.iter().any(|layer| in_layer(&rel, layer)) {
+        if !in_scope(&rel) {
             continue;
         }
         for (n, line) in code_lines(&text) {
-            for forbidden in [
-                "crate::api",
-                "crate::handlers",
-                "crate::state",
-                "crate::flows",
-                "crate::app",
-            ] {
-                if line.contains(forbidden) {
-                    found.push(format!("{rel}:{n}: {}", line.trim()));
-                }
+            if forbidden.iter().any(|f| line.contains(f)) {
+                found.push(format!("{rel}:{n}: {}", line.trim()));
             }
         }
     }
+    found
+}
+
+#[test]
+fn nothing_below_the_wire_imports_the_wire_the_handlers_or_the_state() {
+    let found = imports_of(
+        |rel| BELOW_THE_WIRE.iter().any(|layer| in_layer(rel, layer)),
+        &[
+            "crate::api",
+            "crate::handlers",
+            "crate::state",
+            "crate::flows",
+            "crate::app",
+        ],
+    );
     assert!(found.is_empty(), "imports across the layers:\n{}", found.join("\n"));
 }
 
 #[test]
 fn the_wire_layer_does_not_import_the_handlers() {
-    let mut found = Vec::new();
-    for (rel, text) in sources(Path::new(SRC)) {
-        if !in_layer(&rel, "api") {
-            continue;
-        }
-        for (n, line) in code_lines(&text) {
-            if line.contains("crate::handlers") || line.contains("crate::ROUTES") || line.contains("crate::flows") {
-                found.push(format!("{rel}:{n}: {}", line.trim()));
-            }
-        }
-    }
+    let found = imports_of(
+        |rel| in_layer(rel, "api"),
+        &["crate::handlers", "crate::ROUTES", "crate::flows"],
+    );
     assert!(found.is_empty(), "api reaches up:\n{}", found.join("\n"));
 }
 
-/// How many handler-to-handler imports were left when this check was written.
-const KNOWN_HANDLER_IMPORTS: usize = 27;
-
+/// What two endpoints share is a flow, a domain type or a wire object: only the route table
+/// (and the module list) names handler modules.
 #[test]
-fn no_new_handler_imports_another_handler() {
-    let mut found = Vec::new();
-    for (rel, text) in sources(Path::new(SRC)) {
-        // The route table names every handler: that is its job.
-        if !in_layer(&rel, "handlers") || rel == "handlers/routes.rs" || rel == "handlers/mod.rs" {
-            continue;
-        }
-        for (n, line) in code_lines(&text) {
-            let t = line.trim();
-            if t.contains("crate::handlers") || t.starts_with("use super::") || t.contains(" super::") {
-                found.push(format!("{rel}:{n}: {t}"));
-            }
-        }
-    }
-    // A ratchet, not yet the rule: the flows layer (docs/architecture.md) is to take these over,
-    // one by one, until none is left. Until then no new one may come in.
-    const STILL_TO_MOVE: usize = KNOWN_HANDLER_IMPORTS;
+fn no_handler_imports_another_handler() {
+    let found = imports_of(
+        |rel| in_layer(rel, "handlers") && rel != "handlers/routes.rs" && rel != "handlers/mod.rs",
+        &["crate::handlers", "super::", "crate::ROUTES"],
+    );
     assert!(
-        found.len() <= STILL_TO_MOVE,
-        "{} handler-to-handler imports, more than the {STILL_TO_MOVE} still to move into flows:\n{}",
-        found.len(),
+        found.is_empty(),
+        "a handler imports another handler:\n{}",
         found.join("\n")
     );
+}
+
+/// The flows sit below the handlers and know nothing of the wire: they take domain values and
+/// answer records and domain errors.
+#[test]
+fn flows_import_neither_the_wire_nor_the_handlers() {
+    let found = imports_of(
+        |rel| in_layer(rel, "flows"),
+        &["crate::api", "crate::handlers", "crate::ROUTES", "crate::app", "axum"],
+    );
+    assert!(found.is_empty(), "flows reach up:\n{}", found.join("\n"));
 }
 
 #[test]

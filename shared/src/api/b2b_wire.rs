@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::wire::{timestamp, FactorObject, MEMBER_ROLE};
+use crate::sessions::Outcome;
 use crate::store::{
     Allowance, JitProvisioning, MethodRestriction, MfaPolicy, OrganizationRecord, SessionRecord, UserRecord,
 };
@@ -247,6 +248,87 @@ impl From<&SessionRecord> for MemberSessionObject {
             authentication_factors: s.factors.iter().map(FactorObject::from).collect(),
             roles: vec![MEMBER_ROLE],
             custom_claims: s.custom_claims.clone(),
+        }
+    }
+}
+
+/// The member and organization a member call answers with.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MemberResponse {
+    pub member_id: String,
+    pub member: MemberObject,
+    pub organization: OrganizationObject,
+}
+
+impl MemberResponse {
+    pub fn new(member: &UserRecord, org: &OrganizationRecord, now: chrono::DateTime<chrono::Utc>) -> Self {
+        Self {
+            member_id: member.user_id.clone(),
+            member: MemberObject::new(member, now),
+            organization: OrganizationObject::from(org),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MemberOptions {
+    pub mfa_phone_number: String,
+    pub totp_registration_id: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MfaRequired {
+    pub member_options: MemberOptions,
+    pub secondary_auth_initiated: Option<String>,
+}
+
+/// The session-or-IST half of every B2B primary-auth response (docs/reference/stytch-api.md §7).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AuthFields {
+    pub session_token: String,
+    pub session_jwt: String,
+    pub member_session: Option<MemberSessionObject>,
+    pub intermediate_session_token: String,
+    #[schema(format = DateTime)]
+    pub intermediate_session_token_expires_at: Option<String>,
+    pub member_authenticated: bool,
+    pub mfa_required: Option<MfaRequired>,
+    pub primary_required: Option<Value>,
+}
+
+impl AuthFields {
+    pub fn new(outcome: Outcome, member: &UserRecord) -> Self {
+        match outcome {
+            Outcome::Authenticated(issued) => Self {
+                member_session: Some(MemberSessionObject::from(&issued.record)),
+                session_token: issued.token,
+                session_jwt: issued.jwt,
+                intermediate_session_token: String::new(),
+                intermediate_session_token_expires_at: None,
+                member_authenticated: true,
+                mfa_required: None,
+                primary_required: None,
+            },
+            Outcome::NeedsMfa(ist) => Self {
+                session_token: String::new(),
+                session_jwt: String::new(),
+                member_session: None,
+                intermediate_session_token_expires_at: Some(timestamp(ist.record.expires_at)),
+                intermediate_session_token: ist.token,
+                member_authenticated: false,
+                mfa_required: Some(MfaRequired {
+                    member_options: MemberOptions {
+                        mfa_phone_number: member
+                            .member
+                            .as_ref()
+                            .map(|m| m.mfa_phone_number.clone())
+                            .unwrap_or_default(),
+                        totp_registration_id: verified_totp_id(member),
+                    },
+                    secondary_auth_initiated: None,
+                }),
+                primary_required: None,
+            },
         }
     }
 }

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 pub use crate::sessions::objects::{
     timestamp, AuthenticatorAppFactorObject, EmailFactorObject, FactorObject, SessionObject, CONSUMER_ROLE, MEMBER_ROLE,
 };
+use crate::sessions::Issued;
 use crate::store::{Name, UserRecord};
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -80,3 +81,32 @@ impl UserObject {
         }
     }
 }
+
+/// The session half of a response: empty strings and no session object when none was made.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SessionFields {
+    pub session_token: String,
+    pub session_jwt: String,
+    pub session: Option<SessionObject>,
+}
+
+impl From<Option<Issued>> for SessionFields {
+    fn from(issued: Option<Issued>) -> Self {
+        match issued {
+            Some(i) => Self {
+                session: Some(SessionObject::from(&i.record)),
+                session_token: i.token,
+                session_jwt: i.jwt,
+            },
+            None => Self {
+                session_token: String::new(),
+                session_jwt: String::new(),
+                session: None,
+            },
+        }
+    }
+}
+
+/// The body of an answer that has nothing to say but its request id and status.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Empty {}

@@ -3,6 +3,7 @@
 pub mod duration;
 pub mod email;
 pub mod ids;
+pub mod organization;
 pub mod password;
 pub mod pkce;
 pub mod text;

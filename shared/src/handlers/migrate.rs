@@ -1,8 +1,6 @@
 //! `POST /v1/passwords/migrate`: a password hash from another system, taken as it is, verified
 //! with its own algorithm at the next login and then replaced by argon2id (docs/migration.md).
 
-use std::sync::Arc;
-
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -10,13 +8,13 @@ use serde_json::{Map, Value};
 use crate::api::openapi::{errors, schema, Api, Input};
 use crate::api::wire::UserObject;
 use crate::api::{JsonBody, Reply};
-use crate::domain::ids::{new_id, IdKind};
 use crate::domain::EmailAddress;
 use crate::error::{Error, ErrorType};
-use crate::handlers::passwords::new_user;
+use crate::flows::password_records::add_imported_hash;
+use crate::flows::users::new_user;
 use crate::hashing::imported::HashFields;
 use crate::state::AppState;
-use crate::store::{Name, PasswordRecord, StoreError, UserRecord};
+use crate::store::{Name, StoreError, UserRecord};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct MigrateRequest {
@@ -45,13 +43,6 @@ pub struct MigrateResponse {
     pub user: UserObject,
 }
 
-pub(crate) fn password_already_exists() -> Error {
-    Error::new(
-        ErrorType::PasswordAlreadyExists,
-        "This email already has a different password; migrate never replaces one (a reset does).",
-    )
-}
-
 /// A field Latch has nothing to store in: refused rather than dropped, so nothing an import sends
 /// is silently lost.
 fn unsupported(field: &str, given: bool) -> Result<(), Error> {
@@ -62,38 +53,6 @@ fn unsupported(field: &str, given: bool) -> Result<(), Error> {
         ));
     }
     Ok(())
-}
-
-/// Give an existing account the imported hash, in one atomic change: set it if the account has
-/// no password; the very same hash again is a success (a retried import row); any other
-/// password is `password_already_exists`. `verify_email` marks the email verified when the hash
-/// is (now) the account's. None if the account is gone.
-pub(crate) async fn add_imported_hash(
-    st: &AppState,
-    user_id: &str,
-    encoded: &str,
-    verify_email: bool,
-) -> Result<Option<UserRecord>, Error> {
-    let (hash, password_id) = (encoded.to_string(), new_id(IdKind::Password, st.env));
-    let change = Arc::new(move |u: &mut UserRecord| {
-        if u.password.is_none() {
-            u.password = Some(PasswordRecord {
-                password_id: password_id.clone(),
-                hash: hash.clone(),
-                requires_reset: false,
-            });
-        }
-        if verify_email && u.password.as_ref().is_some_and(|p| p.hash == hash) {
-            u.email_verified = true;
-        }
-    });
-    let Some(written) = st.store.update_user(user_id, change).await? else {
-        return Ok(None);
-    };
-    match &written.password {
-        Some(p) if p.hash == encoded => Ok(Some(written)),
-        _ => Err(password_already_exists()),
-    }
 }
 
 /// `POST /v1/passwords/migrate`.

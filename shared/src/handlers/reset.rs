@@ -1,154 +1,25 @@
 //! Password resets (by email, with the existing password, with a session) and the "log in
 //! without password" magic link from the reset email.
 
-use crate::api::openapi::{errors, schema, Api, Input};
-use tokio::time::Instant;
-
 use axum::extract::State;
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use tokio::time::Instant;
 
-use super::passwords::{email_not_found, password_factor, prove_password, record_success, user_gone, SessionFields};
-use crate::api::wire::UserObject;
+use crate::api::openapi::{errors, schema, Api, Input};
+use crate::api::wire::{SessionFields, UserObject};
 use crate::api::{JsonBody, Reply};
-use crate::domain::ids::{new_id, IdKind};
-use crate::domain::pkce::{self, CodeChallenge};
+use crate::domain::pkce::CodeChallenge;
 use crate::domain::{EmailAddress, Password, SessionDuration};
 use crate::error::{Error, ErrorType};
-use crate::mail::Message;
-use crate::redirects::{self, LinkKind};
-use crate::sessions::tokens::random_token;
-use crate::sessions::{Issued, Scope, SessionRef};
-use crate::state::AppState;
-use crate::store::{
-    Attributes, FactorKind, FactorRecord, PasswordRecord, PasswordReset, SessionRecord, TokenKind, TokenRecord,
-    UserRecord,
+use crate::flows::emailed_links::{
+    check_locale, email_factor, redeemable, reset_lifetime, reset_urls, start_reset, MatchOptions, ResetStart,
 };
-
-/// Emailed tokens carry 256 random bits (docs/security.md R1 asks for at least 128).
-pub(crate) const EMAIL_TOKEN_BYTES: usize = 32;
-/// A session may reset the password only if it proved a password or the email this recently.
-const SESSION_RESET_FRESHNESS_MINUTES: i64 = 5;
-const LOCALES: &[&str] = &["en", "es", "pt-br", "fr"];
-
-/// `reset_password_expiration_minutes`: 5 to 10080, default 30.
-fn expiration(minutes: Option<i64>) -> Result<chrono::Duration, Error> {
-    link_lifetime("reset_password_expiration_minutes", minutes, 30)
-}
-
-/// How long an emailed link lives: `minutes` (5 to 10080) or the default.
-pub(crate) fn link_lifetime(field: &str, minutes: Option<i64>, default: i64) -> Result<chrono::Duration, Error> {
-    let m = minutes.unwrap_or(default);
-    if !(5..=10_080).contains(&m) {
-        return Err(Error::new(
-            ErrorType::InvalidExpiration,
-            format!("{field} must be between 5 and 10080."),
-        ));
-    }
-    Ok(chrono::Duration::minutes(m))
-}
-
-/// `locale` must be one Stytch knows (templates are English only; see README).
-pub(crate) fn check_locale(locale: Option<&str>) -> Result<(), Error> {
-    match locale.filter(|l| !LOCALES.contains(l)) {
-        Some(locale) => Err(Error::new(
-            ErrorType::InvalidLocale,
-            format!("locale {locale:?} is not one of en, es, pt-br, fr."),
-        )),
-        None => Ok(()),
-    }
-}
-
-/// Count one email for `key` in this hour's window; `too_many_requests` past the limit. Counted
-/// for unknown addresses too, so the limit says nothing about who exists (docs/security.md L4).
-pub(crate) async fn limit_emails(st: &AppState, key: &str) -> Result<(), Error> {
-    let now = st.clock.now();
-    let window = now - chrono::Duration::seconds(now.timestamp().rem_euclid(3600));
-    let sent = st.store.hit_rate_limit(key, window).await?;
-    if sent > st.settings.email.reset_start_limit_per_hour {
-        return Err(Error::new(
-            ErrorType::TooManyRequests,
-            "Too many emails for this address; try again within the hour.",
-        ));
-    }
-    Ok(())
-}
-
-/// The reset email's two targets: the reset link's and the "log in without a password" link's,
-/// each from the request or the configured default, on the allow-list.
-pub(crate) fn reset_urls(
-    st: &AppState,
-    reset: Option<&str>,
-    login: Option<&str>,
-) -> Result<(url::Url, url::Url), Error> {
-    let cfg = &st.settings.email;
-    Ok((
-        redirects::resolve(
-            LinkKind::ResetPassword,
-            reset,
-            cfg.reset_password_redirect_url.as_deref(),
-            &cfg.allowed_redirect_urls,
-        )?,
-        redirects::resolve(
-            LinkKind::Login,
-            login,
-            cfg.login_redirect_url.as_deref(),
-            &cfg.allowed_redirect_urls,
-        )?,
-    ))
-}
-
-/// Send the reset email (consumer and B2B): the reset link, the "log in without a password"
-/// link, and how long both live.
-pub(crate) async fn send_reset_email(
-    st: &AppState,
-    to: &str,
-    reset_link: String,
-    login_link: String,
-    lifetime: chrono::Duration,
-) -> Result<(), Error> {
-    let minutes = lifetime.num_minutes().to_string();
-    let (subject, text, html) = st.reset_template.render(&[
-        ("email", to),
-        ("reset_url", &reset_link),
-        ("login_url", &login_link),
-        ("expiration_minutes", &minutes),
-    ]);
-    let message = Message {
-        to: to.to_string(),
-        from: st.settings.email.from.clone(),
-        subject,
-        text,
-        html,
-        links: vec![reset_link, login_link],
-    };
-    send_mail(st, &message).await
-}
-
-/// Send `message`, mapping a failure to the one clear error (the caller stores its tokens only
-/// after this succeeds, so a failed send leaves nothing usable: docs/security.md F2).
-pub(crate) async fn send_mail(st: &AppState, message: &Message) -> Result<(), Error> {
-    st.mailer.send(message).await.map(|_| ()).map_err(|e| {
-        tracing::error!(error = %e, "email not sent");
-        Error::new(
-            ErrorType::EmailSendFailed,
-            "The email could not be sent; nothing was changed. Retry later.",
-        )
-    })
-}
-
-fn email_factor(user: &UserRecord, now: DateTime<Utc>) -> FactorRecord {
-    FactorRecord {
-        kind: FactorKind::MagicLink,
-        last_authenticated_at: now,
-        created_at: now,
-        updated_at: now,
-        email_id: Some(user.email_id.clone()),
-        email: Some(user.email.clone()),
-        totp_id: None,
-    }
-}
+use crate::flows::login::{email_not_found, password_factor, prove_password, record_success, user_gone};
+use crate::flows::password_records;
+use crate::sessions::{recently_proven, Issued, Scope, SessionRef};
+use crate::state::AppState;
+use crate::store::{Attributes, FactorKind, FactorRecord, PasswordReset, TokenKind, UserRecord};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ResetStartRequest {
@@ -182,141 +53,25 @@ pub async fn start(
         req.reset_password_redirect_url.as_deref(),
         req.login_redirect_url.as_deref(),
     )?;
-    let lifetime = expiration(req.reset_password_expiration_minutes)?;
-    let challenge = CodeChallenge::parse_opt(req.code_challenge.as_deref())?;
+    let lifetime = reset_lifetime(req.reset_password_expiration_minutes)?;
+    let code_challenge = CodeChallenge::parse_opt(req.code_challenge.as_deref())?;
     check_locale(req.locale.as_deref())?;
-    limit_emails(&st, &format!("reset_start:{}", email.as_str())).await?;
-    let now = st.clock.now();
-
-    let Some(user) = st.store.user_by_email(None, email.as_str()).await? else {
-        st.reset_latency.pad(began).await;
+    let start = ResetStart {
+        organization: None,
+        email: &email,
+        reset_url,
+        login_url,
+        lifetime,
+        code_challenge,
+        attributes: req.attributes.unwrap_or_default(),
+    };
+    let Some(user) = start_reset(&st, began, start).await? else {
         return Err(email_not_found());
     };
-
-    let reset_token = random_token(EMAIL_TOKEN_BYTES);
-    let login_token = random_token(EMAIL_TOKEN_BYTES);
-    let reset_link = redirects::link(reset_url, "reset_password", &reset_token);
-    let login_link = redirects::link(login_url, "magic_links", &login_token);
-    // Send first, then store the tokens: if the mail fails, no token exists to be used (F2).
-    send_reset_email(&st, &user.email, reset_link, login_link, lifetime).await?;
-    let attributes = req.attributes.unwrap_or_default();
-    // Both links are stored in one write, after the mail went out: either both work or neither.
-    let records: Vec<TokenRecord> = [
-        (&reset_token, TokenKind::ResetPassword),
-        (&login_token, TokenKind::MagicLink),
-    ]
-    .into_iter()
-    .map(|(token, kind)| TokenRecord {
-        token_digest: st.sessions.digester().digest(token),
-        kind,
-        user_id: user.user_id.clone(),
-        email_id: user.email_id.clone(),
-        created_at: now,
-        expires_at: now + lifetime,
-        code_challenge: challenge.as_ref().map(|c| c.as_str().to_string()),
-        attributes: attributes.clone(),
-        used: false,
-        organization_id: None,
-        factors: vec![],
-        credential_epoch: user.credential_epoch,
-    })
-    .collect();
-    st.store.insert_tokens(&records).await?;
-    // The work is measured before the wait; both paths then end at the same deadline.
-    st.reset_latency.record(began.elapsed());
-    st.reset_latency.pad(began).await;
     Ok(Reply(ResetStartResponse {
         user_id: user.user_id,
         email_id: user.email_id,
     }))
-}
-
-/// `options` of the completing calls: require the same IP or user agent as the start call.
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-pub struct MatchOptions {
-    #[serde(default)]
-    pub ip_match_required: bool,
-    #[serde(default)]
-    pub user_agent_match_required: bool,
-}
-
-/// The answer to a token that is unknown, expired, used or of another kind.
-pub(crate) fn unusable_token(kind: TokenKind) -> Error {
-    match kind {
-        TokenKind::ResetPassword | TokenKind::MultiTenantPassword => Error::new(
-            ErrorType::UnableToAuthPasswordResetToken,
-            "The password reset token is unknown, expired or already used.",
-        ),
-        TokenKind::MagicLink | TokenKind::MultiTenantMagicLink => Error::new(
-            ErrorType::UnableToAuthMagicLink,
-            "The magic link is unknown, expired or already used.",
-        ),
-        TokenKind::IntermediateSession => Error::new(
-            ErrorType::IntermediateSessionNotFound,
-            "The intermediate session token is unknown, expired, used, or not this member's.",
-        ),
-    }
-}
-
-/// A token named in a completing call, checked for kind, life, PKCE and attributes. It is not
-/// consumed here: that happens atomically with the change it authorises.
-pub(crate) async fn redeemable(
-    st: &AppState,
-    token: &str,
-    kind: TokenKind,
-    code_verifier: Option<&str>,
-    attributes: Option<&Attributes>,
-    options: Option<&MatchOptions>,
-) -> Result<(TokenRecord, UserRecord), Error> {
-    let unusable = || unusable_token(kind);
-    if token.is_empty() || token.len() > 512 {
-        return Err(unusable());
-    }
-    let now = st.clock.now();
-    let record = st
-        .store
-        .token_by_digest(&st.sessions.digester().digest(token))
-        .await?
-        .filter(|t| t.kind == kind && t.is_live(now))
-        .ok_or_else(unusable)?;
-    pkce::check(record.code_challenge.as_deref(), code_verifier)?;
-    if let Some(options) = options {
-        let given = attributes.cloned().unwrap_or_default();
-        let ip_bad = options.ip_match_required
-            && (given.ip_address.is_empty() || given.ip_address != record.attributes.ip_address);
-        let ua_bad = options.user_agent_match_required
-            && (given.user_agent.is_empty() || given.user_agent != record.attributes.user_agent);
-        if ip_bad || ua_bad {
-            return Err(Error::new(
-                ErrorType::AttributeMismatch,
-                "The IP address or user agent differs from the start request's.",
-            ));
-        }
-    }
-    // A link issued before the password last changed is dead (docs/security.md R7); the store
-    // decides it again atomically when consuming it.
-    let user = st
-        .store
-        .user_by_id(&record.user_id)
-        .await?
-        .filter(|u| crate::store::token_survives(&record, u))
-        .ok_or_else(unusable)?;
-    Ok((record, user))
-}
-
-/// Hash a new password once it passes the policy.
-async fn new_password_record(st: &AppState, password: &Password, user: &UserRecord) -> Result<PasswordRecord, Error> {
-    let email = EmailAddress::parse(&user.email)?;
-    st.policy.require_acceptable(password, Some(&email)).await?;
-    Ok(PasswordRecord {
-        password_id: user
-            .password
-            .as_ref()
-            .map(|p| p.password_id.clone())
-            .unwrap_or_else(|| new_id(IdKind::Password, st.env)),
-        hash: st.hasher.hash(password).await?,
-        requires_reset: false,
-    })
 }
 
 /// After a reset that revokes every session: a new one if asked for, to be stored with the reset.
@@ -379,7 +134,7 @@ pub async fn email_reset(
         req.options.as_ref(),
     )
     .await?;
-    let record = new_password_record(&st, &password, &user).await?;
+    let record = password_records::replacement(&st, &password, &user).await?;
     let issued = new_session(
         &st,
         &user.user_id,
@@ -439,7 +194,7 @@ pub async fn existing_password_reset(
             "The password must be reset by email before it can be changed.",
         ));
     }
-    let record = match new_password_record(&st, &new, &proven.user).await {
+    let record = match password_records::replacement(&st, &new, &proven.user).await {
         Ok(record) => record,
         Err(e) => {
             record_success(&st, proven, None, user_gone).await?;
@@ -478,14 +233,6 @@ pub struct SessionResetRequest {
     pub session_custom_claims: Option<Map<String, Value>>,
 }
 
-fn recently_proven(session: &SessionRecord, now: DateTime<Utc>) -> bool {
-    let since = now - chrono::Duration::minutes(SESSION_RESET_FRESHNESS_MINUTES);
-    session
-        .factors
-        .iter()
-        .any(|f| matches!(f.kind, FactorKind::Password | FactorKind::MagicLink) && f.last_authenticated_at >= since)
-}
-
 /// `POST /v1/passwords/session/reset`: a session that proved a password or the email in the
 /// last 5 minutes sets a new password; it stays, every other session of the user is revoked.
 pub async fn session_reset(
@@ -498,7 +245,8 @@ pub async fn session_reset(
     crate::sessions::check_custom_claims(req.session_custom_claims.as_ref())?;
     let now = st.clock.now();
     let (session, token) = st.sessions.find(by, Scope::Consumer, now).await?;
-    if !recently_proven(&session, now) {
+    let counts = |f: &FactorRecord| matches!(f.kind, FactorKind::Password | FactorKind::MagicLink);
+    if !recently_proven(&session, now, counts) {
         return Err(Error::new(
             ErrorType::SessionTooOldToResetPassword,
             "The session must have proved a password or the email within the last 5 minutes.",
@@ -518,7 +266,7 @@ pub async fn session_reset(
             "The password must be reset by email, or from a session that proved the email.",
         ));
     }
-    let record = new_password_record(&st, &password, &user).await?;
+    let record = password_records::replacement(&st, &password, &user).await?;
     let issued =
         st.sessions
             .prepare_refresh(session, token, None, duration, req.session_custom_claims.as_ref(), now)?;

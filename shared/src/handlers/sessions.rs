@@ -6,13 +6,12 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::passwords::SessionFields;
-use crate::api::wire::{SessionObject, UserObject};
+use crate::api::wire::{Empty, SessionFields, SessionObject, UserObject};
 use crate::api::{JsonBody, QueryParams, Reply};
 use crate::domain::SessionDuration;
 use crate::error::{Error, ErrorType};
 use crate::sessions::keys::Jwk;
-use crate::sessions::{Scope, SessionRef};
+use crate::sessions::{one_revoke_argument, refuse_authorization_check, Scope, SessionRef};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -25,20 +24,6 @@ pub struct AuthenticateRequest {
     /// Stytch's RBAC check. Latch does not enforce RBAC yet, so a request carrying one is
     /// refused (400 `bad_request`) rather than answered as if the check had passed.
     pub authorization_check: Option<Map<String, Value>>,
-}
-
-/// An `authorization_check` asks the server to confirm the session may do something; Latch
-/// cannot (it has no RBAC yet), and answering 200 would tell the caller that it may. So any
-/// check sent is refused before the session is looked at; JSON `null` reads as absent.
-pub(crate) fn refuse_authorization_check(check: Option<&Map<String, Value>>) -> Result<(), Error> {
-    match check {
-        None => Ok(()),
-        Some(_) => Err(Error::new(
-            ErrorType::BadRequest,
-            "authorization_check is not supported: Latch does not enforce RBAC, so it refuses a request \
-             that asks for an authorization check instead of answering without one.",
-        )),
-    }
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -81,28 +66,6 @@ pub struct RevokeRequest {
     pub session_jwt: Option<String>,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Empty {}
-
-/// A revoke names its target exactly one way (consumer and B2B alike); empty strings are absent.
-pub(crate) fn one_revoke_argument(fields: &[&Option<String>], names: &str) -> Result<(), Error> {
-    match fields
-        .iter()
-        .filter(|f| f.as_deref().is_some_and(|v| !v.is_empty()))
-        .count()
-    {
-        0 => Err(Error::new(
-            ErrorType::NoSessionRevokeArguments,
-            format!("Send one of {names}."),
-        )),
-        1 => Ok(()),
-        _ => Err(Error::new(
-            ErrorType::TooManySessionRevokeArguments,
-            format!("Send only one of {names}."),
-        )),
-    }
-}
-
 /// `POST /v1/sessions/revoke`: exactly one of `session_id`, `session_token`, `session_jwt`.
 pub async fn revoke(State(st): State<AppState>, JsonBody(req): JsonBody<RevokeRequest>) -> Result<Reply<Empty>, Error> {
     one_revoke_argument(
@@ -139,7 +102,7 @@ pub async fn list(
     State(st): State<AppState>,
     QueryParams(q): QueryParams<ListQuery>,
 ) -> Result<Reply<ListResponse>, Error> {
-    let user = super::users::load(&st, &q.user_id).await?;
+    let user = crate::flows::users::load(&st, &q.user_id).await?;
     let sessions = st.store.sessions_for_user(&user.user_id, st.clock.now()).await?;
     Ok(Reply(ListResponse {
         sessions: sessions.iter().map(SessionObject::from).collect(),

@@ -7,25 +7,9 @@ use serde::Serialize;
 
 use crate::api::wire::UserObject;
 use crate::api::Reply;
-use crate::domain::ids::{looks_like, IdKind};
 use crate::error::{Error, ErrorType};
+use crate::flows::users::load;
 use crate::state::AppState;
-use crate::store::UserRecord;
-
-/// Load a user by id: `invalid_user_id` for something that is not an id, `user_not_found`
-/// for an id with no user.
-pub async fn load(st: &AppState, user_id: &str) -> Result<UserRecord, Error> {
-    if !looks_like(IdKind::User, user_id) {
-        return Err(Error::new(
-            ErrorType::InvalidUserId,
-            "user_id is not a user id (user-test-… or user-live-…).",
-        ));
-    }
-    st.store
-        .user_by_id(user_id)
-        .await?
-        .ok_or_else(|| Error::new(ErrorType::UserNotFound, "No user has this id."))
-}
 
 /// `GET /v1/users/{user_id}`: the user object, fields at top level as Stytch answers.
 pub async fn get(State(st): State<AppState>, PathParam(user_id): PathParam) -> Result<Reply<UserObject>, Error> {

@@ -35,6 +35,17 @@ pub struct Strength {
     pub luds: Option<LudsRequirements>,
 }
 
+/// What both strength checks answer besides their feedback, whose shape differs (consumer
+/// `feedback`, B2B `zxcvbn_feedback`/`luds_feedback`).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct StrengthVerdict {
+    pub valid_password: bool,
+    pub score: u8,
+    pub breached_password: bool,
+    pub strength_policy: &'static str,
+    pub breach_detection_on_create: bool,
+}
+
 pub struct Policy {
     strength: StrengthPolicy,
     breach_settings: BreachSettings,
@@ -91,6 +102,32 @@ impl Policy {
     /// service never blocks a login, whatever the failure mode.
     pub async fn breached_at_login(&self, password: &Password) -> bool {
         self.breach_settings.on_authenticate && self.breach.check(password).await == BreachStatus::Breached
+    }
+
+    /// Judge a password as both strength checks (consumer and B2B) do. As Stytch documents,
+    /// the breach check applies when an email is given; `valid_password` then also requires
+    /// not-breached.
+    pub async fn judge(
+        &self,
+        password: &Password,
+        email: Option<&EmailAddress>,
+    ) -> Result<(StrengthVerdict, Strength), Error> {
+        let strength = self.strength(password, email).await?;
+        let breached = match email {
+            Some(_) => self.breached_for_new_password(password).await?,
+            None => false,
+        };
+        let verdict = StrengthVerdict {
+            valid_password: strength.acceptable && !breached,
+            score: strength.score,
+            breached_password: breached,
+            strength_policy: match strength.policy {
+                StrengthPolicy::Zxcvbn => "zxcvbn",
+                StrengthPolicy::Luds { .. } => "luds",
+            },
+            breach_detection_on_create: self.breach_on_create(),
+        };
+        Ok((verdict, strength))
     }
 
     /// The gate for every password being set (create and every reset): `weak_password`, then

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use crate::domain::ids::{new_id, IdEnvironment, IdKind};
 use crate::domain::SessionDuration;
 use crate::error::{Error, ErrorType};
-use crate::store::{Attributes, FactorRecord, OrgRef, SessionRecord, SessionWrite, Store, StoreError};
+use crate::store::{Attributes, FactorRecord, OrgRef, SessionRecord, SessionWrite, Store, StoreError, TokenRecord};
 use keys::SigningKeys;
 use objects::SessionObject;
 use tokens::{random_token, TokenDigester, SESSION_TOKEN_BYTES};
@@ -101,6 +101,66 @@ impl<'a> SessionRef<'a> {
         Self::from_optional(token, jwt)?
             .ok_or_else(|| Error::new(ErrorType::NoSessionArguments, "Send session_token or session_jwt."))
     }
+}
+
+/// An `authorization_check` asks the server to confirm the session may do something; Latch
+/// cannot (it has no RBAC yet), and answering 200 would tell the caller that it may. So any
+/// check sent is refused before the session is looked at; JSON `null` reads as absent.
+pub fn refuse_authorization_check(check: Option<&Map<String, Value>>) -> Result<(), Error> {
+    match check {
+        None => Ok(()),
+        Some(_) => Err(Error::new(
+            ErrorType::BadRequest,
+            "authorization_check is not supported: Latch does not enforce RBAC, so it refuses a request \
+             that asks for an authorization check instead of answering without one.",
+        )),
+    }
+}
+
+/// A revoke names its target exactly one way (consumer and B2B alike); empty strings are absent.
+pub fn one_revoke_argument(fields: &[&Option<String>], names: &str) -> Result<(), Error> {
+    match fields
+        .iter()
+        .filter(|f| f.as_deref().is_some_and(|v| !v.is_empty()))
+        .count()
+    {
+        0 => Err(Error::new(
+            ErrorType::NoSessionRevokeArguments,
+            format!("Send one of {names}."),
+        )),
+        1 => Ok(()),
+        _ => Err(Error::new(
+            ErrorType::TooManySessionRevokeArguments,
+            format!("Send only one of {names}."),
+        )),
+    }
+}
+
+/// A session may reset the password only if it proved a factor this recently.
+pub const RESET_FRESHNESS_MINUTES: i64 = 5;
+
+/// Has `session` proved, within the last 5 minutes, a factor that `counts`? (The password resets
+/// by session: consumer sessions count a password or the email, B2B ones any factor.)
+pub fn recently_proven(session: &SessionRecord, now: DateTime<Utc>, counts: impl Fn(&FactorRecord) -> bool) -> bool {
+    let since = now - chrono::Duration::minutes(RESET_FRESHNESS_MINUTES);
+    session
+        .factors
+        .iter()
+        .any(|f| counts(f) && f.last_authenticated_at >= since)
+}
+
+/// A B2B intermediate session token (IST) sent with a request and checked (live, this member's
+/// in this organization), or just issued.
+#[derive(Debug, Clone)]
+pub struct HeldIst {
+    pub token: String,
+    pub record: TokenRecord,
+}
+
+/// How a B2B primary factor ended: a session, or an IST while a second factor is owed.
+pub enum Outcome {
+    Authenticated(Issued),
+    NeedsMfa(HeldIst),
 }
 
 /// Merge a request's custom claims into a session's: reserved names are ignored, `null`

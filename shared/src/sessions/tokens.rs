@@ -68,7 +68,8 @@ mod proptests {
 
     use super::*;
     use crate::error::ErrorType;
-    use crate::handlers::reset::{redeemable, unusable_token};
+    use crate::flows::emailed_links::{redeemable, redeemable_member_link};
+    use crate::flows::tokens::unusable as unusable_token;
     use crate::sessions::{Scope, SessionRef};
     use crate::store::TokenKind;
     use crate::test_support::{runtime, state};
@@ -181,7 +182,7 @@ mod proptests {
                 .unwrap_err();
             prop_assert_eq!(err.error_type, want, "{}", err);
             let err = runtime()
-                .block_on(crate::handlers::b2b::redeemable_link(st, &token, kind, verifier.as_deref()))
+                .block_on(redeemable_member_link(st, &token, kind, verifier.as_deref()))
                 .unwrap_err();
             prop_assert_eq!(err.error_type, want, "{}", err);
         }

@@ -157,6 +157,25 @@ pub struct MemberFields {
     pub updated_at: DateTime<Utc>,
 }
 
+impl MemberFields {
+    /// A member of `organization_id` in `status`, with nothing else set.
+    pub fn new(organization_id: impl Into<String>, status: MemberStatus, now: DateTime<Utc>) -> Self {
+        Self {
+            organization_id: organization_id.into(),
+            status,
+            name: String::new(),
+            is_breakglass: false,
+            mfa_enrolled: false,
+            mfa_phone_number: String::new(),
+            external_id: None,
+            roles: vec![],
+            default_mfa_method: String::new(),
+            totp: None,
+            updated_at: now,
+        }
+    }
+}
+
 /// A member's TOTP registration. The shared secret must be usable to check codes, so it is
 /// sealed (encrypted under a key derived from the pepper), not hashed; recovery codes are digests.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -205,6 +224,21 @@ pub struct FactorRecord {
     /// For TOTP factors: the registration used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub totp_id: Option<String>,
+}
+
+impl FactorRecord {
+    /// A factor of `kind` proved at `now`, naming no email and no TOTP registration.
+    pub fn proved(kind: FactorKind, now: DateTime<Utc>) -> Self {
+        Self {
+            kind,
+            last_authenticated_at: now,
+            created_at: now,
+            updated_at: now,
+            email_id: None,
+            email: None,
+            totp_id: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

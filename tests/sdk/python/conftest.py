@@ -6,7 +6,7 @@ passes their addresses in the environment:
   LATCH_URL         base URL of Latch, e.g. http://127.0.0.1:38211
   LATCH_PROJECT_ID  project id Latch was started with
   LATCH_SECRET      project secret Latch was started with
-  HIBP_STUB_URL     base URL of tests/sdk/hibp_stub.py
+  HIBP_STUB_URL     base URL of tests/src/hibp_stub.rs
   LATCH_MAIL_SOURCE where the reset and magic-link tests (consumer and B2B) read the mail Latch sent:
                     `outbox` (default) or `ses`
   LATCH_OUTBOX_DIR  `<data-dir>/outbox` of that server: one .eml file per message sent

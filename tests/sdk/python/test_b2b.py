@@ -31,7 +31,7 @@ import requests
 import stytch
 from conftest import assert_meta, expect_error, link_base
 
-BREACHED_AT_START = "Tr0ub4dour&3-breached-pw"  # listed by tests/sdk/hibp_stub.py
+BREACHED_AT_START = "Tr0ub4dour&3-breached-pw"  # listed by tests/src/hibp_stub.rs
 WEAK_PASSWORD = "password"
 SESSION_CLAIM = "https://stytch.com/session"
 ORG_CLAIM = "https://stytch.com/organization"

@@ -24,7 +24,7 @@ import stytch
 from conftest import expect_error, link_base
 from stytch.core.response_base import StytchError
 
-BREACHED_AT_START = "Tr0ub4dour&3-breached-pw"  # listed by tests/sdk/hibp_stub.py (count 4211)
+BREACHED_AT_START = "Tr0ub4dour&3-breached-pw"  # listed by tests/src/hibp_stub.rs (count 4211)
 PADDING_ONLY = "Padding-Row-Zero-Count-91xq"  # listed by the stub only as a count-0 padding row
 WEAK_PASSWORD = "password"
 SESSION_CLAIM = "https://stytch.com/session"

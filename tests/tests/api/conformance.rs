@@ -737,19 +737,7 @@ fn member(organization_id: &str, email: &str) -> UserRecord {
     UserRecord {
         user_id: id("member"),
         email_id: id("member-email"),
-        member: Some(MemberFields {
-            organization_id: organization_id.into(),
-            status: MemberStatus::Active,
-            name: String::new(),
-            is_breakglass: false,
-            mfa_enrolled: false,
-            mfa_phone_number: String::new(),
-            external_id: None,
-            roles: vec![],
-            default_mfa_method: String::new(),
-            totp: None,
-            updated_at: Utc::now(),
-        }),
+        member: Some(MemberFields::new(organization_id, MemberStatus::Active, Utc::now())),
         ..user(email)
     }
 }
@@ -1358,13 +1346,8 @@ async fn an_unused_token_is_rewritten_and_a_used_one_is_not() {
     store.insert_tokens(std::slice::from_ref(&t)).await.unwrap();
     let now = Utc::now();
     t.factors.push(FactorRecord {
-        kind: FactorKind::Totp,
-        last_authenticated_at: now,
-        created_at: now,
-        updated_at: now,
-        email_id: None,
-        email: None,
         totp_id: Some(id("member-totp")),
+        ..FactorRecord::proved(FactorKind::Totp, now)
     });
     assert!(store.update_token(&t).await.unwrap());
     assert_eq!(store.token_by_digest(&t.token_digest).await.unwrap().as_ref(), Some(&t));

@@ -1,29 +1,27 @@
 //! `/v1/b2b/magic_links`: email login-or-signup, and authenticate.
 
-use crate::api::openapi::{errors, schema, Api, Input};
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::mfa::{self, AuthFields, Primary};
-use super::organizations::{insert_member, new_member, MemberResponse};
-use super::{email_factor, load_org, member_by_email, require_auth_method};
-use crate::api::b2b_wire::{MemberObject, OrganizationObject};
+use crate::api::b2b_wire::{AuthFields, MemberObject, MemberResponse, OrganizationObject};
+use crate::api::openapi::{errors, schema, Api, Input};
 use crate::api::{JsonBody, Reply};
 use crate::domain::pkce::CodeChallenge;
 use crate::domain::{EmailAddress, SessionDuration};
 use crate::error::{Error, ErrorType};
-use crate::handlers::reset::{check_locale, limit_emails, link_lifetime, send_mail, EMAIL_TOKEN_BYTES};
+use crate::flows::emailed_links::{
+    check_locale, email_factor, limit_emails, link_lifetime, redeemable_member_link, send_mail, B2B_MAGIC_LINK_TYPE,
+};
+use crate::flows::members::{
+    inherit_password, insert_member, load_org, member_by_email, member_not_found, new_member, require_auth_method,
+};
+use crate::flows::mfa::{self, Primary};
+use crate::flows::tokens::{self, NewToken};
 use crate::mail::Message;
 use crate::redirects::{self, LinkKind};
-use crate::sessions::tokens::random_token;
 use crate::state::AppState;
-use crate::store::{
-    Attributes, AuthMethod, JitProvisioning, MemberStatus, OrganizationRecord, TokenKind, TokenRecord, UserRecord,
-};
-
-/// The `stytch_token_type` of B2B login and signup links.
-pub const MAGIC_LINK_TYPE: &str = "multi_tenant_magic_links";
+use crate::store::{AuthMethod, JitProvisioning, MemberStatus, OrganizationRecord, TokenKind, UserRecord};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct LoginOrSignupRequest {
@@ -66,35 +64,6 @@ fn check_jit(org: &OrganizationRecord, email: &EmailAddress) -> Result<(), Error
     }
 }
 
-/// An emailed single-use link for `member`: the token, and its record (stored by the caller
-/// once the mail is out).
-pub fn link_token(
-    st: &AppState,
-    kind: TokenKind,
-    member: &UserRecord,
-    org: &OrganizationRecord,
-    lifetime: chrono::Duration,
-    challenge: Option<&CodeChallenge>,
-) -> (String, TokenRecord) {
-    let now = st.clock.now();
-    let token = random_token(EMAIL_TOKEN_BYTES);
-    let record = TokenRecord {
-        token_digest: st.sessions.digester().digest(&token),
-        kind,
-        user_id: member.user_id.clone(),
-        email_id: member.email_id.clone(),
-        created_at: now,
-        expires_at: now + lifetime,
-        code_challenge: challenge.map(|c| c.as_str().to_string()),
-        attributes: Attributes::default(),
-        used: false,
-        organization_id: Some(org.organization_id.clone()),
-        factors: vec![],
-        credential_epoch: member.credential_epoch,
-    };
-    (token, record)
-}
-
 /// `POST /v1/b2b/magic_links/email/login_or_signup`: a login link for a member, or (JIT
 /// provisioning allowing) a new `pending` member and a signup link.
 pub async fn login_or_signup(
@@ -132,14 +101,12 @@ pub async fn login_or_signup(
         None => {
             check_jit(&org, &email)?;
             let mut member = new_member(&st, &org, &email, MemberStatus::Pending);
-            super::inherit_password(&st, &mut member).await?;
+            inherit_password(&st, &mut member).await?;
             match insert_member(&st, &member).await {
                 Ok(()) => (member, true),
                 // Another request created the member first: send that member a login link.
                 Err(e) if e.error_type == ErrorType::DuplicateMemberEmail => (
-                    member_by_email(&st, &org, &email)
-                        .await?
-                        .ok_or_else(super::member_not_found)?,
+                    member_by_email(&st, &org, &email).await?.ok_or_else(member_not_found)?,
                     false,
                 ),
                 Err(e) => return Err(e),
@@ -151,15 +118,15 @@ pub async fn login_or_signup(
     } else {
         (login_url, login_lifetime, &st.b2b_login_template)
     };
-    let (token, record) = link_token(
+    let (token, record) = tokens::issue(
         &st,
-        TokenKind::MultiTenantMagicLink,
-        &member,
-        &org,
-        lifetime,
-        challenge.as_ref(),
+        NewToken {
+            organization_id: Some(&org.organization_id),
+            code_challenge: challenge.as_ref(),
+            ..NewToken::new(TokenKind::MultiTenantMagicLink, &member, lifetime)
+        },
     );
-    let link = redirects::link(url, MAGIC_LINK_TYPE, &token);
+    let link = redirects::link(url, B2B_MAGIC_LINK_TYPE, &token);
     let minutes = lifetime.num_minutes().to_string();
     let (subject, text, html) = template.render(&[
         ("email", &member.email),
@@ -220,7 +187,7 @@ pub async fn authenticate(
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
     crate::sessions::check_custom_claims(req.session_custom_claims.as_ref())?;
     check_locale(req.locale.as_deref())?;
-    let (token, org, member) = super::redeemable_link(
+    let (token, org, member) = redeemable_member_link(
         &st,
         &req.magic_links_token,
         TokenKind::MultiTenantMagicLink,
@@ -262,7 +229,7 @@ pub async fn authenticate(
         .store
         .update_user(&member.user_id, activate)
         .await?
-        .ok_or_else(super::member_not_found)?;
+        .ok_or_else(member_not_found)?;
     let decision = mfa::decide(
         &st,
         Primary {

@@ -6,18 +6,17 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::organizations::{insert_member, new_member, parse_member_name, parse_phone_and_external_id};
-use super::{load_org, member_by_email, propagate_password};
 use crate::api::b2b_wire::{MemberObject, OrganizationObject};
 use crate::api::openapi::{errors, schema, Api, Input};
 use crate::api::{JsonBody, Reply};
-use crate::domain::ids::{new_id, IdKind};
+use crate::domain::organization::{parse_member_name, parse_phone_and_external_id};
 use crate::domain::EmailAddress;
 use crate::error::{Error, ErrorType};
-use crate::handlers::migrate::{add_imported_hash, password_already_exists};
+use crate::flows::members::{insert_member, load_org, member_by_email, new_member, propagate_password};
+use crate::flows::password_records::{self, add_imported_hash, password_already_exists};
 use crate::hashing::imported::HashFields;
 use crate::state::AppState;
-use crate::store::{MemberStatus, OrganizationRecord, PasswordRecord, UserRecord};
+use crate::store::{MemberStatus, OrganizationRecord, UserRecord};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct MigrateRequest {
@@ -74,11 +73,7 @@ fn member_from(
         parse_phone_and_external_id(req.mfa_phone_number.as_deref(), req.external_id.as_deref())?;
     let mut member = new_member(st, org, email, MemberStatus::Active);
     member.email_verified = true;
-    member.password = Some(PasswordRecord {
-        password_id: new_id(IdKind::Password, st.env),
-        hash: encoded.to_string(),
-        requires_reset: false,
-    });
+    member.password = Some(password_records::fresh(st, encoded.to_string()));
     member.trusted_metadata = req.trusted_metadata.clone().unwrap_or_default();
     member.untrusted_metadata = req.untrusted_metadata.clone().unwrap_or_default();
     if let Some(m) = member.member.as_mut() {

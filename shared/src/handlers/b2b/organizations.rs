@@ -6,89 +6,23 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{load_member, load_org, member_by_email, member_not_found};
-use crate::api::b2b_wire::{MemberObject, OrganizationObject};
+use crate::api::b2b_wire::{MemberResponse, OrganizationObject};
 use crate::api::{JsonBody, QueryParams, Reply};
 use crate::domain::ids::{new_id, IdKind};
-use crate::domain::{text, EmailAddress};
+use crate::domain::organization::{
+    parse_member_name, parse_name, parse_phone_and_external_id, parse_slug, slug_from_name,
+};
+use crate::domain::EmailAddress;
 use crate::error::{Error, ErrorType};
+use crate::flows::members::{
+    inherit_password, insert_member, load_member, load_org, member_by_email, member_not_found, new_member,
+    organization_not_found,
+};
 use crate::state::AppState;
 use crate::store::{
-    Allowance, AuthMethod, JitProvisioning, MemberFields, MemberStatus, MethodRestriction, MfaMethod, MfaPolicy,
-    OrganizationRecord, StoreError, UserRecord,
+    Allowance, AuthMethod, JitProvisioning, MemberStatus, MethodRestriction, MfaMethod, MfaPolicy, OrganizationRecord,
+    StoreError,
 };
-
-const SLUG_CHARS: &str = "-._~";
-
-/// 2–128 of `A-Za-z0-9-._~` (docs/reference/stytch-api.md §12).
-pub fn valid_slug(slug: &str) -> bool {
-    (2..=128).contains(&slug.len())
-        && slug
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || SLUG_CHARS.contains(c))
-}
-
-fn parse_slug(slug: &str) -> Result<String, Error> {
-    if valid_slug(slug) {
-        Ok(slug.to_string())
-    } else {
-        Err(Error::new(
-            ErrorType::InvalidOrganizationSlug,
-            "organization_slug must be 2 to 128 characters of A-Z, a-z, 0-9, -, ., _ and ~.",
-        ))
-    }
-}
-
-/// A slug made from a name when none is sent: lower-cased, other characters as `-`.
-fn slug_from_name(name: &str) -> String {
-    let slug: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    slug.trim_matches('-').chars().take(128).collect()
-}
-
-fn parse_name(name: &str) -> Result<String, Error> {
-    let len = name.chars().count();
-    if !(1..=128).contains(&len) || name.trim().is_empty() {
-        return Err(Error::new(
-            ErrorType::InvalidOrganizationName,
-            "organization_name must be 1 to 128 characters.",
-        ));
-    }
-    // It goes into mail subjects and bodies: one line of plain text (docs/security.md I6).
-    if let Some(c) = text::refused_in_name(name) {
-        return Err(Error::new(
-            ErrorType::InvalidOrganizationName,
-            format!(
-                "organization_name may not contain line breaks, control or bidi override characters (U+{:04X}).",
-                c as u32
-            ),
-        ));
-    }
-    Ok(name.to_string())
-}
-
-/// A member's `name` as sent (none is `""`): any text on one line (docs/security.md I6).
-pub(crate) fn parse_member_name(name: Option<&str>) -> Result<String, Error> {
-    let name = name.unwrap_or_default();
-    match text::refused_in_name(name) {
-        None => Ok(name.to_string()),
-        Some(c) => Err(Error::new(
-            ErrorType::BadRequest,
-            format!(
-                "name may not contain line breaks, control or bidi override characters (U+{:04X}).",
-                c as u32
-            ),
-        )),
-    }
-}
 
 /// Public mail providers: anyone can get an address there, so such a domain in
 /// `email_allowed_domains` would let the world join the organization. Stytch refuses common
@@ -366,7 +300,7 @@ pub async fn update(
     org.updated_at = st.clock.now();
     match st.store.update_organization(&org, &previous_slug).await {
         Ok(true) => {}
-        Ok(false) => return Err(super::organization_not_found()),
+        Ok(false) => return Err(organization_not_found()),
         Err(StoreError::Conflict) => return Err(slug_taken()),
         Err(e) => return Err(e.into()),
     }
@@ -387,7 +321,7 @@ pub async fn delete(
 ) -> Result<Reply<DeleteResponse>, Error> {
     let org = load_org(&st, &organization_id).await?;
     if !st.store.delete_organization(&org.organization_id).await? {
-        return Err(super::organization_not_found());
+        return Err(organization_not_found());
     }
     Ok(Reply(DeleteResponse {
         organization_id: org.organization_id,
@@ -410,108 +344,6 @@ pub struct CreateMemberRequest {
     pub mfa_enrolled: bool,
     pub roles: Option<Vec<String>>,
     pub external_id: Option<String>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct MemberResponse {
-    pub member_id: String,
-    pub member: MemberObject,
-    pub organization: OrganizationObject,
-}
-
-impl MemberResponse {
-    pub fn new(member: &UserRecord, org: &OrganizationRecord, now: chrono::DateTime<chrono::Utc>) -> Self {
-        Self {
-            member_id: member.user_id.clone(),
-            member: MemberObject::new(member, now),
-            organization: OrganizationObject::from(org),
-        }
-    }
-}
-
-/// E.164: `+` then 2 to 15 digits, the first not 0.
-fn parse_phone(raw: &str) -> Result<String, Error> {
-    let digits = raw.strip_prefix('+').unwrap_or("");
-    let ok = (2..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()) && !digits.starts_with('0');
-    if ok {
-        Ok(raw.to_string())
-    } else {
-        Err(Error::new(
-            ErrorType::InvalidPhoneNumber,
-            "mfa_phone_number must be in E.164 form, like +14155550100.",
-        ))
-    }
-}
-
-/// `external_id`: at most 128 of `A-Za-z0-9._-|` (docs/reference/stytch-api.md §12).
-fn parse_external_id(raw: &str) -> Result<String, Error> {
-    if (1..=128).contains(&raw.len()) && raw.chars().all(|c| c.is_ascii_alphanumeric() || "._-|".contains(c)) {
-        Ok(raw.to_string())
-    } else {
-        Err(Error::new(
-            ErrorType::BadRequest,
-            "external_id must be 1 to 128 characters of A-Z, a-z, 0-9, ., _, - and |.",
-        ))
-    }
-}
-
-/// A new member's `mfa_phone_number` and `external_id` as sent (empty means none): the phone
-/// number (empty if none) and the external id.
-pub(crate) fn parse_phone_and_external_id(
-    phone: Option<&str>,
-    external_id: Option<&str>,
-) -> Result<(String, Option<String>), Error> {
-    let phone = phone.filter(|p| !p.is_empty()).map(parse_phone).transpose()?;
-    let external_id = external_id
-        .filter(|e| !e.is_empty())
-        .map(parse_external_id)
-        .transpose()?;
-    Ok((phone.unwrap_or_default(), external_id))
-}
-
-/// A new member record of `org` (not yet stored).
-pub fn new_member(st: &AppState, org: &OrganizationRecord, email: &EmailAddress, status: MemberStatus) -> UserRecord {
-    let now = st.clock.now();
-    UserRecord {
-        user_id: new_id(IdKind::Member, st.env),
-        email: email.as_str().to_string(),
-        email_id: new_id(IdKind::MemberEmail, st.env),
-        email_verified: false,
-        password: None,
-        name: Default::default(),
-        trusted_metadata: Map::new(),
-        untrusted_metadata: Map::new(),
-        created_at: now,
-        lock: Default::default(),
-        member: Some(MemberFields {
-            organization_id: org.organization_id.clone(),
-            status,
-            name: String::new(),
-            is_breakglass: false,
-            mfa_enrolled: false,
-            mfa_phone_number: String::new(),
-            external_id: None,
-            roles: vec![],
-            default_mfa_method: String::new(),
-            totp: None,
-            updated_at: now,
-        }),
-        credential_epoch: 0,
-    }
-}
-
-/// Store a new member: `duplicate_member_email` if the organization has one with this email,
-/// `organization_not_found` if the organization was deleted meanwhile.
-pub async fn insert_member(st: &AppState, member: &UserRecord) -> Result<(), Error> {
-    match st.store.create_user(member, None).await {
-        Ok(()) => Ok(()),
-        Err(StoreError::DuplicateEmail) => Err(Error::new(
-            ErrorType::DuplicateMemberEmail,
-            "A member of this organization already has this email address.",
-        )),
-        Err(StoreError::Conflict) => Err(super::organization_not_found()),
-        Err(e) => Err(e.into()),
-    }
 }
 
 /// `POST /v1/b2b/organizations/{organization_id}/members`.
@@ -541,7 +373,7 @@ pub async fn create_member(
         m.external_id = external_id;
         m.roles = req.roles.unwrap_or_default();
     }
-    super::inherit_password(&st, &mut member).await?;
+    inherit_password(&st, &mut member).await?;
     insert_member(&st, &member).await?;
     Ok(Reply(MemberResponse::new(&member, &org, st.clock.now())))
 }
@@ -646,15 +478,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn slugs() {
-        assert!(valid_slug("acme-inc.eu_1~"));
-        assert!(!valid_slug("a"));
-        assert!(!valid_slug("has space"));
-        assert!(!valid_slug(&"x".repeat(129)));
-        assert_eq!(slug_from_name("Example Org Inc."), "example-org-inc");
-    }
-
-    #[test]
     fn public_mail_domains_are_refused_case_blind() {
         for common in ["gmail.com", "GMail.COM", " outlook.com "] {
             let err = parse_domains(vec![common.into()]).unwrap_err();
@@ -712,15 +535,5 @@ mod tests {
             ),
             ["password", "sso"]
         );
-    }
-
-    #[test]
-    fn phones_and_external_ids() {
-        assert!(parse_phone("+14155550100").is_ok());
-        for bad in ["14155550100", "+0123", "+1", "+1415555010012345", "+1-415"] {
-            assert!(parse_phone(bad).is_err(), "{bad}");
-        }
-        assert!(parse_external_id("emp|42.a_b-c").is_ok());
-        assert!(parse_external_id("no spaces").is_err());
     }
 }

@@ -1,35 +1,27 @@
 //! `/v1/b2b/passwords`: org-scoped authenticate, strength check, and the three resets.
 
-use crate::api::openapi::{errors, schema, Api, Input};
-use tokio::time::Instant;
-
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use tokio::time::Instant;
 
-use super::magic_links::{link_token, MAGIC_LINK_TYPE};
-use super::mfa::{self, AuthFields, Decision, Outcome, Primary};
-use super::{email_factor, load_org, member_by_email, member_not_found, redeemable_link, require_auth_method};
-use crate::api::b2b_wire::{MemberObject, OrganizationObject};
+use crate::api::b2b_wire::{AuthFields, MemberObject, OrganizationObject};
+use crate::api::openapi::{errors, schema, Api, Input};
 use crate::api::{JsonBody, Reply};
-use crate::domain::ids::{new_id, IdKind};
 use crate::domain::pkce::CodeChallenge;
 use crate::domain::{EmailAddress, Password, SessionDuration};
 use crate::error::{Error, ErrorType};
-use crate::handlers::passwords::{judge, password_factor, prove_password, record_success, StrengthVerdict};
-use crate::handlers::reset::{check_locale, limit_emails, link_lifetime, reset_urls, send_reset_email};
-use crate::policy::LudsRequirements;
-use crate::redirects;
-use crate::sessions::{Issued, Scope, SessionRef};
-use crate::state::AppState;
-use crate::store::{
-    AuthMethod, OrganizationRecord, PasswordRecord, PasswordReset, SessionRecord, TokenKind, UserRecord,
+use crate::flows::emailed_links::{
+    check_locale, email_factor, redeemable_member_link, reset_lifetime, reset_urls, start_reset, ResetStart,
 };
-
-/// The `stytch_token_type` of B2B reset links.
-pub const RESET_LINK_TYPE: &str = "multi_tenant_passwords";
-/// A session may reset the password only if one of its factors was proved this recently.
-const SESSION_RESET_FRESHNESS_MINUTES: i64 = 5;
+use crate::flows::login::{self, password_factor, prove_password, record_success};
+use crate::flows::members::{load_member, load_org, member_not_found, propagate_password, require_auth_method};
+use crate::flows::mfa::{self, Decision, Primary};
+use crate::flows::password_records;
+use crate::policy::LudsRequirements;
+use crate::sessions::{recently_proven, Issued, Outcome, Scope, SessionRef};
+use crate::state::AppState;
+use crate::store::{AuthMethod, OrganizationRecord, PasswordRecord, PasswordReset, TokenKind, UserRecord};
 
 fn member_reset_password() -> Error {
     Error::new(
@@ -89,16 +81,12 @@ pub async fn authenticate(
     let org = load_org(&st, &req.organization_id).await?;
     require_auth_method(&org, AuthMethod::Password)?;
     let proven = prove_password(&st, Some(&org.organization_id), &email, &password, member_not_found).await?;
+    let Some(proven) = login::unless_reset_required(&st, proven, &password, member_not_found).await? else {
+        return Err(member_reset_password());
+    };
     // The success is recorded (the count starts again) before the MFA rule decides what the
     // login gets, which writes its own session or intermediate session.
-    let (flagged, hash) = (proven.stored.requires_reset, proven.stored.hash.clone());
     let member = record_success(&st, proven, None, member_not_found).await?;
-    if flagged || st.policy.breached_at_login(&password).await {
-        if !flagged {
-            st.store.require_password_reset(&member.user_id, &hash).await?;
-        }
-        return Err(member_reset_password());
-    }
     let now = st.clock.now();
     let attach = mfa::attached_session(
         &st,
@@ -143,7 +131,7 @@ pub struct ZxcvbnFeedback {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct StrengthCheckResponse {
     #[serde(flatten)]
-    pub verdict: StrengthVerdict,
+    pub verdict: crate::policy::StrengthVerdict,
     pub zxcvbn_feedback: ZxcvbnFeedback,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub luds_feedback: Option<LudsRequirements>,
@@ -156,7 +144,7 @@ pub async fn strength_check(
 ) -> Result<Reply<StrengthCheckResponse>, Error> {
     let email = req.email_address.as_deref().map(EmailAddress::parse).transpose()?;
     let password = Password::parse(req.password)?;
-    let (verdict, strength) = judge(&st, &password, email.as_ref()).await?;
+    let (verdict, strength) = st.policy.judge(&password, email.as_ref()).await?;
     Ok(Reply(StrengthCheckResponse {
         verdict,
         zxcvbn_feedback: ZxcvbnFeedback {
@@ -200,67 +188,28 @@ pub async fn reset_start(
         req.reset_password_redirect_url.as_deref(),
         req.login_redirect_url.as_deref(),
     )?;
-    let lifetime = link_lifetime(
-        "reset_password_expiration_minutes",
-        req.reset_password_expiration_minutes,
-        30,
-    )?;
-    let challenge = CodeChallenge::parse_opt(req.code_challenge.as_deref())?;
+    let lifetime = reset_lifetime(req.reset_password_expiration_minutes)?;
+    let code_challenge = CodeChallenge::parse_opt(req.code_challenge.as_deref())?;
     check_locale(req.locale.as_deref())?;
     let org = load_org(&st, &req.organization_id).await?;
     require_auth_method(&org, AuthMethod::Password)?;
-    limit_emails(
-        &st,
-        &format!("b2b_reset_start:{} {}", org.organization_id, email.as_str()),
-    )
-    .await?;
-    let Some(member) = member_by_email(&st, &org, &email).await? else {
-        st.reset_latency.pad(began).await;
+    let start = ResetStart {
+        organization: Some(&org),
+        email: &email,
+        reset_url,
+        login_url,
+        lifetime,
+        code_challenge,
+        attributes: Default::default(),
+    };
+    let Some(member) = start_reset(&st, began, start).await? else {
         return Err(member_not_found());
     };
-    let (reset_token, reset_record) = link_token(
-        &st,
-        TokenKind::MultiTenantPassword,
-        &member,
-        &org,
-        lifetime,
-        challenge.as_ref(),
-    );
-    let (login_token, login_record) = link_token(
-        &st,
-        TokenKind::MultiTenantMagicLink,
-        &member,
-        &org,
-        lifetime,
-        challenge.as_ref(),
-    );
-    let reset_link = redirects::link(reset_url, RESET_LINK_TYPE, &reset_token);
-    let login_link = redirects::link(login_url, MAGIC_LINK_TYPE, &login_token);
-    send_reset_email(&st, &member.email, reset_link, login_link, lifetime).await?;
-    st.store.insert_tokens(&[reset_record, login_record]).await?;
-    // The work is measured before the wait; both paths then end at the same deadline.
-    st.reset_latency.record(began.elapsed());
-    st.reset_latency.pad(began).await;
     Ok(Reply(ResetStartResponse {
         member_id: member.user_id.clone(),
         member_email_id: member.email_id.clone(),
         member: MemberObject::new(&member, st.clock.now()),
     }))
-}
-
-/// Hash a new password once it passes the policy.
-async fn new_password_record(st: &AppState, password: &Password, member: &UserRecord) -> Result<PasswordRecord, Error> {
-    let email = EmailAddress::parse(&member.email)?;
-    st.policy.require_acceptable(password, Some(&email)).await?;
-    Ok(PasswordRecord {
-        password_id: member
-            .password
-            .as_ref()
-            .map(|p| p.password_id.clone())
-            .unwrap_or_else(|| new_id(IdKind::Password, st.env)),
-        hash: st.hasher.hash(password).await?,
-        requires_reset: false,
-    })
 }
 
 /// Complete a reset that revokes every session of the member, under the MFA rule: the new
@@ -293,7 +242,7 @@ async fn reset_with_mfa(
     let Some(written) = st.store.complete_reset(&reset).await? else {
         return Err(already_used());
     };
-    super::propagate_password(st, &written).await?;
+    propagate_password(st, &written).await?;
     let outcome = match (decision, new_session) {
         (_, Some(issued)) => Outcome::Authenticated(issued),
         (Decision::Mfa(ist, factors), None) => mfa::after_reset_mfa(st, org, &written, ist, factors).await?,
@@ -333,7 +282,7 @@ pub async fn email_reset(
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
     crate::sessions::check_custom_claims(req.session_custom_claims.as_ref())?;
     check_locale(req.locale.as_deref())?;
-    let (token, org, member) = redeemable_link(
+    let (token, org, member) = redeemable_member_link(
         &st,
         &req.password_reset_token,
         TokenKind::MultiTenantPassword,
@@ -343,7 +292,7 @@ pub async fn email_reset(
     require_auth_method(&org, AuthMethod::Password)?;
     let now = st.clock.now();
     let ist = mfa::find_ist(&st, req.intermediate_session_token.as_deref(), &org, &member.user_id).await?;
-    let record = new_password_record(&st, &password, &member).await?;
+    let record = password_records::replacement(&st, &password, &member).await?;
     let primary = Primary {
         org: &org,
         member: &member,
@@ -403,7 +352,7 @@ pub async fn existing_password_reset(
         record_success(&st, proven, None, member_not_found).await?;
         return Err(member_reset_password());
     }
-    let record = match new_password_record(&st, &new, &proven.user).await {
+    let record = match password_records::replacement(&st, &new, &proven.user).await {
         Ok(record) => record,
         Err(e) => {
             record_success(&st, proven, None, member_not_found).await?;
@@ -447,11 +396,6 @@ pub struct SessionResetResponse {
     pub auth: AuthFields,
 }
 
-fn recently_proven(session: &SessionRecord, now: chrono::DateTime<chrono::Utc>) -> bool {
-    let since = now - chrono::Duration::minutes(SESSION_RESET_FRESHNESS_MINUTES);
-    session.factors.iter().any(|f| f.last_authenticated_at >= since)
-}
-
 /// `POST /v1/b2b/passwords/session/reset`: a session of this organization with a factor proved
 /// in the last 5 minutes sets the password; it stays, the member's other sessions are revoked.
 pub async fn session_reset(
@@ -470,14 +414,14 @@ pub async fn session_reset(
         .sessions
         .find(by, Scope::Organization(&org.organization_id), now)
         .await?;
-    if !recently_proven(&session, now) {
+    if !recently_proven(&session, now, |_| true) {
         return Err(Error::new(
             ErrorType::SessionTooOldToResetPassword,
             "The session must have proved a factor within the last 5 minutes.",
         ));
     }
-    let member = super::load_member(&st, &org, &session.user_id).await?;
-    let record = new_password_record(&st, &password, &member).await?;
+    let member = load_member(&st, &org, &session.user_id).await?;
+    let record = password_records::replacement(&st, &password, &member).await?;
     let mut session = session;
     session.organization = Some(org.org_ref());
     let issued =
@@ -496,7 +440,7 @@ pub async fn session_reset(
             "The session or its member no longer exists.",
         ));
     };
-    super::propagate_password(&st, &member).await?;
+    propagate_password(&st, &member).await?;
     Ok(Reply(SessionResetResponse {
         member_id: member.user_id.clone(),
         member: MemberObject::new(&member, now),

@@ -5,13 +5,13 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{find_member, load_member, load_org, member_not_found};
 use crate::api::b2b_wire::{MemberObject, MemberSessionObject, OrganizationObject};
+use crate::api::wire::Empty;
 use crate::api::{JsonBody, QueryParams, Reply};
 use crate::domain::SessionDuration;
 use crate::error::{Error, ErrorType};
-use crate::handlers::sessions::{one_revoke_argument, refuse_authorization_check, Empty};
-use crate::sessions::{Scope, SessionRef};
+use crate::flows::members::{find_member, load_member, load_org, member_not_found};
+use crate::sessions::{one_revoke_argument, refuse_authorization_check, Scope, SessionRef};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -8,16 +8,17 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::mfa::{self, HeldIst};
-use super::{load_member, load_org, require_mfa_method};
 use crate::api::b2b_wire::{MemberObject, MemberSessionObject, OrganizationObject};
 use crate::api::{JsonBody, Reply};
 use crate::domain::ids::{new_id, IdKind};
 use crate::domain::SessionDuration;
 use crate::error::{Error, ErrorType};
-use crate::handlers::passwords::locked;
+use crate::flows::login::locked;
+use crate::flows::members::{load_member, load_org, member_not_found, require_mfa_method};
+use crate::flows::mfa;
 use crate::lockout;
 use crate::sessions::tokens::random_token;
+use crate::sessions::HeldIst;
 use crate::state::AppState;
 use crate::store::{FactorKind, FactorRecord, MfaMethod, SessionRecord, TotpRecord, UserRecord};
 use crate::totp;
@@ -149,7 +150,7 @@ pub async fn create(
             }),
         )
         .await?
-        .ok_or_else(super::member_not_found)?;
+        .ok_or_else(member_not_found)?;
     let ours = written
         .member
         .as_ref()
@@ -248,7 +249,7 @@ pub async fn authenticate(
         .store
         .update_lock(&member.user_id, claim)
         .await?
-        .ok_or_else(super::member_not_found)?;
+        .ok_or_else(member_not_found)?;
     let Some(ticket) = lockout::ticket(&before, &after, now) else {
         return Err(locked(after.lock_expires_at));
     };
@@ -292,15 +293,10 @@ pub async fn authenticate(
         .store
         .update_user(&member.user_id, change)
         .await?
-        .ok_or_else(super::member_not_found)?;
+        .ok_or_else(member_not_found)?;
     let factor = FactorRecord {
-        kind: FactorKind::Totp,
-        last_authenticated_at: now,
-        created_at: now,
-        updated_at: now,
-        email_id: None,
-        email: None,
         totp_id: Some(registration.totp_registration_id.clone()),
+        ..FactorRecord::proved(FactorKind::Totp, now)
     };
     let issued = match proof {
         Proof::Ist(ist) => {
@@ -315,7 +311,7 @@ pub async fn authenticate(
                 req.session_custom_claims.as_ref(),
                 now,
             )?;
-            st.sessions.store(prepared, super::member_not_found).await?
+            st.sessions.store(prepared, member_not_found).await?
         }
         Proof::Session(mut record, token) => {
             record.organization = Some(org.org_ref());

@@ -365,19 +365,7 @@ mod tests {
     fn member(org: &str) -> UserRecord {
         UserRecord {
             user_id: "member-test-1".into(),
-            member: Some(MemberFields {
-                organization_id: org.into(),
-                status: MemberStatus::Active,
-                name: String::new(),
-                is_breakglass: false,
-                mfa_enrolled: false,
-                mfa_phone_number: String::new(),
-                external_id: None,
-                roles: vec![],
-                default_mfa_method: String::new(),
-                totp: None,
-                updated_at: Utc::now(),
-            }),
+            member: Some(MemberFields::new(org, MemberStatus::Active, Utc::now())),
             ..user()
         }
     }
@@ -465,15 +453,7 @@ mod tests {
             expires_at: now + chrono::Duration::minutes(5),
             attributes: Attributes::default(),
             custom_claims: Default::default(),
-            factors: vec![FactorRecord {
-                kind: FactorKind::Password,
-                last_authenticated_at: now,
-                created_at: now,
-                updated_at: now,
-                email_id: None,
-                email: None,
-                totp_id: None,
-            }],
+            factors: vec![FactorRecord::proved(FactorKind::Password, now)],
             organization: None,
         };
         let items = [

@@ -40,7 +40,7 @@ after(() => {
 
 const { BASE, PROJECT_ID, SECRET } = serverEnv(["HIBP_STUB_URL"]);
 
-const BREACHED_AT_START = "Tr0ub4dour&3-breached-pw"; // listed by tests/sdk/hibp_stub.py
+const BREACHED_AT_START = "Tr0ub4dour&3-breached-pw"; // listed by tests/src/hibp_stub.rs
 const WEAK_PASSWORD = "password";
 const SESSION_CLAIM = "https://stytch.com/session";
 const ORG_CLAIM = "https://stytch.com/organization";

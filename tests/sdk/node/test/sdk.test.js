@@ -38,7 +38,7 @@ after(() => {
 const { BASE, PROJECT_ID, SECRET } = serverEnv(["HIBP_STUB_URL"]);
 const HIBP = process.env.HIBP_STUB_URL.replace(/\/+$/, "");
 
-const BREACHED_AT_START = "Tr0ub4dour&3-breached-pw"; // listed by tests/sdk/hibp_stub.py
+const BREACHED_AT_START = "Tr0ub4dour&3-breached-pw"; // listed by tests/src/hibp_stub.rs
 const WEAK_PASSWORD = "password";
 const SESSION_CLAIM = "https://stytch.com/session";
 

@@ -3,21 +3,15 @@
 //! gets an intermediate session token (IST) instead of a session; otherwise a session.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::api::b2b_wire::{verified_totp_id, MemberSessionObject};
-use crate::api::wire::timestamp;
+use super::members;
+use super::tokens::{self, NewToken};
 use crate::domain::SessionDuration;
 use crate::error::Error;
-use crate::sessions::tokens::random_token;
-use crate::sessions::{Issued, Scope, SessionRef};
+use crate::sessions::{HeldIst, Issued, Outcome, Scope, SessionRef};
 use crate::state::AppState;
-use crate::store::{
-    Attributes, FactorRecord, MfaPolicy, OrganizationRecord, SessionRecord, TokenKind, TokenRecord, UserRecord,
-};
-
-use super::super::reset::{unusable_token, EMAIL_TOKEN_BYTES};
+use crate::store::{FactorRecord, MfaPolicy, OrganizationRecord, SessionRecord, TokenKind, UserRecord};
 
 /// Intermediate sessions live 10 minutes (docs/reference/stytch-api.md §7, docs/security.md J3).
 pub const IST_MINUTES: i64 = 10;
@@ -25,13 +19,6 @@ pub const IST_MINUTES: i64 = 10;
 /// Does this member owe a second factor after a primary one?
 pub fn mfa_required(org: &OrganizationRecord, member: &UserRecord) -> bool {
     org.mfa_policy == MfaPolicy::RequiredForAll || member.member.as_ref().is_some_and(|m| m.mfa_enrolled)
-}
-
-/// An IST sent with a request, checked: live, and this member's in this organization.
-#[derive(Debug, Clone)]
-pub struct HeldIst {
-    pub token: String,
-    pub record: TokenRecord,
 }
 
 /// Resolve an optional IST; anything but a live IST of `member` in `org` is
@@ -45,22 +32,10 @@ pub async fn find_ist(
     let Some(raw) = raw.filter(|r| !r.is_empty()) else {
         return Ok(None);
     };
-    let now = st.clock.now();
-    let unusable = || unusable_token(TokenKind::IntermediateSession);
-    if raw.len() > 512 {
-        return Err(unusable());
-    }
-    let record = st
-        .store
-        .token_by_digest(&st.sessions.digester().digest(raw))
+    let record = tokens::find_live(st, raw, TokenKind::IntermediateSession)
         .await?
-        .filter(|t| {
-            t.kind == TokenKind::IntermediateSession
-                && t.is_live(now)
-                && t.user_id == member_id
-                && t.organization_id.as_deref() == Some(org.organization_id.as_str())
-        })
-        .ok_or_else(unusable)?;
+        .filter(|t| t.user_id == member_id && t.organization_id.as_deref() == Some(org.organization_id.as_str()))
+        .ok_or_else(|| tokens::unusable(TokenKind::IntermediateSession))?;
     Ok(Some(HeldIst {
         token: raw.to_string(),
         record,
@@ -72,7 +47,7 @@ pub async fn consume_ist(st: &AppState, ist: &HeldIst) -> Result<(), Error> {
     if st.store.consume_token(&ist.record).await? {
         Ok(())
     } else {
-        Err(unusable_token(TokenKind::IntermediateSession))
+        Err(tokens::unusable(TokenKind::IntermediateSession))
     }
 }
 
@@ -83,23 +58,18 @@ pub async fn issue_ist(
     member: &UserRecord,
     factors: Vec<FactorRecord>,
 ) -> Result<HeldIst, Error> {
-    let now = st.clock.now();
-    let token = random_token(EMAIL_TOKEN_BYTES);
-    let record = TokenRecord {
-        token_digest: st.sessions.digester().digest(&token),
-        kind: TokenKind::IntermediateSession,
-        user_id: member.user_id.clone(),
-        email_id: member.email_id.clone(),
-        created_at: now,
-        expires_at: now + chrono::Duration::minutes(IST_MINUTES),
-        code_challenge: None,
-        attributes: Attributes::default(),
-        used: false,
-        organization_id: Some(org.organization_id.clone()),
-        factors,
-        // Not an emailed link: a password change does not end it (`TokenKind::dies_with_password`).
-        credential_epoch: member.credential_epoch,
-    };
+    let (token, record) = tokens::issue(
+        st,
+        NewToken {
+            organization_id: Some(&org.organization_id),
+            factors,
+            ..NewToken::new(
+                TokenKind::IntermediateSession,
+                member,
+                chrono::Duration::minutes(IST_MINUTES),
+            )
+        },
+    );
     st.store.insert_tokens(std::slice::from_ref(&record)).await?;
     Ok(HeldIst { token, record })
 }
@@ -116,12 +86,6 @@ pub async fn attached_session(
     st.sessions
         .find_for_user(by, Scope::Organization(&org.organization_id), member_id, st.clock.now())
         .await
-}
-
-/// How a primary factor ended.
-pub enum Outcome {
-    Authenticated(Issued),
-    NeedsMfa(HeldIst),
 }
 
 /// Everything a primary factor brings to the MFA rule.
@@ -174,7 +138,7 @@ pub fn decide(st: &AppState, p: Primary<'_>, now: DateTime<Utc>) -> Result<Decis
 }
 
 fn member_gone() -> Error {
-    super::member_not_found()
+    members::member_not_found()
 }
 
 /// Carry out a decision whose session is stored on its own (not part of a reset's write).
@@ -216,73 +180,10 @@ pub async fn after_reset_mfa(
         Some(mut ist) => {
             ist.record.factors = factors;
             if !st.store.update_token(&ist.record).await? {
-                return Err(unusable_token(TokenKind::IntermediateSession));
+                return Err(tokens::unusable(TokenKind::IntermediateSession));
             }
             ist
         }
         None => issue_ist(st, org, member, factors).await?,
     }))
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct MemberOptions {
-    pub mfa_phone_number: String,
-    pub totp_registration_id: String,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct MfaRequired {
-    pub member_options: MemberOptions,
-    pub secondary_auth_initiated: Option<String>,
-}
-
-/// The session-or-IST half of every B2B primary-auth response (docs/reference/stytch-api.md §7).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct AuthFields {
-    pub session_token: String,
-    pub session_jwt: String,
-    pub member_session: Option<MemberSessionObject>,
-    pub intermediate_session_token: String,
-    #[schema(format = DateTime)]
-    pub intermediate_session_token_expires_at: Option<String>,
-    pub member_authenticated: bool,
-    pub mfa_required: Option<MfaRequired>,
-    pub primary_required: Option<Value>,
-}
-
-impl AuthFields {
-    pub fn new(outcome: Outcome, member: &UserRecord) -> Self {
-        match outcome {
-            Outcome::Authenticated(issued) => Self {
-                member_session: Some(MemberSessionObject::from(&issued.record)),
-                session_token: issued.token,
-                session_jwt: issued.jwt,
-                intermediate_session_token: String::new(),
-                intermediate_session_token_expires_at: None,
-                member_authenticated: true,
-                mfa_required: None,
-                primary_required: None,
-            },
-            Outcome::NeedsMfa(ist) => Self {
-                session_token: String::new(),
-                session_jwt: String::new(),
-                member_session: None,
-                intermediate_session_token_expires_at: Some(timestamp(ist.record.expires_at)),
-                intermediate_session_token: ist.token,
-                member_authenticated: false,
-                mfa_required: Some(MfaRequired {
-                    member_options: MemberOptions {
-                        mfa_phone_number: member
-                            .member
-                            .as_ref()
-                            .map(|m| m.mfa_phone_number.clone())
-                            .unwrap_or_default(),
-                        totp_registration_id: verified_totp_id(member),
-                    },
-                    secondary_auth_initiated: None,
-                }),
-                primary_required: None,
-            },
-        }
-    }
 }

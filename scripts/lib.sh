@@ -1,0 +1,97 @@
+# shellcheck shell=bash
+# What the test scripts share: a virtualenv, a free port, the HIBP stub, `latch serve`, and
+# stopping what they started. Sourced, not run:
+#
+#   source "$ROOT/scripts/lib.sh"
+#   lib_start_hibp_stub "$TMP"                       # sets HIBP_PID, HIBP_URL
+#   lib_start_latch "$LATCH_BIN" "$TMP" VAR=value …  # sets LATCH_PID, LATCH_URL (data in $TMP/data)
+#   lib_stop "$LATCH_PID" "$HIBP_PID"                # TERM, then KILL after 5 s
+#
+# The caller sets LIB_TAG (the prefix of its log lines) before sourcing. Only processes the
+# caller started are stopped, by PID.
+
+LIB_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+LIB_TAG="${LIB_TAG:-lib}"
+
+lib_log() { printf '[%s] %s\n' "$LIB_TAG" "$*" >&2; }
+lib_die() { lib_log "error: $*"; exit 2; }
+
+# A port free on loopback now.
+lib_free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# lib_venv DIR PIP-ARGS…: make the virtualenv DIR if it is missing, then install PIP-ARGS into it.
+lib_venv() {
+  local dir="$1"
+  shift
+  [ -x "$dir/bin/python" ] || python3 -m venv "$dir"
+  "$dir/bin/python" -m pip install --disable-pip-version-check -q "$@"
+}
+
+# Wait until FILE is non-empty, while PID lives; NAME is for the message.
+lib_wait_port_file() {
+  local file="$1" pid="$2" name="$3"
+  for _ in $(seq 1 100); do
+    [ -s "$file" ] && return 0
+    kill -0 "$pid" 2>/dev/null || lib_die "$name exited before reporting its port"
+    sleep 0.1
+  done
+  lib_die "$name did not report its port"
+}
+
+# The HIBP stub binary (tests/src/bin/hibp-stub.rs): built by the workspace's `cargo test`,
+# built here if missing. HIBP_STUB_BIN overrides.
+lib_hibp_stub_bin() {
+  local bin="${HIBP_STUB_BIN:-${CARGO_TARGET_DIR:-$LIB_ROOT/target}/debug/hibp-stub}"
+  if [ ! -x "$bin" ]; then
+    lib_log "building the HIBP stub"
+    (cd "$LIB_ROOT" && cargo build -q -p latch-tests --bin hibp-stub) >&2
+  fi
+  printf '%s\n' "$bin"
+}
+
+# lib_start_hibp_stub TMP: start the stub on a free port (its log in TMP/hibp.log).
+lib_start_hibp_stub() {
+  local tmp="$1" bin
+  bin="$(lib_hibp_stub_bin)"
+  "$bin" --port 0 --port-file "$tmp/hibp.port" >"$tmp/hibp.log" 2>&1 &
+  HIBP_PID=$!
+  lib_wait_port_file "$tmp/hibp.port" "$HIBP_PID" "the HIBP stub"
+  HIBP_URL="http://127.0.0.1:$(cat "$tmp/hibp.port")"
+}
+
+# lib_start_latch BIN TMP [VAR=value …]: `latch serve` on a free loopback port with its data in
+# TMP/data and its log in TMP/latch.log, the variables added to its environment; returns once
+# it answers HTTP (any status), within 60 s.
+lib_start_latch() {
+  local bin="$1" tmp="$2"
+  shift 2
+  [ -x "$bin" ] || lib_die "latch binary not found or not executable: $bin (cargo build -p latch-cli)"
+  local port
+  port="$(lib_free_port)"
+  LATCH_URL="http://127.0.0.1:$port"
+  mkdir -p "$tmp/data"
+  env "$@" "$bin" serve --addr "127.0.0.1:$port" --data-dir "$tmp/data" >"$tmp/latch.log" 2>&1 &
+  LATCH_PID=$!
+  for _ in $(seq 1 240); do
+    kill -0 "$LATCH_PID" 2>/dev/null || { tail -n 40 "$tmp/latch.log" >&2; lib_die "latch serve exited during startup"; }
+    curl -s -o /dev/null "$LATCH_URL/v1/sessions/jwks/x" && return 0
+    sleep 0.25
+  done
+  lib_die "latch did not answer on $LATCH_URL within 60 s"
+}
+
+# lib_stop PID…: TERM each, wait up to 5 s, then KILL; empty arguments are skipped.
+lib_stop() {
+  local pid
+  for pid in "$@"; do
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  done
+  for pid in "$@"; do
+    [ -n "$pid" ] || continue
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null || true
+  done
+}

@@ -1,0 +1,177 @@
+//! B2B organizations and members: the organization a request names, its member by id or email,
+//! what the organization allows, a new member, and cross-organization passwords
+//! (`LATCH_B2B_CROSS_ORG_PASSWORDS`: one password per email, inherited and propagated).
+
+use serde_json::Map;
+
+use super::password_records;
+use crate::domain::ids::{looks_like, new_id, IdKind};
+use crate::domain::organization::valid_slug;
+use crate::domain::EmailAddress;
+use crate::error::{Error, ErrorType};
+use crate::state::AppState;
+use crate::store::{
+    AuthMethod, MemberFields, MemberStatus, MfaMethod, OrganizationRecord, PasswordRecord, StoreError, UserRecord,
+};
+
+pub fn organization_not_found() -> Error {
+    Error::new(ErrorType::OrganizationNotFound, "No organization has this id or slug.")
+}
+
+pub fn member_not_found() -> Error {
+    Error::new(ErrorType::MemberNotFound, "No member of this organization matches.")
+}
+
+/// Refuse a primary method `org` does not allow (`auth_methods: RESTRICTED`); checked before any
+/// member lookup or hashing, so the answer is the same for every email.
+pub fn require_auth_method(org: &OrganizationRecord, method: AuthMethod) -> Result<(), Error> {
+    if org.allows_auth_method(method) {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorType::OperationRestrictedByOrganizationAuthMethods,
+        format!(
+            "This organization restricts its auth methods and {} is not in its allowed_auth_methods.",
+            method.as_str()
+        ),
+    ))
+}
+
+/// Refuse an MFA method `org` does not allow (`mfa_methods: RESTRICTED`).
+pub fn require_mfa_method(org: &OrganizationRecord, method: MfaMethod) -> Result<(), Error> {
+    if org.allows_mfa_method(method) {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorType::OperationRestrictedByOrganizationMfaMethods,
+        format!(
+            "This organization restricts its MFA methods and {} is not in its allowed_mfa_methods.",
+            method.as_str()
+        ),
+    ))
+}
+
+/// The organization an `organization_id` field names: its id, or its slug (Stytch accepts
+/// either wherever an organization id is expected).
+pub async fn load_org(st: &AppState, id_or_slug: &str) -> Result<OrganizationRecord, Error> {
+    let found = if looks_like(IdKind::Organization, id_or_slug) {
+        st.store.organization_by_id(id_or_slug).await?
+    } else if valid_slug(id_or_slug) {
+        st.store.organization_by_slug(id_or_slug).await?
+    } else {
+        None
+    };
+    found.ok_or_else(organization_not_found)
+}
+
+/// The member `member_id` of `org`: a member of another organization (or a consumer user) is
+/// answered as not found, never shown.
+pub async fn load_member(st: &AppState, org: &OrganizationRecord, member_id: &str) -> Result<UserRecord, Error> {
+    find_member(st, org, member_id).await?.ok_or_else(member_not_found)
+}
+
+/// The member of `org` with this id, if there is one. A store outage is the outage (503), never
+/// "no such member": callers that answer their own not-found must not hide it.
+pub async fn find_member(
+    st: &AppState,
+    org: &OrganizationRecord,
+    member_id: &str,
+) -> Result<Option<UserRecord>, Error> {
+    if !looks_like(IdKind::Member, member_id) {
+        return Ok(None);
+    }
+    Ok(st
+        .store
+        .user_by_id(member_id)
+        .await?
+        .filter(|u| u.organization_id() == Some(org.organization_id.as_str())))
+}
+
+/// The member of `org` with this email, if any.
+pub async fn member_by_email(
+    st: &AppState,
+    org: &OrganizationRecord,
+    email: &EmailAddress,
+) -> Result<Option<UserRecord>, Error> {
+    Ok(st
+        .store
+        .user_by_email(Some(&org.organization_id), email.as_str())
+        .await?)
+}
+
+/// Cross-organization passwords (`LATCH_B2B_CROSS_ORG_PASSWORDS`): a member joining an
+/// organization takes the password its email already has in another one.
+pub async fn inherit_password(st: &AppState, member: &mut UserRecord) -> Result<(), Error> {
+    if !st.settings.cross_org_passwords || member.password.is_some() {
+        return Ok(());
+    }
+    let others = st.store.members_with_email(&member.email).await?;
+    if let Some(p) = others.iter().find_map(|m| m.password.as_ref()) {
+        member.password = Some(PasswordRecord {
+            requires_reset: p.requires_reset,
+            ..password_records::fresh(st, p.hash.clone())
+        });
+    }
+    Ok(())
+}
+
+/// Cross-organization passwords: after `member`'s password changed, every other membership of
+/// the email gets the same one. Each membership is updated atomically, one after another: a
+/// failure part-way is answered 503 and a retry of the reset finishes the job.
+pub async fn propagate_password(st: &AppState, member: &UserRecord) -> Result<(), Error> {
+    let Some(password) = member.password.clone().filter(|_| st.settings.cross_org_passwords) else {
+        return Ok(());
+    };
+    for other in st.store.members_with_email(&member.email).await? {
+        if other.user_id == member.user_id {
+            continue;
+        }
+        let (hash, fresh_id) = (password.hash.clone(), new_id(IdKind::Password, st.env));
+        let set = std::sync::Arc::new(move |u: &mut UserRecord| {
+            let password_id = u
+                .password
+                .as_ref()
+                .map_or_else(|| fresh_id.clone(), |p| p.password_id.clone());
+            u.password = Some(PasswordRecord {
+                password_id,
+                hash: hash.clone(),
+                requires_reset: false,
+            });
+        });
+        st.store.update_user(&other.user_id, set).await?;
+    }
+    Ok(())
+}
+
+/// A new member record of `org` (not yet stored).
+pub fn new_member(st: &AppState, org: &OrganizationRecord, email: &EmailAddress, status: MemberStatus) -> UserRecord {
+    let now = st.clock.now();
+    UserRecord {
+        user_id: new_id(IdKind::Member, st.env),
+        email: email.as_str().to_string(),
+        email_id: new_id(IdKind::MemberEmail, st.env),
+        email_verified: false,
+        password: None,
+        name: Default::default(),
+        trusted_metadata: Map::new(),
+        untrusted_metadata: Map::new(),
+        created_at: now,
+        lock: Default::default(),
+        member: Some(MemberFields::new(org.organization_id.clone(), status, now)),
+        credential_epoch: 0,
+    }
+}
+
+/// Store a new member: `duplicate_member_email` if the organization has one with this email,
+/// `organization_not_found` if the organization was deleted meanwhile.
+pub async fn insert_member(st: &AppState, member: &UserRecord) -> Result<(), Error> {
+    match st.store.create_user(member, None).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::DuplicateEmail) => Err(Error::new(
+            ErrorType::DuplicateMemberEmail,
+            "A member of this organization already has this email address.",
+        )),
+        Err(StoreError::Conflict) => Err(organization_not_found()),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -255,6 +255,7 @@ async fn measure(
         parallelism,
         concurrency: 1,
         imported_concurrency: 1,
+        queue: 0,
     })
     .map_err(|e| anyhow::anyhow!("argon2 parameters m={memory_kib} t={iterations} p={parallelism}: {e}"))?;
     let password = Password::parse(PASSWORD.to_string()).map_err(|e| anyhow::anyhow!("{e}"))?;

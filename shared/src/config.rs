@@ -66,6 +66,10 @@ pub struct HashSettings {
     /// own, so that they never hold argon2's (docs/security.md H7). Each may take up to
     /// `hashing::budget::MAX_MEMORY_BYTES`.
     pub imported_concurrency: usize,
+    /// `LATCH_HASH_QUEUE`, default 256: argon2 hashes that may wait for a permit beyond the
+    /// `concurrency` running. Past it a request is answered 503 `service_unavailable` with
+    /// `Retry-After` at once, instead of queueing without bound (docs/performance.md).
+    pub queue: usize,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -201,6 +205,7 @@ pub mod vars {
         ARGON2_PARALLELISM = "LATCH_ARGON2_PARALLELISM";
         HASH_CONCURRENCY = "LATCH_HASH_CONCURRENCY";
         IMPORTED_HASH_CONCURRENCY = "LATCH_IMPORTED_HASH_CONCURRENCY";
+        HASH_QUEUE = "LATCH_HASH_QUEUE";
         LOCK_THRESHOLD = "LATCH_LOCK_THRESHOLD";
         LOCK_TTL_SECONDS = "LATCH_LOCK_TTL_SECONDS";
         MAIL_FROM = "LATCH_MAIL_FROM";
@@ -342,6 +347,7 @@ impl Settings {
             parallelism: ranged(src, vars::ARGON2_PARALLELISM, 1u32, 1, 64)?,
             concurrency: ranged(src, vars::HASH_CONCURRENCY, cores, 1, 1024)?,
             imported_concurrency: ranged(src, vars::IMPORTED_HASH_CONCURRENCY, 1, 1, 64)?,
+            queue: ranged(src, vars::HASH_QUEUE, 256usize, 0, 1_000_000)?,
         };
         let lockout = LockoutSettings {
             threshold: ranged(src, vars::LOCK_THRESHOLD, 10u32, 1, 1000)?,

@@ -167,6 +167,14 @@ impl Error {
         }
     }
 
+    /// Latch itself is at capacity (its hashing queue is full): retryable, nothing was done.
+    pub fn overloaded() -> Self {
+        Self::new(
+            ErrorType::ServiceUnavailable,
+            "Latch is at its password-hashing capacity; nothing was changed. Retry the request shortly.",
+        )
+    }
+
     /// This error with the cause that led to it, for the logs (the message is unchanged).
     pub fn caused_by(self, cause: impl std::fmt::Display) -> Self {
         Self {

@@ -159,13 +159,35 @@ impl IntoResponse for Error {
             }
         }
         let (status, json) = self.envelope_json(&request_id);
-        (status, [(axum::http::header::CONTENT_TYPE, "application/json")], json).into_response()
+        let mut response = (status, [(axum::http::header::CONTENT_TYPE, "application/json")], json).into_response();
+        // Every 503 is retryable (an outage or a full hashing queue): say when, as HTTP does.
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static(RETRY_AFTER_SECONDS),
+            );
+        }
+        response
     }
 }
+
+/// What a 503 tells a client to wait before retrying, in seconds.
+const RETRY_AFTER_SECONDS: &str = "1";
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_503_says_when_to_retry_and_a_4xx_does_not() {
+        let busy = Error::overloaded().into_response();
+        assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(busy.headers()[axum::http::header::RETRY_AFTER], RETRY_AFTER_SECONDS);
+        let outage = Error::unavailable("the store is down").into_response();
+        assert_eq!(outage.headers()[axum::http::header::RETRY_AFTER], RETRY_AFTER_SECONDS);
+        let refused = Error::new(ErrorType::BadRequest, "no").into_response();
+        assert!(!refused.headers().contains_key(axum::http::header::RETRY_AFTER));
+    }
 
     #[test]
     fn every_error_type_is_answered_with_an_error_status() {

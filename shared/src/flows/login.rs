@@ -62,6 +62,11 @@ pub async fn prove_password(
     password: &Password,
     not_found: fn() -> Error,
 ) -> Result<ProvenPassword, Error> {
+    // A full hashing queue answers 503 before the attempt is claimed: overload must not count
+    // toward anyone's lockout.
+    if !st.hasher.has_room() {
+        return Err(Error::overloaded());
+    }
     let now = st.clock.now();
     let Some((user, ticket)) = st
         .store

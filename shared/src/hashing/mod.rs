@@ -16,7 +16,7 @@ pub mod imported;
 pub mod phpass;
 pub mod stored;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use argon2::{Algorithm, Block, Params, Version};
@@ -48,6 +48,10 @@ impl Verified {
 pub struct Hasher {
     params: Params,
     permits: Semaphore,
+    /// Argon2 work admitted (running or waiting for a permit), and how much may be: past
+    /// `capacity` a request is refused at once (`Error::overloaded`), not queued without bound.
+    admitted: AtomicUsize,
+    capacity: usize,
     /// For imported hashes only (see the module docs).
     imported_permits: Semaphore,
     imported_pool: ImportedPool,
@@ -70,6 +74,8 @@ impl Hasher {
         Ok(Arc::new(Self {
             params,
             permits: Semaphore::new(settings.concurrency),
+            admitted: AtomicUsize::new(0),
+            capacity: settings.concurrency + settings.queue,
             imported_permits: Semaphore::new(settings.imported_concurrency),
             imported_pool: ImportedPool::new(settings.imported_concurrency),
             buffers: std::sync::Mutex::new(Vec::new()),
@@ -212,11 +218,20 @@ impl Hasher {
         self.verifications.load(Ordering::Relaxed)
     }
 
-    /// Run `work` on the blocking pool under a permit, with a reused argon2 buffer.
+    /// Is there room for one more argon2 hash now? A login asks before it claims an attempt, so
+    /// that a full queue does not count against the account's lockout. (Another request may
+    /// take the room meanwhile; the hash then answers the same 503.)
+    pub fn has_room(&self) -> bool {
+        self.admitted.load(Ordering::Relaxed) < self.capacity
+    }
+
+    /// Run `work` on the blocking pool under a permit, with a reused argon2 buffer; refused with
+    /// `Error::overloaded` when `capacity` hashes are already running or waiting.
     async fn blocking<T: Send + 'static>(
         self: &Arc<Self>,
         work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
     ) -> Result<T, Error> {
+        let _admission = Admission::take(&self.admitted, self.capacity).ok_or_else(Error::overloaded)?;
         let _permit = self.permits.acquire().await.map_err(Error::internal)?;
         let this = self.clone();
         crate::blocking::spawn(move || {
@@ -249,6 +264,25 @@ impl Hasher {
 pub const IMPORTED_NICE: i32 = 10;
 
 type Job = Box<dyn FnOnce() + Send>;
+
+/// One unit of argon2 work admitted under `Hasher::capacity`, given back when dropped (also when
+/// the request is cancelled while it waits).
+struct Admission<'a>(&'a AtomicUsize);
+
+impl<'a> Admission<'a> {
+    fn take(admitted: &'a AtomicUsize, capacity: usize) -> Option<Self> {
+        admitted
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < capacity).then_some(n + 1))
+            .ok()
+            .map(|_| Self(admitted))
+    }
+}
+
+impl Drop for Admission<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
 
 /// `threads` OS threads taking jobs from one queue; they end when the pool is dropped.
 struct ImportedPool {
@@ -314,12 +348,38 @@ mod tests {
             parallelism: 1,
             concurrency: 2,
             imported_concurrency: 1,
+            queue: 16,
         })
         .unwrap()
     }
 
     fn pw(s: &str) -> Password {
         Password::parse(s.to_string()).unwrap()
+    }
+
+    /// A full queue refuses at once (503 with Retry-After, see `api::error`) instead of waiting,
+    /// and gives its room back: one hash running and one waiting fill a queue of one, so a third
+    /// started with them is refused; afterwards there is room again.
+    #[tokio::test]
+    async fn a_full_hashing_queue_refuses_at_once_and_recovers() {
+        let hasher = Hasher::new(HashSettings {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+            concurrency: 1,
+            imported_concurrency: 1,
+            queue: 1,
+        })
+        .unwrap();
+        let p = pw("queue-test-password");
+        // `join!` polls each once before any can finish: the first takes the permit, the second
+        // waits for it, the third finds no room.
+        let (a, b, c) = tokio::join!(hasher.hash(&p), hasher.hash(&p), hasher.hash(&p));
+        assert!(a.is_ok() && b.is_ok(), "{a:?} {b:?}");
+        let refused = c.unwrap_err();
+        assert_eq!(refused, Error::overloaded());
+        assert!(hasher.has_room());
+        assert!(hasher.hash(&p).await.is_ok());
     }
 
     #[tokio::test]

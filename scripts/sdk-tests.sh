@@ -80,12 +80,11 @@ fi
 
 # ------------------------------------------------------------------ processes
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/latch-sdk-tests.XXXXXX")"
-STUB_PID=""
 LATCH_PID=""
 
 cleanup() {
   local rc=$?
-  lib_stop "$LATCH_PID" "$STUB_PID"
+  lib_stop "$LATCH_PID" "${HIBP_PID:-}"
   if [ "$rc" -ne 0 ] && [ -s "$TMP/latch.log" ]; then
     log "last lines of the latch log ($TMP/latch.log):"
     tail -n 40 "$TMP/latch.log" >&2 || true
@@ -102,7 +101,6 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 lib_start_hibp_stub "$TMP"
-STUB_PID="$HIBP_PID"
 
 SECRET="secret-test-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
 # Credentials: given to `latch serve` in its environment, unless it reads them from Secrets Manager.

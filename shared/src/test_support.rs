@@ -42,21 +42,24 @@ pub fn runtime() -> &'static Runtime {
 
 pub fn state() -> &'static AppState {
     static STATE: OnceLock<AppState> = OnceLock::new();
-    STATE.get_or_init(|| {
-        runtime().block_on(async {
-            let source = |_: &str| -> Option<String> { None };
-            let settings =
-                Settings::from_source(&source, PROJECT_ID.into(), SECRET.into(), vec![7; 32]).expect("test settings");
-            let ports = Ports {
-                store: Arc::new(SqliteStore::open(Path::new(":memory:")).expect("in-memory store")),
-                breach: Arc::new(NoBreachCheck),
-                // Never written to: nothing here sends mail.
-                mailer: Arc::new(Outbox::new(std::env::temp_dir().join("latch-proptest-outbox"))),
-                clock: Arc::new(SystemClock),
-            };
-            AppState::build(settings, ports).await.expect("test state")
-        })
-    })
+    STATE.get_or_init(|| runtime().block_on(state_with(|_| {})))
+}
+
+/// A state of its own (a fresh store, a new signing key) with the default settings as `tweak`
+/// leaves them; for the few tests that need other settings than [`state`]'s.
+pub async fn state_with(tweak: impl FnOnce(&mut Settings)) -> AppState {
+    let source = |_: &str| -> Option<String> { None };
+    let mut settings =
+        Settings::from_source(&source, PROJECT_ID.into(), SECRET.into(), vec![7; 32]).expect("test settings");
+    tweak(&mut settings);
+    let ports = Ports {
+        store: Arc::new(SqliteStore::open(Path::new(":memory:")).expect("in-memory store")),
+        breach: Arc::new(NoBreachCheck),
+        // Never written to: nothing here sends mail.
+        mailer: Arc::new(Outbox::new(std::env::temp_dir().join("latch-proptest-outbox"))),
+        clock: Arc::new(SystemClock),
+    };
+    AppState::build(settings, ports).await.expect("test state")
 }
 
 /// Any JSON value, nested a few levels.

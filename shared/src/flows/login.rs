@@ -178,3 +178,42 @@ async fn upgrade_hash(st: &AppState, user: &UserRecord, stored: PasswordRecord, 
     }
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flows::users::new_user;
+    use crate::test_support::{runtime, state_with};
+
+    /// A full hashing queue answers 503 before the login claims an attempt: overload never counts
+    /// toward the account's lock. (Capacity 0: the queue is always full.)
+    #[test]
+    fn a_full_hashing_queue_does_not_count_toward_the_lock() {
+        runtime().block_on(async {
+            let st = state_with(|s| {
+                s.hashing.concurrency = 0;
+                s.hashing.queue = 0;
+            })
+            .await;
+            let email = EmailAddress::parse("full-queue@example.com").unwrap();
+            // Any stored hash will do: the login must not get as far as checking it.
+            let user = new_user(
+                &st,
+                &email,
+                "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA".into(),
+                st.clock.now(),
+            );
+            st.store.create_user(&user, None).await.unwrap();
+            let password = Password::parse("a-password-to-check".to_string()).unwrap();
+            for _ in 0..3 {
+                let refused = prove_password(&st, None, &email, &password, email_not_found)
+                    .await
+                    .err()
+                    .expect("refused");
+                assert_eq!(refused, Error::overloaded());
+            }
+            let stored = st.store.user_by_id(&user.user_id).await.unwrap().unwrap();
+            assert_eq!(stored.lock.failed_attempts, 0);
+        })
+    }
+}

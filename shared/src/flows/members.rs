@@ -25,29 +25,34 @@ pub fn member_not_found() -> Error {
 /// Refuse a primary method `org` does not allow (`auth_methods: RESTRICTED`); checked before any
 /// member lookup or hashing, so the answer is the same for every email.
 pub fn require_auth_method(org: &OrganizationRecord, method: AuthMethod) -> Result<(), Error> {
-    if org.allows_auth_method(method) {
-        return Ok(());
-    }
-    Err(Error::new(
+    allowed_or(
+        org.allows_auth_method(method),
         ErrorType::OperationRestrictedByOrganizationAuthMethods,
-        format!(
-            "This organization restricts its auth methods and {} is not in its allowed_auth_methods.",
-            method.as_str()
-        ),
-    ))
+        ("auth", "allowed_auth_methods"),
+        method.as_str(),
+    )
 }
 
 /// Refuse an MFA method `org` does not allow (`mfa_methods: RESTRICTED`).
 pub fn require_mfa_method(org: &OrganizationRecord, method: MfaMethod) -> Result<(), Error> {
-    if org.allows_mfa_method(method) {
+    allowed_or(
+        org.allows_mfa_method(method),
+        ErrorType::OperationRestrictedByOrganizationMfaMethods,
+        ("MFA", "allowed_mfa_methods"),
+        method.as_str(),
+    )
+}
+
+/// `Ok` if allowed, else `refusal` naming the method and the organization's list it is missing
+/// from (`what`: the kind of method and that list's field).
+fn allowed_or(allowed: bool, refusal: ErrorType, what: (&str, &str), method: &str) -> Result<(), Error> {
+    if allowed {
         return Ok(());
     }
+    let (kind, list) = what;
     Err(Error::new(
-        ErrorType::OperationRestrictedByOrganizationMfaMethods,
-        format!(
-            "This organization restricts its MFA methods and {} is not in its allowed_mfa_methods.",
-            method.as_str()
-        ),
+        refusal,
+        format!("This organization restricts its {kind} methods and {method} is not in its {list}."),
     ))
 }
 

@@ -6,6 +6,7 @@
 //! SDK suites expect breached; prints `PORT <n>` and, with `--port-file`, writes the port there
 //! once it listens (through a rename, so a reader never sees half a number).
 
+use std::convert::Infallible;
 use std::time::Duration;
 
 use latch_tests::hibp_stub::HibpStub;
@@ -39,23 +40,21 @@ fn parse_args() -> Result<Args, String> {
 }
 
 #[tokio::main]
-async fn main() -> std::io::Result<()> {
+async fn main() -> std::io::Result<Infallible> {
     let args = parse_args().unwrap_or_else(|e| {
         eprintln!("hibp-stub: {e}\nusage: hibp-stub [--port N] [--port-file PATH] [--slow-seconds S]");
         std::process::exit(2);
     });
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?;
     let port = listener.local_addr()?.port();
-    let stub = HibpStub::serve(listener, args.slow);
-    stub.seed_for_sdk_suites();
+    HibpStub::serve(listener, args.slow).seed_for_sdk_suites();
     println!("PORT {port}");
     if let Some(path) = &args.port_file {
         let tmp = format!("{path}.tmp");
         std::fs::write(&tmp, format!("{port}\n"))?;
         std::fs::rename(&tmp, path)?;
     }
-    // Serves until the script that started it stops it (SIGTERM ends the process).
-    std::future::pending::<()>().await;
-    let _stub = stub;
-    Ok(())
+    // The server runs on its own task; this serves until the script that started it stops it
+    // (SIGTERM ends the process).
+    Ok(std::future::pending().await)
 }

@@ -31,6 +31,13 @@ enum Command {
         /// Directory for the database and the generated credentials.
         #[arg(long, default_value = bootstrap::DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
+        /// Serve HTTPS with this certificate chain (PEM); needs --tls-key. The frontend SDK
+        /// calls `https://<host>/` on port 443 only (docs/frontend-sdk.md).
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's private key (PEM; PKCS#8, PKCS#1 or SEC1).
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Show the newest messages in the local outbox (`<data-dir>/outbox/*.eml`) with their links.
     Outbox {
@@ -78,7 +85,20 @@ async fn main() -> anyhow::Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
     match Cli::parse().command {
-        Command::Serve { addr, data_dir } => serve(addr, data_dir).await,
+        Command::Serve {
+            addr,
+            data_dir,
+            tls_cert,
+            tls_key,
+        } => {
+            let tls = match (tls_cert, tls_key) {
+                (Some(cert), Some(key)) => {
+                    Some(latch::server::Tls::from_pem_files(&cert, &key).context("loading the TLS certificate")?)
+                }
+                _ => None,
+            };
+            serve(addr, data_dir, tls).await
+        }
         Command::Outbox { data_dir, last } => show_outbox(&data_dir.join("outbox"), last),
         Command::CreateTable { table } => {
             let client = latch::store::dynamo::table::client(&bootstrap::aws_config().await);
@@ -125,7 +145,7 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn serve(addr: SocketAddr, data_dir: PathBuf) -> anyhow::Result<()> {
+async fn serve(addr: SocketAddr, data_dir: PathBuf, tls: Option<latch::server::Tls>) -> anyhow::Result<()> {
     // A belt to the explicit modes (shared/src/files.rs): whatever this process creates is
     // private to its user (docs/security.md X3).
     // SAFETY: umask(2) only sets the process's file mode creation mask; it cannot fail.
@@ -158,12 +178,15 @@ async fn serve(addr: SocketAddr, data_dir: PathBuf) -> anyhow::Result<()> {
         .with_context(|| format!("binding {addr}"))?;
     let local = listener.local_addr()?;
     tracing::info!(%local, data_dir = %data_dir.display(), "latch listening");
-    println!("Latch is listening on http://{local}/");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("Latch is listening on {scheme}://{local}/");
+    // Public by design: the frontend SDK's pages embed it (LATCH_PUBLIC_TOKEN, docs/frontend-sdk.md).
+    println!("  public_token: {}", state.settings.sdk.public_token);
     let limits = state.settings.serve;
     // SIGTERM is what a deploy, a restart or a scale-in sends; SIGINT is Ctrl-C at a terminal.
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("installing the SIGTERM handler")?;
-    latch::server::serve(listener, latch::router(state), limits, async move {
+    latch::server::serve(listener, latch::router(state), limits, tls, async move {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = terminate.recv() => {}

@@ -10,6 +10,8 @@ use crate::api::auth::require_project;
 use crate::api::json::MAX_BODY_BYTES;
 use crate::api::openapi;
 use crate::api::request_id;
+use crate::api::route::Access;
+use crate::api::sdk;
 use crate::error::{Error, ErrorType};
 use crate::handlers::routes::{Route, ROUTES};
 use crate::state::AppState;
@@ -34,11 +36,25 @@ pub fn router_for(state: AppState, route: &'static Route) -> Router {
 
 fn build<'a>(state: AppState, routes: impl Iterator<Item = &'a Route>) -> Router {
     let mut router = Router::new();
+    let cors = sdk::cors(&state.settings.sdk);
     for route in routes {
-        let mut handler = (route.handler)();
-        if !route.public {
-            handler = handler.route_layer(from_fn_with_state(state.clone(), require_project));
-        }
+        let handler = (route.handler)();
+        let handler = match route.access {
+            Access::Public => handler,
+            Access::Project => handler.route_layer(from_fn_with_state(state.clone(), require_project)),
+            // CORS outside the check, so that a preflight (which carries no credentials) is
+            // answered and every answer, refusals included, carries the CORS headers.
+            // The `OPTIONS` method is added after the checks, so a preflight passes none of them,
+            // and only so that the route takes it: the CORS layer answers it itself.
+            Access::Browser => handler
+                .route_layer(from_fn_with_state(state.clone(), sdk::require_public_token))
+                .options(sdk::preflight)
+                .layer(cors.clone()),
+            Access::Beacon => handler
+                .route_layer(from_fn_with_state(state.clone(), sdk::require_origin))
+                .options(sdk::preflight)
+                .layer(cors.clone()),
+        };
         router = router.route(route.path, handler);
     }
     router

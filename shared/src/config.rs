@@ -144,6 +144,19 @@ pub struct ServeSettings {
     pub shutdown_grace: Duration,
 }
 
+/// The frontend SDK's door, `/sdk/v1` (crate::api::sdk): who may open it from a browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SdkSettings {
+    /// `LATCH_PUBLIC_TOKEN`: the token the browser SDK is created with
+    /// (`public-token-test-<uuid>`, or `-live-` for a live project). Public by design: it opens
+    /// `/sdk/v1` and nothing else. By default derived from the token pepper, so every process of
+    /// one installation (and every Lambda function) agrees on it without storing it.
+    pub public_token: String,
+    /// `LATCH_SDK_ORIGINS`: comma-separated exact origins (`scheme://host[:port]`) whose pages may
+    /// call `/sdk/v1`, in their serialized form. Empty (the default): no page may.
+    pub origins: Vec<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub project_id: String,
@@ -165,6 +178,7 @@ pub struct Settings {
     /// for the database's write lock (held by another process, or by other writes) before it is
     /// answered 503. Reads never wait for it (WAL).
     pub sqlite_busy_timeout: Duration,
+    pub sdk: SdkSettings,
 }
 
 /// The variables read, for messages, the README's table and the SAM template's check.
@@ -222,6 +236,8 @@ pub mod vars {
         MAILER = "LATCH_MAILER";
         SES_FROM = "LATCH_SES_FROM";
         SES_CONFIGURATION_SET = "LATCH_SES_CONFIGURATION_SET";
+        PUBLIC_TOKEN = "LATCH_PUBLIC_TOKEN";
+        SDK_ORIGINS = "LATCH_SDK_ORIGINS";
     }
 }
 
@@ -381,6 +397,7 @@ impl Settings {
         };
         email.reset_start_min =
             std::time::Duration::from_millis(ranged(src, vars::RESET_START_MIN_MS, min_ms, 0, 10_000)?);
+        let sdk = sdk_settings(src, &project_id, &token_pepper)?;
         Ok(Self {
             project_id,
             secret,
@@ -395,6 +412,7 @@ impl Settings {
             cross_org_passwords: parse(src, vars::CROSS_ORG_PASSWORDS, false)?,
             serve,
             sqlite_busy_timeout,
+            sdk,
         })
     }
 }
@@ -448,6 +466,65 @@ fn email_settings(src: &dyn Source) -> Result<EmailSettings, ConfigError> {
         // Set by the caller, which knows the mailer.
         reset_start_min: std::time::Duration::ZERO,
     })
+}
+
+fn sdk_settings(src: &dyn Source, project_id: &str, token_pepper: &[u8]) -> Result<SdkSettings, ConfigError> {
+    let env = crate::domain::ids::IdEnvironment::for_project(project_id);
+    let prefix = format!("public-token-{}-", env.as_str());
+    let public_token = match src.get(vars::PUBLIC_TOKEN) {
+        Some(given) => {
+            let given = given.trim().to_string();
+            let rest = given.strip_prefix(&prefix).ok_or_else(|| ConfigError {
+                var: vars::PUBLIC_TOKEN,
+                message: format!("must start with {prefix:?}, as this project's ids do"),
+            })?;
+            if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+                return Err(ConfigError {
+                    var: vars::PUBLIC_TOKEN,
+                    message: format!("after {prefix:?} only letters, digits and '-' may follow"),
+                });
+            }
+            given
+        }
+        None => {
+            use hmac::Mac;
+            let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(token_pepper).expect("HMAC takes any key");
+            mac.update(b"latch public token");
+            let digest = mac.finalize().into_bytes();
+            let mut bytes = [0u8; 16];
+            bytes.copy_from_slice(&digest[..16]);
+            format!("{prefix}{}", uuid::Builder::from_random_bytes(bytes).into_uuid())
+        }
+    };
+    let origins = src
+        .get(vars::SDK_ORIGINS)
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(parse_origin)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(SdkSettings { public_token, origins })
+}
+
+/// An origin as browsers send it in `Origin`: scheme, host and a port other than the scheme's
+/// default, nothing else.
+fn parse_origin(raw: &str) -> Result<String, ConfigError> {
+    let refuse = |why: &str| ConfigError {
+        var: vars::SDK_ORIGINS,
+        message: format!("{raw:?} is not an origin (scheme://host[:port]): {why}"),
+    };
+    let url = url::Url::parse(raw).map_err(|e| refuse(&e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(refuse("the scheme must be http or https"));
+    }
+    if !url.username().is_empty() || url.password().is_some() || url.query().is_some() || url.fragment().is_some() {
+        return Err(refuse("no user, query or fragment"));
+    }
+    if url.path() != "/" || raw.trim_end().ends_with('/') {
+        return Err(refuse("no path, not even a trailing '/'"));
+    }
+    Ok(url.origin().ascii_serialization())
 }
 
 #[cfg(test)]
@@ -506,6 +583,64 @@ mod tests {
         assert_eq!(s.email.from, "auth@example.com");
         assert_eq!(settings(&[(vars::MAILER, "ses")]).unwrap_err().var, vars::SES_FROM);
         assert_eq!(settings(&[(vars::STORE, "postgres")]).unwrap_err().var, vars::STORE);
+    }
+
+    #[test]
+    fn the_public_token_is_derived_and_stable_or_given_and_checked() {
+        let derived = settings(&[]).unwrap().sdk.public_token;
+        assert!(derived.starts_with("public-token-test-"), "{derived}");
+        assert!(uuid::Uuid::parse_str(derived.trim_start_matches("public-token-test-")).is_ok());
+        assert_eq!(
+            settings(&[]).unwrap().sdk.public_token,
+            derived,
+            "the same pepper, the same token"
+        );
+        let other = Settings::from_source(&|_: &str| None, "project-test-x".into(), "s".into(), vec![1; 32]);
+        assert_ne!(
+            other.unwrap().sdk.public_token,
+            derived,
+            "another pepper, another token"
+        );
+        let live = Settings::from_source(&|_: &str| None, "project-live-x".into(), "s".into(), vec![0; 32]);
+        assert!(live.unwrap().sdk.public_token.starts_with("public-token-live-"));
+        let given = "public-token-test-11111111-2222-4333-8444-555555555555";
+        assert_eq!(
+            settings(&[(vars::PUBLIC_TOKEN, given)]).unwrap().sdk.public_token,
+            given
+        );
+        for bad in [
+            "public-token-live-x",
+            "secret-test-x",
+            "public-token-test-",
+            "public-token-test-a b",
+        ] {
+            assert_eq!(
+                settings(&[(vars::PUBLIC_TOKEN, bad)]).unwrap_err().var,
+                vars::PUBLIC_TOKEN,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn sdk_origins_are_exact_origins() {
+        assert!(settings(&[]).unwrap().sdk.origins.is_empty());
+        let s = settings(&[(vars::SDK_ORIGINS, "http://localhost:8080, https://App.Example.com:443")]).unwrap();
+        assert_eq!(s.sdk.origins, ["http://localhost:8080", "https://app.example.com"]);
+        for bad in [
+            "localhost:8080",
+            "https://app.example.com/",
+            "https://app.example.com/login",
+            "ftp://x.example.com",
+            "https://u:p@x.example.com",
+            "*",
+        ] {
+            assert_eq!(
+                settings(&[(vars::SDK_ORIGINS, bad)]).unwrap_err().var,
+                vars::SDK_ORIGINS,
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -88,6 +88,10 @@ error_types! {
     InvalidPhpassHashFormat => "invalid_phpass_hash_format",
     InvalidPhpassHashPrefix => "invalid_phpass_hash_prefix",
     UnauthorizedCredentials => "unauthorized_credentials",
+    // The frontend SDK's door (`/sdk/v1`, crate::api::sdk).
+    PublicTokenNotFound => "public_token_not_found",
+    UserUnauthenticated => "user_unauthenticated",
+    BadDomainForStytchSdk => "bad_domain_for_stytch_sdk",
     ResetPassword => "reset_password",
     UnableToAuthPasswordResetToken => "unable_to_auth_password_reset_token",
     UnableToAuthMagicLink => "unable_to_auth_magic_link",

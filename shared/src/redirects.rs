@@ -97,12 +97,25 @@ pub fn resolve(
     Ok(url)
 }
 
-/// The link: the redirect URL, its own query kept, with `stytch_token_type` and `token` appended
-/// once (`resolve` refused URLs that already had them).
-pub fn link(mut url: Url, token_type: &str, token: &str) -> String {
+impl LinkKind {
+    /// The link's `stytch_redirect_type`: the frontend SDK's pre-built UI opens its reset form
+    /// for `reset_password` (docs/frontend-sdk.md).
+    fn redirect_type(self) -> &'static str {
+        match self {
+            LinkKind::ResetPassword => "reset_password",
+            LinkKind::Login => "login",
+            LinkKind::Signup => "signup",
+        }
+    }
+}
+
+/// The link: the redirect URL, its own query kept, with `stytch_token_type`, `token` and
+/// `stytch_redirect_type` appended once (`resolve` refused URLs that already had them).
+pub fn link(mut url: Url, kind: LinkKind, token_type: &str, token: &str) -> String {
     url.query_pairs_mut()
         .append_pair("stytch_token_type", token_type)
-        .append_pair("token", token);
+        .append_pair("token", token)
+        .append_pair("stytch_redirect_type", kind.redirect_type());
     url.to_string()
 }
 
@@ -135,8 +148,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            link(u, "magic_links", "tok"),
-            "http://localhost:3000/authenticate?next=/x&stytch_token_type=magic_links&token=tok"
+            link(u, LinkKind::Login, "magic_links", "tok"),
+            "http://localhost:3000/authenticate?next=/x&stytch_token_type=magic_links&token=tok&stytch_redirect_type=login"
         );
     }
 
@@ -236,10 +249,10 @@ mod tests {
             &allowed(),
         )
         .unwrap();
-        let l = link(u, "reset_password", "tok");
+        let l = link(u, LinkKind::ResetPassword, "reset_password", "tok");
         assert_eq!(
             l,
-            "https://app.example.com/reset?next=%2Fhome&tokenish=1&x=a+b&stytch_token_type=reset_password&token=tok"
+            "https://app.example.com/reset?next=%2Fhome&tokenish=1&x=a+b&stytch_token_type=reset_password&token=tok&stytch_redirect_type=reset_password"
         );
         let parsed = Url::parse(&l).unwrap();
         let tokens: Vec<_> = parsed.query_pairs().filter(|(k, _)| k == "token").collect();

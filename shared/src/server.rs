@@ -29,7 +29,7 @@ use axum::Router;
 use hyper::body::{Body as HttpBody, Frame, Incoming, SizeHint};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
 use tower::ServiceExt;
@@ -46,12 +46,44 @@ pub const MAX_HEADERS: usize = 100;
 /// the socket with unread data does not reset the connection before the client reads the answer.
 const DRAIN_AFTER_REJECT: usize = 1024 * 1024;
 
-/// Serve `router` on `listener` until `shutdown` completes; then stop accepting, let the
-/// requests under way finish (for at most `settings.shutdown_grace`) and close every connection.
+/// TLS for `latch serve --tls-cert --tls-key`: rustls on aws-lc (the crypto the AWS SDK already
+/// links), HTTP/1.1 only, as the server below speaks.
+#[derive(Clone)]
+pub struct Tls(tokio_rustls::TlsAcceptor);
+
+impl Tls {
+    /// A certificate chain and its private key, both PEM files.
+    pub fn from_pem_files(cert: &std::path::Path, key: &std::path::Path) -> io::Result<Self> {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let certs = CertificateDer::pem_file_iter(cert)
+            .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| io::Error::other(format!("reading the certificate chain {}: {e}", cert.display())))?;
+        if certs.is_empty() {
+            return Err(io::Error::other(format!("{} holds no certificate", cert.display())));
+        }
+        let key = PrivateKeyDer::from_pem_file(key)
+            .map_err(|e| io::Error::other(format!("reading the private key {}: {e}", key.display())))?;
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(io::Error::other)?
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .map_err(|e| io::Error::other(format!("the certificate and key do not make a TLS identity: {e}")))?;
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(Self(tokio_rustls::TlsAcceptor::from(Arc::new(config))))
+    }
+}
+
+/// Serve `router` on `listener` (over TLS if `tls` is given) until `shutdown` completes; then
+/// stop accepting, let the requests under way finish (for at most `settings.shutdown_grace`) and
+/// close every connection.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     settings: ServeSettings,
+    tls: Option<Tls>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> io::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -63,7 +95,24 @@ pub async fn serve(
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => {
                     let _ = stream.set_nodelay(true);
-                    connections.spawn(connection(stream, router.clone(), settings, stop_rx.clone()));
+                    let (router, stop) = (router.clone(), stop_rx.clone());
+                    match tls.clone() {
+                        None => {
+                            connections.spawn(connection(stream, router, settings, stop));
+                        }
+                        Some(Tls(acceptor)) => {
+                            connections.spawn(async move {
+                                // The handshake is bounded like a request's head: a client that
+                                // opens a socket and says nothing holds it no longer.
+                                let handshake = tokio::time::timeout(settings.header_read_timeout, acceptor.accept(stream));
+                                match handshake.await {
+                                    Ok(Ok(stream)) => connection(stream, router, settings, stop).await,
+                                    Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
+                                    Err(_) => tracing::debug!("TLS handshake timed out"),
+                                }
+                            });
+                        }
+                    }
                 }
                 Err(e) => {
                     // Out of file descriptors and the like: pause rather than spin.
@@ -97,7 +146,10 @@ pub async fn serve(
 }
 
 /// One connection: hyper serves it while the watchdog enforces the phase's deadline.
-async fn connection(stream: TcpStream, router: Router, settings: ServeSettings, mut stop: watch::Receiver<bool>) {
+async fn connection<S>(stream: S, router: Router, settings: ServeSettings, mut stop: watch::Receiver<bool>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let watch = Arc::new(Watch::new(settings));
     let io = TokioIo::new(Guarded {
         inner: stream,
@@ -417,13 +469,13 @@ struct Rejection {
 
 /// The socket as hyper sees it: reads are checked against the head limits, and an oversized
 /// head is answered here; hyper then sees the end of the stream and closes without answering.
-struct Guarded {
-    inner: TcpStream,
+struct Guarded<S> {
+    inner: S,
     watch: Arc<Watch>,
     reject: Option<Rejection>,
 }
 
-impl Guarded {
+impl<S: AsyncRead + AsyncWrite + Unpin> Guarded<S> {
     fn poll_reject(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let Some(r) = self.reject.as_mut() else {
             return Poll::Ready(Ok(()));
@@ -458,7 +510,7 @@ impl Guarded {
     }
 }
 
-impl AsyncRead for Guarded {
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for Guarded<S> {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         if this.reject.is_some() {
@@ -485,7 +537,7 @@ impl AsyncRead for Guarded {
     }
 }
 
-impl AsyncWrite for Guarded {
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Guarded<S> {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         if this.reject.is_some() {

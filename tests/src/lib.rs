@@ -5,6 +5,7 @@ pub mod b2b;
 pub mod documented;
 pub mod faults;
 pub mod hibp_stub;
+pub mod sdk;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -124,7 +125,12 @@ impl TestApp {
 
     /// An app whose store fails on demand (`app.faults`).
     pub async fn spawn_faulty() -> Self {
-        Self::spawn_full(&[], None, true).await
+        Self::spawn_faulty_with(&[]).await
+    }
+
+    /// A faulty app with these settings.
+    pub async fn spawn_faulty_with(vars: &[(&str, &str)]) -> Self {
+        Self::spawn_full(vars, None, true).await
     }
 
     async fn spawn_full(vars: &[(&str, &str)], mailer: Option<Arc<dyn Mailer>>, faulty: bool) -> Self {
@@ -175,7 +181,7 @@ impl TestApp {
         // The server `latch serve` runs, with its timeouts and limits from the settings.
         let limits = state.settings.serve;
         let server = tokio::spawn(async move {
-            latch::server::serve(listener, router, limits, std::future::pending())
+            latch::server::serve(listener, router, limits, None, std::future::pending())
                 .await
                 .unwrap();
         });
@@ -781,22 +787,32 @@ pub fn on_dynamo() -> bool {
     std::env::var("LATCH_TEST_BACKEND").as_deref() == Ok("dynamodb")
 }
 
-/// Log lines written while the guard lives, on this thread: a `#[tokio::test]` runs the app's
-/// tasks on its own thread, so its handlers' logs land here (not those of the blocking pool).
+/// Log lines written while the guard lives, by any thread: the process-wide subscriber, installed
+/// once, writes into one buffer, and the guard holds every other capture off, so a test binary
+/// that uses it runs its captures one at a time. A binary that calls this must not install its
+/// own subscriber.
 #[derive(Clone, Default)]
 pub struct LogCapture(Arc<std::sync::Mutex<Vec<u8>>>);
 
 impl LogCapture {
-    pub fn start() -> (Self, tracing::subscriber::DefaultGuard) {
-        use tracing_subscriber::util::SubscriberInitExt;
-        let capture = Self::default();
-        let writer = capture.clone();
-        let guard = tracing_subscriber::fmt()
-            .with_max_level(tracing_subscriber::filter::LevelFilter::DEBUG)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .set_default();
-        (capture, guard)
+    pub async fn start() -> (Self, tokio::sync::MutexGuard<'static, ()>) {
+        static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+        static CAPTURE: std::sync::OnceLock<LogCapture> = std::sync::OnceLock::new();
+        let serial = ONE_AT_A_TIME.lock().await;
+        let capture = CAPTURE
+            .get_or_init(|| {
+                let capture = Self::default();
+                let writer = capture.clone();
+                tracing_subscriber::fmt()
+                    .with_max_level(tracing_subscriber::filter::LevelFilter::DEBUG)
+                    .with_ansi(false)
+                    .with_writer(move || writer.clone())
+                    .init();
+                capture
+            })
+            .clone();
+        capture.0.lock().unwrap().clear();
+        (capture, serial)
     }
 
     pub fn text(&self) -> String {

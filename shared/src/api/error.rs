@@ -79,6 +79,8 @@ impl ErrorType {
             | InvalidPhpassHashFormat
             | InvalidPhpassHashPrefix => StatusCode::BAD_REQUEST,
             UnauthorizedCredentials
+            | PublicTokenNotFound
+            | UserUnauthenticated
             | ResetPassword
             | UnableToAuthPasswordResetToken
             | UnableToAuthMagicLink
@@ -88,6 +90,7 @@ impl ErrorType {
             | UnableToAuthenticateTotp
             | TotpCodeAlreadyAuthenticated => StatusCode::UNAUTHORIZED,
             EmailJitProvisioningNotAllowed
+            | BadDomainForStytchSdk
             | InvalidEmailForJitProvisioning
             | OperationRestrictedByOrganizationAuthMethods
             | OperationRestrictedByOrganizationMfaMethods => StatusCode::FORBIDDEN,

@@ -121,22 +121,29 @@ where
 #[derive(Debug)]
 pub struct Reply<T>(pub T);
 
+/// `body`'s fields after `status_code` and `request_id`: every success, to the backend SDKs
+/// as is, to the frontend SDK under `data` (crate::api::sdk::SdkReply).
 #[derive(Serialize)]
-struct Enveloped<'a, T> {
+pub(crate) struct Enveloped<'a, T> {
     status_code: u16,
     request_id: String,
     #[serde(flatten)]
     body: &'a T,
 }
 
-impl<T: Serialize> IntoResponse for Reply<T> {
-    fn into_response(self) -> Response {
-        axum::Json(Enveloped {
+impl<'a, T> Enveloped<'a, T> {
+    pub(crate) fn ok(body: &'a T) -> Self {
+        Self {
             status_code: 200,
             request_id: RequestId::current().to_string(),
-            body: &self.0,
-        })
-        .into_response()
+            body,
+        }
+    }
+}
+
+impl<T: Serialize> IntoResponse for Reply<T> {
+    fn into_response(self) -> Response {
+        axum::Json(Enveloped::ok(&self.0)).into_response()
     }
 }
 

@@ -7,6 +7,7 @@ pub mod json;
 pub mod openapi;
 pub mod request_id;
 pub mod route;
+pub mod sdk;
 pub mod wire;
 
 pub use error::{Error, ErrorType};

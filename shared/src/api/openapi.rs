@@ -19,7 +19,7 @@ use utoipa::openapi::{
 use utoipa::ToSchema;
 
 use super::error::ErrorType;
-use super::route::{Method, Route};
+use super::route::{Access, Method, Route};
 
 /// Named schemas collected while building the document (`components.schemas`).
 pub type Schemas = Vec<(String, RefOr<Schema>)>;
@@ -54,7 +54,7 @@ pub fn schema<T: ToSchema>(schemas: &mut Schemas) -> RefOr<Schema> {
 
 /// Error types any route may answer with: a body or query string that does not parse, a body
 /// over the size limit, and a failing store. Routes that need project credentials add
-/// `unauthorized_credentials`.
+/// `unauthorized_credentials`; the frontend SDK's routes add their origin and token refusals.
 pub const COMMON_ERRORS: &[ErrorType] = &[
     ErrorType::BadRequest,
     ErrorType::RequestTooLarge,
@@ -68,8 +68,11 @@ pub const COMMON_ERRORS: &[ErrorType] = &[
 /// Every error type `route` is documented to answer with.
 pub fn documented_errors(route: &Route) -> Vec<ErrorType> {
     let mut all: Vec<ErrorType> = COMMON_ERRORS.to_vec();
-    if !route.public {
-        all.push(ErrorType::UnauthorizedCredentials);
+    match route.access {
+        Access::Public => {}
+        Access::Project => all.push(ErrorType::UnauthorizedCredentials),
+        Access::Browser => all.extend([ErrorType::BadDomainForStytchSdk, ErrorType::PublicTokenNotFound]),
+        Access::Beacon => all.push(ErrorType::BadDomainForStytchSdk),
     }
     for e in route.api.errors.iter().copied().flatten() {
         if !all.contains(e) {
@@ -141,6 +144,7 @@ pub mod errors {
 }
 
 const BASIC_AUTH: &str = "projectBasicAuth";
+const PUBLIC_TOKEN_AUTH: &str = "publicTokenBasicAuth";
 
 /// The whole document for the route table `routes`.
 pub fn document(routes: &[Route]) -> OpenApi {
@@ -153,17 +157,31 @@ pub fn document(routes: &[Route]) -> OpenApi {
             operation(route, &mut schemas),
         );
     }
-    let mut components = ComponentsBuilder::new().security_scheme(
-        BASIC_AUTH,
-        SecurityScheme::Http(
-            Http::builder()
-                .scheme(HttpAuthScheme::Basic)
-                .description(Some(
-                    "The project id as the user name and the project secret as the password.",
-                ))
-                .build(),
-        ),
-    );
+    let mut components = ComponentsBuilder::new()
+        .security_scheme(
+            BASIC_AUTH,
+            SecurityScheme::Http(
+                Http::builder()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some(
+                        "The project id as the user name and the project secret as the password.",
+                    ))
+                    .build(),
+            ),
+        )
+        .security_scheme(
+            PUBLIC_TOKEN_AUTH,
+            SecurityScheme::Http(
+                Http::builder()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some(
+                        "The frontend SDK's: the public token as the user name, and as the password the session \
+                     token the page holds, or the public token again without one. Only from an origin on \
+                     LATCH_SDK_ORIGINS.",
+                    ))
+                    .build(),
+            ),
+        );
     for (name, schema) in unique(schemas) {
         components = components.schema(name, schema);
     }
@@ -219,10 +237,11 @@ fn http_method(m: Method) -> HttpMethod {
 }
 
 fn operation(route: &Route, schemas: &mut Schemas) -> utoipa::openapi::path::Operation {
-    let tag = if route.path.starts_with("/v1/b2b/") {
-        "b2b"
-    } else {
-        "consumer"
+    let tag = match (route.access, route.path.contains("/b2b/")) {
+        (Access::Browser | Access::Beacon, true) => "sdk-b2b",
+        (Access::Browser | Access::Beacon, false) => "sdk",
+        (_, true) => "b2b",
+        (_, false) => "consumer",
     };
     let mut op = OperationBuilder::new().operation_id(Some(route.name)).tag(tag);
     for name in path_parameters(route.path) {
@@ -267,15 +286,21 @@ fn operation(route: &Route, schemas: &mut Schemas) -> utoipa::openapi::path::Ope
             }
         }
     }
-    if !route.public {
-        op = op.security(SecurityRequirement::new(BASIC_AUTH, Vec::<String>::new()));
+    match route.access {
+        Access::Public | Access::Beacon => {}
+        Access::Project => op = op.security(SecurityRequirement::new(BASIC_AUTH, Vec::<String>::new())),
+        Access::Browser => op = op.security(SecurityRequirement::new(PUBLIC_TOKEN_AUTH, Vec::<String>::new())),
     }
+    let body = success((route.api.output)(schemas));
+    let body = match route.access {
+        Access::Browser | Access::Beacon => ObjectBuilder::new().property("data", body).required("data").into(),
+        Access::Public | Access::Project => body,
+    };
     let mut responses = ResponsesBuilder::new().response(
         "200",
-        ResponseBuilder::new().description("Success.").content(
-            "application/json",
-            Content::new(Some(success((route.api.output)(schemas)))),
-        ),
+        ResponseBuilder::new()
+            .description("Success.")
+            .content("application/json", Content::new(Some(body))),
     );
     let mut by_status: BTreeMap<u16, Vec<&'static str>> = BTreeMap::new();
     for e in documented_errors(route) {

@@ -56,14 +56,29 @@ pub const MAILS: Needs = Needs { mail: true, ..WRITES };
 /// Scores passwords without touching the table.
 pub const SCORES: Needs = Needs { heavy: true, ..READS };
 
+/// Who may call a route, and how.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// A backend, with the project's id and secret (HTTP Basic): every `/v1` route but the JWKS.
+    Project,
+    /// Anyone: the JWKS.
+    Public,
+    /// A browser page on an authorized origin, with the public token (and the session token, if
+    /// it has one) as HTTP Basic; answered in the frontend SDK's `{"data": …}` envelope, with CORS
+    /// (crate::api::sdk). Every `/sdk/v1` route but the telemetry.
+    Browser,
+    /// A browser page on an authorized origin, without credentials: the SDK's telemetry
+    /// (`/sdk/v1/events`), which it sends with none.
+    Beacon,
+}
+
 pub struct Route {
     /// Kebab-case: the Lambda binary's name and the SAM function's purpose.
     pub name: &'static str,
     pub method: Method,
     /// axum / OpenAPI path syntax, e.g. `/v1/users/{user_id}`.
     pub path: &'static str,
-    /// Served without project authentication.
-    pub public: bool,
+    pub access: Access,
     pub needs: Needs,
     /// What it takes and answers, for the OpenAPI document.
     pub api: Api,
@@ -88,7 +103,7 @@ pub const fn route(
         name,
         method,
         path,
-        public: false,
+        access: Access::Project,
         needs,
         api,
         handler,
@@ -96,5 +111,22 @@ pub const fn route(
 }
 
 pub const fn public(route: Route) -> Route {
-    Route { public: true, ..route }
+    Route {
+        access: Access::Public,
+        ..route
+    }
+}
+
+pub const fn browser(route: Route) -> Route {
+    Route {
+        access: Access::Browser,
+        ..route
+    }
+}
+
+pub const fn beacon(route: Route) -> Route {
+    Route {
+        access: Access::Beacon,
+        ..route
+    }
 }

@@ -46,7 +46,7 @@ impl IdEnvironment {
         }
     }
 
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Test => "test",
             Self::Live => "live",

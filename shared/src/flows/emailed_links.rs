@@ -145,9 +145,10 @@ pub async fn start_reset(st: &AppState, began: Instant, start: ResetStart<'_>) -
             (TokenKind::MultiTenantMagicLink, B2B_MAGIC_LINK_TYPE, start.login_url),
         ],
     };
+    let link_kinds = [LinkKind::ResetPassword, LinkKind::Login];
     let mut links = Vec::with_capacity(2);
     let mut records = Vec::with_capacity(2);
-    for (kind, link_type, url) in kinds {
+    for ((kind, link_type, url), link_kind) in kinds.into_iter().zip(link_kinds) {
         let (token, record) = tokens::issue(
             st,
             NewToken {
@@ -157,7 +158,7 @@ pub async fn start_reset(st: &AppState, began: Instant, start: ResetStart<'_>) -
                 ..NewToken::new(kind, &account, start.lifetime)
             },
         );
-        links.push(redirects::link(url, link_type, &token));
+        links.push(redirects::link(url, link_kind, link_type, &token));
         records.push(record);
     }
     let minutes = start.lifetime.num_minutes().to_string();

@@ -2,6 +2,7 @@
 //! what the organization allows, a new member, and cross-organization passwords
 //! (`LATCH_B2B_CROSS_ORG_PASSWORDS`: one password per email, inherited and propagated).
 
+use chrono::{DateTime, Utc};
 use serde_json::Map;
 
 use super::password_records;
@@ -9,9 +10,11 @@ use crate::domain::ids::{looks_like, new_id, IdKind};
 use crate::domain::organization::valid_slug;
 use crate::domain::EmailAddress;
 use crate::error::{Error, ErrorType};
+use crate::sessions::{Scope, SessionRef};
 use crate::state::AppState;
 use crate::store::{
-    AuthMethod, MemberFields, MemberStatus, MfaMethod, OrganizationRecord, PasswordRecord, StoreError, UserRecord,
+    AuthMethod, MemberFields, MemberStatus, MfaMethod, OrganizationRecord, PasswordRecord, SessionRecord, StoreError,
+    UserRecord,
 };
 
 pub fn organization_not_found() -> Error {
@@ -67,6 +70,31 @@ pub async fn load_org(st: &AppState, id_or_slug: &str) -> Result<OrganizationRec
         None
     };
     found.ok_or_else(organization_not_found)
+}
+
+/// A member session, with its token, organization and member: what every call made with a
+/// member session starts from. A consumer session, or one whose member or organization is gone,
+/// is `session_not_found`.
+pub async fn session_member(
+    st: &AppState,
+    by: SessionRef<'_>,
+    now: DateTime<Utc>,
+) -> Result<(SessionRecord, String, OrganizationRecord, UserRecord), Error> {
+    let gone = || {
+        Error::new(
+            ErrorType::SessionNotFound,
+            "The session's member or organization no longer exists.",
+        )
+    };
+    let (record, token) = st.sessions.find(by, Scope::AnyOrganization, now).await?;
+    let org_id = record
+        .organization
+        .as_ref()
+        .map(|o| o.organization_id.clone())
+        .unwrap_or_default();
+    let org = st.store.organization_by_id(&org_id).await?.ok_or_else(gone)?;
+    let member = find_member(st, &org, &record.user_id).await?.ok_or_else(gone)?;
+    Ok((record, token, org, member))
 }
 
 /// The member `member_id` of `org`: a member of another organization (or a consumer user) is

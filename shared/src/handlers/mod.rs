@@ -5,5 +5,6 @@ pub mod migrate;
 pub mod passwords;
 pub mod reset;
 pub mod routes;
+pub mod sdk;
 pub mod sessions;
 pub mod users;

@@ -4,10 +4,10 @@
 use axum::routing::{delete, get, post, put};
 
 use super::b2b::{
-    magic_links as b2b_magic_links, migrate as b2b_migrate, organizations, passwords as b2b_passwords,
+    directory, magic_links as b2b_magic_links, migrate as b2b_migrate, organizations, passwords as b2b_passwords,
     sessions as b2b_sessions, totp,
 };
-use super::{migrate, passwords, reset, sessions, users};
+use super::{migrate, passwords, reset, sdk, sessions, users};
 pub use crate::api::route::*;
 
 /// Whether `constant` is `name` in upper snake case (`PASSWORDS_CREATE`, `passwords-create`).
@@ -80,6 +80,22 @@ routes! {
     B2B_SESSIONS_JWKS = public(route("b2b-sessions-jwks", Method::Get, "/v1/b2b/sessions/jwks/{project_id}", READS, sessions::JWKS_API, || get(sessions::jwks)));
     B2B_TOTP_CREATE = route("b2b-totp-create", Method::Post, "/v1/b2b/totp", WRITES, totp::CREATE_API, || post(totp::create));
     B2B_TOTP_AUTHENTICATE = route("b2b-totp-authenticate", Method::Post, "/v1/b2b/totp/authenticate", WRITES, totp::AUTHENTICATE_API, || post(totp::authenticate));
+    SDK_BOOTSTRAP = browser(route("sdk-bootstrap", Method::Get, "/sdk/v1/projects/bootstrap/{public_token}", READS, sdk::BOOTSTRAP_API, || get(sdk::bootstrap)));
+    SDK_EVENTS = beacon(route("sdk-events", Method::Post, "/sdk/v1/events", READS, sdk::EVENTS_API, || post(sdk::events)));
+    SDK_B2B_PASSWORDS_AUTHENTICATE = browser(route("sdk-b2b-passwords-authenticate", Method::Post, "/sdk/v1/b2b/passwords/authenticate", HASHES, b2b_passwords::SDK_AUTHENTICATE_API, || post(b2b_passwords::sdk_authenticate)));
+    SDK_B2B_PASSWORDS_STRENGTH_CHECK = browser(route("sdk-b2b-passwords-strength-check", Method::Post, "/sdk/v1/b2b/passwords/strength_check", SCORES, b2b_passwords::SDK_STRENGTH_CHECK_API, || post(b2b_passwords::sdk_strength_check)));
+    SDK_B2B_PASSWORDS_EMAIL_RESET_START = browser(route("sdk-b2b-passwords-email-reset-start", Method::Post, "/sdk/v1/b2b/passwords/email/reset/start", MAILS, b2b_passwords::SDK_RESET_START_API, || post(b2b_passwords::sdk_reset_start)));
+    SDK_B2B_PASSWORDS_EMAIL_RESET = browser(route("sdk-b2b-passwords-email-reset", Method::Post, "/sdk/v1/b2b/passwords/email/reset", HASHES, b2b_passwords::SDK_EMAIL_RESET_API, || post(b2b_passwords::sdk_email_reset)));
+    SDK_B2B_PASSWORDS_EXISTING_PASSWORD_RESET = browser(route("sdk-b2b-passwords-existing-password-reset", Method::Post, "/sdk/v1/b2b/passwords/existing_password/reset", HASHES, b2b_passwords::SDK_EXISTING_PASSWORD_RESET_API, || post(b2b_passwords::sdk_existing_password_reset)));
+    SDK_B2B_PASSWORDS_SESSION_RESET = browser(route("sdk-b2b-passwords-session-reset", Method::Post, "/sdk/v1/b2b/passwords/session/reset", HASHES, b2b_passwords::SDK_SESSION_RESET_API, || post(b2b_passwords::sdk_session_reset)));
+    SDK_B2B_SESSIONS_AUTHENTICATE = browser(route("sdk-b2b-sessions-authenticate", Method::Post, "/sdk/v1/b2b/sessions/authenticate", WRITES, b2b_sessions::SDK_AUTHENTICATE_API, || post(b2b_sessions::sdk_authenticate)));
+    SDK_B2B_SESSIONS_REVOKE = browser(route("sdk-b2b-sessions-revoke", Method::Post, "/sdk/v1/b2b/sessions/revoke", WRITES, b2b_sessions::SDK_REVOKE_API, || post(b2b_sessions::sdk_revoke)));
+    SDK_B2B_ORGANIZATIONS_SEARCH = browser(route("sdk-b2b-organizations-search", Method::Post, "/sdk/v1/b2b/organizations/search", READS, directory::ORGANIZATION_SEARCH_API, || post(directory::organization_search)));
+    SDK_B2B_ORGANIZATIONS_ME = browser(route("sdk-b2b-organizations-me", Method::Get, "/sdk/v1/b2b/organizations/me", READS, directory::ORGANIZATION_ME_API, || get(directory::organization_me)));
+    SDK_B2B_MEMBERS_SEARCH = browser(route("sdk-b2b-members-search", Method::Post, "/sdk/v1/b2b/organizations/members/search", READS, directory::MEMBER_SEARCH_API, || post(directory::member_search)));
+    SDK_B2B_MEMBERS_ME = browser(route("sdk-b2b-members-me", Method::Get, "/sdk/v1/b2b/organizations/members/me", READS, directory::MEMBER_ME_API, || get(directory::member_me)));
+    SDK_B2B_TOTP_CREATE = browser(route("sdk-b2b-totp-create", Method::Post, "/sdk/v1/b2b/totp", WRITES, totp::SDK_CREATE_API, || post(totp::sdk_create)));
+    SDK_B2B_TOTP_AUTHENTICATE = browser(route("sdk-b2b-totp-authenticate", Method::Post, "/sdk/v1/b2b/totp/authenticate", WRITES, totp::SDK_AUTHENTICATE_API, || post(totp::sdk_authenticate)));
 }
 
 pub fn by_name(name: &str) -> Option<&'static Route> {

@@ -1,5 +1,6 @@
 //! Project authentication (X1) and the routing envelope.
 
+use latch::api::route::Access;
 use latch_tests::{email, TestApp, PROJECT_ID, SECRET, STRONG};
 use reqwest::Method;
 use serde_json::json;
@@ -8,7 +9,7 @@ use serde_json::json;
 async fn every_private_endpoint_needs_the_project_credentials() {
     let app = TestApp::spawn().await;
     let body = json!({"email": email("x1"), "password": STRONG});
-    for route in latch::ROUTES.iter().filter(|r| !r.public) {
+    for route in latch::ROUTES.iter().filter(|r| r.access == Access::Project) {
         let path = route
             .path
             .replace("{user_id}", "user-test-00000000-0000-4000-8000-000000000000");

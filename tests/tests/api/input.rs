@@ -179,7 +179,7 @@ async fn every_endpoint_answers_garbage_with_4xx() {
 /// with a path parameter (axum's own extractor would answer in plain text).
 #[tokio::test]
 async fn undecodable_path_segments_get_bad_request_in_the_envelope() {
-    let app = TestApp::spawn().await;
+    let app = latch_tests::sdk::sdk_app().await;
     let with_params: Vec<_> = latch::ROUTES.iter().filter(|r| r.path.contains('{')).collect();
     assert!(with_params.len() >= 6);
     for route in with_params {
@@ -191,14 +191,24 @@ async fn undecodable_path_segments_get_bad_request_in_the_envelope() {
             .join("/");
         let method = reqwest::Method::from_bytes(route.method.as_str().as_bytes()).unwrap();
         let body = (method == reqwest::Method::POST).then(|| json!({}));
-        let a = app
-            .send(
-                method,
-                &path,
-                body.as_ref(),
-                Some((latch_tests::PROJECT_ID, latch_tests::SECRET)),
-            )
-            .await;
+        // Each door's own credentials: the project's, or a page's public token from its origin.
+        let a = match route.access {
+            latch::api::route::Access::Browser | latch::api::route::Access::Beacon => {
+                latch_tests::sdk::Page::new(&app)
+                    .send(method, &path, body.as_ref())
+                    .await
+                    .answer
+            }
+            _ => {
+                app.send(
+                    method,
+                    &path,
+                    body.as_ref(),
+                    Some((latch_tests::PROJECT_ID, latch_tests::SECRET)),
+                )
+                .await
+            }
+        };
         a.assert_error(400, "bad_request");
         assert!(
             a.body["error_message"].as_str().unwrap().contains("UTF-8"),
@@ -324,12 +334,12 @@ async fn i5_an_allowed_redirect_keeps_its_query_and_gets_latchs_parameters_once(
     .assert_ok();
     let mail = app.last_reset_email(&e).await;
     let reset = format!(
-        "https://app.example.com/reset?next=%2Fhome&lang=en&stytch_token_type=reset_password&token={}",
+        "https://app.example.com/reset?next=%2Fhome&lang=en&stytch_token_type=reset_password&token={}&stytch_redirect_type=reset_password",
         mail.reset_token
     );
     assert_eq!(mail.reset_url, reset);
     let login = format!(
-        "https://app.example.com/login?from=mail&stytch_token_type=magic_links&token={}",
+        "https://app.example.com/login?from=mail&stytch_token_type=magic_links&token={}&stytch_redirect_type=login",
         mail.login_token
     );
     assert_eq!(mail.login_url, login);

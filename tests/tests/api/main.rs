@@ -18,6 +18,7 @@ mod openapi;
 mod passwords;
 mod reset;
 mod route_table;
+mod sdk;
 mod secrets;
 mod serve;
 mod sessions;

@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use latch::api::openapi::{document_json, documented_errors, path_parameters};
+use latch::api::route::Access;
 use serde_json::Value;
 
 fn committed_path() -> std::path::PathBuf {
@@ -61,8 +62,15 @@ fn each_operation_documents_auth_parameters_and_every_error_status() {
     for route in latch::ROUTES {
         let op = &doc["paths"][route.path][route.method.as_str().to_lowercase()];
         let name = route.name;
-        // Basic auth on every route but the public JWKS.
-        assert_eq!(op.get("security").is_some(), !route.public, "{name}");
+        // Basic auth on every route but the public JWKS and the SDK's telemetry: the project's
+        // on /v1, the public token's on /sdk/v1.
+        let scheme = op["security"][0].as_object().and_then(|s| s.keys().next().cloned());
+        let expected = match route.access {
+            Access::Project => Some("projectBasicAuth"),
+            Access::Browser => Some("publicTokenBasicAuth"),
+            Access::Public | Access::Beacon => None,
+        };
+        assert_eq!(scheme.as_deref(), expected, "{name}");
         // Path parameters, as the path names them.
         let params: Vec<&str> = op["parameters"]
             .as_array()
@@ -101,9 +109,15 @@ fn each_operation_documents_auth_parameters_and_every_error_status() {
                 "{name}"
             );
         }
-        // POST and PUT take a JSON body.
+        // POST and PUT take a JSON body, but for two the frontend SDK sends without one that
+        // Latch reads: its logout (no body at all) and its telemetry (dropped unread).
         let has_body = op.get("requestBody").is_some();
-        assert_eq!(has_body, matches!(route.method.as_str(), "POST" | "PUT"), "{name}");
+        let bodiless = matches!(name, "sdk-b2b-sessions-revoke" | "sdk-events");
+        assert_eq!(
+            has_body,
+            matches!(route.method.as_str(), "POST" | "PUT") && !bodiless,
+            "{name}"
+        );
     }
 }
 

@@ -29,7 +29,7 @@ fn one_lambda_binary_per_route() {
 /// ask the store to write: a valid request to each is answered while the write count stands still.
 #[tokio::test]
 async fn read_only_routes_never_write() {
-    let app = latch_tests::TestApp::spawn_faulty().await;
+    let app = latch_tests::TestApp::spawn_faulty_with(&[("LATCH_SDK_ORIGINS", latch_tests::sdk::ORIGIN)]).await;
     let faults = app.faults.clone().unwrap();
     let email = latch_tests::email("reader");
     let user = app.create_user(&email, latch_tests::STRONG, Some(60)).await;
@@ -51,6 +51,11 @@ async fn read_only_routes_never_write() {
         )
         .await;
     let member_id = member.assert_ok()["member_id"].as_str().unwrap().to_string();
+    latch_tests::b2b::set_password(&app, &org_id, &email, latch_tests::STRONG).await;
+    let login = latch_tests::b2b::login(&app, &org_id, &email, latch_tests::STRONG).await;
+    let mut page = latch_tests::sdk::Page::new(&app);
+    page.keep_session(login.assert_ok());
+    let public_token = page.public_token.clone();
     let before = faults.writes();
     assert!(before > 0, "the signup wrote");
     let mut checked = 0;
@@ -82,6 +87,25 @@ async fn read_only_routes_never_write() {
                 let body = serde_json::json!({"email_address": email, "password": "a fair passphrase 7"});
                 app.post("/v1/b2b/passwords/strength_check", body).await
             }
+            "sdk-bootstrap" => page
+                .get(&format!("/sdk/v1/projects/bootstrap/{public_token}"))
+                .await
+                .ok(),
+            "sdk-events" => page.post("/sdk/v1/events", serde_json::json!([])).await.ok(),
+            "sdk-b2b-passwords-strength-check" => {
+                let body = serde_json::json!({"password": "a fair passphrase 7"});
+                page.post("/sdk/v1/b2b/passwords/strength_check", body).await.ok()
+            }
+            "sdk-b2b-organizations-search" => {
+                let body = serde_json::json!({"organization_slug": "readers"});
+                page.post("/sdk/v1/b2b/organizations/search", body).await.ok()
+            }
+            "sdk-b2b-members-search" => {
+                let body = serde_json::json!({"organization_id": org_id, "email_address": email});
+                page.post("/sdk/v1/b2b/organizations/members/search", body).await.ok()
+            }
+            "sdk-b2b-organizations-me" => page.get("/sdk/v1/b2b/organizations/me").await.ok(),
+            "sdk-b2b-members-me" => page.get("/sdk/v1/b2b/organizations/members/me").await.ok(),
             other => panic!("{other}: give this read-only route a request here"),
         };
         answer.assert_ok();

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use latch::api::route::Access;
 use latch::config::{vars, Settings};
 use latch::handlers::routes::{Route, ROUTES};
 use latch::store::dynamo::{items, table};
@@ -67,13 +68,26 @@ fn one_function_per_route_and_no_other() {
         assert_eq!(f["Metadata"]["BuildMethod"], "rust-cargolambda", "{route:?}");
         assert_eq!(f["Metadata"]["BuildProperties"]["Binary"], route.name, "{route:?}");
         let events = f["Properties"]["Events"].as_mapping().unwrap();
-        assert_eq!(events.len(), 1, "{route:?}: one event");
-        let event = events.values().next().unwrap();
-        assert_eq!(event["Type"], "HttpApi", "{route:?}");
-        assert_eq!(reference(&event["Properties"]["ApiId"]), Some("Api"), "{route:?}");
-        assert_eq!(event["Properties"]["Method"], route.method.as_str(), "{route:?}");
-        assert_eq!(event["Properties"]["Path"], route.path, "{route:?}");
+        // A browser's route also takes its CORS preflight: the HTTP API has no CORS settings,
+        // so the function answers it from LATCH_SDK_ORIGINS.
+        let mut expected = vec![("Api", route.method.as_str())];
+        if matches!(route.access, Access::Browser | Access::Beacon) {
+            expected.push(("Preflight", "OPTIONS"));
+        }
+        assert_eq!(events.len(), expected.len(), "{route:?}: its events");
+        for (name, method) in expected {
+            let event = &events[name];
+            assert_eq!(event["Type"], "HttpApi", "{route:?}");
+            assert_eq!(reference(&event["Properties"]["ApiId"]), Some("Api"), "{route:?}");
+            assert_eq!(event["Properties"]["Method"], method, "{route:?}");
+            assert_eq!(event["Properties"]["Path"], route.path, "{route:?}");
+        }
     }
+    let api = &doc["Resources"]["Api"]["Properties"];
+    assert!(
+        api.get("CorsConfiguration").is_none(),
+        "CORS is Latch's, not the HTTP API's"
+    );
 }
 
 #[test]
@@ -259,6 +273,8 @@ fn settings_parameters_default_to_latchs_defaults_and_name_real_variables() {
     assert_eq!(t.email.reset_start_limit_per_hour, d.email.reset_start_limit_per_hour);
     assert_eq!(t.email.signup_redirect_url, d.email.signup_redirect_url);
     assert_eq!(t.cross_org_passwords, d.cross_org_passwords);
+    assert_eq!(t.sdk.public_token, d.sdk.public_token);
+    assert_eq!(t.sdk.origins, d.sdk.origins);
     let argon2 = |h: &latch::config::HashSettings| (h.memory_kib, h.iterations, h.parallelism);
     assert_eq!(argon2(&t.hashing), argon2(&d.hashing));
     // The policy, lockout, breach and redirect settings are all parameters.
@@ -283,6 +299,8 @@ fn settings_parameters_default_to_latchs_defaults_and_name_real_variables() {
         vars::ARGON2_MEMORY_KIB,
         vars::ARGON2_ITERATIONS,
         vars::ARGON2_PARALLELISM,
+        vars::PUBLIC_TOKEN,
+        vars::SDK_ORIGINS,
     ] {
         assert!(env.contains_key(var), "{var} is not a template parameter");
     }

@@ -113,10 +113,10 @@ pub async fn login_or_signup(
             }
         }
     };
-    let (url, lifetime, template) = if created {
-        (signup_url, signup_lifetime, &st.b2b_signup_template)
+    let (url, link_kind, lifetime, template) = if created {
+        (signup_url, LinkKind::Signup, signup_lifetime, &st.b2b_signup_template)
     } else {
-        (login_url, login_lifetime, &st.b2b_login_template)
+        (login_url, LinkKind::Login, login_lifetime, &st.b2b_login_template)
     };
     let (token, record) = tokens::issue(
         &st,
@@ -126,7 +126,7 @@ pub async fn login_or_signup(
             ..NewToken::new(TokenKind::MultiTenantMagicLink, &member, lifetime)
         },
     );
-    let link = redirects::link(url, B2B_MAGIC_LINK_TYPE, &token);
+    let link = redirects::link(url, link_kind, B2B_MAGIC_LINK_TYPE, &token);
     let minutes = lifetime.num_minutes().to_string();
     let (subject, text, html) = template.render(&[
         ("email", &member.email),

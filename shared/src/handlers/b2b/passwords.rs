@@ -7,6 +7,7 @@ use tokio::time::Instant;
 
 use crate::api::b2b_wire::{AuthFields, MemberObject, OrganizationObject};
 use crate::api::openapi::{errors, schema, Api, Input};
+use crate::api::sdk::{SdkCaller, SdkReply, SESSION_ERRORS};
 use crate::api::{JsonBody, Reply};
 use crate::domain::pkce::CodeChallenge;
 use crate::domain::{EmailAddress, Password, SessionDuration};
@@ -15,7 +16,9 @@ use crate::flows::emailed_links::{
     check_locale, email_factor, redeemable_member_link, reset_lifetime, reset_urls, start_reset, ResetStart,
 };
 use crate::flows::login::{self, password_factor, prove_password, record_success};
-use crate::flows::members::{load_member, load_org, member_not_found, propagate_password, require_auth_method};
+use crate::flows::members::{
+    load_member, load_org, member_not_found, propagate_password, require_auth_method, session_member,
+};
 use crate::flows::mfa::{self, Decision, Primary};
 use crate::flows::password_records;
 use crate::policy::LudsRequirements;
@@ -449,6 +452,155 @@ pub async fn session_reset(
     }))
 }
 
+// The frontend SDK's doors (`/sdk/v1/b2b/passwords/…`, crate::api::sdk): each takes what the
+// browser SDK sends, the session from Authorization (never from the body), no custom claims (a
+// page may not write its own session's claims), and runs its backend twin above.
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct SdkAuthenticateRequest {
+    pub organization_id: String,
+    #[schema(schema_with = crate::api::openapi::fields::email)]
+    pub email_address: String,
+    #[schema(schema_with = crate::api::openapi::fields::password)]
+    pub password: String,
+    #[schema(schema_with = crate::api::openapi::fields::optional_session_duration_minutes)]
+    pub session_duration_minutes: Option<i64>,
+    pub locale: Option<String>,
+    pub intermediate_session_token: Option<String>,
+}
+
+/// `POST /sdk/v1/b2b/passwords/authenticate`: the session the page holds, if any, gets the factor.
+pub async fn sdk_authenticate(
+    st: State<AppState>,
+    caller: SdkCaller,
+    JsonBody(req): JsonBody<SdkAuthenticateRequest>,
+) -> Result<SdkReply<AuthResponse>, Error> {
+    let req = AuthenticateRequest {
+        organization_id: req.organization_id,
+        email_address: req.email_address,
+        password: req.password,
+        session_token: caller.session_token().map(str::to_string),
+        session_jwt: None,
+        session_duration_minutes: req.session_duration_minutes,
+        session_custom_claims: None,
+        locale: req.locale,
+        intermediate_session_token: req.intermediate_session_token,
+    };
+    authenticate(st, JsonBody(req)).await.map(SdkReply::from)
+}
+
+/// `POST /sdk/v1/b2b/passwords/strength_check`: the backend check, as is.
+pub async fn sdk_strength_check(
+    st: State<AppState>,
+    _caller: SdkCaller,
+    body: JsonBody<StrengthCheckRequest>,
+) -> Result<SdkReply<StrengthCheckResponse>, Error> {
+    strength_check(st, body).await.map(SdkReply::from)
+}
+
+/// `POST /sdk/v1/b2b/passwords/email/reset/start`: the same start, answered without the member
+/// (the page learns only that a mail went out).
+pub async fn sdk_reset_start(
+    st: State<AppState>,
+    _caller: SdkCaller,
+    body: JsonBody<ResetStartRequest>,
+) -> Result<SdkReply<crate::api::wire::Empty>, Error> {
+    reset_start(st, body).await?;
+    Ok(SdkReply(crate::api::wire::Empty {}))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct SdkEmailResetRequest {
+    pub password_reset_token: String,
+    #[schema(schema_with = crate::api::openapi::fields::password)]
+    pub password: String,
+    #[schema(schema_with = crate::api::openapi::fields::optional_session_duration_minutes)]
+    pub session_duration_minutes: Option<i64>,
+    pub code_verifier: Option<String>,
+    pub locale: Option<String>,
+    pub intermediate_session_token: Option<String>,
+}
+
+/// `POST /sdk/v1/b2b/passwords/email/reset`.
+pub async fn sdk_email_reset(
+    st: State<AppState>,
+    _caller: SdkCaller,
+    JsonBody(req): JsonBody<SdkEmailResetRequest>,
+) -> Result<SdkReply<EmailResetResponse>, Error> {
+    let req = EmailResetRequest {
+        password_reset_token: req.password_reset_token,
+        password: req.password,
+        session_duration_minutes: req.session_duration_minutes,
+        session_custom_claims: None,
+        code_verifier: req.code_verifier,
+        locale: req.locale,
+        intermediate_session_token: req.intermediate_session_token,
+    };
+    email_reset(st, JsonBody(req)).await.map(SdkReply::from)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct SdkExistingPasswordResetRequest {
+    pub organization_id: String,
+    #[schema(schema_with = crate::api::openapi::fields::email)]
+    pub email_address: String,
+    #[schema(schema_with = crate::api::openapi::fields::password)]
+    pub existing_password: String,
+    #[schema(schema_with = crate::api::openapi::fields::password)]
+    pub new_password: String,
+    #[schema(schema_with = crate::api::openapi::fields::optional_session_duration_minutes)]
+    pub session_duration_minutes: Option<i64>,
+    pub locale: Option<String>,
+}
+
+/// `POST /sdk/v1/b2b/passwords/existing_password/reset`.
+pub async fn sdk_existing_password_reset(
+    st: State<AppState>,
+    _caller: SdkCaller,
+    JsonBody(req): JsonBody<SdkExistingPasswordResetRequest>,
+) -> Result<SdkReply<AuthResponse>, Error> {
+    let req = ExistingPasswordResetRequest {
+        organization_id: req.organization_id,
+        email_address: req.email_address,
+        existing_password: req.existing_password,
+        new_password: req.new_password,
+        session_duration_minutes: req.session_duration_minutes,
+        session_custom_claims: None,
+        locale: req.locale,
+    };
+    existing_password_reset(st, JsonBody(req)).await.map(SdkReply::from)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct SdkSessionResetRequest {
+    #[schema(schema_with = crate::api::openapi::fields::password)]
+    pub password: String,
+    #[schema(schema_with = crate::api::openapi::fields::optional_session_duration_minutes)]
+    pub session_duration_minutes: Option<i64>,
+    pub locale: Option<String>,
+}
+
+/// `POST /sdk/v1/b2b/passwords/session/reset`: the SDK sends no organization, so it is the
+/// session's own.
+pub async fn sdk_session_reset(
+    st: State<AppState>,
+    caller: SdkCaller,
+    JsonBody(req): JsonBody<SdkSessionResetRequest>,
+) -> Result<SdkReply<SessionResetResponse>, Error> {
+    let token = caller.require_session()?;
+    let (_, _, org, _) = session_member(&st, SessionRef::Token(token), st.clock.now()).await?;
+    let req = SessionResetRequest {
+        organization_id: org.organization_id,
+        password: req.password,
+        session_token: Some(token.to_string()),
+        session_jwt: None,
+        session_duration_minutes: req.session_duration_minutes,
+        session_custom_claims: None,
+        locale: req.locale,
+    };
+    session_reset(st, JsonBody(req)).await.map(SdkReply::from)
+}
+
 // What each endpoint takes and answers, for the OpenAPI document (`crate::api::openapi`).
 
 pub const AUTHENTICATE_API: Api = Api {
@@ -548,6 +700,40 @@ pub const SESSION_RESET_API: Api = Api {
             ErrorType::OperationRestrictedByOrganizationAuthMethods,
             ErrorType::MemberNotFound,
         ],
+        errors::ATTACHED_SESSION,
+        errors::SESSION_OPTIONS,
+        errors::NEW_PASSWORD,
+    ],
+};
+
+pub const SDK_AUTHENTICATE_API: Api = Api {
+    input: Input::Body(schema::<SdkAuthenticateRequest>),
+    ..AUTHENTICATE_API
+};
+
+pub const SDK_STRENGTH_CHECK_API: Api = STRENGTH_CHECK_API;
+
+pub const SDK_RESET_START_API: Api = Api {
+    output: schema::<crate::api::wire::Empty>,
+    ..RESET_START_API
+};
+
+pub const SDK_EMAIL_RESET_API: Api = Api {
+    input: Input::Body(schema::<SdkEmailResetRequest>),
+    ..EMAIL_RESET_API
+};
+
+pub const SDK_EXISTING_PASSWORD_RESET_API: Api = Api {
+    input: Input::Body(schema::<SdkExistingPasswordResetRequest>),
+    ..EXISTING_PASSWORD_RESET_API
+};
+
+pub const SDK_SESSION_RESET_API: Api = Api {
+    input: Input::Body(schema::<SdkSessionResetRequest>),
+    output: schema::<SessionResetResponse>,
+    errors: &[
+        SESSION_ERRORS,
+        SESSION_RESET_API.errors[0],
         errors::ATTACHED_SESSION,
         errors::SESSION_OPTIONS,
         errors::NEW_PASSWORD,

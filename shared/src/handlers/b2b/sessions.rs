@@ -6,11 +6,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::api::b2b_wire::{MemberObject, MemberSessionObject, OrganizationObject};
+use crate::api::sdk::{SdkCaller, SdkReply, SESSION_ERRORS};
 use crate::api::wire::Empty;
 use crate::api::{JsonBody, QueryParams, Reply};
 use crate::domain::SessionDuration;
 use crate::error::{Error, ErrorType};
-use crate::flows::members::{find_member, load_member, load_org, member_not_found};
+use crate::flows::members::{load_member, load_org, member_not_found, session_member};
 use crate::sessions::{one_revoke_argument, refuse_authorization_check, Scope, SessionRef};
 use crate::state::AppState;
 
@@ -35,13 +36,6 @@ pub struct AuthenticateResponse {
     pub organization: OrganizationObject,
 }
 
-fn gone() -> Error {
-    Error::new(
-        ErrorType::SessionNotFound,
-        "The session's member or organization no longer exists.",
-    )
-}
-
 /// `POST /v1/b2b/sessions/authenticate`: exactly one of token or JWT; a JWT past its `exp` is
 /// accepted while its session is active, and a fresh one returned.
 pub async fn authenticate(
@@ -52,14 +46,7 @@ pub async fn authenticate(
     let by = SessionRef::required(req.session_token.as_deref(), req.session_jwt.as_deref())?;
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
     let now = st.clock.now();
-    let (mut record, token) = st.sessions.find(by, Scope::AnyOrganization, now).await?;
-    let org_id = record
-        .organization
-        .as_ref()
-        .map(|o| o.organization_id.clone())
-        .unwrap_or_default();
-    let org = st.store.organization_by_id(&org_id).await?.ok_or_else(gone)?;
-    let member = find_member(&st, &org, &record.user_id).await?.ok_or_else(gone)?;
+    let (mut record, token, org, member) = session_member(&st, by, now).await?;
     // The slug may have changed since the session began; the JWT names the current one.
     record.organization = Some(org.org_ref());
     let issued = st
@@ -147,6 +134,43 @@ pub async fn list(
     }))
 }
 
+// The frontend SDK's doors (crate::api::sdk): the session from Authorization.
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct SdkAuthenticateRequest {
+    #[schema(schema_with = crate::api::openapi::fields::optional_session_duration_minutes)]
+    pub session_duration_minutes: Option<i64>,
+}
+
+/// `POST /sdk/v1/b2b/sessions/authenticate`: the SDK calls it on every page load and every
+/// 3 minutes. Without a session it is `user_unauthenticated`, which the SDK takes as logged out
+/// (any other answer it retries for ever).
+pub async fn sdk_authenticate(
+    st: State<AppState>,
+    caller: SdkCaller,
+    JsonBody(req): JsonBody<SdkAuthenticateRequest>,
+) -> Result<SdkReply<AuthenticateResponse>, Error> {
+    let req = AuthenticateRequest {
+        session_token: Some(caller.require_session()?.to_string()),
+        session_jwt: None,
+        session_duration_minutes: req.session_duration_minutes,
+        session_custom_claims: None,
+        authorization_check: None,
+    };
+    authenticate(st, JsonBody(req)).await.map(SdkReply::from)
+}
+
+/// `POST /sdk/v1/b2b/sessions/revoke`: the page's own session; the SDK sends no body.
+pub async fn sdk_revoke(st: State<AppState>, caller: SdkCaller) -> Result<SdkReply<Empty>, Error> {
+    let req = RevokeRequest {
+        member_session_id: None,
+        session_token: Some(caller.require_session()?.to_string()),
+        session_jwt: None,
+        member_id: None,
+    };
+    revoke(st, JsonBody(req)).await.map(SdkReply::from)
+}
+
 // What each endpoint takes and answers, for the OpenAPI document (`crate::api::openapi`).
 
 pub const AUTHENTICATE_API: Api = Api {
@@ -179,4 +203,20 @@ pub const LIST_API: Api = Api {
     input: Input::Query(schema::<ListQuery>),
     output: schema::<ListResponse>,
     errors: &[&[ErrorType::OrganizationNotFound, ErrorType::MemberNotFound]],
+};
+
+pub const SDK_AUTHENTICATE_API: Api = Api {
+    input: Input::Body(schema::<SdkAuthenticateRequest>),
+    output: schema::<AuthenticateResponse>,
+    errors: &[
+        SESSION_ERRORS,
+        &[ErrorType::OrganizationNotFound, ErrorType::MemberNotFound],
+        errors::SESSION_OPTIONS,
+    ],
+};
+
+pub const SDK_REVOKE_API: Api = Api {
+    input: Input::None,
+    output: schema::<Empty>,
+    errors: &[SESSION_ERRORS],
 };

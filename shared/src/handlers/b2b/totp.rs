@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::api::b2b_wire::{MemberObject, MemberSessionObject, OrganizationObject};
+use crate::api::sdk::{SdkCaller, SdkReply};
 use crate::api::{JsonBody, Reply};
 use crate::domain::ids::{new_id, IdKind};
 use crate::domain::SessionDuration;
@@ -337,6 +338,67 @@ pub async fn authenticate(
     }))
 }
 
+// The frontend SDK's doors (`/sdk/v1/b2b/totp…`, crate::api::sdk): the session from
+// Authorization, the intermediate session token from the body, as the SDK sends them.
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct SdkCreateRequest {
+    pub organization_id: String,
+    pub member_id: String,
+    pub expiration_minutes: Option<i64>,
+    pub intermediate_session_token: Option<String>,
+}
+
+/// `POST /sdk/v1/b2b/totp`.
+pub async fn sdk_create(
+    st: State<AppState>,
+    caller: SdkCaller,
+    JsonBody(req): JsonBody<SdkCreateRequest>,
+) -> Result<SdkReply<CreateResponse>, Error> {
+    let req = CreateRequest {
+        organization_id: req.organization_id,
+        member_id: req.member_id,
+        expiration_minutes: req.expiration_minutes,
+        intermediate_session_token: req.intermediate_session_token,
+        session_token: caller.session_token().map(str::to_string),
+        session_jwt: None,
+    };
+    create(st, JsonBody(req)).await.map(SdkReply::from)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct SdkAuthenticateRequest {
+    pub organization_id: String,
+    pub member_id: String,
+    pub code: String,
+    pub intermediate_session_token: Option<String>,
+    #[schema(schema_with = crate::api::openapi::fields::optional_session_duration_minutes)]
+    pub session_duration_minutes: Option<i64>,
+    pub set_mfa_enrollment: Option<MfaEnrollment>,
+    pub set_default_mfa: Option<bool>,
+}
+
+/// `POST /sdk/v1/b2b/totp/authenticate`.
+pub async fn sdk_authenticate(
+    st: State<AppState>,
+    caller: SdkCaller,
+    JsonBody(req): JsonBody<SdkAuthenticateRequest>,
+) -> Result<SdkReply<AuthenticateResponse>, Error> {
+    let req = AuthenticateRequest {
+        organization_id: req.organization_id,
+        member_id: req.member_id,
+        code: req.code,
+        intermediate_session_token: req.intermediate_session_token,
+        session_token: caller.session_token().map(str::to_string),
+        session_jwt: None,
+        session_duration_minutes: req.session_duration_minutes,
+        session_custom_claims: None,
+        set_mfa_enrollment: req.set_mfa_enrollment,
+        set_default_mfa: req.set_default_mfa,
+    };
+    authenticate(st, JsonBody(req)).await.map(SdkReply::from)
+}
+
 // What each endpoint takes and answers, for the OpenAPI document (`crate::api::openapi`).
 
 pub const CREATE_API: Api = Api {
@@ -374,4 +436,14 @@ pub const AUTHENTICATE_API: Api = Api {
         errors::ATTACHED_SESSION,
         errors::SESSION_OPTIONS,
     ],
+};
+
+pub const SDK_CREATE_API: Api = Api {
+    input: Input::Body(schema::<SdkCreateRequest>),
+    ..CREATE_API
+};
+
+pub const SDK_AUTHENTICATE_API: Api = Api {
+    input: Input::Body(schema::<SdkAuthenticateRequest>),
+    ..AUTHENTICATE_API
 };

@@ -245,18 +245,24 @@ impl ExpectedBasicAuth {
 
     /// Whether an `Authorization` header value carries this project's credentials.
     pub fn accepts(&self, header: Option<&str>) -> bool {
-        let Some(encoded) = header.and_then(|h| h.strip_prefix("Basic ").or_else(|| h.strip_prefix("basic "))) else {
+        let Some((user, password)) = basic_credentials(header) else {
             return false;
         };
-        let Ok(decoded) = STANDARD.decode(encoded.trim()) else {
-            return false;
-        };
-        let Some(colon) = decoded.iter().position(|&b| b == b':') else {
-            return false;
-        };
-        let given = Self::digest(&decoded[..colon], &decoded[colon + 1..]);
+        let given = Self::digest(&user, &password);
         given.ct_eq(&self.expected).into()
     }
+}
+
+/// The user name and password of an HTTP Basic `Authorization` header value (`Basic ` or
+/// `basic `, the base64 of `user:password`, split at the first colon), as bytes: the project's
+/// credentials and the frontend SDK's public token (crate::api::sdk) are both read with it.
+pub fn basic_credentials(header: Option<&str>) -> Option<(Vec<u8>, Vec<u8>)> {
+    let encoded = header.and_then(|h| h.strip_prefix("Basic ").or_else(|| h.strip_prefix("basic ")))?;
+    let mut decoded = STANDARD.decode(encoded.trim()).ok()?;
+    let colon = decoded.iter().position(|&b| b == b':')?;
+    let password = decoded.split_off(colon + 1);
+    decoded.truncate(colon);
+    Some((decoded, password))
 }
 
 impl std::fmt::Debug for ExpectedBasicAuth {

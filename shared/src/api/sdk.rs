@@ -20,8 +20,6 @@ use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 use serde::Serialize;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
@@ -139,20 +137,16 @@ fn public_token_not_found() -> Error {
 
 impl SdkCaller {
     fn from_authorization(public_token: &str, header: Option<&str>) -> Result<Self, Error> {
-        let encoded = header
-            .and_then(|h| h.strip_prefix("Basic ").or_else(|| h.strip_prefix("basic ")))
-            .ok_or_else(public_token_not_found)?;
-        let decoded = STANDARD
-            .decode(encoded.trim())
-            .ok()
-            .and_then(|d| String::from_utf8(d).ok())
-            .ok_or_else(public_token_not_found)?;
-        let (user, password) = decoded.split_once(':').ok_or_else(public_token_not_found)?;
+        let (user, password) = crate::credentials::basic_credentials(header).ok_or_else(public_token_not_found)?;
+        let (user, password) = (
+            String::from_utf8(user).map_err(|_| public_token_not_found())?,
+            String::from_utf8(password).map_err(|_| public_token_not_found())?,
+        );
         // The public token is public: no constant-time comparison is needed to keep it.
         if user != public_token {
             return Err(public_token_not_found());
         }
-        let session_token = (!password.is_empty() && password != public_token).then(|| password.to_string());
+        let session_token = (!password.is_empty() && password != public_token).then_some(password);
         Ok(Self { session_token })
     }
 
@@ -212,6 +206,9 @@ impl<T: Serialize> IntoResponse for SdkReply<T> {
 
 #[cfg(test)]
 mod tests {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+
     use super::*;
 
     const PT: &str = "public-token-test-00000000-0000-4000-8000-000000000000";

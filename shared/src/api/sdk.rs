@@ -138,10 +138,12 @@ fn public_token_not_found() -> Error {
 impl SdkCaller {
     fn from_authorization(public_token: &str, header: Option<&str>) -> Result<Self, Error> {
         let (user, password) = crate::credentials::basic_credentials(header).ok_or_else(public_token_not_found)?;
-        let (user, password) = (
-            String::from_utf8(user).map_err(|_| public_token_not_found())?,
-            String::from_utf8(password).map_err(|_| public_token_not_found())?,
-        );
+        // A header that is not UTF-8 is refused like a missing one: the SDK sends only ASCII
+        // tokens, so the decoding error carries nothing the caller could act on.
+        let text = |bytes: Vec<u8>| String::from_utf8(bytes).ok();
+        let (Some(user), Some(password)) = (text(user), text(password)) else {
+            return Err(public_token_not_found());
+        };
         // The public token is public: no constant-time comparison is needed to keep it.
         if user != public_token {
             return Err(public_token_not_found());

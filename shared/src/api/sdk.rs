@@ -20,7 +20,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::error::{Error, ErrorType};
@@ -113,6 +113,14 @@ pub async fn require_public_token(State(st): State<AppState>, mut request: Reque
 /// What a call made with the page's own session can fail with: no session in Authorization, or
 /// one that is unknown, expired or revoked.
 pub const SESSION_ERRORS: &[ErrorType] = &[ErrorType::UserUnauthenticated, ErrorType::SessionNotFound];
+
+/// What the SDK's `session.authenticate` sends (consumer and B2B): on its start-up and
+/// background refreshes `{}`, else the duration the app asks for.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct SdkSessionRequest {
+    #[schema(schema_with = crate::api::openapi::fields::optional_session_duration_minutes)]
+    pub session_duration_minutes: Option<i64>,
+}
 
 /// Who is calling through the SDK: the session token the page holds, if any.
 #[derive(Clone)]

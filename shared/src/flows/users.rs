@@ -7,8 +7,9 @@ use super::password_records;
 use crate::domain::ids::{looks_like, new_id, IdKind};
 use crate::domain::EmailAddress;
 use crate::error::{Error, ErrorType};
+use crate::sessions::{Scope, SessionRef};
 use crate::state::AppState;
-use crate::store::{Name, UserRecord};
+use crate::store::{Name, SessionRecord, UserRecord};
 
 /// A new consumer user with this password hash, email unverified, nothing else set (not yet
 /// stored).
@@ -42,4 +43,20 @@ pub async fn load(st: &AppState, user_id: &str) -> Result<UserRecord, Error> {
         .user_by_id(user_id)
         .await?
         .ok_or_else(|| Error::new(ErrorType::UserNotFound, "No user has this id."))
+}
+
+/// A consumer session, with its token and user: what every call made with a consumer session
+/// starts from. A member session, or one whose user is gone, is `session_not_found`.
+pub async fn session_user(
+    st: &AppState,
+    by: SessionRef<'_>,
+    now: DateTime<Utc>,
+) -> Result<(SessionRecord, String, UserRecord), Error> {
+    let (record, token) = st.sessions.find(by, Scope::Consumer, now).await?;
+    let user = st
+        .store
+        .user_by_id(&record.user_id)
+        .await?
+        .ok_or_else(|| Error::new(ErrorType::SessionNotFound, "The session's user no longer exists."))?;
+    Ok((record, token, user))
 }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::api::openapi::{errors, schema, Api, Input};
+use crate::api::sdk::{SdkCaller, SdkReply};
 use crate::api::wire::{SessionFields, UserObject};
 use crate::api::{JsonBody, Reply};
 use crate::domain::{EmailAddress, Password, SessionDuration};
@@ -201,6 +202,65 @@ pub async fn strength_check(
     }))
 }
 
+// The frontend SDK's doors (`/sdk/v1/passwords…`, crate::api::sdk): each takes what the browser
+// SDK sends, the session from Authorization (never from the body), no custom claims or metadata
+// (a page may not write what only the backend may), and runs its backend twin above.
+
+/// What `passwords.create` and `passwords.authenticate` send.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct SdkCredentialsRequest {
+    #[schema(schema_with = crate::api::openapi::fields::email)]
+    pub email: String,
+    #[schema(schema_with = crate::api::openapi::fields::password)]
+    pub password: String,
+    #[schema(schema_with = crate::api::openapi::fields::optional_session_duration_minutes)]
+    pub session_duration_minutes: Option<i64>,
+}
+
+/// `POST /sdk/v1/passwords`: a sign-up from a page.
+pub async fn sdk_create(
+    st: State<AppState>,
+    _caller: SdkCaller,
+    JsonBody(req): JsonBody<SdkCredentialsRequest>,
+) -> Result<SdkReply<CreateResponse>, Error> {
+    let req = CreateRequest {
+        email: req.email,
+        password: req.password,
+        session_duration_minutes: req.session_duration_minutes,
+        session_custom_claims: None,
+        trusted_metadata: None,
+        untrusted_metadata: None,
+        name: None,
+    };
+    create(st, JsonBody(req)).await.map(SdkReply::from)
+}
+
+/// `POST /sdk/v1/passwords/authenticate`: the session the page holds, if any, gets the factor.
+pub async fn sdk_authenticate(
+    st: State<AppState>,
+    caller: SdkCaller,
+    JsonBody(req): JsonBody<SdkCredentialsRequest>,
+) -> Result<SdkReply<AuthenticateResponse>, Error> {
+    let req = AuthenticateRequest {
+        email: req.email,
+        password: req.password,
+        session_token: caller.session_token().map(str::to_string),
+        session_jwt: None,
+        session_duration_minutes: req.session_duration_minutes,
+        session_custom_claims: None,
+    };
+    authenticate(st, JsonBody(req)).await.map(SdkReply::from)
+}
+
+/// `POST /sdk/v1/passwords/strength_check`: the backend check, as is.
+pub async fn sdk_strength_check(
+    st: State<AppState>,
+    _caller: SdkCaller,
+    body: JsonBody<StrengthCheckRequest>,
+) -> Result<SdkReply<StrengthCheckResponse>, Error> {
+    strength_check(st, body).await.map(SdkReply::from)
+}
+
 // What each endpoint takes and answers, for the OpenAPI document (`crate::api::openapi`).
 
 pub const CREATE_API: Api = Api {
@@ -236,3 +296,15 @@ pub const STRENGTH_CHECK_API: Api = Api {
     output: schema::<StrengthCheckResponse>,
     errors: &[&[ErrorType::PasswordTooLong, ErrorType::InvalidEmail]],
 };
+
+pub const SDK_CREATE_API: Api = Api {
+    input: Input::Body(schema::<SdkCredentialsRequest>),
+    ..CREATE_API
+};
+
+pub const SDK_AUTHENTICATE_API: Api = Api {
+    input: Input::Body(schema::<SdkCredentialsRequest>),
+    ..AUTHENTICATE_API
+};
+
+pub const SDK_STRENGTH_CHECK_API: Api = STRENGTH_CHECK_API;

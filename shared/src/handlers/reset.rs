@@ -7,6 +7,8 @@ use serde_json::{Map, Value};
 use tokio::time::Instant;
 
 use crate::api::openapi::{errors, schema, Api, Input};
+use crate::api::sdk::{SdkCaller, SdkReply, SESSION_ERRORS};
+use crate::api::wire::Empty;
 use crate::api::wire::{SessionFields, UserObject};
 use crate::api::{JsonBody, Reply};
 use crate::domain::pkce::CodeChallenge;
@@ -378,6 +380,129 @@ pub async fn magic_link_authenticate(
     }))
 }
 
+// The frontend SDK's doors (`/sdk/v1/passwords/…` and `/sdk/v1/magic_links/authenticate`,
+// crate::api::sdk): each takes what the browser SDK sends, the session from Authorization (never
+// from the body), no custom claims, and runs its backend twin above.
+
+/// `POST /sdk/v1/passwords/email/reset/start`: the same start, answered without the user (the
+/// page learns only that a mail went out).
+pub async fn sdk_start(
+    st: State<AppState>,
+    _caller: SdkCaller,
+    body: JsonBody<ResetStartRequest>,
+) -> Result<SdkReply<Empty>, Error> {
+    start(st, body).await?;
+    Ok(SdkReply(Empty {}))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct SdkEmailResetRequest {
+    pub token: String,
+    #[schema(schema_with = crate::api::openapi::fields::password)]
+    pub password: String,
+    #[schema(schema_with = crate::api::openapi::fields::optional_session_duration_minutes)]
+    pub session_duration_minutes: Option<i64>,
+    pub code_verifier: Option<String>,
+}
+
+/// `POST /sdk/v1/passwords/email/reset`.
+pub async fn sdk_email_reset(
+    st: State<AppState>,
+    _caller: SdkCaller,
+    JsonBody(req): JsonBody<SdkEmailResetRequest>,
+) -> Result<SdkReply<ResetResponse>, Error> {
+    let req = EmailResetRequest {
+        token: req.token,
+        password: req.password,
+        session_duration_minutes: req.session_duration_minutes,
+        session_custom_claims: None,
+        code_verifier: req.code_verifier,
+        attributes: None,
+        options: None,
+    };
+    email_reset(st, JsonBody(req)).await.map(SdkReply::from)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct SdkExistingPasswordResetRequest {
+    #[schema(schema_with = crate::api::openapi::fields::email)]
+    pub email: String,
+    #[schema(schema_with = crate::api::openapi::fields::password)]
+    pub existing_password: String,
+    #[schema(schema_with = crate::api::openapi::fields::password)]
+    pub new_password: String,
+    #[schema(schema_with = crate::api::openapi::fields::optional_session_duration_minutes)]
+    pub session_duration_minutes: Option<i64>,
+}
+
+/// `POST /sdk/v1/passwords/existing_password/reset`.
+pub async fn sdk_existing_password_reset(
+    st: State<AppState>,
+    _caller: SdkCaller,
+    JsonBody(req): JsonBody<SdkExistingPasswordResetRequest>,
+) -> Result<SdkReply<ResetResponse>, Error> {
+    let req = ExistingPasswordResetRequest {
+        email: req.email,
+        existing_password: req.existing_password,
+        new_password: req.new_password,
+        session_duration_minutes: req.session_duration_minutes,
+        session_custom_claims: None,
+    };
+    existing_password_reset(st, JsonBody(req)).await.map(SdkReply::from)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct SdkSessionResetRequest {
+    #[schema(schema_with = crate::api::openapi::fields::password)]
+    pub password: String,
+    #[schema(schema_with = crate::api::openapi::fields::optional_session_duration_minutes)]
+    pub session_duration_minutes: Option<i64>,
+}
+
+/// `POST /sdk/v1/passwords/session/reset`: the page's session sets the new password.
+pub async fn sdk_session_reset(
+    st: State<AppState>,
+    caller: SdkCaller,
+    JsonBody(req): JsonBody<SdkSessionResetRequest>,
+) -> Result<SdkReply<ResetResponse>, Error> {
+    let req = SessionResetRequest {
+        password: req.password,
+        session_token: Some(caller.require_session()?.to_string()),
+        session_jwt: None,
+        session_duration_minutes: req.session_duration_minutes,
+        session_custom_claims: None,
+    };
+    session_reset(st, JsonBody(req)).await.map(SdkReply::from)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct SdkMagicLinkRequest {
+    pub token: String,
+    #[schema(schema_with = crate::api::openapi::fields::optional_session_duration_minutes)]
+    pub session_duration_minutes: Option<i64>,
+    pub code_verifier: Option<String>,
+}
+
+/// `POST /sdk/v1/magic_links/authenticate`: the reset mail's "log in without password" link;
+/// the session the page holds, if any, gets the factor.
+pub async fn sdk_magic_link_authenticate(
+    st: State<AppState>,
+    caller: SdkCaller,
+    JsonBody(req): JsonBody<SdkMagicLinkRequest>,
+) -> Result<SdkReply<MagicLinkResponse>, Error> {
+    let req = MagicLinkRequest {
+        token: req.token,
+        session_token: caller.session_token().map(str::to_string),
+        session_jwt: None,
+        session_duration_minutes: req.session_duration_minutes,
+        session_custom_claims: None,
+        code_verifier: req.code_verifier,
+        attributes: None,
+        options: None,
+    };
+    magic_link_authenticate(st, JsonBody(req)).await.map(SdkReply::from)
+}
+
 // What each endpoint takes and answers, for the OpenAPI document (`crate::api::openapi`).
 
 pub const START_API: Api = Api {
@@ -450,4 +575,36 @@ pub const MAGIC_LINK_API: Api = Api {
         errors::SESSION_OPTIONS,
         errors::PKCE_VERIFIER,
     ],
+};
+
+pub const SDK_START_API: Api = Api {
+    output: schema::<Empty>,
+    ..START_API
+};
+
+pub const SDK_EMAIL_RESET_API: Api = Api {
+    input: Input::Body(schema::<SdkEmailResetRequest>),
+    ..EMAIL_RESET_API
+};
+
+pub const SDK_EXISTING_PASSWORD_RESET_API: Api = Api {
+    input: Input::Body(schema::<SdkExistingPasswordResetRequest>),
+    ..EXISTING_PASSWORD_RESET_API
+};
+
+pub const SDK_SESSION_RESET_API: Api = Api {
+    input: Input::Body(schema::<SdkSessionResetRequest>),
+    output: schema::<ResetResponse>,
+    errors: &[
+        SESSION_ERRORS,
+        SESSION_RESET_API.errors[0],
+        errors::ATTACHED_SESSION,
+        errors::SESSION_OPTIONS,
+        errors::NEW_PASSWORD,
+    ],
+};
+
+pub const SDK_MAGIC_LINK_API: Api = Api {
+    input: Input::Body(schema::<SdkMagicLinkRequest>),
+    ..MAGIC_LINK_API
 };

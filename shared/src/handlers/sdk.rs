@@ -4,6 +4,7 @@
 use axum::body::Bytes;
 use axum::extract::State;
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::api::json::PathParam;
 use crate::api::openapi::{schema, Api, Input};
@@ -22,6 +23,43 @@ pub struct CaptchaSettings {
 pub struct PasswordConfig {
     pub luds_complexity: usize,
     pub luds_minimum_count: usize,
+}
+
+/// A role of the RBAC policy the SDK checks `rbac.isAuthorized` against, in the page.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RbacRole {
+    pub role_id: &'static str,
+    pub description: &'static str,
+    pub permissions: Vec<Value>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RbacPolicy {
+    pub roles: Vec<RbacRole>,
+    pub resources: Vec<Value>,
+    pub scopes: Vec<Value>,
+}
+
+impl RbacPolicy {
+    /// The roles Latch gives, with no permission: Latch enforces no RBAC permission yet (its
+    /// session authenticate refuses an `authorization_check`), so the policy it tells the SDK
+    /// grants none, and the SDK's local check answers "not authorized" rather than claim a
+    /// permission the backend would not hold to.
+    fn roles_without_permissions() -> Self {
+        let role = |role_id, description| RbacRole {
+            role_id,
+            description,
+            permissions: vec![],
+        };
+        Self {
+            roles: vec![
+                role(crate::sessions::objects::MEMBER_ROLE, "Every member."),
+                role("stytch_admin", "A member with the stytch_admin role."),
+            ],
+            resources: vec![],
+            scopes: vec![],
+        }
+    }
 }
 
 /// What the SDK reads at start. Every field is sent, null where Latch has nothing to say: the
@@ -49,6 +87,7 @@ pub struct BootstrapResponse {
     /// The LUDS rule the UI hints at, or null under zxcvbn.
     pub password_config: Option<PasswordConfig>,
     pub siwe_required_for_crypto_wallets: bool,
+    pub rbac_policy: RbacPolicy,
 }
 
 /// `GET /sdk/v1/projects/bootstrap/{public_token}`.
@@ -90,6 +129,7 @@ pub async fn bootstrap(
         create_organization_enabled: false,
         password_config,
         siwe_required_for_crypto_wallets: false,
+        rbac_policy: RbacPolicy::roles_without_permissions(),
     }))
 }
 

@@ -6,10 +6,12 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::api::sdk::{SdkCaller, SdkReply, SdkSessionRequest, SESSION_ERRORS};
 use crate::api::wire::{Empty, SessionFields, SessionObject, UserObject};
 use crate::api::{JsonBody, QueryParams, Reply};
 use crate::domain::SessionDuration;
 use crate::error::{Error, ErrorType};
+use crate::flows::users::session_user;
 use crate::sessions::keys::Jwk;
 use crate::sessions::{one_revoke_argument, refuse_authorization_check, Scope, SessionRef};
 use crate::state::AppState;
@@ -43,12 +45,7 @@ pub async fn authenticate(
     let by = SessionRef::required(req.session_token.as_deref(), req.session_jwt.as_deref())?;
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
     let now = st.clock.now();
-    let (record, token) = st.sessions.find(by, Scope::Consumer, now).await?;
-    let user = st
-        .store
-        .user_by_id(&record.user_id)
-        .await?
-        .ok_or_else(|| Error::new(ErrorType::SessionNotFound, "The session's user no longer exists."))?;
+    let (record, token, user) = session_user(&st, by, now).await?;
     let issued = st
         .sessions
         .refresh(record, token, None, duration, req.session_custom_claims.as_ref(), now)
@@ -125,6 +122,35 @@ pub async fn jwks(State(st): State<AppState>, PathParam(project_id): PathParam) 
     }))
 }
 
+// The frontend SDK's doors (crate::api::sdk): the session from Authorization.
+
+/// `POST /sdk/v1/sessions/authenticate`: the SDK calls it on every page load and every
+/// 3 minutes. Without a session it is `user_unauthenticated`, which the SDK takes as logged out.
+pub async fn sdk_authenticate(
+    st: State<AppState>,
+    caller: SdkCaller,
+    JsonBody(req): JsonBody<SdkSessionRequest>,
+) -> Result<SdkReply<AuthenticateResponse>, Error> {
+    let req = AuthenticateRequest {
+        session_token: Some(caller.require_session()?.to_string()),
+        session_jwt: None,
+        session_duration_minutes: req.session_duration_minutes,
+        session_custom_claims: None,
+        authorization_check: None,
+    };
+    authenticate(st, JsonBody(req)).await.map(SdkReply::from)
+}
+
+/// `POST /sdk/v1/sessions/revoke`: the page's own session; the SDK sends no body.
+pub async fn sdk_revoke(st: State<AppState>, caller: SdkCaller) -> Result<SdkReply<Empty>, Error> {
+    let req = RevokeRequest {
+        session_id: None,
+        session_token: Some(caller.require_session()?.to_string()),
+        session_jwt: None,
+    };
+    revoke(st, JsonBody(req)).await.map(SdkReply::from)
+}
+
 // What each endpoint takes and answers, for the OpenAPI document (`crate::api::openapi`).
 
 pub const AUTHENTICATE_API: Api = Api {
@@ -158,4 +184,16 @@ pub const JWKS_API: Api = Api {
     input: Input::None,
     output: schema::<JwksResponse>,
     errors: &[&[ErrorType::ProjectNotFound]],
+};
+
+pub const SDK_AUTHENTICATE_API: Api = Api {
+    input: Input::Body(schema::<SdkSessionRequest>),
+    output: schema::<AuthenticateResponse>,
+    errors: &[SESSION_ERRORS, errors::SESSION_OPTIONS],
+};
+
+pub const SDK_REVOKE_API: Api = Api {
+    input: Input::None,
+    output: schema::<Empty>,
+    errors: &[SESSION_ERRORS],
 };

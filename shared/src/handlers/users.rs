@@ -1,14 +1,18 @@
-//! `/v1/users/{user_id}`: get and delete.
+//! `/v1/users/{user_id}`: get and delete; and what a page may ask through the frontend SDK
+//! (`/sdk/v1/users/me`, `/sdk/v1/users/search`).
 
 use crate::api::json::PathParam;
 use crate::api::openapi::{schema, Api, Input};
 use axum::extract::State;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use crate::api::sdk::{SdkCaller, SdkReply, SESSION_ERRORS};
 use crate::api::wire::UserObject;
-use crate::api::Reply;
+use crate::api::{JsonBody, Reply};
+use crate::domain::EmailAddress;
 use crate::error::{Error, ErrorType};
-use crate::flows::users::load;
+use crate::flows::users::{load, session_user};
+use crate::sessions::SessionRef;
 use crate::state::AppState;
 
 /// `GET /v1/users/{user_id}`: the user object, fields at top level as Stytch answers.
@@ -31,6 +35,53 @@ pub async fn delete(State(st): State<AppState>, PathParam(user_id): PathParam) -
     Ok(Reply(DeleteResponse { user_id: user.user_id }))
 }
 
+/// `GET /sdk/v1/users/me`: the user of the page's session — the user object itself, fields at the
+/// top of `data`, as the SDK's `user.get` reads it.
+pub async fn sdk_me(State(st): State<AppState>, caller: SdkCaller) -> Result<SdkReply<UserObject>, Error> {
+    let now = st.clock.now();
+    let (_, _, user) = session_user(&st, SessionRef::Token(caller.require_session()?), now).await?;
+    Ok(SdkReply(UserObject::new(&user, now)))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct SdkSearchRequest {
+    #[schema(schema_with = crate::api::openapi::fields::email)]
+    pub email: String,
+}
+
+/// What the pre-built login shows for an address: sign-up, password, or a passwordless login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum UserType {
+    New,
+    Password,
+    Passwordless,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SdkSearchResponse {
+    /// camelCase, as the pre-built UI reads it.
+    #[serde(rename = "userType")]
+    pub user_type: UserType,
+}
+
+/// `POST /sdk/v1/users/search`: whether an address has an account, and a password. Like
+/// Stytch's, it tells any page on an authorized origin whether an address is registered: the
+/// pre-built login needs it to choose between sign-up and log-in (docs/frontend-sdk.md).
+pub async fn sdk_search(
+    State(st): State<AppState>,
+    _caller: SdkCaller,
+    JsonBody(req): JsonBody<SdkSearchRequest>,
+) -> Result<SdkReply<SdkSearchResponse>, Error> {
+    let email = EmailAddress::parse(&req.email)?;
+    let user_type = match st.store.user_by_email(None, email.as_str()).await? {
+        None => UserType::New,
+        Some(user) if user.password.is_some() => UserType::Password,
+        Some(_) => UserType::Passwordless,
+    };
+    Ok(SdkReply(SdkSearchResponse { user_type }))
+}
+
 // What each endpoint takes and answers, for the OpenAPI document (`crate::api::openapi`).
 
 pub const GET_API: Api = Api {
@@ -43,4 +94,16 @@ pub const DELETE_API: Api = Api {
     input: Input::None,
     output: schema::<DeleteResponse>,
     errors: &[&[ErrorType::InvalidUserId, ErrorType::UserNotFound]],
+};
+
+pub const SDK_ME_API: Api = Api {
+    input: Input::None,
+    output: schema::<UserObject>,
+    errors: &[SESSION_ERRORS],
+};
+
+pub const SDK_SEARCH_API: Api = Api {
+    input: Input::Body(schema::<SdkSearchRequest>),
+    output: schema::<SdkSearchResponse>,
+    errors: &[&[ErrorType::InvalidEmail]],
 };

@@ -19,6 +19,7 @@ mod passwords;
 mod reset;
 mod route_table;
 mod sdk;
+mod sdk_consumer;
 mod secrets;
 mod serve;
 mod sessions;

@@ -112,7 +112,7 @@ fn each_operation_documents_auth_parameters_and_every_error_status() {
         // POST and PUT take a JSON body, but for two the frontend SDK sends without one that
         // Latch reads: its logout (no body at all) and its telemetry (dropped unread).
         let has_body = op.get("requestBody").is_some();
-        let bodiless = matches!(name, "sdk-b2b-sessions-revoke" | "sdk-events");
+        let bodiless = matches!(name, "sdk-sessions-revoke" | "sdk-b2b-sessions-revoke" | "sdk-events");
         assert_eq!(
             has_body,
             matches!(route.method.as_str(), "POST" | "PUT") && !bodiless,

@@ -56,6 +56,8 @@ async fn read_only_routes_never_write() {
     let mut page = latch_tests::sdk::Page::new(&app);
     page.keep_session(login.assert_ok());
     let public_token = page.public_token.clone();
+    let mut consumer_page = latch_tests::sdk::Page::new(&app);
+    consumer_page.keep_session(&user);
     let before = faults.writes();
     assert!(before > 0, "the signup wrote");
     let mut checked = 0;
@@ -106,6 +108,15 @@ async fn read_only_routes_never_write() {
             }
             "sdk-b2b-organizations-me" => page.get("/sdk/v1/b2b/organizations/me").await.ok(),
             "sdk-b2b-members-me" => page.get("/sdk/v1/b2b/organizations/members/me").await.ok(),
+            "sdk-passwords-strength-check" => {
+                let body = serde_json::json!({"email": email, "password": "a fair passphrase 7"});
+                page.post("/sdk/v1/passwords/strength_check", body).await.ok()
+            }
+            "sdk-users-me" => consumer_page.get("/sdk/v1/users/me").await.ok(),
+            "sdk-users-search" => {
+                let body = serde_json::json!({ "email": email });
+                page.post("/sdk/v1/users/search", body).await.ok()
+            }
             other => panic!("{other}: give this read-only route a request here"),
         };
         answer.assert_ok();

@@ -130,6 +130,11 @@ async fn bootstrap_is_offline_safe_and_events_are_accepted_without_credentials()
         assert!(d.get(key).is_some_and(Value::is_null), "{key} present and null: {d}");
     }
     assert_eq!(d["pkce_required_for_password_resets"], false);
+    // The RBAC policy names the member roles and grants nothing: Latch enforces no permission,
+    // so the SDK's local check must not claim one.
+    let roles = d["rbac_policy"]["roles"].as_array().expect("rbac_policy.roles");
+    assert!(roles.iter().any(|r| r["role_id"] == "stytch_member"), "{d}");
+    assert!(roles.iter().all(|r| r["permissions"] == json!([])), "{d}");
 
     // The SDK's telemetry carries no Authorization; from the page's origin it is taken (and
     // dropped), from any other refused.

@@ -302,3 +302,70 @@ async fn f1_an_outside_write_lock_stalls_no_read_and_bounds_writes() {
     app.create_user(&latch_tests::email("unlocked"), latch_tests::STRONG, None)
         .await;
 }
+
+/// `latch serve --tls-cert --tls-key`: the same server over rustls, with a certificate made here
+/// for `localhost` (what the frontend SDK calls: docs/frontend-sdk.md). A client that trusts the
+/// certificate gets Latch's answers; one that speaks plain HTTP to the port gets none.
+#[tokio::test]
+async fn tls_serves_with_the_given_certificate_and_refuses_plain_http() {
+    let app = TestApp::spawn().await;
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let dir = app.data_dir.join("tls");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert_file, key_file) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert_file, cert.cert.pem()).unwrap();
+    std::fs::write(&key_file, cert.key_pair.serialize_pem()).unwrap();
+
+    // A key that is not the certificate's, or no key at all, is refused at start.
+    let other = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let other_key = dir.join("other-key.pem");
+    std::fs::write(&other_key, other.key_pair.serialize_pem()).unwrap();
+    assert!(latch::server::Tls::from_pem_files(&cert_file, &other_key).is_err());
+    assert!(latch::server::Tls::from_pem_files(&cert_file, &dir.join("missing.pem")).is_err());
+    assert!(
+        latch::server::Tls::from_pem_files(&key_file, &key_file).is_err(),
+        "a key is no certificate"
+    );
+
+    let tls = latch::server::Tls::from_pem_files(&cert_file, &key_file).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = latch::router(app.state.clone());
+    let settings = app.state.settings.serve;
+    tokio::spawn(latch::server::serve(
+        listener,
+        router,
+        settings,
+        Some(tls),
+        std::future::pending(),
+    ));
+
+    let trusting = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert.cert.pem().as_bytes()).unwrap())
+        .resolve("localhost", addr)
+        .build()
+        .unwrap();
+    let jwks = format!("/v1/sessions/jwks/{PROJECT_ID}");
+    let resp = trusting
+        .get(format!("https://localhost:{}{jwks}", addr.port()))
+        .send()
+        .await
+        .expect("an HTTPS request to latch");
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert!(body["keys"].as_array().is_some_and(|k| !k.is_empty()), "{body}");
+
+    // A client that does not trust the certificate is not answered, nor is plain HTTP.
+    let untrusting = reqwest::Client::builder().resolve("localhost", addr).build().unwrap();
+    assert!(untrusting
+        .get(format!("https://localhost:{}{jwks}", addr.port()))
+        .send()
+        .await
+        .is_err());
+    let plain = reqwest::Client::new()
+        .get(format!("http://{addr}{jwks}"))
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await;
+    assert!(plain.is_err() || plain.unwrap().status() != 200);
+}

@@ -6,6 +6,8 @@ use serde_json::{Map, Value};
 
 use crate::api::b2b_wire::{AuthFields, MemberObject, MemberResponse, OrganizationObject};
 use crate::api::openapi::{errors, schema, Api, Input};
+use crate::api::sdk::{SdkCaller, SdkReply};
+use crate::api::wire::Empty;
 use crate::api::{JsonBody, Reply};
 use crate::domain::pkce::CodeChallenge;
 use crate::domain::{EmailAddress, SessionDuration};
@@ -255,6 +257,51 @@ pub async fn authenticate(
     }))
 }
 
+// The frontend SDK's doors (`/sdk/v1/b2b/magic_links/…`, crate::api::sdk): what the browser SDK
+// sends, the session from Authorization, no custom claims; each runs its backend twin above.
+
+/// `POST /sdk/v1/b2b/magic_links/email/login_or_signup`: the same send, answered without the
+/// member (the page learns only that a mail went out). The organization's JIT rules decide
+/// whether an unknown address may sign up, as they do for the backend call.
+pub async fn sdk_login_or_signup(
+    st: State<AppState>,
+    _caller: SdkCaller,
+    body: JsonBody<LoginOrSignupRequest>,
+) -> Result<SdkReply<Empty>, Error> {
+    login_or_signup(st, body).await?;
+    Ok(SdkReply(Empty {}))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct SdkAuthenticateRequest {
+    pub magic_links_token: String,
+    pub pkce_code_verifier: Option<String>,
+    #[schema(schema_with = crate::api::openapi::fields::optional_session_duration_minutes)]
+    pub session_duration_minutes: Option<i64>,
+    pub locale: Option<String>,
+    pub intermediate_session_token: Option<String>,
+}
+
+/// `POST /sdk/v1/b2b/magic_links/authenticate`: the session the page holds, if any, gets the
+/// factor.
+pub async fn sdk_authenticate(
+    st: State<AppState>,
+    caller: SdkCaller,
+    JsonBody(req): JsonBody<SdkAuthenticateRequest>,
+) -> Result<SdkReply<AuthenticateResponse>, Error> {
+    let req = AuthenticateRequest {
+        magic_links_token: req.magic_links_token,
+        pkce_code_verifier: req.pkce_code_verifier,
+        session_token: caller.session_token().map(str::to_string),
+        session_jwt: None,
+        session_duration_minutes: req.session_duration_minutes,
+        session_custom_claims: None,
+        locale: req.locale,
+        intermediate_session_token: req.intermediate_session_token,
+    };
+    authenticate(st, JsonBody(req)).await.map(SdkReply::from)
+}
+
 // What each endpoint takes and answers, for the OpenAPI document (`crate::api::openapi`).
 
 pub const LOGIN_OR_SIGNUP_API: Api = Api {
@@ -293,4 +340,14 @@ pub const AUTHENTICATE_API: Api = Api {
         errors::SESSION_OPTIONS,
         errors::PKCE_VERIFIER,
     ],
+};
+
+pub const SDK_LOGIN_OR_SIGNUP_API: Api = Api {
+    output: schema::<Empty>,
+    ..LOGIN_OR_SIGNUP_API
+};
+
+pub const SDK_AUTHENTICATE_API: Api = Api {
+    input: Input::Body(schema::<SdkAuthenticateRequest>),
+    ..AUTHENTICATE_API
 };

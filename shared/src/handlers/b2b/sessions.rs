@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::api::b2b_wire::{MemberObject, MemberSessionObject, OrganizationObject};
-use crate::api::sdk::{SdkCaller, SdkReply, SESSION_ERRORS};
+use crate::api::sdk::{SdkCaller, SdkReply, SdkSessionRequest, SESSION_ERRORS};
 use crate::api::wire::Empty;
 use crate::api::{JsonBody, QueryParams, Reply};
 use crate::domain::SessionDuration;
@@ -136,19 +136,13 @@ pub async fn list(
 
 // The frontend SDK's doors (crate::api::sdk): the session from Authorization.
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub struct SdkAuthenticateRequest {
-    #[schema(schema_with = crate::api::openapi::fields::optional_session_duration_minutes)]
-    pub session_duration_minutes: Option<i64>,
-}
-
 /// `POST /sdk/v1/b2b/sessions/authenticate`: the SDK calls it on every page load and every
 /// 3 minutes. Without a session it is `user_unauthenticated`, which the SDK takes as logged out
 /// (any other answer it retries for ever).
 pub async fn sdk_authenticate(
     st: State<AppState>,
     caller: SdkCaller,
-    JsonBody(req): JsonBody<SdkAuthenticateRequest>,
+    JsonBody(req): JsonBody<SdkSessionRequest>,
 ) -> Result<SdkReply<AuthenticateResponse>, Error> {
     let req = AuthenticateRequest {
         session_token: Some(caller.require_session()?.to_string()),
@@ -206,7 +200,7 @@ pub const LIST_API: Api = Api {
 };
 
 pub const SDK_AUTHENTICATE_API: Api = Api {
-    input: Input::Body(schema::<SdkAuthenticateRequest>),
+    input: Input::Body(schema::<SdkSessionRequest>),
     output: schema::<AuthenticateResponse>,
     errors: &[
         SESSION_ERRORS,

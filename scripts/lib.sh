@@ -95,3 +95,21 @@ lib_stop() {
     wait "$pid" 2>/dev/null || true
   done
 }
+
+# lib_finish KEEP [NOTE]: a stage's EXIT trap (`trap 'lib_finish "${X_KEEP_TMP:-0}"' EXIT`): stop
+# latch and the stub (LATCH_PID, HIBP_PID), show the end of TMP/latch.log on failure, and remove
+# TMP unless KEEP is 1 or the stage failed (NOTE is added to the "kept" line).
+lib_finish() {
+  local rc=$? keep="$1" note="${2:-}"
+  lib_stop "${LATCH_PID:-}" "${HIBP_PID:-}"
+  if [ "$rc" -ne 0 ] && [ -s "$TMP/latch.log" ]; then
+    lib_log "last lines of the latch log ($TMP/latch.log):"
+    tail -n 40 "$TMP/latch.log" >&2 || true
+  fi
+  if [ "$keep" = "1" ] || [ "$rc" -ne 0 ]; then
+    lib_log "kept $TMP$note"
+  else
+    rm -rf "$TMP"
+  fi
+  exit "$rc"
+}

@@ -82,21 +82,7 @@ fi
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/latch-sdk-tests.XXXXXX")"
 LATCH_PID=""
 
-cleanup() {
-  local rc=$?
-  lib_stop "$LATCH_PID" "${HIBP_PID:-}"
-  if [ "$rc" -ne 0 ] && [ -s "$TMP/latch.log" ]; then
-    log "last lines of the latch log ($TMP/latch.log):"
-    tail -n 40 "$TMP/latch.log" >&2 || true
-  fi
-  if [ "${SDK_KEEP_TMP:-0}" = "1" ] || [ "$rc" -ne 0 ]; then
-    log "kept $TMP"
-  else
-    rm -rf "$TMP"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
+trap 'lib_finish "${SDK_KEEP_TMP:-0}"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 

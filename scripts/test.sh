@@ -7,12 +7,16 @@
 #      and on DynamoDB with SES and the credentials in Secrets Manager;
 #   3a. the deploy pipeline's smoke test (scripts/smoke-test-check.sh): passes against `latch serve`,
 #      fails against a server that refuses logins or forges JWTs;
+#   3a'. the frontend SDK (scripts/browser-tests.sh): headless Chromium drives the official
+#      @stytch/vanilla-js bundles through examples/ against latch serve on https://localhost
+#      (needs root for port 443; installs chromium-headless-shell with apt-get if missing); it runs
+#      in the background beside the stages below;
 #   3b. schema fuzzing (scripts/schema-fuzz.sh): docs/openapi.json validated, then schemathesis
 #      against `latch serve`, bounded in examples and time;
 #   4. the Lambda side (scripts/lambda-checks.sh): the SAM template linted, every function built
 #      for arm64, and the functions driven through the Lambda runtime interface (cargo lambda watch).
 # Installs what it needs: moto into .venv-moto/, the SDKs into .venv-sdk/ and
-# tests/sdk/node/node_modules, schemathesis into .venv-fuzz/, SAM CLI, cfn-lint and cargo-lambda
+# tests/sdk/node/node_modules, playwright-core and @stytch/vanilla-js into tests/browser/node_modules, schemathesis into .venv-fuzz/, SAM CLI, cfn-lint and cargo-lambda
 # into .venv-lambda/.
 # Honours CARGO_TARGET_DIR. With CI=true a missing emulator fails
 # the run; elsewhere the DynamoDB stages are skipped with a warning.
@@ -22,12 +26,16 @@ target_dir="${CARGO_TARGET_DIR:-target}"
 # shellcheck source=scripts/emulator.sh
 source scripts/emulator.sh
 LAMBDA_BUILD_PID=""
-stop_lambda_build() {
-  if [ -n "$LAMBDA_BUILD_PID" ] && kill -0 "$LAMBDA_BUILD_PID" 2>/dev/null; then
-    kill -- "-$LAMBDA_BUILD_PID" 2>/dev/null || true
-  fi
+BROWSER_PID=""
+stop_background() {
+  local pid
+  for pid in "$LAMBDA_BUILD_PID" "$BROWSER_PID"; do
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      kill -- "-$pid" 2>/dev/null || true
+    fi
+  done
 }
-trap 'stop_emulator; stop_lambda_build' EXIT
+trap 'stop_emulator; stop_background' EXIT
 
 # The slowest stage, the arm64 release build of every Lambda function (with the template lints),
 # runs in the background from the start: it fills the time the stages below spend in a single
@@ -56,6 +64,19 @@ cargo test --workspace --exclude latch-functions --no-fail-fast
 cargo build -p latch-cli -p latch-functions --features latch-functions/embedded-store
 latch="$target_dir/debug/latch"
 
+# The browser suite runs beside the stages below (it needs 127.0.0.1:443, 8080 and 8081, which
+# nothing else here uses), in its own process group so that stopping it stops its servers too.
+BROWSER_LOG="$(mktemp "${TMPDIR:-/tmp}/latch-browser-tests.XXXXXX")"
+setsid scripts/browser-tests.sh "$latch" >"$BROWSER_LOG" 2>&1 &
+BROWSER_PID=$!
+join_browser_tests() {
+  local rc=0
+  wait "$BROWSER_PID" || rc=$?
+  echo "== frontend SDK in headless Chromium (ran in the background)"
+  cat "$BROWSER_LOG"
+  return "$rc"
+}
+
 echo "== official SDKs against latch serve (SQLite)"
 scripts/sdk-tests.sh "$latch"
 
@@ -72,6 +93,7 @@ if ! start_emulator; then
     exit 1
   fi
   echo "WARNING: no emulator; the DynamoDB and SES stages are skipped" >&2
+  join_browser_tests
   join_lambda_build
   scripts/lambda-checks.sh watch "$latch"
   exit 0
@@ -97,6 +119,7 @@ sdk_secret="secret-test-$(python3 -c 'import secrets; print(secrets.token_hex(16
 )
 stop_emulator
 
+join_browser_tests
 join_lambda_build
 echo "== Lambda: the functions through the runtime interface (cargo lambda watch)"
 scripts/lambda-checks.sh watch "$latch"

@@ -100,6 +100,7 @@ error_types! {
     MemberResetPassword => "member_reset_password",
     UnableToAuthenticateTotp => "unable_to_authenticate_totp",
     TotpCodeAlreadyAuthenticated => "totp_code_already_authenticated",
+    UnableToAuthenticateRecoveryCode => "unable_to_authenticate_recovery_code",
     EmailJitProvisioningNotAllowed => "email_jit_provisioning_not_allowed",
     InvalidEmailForJitProvisioning => "invalid_email_for_jit_provisioning",
     OperationRestrictedByOrganizationAuthMethods => "operation_restricted_by_organization_auth_methods",

@@ -196,6 +196,7 @@ pub struct Totp {
     pub member_id: String,
     pub secret: String,
     pub registration_id: String,
+    pub recovery_codes: Vec<String>,
     pub session: Value,
 }
 
@@ -216,6 +217,12 @@ pub async fn enroll_totp(app: &TestApp, org_id: &str, email: &str, password: &st
     let created = created.assert_ok();
     let secret = created["secret"].as_str().unwrap().to_string();
     let registration_id = created["totp_registration_id"].as_str().unwrap().to_string();
+    let recovery_codes = created["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
     let done = totp_authenticate(
         app,
         org_id,
@@ -229,6 +236,7 @@ pub async fn enroll_totp(app: &TestApp, org_id: &str, email: &str, password: &st
         member_id,
         secret,
         registration_id,
+        recovery_codes,
         session,
     }
 }

@@ -297,6 +297,28 @@ pub struct AuthFields {
 }
 
 impl AuthFields {
+    /// Nothing issued: the member must first log in to `org` with one of the methods it allows.
+    pub fn primary_required(org: &OrganizationRecord) -> Self {
+        let methods: Vec<&str> = if org.auth_methods == crate::store::MethodRestriction::AllAllowed {
+            vec![
+                crate::store::AuthMethod::Password.as_str(),
+                crate::store::AuthMethod::MagicLink.as_str(),
+            ]
+        } else {
+            org.allowed_auth_methods.iter().map(String::as_str).collect()
+        };
+        Self {
+            session_token: String::new(),
+            session_jwt: String::new(),
+            member_session: None,
+            intermediate_session_token: String::new(),
+            intermediate_session_token_expires_at: None,
+            member_authenticated: false,
+            mfa_required: None,
+            primary_required: Some(serde_json::json!({ "allowed_auth_methods": methods })),
+        }
+    }
+
     pub fn new(outcome: Outcome, member: &UserRecord) -> Self {
         match outcome {
             Outcome::Authenticated(issued) => Self {

@@ -88,7 +88,8 @@ impl ErrorType {
             | AttributeMismatch
             | MemberResetPassword
             | UnableToAuthenticateTotp
-            | TotpCodeAlreadyAuthenticated => StatusCode::UNAUTHORIZED,
+            | TotpCodeAlreadyAuthenticated
+            | UnableToAuthenticateRecoveryCode => StatusCode::UNAUTHORIZED,
             EmailJitProvisioningNotAllowed
             | BadDomainForStytchSdk
             | InvalidEmailForJitProvisioning

@@ -117,6 +117,30 @@ where
     }
 }
 
+/// The two `{name}` segments of a route's path (`/{organization_id}/{member_id}`), as
+/// [`PathParam`] reads one.
+#[derive(Debug)]
+pub struct PathParams2(pub String, pub String);
+
+impl<S> FromRequestParts<S> for PathParams2
+where
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
+            .await
+            .map(|p| PathParams2(p.0 .0, p.0 .1))
+            .map_err(|e| {
+                Error::new(
+                    ErrorType::BadRequest,
+                    format!("The URL path is invalid: {}.", e.body_text()),
+                )
+            })
+    }
+}
+
 /// A success body: `{"status_code": 200, "request_id": …, ...T}`.
 #[derive(Debug)]
 pub struct Reply<T>(pub T);

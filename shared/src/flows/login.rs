@@ -2,6 +2,8 @@
 //! older hash, judge whether it must be reset first, and record the success with the session it
 //! buys.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 
 use crate::domain::{EmailAddress, Password};
@@ -177,6 +179,33 @@ async fn upgrade_hash(st: &AppState, user: &UserRecord, stored: PasswordRecord, 
         }
     }
     result
+}
+
+/// Claim one attempt against the user's lock before a secret is checked (a wrong secret then
+/// needs no further write: the claim counted it), or `user_locked`; `gone` if there is no such
+/// user.
+pub async fn claim_attempt(
+    st: &AppState,
+    user_id: &str,
+    gone: fn() -> Error,
+    now: DateTime<Utc>,
+) -> Result<lockout::Ticket, Error> {
+    let settings = st.settings.lockout;
+    let claim = Arc::new(move |s: &_| lockout::claim(s, now, settings));
+    let (before, after) = st.store.update_lock(user_id, claim).await?.ok_or_else(gone)?;
+    lockout::ticket(&before, &after, now).ok_or_else(|| locked(after.lock_expires_at))
+}
+
+/// The secret an attempt claimed was right: the attempt no longer counts.
+pub async fn attempt_succeeded(
+    st: &AppState,
+    user_id: &str,
+    ticket: lockout::Ticket,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let success = Arc::new(move |s: &_| lockout::on_success(s, now, ticket));
+    st.store.update_lock(user_id, success).await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use axum::routing::{delete, get, post, put};
 
 use super::b2b::{
     directory, magic_links as b2b_magic_links, migrate as b2b_migrate, organizations, passwords as b2b_passwords,
-    sessions as b2b_sessions, totp,
+    recovery_codes, sessions as b2b_sessions, totp,
 };
 use super::{migrate, passwords, reset, sdk, sessions, users};
 pub use crate::api::route::*;
@@ -65,6 +65,9 @@ routes! {
     B2B_ORGANIZATIONS_DELETE = route("b2b-organizations-delete", Method::Delete, "/v1/b2b/organizations/{organization_id}", WRITES, organizations::DELETE_API, || delete(organizations::delete));
     B2B_MEMBERS_CREATE = route("b2b-members-create", Method::Post, "/v1/b2b/organizations/{organization_id}/members", WRITES, organizations::CREATE_MEMBER_API, || post(organizations::create_member));
     B2B_MEMBERS_GET = route("b2b-members-get", Method::Get, "/v1/b2b/organizations/{organization_id}/member", READS, organizations::GET_MEMBER_API, || get(organizations::get_member));
+    B2B_RECOVERY_CODES_RECOVER = route("b2b-recovery-codes-recover", Method::Post, "/v1/b2b/recovery_codes/recover", WRITES, recovery_codes::RECOVER_API, || post(recovery_codes::recover));
+    B2B_RECOVERY_CODES_GET = route("b2b-recovery-codes-get", Method::Get, "/v1/b2b/recovery_codes/{organization_id}/{member_id}", READS, recovery_codes::GET_API, || get(recovery_codes::get));
+    B2B_RECOVERY_CODES_ROTATE = route("b2b-recovery-codes-rotate", Method::Post, "/v1/b2b/recovery_codes/rotate", WRITES, recovery_codes::ROTATE_API, || post(recovery_codes::rotate));
     B2B_MAGIC_LINKS_EMAIL_LOGIN_OR_SIGNUP = route("b2b-magic-links-email-login-or-signup", Method::Post, "/v1/b2b/magic_links/email/login_or_signup", MAILS, b2b_magic_links::LOGIN_OR_SIGNUP_API, || post(b2b_magic_links::login_or_signup));
     B2B_MAGIC_LINKS_AUTHENTICATE = route("b2b-magic-links-authenticate", Method::Post, "/v1/b2b/magic_links/authenticate", WRITES, b2b_magic_links::AUTHENTICATE_API, || post(b2b_magic_links::authenticate));
     B2B_PASSWORDS_AUTHENTICATE = route("b2b-passwords-authenticate", Method::Post, "/v1/b2b/passwords/authenticate", HASHES, b2b_passwords::AUTHENTICATE_API, || post(b2b_passwords::authenticate));
@@ -78,6 +81,7 @@ routes! {
     B2B_SESSIONS_REVOKE = route("b2b-sessions-revoke", Method::Post, "/v1/b2b/sessions/revoke", WRITES, b2b_sessions::REVOKE_API, || post(b2b_sessions::revoke));
     B2B_SESSIONS_GET = route("b2b-sessions-get", Method::Get, "/v1/b2b/sessions", READS, b2b_sessions::LIST_API, || get(b2b_sessions::list));
     B2B_SESSIONS_JWKS = public(route("b2b-sessions-jwks", Method::Get, "/v1/b2b/sessions/jwks/{project_id}", READS, sessions::JWKS_API, || get(sessions::jwks)));
+    B2B_SESSIONS_EXCHANGE = route("b2b-sessions-exchange", Method::Post, "/v1/b2b/sessions/exchange", WRITES, b2b_sessions::EXCHANGE_API, || post(b2b_sessions::exchange));
     B2B_TOTP_CREATE = route("b2b-totp-create", Method::Post, "/v1/b2b/totp", WRITES, totp::CREATE_API, || post(totp::create));
     B2B_TOTP_AUTHENTICATE = route("b2b-totp-authenticate", Method::Post, "/v1/b2b/totp/authenticate", WRITES, totp::AUTHENTICATE_API, || post(totp::authenticate));
     SDK_BOOTSTRAP = browser(route("sdk-bootstrap", Method::Get, "/sdk/v1/projects/bootstrap/{public_token}", READS, sdk::BOOTSTRAP_API, || get(sdk::bootstrap)));
@@ -96,6 +100,10 @@ routes! {
     SDK_USERS_SEARCH = browser(route("sdk-users-search", Method::Post, "/sdk/v1/users/search", READS, users::SDK_SEARCH_API, || post(users::sdk_search)));
     SDK_B2B_MAGIC_LINKS_EMAIL_LOGIN_OR_SIGNUP = browser(route("sdk-b2b-magic-links-email-login-or-signup", Method::Post, "/sdk/v1/b2b/magic_links/email/login_or_signup", MAILS, b2b_magic_links::SDK_LOGIN_OR_SIGNUP_API, || post(b2b_magic_links::sdk_login_or_signup)));
     SDK_B2B_MAGIC_LINKS_AUTHENTICATE = browser(route("sdk-b2b-magic-links-authenticate", Method::Post, "/sdk/v1/b2b/magic_links/authenticate", WRITES, b2b_magic_links::SDK_AUTHENTICATE_API, || post(b2b_magic_links::sdk_authenticate)));
+    SDK_B2B_RECOVERY_CODES_RECOVER = browser(route("sdk-b2b-recovery-codes-recover", Method::Post, "/sdk/v1/b2b/recovery_codes/recover", WRITES, recovery_codes::SDK_RECOVER_API, || post(recovery_codes::sdk_recover)));
+    SDK_B2B_RECOVERY_CODES_GET = browser(route("sdk-b2b-recovery-codes-get", Method::Get, "/sdk/v1/b2b/recovery_codes", READS, recovery_codes::SDK_GET_API, || get(recovery_codes::sdk_get)));
+    SDK_B2B_RECOVERY_CODES_ROTATE = browser(route("sdk-b2b-recovery-codes-rotate", Method::Post, "/sdk/v1/b2b/recovery_codes/rotate", WRITES, recovery_codes::SDK_ROTATE_API, || post(recovery_codes::sdk_rotate)));
+    SDK_B2B_SESSIONS_EXCHANGE = browser(route("sdk-b2b-sessions-exchange", Method::Post, "/sdk/v1/b2b/sessions/exchange", WRITES, b2b_sessions::SDK_EXCHANGE_API, || post(b2b_sessions::sdk_exchange)));
     SDK_B2B_PASSWORDS_AUTHENTICATE = browser(route("sdk-b2b-passwords-authenticate", Method::Post, "/sdk/v1/b2b/passwords/authenticate", HASHES, b2b_passwords::SDK_AUTHENTICATE_API, || post(b2b_passwords::sdk_authenticate)));
     SDK_B2B_PASSWORDS_STRENGTH_CHECK = browser(route("sdk-b2b-passwords-strength-check", Method::Post, "/sdk/v1/b2b/passwords/strength_check", SCORES, b2b_passwords::SDK_STRENGTH_CHECK_API, || post(b2b_passwords::sdk_strength_check)));
     SDK_B2B_PASSWORDS_EMAIL_RESET_START = browser(route("sdk-b2b-passwords-email-reset-start", Method::Post, "/sdk/v1/b2b/passwords/email/reset/start", MAILS, b2b_passwords::SDK_RESET_START_API, || post(b2b_passwords::sdk_reset_start)));

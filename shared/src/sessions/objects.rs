@@ -50,6 +50,7 @@ impl From<&FactorRecord> for FactorObject {
             FactorKind::Password => ("password", "knowledge"),
             FactorKind::MagicLink => ("magic_link", "email"),
             FactorKind::Totp => ("totp", "authenticator_app"),
+            FactorKind::RecoveryCode => ("recovery_codes", "recovery_code"),
         };
         Self {
             kind,

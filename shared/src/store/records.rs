@@ -183,6 +183,11 @@ pub struct TotpRecord {
     pub totp_registration_id: String,
     pub sealed_secret: String,
     pub recovery_code_digests: Vec<String>,
+    /// The same codes, sealed like the secret and in the same order, so that a member can be
+    /// shown the unused ones again (`GET /v1/b2b/recovery_codes/…`). Empty in registrations
+    /// made before codes were kept sealed: those show none.
+    #[serde(default)]
+    pub sealed_recovery_codes: Vec<String>,
     pub verified: bool,
     pub created_at: DateTime<Utc>,
     /// A pending (unverified) registration must be verified before this.
@@ -208,6 +213,7 @@ pub enum FactorKind {
     Password,
     MagicLink,
     Totp,
+    RecoveryCode,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -55,6 +55,15 @@ async fn read_only_routes_never_write() {
     let login = latch_tests::b2b::login(&app, &org_id, &email, latch_tests::STRONG).await;
     let mut page = latch_tests::sdk::Page::new(&app);
     page.keep_session(login.assert_ok());
+    // A verified TOTP registration, so that the member has recovery codes to read.
+    let with_session = serde_json::json!({"organization_id": org_id, "member_id": member_id,
+                                          "session_token": login.body["session_token"]});
+    let created = app.post("/v1/b2b/totp", with_session.clone()).await;
+    let secret = created.assert_ok()["secret"].as_str().unwrap().to_string();
+    let code = latch_tests::b2b::totp_now(&app, &secret);
+    latch_tests::b2b::totp_authenticate(&app, &org_id, &member_id, &code, with_session)
+        .await
+        .assert_ok();
     let public_token = page.public_token.clone();
     let mut consumer_page = latch_tests::sdk::Page::new(&app);
     consumer_page.keep_session(&user);
@@ -112,6 +121,8 @@ async fn read_only_routes_never_write() {
                 let body = serde_json::json!({"email": email, "password": "a fair passphrase 7"});
                 page.post("/sdk/v1/passwords/strength_check", body).await.ok()
             }
+            "b2b-recovery-codes-get" => app.get(&format!("/v1/b2b/recovery_codes/{org_id}/{member_id}")).await,
+            "sdk-b2b-recovery-codes-get" => page.get("/sdk/v1/b2b/recovery_codes").await.ok(),
             "sdk-users-me" => consumer_page.get("/sdk/v1/users/me").await.ok(),
             "sdk-users-search" => {
                 let body = serde_json::json!({ "email": email });

@@ -404,4 +404,45 @@ async fn an_organization_that_requires_mfa_is_completed_with_totp_through_the_sd
     page.keep_session(&done);
     let me = page.get("/sdk/v1/b2b/organizations/members/me").await.data();
     assert!(nonempty(&me["member"]["totp_registration_id"]), "{me}");
+
+    // recoveryCodes.get and .rotate: the session's own member's codes.
+    let shown = page.get("/sdk/v1/b2b/recovery_codes").await.data();
+    assert_eq!(shown["recovery_codes"], created["recovery_codes"], "{shown}");
+    let rotated = page
+        .send(Method::POST, "/sdk/v1/b2b/recovery_codes/rotate", Some(&json!({})))
+        .await
+        .data();
+    let fresh = rotated["recovery_codes"].clone();
+    assert_eq!(fresh.as_array().unwrap().len(), 10);
+    assert_ne!(fresh, created["recovery_codes"]);
+
+    // recoveryCodes.recover: the next login's MFA step with a code instead of the app.
+    let mut next = Page::new(&app);
+    let again = next
+        .post(
+            "/sdk/v1/b2b/passwords/authenticate",
+            json!({"organization_id": org_id, "email_address": e, "password": STRONG,
+                   "session_duration_minutes": 60}),
+        )
+        .await
+        .data();
+    let recover = |code: &Value| {
+        json!({"organization_id": org_id, "member_id": member_id, "recovery_code": code,
+               "intermediate_session_token": again["intermediate_session_token"],
+               "session_duration_minutes": 60})
+    };
+    next.post(
+        "/sdk/v1/b2b/recovery_codes/recover",
+        recover(&created["recovery_codes"][0]),
+    )
+    .await
+    .assert_error(401, "unable_to_authenticate_recovery_code");
+    let recovered = next
+        .post("/sdk/v1/b2b/recovery_codes/recover", recover(&fresh[0]))
+        .await
+        .data();
+    assert_logged_in(&recovered, &member_id, &org_id);
+    assert_eq!(recovered["recovery_codes_remaining"], 9);
+    next.keep_session(&recovered);
+    next.get("/sdk/v1/b2b/organizations/members/me").await.data();
 }

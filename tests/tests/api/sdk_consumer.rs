@@ -1,8 +1,9 @@
 //! The frontend SDK's consumer calls (`/sdk/v1/passwords…`, `magic_links/authenticate`,
-//! `sessions/…`, `users/me`, `users/search`) and the B2B magic links, on both stores: the headless
+//! `sessions/…`, `users/me`, `users/search`), the B2B magic links and session exchange, on both
+//! stores: the headless
 //! flows of docs/frontend-sdk.md through the door, each the same rule as its backend twin.
 
-use latch_tests::b2b::{create_org, id, nonempty};
+use latch_tests::b2b::{create_member, create_org, id, nonempty};
 use latch_tests::sdk::{sdk_app, Page, ORIGIN};
 use latch_tests::{email, TestApp, STRONG};
 use reqwest::Method;
@@ -232,4 +233,20 @@ async fn b2b_email_magic_links_through_the_sdk_door() {
     let me = page.get("/sdk/v1/b2b/organizations/members/me").await.data();
     assert_eq!(me["member"]["email_address"], e);
     assert_eq!(me["member"]["email_address_verified"], true);
+
+    // session.exchange: the proven email moves the page to the member's other organization.
+    let other = id(&create_org(&app, "sdk-eml-other", json!({})).await);
+    let there = create_member(&app, &other, &e, json!({})).await;
+    let moved = page
+        .post(
+            "/sdk/v1/b2b/sessions/exchange",
+            json!({"organization_id": other, "session_duration_minutes": 60}),
+        )
+        .await
+        .data();
+    assert_eq!(moved["member_session"]["organization_id"], other, "{moved}");
+    assert_eq!(moved["member_id"], there["member_id"], "{moved}");
+    page.keep_session(&moved);
+    let org_now = page.get("/sdk/v1/b2b/organizations/me").await.data();
+    assert_eq!(org_now["organization"]["organization_id"], other);
 }

@@ -6,5 +6,6 @@ pub mod magic_links;
 pub mod migrate;
 pub mod organizations;
 pub mod passwords;
+pub mod recovery_codes;
 pub mod sessions;
 pub mod totp;

@@ -1,19 +1,23 @@
-//! `/v1/b2b/sessions`: authenticate, revoke, list. (JWKS is the consumer handler: one key set.)
+//! `/v1/b2b/sessions`: authenticate, revoke, list, exchange (into another organization of the
+//! same email). (JWKS is the consumer handler: one key set.)
 
 use crate::api::openapi::{errors, schema, Api, Input};
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::api::b2b_wire::{MemberObject, MemberSessionObject, OrganizationObject};
+use crate::api::b2b_wire::{AuthFields, MemberObject, MemberSessionObject, OrganizationObject};
 use crate::api::sdk::{SdkCaller, SdkReply, SdkSessionRequest, SESSION_ERRORS};
 use crate::api::wire::Empty;
 use crate::api::{JsonBody, QueryParams, Reply};
+use crate::domain::EmailAddress;
 use crate::domain::SessionDuration;
 use crate::error::{Error, ErrorType};
-use crate::flows::members::{load_member, load_org, member_not_found, session_member};
+use crate::flows::members::{load_member, load_org, member_by_email, member_not_found, session_member};
+use crate::flows::mfa::{self, Primary};
 use crate::sessions::{one_revoke_argument, refuse_authorization_check, Scope, SessionRef};
 use crate::state::AppState;
+use crate::store::{AuthMethod, FactorKind, FactorRecord};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AuthenticateRequest {
@@ -134,6 +138,95 @@ pub async fn list(
     }))
 }
 
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct ExchangeRequest {
+    pub organization_id: String,
+    pub session_token: Option<String>,
+    pub session_jwt: Option<String>,
+    #[schema(schema_with = crate::api::openapi::fields::optional_session_duration_minutes)]
+    pub session_duration_minutes: Option<i64>,
+    pub session_custom_claims: Option<Map<String, Value>>,
+    pub locale: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ExchangeResponse {
+    pub member_id: String,
+    pub member: MemberObject,
+    pub organization: OrganizationObject,
+    #[serde(flatten)]
+    pub auth: AuthFields,
+}
+
+/// The factors of a session that hold in another organization: a proven email (the address is
+/// the same member's there). A password is the organization's own, and so are TOTP and recovery
+/// codes: none of them carries over (docs/b2b.md).
+fn carried_factor(session_factors: &[FactorRecord], target: &crate::store::UserRecord) -> Option<FactorRecord> {
+    session_factors
+        .iter()
+        .filter(|f| f.kind == FactorKind::MagicLink && f.email.as_deref() == Some(target.email.as_str()))
+        .max_by_key(|f| f.last_authenticated_at)
+        .map(|f| FactorRecord {
+            email_id: Some(target.email_id.clone()),
+            email: Some(target.email.clone()),
+            ..f.clone()
+        })
+}
+
+/// `POST /v1/b2b/sessions/exchange`: a member session for a session in another organization
+/// where the same email is a member, under that organization's rules: a carried email factor
+/// it allows starts a session there, or an IST when it requires MFA; without one, nothing is
+/// issued and `primary_required` names the methods to log in there with. The session sent stays.
+pub async fn exchange(
+    State(st): State<AppState>,
+    JsonBody(req): JsonBody<ExchangeRequest>,
+) -> Result<Reply<ExchangeResponse>, Error> {
+    let by = SessionRef::required(req.session_token.as_deref(), req.session_jwt.as_deref())?;
+    let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
+    crate::sessions::check_custom_claims(req.session_custom_claims.as_ref())?;
+    crate::flows::emailed_links::check_locale(req.locale.as_deref())?;
+    let now = st.clock.now();
+    let (record, _, _, member) = session_member(&st, by, now).await?;
+    let target_org = load_org(&st, &req.organization_id).await?;
+    let email = EmailAddress::parse(&member.email)?;
+    let target = member_by_email(&st, &target_org, &email).await?.ok_or_else(|| {
+        Error::new(
+            ErrorType::MemberNotFound,
+            "The session's email is no member of that organization.",
+        )
+    })?;
+    let carried =
+        carried_factor(&record.factors, &target).filter(|_| target_org.allows_auth_method(AuthMethod::MagicLink));
+    let Some(factor) = carried else {
+        return Ok(Reply(ExchangeResponse {
+            member_id: target.user_id.clone(),
+            member: MemberObject::new(&target, now),
+            organization: OrganizationObject::from(&target_org),
+            auth: AuthFields::primary_required(&target_org),
+        }));
+    };
+    let decision = mfa::decide(
+        &st,
+        Primary {
+            org: &target_org,
+            member: &target,
+            factor,
+            attach: None,
+            ist: None,
+            duration,
+            custom_claims: req.session_custom_claims.as_ref(),
+        },
+        now,
+    )?;
+    let outcome = mfa::carry_out(&st, &target_org, &target, decision).await?;
+    Ok(Reply(ExchangeResponse {
+        member_id: target.user_id.clone(),
+        member: MemberObject::new(&target, now),
+        organization: OrganizationObject::from(&target_org),
+        auth: AuthFields::new(outcome, &target),
+    }))
+}
+
 // The frontend SDK's doors (crate::api::sdk): the session from Authorization.
 
 /// `POST /sdk/v1/b2b/sessions/authenticate`: the SDK calls it on every page load and every
@@ -152,6 +245,31 @@ pub async fn sdk_authenticate(
         authorization_check: None,
     };
     authenticate(st, JsonBody(req)).await.map(SdkReply::from)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct SdkExchangeRequest {
+    pub organization_id: String,
+    #[schema(schema_with = crate::api::openapi::fields::optional_session_duration_minutes)]
+    pub session_duration_minutes: Option<i64>,
+    pub locale: Option<String>,
+}
+
+/// `POST /sdk/v1/b2b/sessions/exchange`: the page's session into another organization.
+pub async fn sdk_exchange(
+    st: State<AppState>,
+    caller: SdkCaller,
+    JsonBody(req): JsonBody<SdkExchangeRequest>,
+) -> Result<SdkReply<ExchangeResponse>, Error> {
+    let req = ExchangeRequest {
+        organization_id: req.organization_id,
+        session_token: Some(caller.require_session()?.to_string()),
+        session_jwt: None,
+        session_duration_minutes: req.session_duration_minutes,
+        session_custom_claims: None,
+        locale: req.locale,
+    };
+    exchange(st, JsonBody(req)).await.map(SdkReply::from)
 }
 
 /// `POST /sdk/v1/b2b/sessions/revoke`: the page's own session; the SDK sends no body.
@@ -197,6 +315,36 @@ pub const LIST_API: Api = Api {
     input: Input::Query(schema::<ListQuery>),
     output: schema::<ListResponse>,
     errors: &[&[ErrorType::OrganizationNotFound, ErrorType::MemberNotFound]],
+};
+
+pub const EXCHANGE_API: Api = Api {
+    input: Input::Body(schema::<ExchangeRequest>),
+    output: schema::<ExchangeResponse>,
+    errors: &[
+        &[
+            ErrorType::NoSessionArguments,
+            ErrorType::SessionNotFound,
+            ErrorType::UnableToParseSessionJwt,
+            ErrorType::InvalidLocale,
+            ErrorType::OrganizationNotFound,
+            ErrorType::MemberNotFound,
+        ],
+        errors::SESSION_OPTIONS,
+    ],
+};
+
+pub const SDK_EXCHANGE_API: Api = Api {
+    input: Input::Body(schema::<SdkExchangeRequest>),
+    output: schema::<ExchangeResponse>,
+    errors: &[
+        SESSION_ERRORS,
+        &[
+            ErrorType::InvalidLocale,
+            ErrorType::OrganizationNotFound,
+            ErrorType::MemberNotFound,
+        ],
+        errors::SESSION_OPTIONS,
+    ],
 };
 
 pub const SDK_AUTHENTICATE_API: Api = Api {

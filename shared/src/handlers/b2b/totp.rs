@@ -12,19 +12,13 @@ use crate::api::b2b_wire::{MemberObject, MemberSessionObject, OrganizationObject
 use crate::api::sdk::{SdkCaller, SdkReply};
 use crate::api::{JsonBody, Reply};
 use crate::domain::ids::{new_id, IdKind};
-use crate::domain::SessionDuration;
 use crate::error::{Error, ErrorType};
-use crate::flows::login::locked;
+use crate::flows::login::{attempt_succeeded, claim_attempt};
 use crate::flows::members::{load_member, load_org, member_not_found, require_mfa_method};
 use crate::flows::mfa;
-use crate::lockout;
-use crate::sessions::tokens::random_token;
-use crate::sessions::HeldIst;
 use crate::state::AppState;
-use crate::store::{FactorKind, FactorRecord, MfaMethod, SessionRecord, TotpRecord, UserRecord};
+use crate::store::{FactorKind, FactorRecord, MfaMethod, TotpRecord, UserRecord};
 use crate::totp;
-
-const RECOVERY_CODES: usize = 10;
 
 /// `expiration_minutes` of a registration: 5 to 1440, default 60.
 fn registration_lifetime(minutes: Option<i64>) -> Result<chrono::Duration, Error> {
@@ -36,28 +30,6 @@ fn registration_lifetime(minutes: Option<i64>) -> Result<chrono::Duration, Error
         ));
     }
     Ok(chrono::Duration::minutes(m))
-}
-
-/// Whichever proof of identity a TOTP call came with: an IST or a session of the member.
-enum Proof {
-    Ist(HeldIst),
-    Session(SessionRecord, String),
-}
-
-async fn proof(
-    st: &AppState,
-    org: &crate::store::OrganizationRecord,
-    member_id: &str,
-    ist: Option<&str>,
-    token: Option<&str>,
-    jwt: Option<&str>,
-) -> Result<Option<Proof>, Error> {
-    if let Some(ist) = mfa::find_ist(st, ist, org, member_id).await? {
-        return Ok(Some(Proof::Ist(ist)));
-    }
-    Ok(mfa::attached_session(st, token, jwt, org, member_id)
-        .await?
-        .map(|(s, t)| Proof::Session(s, t)))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -88,14 +60,6 @@ fn active_totp_exists() -> Error {
     )
 }
 
-/// Recovery codes like `k3x9-p2mq-7wtd`: 60 random bits each, shown once, stored as digests.
-fn recovery_code() -> String {
-    let raw = data_encoding::BASE32_NOPAD
-        .encode(random_token(9).as_bytes())
-        .to_ascii_lowercase();
-    format!("{}-{}-{}", &raw[0..4], &raw[4..8], &raw[8..12])
-}
-
 /// `POST /v1/b2b/totp`: a pending registration, replacing any earlier pending one. An IST or
 /// session sent must be the member's.
 pub async fn create(
@@ -106,7 +70,7 @@ pub async fn create(
     let org = load_org(&st, &req.organization_id).await?;
     require_mfa_method(&org, MfaMethod::Totp)?;
     let member = load_member(&st, &org, &req.member_id).await?;
-    proof(
+    mfa::second_factor_proof(
         &st,
         &org,
         &member.user_id,
@@ -126,11 +90,12 @@ pub async fn create(
     }
     let now = st.clock.now();
     let secret = totp::generate_secret();
-    let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| recovery_code()).collect();
+    let codes = mfa::RecoveryCodes::generate(&st);
     let registration = TotpRecord {
         totp_registration_id: new_id(IdKind::TotpRegistration, st.env),
         sealed_secret: st.totp_sealer.seal(&secret),
-        recovery_code_digests: codes.iter().map(|c| st.sessions.digester().digest(c)).collect(),
+        recovery_code_digests: codes.digests,
+        sealed_recovery_codes: codes.sealed,
         verified: false,
         created_at: now,
         expires_at: now + lifetime,
@@ -167,7 +132,7 @@ pub async fn create(
         totp_registration_id: id,
         secret: totp::encode_secret(&secret),
         qr_code,
-        recovery_codes: codes,
+        recovery_codes: codes.codes,
         member: MemberObject::new(&written, now),
         organization: OrganizationObject::from(&org),
     }))
@@ -216,26 +181,16 @@ pub async fn authenticate(
     State(st): State<AppState>,
     JsonBody(req): JsonBody<AuthenticateRequest>,
 ) -> Result<Reply<AuthenticateResponse>, Error> {
-    let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
-    crate::sessions::check_custom_claims(req.session_custom_claims.as_ref())?;
-    let org = load_org(&st, &req.organization_id).await?;
-    require_mfa_method(&org, MfaMethod::Totp)?;
-    let member = load_member(&st, &org, &req.member_id).await?;
-    let proof = proof(
-        &st,
-        &org,
-        &member.user_id,
-        req.intermediate_session_token.as_deref(),
-        req.session_token.as_deref(),
-        req.session_jwt.as_deref(),
-    )
-    .await?
-    .ok_or_else(|| {
-        Error::new(
-            ErrorType::NoSessionArguments,
-            "Send the intermediate_session_token of the login, or a session_token or session_jwt.",
-        )
-    })?;
+    let call = mfa::TotpFactorCall {
+        organization_id: &req.organization_id,
+        member_id: &req.member_id,
+        intermediate_session_token: req.intermediate_session_token.as_deref(),
+        session_token: req.session_token.as_deref(),
+        session_jwt: req.session_jwt.as_deref(),
+        session_duration_minutes: req.session_duration_minutes,
+        session_custom_claims: req.session_custom_claims.as_ref(),
+    };
+    let (org, member, proof, duration) = mfa::begin_totp_factor(&st, call).await?;
     let now = st.clock.now();
     let registration = member
         .member
@@ -244,16 +199,7 @@ pub async fn authenticate(
         .filter(|t| t.is_usable(now))
         .ok_or_else(|| Error::new(ErrorType::TotpNotFound, "The member has no TOTP registration."))?;
 
-    let settings = st.settings.lockout;
-    let claim = Arc::new(move |s: &_| lockout::claim(s, now, settings));
-    let (before, after) = st
-        .store
-        .update_lock(&member.user_id, claim)
-        .await?
-        .ok_or_else(member_not_found)?;
-    let Some(ticket) = lockout::ticket(&before, &after, now) else {
-        return Err(locked(after.lock_expires_at));
-    };
+    let ticket = claim_attempt(&st, &member.user_id, member_not_found, now).await?;
     let secret = st
         .totp_sealer
         .open(&registration.sealed_secret)
@@ -268,8 +214,7 @@ pub async fn authenticate(
             "This code was already used; wait for the next one.",
         ));
     }
-    let success = Arc::new(move |s: &_| lockout::on_success(s, now, ticket));
-    st.store.update_lock(&member.user_id, success).await?;
+    attempt_succeeded(&st, &member.user_id, ticket, now).await?;
 
     let enrollment = req.set_mfa_enrollment;
     let make_default = req.set_default_mfa.unwrap_or(false);
@@ -299,35 +244,15 @@ pub async fn authenticate(
         totp_id: Some(registration.totp_registration_id.clone()),
         ..FactorRecord::proved(FactorKind::Totp, now)
     };
-    let issued = match proof {
-        Proof::Ist(ist) => {
-            mfa::consume_ist(&st, &ist).await?;
-            let mut factors = ist.record.factors.clone();
-            factors.push(factor);
-            let prepared = st.sessions.prepare_member(
-                &member.user_id,
-                org.org_ref(),
-                factors,
-                duration.unwrap_or(SessionDuration::B2B_DEFAULT),
-                req.session_custom_claims.as_ref(),
-                now,
-            )?;
-            st.sessions.store(prepared, member_not_found).await?
-        }
-        Proof::Session(mut record, token) => {
-            record.organization = Some(org.org_ref());
-            st.sessions
-                .refresh(
-                    record,
-                    token,
-                    Some(factor),
-                    duration,
-                    req.session_custom_claims.as_ref(),
-                    now,
-                )
-                .await?
-        }
+    let second = mfa::SecondFactor {
+        org: &org,
+        member_id: &member.user_id,
+        proof,
+        factor,
+        duration,
+        custom_claims: req.session_custom_claims.as_ref(),
     };
+    let issued = mfa::complete_second_factor(&st, second, now).await?;
     Ok(Reply(AuthenticateResponse {
         member_id: member.user_id.clone(),
         member: MemberObject::new(&member, now),

@@ -4,10 +4,12 @@
 //! under every cross-org attempt (docs/security.md J3, R4, R5).
 
 mod cross_org;
+mod exchange;
 mod flows;
 mod isolation;
 mod mfa;
 mod organizations;
+mod recovery_codes;
 mod restrictions;
 mod secrets_at_rest;
 mod sessions;

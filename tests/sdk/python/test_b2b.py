@@ -11,7 +11,7 @@ sent a body the real SDK cannot read, and the test fails with it. Error cases ca
 Flows: seed 004 (email JIT signup by magic link -> password set by session reset -> password
 login -> reset by email) and seed 002's MFA step with TOTP (org `REQUIRED_FOR_ALL`: password ->
 intermediate session -> TOTP registration -> RFC 6238 code -> member session, its JWT verified
-locally with the organization claim).
+locally with the organization claim); recovery codes (recover, get, rotate) and sessions.exchange.
 """
 from __future__ import annotations
 
@@ -1182,3 +1182,89 @@ def test_error_envelope_over_the_wire(env, b2b):
     assert body["status_code"] == 404 and body["error_type"] == "member_not_found"
     for key in ("request_id", "error_message", "error_url"):
         assert isinstance(body.get(key), str) and body[key], f"envelope field {key}: {body!r}"
+
+
+def enrolled_in_totp(b2b, mailbox, org):
+    """A member of an MFA-required `org` enrolled in TOTP; returns (email, password, member_id, registration)."""
+    email, password, member_id, _ = member_with_password(b2b, mailbox, org)
+    login = b2b.passwords.authenticate(organization_id=org.organization_id, email_address=email, password=password)
+    ist = assert_mfa_required(login, member_id=member_id, org=org)
+    reg = b2b.totps.create(organization_id=org.organization_id, member_id=member_id, intermediate_session_token=ist)
+    b2b.totps.authenticate(
+        organization_id=org.organization_id, member_id=member_id,
+        code=totp_code(reg.secret, totp_step()), intermediate_session_token=ist,
+    )
+    return email, password, member_id, reg
+
+
+def test_recovery_codes_recover_get_rotate(b2b, env, mailbox):
+    org = new_org(b2b, mfa_policy="REQUIRED_FOR_ALL")
+    email, password, member_id, reg = enrolled_in_totp(b2b, mailbox, org)
+
+    shown = b2b.recovery_codes.get(organization_id=org.organization_id, member_id=member_id)
+    assert_meta(shown)
+    assert shown.recovery_codes == reg.recovery_codes
+    assert shown.member.member_id == member_id and shown.organization.organization_id == org.organization_id
+
+    login = b2b.passwords.authenticate(organization_id=org.organization_id, email_address=email, password=password)
+    ist = assert_mfa_required(login, member_id=member_id, org=org, totp_registration_id=reg.totp_registration_id)
+    expect_error(lambda: b2b.recovery_codes.recover(
+        organization_id=org.organization_id, member_id=member_id,
+        recovery_code="aaaa-bbbb-cccc", intermediate_session_token=ist,
+    ), "unable_to_authenticate_recovery_code", 401)
+
+    done = b2b.recovery_codes.recover(
+        organization_id=org.organization_id, member_id=member_id,
+        recovery_code=reg.recovery_codes[0], intermediate_session_token=ist, session_duration_minutes=30,
+    )
+    assert_meta(done)
+    assert done.recovery_codes_remaining == 9
+    assert done.session_token and done.session_jwt
+    assert_member_session(done.member_session, member_id=member_id, org=org, minutes=30,
+                          factors=["password", "recovery_codes"])
+    code_factor = next(f for f in done.member_session.authentication_factors if f.type == "recovery_codes")
+    assert code_factor.delivery_method == "recovery_code"
+    assert b2b.sessions.authenticate(session_token=done.session_token).member.member_id == member_id
+    assert b2b.recovery_codes.get(organization_id=org.organization_id, member_id=member_id).recovery_codes \
+        == reg.recovery_codes[1:]
+
+    rotated = b2b.recovery_codes.rotate(organization_id=org.organization_id, member_id=member_id)
+    assert_meta(rotated)
+    assert len(rotated.recovery_codes) == 10 and not set(rotated.recovery_codes) & set(reg.recovery_codes)
+    again = assert_mfa_required(
+        b2b.passwords.authenticate(organization_id=org.organization_id, email_address=email, password=password),
+        member_id=member_id, org=org, totp_registration_id=reg.totp_registration_id,
+    )
+    expect_error(lambda: b2b.recovery_codes.recover(
+        organization_id=org.organization_id, member_id=member_id,
+        recovery_code=reg.recovery_codes[1], intermediate_session_token=again,
+    ), "unable_to_authenticate_recovery_code", 401)
+
+
+def test_sessions_exchange(b2b, mailbox):
+    home = new_org(b2b)
+    mfa = new_org(b2b, mfa_policy="REQUIRED_FOR_ALL")
+    passwords_only = new_org(b2b, auth_methods="RESTRICTED", allowed_auth_methods=["password"])
+    email = unique_email()
+    b2b.organizations.members.create(organization_id=home.organization_id, email_address=email)
+    in_mfa = b2b.organizations.members.create(organization_id=mfa.organization_id, email_address=email)
+    b2b.organizations.members.create(organization_id=passwords_only.organization_id, email_address=email)
+    _, mail = login_or_signup(b2b, mailbox, home, email)
+    linked = b2b.magic_links.authenticate(magic_links_token=mail.token(ML),
+                                          session_duration_minutes=60)
+
+    # Into an organization that requires MFA: the email carries over, MFA is owed there.
+    step = b2b.sessions.exchange(organization_id=mfa.organization_id, session_token=linked.session_token)
+    assert_mfa_required(step, member_id=in_mfa.member_id, org=mfa)
+    assert step.primary_required is None
+
+    # Into one that allows only passwords: nothing issued, the methods to log in with named.
+    asked = b2b.sessions.exchange(organization_id=passwords_only.organization_id, session_token=linked.session_token)
+    assert_meta(asked)
+    assert asked.member_authenticated is False and asked.member_session is None
+    assert asked.session_token == "" and asked.intermediate_session_token == ""
+    assert asked.primary_required is not None and asked.primary_required.allowed_auth_methods == ["password"]
+
+    stranger = new_org(b2b)
+    expect_error(lambda: b2b.sessions.exchange(organization_id=stranger.organization_id,
+                                               session_token=linked.session_token), "member_not_found", 404)

@@ -9,7 +9,7 @@
 // Flows: seed 004 (email JIT signup by magic link -> password set by session reset -> password
 // login -> reset by email) and seed 002's MFA step with TOTP (org REQUIRED_FOR_ALL: password ->
 // intermediate session -> TOTP registration -> RFC 6238 code -> member session, its JWT verified
-// locally with the organization claim).
+// locally with the organization claim); recovery codes (recover, get, rotate) and sessions.exchange.
 //
 // Environment (set by scripts/sdk-tests.sh): LATCH_URL, LATCH_PROJECT_ID, LATCH_SECRET,
 // HIBP_STUB_URL, and the mail source: LATCH_OUTBOX_DIR (one .eml per message), or with
@@ -170,7 +170,12 @@ function assertMember(member, { org, email, member_id, status = "active" }) {
   assert.equal(member.is_locked, false);
 }
 
-const FACTOR_DELIVERY = { password: "knowledge", magic_link: "email", totp: "authenticator_app" };
+const FACTOR_DELIVERY = {
+  password: "knowledge",
+  magic_link: "email",
+  totp: "authenticator_app",
+  recovery_codes: "recovery_code",
+};
 
 // The required fields of b2b.models.sessions.MemberSession (§6.1) and its factors.
 function assertMemberSession(ms, { member_id, org, minutes = 60, factors }) {
@@ -1013,4 +1018,88 @@ test("wrong project secret: B2B calls are unauthorized_credentials", async () =>
     401,
   );
   await expectError(() => bad.passwords.strengthCheck({ password: strongPassword() }), "unauthorized_credentials", 401);
+});
+
+// A member of an MFA-required org enrolled in TOTP (password -> IST -> create -> first code).
+async function enrolledInTotp(org) {
+  const m = await memberWithPassword(org);
+  const login = await b2b.passwords.authenticate({
+    organization_id: org.organization_id, email_address: m.email, password: m.password,
+  });
+  const ist = assertMfaRequired(login, { member_id: m.member_id, org });
+  const reg = await b2b.totps.create({ organization_id: org.organization_id, member_id: m.member_id, intermediate_session_token: ist });
+  await b2b.totps.authenticate({
+    organization_id: org.organization_id, member_id: m.member_id,
+    code: totpCode(reg.secret, totpStep()), intermediate_session_token: ist,
+  });
+  return { ...m, reg };
+}
+
+test("recoveryCodes: recover completes MFA once per code, get shows the unused ones, rotate replaces them", async () => {
+  const org = await newOrg({ mfa_policy: "REQUIRED_FOR_ALL" });
+  const { email, password, member_id, reg } = await enrolledInTotp(org);
+  const ids = { organization_id: org.organization_id, member_id };
+  const shown = await b2b.recoveryCodes.get(ids);
+  assertMeta(shown);
+  assert.deepEqual(shown.recovery_codes, reg.recovery_codes);
+  assertMember(shown.member, { org, email, member_id });
+
+  const mfaStep = async () =>
+    assertMfaRequired(
+      await b2b.passwords.authenticate({ organization_id: org.organization_id, email_address: email, password }),
+      { member_id, org, totp_registration_id: reg.totp_registration_id },
+    );
+  const ist = await mfaStep();
+  await expectError(
+    b2b.recoveryCodes.recover({ ...ids, recovery_code: "aaaa-bbbb-cccc", intermediate_session_token: ist }),
+    "unable_to_authenticate_recovery_code",
+    401,
+  );
+  const done = await b2b.recoveryCodes.recover({
+    ...ids, recovery_code: reg.recovery_codes[0], intermediate_session_token: ist, session_duration_minutes: 30,
+  });
+  assertMeta(done);
+  assert.equal(done.recovery_codes_remaining, 9);
+  assert.ok(done.session_token && done.session_jwt);
+  assertMemberSession(done.member_session, { member_id, org, minutes: 30, factors: ["password", "recovery_codes"] });
+  assert.deepEqual((await b2b.recoveryCodes.get(ids)).recovery_codes, reg.recovery_codes.slice(1));
+
+  const rotated = await b2b.recoveryCodes.rotate(ids);
+  assertMeta(rotated);
+  assert.equal(rotated.recovery_codes.length, 10);
+  assert.ok(rotated.recovery_codes.every((c) => !reg.recovery_codes.includes(c)));
+  await expectError(
+    b2b.recoveryCodes.recover({ ...ids, recovery_code: reg.recovery_codes[1], intermediate_session_token: await mfaStep() }),
+    "unable_to_authenticate_recovery_code",
+    401,
+  );
+});
+
+test("sessions.exchange: a proven email moves, a password does not, the target's MFA holds", async () => {
+  const home = await newOrg();
+  const mfa = await newOrg({ mfa_policy: "REQUIRED_FOR_ALL" });
+  const passwordsOnly = await newOrg({ auth_methods: "RESTRICTED", allowed_auth_methods: ["password"] });
+  const email = uniqueEmail();
+  await b2b.organizations.members.create({ organization_id: home.organization_id, email_address: email });
+  const inMfa = await b2b.organizations.members.create({ organization_id: mfa.organization_id, email_address: email });
+  await b2b.organizations.members.create({ organization_id: passwordsOnly.organization_id, email_address: email });
+  const [, mail] = await loginOrSignup(home, email);
+  const linked = await b2b.magicLinks.authenticate({ magic_links_token: link(mail, ML).token, session_duration_minutes: 60 });
+
+  const step = await b2b.sessions.exchange({ organization_id: mfa.organization_id, session_token: linked.session_token });
+  assertMfaRequired(step, { member_id: inMfa.member_id, org: mfa });
+
+  const asked = await b2b.sessions.exchange({ organization_id: passwordsOnly.organization_id, session_token: linked.session_token });
+  assertMeta(asked);
+  assert.equal(asked.member_authenticated, false);
+  assert.equal(asked.session_token, "");
+  assert.equal(asked.intermediate_session_token, "");
+  assert.deepEqual(asked.primary_required, { allowed_auth_methods: ["password"] });
+
+  const stranger = await newOrg();
+  await expectError(
+    b2b.sessions.exchange({ organization_id: stranger.organization_id, session_token: linked.session_token }),
+    "member_not_found",
+    404,
+  );
 });

@@ -323,12 +323,11 @@ pub const EXCHANGE_API: Api = Api {
     errors: &[
         &[
             ErrorType::NoSessionArguments,
-            ErrorType::SessionNotFound,
-            ErrorType::UnableToParseSessionJwt,
             ErrorType::InvalidLocale,
             ErrorType::OrganizationNotFound,
             ErrorType::MemberNotFound,
         ],
+        errors::ATTACHED_SESSION,
         errors::SESSION_OPTIONS,
     ],
 };

@@ -105,3 +105,26 @@ async fn a_password_does_not_move_and_the_target_rules_decide() {
     let step = exchange(&app, &by_link, &mfa).await;
     assert_mfa_step(step.assert_ok(), in_mfa["member_id"].as_str().unwrap(), "");
 }
+
+#[tokio::test]
+async fn an_exchange_names_its_session_once() {
+    let app = TestApp::spawn().await;
+    let a = id(&create_org(&app, "exchange-args-a", json!({})).await);
+    let b = id(&create_org(&app, "exchange-args-b", json!({})).await);
+    let e = email("exchange-args");
+    create_member(&app, &a, &e, json!({})).await;
+    create_member(&app, &b, &e, json!({})).await;
+    let s = magic_link_session(&app, &a, &e).await;
+    app.post(
+        "/v1/b2b/sessions/exchange",
+        json!({"organization_id": b, "session_token": s["session_token"], "session_jwt": s["session_jwt"]}),
+    )
+    .await
+    .assert_error(400, "too_many_session_arguments");
+    app.post(
+        "/v1/b2b/sessions/exchange",
+        json!({"organization_id": b, "session_jwt": "not a jwt"}),
+    )
+    .await
+    .assert_error(400, "unable_to_parse_session_jwt");
+}

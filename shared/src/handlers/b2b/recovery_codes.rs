@@ -85,6 +85,18 @@ pub async fn recover(
         .sessions
         .digester()
         .digest(&req.recovery_code.trim().to_ascii_lowercase());
+    let wrong_code = || {
+        Error::new(
+            ErrorType::UnableToAuthenticateRecoveryCode,
+            "The recovery code is not one of the member's unused codes.",
+        )
+    };
+    // A code the member did not hold when loaded is refused without a write (the claim already
+    // counted it): guessing is the common case under attack. A code held then is redeemed only
+    // by the atomic change below, which checks again.
+    if !registration.recovery_code_digests.contains(&digest) {
+        return Err(wrong_code());
+    }
     // The store may apply the change more than once (docs: store::UserChange); the flag holds
     // what the run that was written did.
     let redeemed = Arc::new(AtomicBool::new(false));
@@ -113,10 +125,7 @@ pub async fn recover(
         .await?
         .ok_or_else(member_not_found)?;
     if !redeemed.load(Ordering::SeqCst) {
-        return Err(Error::new(
-            ErrorType::UnableToAuthenticateRecoveryCode,
-            "The recovery code is not one of the member's unused codes.",
-        ));
+        return Err(wrong_code());
     }
     attempt_succeeded(&st, &member.user_id, ticket, now).await?;
     let remaining = member

@@ -1,6 +1,7 @@
 // Shared by the example pages: where Latch is and which public token to use (from /config.js,
 // which examples/serve.mjs writes, or from the page's own ?public_token= and ?org=), plus a
-// small panel that shows the SDK's session and a log-out button.
+// small panel that shows the SDK's session and a log-out button, the SDK client, and the texts
+// more than one page shows.
 window.latchExample = (function () {
   "use strict";
   var query = new URLSearchParams(location.search);
@@ -79,10 +80,43 @@ window.latchExample = (function () {
     return element;
   }
 
+  // The SDK client (`factory` names stytch.createStytchClient or stytch.createStytchB2BClient)
+  // for this page's public token, as window.client (for the browser console and the browser
+  // suite). customBaseUrl: the SDK keeps only the host name and calls https://<host>/sdk/v1/… on
+  // port 443.
+  function createClient(factory) {
+    var client = window.stytch[factory](cfg.publicToken, { customBaseUrl: cfg.baseUrl });
+    window.client = client;
+    return client;
+  }
+
+  // The consumer user's first email address, else the session's user_id (for sessionPanel).
+  function userEmail(client, session) {
+    var user = client.user.getSync();
+    return user && user.emails && user.emails[0] ? user.emails[0].email : session.user_id;
+  }
+
+  // A failed SDK call, for the headless pages' result line.
+  function failure(e) {
+    return "Failed: " + (e.error_type || e.name) + ": " + (e.error_message || e.message);
+  }
+
   var callbacks = {
     onEvent: function (e) { log("event " + e.type); },
     onError: function (e) { log("error " + (e.error_type || "") + " " + e.message); },
   };
 
-  return { cfg: cfg, query: query, pageUrl: pageUrl, log: log, requireToken: requireToken, sessionPanel: sessionPanel, mountUI: mountUI, callbacks: callbacks };
+  return {
+    cfg: cfg,
+    query: query,
+    pageUrl: pageUrl,
+    log: log,
+    requireToken: requireToken,
+    sessionPanel: sessionPanel,
+    mountUI: mountUI,
+    createClient: createClient,
+    userEmail: userEmail,
+    failure: failure,
+    callbacks: callbacks,
+  };
 })();

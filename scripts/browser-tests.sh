@@ -46,9 +46,7 @@ log() { lib_log "$@"; }
 die() { lib_die "$@"; }
 
 [ -x "$LATCH_BIN" ] || die "latch binary not found or not executable: $LATCH_BIN (cargo build -p latch-cli)"
-for tool in node npm openssl curl python3; do
-  command -v "$tool" >/dev/null || die "$tool is required"
-done
+lib_require_tools node npm openssl curl python3
 node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || die "node >= 20 is required"
 
 # ------------------------------------------------------------------ the browser
@@ -77,12 +75,9 @@ log "installing the browser suite's npm packages"
 (cd "$SUITE_DIR" && npm ci --no-audit --no-fund --loglevel=error)
 
 # ------------------------------------------------------------------ ports
-port_free() {
-  python3 -c 'import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.close()' "$1" 2>/dev/null
-}
-port_free 443 || die "cannot listen on 127.0.0.1:443 (in use, or no permission: run as root or grant CAP_NET_BIND_SERVICE)"
+lib_port_free 443 || die "cannot listen on 127.0.0.1:443 (in use, or no permission: run as root or grant CAP_NET_BIND_SERVICE)"
 for port in 8080 8081; do
-  port_free "$port" || die "127.0.0.1:$port is in use (the suite serves its pages there)"
+  lib_port_free "$port" || die "127.0.0.1:$port is in use (the suite serves its pages there)"
 done
 
 # ------------------------------------------------------------------ processes
@@ -97,44 +92,22 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 log "making a self-signed certificate for localhost"
-mkdir -p "$TMP/tls"
-(umask 077 && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
-  -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
-  -keyout "$TMP/tls/key.pem" -out "$TMP/tls/cert.pem" 2>"$TMP/tls/openssl.log") ||
-  { cat "$TMP/tls/openssl.log" >&2; die "openssl could not make the certificate"; }
+lib_make_cert "$TMP/tls" 2
 
 lib_start_hibp_stub "$TMP"
 
 SECRET="secret-test-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
 PUBLIC_TOKEN="public-token-test-$(python3 -c 'import uuid; print(uuid.uuid4())')"
-# The pages' redirect targets (the reset and magic links come back to them); B2B links keep the
-# page's own ?org= query.
-REDIRECT_URLS="$PAGES_ORIGIN/b2b-login.html,$PAGES_ORIGIN/consumer-login.html,$PAGES_ORIGIN/consumer-reset.html"
 
 log "starting $LATCH_BIN on https://localhost (127.0.0.1:443; HIBP stub on $HIBP_URL)"
-mkdir -p "$TMP/data"
-# Resets: the scenarios send several mails per address, so the hourly limit is raised out of their
-# way; breach answers are not cached (as in sdk-tests.sh).
-env LATCH_PROJECT_ID="$PROJECT_ID" LATCH_SECRET="$SECRET" LATCH_PUBLIC_TOKEN="$PUBLIC_TOKEN" \
-  LATCH_SDK_ORIGINS="$PAGES_ORIGIN" \
+# The pages' settings (lib_pages_latch_vars). Resets: the scenarios send several mails per
+# address, so the hourly limit is raised out of their way; breach answers are not cached (as in
+# sdk-tests.sh).
+lib_pages_latch_vars "$PAGES_ORIGIN"
+lib_start_latch_https "$LATCH_BIN" "$TMP/data" "$TMP/tls" "$TMP/latch.log" \
+  LATCH_PROJECT_ID="$PROJECT_ID" LATCH_SECRET="$SECRET" LATCH_PUBLIC_TOKEN="$PUBLIC_TOKEN" \
   LATCH_HIBP_URL="$HIBP_URL" LATCH_HIBP_CACHE_SECONDS=0 LATCH_RESET_START_LIMIT=1000 \
-  LATCH_REDIRECT_URLS="$REDIRECT_URLS" \
-  LATCH_RESET_PASSWORD_REDIRECT_URL="$PAGES_ORIGIN/consumer-reset.html" \
-  LATCH_LOGIN_REDIRECT_URL="$PAGES_ORIGIN/consumer-login.html" \
-  LATCH_SIGNUP_REDIRECT_URL="$PAGES_ORIGIN/b2b-login.html" \
-  "$LATCH_BIN" serve --addr 127.0.0.1:443 --data-dir "$TMP/data" \
-  --tls-cert "$TMP/tls/cert.pem" --tls-key "$TMP/tls/key.pem" >"$TMP/latch.log" 2>&1 &
-LATCH_PID=$!
-up=""
-for _ in $(seq 1 240); do
-  kill -0 "$LATCH_PID" 2>/dev/null || { tail -n 40 "$TMP/latch.log" >&2; die "latch serve exited during startup"; }
-  if curl -s -o /dev/null --cacert "$TMP/tls/cert.pem" --resolve localhost:443:127.0.0.1 https://localhost/v1/sessions/jwks/x; then
-    up=1
-    break
-  fi
-  sleep 0.25
-done
-[ -n "$up" ] || die "latch did not answer on https://localhost within 60 s"
+  "${LIB_PAGES_VARS[@]}"
 log "latch is up (public token $PUBLIC_TOKEN)"
 
 # ------------------------------------------------------------------ the suite

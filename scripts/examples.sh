@@ -45,14 +45,9 @@ log() { lib_log "$@"; }
 die() { lib_die "$@"; }
 
 [ -x "$LATCH_BIN" ] || die "latch binary not found: $LATCH_BIN (cargo build -p latch-cli, or pass its path)"
-for tool in node npm openssl curl python3; do
-  command -v "$tool" >/dev/null || die "$tool is required"
-done
-port_free() {
-  python3 -c 'import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.close()' "$1" 2>/dev/null
-}
-port_free 443 || die "cannot listen on 127.0.0.1:443 (in use, or no permission: run as root or grant CAP_NET_BIND_SERVICE)"
-port_free 8080 || die "127.0.0.1:8080 is in use (the pages are served there)"
+lib_require_tools node npm openssl curl python3
+lib_port_free 443 || die "cannot listen on 127.0.0.1:443 (in use, or no permission: run as root or grant CAP_NET_BIND_SERVICE)"
+lib_port_free 8080 || die "127.0.0.1:8080 is in use (the pages are served there)"
 
 if [ ! -d "$EX/node_modules/@stytch/vanilla-js" ]; then
   log "installing @stytch/vanilla-js into examples/node_modules"
@@ -61,10 +56,7 @@ fi
 
 if [ ! -s "$CERT_DIR/cert.pem" ] || [ ! -s "$CERT_DIR/key.pem" ]; then
   log "making a self-signed certificate for localhost in examples/.cert/"
-  mkdir -p "$CERT_DIR"
-  (umask 077 && openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj /CN=localhost \
-    -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
-    -keyout "$CERT_DIR/key.pem" -out "$CERT_DIR/cert.pem" 2>/dev/null)
+  lib_make_cert "$CERT_DIR" 825
 fi
 chmod 600 "$CERT_DIR/key.pem"
 
@@ -83,22 +75,9 @@ trap 'exit 143' TERM
 mkdir -p "$DATA_DIR"
 LOG="$DATA_DIR/latch.log"
 log "starting latch serve on $LATCH (data in $DATA_DIR, log in $LOG)"
-env LATCH_SDK_ORIGINS="$PAGES" \
-  LATCH_REDIRECT_URLS="$PAGES/b2b-login.html,$PAGES/consumer-login.html,$PAGES/consumer-reset.html" \
-  LATCH_RESET_PASSWORD_REDIRECT_URL="$PAGES/consumer-reset.html" \
-  LATCH_LOGIN_REDIRECT_URL="$PAGES/consumer-login.html" \
-  LATCH_SIGNUP_REDIRECT_URL="$PAGES/b2b-login.html" \
-  "$LATCH_BIN" serve --addr 127.0.0.1:443 --data-dir "$DATA_DIR" \
-  --tls-cert "$CERT_DIR/cert.pem" --tls-key "$CERT_DIR/key.pem" >"$LOG" 2>&1 &
-LATCH_PID=$!
+lib_pages_latch_vars "$PAGES"
+lib_start_latch_https "$LATCH_BIN" "$DATA_DIR" "$CERT_DIR" "$LOG" "${LIB_PAGES_VARS[@]}"
 CURL=(curl -s --cacert "$CERT_DIR/cert.pem" --resolve localhost:443:127.0.0.1)
-up=""
-for _ in $(seq 1 240); do
-  kill -0 "$LATCH_PID" 2>/dev/null || { tail -n 20 "$LOG" >&2; die "latch serve exited during startup"; }
-  if "${CURL[@]}" -o /dev/null "$LATCH/v1/sessions/jwks/x"; then up=1; break; fi
-  sleep 0.25
-done
-[ -n "$up" ] || die "latch did not answer on $LATCH within 60 s"
 
 # The credentials: from the environment, else the ones `latch serve` generated in the data dir.
 PROJECT_ID="${LATCH_PROJECT_ID:-$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["project_id"])' "$DATA_DIR/credentials.json")}"

@@ -27,6 +27,15 @@ target_dir="${CARGO_TARGET_DIR:-target}"
 source scripts/emulator.sh
 LAMBDA_BUILD_PID=""
 BROWSER_PID=""
+# join_background PID LOG TITLE: wait for a stage started in the background, then print TITLE and
+# its log; returns its exit status.
+join_background() {
+  local rc=0
+  wait "$1" || rc=$?
+  echo "== $3"
+  cat "$2"
+  return "$rc"
+}
 stop_background() {
   local pid
   for pid in "$LAMBDA_BUILD_PID" "$BROWSER_PID"; do
@@ -46,11 +55,7 @@ LAMBDA_BUILD_LOG="$(mktemp "${TMPDIR:-/tmp}/latch-lambda-build.XXXXXX")"
 setsid scripts/lambda-checks.sh build >"$LAMBDA_BUILD_LOG" 2>&1 &
 LAMBDA_BUILD_PID=$!
 join_lambda_build() {
-  local rc=0
-  wait "$LAMBDA_BUILD_PID" || rc=$?
-  echo "== Lambda: template lint and arm64 builds (ran in the background)"
-  cat "$LAMBDA_BUILD_LOG"
-  return "$rc"
+  join_background "$LAMBDA_BUILD_PID" "$LAMBDA_BUILD_LOG" "Lambda: template lint and arm64 builds (ran in the background)"
 }
 
 echo "== cargo test (unit + black-box HTTP on SQLite)"
@@ -70,11 +75,7 @@ BROWSER_LOG="$(mktemp "${TMPDIR:-/tmp}/latch-browser-tests.XXXXXX")"
 setsid scripts/browser-tests.sh "$latch" >"$BROWSER_LOG" 2>&1 &
 BROWSER_PID=$!
 join_browser_tests() {
-  local rc=0
-  wait "$BROWSER_PID" || rc=$?
-  echo "== frontend SDK in headless Chromium (ran in the background)"
-  cat "$BROWSER_LOG"
-  return "$rc"
+  join_background "$BROWSER_PID" "$BROWSER_LOG" "frontend SDK in headless Chromium (ran in the background)"
 }
 
 echo "== official SDKs against latch serve (SQLite)"

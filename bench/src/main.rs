@@ -2,6 +2,7 @@
 //! `results.json` and `login.svg` (issue 9). Run it through `scripts/bench.sh`.
 
 mod argon;
+mod hot_path;
 mod imported;
 mod lambda;
 mod login;
@@ -35,6 +36,7 @@ const USAGE: &str = "latch-bench [options]: run from the repository root (script
   --quick              a short smoke run; its figures are not for the record
   --only imported      only the imported-hash rows (maxima, isolation), printed; no files written
   --only reset-timing  only the reset-start timing row (known vs unknown addresses), printed
+  --only hot-path      only the session hot path rows (sessions/authenticate against a trivial route), printed
                        as JSON; writes no file";
 
 struct Args {
@@ -119,7 +121,12 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&timing)?);
             return Ok(());
         }
-        Some(other) => bail!("--only {other}: the pieces that run alone are imported and reset-timing"),
+        Some("hot-path") => {
+            let hot = hot_path::run(&args.latch, args.login_seconds.min(5.0)).await?;
+            println!("{}", hot_path::section(&hot));
+            return Ok(());
+        }
+        Some(other) => bail!("--only {other}: the pieces that run alone are imported, reset-timing and hot-path"),
         None => {}
     }
     let command = std::env::var("LATCH_BENCH_COMMAND").unwrap_or_else(|_| "latch-bench".into());
@@ -233,6 +240,14 @@ async fn main() -> anyhow::Result<()> {
         }
     };
 
+    let hot_path = match hot_path::run(&args.latch, args.login_seconds.min(5.0)).await {
+        Ok(h) => Some(h),
+        Err(e) => {
+            notes.push(format!("session hot path not measured: {e:#}"));
+            None
+        }
+    };
+
     machine.load_average_at_end = machine::load_average();
     if let Some(note) = machine.busy_note() {
         notes.push(note);
@@ -248,6 +263,7 @@ async fn main() -> anyhow::Result<()> {
         lambda,
         roundtrips,
         imported,
+        hot_path,
         notes,
     };
     write(&args.out, &results)

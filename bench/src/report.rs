@@ -707,6 +707,10 @@ pub fn render(r: &Results) -> String {
 
     let _ = writeln!(out, "\n## 6. Imported hashes (docs/migration.md)\n");
     out.push_str(&imported_section(r.imported.as_ref()));
+    if let Some(h) = &r.hot_path {
+        out.push('\n');
+        out.push_str(&crate::hot_path::section(h));
+    }
     let _ = writeln!(out, "\n## 7. Reset start: known against unknown addresses\n");
     match &r.reset_timing {
         Some(t) => {
@@ -871,6 +875,7 @@ mod tests {
                     p50_ratio: 14.0 / 12.0,
                 }),
             }),
+            hot_path: None,
             notes: vec!["strength skipped".into()],
         }
     }

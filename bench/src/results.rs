@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::argon::ArgonResults;
+use crate::hot_path::HotPathResults;
 use crate::imported::ImportedResults;
 use crate::lambda::LambdaResults;
 use crate::login::LoginResults;
@@ -28,6 +29,8 @@ pub struct Results {
     pub roundtrips: Option<RoundTrips>,
     /// Imported hashes: every kind's accepted maximum, and argon2 logins beside costly ones.
     pub imported: Option<ImportedResults>,
+    /// The session hot path: sessions/authenticate against a trivial route (issue 20).
+    pub hot_path: Option<HotPathResults>,
     /// Why a section is missing or partial.
     pub notes: Vec<String>,
 }

@@ -147,6 +147,28 @@ async function waitEnabled(locator, timeout = 15000) {
 }
 
 const SUCCESS = "You have successfully logged in.";
+
+/** The recorded SDK calls include every one of `expected`; `who` names the caller in the message. */
+function assertCalled(requests, expected, who) {
+  const calls = sdkCalls(requests);
+  for (const c of expected) {
+    assert.ok(calls.includes(c), `${who} never called ${c}; calls: ${[...new Set(calls)].join(", ")}`);
+  }
+}
+
+/** The pre-built UI's new-password form (sign-up and reset): type `password` key by key (the UI
+ * checks its strength per keystroke), wait for Continue, screenshot `shotName`, submit, and wait for
+ * the success message. */
+async function submitNewPassword(page, password, shotName) {
+  const field = page.locator("#new-password");
+  await field.waitFor();
+  await field.pressSequentially(password, { delay: 5 });
+  const cont = page.getByRole("button", { name: "Continue", exact: true });
+  await waitEnabled(cont);
+  await shot(page, shotName);
+  await cont.click();
+  await page.getByText(SUCCESS).waitFor();
+}
 const skipConsumer = process.env.BROWSER_SKIP_CONSUMER === "1" && "BROWSER_SKIP_CONSUMER=1 (no consumer /sdk/v1 routes)";
 
 // ------------------------------------------------------------------ a. B2B headless
@@ -275,8 +297,7 @@ scenario("a. B2B headless: seed-003 password methods, session, self, organizatio
   assert.notEqual(gone.status, 200, "the revoked session still authenticates on the backend");
   assert.equal((await context.cookies()).filter((c) => c.name.startsWith("stytch_session")).length, 0);
 
-  const calls = sdkCalls(requests);
-  for (const c of [
+  assertCalled(requests, [
     "GET /projects/bootstrap/" + CONFIG.publicToken,
     "POST /b2b/passwords/authenticate",
     "POST /b2b/passwords/strength_check",
@@ -289,9 +310,7 @@ scenario("a. B2B headless: seed-003 password methods, session, self, organizatio
     "GET /b2b/organizations/me",
     "POST /b2b/organizations/search",
     "POST /b2b/sessions/revoke",
-  ]) {
-    assert.ok(calls.includes(c), `the SDK never called ${c}; calls: ${[...new Set(calls)].join(", ")}`);
-  }
+  ], "the SDK");
   assertLoopbackOnly(requests);
 });
 
@@ -395,10 +414,7 @@ scenario("c. B2B pre-built UI (examples/b2b-login.html): email -> password -> lo
   await shot(page, "b2b-logged-in");
   assert.ok((await pageCookies(page)).stytch_session, "no stytch_session cookie after the UI login");
   assert.match(await page.locator("#session-who").innerText(), new RegExp(escapeRe(email)));
-  const calls = sdkCalls(requests);
-  for (const c of ["POST /b2b/organizations/search", "POST /b2b/organizations/members/search", "POST /b2b/passwords/authenticate"]) {
-    assert.ok(calls.includes(c), `the UI never called ${c}; calls: ${[...new Set(calls)].join(", ")}`);
-  }
+  assertCalled(requests, ["POST /b2b/organizations/search", "POST /b2b/organizations/members/search", "POST /b2b/passwords/authenticate"], "the UI");
   assertLoopbackOnly(requests);
 });
 
@@ -431,21 +447,11 @@ scenario("d. B2B pre-built UI: forgot password -> emailed link -> reset page -> 
   assert.equal(link.searchParams.get("org"), org.organization_slug, "the redirect URL's own query is kept");
 
   await page.goto(link.href);
-  const field = page.locator("#new-password");
-  await field.waitFor();
   const newPassword = strongPassword();
-  await field.pressSequentially(newPassword, { delay: 5 });
-  const cont = page.getByRole("button", { name: "Continue", exact: true });
-  await waitEnabled(cont);
-  await shot(page, "b2b-reset");
-  await cont.click();
-  await page.getByText(SUCCESS).waitFor();
+  await submitNewPassword(page, newPassword, "b2b-reset");
   await shot(page, "b2b-reset-logged-in");
   assert.ok((await pageCookies(page)).stytch_session, "no stytch_session cookie after the reset");
-  const calls = sdkCalls(requests);
-  for (const c of ["POST /b2b/passwords/email/reset/start", "POST /b2b/passwords/strength_check", "POST /b2b/passwords/email/reset"]) {
-    assert.ok(calls.includes(c), `the UI never called ${c}; calls: ${[...new Set(calls)].join(", ")}`);
-  }
+  assertCalled(requests, ["POST /b2b/passwords/email/reset/start", "POST /b2b/passwords/strength_check", "POST /b2b/passwords/email/reset"], "the UI");
   assertLoopbackOnly(requests);
 
   // The new password works headless, the old one does not.
@@ -547,8 +553,7 @@ scenario(
     assert.equal(cookies.stytch_session_jwt, undefined);
     assert.equal(await page.evaluate(() => window.client.session.getSync()), null);
 
-    const calls = sdkCalls(requests);
-    for (const c of [
+    assertCalled(requests, [
       "POST /passwords",
       "POST /passwords/authenticate",
       "POST /passwords/strength_check",
@@ -560,9 +565,7 @@ scenario(
       "POST /passwords/session/reset",
       "POST /sessions/authenticate",
       "POST /sessions/revoke",
-    ]) {
-      assert.ok(calls.includes(c), `the SDK never called ${c}; calls: ${[...new Set(calls)].join(", ")}`);
-    }
+    ], "the SDK");
     assertLoopbackOnly(requests);
   },
 );
@@ -578,21 +581,11 @@ scenario("f. consumer pre-built UI (examples/consumer-login.html): sign up, log 
   await shot(page, "consumer-email");
   await page.fill("#email-input", email);
   await page.getByRole("button", { name: "Continue with email" }).click();
-  const field = page.locator("#new-password");
-  await field.waitFor();
-  await field.pressSequentially(password, { delay: 5 });
-  const cont = page.getByRole("button", { name: "Continue", exact: true });
-  await waitEnabled(cont);
-  await shot(page, "consumer-signup");
-  await cont.click();
-  await page.getByText(SUCCESS).waitFor();
+  await submitNewPassword(page, password, "consumer-signup");
   await page.locator("#session-who").waitFor();
   await shot(page, "consumer-signed-up");
   assert.ok((await pageCookies(page)).stytch_session, "no stytch_session cookie after sign-up");
-  const calls = sdkCalls(requests);
-  for (const c of ["POST /users/search", "POST /passwords/strength_check", "POST /passwords"]) {
-    assert.ok(calls.includes(c), `the UI never called ${c}; calls: ${[...new Set(calls)].join(", ")}`);
-  }
+  assertCalled(requests, ["POST /users/search", "POST /passwords/strength_check", "POST /passwords"], "the UI");
 
   // Log out (the page's button revokes and reloads), then log in with the new account.
   await page.locator("#logout").click();
@@ -672,20 +665,10 @@ scenario(
 
     // The reset link: mountResetPassword, strength check per keystroke, then the reset.
     await page.goto(reset.href);
-    const field = page.locator("#new-password");
-    await field.waitFor();
     const newPassword = strongPassword();
-    await field.pressSequentially(newPassword, { delay: 5 });
-    const cont = page.getByRole("button", { name: "Continue", exact: true });
-    await waitEnabled(cont);
-    await shot(page, "consumer-reset");
-    await cont.click();
-    await page.getByText(SUCCESS).waitFor();
+    await submitNewPassword(page, newPassword, "consumer-reset");
     await shot(page, "consumer-reset-done");
-    const calls = sdkCalls(requests);
-    for (const c of ["POST /passwords/strength_check", "POST /passwords/email/reset"]) {
-      assert.ok(calls.includes(c), `the reset page never called ${c}; calls: ${[...new Set(calls)].join(", ")}`);
-    }
+    assertCalled(requests, ["POST /passwords/strength_check", "POST /passwords/email/reset"], "the reset page");
     assertLoopbackOnly(requests);
 
     const login = await latch("POST", "/v1/passwords/authenticate", { email, password: newPassword });

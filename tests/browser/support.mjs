@@ -8,6 +8,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { createExampleServer } from "../../examples/serve.mjs";
+// The outbox format is the SDK suites' too: one parser (Node's own modules only) serves both.
+import { splitMessage, textPart, outboxMessagesTo, freshMessages } from "../sdk/node/test/mail.js";
+// RFC 6238 TOTP, as the SDK suite's b2b.test.js computes it.
+export { totpCode } from "../sdk/node/test/totp.js";
 
 export const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -117,54 +121,7 @@ export async function memberWithPassword(org, email, password) {
 
 // ------------------------------------------------------------------ the outbox
 
-function splitMessage(raw) {
-  const at = raw.search(/\r?\n\r?\n/);
-  assert.ok(at >= 0, "message has no header/body separator");
-  const head = raw.slice(0, at).replace(/\r?\n[ \t]+/g, " ");
-  const body = raw.slice(at).replace(/^\r?\n\r?\n/, "");
-  const headers = {};
-  for (const line of head.split(/\r?\n/)) {
-    const i = line.indexOf(":");
-    if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
-  }
-  return { headers, body };
-}
-
-function decodePart({ headers, body }) {
-  const enc = (headers["content-transfer-encoding"] || "").toLowerCase();
-  if (enc === "base64") return Buffer.from(body.replace(/\s+/g, ""), "base64").toString("utf8");
-  if (enc === "quoted-printable") {
-    const bytes = body.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/gi, (_, h) => String.fromCharCode(parseInt(h, 16)));
-    return Buffer.from(bytes, "latin1").toString("utf8");
-  }
-  return body;
-}
-
-function textPart(raw) {
-  const msg = splitMessage(raw);
-  const type = msg.headers["content-type"] || "text/plain";
-  if (/^text\/plain/i.test(type)) return decodePart(msg);
-  const m = /boundary="?([^";]+)"?/i.exec(type);
-  assert.ok(m, `neither text/plain nor multipart: ${type}`);
-  for (const chunk of msg.body.split(`--${m[1]}`).slice(1)) {
-    if (chunk.startsWith("--")) break;
-    const part = splitMessage(chunk.replace(/^\r?\n/, ""));
-    if (/^text\/plain/i.test(part.headers["content-type"] || "")) return decodePart(part);
-  }
-  assert.fail("message has no text/plain part");
-}
-
-function messagesTo(address) {
-  if (!fs.existsSync(CONFIG.outboxDir)) return [];
-  return fs
-    .readdirSync(CONFIG.outboxDir)
-    .filter((f) => f.endsWith(".eml"))
-    .sort()
-    .filter((f) => {
-      const { headers } = splitMessage(fs.readFileSync(path.join(CONFIG.outboxDir, f), "utf8"));
-      return (headers.to || "").toLowerCase() === address.toLowerCase();
-    });
-}
+const messagesTo = (address) => outboxMessagesTo(address, CONFIG.outboxDir);
 
 /** The outbox's current messages to `address` (to pass to newMail). */
 export const mailMark = (address) => new Set(messagesTo(address));
@@ -174,16 +131,10 @@ export const mailMark = (address) => new Set(messagesTo(address));
  * links: [URL]} with every http(s) link of its text part.
  */
 export async function newMail(address, mark, timeoutMs = 10000) {
-  const deadline = Date.now() + timeoutMs;
-  let fresh = [];
-  for (;;) {
-    fresh = messagesTo(address).filter((f) => !mark.has(f));
-    if (fresh.length || Date.now() > deadline) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const fresh = await freshMessages(() => messagesTo(address), mark, timeoutMs);
   assert.equal(fresh.length, 1, `expected one new message to ${address} in ${CONFIG.outboxDir}, found ${fresh.length}`);
   const raw = fs.readFileSync(path.join(CONFIG.outboxDir, fresh[0]), "utf8");
-  const text = textPart(raw);
+  const text = textPart(raw, fresh[0]);
   const links = text
     .split(/\s+/)
     .filter((w) => /^https?:\/\//.test(w))
@@ -198,34 +149,6 @@ export function linkOfType(mail, type) {
   const token = hits[0].searchParams.getAll("token");
   assert.ok(token.length === 1 && token[0], `link without exactly one token: ${hits[0]}`);
   return hits[0];
-}
-
-// ------------------------------------------------------------------ RFC 6238 TOTP (SHA-1, 30 s, 6 digits)
-
-function base32Decode(s) {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = 0;
-  let value = 0;
-  const out = [];
-  for (const ch of s.toUpperCase().replace(/[\s=]/g, "")) {
-    const i = alphabet.indexOf(ch);
-    assert.ok(i >= 0, `not base32: ${s}`);
-    value = ((value << 5) | i) >>> 0;
-    bits += 5;
-    if (bits >= 8) {
-      out.push((value >>> (bits - 8)) & 0xff);
-      bits -= 8;
-    }
-  }
-  return Buffer.from(out);
-}
-
-export function totpCode(secret, step = Math.floor(Date.now() / 30000)) {
-  const msg = Buffer.alloc(8);
-  msg.writeBigUInt64BE(BigInt(step));
-  const digest = crypto.createHmac("sha1", base32Decode(secret)).update(msg).digest();
-  const offset = digest[digest.length - 1] & 0x0f;
-  return String((digest.readUInt32BE(offset) & 0x7fffffff) % 1000000).padStart(6, "0");
 }
 
 // ------------------------------------------------------------------ page servers and the browser

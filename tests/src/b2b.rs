@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::{Answer, TestApp, PROJECT_ID, SECRET};
+use crate::{email, merged, Answer, TestApp, PROJECT_ID, SECRET};
 
 impl TestApp {
     pub async fn put(&self, path: &str, body: Value) -> Answer {
@@ -52,11 +52,8 @@ pub fn link_in(mail: &str, kind: &str) -> Option<(String, String)> {
 
 /// `POST /v1/b2b/organizations` with this slug (name `Org <slug>`) plus `extra`; the organization.
 pub async fn create_org(app: &TestApp, slug: &str, extra: Value) -> Value {
-    let mut body = json!({"organization_name": format!("Org {slug}"), "organization_slug": slug});
-    if let Value::Object(m) = extra {
-        body.as_object_mut().unwrap().extend(m);
-    }
-    let a = app.post("/v1/b2b/organizations", body).await;
+    let body = json!({"organization_name": format!("Org {slug}"), "organization_slug": slug});
+    let a = app.post("/v1/b2b/organizations", merged(body, extra)).await;
     a.assert_ok()["organization"].clone()
 }
 
@@ -67,10 +64,7 @@ pub fn id(org: &Value) -> String {
 
 /// `POST /v1/b2b/organizations/{org}/members`; the member.
 pub async fn create_member(app: &TestApp, org_id: &str, email: &str, extra: Value) -> Value {
-    let mut body = json!({"email_address": email});
-    if let Value::Object(m) = extra {
-        body.as_object_mut().unwrap().extend(m);
-    }
+    let body = merged(json!({"email_address": email}), extra);
     let a = app.post(&format!("/v1/b2b/organizations/{org_id}/members"), body).await;
     let b = a.assert_ok();
     assert_eq!(b["member_id"], b["member"]["member_id"]);
@@ -80,20 +74,87 @@ pub async fn create_member(app: &TestApp, org_id: &str, email: &str, extra: Valu
 /// Set a member's password through the email reset (start, read the mail, complete); the
 /// completion's body (a session, or an IST when MFA applies).
 pub async fn set_password(app: &TestApp, org_id: &str, email: &str, password: &str) -> Value {
-    app.post(
-        "/v1/b2b/passwords/email/reset/start",
-        json!({"organization_id": org_id, "email_address": email}),
-    )
-    .await
-    .assert_ok();
+    reset_start(app, org_id, email).await.assert_ok();
     let (_, token) = app.b2b_link(email, "multi_tenant_passwords").await;
+    email_reset(app, &token, password).await.assert_ok().clone()
+}
+
+/// `POST /v1/b2b/passwords/email/reset/start` for this member.
+pub async fn reset_start(app: &TestApp, org_id: &str, address: &str) -> Answer {
+    reset_start_with(app, org_id, address, json!({})).await
+}
+
+/// `POST /v1/b2b/passwords/email/reset/start` for this member, plus `extra`.
+pub async fn reset_start_with(app: &TestApp, org_id: &str, address: &str, extra: Value) -> Answer {
+    let body = json!({"organization_id": org_id, "email_address": address});
+    app.post("/v1/b2b/passwords/email/reset/start", merged(body, extra))
+        .await
+}
+
+/// Start a reset for this member (which must succeed); the two links of the mail it sent:
+/// (reset token, magic-link token).
+pub async fn reset_mail(app: &TestApp, org_id: &str, address: &str) -> (String, String) {
+    reset_start(app, org_id, address).await.assert_ok();
+    let mail = app.raw_mail_to(address).await.pop().unwrap();
+    let (_, reset) = link_in(&mail, "multi_tenant_passwords").unwrap();
+    let (_, login) = link_in(&mail, "multi_tenant_magic_links").unwrap();
+    (reset, login)
+}
+
+/// `POST /v1/b2b/passwords/email/reset` with this token and password.
+pub async fn email_reset(app: &TestApp, token: &str, password: &str) -> Answer {
     app.post(
         "/v1/b2b/passwords/email/reset",
         json!({"password_reset_token": token, "password": password}),
     )
     .await
-    .assert_ok()
-    .clone()
+}
+
+/// `POST /v1/b2b/passwords/existing_password/reset`.
+pub async fn existing_password_reset(app: &TestApp, org_id: &str, address: &str, existing: &str, new: &str) -> Answer {
+    app.post(
+        "/v1/b2b/passwords/existing_password/reset",
+        json!({"organization_id": org_id, "email_address": address, "existing_password": existing, "new_password": new}),
+    )
+    .await
+}
+
+/// `POST /v1/b2b/passwords/session/reset` with this session token.
+pub async fn session_reset(app: &TestApp, org_id: &str, session_token: &Value, password: &str) -> Answer {
+    app.post(
+        "/v1/b2b/passwords/session/reset",
+        json!({"organization_id": org_id, "session_token": session_token, "password": password}),
+    )
+    .await
+}
+
+/// `POST /v1/b2b/magic_links/email/login_or_signup` for this address.
+pub async fn login_or_signup(app: &TestApp, org_id: &str, address: &str) -> Answer {
+    login_or_signup_with(app, org_id, address, json!({})).await
+}
+
+/// `POST /v1/b2b/magic_links/email/login_or_signup` for this address, plus `extra`.
+pub async fn login_or_signup_with(app: &TestApp, org_id: &str, address: &str, extra: Value) -> Answer {
+    let body = json!({"organization_id": org_id, "email_address": address});
+    app.post("/v1/b2b/magic_links/email/login_or_signup", merged(body, extra))
+        .await
+}
+
+/// `POST /v1/b2b/magic_links/authenticate` with this token.
+pub async fn magic_link_authenticate(app: &TestApp, token: &str) -> Answer {
+    app.post("/v1/b2b/magic_links/authenticate", json!({"magic_links_token": token}))
+        .await
+}
+
+/// An organization (`create_org` with this slug, no extra settings) and a member at a fresh
+/// address tagged `tag` with this password: (organization id, address, member id, the reset's
+/// body, whose session is the member's first).
+pub async fn org_with_member(app: &TestApp, slug: &str, tag: &str, password: &str) -> (String, String, String, Value) {
+    let org_id = id(&create_org(app, slug, json!({})).await);
+    let e = email(tag);
+    let s0 = member_with_password(app, &org_id, &e, password, json!({})).await;
+    let member_id = s0["member_id"].as_str().unwrap().to_string();
+    (org_id, e, member_id, s0)
 }
 
 /// A member with this password in this organization; the reset's body.
@@ -115,6 +176,13 @@ pub async fn login(app: &TestApp, org_id: &str, email: &str, password: &str) -> 
 pub async fn authenticate_session(app: &TestApp, token: &Value) -> Answer {
     app.post("/v1/b2b/sessions/authenticate", json!({"session_token": token}))
         .await
+}
+
+/// The session token is refused as revoked, expired or never issued.
+pub async fn assert_session_gone(app: &TestApp, token: &Value) {
+    authenticate_session(app, token)
+        .await
+        .assert_error(404, "session_not_found");
 }
 
 /// The `type`s of a member session's authentication factors, sorted.
@@ -184,11 +252,8 @@ pub fn nonempty(v: &Value) -> bool {
 
 /// `POST /v1/b2b/totp/authenticate` with `extra` (an IST or a session, options).
 pub async fn totp_authenticate(app: &TestApp, org_id: &str, member_id: &str, code: &str, extra: Value) -> Answer {
-    let mut body = json!({"organization_id": org_id, "member_id": member_id, "code": code});
-    if let Value::Object(m) = extra {
-        body.as_object_mut().unwrap().extend(m);
-    }
-    app.post("/v1/b2b/totp/authenticate", body).await
+    let body = json!({"organization_id": org_id, "member_id": member_id, "code": code});
+    app.post("/v1/b2b/totp/authenticate", merged(body, extra)).await
 }
 
 /// A verified TOTP registration and the session its first code opened.

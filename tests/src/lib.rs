@@ -2,6 +2,7 @@
 //! store, a manual clock and a local HaveIBeenPwned stub, plus a small JSON client.
 
 pub mod b2b;
+pub mod consumer;
 pub mod documented;
 pub mod faults;
 pub mod hibp_stub;
@@ -28,6 +29,9 @@ pub const SECRET: &str = "secret-test-black-box";
 
 /// A password zxcvbn scores 4 and the stub does not list (until told to).
 pub const STRONG: &str = "violet staple correct battery horse 42";
+
+/// The password a test's attacker tries with a link that must be dead.
+pub const ATTACKER: &str = "an attacker's passphrase: moss lantern 58";
 
 pub struct TestApp {
     pub base: String,
@@ -72,13 +76,7 @@ impl Answer {
         assert_eq!(self.status, status, "body: {}", self.body);
         assert_eq!(self.error_type(), error_type, "body: {}", self.body);
         assert_eq!(self.body["status_code"], status, "body: {}", self.body);
-        assert!(
-            self.body["request_id"]
-                .as_str()
-                .is_some_and(|r| r.starts_with("request-id-")),
-            "body: {}",
-            self.body
-        );
+        self.assert_request_id();
         assert!(
             self.body["error_message"].as_str().is_some_and(|m| !m.is_empty()),
             "body: {}",
@@ -97,6 +95,13 @@ impl Answer {
     pub fn assert_ok(&self) -> &Value {
         assert_eq!(self.status, 200, "body: {}", self.body);
         assert_eq!(self.body["status_code"], 200, "body: {}", self.body);
+        self.assert_request_id();
+        &self.body
+    }
+
+    /// The envelope's `request_id` is one of ours.
+    #[track_caller]
+    fn assert_request_id(&self) {
         assert!(
             self.body["request_id"]
                 .as_str()
@@ -104,7 +109,17 @@ impl Answer {
             "body: {}",
             self.body
         );
-        &self.body
+    }
+
+    /// The answer to a sent request, its body parsed as JSON and checked against the OpenAPI
+    /// document.
+    async fn read(resp: reqwest::Response, method: &str, path: &str) -> Self {
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON body ({status}): {text:?}"));
+        let answer = Answer { status, body };
+        answer.assert_documented(method, path);
+        answer
     }
 }
 
@@ -213,12 +228,7 @@ impl TestApp {
             req = req.json(b);
         }
         let resp = req.send().await.expect("request");
-        let status = resp.status().as_u16();
-        let text = resp.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON body ({status}): {text:?}"));
-        let answer = Answer { status, body };
-        answer.assert_documented(method.as_str(), path);
-        answer
+        Answer::read(resp, method.as_str(), path).await
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Answer {
@@ -229,6 +239,11 @@ impl TestApp {
     pub async fn get(&self, path: &str) -> Answer {
         self.send(reqwest::Method::GET, path, None, Some((PROJECT_ID, SECRET)))
             .await
+    }
+
+    /// `GET` without credentials (the public JWKS routes).
+    pub async fn get_public(&self, path: &str) -> Answer {
+        self.send(reqwest::Method::GET, path, None, None).await
     }
 
     pub async fn delete(&self, path: &str) -> Answer {
@@ -247,29 +262,23 @@ impl TestApp {
             .send()
             .await
             .expect("request");
-        let status = resp.status().as_u16();
-        let text = resp.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON body ({status}): {text:?}"));
-        let answer = Answer { status, body };
-        answer.assert_documented("POST", path);
-        answer
+        Answer::read(resp, "POST", path).await
     }
 
     /// Create a user with `STRONG`-like password; returns the create response body.
     pub async fn create_user(&self, email: &str, password: &str, session_minutes: Option<i64>) -> Value {
-        let mut body = serde_json::json!({"email": email, "password": password});
-        if let Some(m) = session_minutes {
-            body["session_duration_minutes"] = m.into();
-        }
-        self.post("/v1/passwords", body).await.assert_ok().clone()
+        self.post("/v1/passwords", credentials(email, password, session_minutes))
+            .await
+            .assert_ok()
+            .clone()
     }
 
     pub async fn login(&self, email: &str, password: &str, session_minutes: Option<i64>) -> Answer {
-        let mut body = serde_json::json!({"email": email, "password": password});
-        if let Some(m) = session_minutes {
-            body["session_duration_minutes"] = m.into();
-        }
-        self.post("/v1/passwords/authenticate", body).await
+        self.post(
+            "/v1/passwords/authenticate",
+            credentials(email, password, session_minutes),
+        )
+        .await
     }
 
     /// Every message sent to `to`, oldest first, unparsed: from the outbox files, or from the
@@ -334,18 +343,12 @@ impl TestApp {
     /// are refused (the magic link first: it changes nothing, so a failure of the reset link is
     /// not hidden by it).
     pub async fn assert_reset_mail_dead(&self, mail: &ResetEmail) {
-        self.post(
-            "/v1/magic_links/authenticate",
-            serde_json::json!({"token": mail.login_token, "session_duration_minutes": 60}),
-        )
-        .await
-        .assert_error(401, "unable_to_auth_magic_link");
-        self.post(
-            "/v1/passwords/email/reset",
-            serde_json::json!({"token": mail.reset_token, "password": "an attacker's passphrase: moss lantern 58"}),
-        )
-        .await
-        .assert_error(401, "unable_to_auth_password_reset_token");
+        self.magic_link_authenticate(&mail.login_token, serde_json::json!({"session_duration_minutes": 60}))
+            .await
+            .assert_error(401, "unable_to_auth_magic_link");
+        self.email_reset(&mail.reset_token, ATTACKER, serde_json::json!({}))
+            .await
+            .assert_error(401, "unable_to_auth_password_reset_token");
     }
 
     /// Everything the store holds, as bytes, for scans for secrets: the SQLite files, or every
@@ -459,6 +462,37 @@ async fn ses_field_of_mail_to(http: &reqwest::Client, endpoint: &str, to: &str, 
         })
         .map(|m| m[field].as_str().unwrap_or_default().to_string())
         .collect()
+}
+
+/// The claims of a session JWT verified with this JWK: RS256, Latch's issuer and the project as
+/// audience, the registered claims present. Panics if it does not verify.
+pub fn verify_jwt(jwt: &str, jwk: &Value) -> Value {
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+    let decoding = DecodingKey::from_rsa_components(jwk["n"].as_str().unwrap(), jwk["e"].as_str().unwrap()).unwrap();
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_audience(&[PROJECT_ID]);
+    validation.set_issuer(&[format!("stytch.com/{PROJECT_ID}")]);
+    validation.set_required_spec_claims(&["exp", "iat", "nbf", "iss", "aud", "sub"]);
+    jsonwebtoken::decode::<Value>(jwt, &decoding, &validation)
+        .expect("verifies with the published key")
+        .claims
+}
+
+/// The body of a password create or login.
+fn credentials(email: &str, password: &str, session_minutes: Option<i64>) -> Value {
+    let mut body = serde_json::json!({"email": email, "password": password});
+    if let Some(m) = session_minutes {
+        body["session_duration_minutes"] = m.into();
+    }
+    body
+}
+
+/// `body` with the fields of `extra` (an object) added or replaced.
+pub fn merged(mut body: Value, extra: Value) -> Value {
+    if let Value::Object(m) = extra {
+        body.as_object_mut().expect("an object body").extend(m);
+    }
+    body
 }
 
 pub fn email(tag: &str) -> String {

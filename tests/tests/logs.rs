@@ -66,27 +66,17 @@ async fn emailed_token_flows(app: &TestApp, delivered: Option<&Delivered>, passw
     let mut secrets = vec![];
     app.create_user(&e, "a first passphrase for the mailed flows 3", None)
         .await;
-    app.post("/v1/passwords/email/reset/start", json!({"email": e}))
-        .await
-        .assert_ok();
+    app.reset_start(&e, json!({})).await.assert_ok();
     let first = last_mail(app, delivered, &e).await;
     let login = app
-        .post(
-            "/v1/magic_links/authenticate",
-            json!({"token": first.login_token, "session_duration_minutes": 5}),
-        )
+        .magic_link_authenticate(&first.login_token, json!({"session_duration_minutes": 5}))
         .await;
     let login = login.assert_ok().clone();
-    app.post("/v1/passwords/email/reset/start", json!({"email": e}))
-        .await
-        .assert_ok();
+    app.reset_start(&e, json!({})).await.assert_ok();
     let second = last_mail(app, delivered, &e).await;
     assert_ne!(first.reset_token, second.reset_token);
     let reset = app
-        .post(
-            "/v1/passwords/email/reset",
-            json!({"token": second.reset_token, "password": password, "session_duration_minutes": 5}),
-        )
+        .email_reset(&second.reset_token, password, json!({"session_duration_minutes": 5}))
         .await;
     let reset = reset.assert_ok().clone();
     for mail in [&first, &second] {
@@ -121,22 +111,11 @@ async fn no_secret_reaches_the_logs() {
     let created = app.create_user(&e, first, Some(60)).await;
     app.login(&e, "a wrong password attempt", None).await;
     let login = app.login(&e, first, Some(60)).await.body;
-    app.post(
-        "/v1/sessions/authenticate",
-        json!({"session_token": login["session_token"]}),
-    )
-    .await
-    .assert_ok();
-    app.post("/v1/passwords/email/reset/start", json!({"email": e}))
+    app.assert_session_alive(&login).await;
+    let mail = app.start_reset(&e).await;
+    app.email_reset(&mail.reset_token, second, json!({"session_duration_minutes": 5}))
         .await
         .assert_ok();
-    let mail = app.last_reset_email(&e).await;
-    app.post(
-        "/v1/passwords/email/reset",
-        json!({"token": mail.reset_token, "password": second, "session_duration_minutes": 5}),
-    )
-    .await
-    .assert_ok();
     app.send(
         reqwest::Method::GET,
         "/v1/users/x",

@@ -34,7 +34,56 @@ pub struct Api {
     pub output: SchemaFn,
     /// The error types this route answers with, besides [`COMMON_ERRORS`]: its own, and the
     /// groups of [`errors`] for the rules it shares with other routes.
-    pub errors: &'static [&'static [ErrorType]],
+    pub errors: ErrorGroups,
+}
+
+/// The error-type groups a route answers with (see [`Api::errors`]).
+pub type ErrorGroups = &'static [&'static [ErrorType]];
+
+impl Api {
+    /// A route that takes the JSON body `I` and answers `O`.
+    pub const fn body<I: ToSchema, O: ToSchema>(errors: ErrorGroups) -> Api {
+        Api {
+            input: Input::Body(schema::<I>),
+            output: schema::<O>,
+            errors,
+        }
+    }
+
+    /// A route that takes the query string `I` and answers `O`.
+    pub const fn query<I: ToSchema, O: ToSchema>(errors: ErrorGroups) -> Api {
+        Api {
+            input: Input::Query(schema::<I>),
+            output: schema::<O>,
+            errors,
+        }
+    }
+
+    /// A route that takes nothing but its path and answers `O`.
+    pub const fn bodiless<O: ToSchema>(errors: ErrorGroups) -> Api {
+        Api {
+            input: Input::None,
+            output: schema::<O>,
+            errors,
+        }
+    }
+
+    /// This route's answers and errors for the JSON body `I` (a frontend SDK door beside its
+    /// backend twin).
+    pub const fn taking<I: ToSchema>(self) -> Api {
+        Api {
+            input: Input::Body(schema::<I>),
+            ..self
+        }
+    }
+
+    /// This route's input and errors, answering `O`.
+    pub const fn answering<O: ToSchema>(self) -> Api {
+        Api {
+            output: schema::<O>,
+            ..self
+        }
+    }
 }
 
 #[derive(Clone, Copy)]

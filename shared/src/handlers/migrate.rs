@@ -5,7 +5,7 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::api::openapi::{errors, schema, Api, Input};
+use crate::api::openapi::{errors, Api};
 use crate::api::wire::UserObject;
 use crate::api::{JsonBody, Reply};
 use crate::domain::EmailAddress;
@@ -107,8 +107,5 @@ impl MigrateResponse {
     }
 }
 
-pub const MIGRATE_API: Api = Api {
-    input: Input::Body(schema::<MigrateRequest>),
-    output: schema::<MigrateResponse>,
-    errors: &[&[ErrorType::InvalidEmail], errors::IMPORTED_HASH],
-};
+pub const MIGRATE_API: Api =
+    Api::body::<MigrateRequest, MigrateResponse>(&[&[ErrorType::InvalidEmail], errors::IMPORTED_HASH]);

@@ -4,7 +4,7 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::api::openapi::{errors, schema, Api, Input};
+use crate::api::openapi::{errors, Api};
 use crate::api::sdk::{SdkCaller, SdkReply};
 use crate::api::wire::{SessionFields, UserObject};
 use crate::api::{JsonBody, Reply};
@@ -263,48 +263,31 @@ pub async fn sdk_strength_check(
 
 // What each endpoint takes and answers, for the OpenAPI document (`crate::api::openapi`).
 
-pub const CREATE_API: Api = Api {
-    input: Input::Body(schema::<CreateRequest>),
-    output: schema::<CreateResponse>,
-    errors: &[
-        &[ErrorType::InvalidEmail, ErrorType::DuplicateEmail],
-        errors::SESSION_OPTIONS,
-        errors::NEW_PASSWORD,
+pub const CREATE_API: Api = Api::body::<CreateRequest, CreateResponse>(&[
+    &[ErrorType::InvalidEmail, ErrorType::DuplicateEmail],
+    errors::SESSION_OPTIONS,
+    errors::NEW_PASSWORD,
+]);
+
+pub const AUTHENTICATE_API: Api = Api::body::<AuthenticateRequest, AuthenticateResponse>(&[
+    &[
+        ErrorType::InvalidEmail,
+        ErrorType::PasswordTooLong,
+        ErrorType::UnauthorizedCredentials,
+        ErrorType::ResetPassword,
+        ErrorType::UserLocked,
+        ErrorType::EmailNotFound,
+        ErrorType::UserNotFound,
     ],
-};
+    errors::ATTACHED_SESSION,
+    errors::SESSION_OPTIONS,
+]);
 
-pub const AUTHENTICATE_API: Api = Api {
-    input: Input::Body(schema::<AuthenticateRequest>),
-    output: schema::<AuthenticateResponse>,
-    errors: &[
-        &[
-            ErrorType::InvalidEmail,
-            ErrorType::PasswordTooLong,
-            ErrorType::UnauthorizedCredentials,
-            ErrorType::ResetPassword,
-            ErrorType::UserLocked,
-            ErrorType::EmailNotFound,
-            ErrorType::UserNotFound,
-        ],
-        errors::ATTACHED_SESSION,
-        errors::SESSION_OPTIONS,
-    ],
-};
+pub const STRENGTH_CHECK_API: Api =
+    Api::body::<StrengthCheckRequest, StrengthCheckResponse>(&[&[ErrorType::PasswordTooLong, ErrorType::InvalidEmail]]);
 
-pub const STRENGTH_CHECK_API: Api = Api {
-    input: Input::Body(schema::<StrengthCheckRequest>),
-    output: schema::<StrengthCheckResponse>,
-    errors: &[&[ErrorType::PasswordTooLong, ErrorType::InvalidEmail]],
-};
+pub const SDK_CREATE_API: Api = CREATE_API.taking::<SdkCredentialsRequest>();
 
-pub const SDK_CREATE_API: Api = Api {
-    input: Input::Body(schema::<SdkCredentialsRequest>),
-    ..CREATE_API
-};
-
-pub const SDK_AUTHENTICATE_API: Api = Api {
-    input: Input::Body(schema::<SdkCredentialsRequest>),
-    ..AUTHENTICATE_API
-};
+pub const SDK_AUTHENTICATE_API: Api = AUTHENTICATE_API.taking::<SdkCredentialsRequest>();
 
 pub const SDK_STRENGTH_CHECK_API: Api = STRENGTH_CHECK_API;

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tokio::time::Instant;
 
-use crate::api::openapi::{errors, schema, Api, Input};
+use crate::api::openapi::{errors, Api};
 use crate::api::sdk::{SdkCaller, SdkReply, SESSION_ERRORS};
 use crate::api::wire::Empty;
 use crate::api::wire::{SessionFields, UserObject};
@@ -505,106 +505,74 @@ pub async fn sdk_magic_link_authenticate(
 
 // What each endpoint takes and answers, for the OpenAPI document (`crate::api::openapi`).
 
-pub const START_API: Api = Api {
-    input: Input::Body(schema::<ResetStartRequest>),
-    output: schema::<ResetStartResponse>,
-    errors: &[
-        &[ErrorType::InvalidEmail, ErrorType::EmailNotFound],
-        errors::RESET_REDIRECTS,
-        errors::EMAILED_LINK,
+pub const START_API: Api = Api::body::<ResetStartRequest, ResetStartResponse>(&[
+    &[ErrorType::InvalidEmail, ErrorType::EmailNotFound],
+    errors::RESET_REDIRECTS,
+    errors::EMAILED_LINK,
+]);
+
+pub const EMAIL_RESET_API: Api = Api::body::<EmailResetRequest, ResetResponse>(&[
+    &[
+        ErrorType::UnableToAuthPasswordResetToken,
+        ErrorType::AttributeMismatch,
+        ErrorType::UserNotFound,
     ],
-};
+    errors::SESSION_OPTIONS,
+    errors::NEW_PASSWORD,
+    errors::PKCE_VERIFIER,
+]);
 
-pub const EMAIL_RESET_API: Api = Api {
-    input: Input::Body(schema::<EmailResetRequest>),
-    output: schema::<ResetResponse>,
-    errors: &[
-        &[
-            ErrorType::UnableToAuthPasswordResetToken,
-            ErrorType::AttributeMismatch,
-            ErrorType::UserNotFound,
-        ],
-        errors::SESSION_OPTIONS,
-        errors::NEW_PASSWORD,
-        errors::PKCE_VERIFIER,
+pub const EXISTING_PASSWORD_RESET_API: Api = Api::body::<ExistingPasswordResetRequest, ResetResponse>(&[
+    &[
+        ErrorType::InvalidEmail,
+        ErrorType::UnauthorizedCredentials,
+        ErrorType::EmailNotFound,
+        ErrorType::UserLocked,
+        ErrorType::ResetPassword,
     ],
-};
+    errors::SESSION_OPTIONS,
+    errors::NEW_PASSWORD,
+]);
 
-pub const EXISTING_PASSWORD_RESET_API: Api = Api {
-    input: Input::Body(schema::<ExistingPasswordResetRequest>),
-    output: schema::<ResetResponse>,
-    errors: &[
-        &[
-            ErrorType::InvalidEmail,
-            ErrorType::UnauthorizedCredentials,
-            ErrorType::EmailNotFound,
-            ErrorType::UserLocked,
-            ErrorType::ResetPassword,
-        ],
-        errors::SESSION_OPTIONS,
-        errors::NEW_PASSWORD,
+/// What a session reset refuses for its own reasons, behind either door.
+const SESSION_RESET_ERRORS: &[ErrorType] = &[
+    ErrorType::NoSessionArguments,
+    ErrorType::SessionTooOldToResetPassword,
+    ErrorType::UserNotFound,
+    ErrorType::ResetPassword,
+];
+
+pub const SESSION_RESET_API: Api = Api::body::<SessionResetRequest, ResetResponse>(&[
+    SESSION_RESET_ERRORS,
+    errors::ATTACHED_SESSION,
+    errors::SESSION_OPTIONS,
+    errors::NEW_PASSWORD,
+]);
+
+pub const MAGIC_LINK_API: Api = Api::body::<MagicLinkRequest, MagicLinkResponse>(&[
+    &[
+        ErrorType::UnableToAuthMagicLink,
+        ErrorType::AttributeMismatch,
+        ErrorType::UserNotFound,
     ],
-};
+    errors::ATTACHED_SESSION,
+    errors::SESSION_OPTIONS,
+    errors::PKCE_VERIFIER,
+]);
 
-pub const SESSION_RESET_API: Api = Api {
-    input: Input::Body(schema::<SessionResetRequest>),
-    output: schema::<ResetResponse>,
-    errors: &[
-        &[
-            ErrorType::NoSessionArguments,
-            ErrorType::SessionTooOldToResetPassword,
-            ErrorType::UserNotFound,
-            ErrorType::ResetPassword,
-        ],
-        errors::ATTACHED_SESSION,
-        errors::SESSION_OPTIONS,
-        errors::NEW_PASSWORD,
-    ],
-};
+pub const SDK_START_API: Api = START_API.answering::<Empty>();
 
-pub const MAGIC_LINK_API: Api = Api {
-    input: Input::Body(schema::<MagicLinkRequest>),
-    output: schema::<MagicLinkResponse>,
-    errors: &[
-        &[
-            ErrorType::UnableToAuthMagicLink,
-            ErrorType::AttributeMismatch,
-            ErrorType::UserNotFound,
-        ],
-        errors::ATTACHED_SESSION,
-        errors::SESSION_OPTIONS,
-        errors::PKCE_VERIFIER,
-    ],
-};
+pub const SDK_EMAIL_RESET_API: Api = EMAIL_RESET_API.taking::<SdkEmailResetRequest>();
 
-pub const SDK_START_API: Api = Api {
-    output: schema::<Empty>,
-    ..START_API
-};
+pub const SDK_EXISTING_PASSWORD_RESET_API: Api =
+    EXISTING_PASSWORD_RESET_API.taking::<SdkExistingPasswordResetRequest>();
 
-pub const SDK_EMAIL_RESET_API: Api = Api {
-    input: Input::Body(schema::<SdkEmailResetRequest>),
-    ..EMAIL_RESET_API
-};
+pub const SDK_SESSION_RESET_API: Api = Api::body::<SdkSessionResetRequest, ResetResponse>(&[
+    SESSION_ERRORS,
+    SESSION_RESET_ERRORS,
+    errors::ATTACHED_SESSION,
+    errors::SESSION_OPTIONS,
+    errors::NEW_PASSWORD,
+]);
 
-pub const SDK_EXISTING_PASSWORD_RESET_API: Api = Api {
-    input: Input::Body(schema::<SdkExistingPasswordResetRequest>),
-    ..EXISTING_PASSWORD_RESET_API
-};
-
-pub const SDK_SESSION_RESET_API: Api = Api {
-    input: Input::Body(schema::<SdkSessionResetRequest>),
-    output: schema::<ResetResponse>,
-    errors: &[
-        SESSION_ERRORS,
-        SESSION_RESET_API.errors[0],
-        errors::ATTACHED_SESSION,
-        errors::SESSION_OPTIONS,
-        errors::NEW_PASSWORD,
-    ],
-};
-
-pub const SDK_MAGIC_LINK_API: Api = Api {
-    input: Input::Body(schema::<SdkMagicLinkRequest>),
-    ..MAGIC_LINK_API
-};
+pub const SDK_MAGIC_LINK_API: Api = MAGIC_LINK_API.taking::<SdkMagicLinkRequest>();

@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::api::json::PathParam;
-use crate::api::openapi::{schema, Api, Input};
+use crate::api::openapi::Api;
 use crate::api::sdk::{SdkCaller, SdkReply};
 use crate::api::wire::Empty;
 use crate::config::StrengthPolicy;
@@ -141,14 +141,6 @@ pub async fn events(_body: Bytes) -> SdkReply<Empty> {
 
 // What each endpoint takes and answers, for the OpenAPI document (`crate::api::openapi`).
 
-pub const BOOTSTRAP_API: Api = Api {
-    input: Input::None,
-    output: schema::<BootstrapResponse>,
-    errors: &[],
-};
+pub const BOOTSTRAP_API: Api = Api::bodiless::<BootstrapResponse>(&[]);
 
-pub const EVENTS_API: Api = Api {
-    input: Input::None,
-    output: schema::<Empty>,
-    errors: &[],
-};
+pub const EVENTS_API: Api = Api::bodiless::<Empty>(&[]);

@@ -1,7 +1,7 @@
 //! `/v1/sessions`: authenticate, revoke, list, JWKS.
 
 use crate::api::json::PathParam;
-use crate::api::openapi::{errors, schema, Api, Input};
+use crate::api::openapi::{errors, Api};
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -48,7 +48,7 @@ pub async fn authenticate(
     let (record, token, user) = session_user(&st, by, now).await?;
     let issued = st
         .sessions
-        .refresh(record, token, None, duration, req.session_custom_claims.as_ref(), now)
+        .authenticated(record, token, None, duration, req.session_custom_claims.as_ref(), now)
         .await?;
     Ok(Reply(AuthenticateResponse {
         session: Some(issued).into(),
@@ -153,47 +153,25 @@ pub async fn sdk_revoke(st: State<AppState>, caller: SdkCaller) -> Result<SdkRep
 
 // What each endpoint takes and answers, for the OpenAPI document (`crate::api::openapi`).
 
-pub const AUTHENTICATE_API: Api = Api {
-    input: Input::Body(schema::<AuthenticateRequest>),
-    output: schema::<AuthenticateResponse>,
-    errors: &[
-        &[ErrorType::NoSessionArguments, ErrorType::UserNotFound],
-        errors::ATTACHED_SESSION,
-        errors::SESSION_OPTIONS,
-    ],
-};
+pub const AUTHENTICATE_API: Api = Api::body::<AuthenticateRequest, AuthenticateResponse>(&[
+    &[ErrorType::NoSessionArguments, ErrorType::UserNotFound],
+    errors::ATTACHED_SESSION,
+    errors::SESSION_OPTIONS,
+]);
 
-pub const REVOKE_API: Api = Api {
-    input: Input::Body(schema::<RevokeRequest>),
-    output: schema::<Empty>,
-    errors: &[&[
-        ErrorType::NoSessionRevokeArguments,
-        ErrorType::TooManySessionRevokeArguments,
-        ErrorType::SessionNotFound,
-        ErrorType::UnableToParseSessionJwt,
-    ]],
-};
+pub const REVOKE_API: Api = Api::body::<RevokeRequest, Empty>(&[&[
+    ErrorType::NoSessionRevokeArguments,
+    ErrorType::TooManySessionRevokeArguments,
+    ErrorType::SessionNotFound,
+    ErrorType::UnableToParseSessionJwt,
+]]);
 
-pub const LIST_API: Api = Api {
-    input: Input::Query(schema::<ListQuery>),
-    output: schema::<ListResponse>,
-    errors: &[&[ErrorType::InvalidUserId, ErrorType::UserNotFound]],
-};
+pub const LIST_API: Api =
+    Api::query::<ListQuery, ListResponse>(&[&[ErrorType::InvalidUserId, ErrorType::UserNotFound]]);
 
-pub const JWKS_API: Api = Api {
-    input: Input::None,
-    output: schema::<JwksResponse>,
-    errors: &[&[ErrorType::ProjectNotFound]],
-};
+pub const JWKS_API: Api = Api::bodiless::<JwksResponse>(&[&[ErrorType::ProjectNotFound]]);
 
-pub const SDK_AUTHENTICATE_API: Api = Api {
-    input: Input::Body(schema::<SdkSessionRequest>),
-    output: schema::<AuthenticateResponse>,
-    errors: &[SESSION_ERRORS, errors::SESSION_OPTIONS],
-};
+pub const SDK_AUTHENTICATE_API: Api =
+    Api::body::<SdkSessionRequest, AuthenticateResponse>(&[SESSION_ERRORS, errors::SESSION_OPTIONS]);
 
-pub const SDK_REVOKE_API: Api = Api {
-    input: Input::None,
-    output: schema::<Empty>,
-    errors: &[SESSION_ERRORS],
-};
+pub const SDK_REVOKE_API: Api = Api::bodiless::<Empty>(&[SESSION_ERRORS]);

@@ -2,7 +2,7 @@
 //! (`/sdk/v1/users/me`, `/sdk/v1/users/search`).
 
 use crate::api::json::PathParam;
-use crate::api::openapi::{schema, Api, Input};
+use crate::api::openapi::Api;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
@@ -84,26 +84,10 @@ pub async fn sdk_search(
 
 // What each endpoint takes and answers, for the OpenAPI document (`crate::api::openapi`).
 
-pub const GET_API: Api = Api {
-    input: Input::None,
-    output: schema::<UserObject>,
-    errors: &[&[ErrorType::InvalidUserId, ErrorType::UserNotFound]],
-};
+pub const GET_API: Api = Api::bodiless::<UserObject>(&[&[ErrorType::InvalidUserId, ErrorType::UserNotFound]]);
 
-pub const DELETE_API: Api = Api {
-    input: Input::None,
-    output: schema::<DeleteResponse>,
-    errors: &[&[ErrorType::InvalidUserId, ErrorType::UserNotFound]],
-};
+pub const DELETE_API: Api = Api::bodiless::<DeleteResponse>(&[&[ErrorType::InvalidUserId, ErrorType::UserNotFound]]);
 
-pub const SDK_ME_API: Api = Api {
-    input: Input::None,
-    output: schema::<UserObject>,
-    errors: &[SESSION_ERRORS],
-};
+pub const SDK_ME_API: Api = Api::bodiless::<UserObject>(&[SESSION_ERRORS]);
 
-pub const SDK_SEARCH_API: Api = Api {
-    input: Input::Body(schema::<SdkSearchRequest>),
-    output: schema::<SdkSearchResponse>,
-    errors: &[&[ErrorType::InvalidEmail]],
-};
+pub const SDK_SEARCH_API: Api = Api::body::<SdkSearchRequest, SdkSearchResponse>(&[&[ErrorType::InvalidEmail]]);

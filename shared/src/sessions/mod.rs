@@ -3,6 +3,7 @@
 pub mod jwt;
 pub mod keys;
 pub mod objects;
+pub mod recent_jwts;
 pub mod tokens;
 
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use crate::error::{Error, ErrorType};
 use crate::store::{Attributes, FactorRecord, OrgRef, SessionRecord, SessionWrite, Store, StoreError, TokenRecord};
 use keys::SigningKeys;
 use objects::SessionObject;
+use recent_jwts::RecentJwts;
 use tokens::{random_token, TokenDigester, SESSION_TOKEN_BYTES};
 
 /// Custom claims may take at most this many bytes of JSON.
@@ -198,7 +200,13 @@ pub struct SessionManager {
     digester: TokenDigester,
     project_id: String,
     env: IdEnvironment,
+    recent_jwts: RecentJwts,
 }
+
+/// A session authenticated again records `last_accessed_at` at most once per this many seconds,
+/// so the call every page load makes is a read, not a write (PERFORMANCE.md, "The session hot
+/// path"); any other change to the session is written at once.
+pub const TOUCH_INTERVAL_SECONDS: i64 = 60;
 
 pub(crate) fn not_found() -> Error {
     Error::new(
@@ -221,6 +229,7 @@ impl SessionManager {
             digester,
             project_id,
             env,
+            recent_jwts: RecentJwts::default(),
         }
     }
 
@@ -353,6 +362,51 @@ impl SessionManager {
             .filter(|s| s.is_active(now) && scope.admits(s))
             .ok_or_else(not_found)?;
         Ok((session, token))
+    }
+
+    /// The session a `sessions/authenticate` call answers with: extended if a duration is given,
+    /// custom claims merged, naming `organization` if given (a member session names its
+    /// organization's current slug). It is written only if that changed it or its
+    /// `last_accessed_at` is [`TOUCH_INTERVAL_SECONDS`] old, and an unchanged session gets back
+    /// the JWT it was last given while that has most of its life left (`recent_jwts`). The
+    /// session was read and checked by [`Self::find`] in this call, so a revoked or expired one
+    /// never gets here.
+    pub async fn authenticated(
+        &self,
+        mut record: SessionRecord,
+        token: String,
+        organization: Option<OrgRef>,
+        duration: Option<SessionDuration>,
+        custom_claims: Option<&Map<String, Value>>,
+        now: DateTime<Utc>,
+    ) -> Result<Issued, Error> {
+        let stored = record.clone();
+        merge_custom_claims(&mut record.custom_claims, custom_claims)?;
+        if let Some(d) = duration {
+            record.expires_at = now + d.as_chrono();
+        }
+        if organization.is_some() {
+            record.organization = organization;
+        }
+        let touch_due = now - record.last_accessed_at >= chrono::Duration::seconds(TOUCH_INTERVAL_SECONDS);
+        if record != stored || touch_due {
+            record.last_accessed_at = now;
+            if !self.store.update_session(&record).await? {
+                return Err(not_found());
+            }
+        }
+        let jwt = self.signed_or_reused(&record, now)?;
+        Ok(Issued { record, token, jwt })
+    }
+
+    fn signed_or_reused(&self, record: &SessionRecord, now: DateTime<Utc>) -> Result<String, Error> {
+        let kid = &self.keys.current().kid;
+        if let Some(jwt) = self.recent_jwts.reusable(record, kid, now) {
+            return Ok(jwt);
+        }
+        let jwt = self.sign(record, now)?;
+        self.recent_jwts.remember(record, kid, &jwt, now);
+        Ok(jwt)
     }
 
     /// A session refreshed (touched, optionally extended, a factor added, claims merged) and

@@ -159,21 +159,49 @@ def group_links(candidates: list[str]) -> dict[str, list[str]]:
     return grouped
 
 
+@dataclass
+class RawMail:
+    """One message as a MailSource loads it, before its links are picked: `candidates` are where
+    its links stand (the text part's lines, or the HTML body's hrefs); `label` names it in
+    assertion messages."""
+
+    label: str
+    to: str
+    subject: str
+    text: str
+    candidates: list[str]
+
+
 class MailSource:
     """Where the suites read the mail Latch sent. `messages_to` returns opaque references,
     oldest first, that `read` (a consumer reset email) or `read_links` (any message) turns into
-    a `Mail` / `LinkMail`."""
+    a `Mail` / `LinkMail`; both build on `_load`, the one part each source implements."""
 
     where = ""
 
     def messages_to(self, address: str) -> list[str]:
         raise NotImplementedError
 
-    def read(self, ref: str) -> Mail:
+    def _load(self, ref: str) -> RawMail:
         raise NotImplementedError
 
+    def read(self, ref: str) -> Mail:
+        raw = self._load(ref)
+        links = pick_links(raw.label, raw.candidates, raw.text)
+        return Mail(
+            ref=ref,
+            to=raw.to,
+            subject=raw.subject,
+            text=raw.text,
+            reset_link=links["reset_password"],
+            login_link=links["magic_links"],
+        )
+
     def read_links(self, ref: str) -> LinkMail:
-        raise NotImplementedError
+        raw = self._load(ref)
+        return LinkMail(
+            ref=ref, to=raw.to, subject=raw.subject, text=raw.text, links=group_links(raw.candidates)
+        )
 
     def _new_ref(self, address: str, before: list[str], timeout: float) -> str:
         deadline = time.monotonic() + timeout
@@ -231,33 +259,18 @@ class Outbox(MailSource):
                 found.append(path.name)
         return found
 
-    def read(self, ref: str) -> Mail:
+    def _load(self, ref: str) -> RawMail:
         msg = self._parse(ref)
         body = msg.get_body(preferencelist=("plain",))
         assert body is not None, f"{ref} has no text/plain part"
         text = body.get_content()
-        # In the text part each link stands alone on its line.
-        links = pick_links(ref, [line.strip() for line in text.splitlines()], text)
-        return Mail(
-            ref=ref,
+        return RawMail(
+            label=ref,
             to=str(msg["To"]).strip(),
             subject=str(msg["Subject"] or ""),
             text=text,
-            reset_link=links["reset_password"],
-            login_link=links["magic_links"],
-        )
-
-    def read_links(self, ref: str) -> LinkMail:
-        msg = self._parse(ref)
-        body = msg.get_body(preferencelist=("plain",))
-        assert body is not None, f"{ref} has no text/plain part"
-        text = body.get_content()
-        return LinkMail(
-            ref=ref,
-            to=str(msg["To"]).strip(),
-            subject=str(msg["Subject"] or ""),
-            text=text,
-            links=group_links([line.strip() for line in text.splitlines()]),
+            # In the text part each link stands alone on its line.
+            candidates=[line.strip() for line in text.splitlines()],
         )
 
 
@@ -315,33 +328,18 @@ class SesMailbox(MailSource):
         """Ids of every message whose ToAddresses holds `address`, oldest first."""
         return [m["id"] for m in self._all() if address.lower() in (a.lower() for a in self._to(m))]
 
-    def read(self, ref: str) -> Mail:
+    def _load(self, ref: str) -> RawMail:
         m = self._seen[ref]
         body = m.get("body") or ""
         assert body, f"SES message {ref} has no body: {m!r}"
-        links = pick_links(f"SES message {ref}", html_hrefs(body), body)
         to = self._to(m)
-        return Mail(
-            ref=ref,
+        return RawMail(
+            label=f"SES message {ref}",
             # More than one recipient shows up as a list, so `mail.to == address` fails.
             to=to[0] if len(to) == 1 else repr(to),
             subject=str(m.get("subject") or ""),
             text=body,
-            reset_link=links["reset_password"],
-            login_link=links["magic_links"],
-        )
-
-    def read_links(self, ref: str) -> LinkMail:
-        m = self._seen[ref]
-        body = m.get("body") or ""
-        assert body, f"SES message {ref} has no body: {m!r}"
-        to = self._to(m)
-        return LinkMail(
-            ref=ref,
-            to=to[0] if len(to) == 1 else repr(to),
-            subject=str(m.get("subject") or ""),
-            text=body,
-            links=group_links(html_hrefs(body)),
+            candidates=html_hrefs(body),
         )
 
 
@@ -411,3 +409,22 @@ def assert_meta(resp) -> None:
     """Every success body carries status_code and request_id (docs/reference/stytch-api.md §0.4)."""
     assert resp.status_code == 200
     assert isinstance(resp.request_id, str) and resp.request_id
+
+
+def assert_weak_strength(resp) -> None:
+    """A strength check (consumer or B2B) of a weak password: invalid, zxcvbn score below 3."""
+    assert_meta(resp)
+    assert resp.valid_password is False
+    assert 0 <= resp.score < 3
+    assert resp.strength_policy == "zxcvbn"
+    assert resp.breach_detection_on_create is True
+
+
+def assert_member_logged_in(resp, member_id: str) -> None:
+    """A B2B primary-auth response that logged `member_id` in: a session, no IST, no MFA step."""
+    assert_meta(resp)
+    assert resp.member_authenticated is True
+    assert resp.member_id == member_id
+    assert resp.session_token and resp.session_jwt
+    assert resp.intermediate_session_token == ""
+    assert resp.mfa_required is None

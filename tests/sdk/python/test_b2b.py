@@ -29,7 +29,7 @@ import jwt as pyjwt
 import pytest
 import requests
 import stytch
-from conftest import assert_meta, expect_error, link_base
+from conftest import assert_member_logged_in, assert_meta, assert_weak_strength, expect_error, link_base
 
 BREACHED_AT_START = "Tr0ub4dour&3-breached-pw"  # listed by tests/src/hibp_stub.rs
 WEAK_PASSWORD = "password"
@@ -119,12 +119,7 @@ def assert_member_session(ms, *, member_id: str, org, minutes: float = 60, facto
 
 def assert_authenticated(resp, *, member_id: str, org, minutes: float = 60, factors=None) -> None:
     """A primary-auth response that started (or kept) a member session."""
-    assert_meta(resp)
-    assert resp.member_authenticated is True
-    assert resp.member_id == member_id
-    assert resp.session_token and resp.session_jwt
-    assert resp.intermediate_session_token == ""
-    assert resp.mfa_required is None
+    assert_member_logged_in(resp, member_id)
     assert resp.organization.organization_id == org.organization_id
     assert resp.member.member_id == member_id
     assert_member_session(resp.member_session, member_id=member_id, org=org, minutes=minutes, factors=factors)
@@ -217,6 +212,17 @@ def totp_code(secret: str, step: int) -> str:
     offset = digest[-1] & 0x0F
     value = (struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 1_000_000
     return f"{value:06d}"
+
+
+def register_totp_with_ist(b2b, org, member_id: str, ist: str):
+    """B20 create then B21 authenticate with the current code, both under the IST `ist`: the MFA
+    step that turns an intermediate session into a member session. Returns the authenticate
+    response."""
+    reg = b2b.totps.create(organization_id=org.organization_id, member_id=member_id, intermediate_session_token=ist)
+    return b2b.totps.authenticate(
+        organization_id=org.organization_id, member_id=member_id, code=totp_code(reg.secret, totp_step()),
+        intermediate_session_token=ist,
+    )
 
 
 def test_totp_code_matches_rfc6238_vector():
@@ -556,11 +562,7 @@ def test_magic_link_unknown_token(b2b):
 
 def test_strength_check(b2b):
     weak = b2b.passwords.strength_check(password=WEAK_PASSWORD)
-    assert_meta(weak)
-    assert weak.valid_password is False
-    assert 0 <= weak.score < 3
-    assert weak.strength_policy == "zxcvbn"
-    assert weak.breach_detection_on_create is True
+    assert_weak_strength(weak)
     assert weak.zxcvbn_feedback is not None
     assert weak.zxcvbn_feedback.warning and weak.zxcvbn_feedback.suggestions
 
@@ -928,11 +930,7 @@ def test_magic_link_and_existing_password_reset_stop_at_mfa_then_totp(b2b, env, 
     )
     assert assert_mfa_required(pw, member_id=signup.member_id, org=org) == ist
 
-    reg = b2b.totps.create(organization_id=org.organization_id, member_id=signup.member_id, intermediate_session_token=ist)
-    done = b2b.totps.authenticate(
-        organization_id=org.organization_id, member_id=signup.member_id, code=totp_code(reg.secret, totp_step()),
-        intermediate_session_token=ist,
-    )
+    done = register_totp_with_ist(b2b, org, signup.member_id, ist)
     assert_meta(done)
     assert_member_session(done.member_session, member_id=signup.member_id, org=org)
     factors = [f.type for f in done.member_session.authentication_factors]
@@ -969,11 +967,7 @@ def test_primary_factor_sent_with_an_ist_is_added_to_it(b2b, mailbox):
         organization_id=org.organization_id, email_address=email, password=password, intermediate_session_token=ist
     )
     assert assert_mfa_required(pw, member_id=created.member_id, org=org) == ist
-    reg = b2b.totps.create(organization_id=org.organization_id, member_id=created.member_id, intermediate_session_token=ist)
-    done = b2b.totps.authenticate(
-        organization_id=org.organization_id, member_id=created.member_id, code=totp_code(reg.secret, totp_step()),
-        intermediate_session_token=ist,
-    )
+    done = register_totp_with_ist(b2b, org, created.member_id, ist)
     assert_member_session(
         done.member_session, member_id=created.member_id, org=org, factors=["magic_link", "password", "totp"]
     )

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import stytch
-from conftest import assert_meta, expect_error
+from conftest import assert_member_logged_in, assert_meta, expect_error
 
 VECTORS_FILE = Path(__file__).resolve().parents[2] / "data" / "migrate" / "vectors.json"
 VECTORS: list[dict] = json.loads(VECTORS_FILE.read_text(encoding="utf-8"))["vectors"]
@@ -117,12 +117,7 @@ def assert_migrated_member(resp, *, org, email: str, created: bool) -> None:
 
 def assert_member_login(b2b, org, email: str, password: str, member_id: str):
     resp = b2b.passwords.authenticate(organization_id=org.organization_id, email_address=email, password=password)
-    assert_meta(resp)
-    assert resp.member_authenticated is True
-    assert resp.member_id == member_id
-    assert resp.session_token and resp.session_jwt
-    assert resp.intermediate_session_token == ""
-    assert resp.mfa_required is None
+    assert_member_logged_in(resp, member_id)
     ms = resp.member_session
     assert ms is not None and ms.member_id == member_id
     assert [f.type for f in ms.authentication_factors] == ["password"]

@@ -21,7 +21,7 @@ import jwt as pyjwt
 import pytest
 import requests
 import stytch
-from conftest import expect_error, link_base
+from conftest import assert_meta, assert_weak_strength, expect_error, link_base
 from stytch.core.response_base import StytchError
 
 BREACHED_AT_START = "Tr0ub4dour&3-breached-pw"  # listed by tests/src/hibp_stub.rs (count 4211)
@@ -78,11 +78,6 @@ def range_requests(hibp, password: str) -> int:
     return sum(1 for e in hibp.log() if e["path"].upper() == f"/RANGE/{prefix}")
 
 
-def assert_request_meta(resp) -> None:
-    assert resp.status_code == 200
-    assert isinstance(resp.request_id, str) and resp.request_id
-
-
 def assert_user(user, *, user_id: str, email: str, requires_reset: bool = False) -> None:
     assert user.user_id == user_id
     assert [e.email for e in user.emails] == [email]
@@ -128,7 +123,7 @@ def jwt_parts(token: str) -> tuple[dict, dict]:
 
 def test_create_without_session_duration_creates_no_session(client):
     email, _, resp = create_user(client)
-    assert_request_meta(resp)
+    assert_meta(resp)
     assert resp.user_id.startswith("user-")
     assert resp.email_id
     assert resp.session_token == ""
@@ -140,7 +135,7 @@ def test_create_without_session_duration_creates_no_session(client):
 
 def test_create_with_session_duration_returns_session(client):
     email, _, resp = create_user(client, session_minutes=60)
-    assert_request_meta(resp)
+    assert_meta(resp)
     assert resp.session_token, "session_token must be set when session_duration_minutes is sent"
     assert resp.session_jwt
     assert_user(resp.user, user_id=resp.user_id, email=email)
@@ -176,7 +171,7 @@ def test_hibp_padding_rows_are_not_breaches(client):
     check = client.passwords.strength_check(password=PADDING_ONLY, email=unique_email())
     assert check.breached_password is False
     email, _, resp = create_user(client, password=PADDING_ONLY)
-    assert_request_meta(resp)
+    assert_meta(resp)
 
 
 @pytest.mark.parametrize("bad_email", ["not-an-email", "two@at@example.com"])
@@ -194,7 +189,7 @@ def test_create_invalid_session_duration(client, minutes):
     )
     # The rejected call left nothing behind: the same email can still sign up.
     resp = client.passwords.create(email=email, password=password)
-    assert_request_meta(resp)
+    assert_meta(resp)
 
 
 # ---------------------------------------------------------------------------- C2 authenticate
@@ -203,7 +198,7 @@ def test_create_invalid_session_duration(client, minutes):
 def test_authenticate_without_session_duration(client):
     email, password, created = create_user(client)
     resp = client.passwords.authenticate(email=email, password=password)
-    assert_request_meta(resp)
+    assert_meta(resp)
     assert resp.user_id == created.user_id
     assert resp.session_token == ""
     assert resp.session_jwt == ""
@@ -214,7 +209,7 @@ def test_authenticate_without_session_duration(client):
 def test_authenticate_with_session_duration(client):
     email, password, created = create_user(client)
     resp = client.passwords.authenticate(email=email, password=password, session_duration_minutes=30)
-    assert_request_meta(resp)
+    assert_meta(resp)
     assert resp.user_id == created.user_id
     assert resp.session_token and resp.session_jwt
     assert_session(resp.session, user_id=created.user_id, minutes=30)
@@ -282,11 +277,7 @@ def test_authenticate_breached_password_first_seen_at_login(client, hibp):
 
 def test_strength_check_weak(client):
     resp = client.passwords.strength_check(password=WEAK_PASSWORD)
-    assert_request_meta(resp)
-    assert resp.valid_password is False
-    assert 0 <= resp.score < 3
-    assert resp.strength_policy == "zxcvbn"
-    assert resp.breach_detection_on_create is True
+    assert_weak_strength(resp)
     assert resp.feedback is not None, "a weak zxcvbn password should come with feedback"
     assert isinstance(resp.feedback.warning, str) and resp.feedback.warning
     assert resp.feedback.suggestions and all(isinstance(s, str) and s for s in resp.feedback.suggestions)
@@ -294,7 +285,7 @@ def test_strength_check_weak(client):
 
 def test_strength_check_strong(client):
     resp = client.passwords.strength_check(password=strong_password())
-    assert_request_meta(resp)
+    assert_meta(resp)
     assert resp.valid_password is True
     assert resp.score >= 3
     assert resp.score <= 4
@@ -308,7 +299,7 @@ def test_strength_check_strong(client):
 
 def test_strength_check_with_email_reports_breach(client):
     resp = client.passwords.strength_check(password=BREACHED_AT_START, email=unique_email())
-    assert_request_meta(resp)
+    assert_meta(resp)
     assert resp.breached_password is True
     assert resp.valid_password is False
     assert resp.score >= 3, "the stub's breached password is strong by zxcvbn; only the breach makes it invalid"
@@ -328,7 +319,7 @@ def test_strength_check_invalid_email(client):
 def test_sessions_authenticate_by_token(client):
     email, _, created = create_user(client, session_minutes=60)
     resp = client.sessions.authenticate(session_token=created.session_token)
-    assert_request_meta(resp)
+    assert_meta(resp)
     assert resp.session.session_id == created.session.session_id
     assert resp.session_token == created.session_token
     assert resp.session_jwt
@@ -339,7 +330,7 @@ def test_sessions_authenticate_by_token(client):
 def test_sessions_authenticate_by_jwt(client):
     email, _, created = create_user(client, session_minutes=60)
     resp = client.sessions.authenticate(session_jwt=created.session_jwt)
-    assert_request_meta(resp)
+    assert_meta(resp)
     assert resp.session.session_id == created.session.session_id
     assert resp.session_jwt
     assert_session(resp.session, user_id=created.user_id, minutes=60)
@@ -391,7 +382,7 @@ def test_sessions_get_lists_active_sessions(client):
     email, password, created = create_user(client, session_minutes=60)
     second = client.passwords.authenticate(email=email, password=password, session_duration_minutes=60)
     resp = client.sessions.get(user_id=created.user_id)
-    assert_request_meta(resp)
+    assert_meta(resp)
     ids = sorted(s.session_id for s in resp.sessions)
     assert ids == sorted([created.session.session_id, second.session.session_id])
     for s in resp.sessions:
@@ -401,7 +392,7 @@ def test_sessions_get_lists_active_sessions(client):
 def test_sessions_get_empty_for_user_without_sessions(client):
     _, _, created = create_user(client)
     resp = client.sessions.get(user_id=created.user_id)
-    assert_request_meta(resp)
+    assert_meta(resp)
     assert resp.sessions == []
 
 
@@ -417,7 +408,7 @@ def test_sessions_revoke(client, by):
         "session_jwt": created.session_jwt,
     }[by]
     resp = client.sessions.revoke(**{by: arg})
-    assert_request_meta(resp)
+    assert_meta(resp)
     expect_error(
         lambda: client.sessions.authenticate(session_token=created.session_token), "session_not_found", 404
     )
@@ -448,7 +439,7 @@ def test_sessions_revoke_unknown(client):
 
 def test_sessions_get_jwks_api_method(client, env):
     resp = client.sessions.get_jwks(project_id=env.project_id)
-    assert_request_meta(resp)
+    assert_meta(resp)
     assert resp.keys, "JWKS must list at least one key"
     for key in resp.keys:
         assert key.kty == "RSA"
@@ -533,7 +524,7 @@ def test_tampered_jwt_rejected(client):
 def test_users_get(client):
     email, _, created = create_user(client)
     resp = client.users.get(user_id=created.user_id)
-    assert_request_meta(resp)
+    assert_meta(resp)
     assert resp.user_id == created.user_id
     assert [e.email for e in resp.emails] == [email]
     assert resp.emails[0].email_id == created.email_id
@@ -550,7 +541,7 @@ def test_users_get_unknown(client):
 def test_users_delete(client):
     email, password, created = create_user(client, session_minutes=60)
     resp = client.users.delete(user_id=created.user_id)
-    assert_request_meta(resp)
+    assert_meta(resp)
     assert resp.user_id == created.user_id
     expect_error(lambda: client.users.get(user_id=created.user_id), "user_not_found", 404)
     expect_error(lambda: client.passwords.authenticate(email=email, password=password), "email_not_found", 404)
@@ -612,7 +603,7 @@ def test_wrong_secret_creates_nothing(client, env):
     bad = env.client(secret=env.secret + "-wrong")
     expect_error(lambda: bad.passwords.create(email=email, password=password), "unauthorized_credentials", 401)
     created = client.passwords.create(email=email, password=password)
-    assert_request_meta(created)
+    assert_meta(created)
 
 
 # ---------------------------------------------------------------------------- wire facts the SDKs rely on
@@ -723,7 +714,7 @@ def assert_session_gone(client, token: str) -> None:
 
 
 def assert_reset_response(resp, *, user_id: str, email: str, minutes: int | None, factor=None) -> None:
-    assert_request_meta(resp)
+    assert_meta(resp)
     assert resp.user_id == user_id
     assert_user(resp.user, user_id=user_id, email=email)
     if minutes is None:
@@ -738,7 +729,7 @@ def test_reset_by_email_end_to_end(client, mailbox):
     other = client.passwords.authenticate(email=email, password=old_password, session_duration_minutes=60)
 
     started, mail = start_reset(client, mailbox, email)
-    assert_request_meta(started)
+    assert_meta(started)
     assert started.user_id == created.user_id
     assert started.email_id == created.email_id
     assert mail.to == email
@@ -891,7 +882,7 @@ def test_magic_link_login(client, mailbox):
     email, password, created = create_user(client)
     _, mail = start_reset(client, mailbox, email)
     resp = client.magic_links.authenticate(token=mail.login_token, session_duration_minutes=60)
-    assert_request_meta(resp)
+    assert_meta(resp)
     assert resp.user_id == created.user_id
     assert resp.method_id == created.email_id
     assert isinstance(resp.reset_sessions, bool)
@@ -988,7 +979,7 @@ def test_session_reset_keeps_the_session_and_revokes_the_others(client, by):
     new_password = strong_password()
     kept = {"session_token": created.session_token, "session_jwt": created.session_jwt}[by]
     resp = client.passwords.sessions.reset(password=new_password, session_duration_minutes=120, **{by: kept})
-    assert_request_meta(resp)
+    assert_meta(resp)
     assert resp.user_id == created.user_id
     assert_user(resp.user, user_id=created.user_id, email=email)
     assert resp.session_jwt

@@ -83,6 +83,34 @@ fn token(user: &UserRecord) -> TokenRecord {
     }
 }
 
+/// Twenty concurrent `create_user`s of the records `make` returns (all with one address): the
+/// ids of those that succeeded; every other must fail with `DuplicateEmail`.
+async fn race_creates(store: &Arc<dyn Store>, make: impl Fn() -> UserRecord) -> Vec<String> {
+    let mut set = JoinSet::new();
+    for _ in 0..20 {
+        let (store, u) = (store.clone(), make());
+        set.spawn(async move { store.create_user(&u, None).await.map(|_| u.user_id) });
+    }
+    let mut winners = vec![];
+    while let Some(r) = set.join_next().await {
+        match r.unwrap() {
+            Ok(id) => winners.push(id),
+            Err(StoreError::DuplicateEmail) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    winners
+}
+
+/// How many of the racing tasks report success.
+async fn successes(mut set: JoinSet<bool>) -> usize {
+    let mut wins = 0;
+    while let Some(r) = set.join_next().await {
+        wins += usize::from(r.unwrap());
+    }
+    wins
+}
+
 #[tokio::test]
 async fn users_are_created_found_and_unique_by_email() {
     let (store, _) = fresh_store().await;
@@ -112,19 +140,7 @@ async fn racing_creates_with_one_email_make_one_user() {
     // C1
     let (store, _) = fresh_store().await;
     let email = unique_email("race");
-    let mut set = JoinSet::new();
-    for _ in 0..20 {
-        let (store, u) = (store.clone(), user(&email));
-        set.spawn(async move { store.create_user(&u, None).await.map(|_| u.user_id) });
-    }
-    let mut winners = vec![];
-    while let Some(r) = set.join_next().await {
-        match r.unwrap() {
-            Ok(id) => winners.push(id),
-            Err(StoreError::DuplicateEmail) => {}
-            Err(e) => panic!("{e}"),
-        }
-    }
+    let winners = race_creates(&store, || user(&email)).await;
     assert_eq!(winners.len(), 1);
     assert_eq!(
         store.user_by_email(None, &email).await.unwrap().unwrap().user_id,
@@ -489,10 +505,7 @@ async fn tokens_are_consumed_exactly_once() {
         let (store, t) = (store.clone(), t.clone());
         set.spawn(async move { store.consume_token(&t).await.unwrap() });
     }
-    let mut wins = 0;
-    while let Some(r) = set.join_next().await {
-        wins += usize::from(r.unwrap());
-    }
+    let wins = successes(set).await;
     assert_eq!(wins, 1);
     assert!(store.token_by_digest(&t.token_digest).await.unwrap().unwrap().used);
     let missing = TokenRecord {
@@ -549,10 +562,7 @@ async fn a_reset_is_all_or_nothing_and_redeems_its_token_once() {
         let (store, reset) = (store.clone(), reset.clone());
         set.spawn(async move { store.complete_reset(&reset).await.unwrap().is_some() });
     }
-    let mut wins = 0;
-    while let Some(r) = set.join_next().await {
-        wins += usize::from(r.unwrap());
-    }
+    let wins = successes(set).await;
     assert_eq!(wins, 1, "the token redeems once");
     let got = store.user_by_id(&u.user_id).await.unwrap().unwrap();
     assert_eq!(
@@ -1018,19 +1028,7 @@ async fn member_emails_are_unique_within_an_organization_and_apart_from_users() 
 
     // Twenty racing creates of one address in one organization make one member.
     let raced = unique_email("race-member");
-    let mut set = JoinSet::new();
-    for _ in 0..20 {
-        let (store, m) = (store.clone(), member(&a.organization_id, &raced));
-        set.spawn(async move { store.create_user(&m, None).await.map(|_| m.user_id) });
-    }
-    let mut winners = vec![];
-    while let Some(r) = set.join_next().await {
-        match r.unwrap() {
-            Ok(id) => winners.push(id),
-            Err(StoreError::DuplicateEmail) => {}
-            Err(e) => panic!("{e}"),
-        }
-    }
+    let winners = race_creates(&store, || member(&a.organization_id, &raced)).await;
     assert_eq!(winners.len(), 1);
     assert_eq!(
         store

@@ -6,7 +6,6 @@ use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_S
 use base64::Engine;
 use latch::sessions::tokens::TokenDigester;
 use latch_tests::{email, TestApp, STRONG};
-use serde_json::json;
 use sha2::{Digest, Sha256};
 
 fn holds(dump: &[u8], needle: &str) -> bool {
@@ -30,10 +29,7 @@ async fn r1_tokens_rest_as_keyed_digests_only() {
     let e = email("keyed");
     let created = app.create_user(&e, STRONG, Some(60)).await;
     let login = app.login(&e, STRONG, Some(60)).await.body;
-    app.post("/v1/passwords/email/reset/start", json!({"email": e}))
-        .await
-        .assert_ok();
-    let mail = app.last_reset_email(&e).await;
+    let mail = app.start_reset(&e).await;
     let dump = app.store_dump().await;
 
     let digester = app.state.sessions.digester();

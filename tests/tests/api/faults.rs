@@ -76,7 +76,7 @@ async fn a_failing_store_never_yields_a_success_or_a_half_write() {
     // Reset start: both links are stored together or not at all.
     under_every_fault(&app, &faults, "reset start", || async {
         let before = app.token_count().await;
-        let a = app.post("/v1/passwords/email/reset/start", json!({"email": e})).await;
+        let a = app.reset_start(&e, json!({})).await;
         let added = app.token_count().await - before;
         assert_eq!(added, if a.status == 200 { 2 } else { 0 });
         a
@@ -88,10 +88,7 @@ async fn a_failing_store_never_yields_a_success_or_a_half_write() {
     // Reset: a fault leaves the token unused and the old sessions alive.
     let reset = under_every_fault(&app, &faults, "reset", || async {
         let a = app
-            .post(
-                "/v1/passwords/email/reset",
-                json!({"token": mail.reset_token, "password": NEW, "session_duration_minutes": 5}),
-            )
+            .email_reset(&mail.reset_token, NEW, json!({"session_duration_minutes": 5}))
             .await;
         if a.status != 200 {
             let token = store
@@ -127,7 +124,7 @@ async fn a_failing_mailer_is_a_clear_error_and_leaves_no_usable_token() {
     };
     let e = email("mailfail");
     app.create_user(&e, STRONG, None).await;
-    app.post("/v1/passwords/email/reset/start", json!({"email": e}))
+    app.reset_start(&e, json!({}))
         .await
         .assert_error(503, "email_send_failed");
     assert_eq!(app.token_count().await, 0);
@@ -145,27 +142,15 @@ async fn the_store_holds_no_secret_and_no_orphan_after_the_flows() {
     app.post("/v1/sessions/revoke", json!({"session_token": login["session_token"]}))
         .await
         .assert_ok();
-    app.post("/v1/passwords/email/reset/start", json!({"email": e}))
+    let mail = app.start_reset(&e).await;
+    app.email_reset(&mail.reset_token, NEW, json!({"session_duration_minutes": 5}))
         .await
         .assert_ok();
-    let mail = app.last_reset_email(&e).await;
-    app.post(
-        "/v1/passwords/email/reset",
-        json!({"token": mail.reset_token, "password": NEW, "session_duration_minutes": 5}),
-    )
-    .await
-    .assert_ok();
     // The reset killed its mail's magic link (docs/security.md R7): a new mail's is used.
-    app.post("/v1/passwords/email/reset/start", json!({"email": e}))
+    let second = app.start_reset(&e).await;
+    app.magic_link_authenticate(&second.login_token, json!({"session_duration_minutes": 5}))
         .await
         .assert_ok();
-    let second = app.last_reset_email(&e).await;
-    app.post(
-        "/v1/magic_links/authenticate",
-        json!({"token": second.login_token, "session_duration_minutes": 5}),
-    )
-    .await
-    .assert_ok();
     let other = email("scan-deleted");
     let gone = app.create_user(&other, STRONG, Some(60)).await;
     app.delete(&format!("/v1/users/{}", gone["user_id"].as_str().unwrap()))
@@ -237,9 +222,7 @@ async fn r4_r7_a_fault_after_the_reset_commits_is_503_and_the_reset_holds_for_si
     }
     assert_eq!(store.sessions_for_user(&user_id, now).await.unwrap().len(), 60);
     for _ in 0..2 {
-        app.post("/v1/passwords/email/reset/start", json!({"email": e}))
-            .await
-            .assert_ok();
+        app.reset_start(&e, json!({})).await.assert_ok();
     }
     let (t1, t2) = {
         let mails = app.mail_to(&e).await;
@@ -248,12 +231,9 @@ async fn r4_r7_a_fault_after_the_reset_commits_is_503_and_the_reset_holds_for_si
     assert_ne!(t1.reset_token, t2.reset_token);
 
     faults.fail_after_next_reset();
-    app.post(
-        "/v1/passwords/email/reset",
-        json!({"token": t2.reset_token, "password": NEW, "session_duration_minutes": 5}),
-    )
-    .await
-    .assert_error(503, "service_unavailable");
+    app.email_reset(&t2.reset_token, NEW, json!({"session_duration_minutes": 5}))
+        .await
+        .assert_error(503, "service_unavailable");
 
     for token in &tokens {
         app.post("/v1/sessions/authenticate", json!({"session_token": token}))
@@ -364,10 +344,7 @@ async fn prepare(app: &TestApp, path: WritePath) -> Prepared {
         }
         ResetComplete => {
             app.create_user(&e, STRONG, Some(60)).await;
-            app.post("/v1/passwords/email/reset/start", json!({"email": e}))
-                .await
-                .assert_ok();
-            let mail = app.last_reset_email(&e).await;
+            let mail = app.start_reset(&e).await;
             logs_in(
                 ready(
                     "/v1/passwords/email/reset",
@@ -380,10 +357,7 @@ async fn prepare(app: &TestApp, path: WritePath) -> Prepared {
         }
         MagicLink => {
             app.create_user(&e, STRONG, None).await;
-            app.post("/v1/passwords/email/reset/start", json!({"email": e}))
-                .await
-                .assert_ok();
-            let mail = app.last_reset_email(&e).await;
+            let mail = app.start_reset(&e).await;
             ready(
                 "/v1/magic_links/authenticate",
                 json!({"token": mail.login_token, "session_duration_minutes": 5}),

@@ -9,21 +9,11 @@ use serde_json::{json, Value};
 
 const NEW: &str = "a new passphrase after the takeover: quince lantern 58";
 
-async fn start(app: &TestApp, e: &str) -> ResetEmail {
-    app.post("/v1/passwords/email/reset/start", json!({"email": e}))
-        .await
-        .assert_ok();
-    app.last_reset_email(e).await
-}
-
 async fn magic_link(app: &TestApp, mail: &ResetEmail) -> Value {
-    app.post(
-        "/v1/magic_links/authenticate",
-        json!({"token": mail.login_token, "session_duration_minutes": 60}),
-    )
-    .await
-    .assert_ok()
-    .clone()
+    app.magic_link_authenticate(&mail.login_token, json!({"session_duration_minutes": 60}))
+        .await
+        .assert_ok()
+        .clone()
 }
 
 async fn email_verified(app: &TestApp, user_id: &str) -> bool {
@@ -44,46 +34,28 @@ async fn prehijack_the_first_magic_link_flags_a_password_set_before_the_email_wa
     let attacker = app.login(&e, STRONG, Some(60)).await.assert_ok().clone();
 
     // The owner proves the address by the "log in without password" link.
-    let mail = start(&app, &e).await;
+    let mail = app.start_reset(&e).await;
     let owner = magic_link(&app, &mail).await;
     assert_eq!(owner["user"]["password"]["requires_reset"], true);
     assert!(email_verified(&app, &user_id).await);
     // The sessions the password bought are revoked; the owner's new one lives.
     assert_eq!(owner["reset_sessions"], true);
     for gone in [&created, &attacker] {
-        app.post(
-            "/v1/sessions/authenticate",
-            json!({"session_token": gone["session_token"]}),
-        )
-        .await
-        .assert_error(404, "session_not_found");
+        app.assert_session_gone(gone).await;
     }
-    app.post(
-        "/v1/sessions/authenticate",
-        json!({"session_token": owner["session_token"]}),
-    )
-    .await
-    .assert_ok();
+    app.assert_session_alive(&owner).await;
 
     // The password no longer logs in, nor buys its own replacement.
     app.login(&e, STRONG, Some(60))
         .await
         .assert_error(401, "reset_password");
-    app.post(
-        "/v1/passwords/existing_password/reset",
-        json!({"email": e, "existing_password": STRONG, "new_password": NEW}),
-    )
-    .await
-    .assert_error(401, "reset_password");
+    app.existing_password_reset(&e, STRONG, NEW)
+        .await
+        .assert_error(401, "reset_password");
     app.login(&e, STRONG, None).await.assert_error(401, "reset_password");
 
     // A completed reset by email clears it.
-    app.post(
-        "/v1/passwords/email/reset",
-        json!({"token": mail.reset_token, "password": NEW}),
-    )
-    .await
-    .assert_ok();
+    app.email_reset(&mail.reset_token, NEW, json!({})).await.assert_ok();
     let ok = app.login(&e, NEW, Some(60)).await;
     assert_eq!(ok.assert_ok()["user"]["password"]["requires_reset"], false);
     app.login(&e, STRONG, None)
@@ -96,13 +68,8 @@ async fn prehijack_the_owners_magic_link_session_may_reset_the_flagged_password(
     let app = TestApp::spawn().await;
     let e = email("prehijack-session");
     app.create_user(&e, STRONG, None).await;
-    let owner = magic_link(&app, &start(&app, &e).await).await;
-    app.post(
-        "/v1/passwords/session/reset",
-        json!({"session_token": owner["session_token"], "password": NEW}),
-    )
-    .await
-    .assert_ok();
+    let owner = magic_link(&app, &app.start_reset(&e).await).await;
+    app.session_reset(&owner, NEW).await.assert_ok();
     app.login(&e, NEW, None).await.assert_ok();
 }
 
@@ -112,24 +79,14 @@ async fn prehijack_a_password_set_after_the_email_was_proven_is_not_flagged() {
     let e = email("prehijack-after");
     app.create_user(&e, STRONG, None).await;
     // A reset by email proves the address and sets the password after it.
-    let first = start(&app, &e).await;
-    app.post(
-        "/v1/passwords/email/reset",
-        json!({"token": first.reset_token, "password": NEW}),
-    )
-    .await
-    .assert_ok();
+    let first = app.start_reset(&e).await;
+    app.email_reset(&first.reset_token, NEW, json!({})).await.assert_ok();
     // A later magic link is not the first proof: the password keeps working.
     let kept = app.login(&e, NEW, Some(60)).await.assert_ok().clone();
-    let owner = magic_link(&app, &start(&app, &e).await).await;
+    let owner = magic_link(&app, &app.start_reset(&e).await).await;
     assert_eq!(owner["user"]["password"]["requires_reset"], false);
     assert_eq!(owner["reset_sessions"], false);
-    app.post(
-        "/v1/sessions/authenticate",
-        json!({"session_token": kept["session_token"]}),
-    )
-    .await
-    .assert_ok();
+    app.assert_session_alive(&kept).await;
     app.login(&e, NEW, None).await.assert_ok();
 
     // Migrated with a verified email: not flagged either.
@@ -141,7 +98,7 @@ async fn prehijack_a_password_set_after_the_email_was_proven_is_not_flagged() {
     )
     .await
     .assert_ok();
-    magic_link(&app, &start(&app, &migrated).await).await;
+    magic_link(&app, &app.start_reset(&migrated).await).await;
     app.login(&migrated, "Gr33n-Tea-At-Noon!", None).await.assert_ok();
 }
 
@@ -157,7 +114,7 @@ async fn prehijack_a_migrated_unverified_or_replaced_by_old_password_stays_suspe
     )
     .await
     .assert_ok();
-    magic_link(&app, &start(&app, &migrated).await).await;
+    magic_link(&app, &app.start_reset(&migrated).await).await;
     app.login(&migrated, "Gr33n-Tea-At-Noon!", None)
         .await
         .assert_error(401, "reset_password");
@@ -166,15 +123,10 @@ async fn prehijack_a_migrated_unverified_or_replaced_by_old_password_stays_suspe
     // unverified and the new password is still flagged at the first proof.
     let e = email("prehijack-existing");
     let created = app.create_user(&e, STRONG, None).await;
-    let changed = app
-        .post(
-            "/v1/passwords/existing_password/reset",
-            json!({"email": e, "existing_password": STRONG, "new_password": NEW}),
-        )
-        .await;
+    let changed = app.existing_password_reset(&e, STRONG, NEW).await;
     assert_eq!(changed.assert_ok()["user"]["emails"][0]["verified"], false);
     assert!(!email_verified(&app, created["user_id"].as_str().unwrap()).await);
-    magic_link(&app, &start(&app, &e).await).await;
+    magic_link(&app, &app.start_reset(&e).await).await;
     app.login(&e, NEW, None).await.assert_error(401, "reset_password");
 }
 
@@ -183,7 +135,7 @@ async fn prehijack_a_members_inherited_password_is_not_flagged_by_a_magic_link_j
     // B2B: no path sets a member's password before the address is proven, so a member's first
     // magic link flags nothing; a cross-organization password (set through the email in A)
     // keeps working in B after joining B by a magic link.
-    use latch_tests::b2b::{create_org, id, login, member_with_password};
+    use latch_tests::b2b::{create_org, id, login, login_or_signup, magic_link_authenticate, member_with_password};
     let app = TestApp::spawn_with(&[("LATCH_B2B_CROSS_ORG_PASSWORDS", "true")]).await;
     let e = email("prehijack-member");
     let domain = e.split('@').nth(1).unwrap().to_string();
@@ -195,16 +147,9 @@ async fn prehijack_a_members_inherited_password_is_not_flagged_by_a_magic_link_j
     )
     .await);
     member_with_password(&app, &a, &e, STRONG, json!({})).await;
-    app.post(
-        "/v1/b2b/magic_links/email/login_or_signup",
-        json!({"organization_id": b, "email_address": e}),
-    )
-    .await
-    .assert_ok();
+    login_or_signup(&app, &b, &e).await.assert_ok();
     let (_, token) = app.b2b_link(&e, "multi_tenant_magic_links").await;
-    let joined = app
-        .post("/v1/b2b/magic_links/authenticate", json!({"magic_links_token": token}))
-        .await;
+    let joined = magic_link_authenticate(&app, &token).await;
     assert_eq!(joined.assert_ok()["member"]["email_address_verified"], true);
     login(&app, &b, &e, STRONG).await.assert_ok();
 }
@@ -218,18 +163,12 @@ async fn a_flagged_password_is_not_replaced_from_a_session_that_proved_only_a_pa
     let created = app.create_user(&e, STRONG, Some(60)).await;
     app.hibp.mark_breached(STRONG);
     app.login(&e, STRONG, None).await.assert_error(401, "reset_password");
-    app.post(
-        "/v1/passwords/session/reset",
-        json!({"session_token": created["session_token"], "password": NEW}),
-    )
-    .await
-    .assert_error(401, "reset_password");
-    app.post(
-        "/v1/passwords/existing_password/reset",
-        json!({"email": e, "existing_password": STRONG, "new_password": NEW}),
-    )
-    .await
-    .assert_error(401, "reset_password");
+    app.session_reset(&created, NEW)
+        .await
+        .assert_error(401, "reset_password");
+    app.existing_password_reset(&e, STRONG, NEW)
+        .await
+        .assert_error(401, "reset_password");
     app.login(&e, NEW, None)
         .await
         .assert_error(401, "unauthorized_credentials");

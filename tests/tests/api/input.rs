@@ -1,6 +1,6 @@
 //! Bad input of every kind: 4xx in the envelope, never a 5xx, and nothing written (I1–I6, S3).
 
-use latch_tests::b2b::{create_org, id, link_in};
+use latch_tests::b2b::{create_org, id, link_in, login_or_signup};
 use latch_tests::{email, TestApp, STRONG};
 use serde_json::json;
 
@@ -296,9 +296,7 @@ async fn i4_specials_and_invisible_characters_are_invalid_email() {
             a.body
         );
         app.login(bad, STRONG, None).await.assert_error(400, "invalid_email");
-        app.post("/v1/passwords/email/reset/start", json!({"email": bad}))
-            .await
-            .assert_error(400, "invalid_email");
+        app.reset_start(bad, json!({})).await.assert_error(400, "invalid_email");
     }
     assert_nothing_written(&app, &e).await;
 }
@@ -349,12 +347,9 @@ async fn i5_an_allowed_redirect_keeps_its_query_and_gets_latchs_parameters_once(
             assert_eq!(parsed.query_pairs().filter(|(k, _)| k == name).count(), 1, "{url}");
         }
     }
-    app.post(
-        "/v1/passwords/email/reset",
-        json!({"token": mail.reset_token, "password": "an entirely new passphrase 99"}),
-    )
-    .await
-    .assert_ok();
+    app.email_reset(&mail.reset_token, "an entirely new passphrase 99", json!({}))
+        .await
+        .assert_ok();
 }
 
 /// SECURITY I5: a redirect URL bringing its own `token` or `stytch_*` parameter, userinfo, or
@@ -377,20 +372,12 @@ async fn i5_planted_tokens_userinfo_and_other_ports_or_paths_are_refused() {
         "https://app.example.com/reset/more",
         "https://app.example.com/other",
     ] {
-        let a = app
-            .post(
-                "/v1/passwords/email/reset/start",
-                json!({"email": e, "reset_password_redirect_url": bad}),
-            )
-            .await;
+        let a = app.reset_start(&e, json!({"reset_password_redirect_url": bad})).await;
         a.assert_error(400, "invalid_password_reset_redirect_url");
         let login = bad.replace("/reset", "/login");
-        app.post(
-            "/v1/passwords/email/reset/start",
-            json!({"email": e, "login_redirect_url": login}),
-        )
-        .await
-        .assert_error(400, "invalid_login_redirect_url");
+        app.reset_start(&e, json!({"login_redirect_url": login}))
+            .await
+            .assert_error(400, "invalid_login_redirect_url");
     }
     assert!(app.raw_mail_to(&e).await.is_empty(), "no mail for a refused URL");
 }
@@ -430,12 +417,7 @@ async fn i6_an_organization_name_is_mailed_as_text_never_expanded() {
     assert_eq!(org["organization_name"], name);
     let org_id = id(&org);
     for (created, subject) in [(true, format!("Join {name}")), (false, format!("Log in to {name}"))] {
-        let a = app
-            .post(
-                "/v1/b2b/magic_links/email/login_or_signup",
-                json!({"organization_id": org_id, "email_address": e}),
-            )
-            .await;
+        let a = login_or_signup(&app, &org_id, &e).await;
         assert_eq!(a.assert_ok()["member_created"], created);
         let mail = app.raw_mail_to(&e).await.pop().unwrap();
         let (_, token) = link_in(&mail, "multi_tenant_magic_links").unwrap();

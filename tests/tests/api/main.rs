@@ -9,6 +9,7 @@ mod conformance;
 mod digests;
 mod faults;
 mod hijack;
+mod hot_path;
 mod input;
 mod jwt;
 mod keys_at_rest;

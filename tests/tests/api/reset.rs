@@ -5,25 +5,17 @@ use std::sync::Arc;
 
 use latch::domain::pkce::CodeChallenge;
 use latch_tests::{email, TestApp, STRONG};
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::task::JoinSet;
 
 const NEW: &str = "a brand new passphrase: plum kettle orbit 77";
 
-async fn start(app: &TestApp, e: &str) -> latch_tests::ResetEmail {
-    app.post("/v1/passwords/email/reset/start", json!({"email": e}))
-        .await
-        .assert_ok();
-    app.last_reset_email(e).await
-}
-
-async fn assert_session_gone(app: &TestApp, session: &Value) {
-    app.post(
-        "/v1/sessions/authenticate",
-        json!({"session_token": session["session_token"]}),
-    )
-    .await
-    .assert_error(404, "session_not_found");
+/// A spawned app with a user (password `STRONG`) at a fresh address tagged `tag`.
+async fn app_with_user(tag: &str) -> (TestApp, String) {
+    let app = TestApp::spawn().await;
+    let e = email(tag);
+    app.create_user(&e, STRONG, None).await;
+    (app, e)
 }
 
 #[tokio::test]
@@ -33,7 +25,7 @@ async fn email_reset_end_to_end_revokes_every_session() {
     let e = email("reset");
     let a = app.create_user(&e, STRONG, Some(60)).await;
     let b = app.login(&e, STRONG, Some(60)).await.body;
-    let started = app.post("/v1/passwords/email/reset/start", json!({"email": e})).await;
+    let started = app.reset_start(&e, json!({})).await;
     assert_eq!(started.assert_ok()["user_id"], a["user_id"]);
     assert_eq!(started.body["email_id"], a["email_id"]);
 
@@ -53,10 +45,7 @@ async fn email_reset_end_to_end_revokes_every_session() {
     assert!(mail.reset_token.len() >= 22, "at least 128 bits");
 
     let done = app
-        .post(
-            "/v1/passwords/email/reset",
-            json!({"token": mail.reset_token, "password": NEW, "session_duration_minutes": 30}),
-        )
+        .email_reset(&mail.reset_token, NEW, json!({"session_duration_minutes": 30}))
         .await;
     let body = done.assert_ok();
     assert_eq!(
@@ -64,53 +53,32 @@ async fn email_reset_end_to_end_revokes_every_session() {
         "the reset proved the email"
     );
     let fresh = body.clone();
-    assert_session_gone(&app, &a).await;
-    assert_session_gone(&app, &b).await;
-    app.post(
-        "/v1/sessions/authenticate",
-        json!({"session_token": fresh["session_token"]}),
-    )
-    .await
-    .assert_ok();
+    app.assert_session_gone(&a).await;
+    app.assert_session_gone(&b).await;
+    app.assert_session_alive(&fresh).await;
     app.login(&e, NEW, None).await.assert_ok();
     app.login(&e, STRONG, None)
         .await
         .assert_error(401, "unauthorized_credentials");
     // R3: used once.
-    app.post(
-        "/v1/passwords/email/reset",
-        json!({"token": mail.reset_token, "password": "yet another fine passphrase 88"}),
-    )
-    .await
-    .assert_error(401, "unable_to_auth_password_reset_token");
+    app.email_reset(&mail.reset_token, "yet another fine passphrase 88", json!({}))
+        .await
+        .assert_error(401, "unable_to_auth_password_reset_token");
 }
 
 #[tokio::test]
 async fn a_reset_applies_the_policy_without_burning_the_token() {
-    let app = TestApp::spawn().await;
-    let e = email("policy");
-    app.create_user(&e, STRONG, None).await;
-    let mail = start(&app, &e).await;
-    app.post(
-        "/v1/passwords/email/reset",
-        json!({"token": mail.reset_token, "password": "password1"}),
-    )
-    .await
-    .assert_error(400, "weak_password");
+    let (app, e) = app_with_user("policy").await;
+    let mail = app.start_reset(&e).await;
+    app.email_reset(&mail.reset_token, "password1", json!({}))
+        .await
+        .assert_error(400, "weak_password");
     let leaked = "leaked phrase known to the stub 31";
     app.hibp.mark_breached(leaked);
-    app.post(
-        "/v1/passwords/email/reset",
-        json!({"token": mail.reset_token, "password": leaked}),
-    )
-    .await
-    .assert_error(400, "breached_password");
-    app.post(
-        "/v1/passwords/email/reset",
-        json!({"token": mail.reset_token, "password": NEW}),
-    )
-    .await
-    .assert_ok();
+    app.email_reset(&mail.reset_token, leaked, json!({}))
+        .await
+        .assert_error(400, "breached_password");
+    app.email_reset(&mail.reset_token, NEW, json!({})).await.assert_ok();
 }
 
 #[tokio::test]
@@ -128,13 +96,8 @@ async fn email_reset_clears_a_lock_and_a_pending_reset() {
             .assert_error(401, "unauthorized_credentials");
     }
     app.login(&e, NEW, None).await.assert_error(429, "too_many_requests");
-    let mail = start(&app, &e).await;
-    app.post(
-        "/v1/passwords/email/reset",
-        json!({"token": mail.reset_token, "password": NEW}),
-    )
-    .await
-    .assert_ok();
+    let mail = app.start_reset(&e).await;
+    app.email_reset(&mail.reset_token, NEW, json!({})).await.assert_ok();
     let ok = app.login(&e, NEW, None).await;
     assert_eq!(ok.assert_ok()["user"]["is_locked"], false);
     assert_eq!(ok.body["user"]["password"]["requires_reset"], false);
@@ -149,12 +112,9 @@ async fn the_magic_link_logs_in_once_and_leaves_a_pending_reset_pending() {
     let created = app.create_user(&e, pw, None).await;
     app.hibp.mark_breached(pw);
     app.login(&e, pw, None).await.assert_error(401, "reset_password");
-    let mail = start(&app, &e).await;
+    let mail = app.start_reset(&e).await;
     let a = app
-        .post(
-            "/v1/magic_links/authenticate",
-            json!({"token": mail.login_token, "session_duration_minutes": 60}),
-        )
+        .magic_link_authenticate(&mail.login_token, json!({"session_duration_minutes": 60}))
         .await;
     let body = a.assert_ok();
     assert_eq!(body["user_id"], created["user_id"]);
@@ -168,12 +128,12 @@ async fn the_magic_link_logs_in_once_and_leaves_a_pending_reset_pending() {
         (Some("magic_link"), Some("email"))
     );
     assert_eq!(factor["email_factor"]["email_address"], e);
-    app.post("/v1/magic_links/authenticate", json!({"token": mail.login_token}))
+    app.magic_link_authenticate(&mail.login_token, json!({}))
         .await
         .assert_error(401, "unable_to_auth_magic_link");
     app.login(&e, pw, None).await.assert_error(401, "reset_password");
     // The two tokens are not interchangeable.
-    app.post("/v1/magic_links/authenticate", json!({"token": mail.reset_token}))
+    app.magic_link_authenticate(&mail.reset_token, json!({}))
         .await
         .assert_error(401, "unable_to_auth_magic_link");
 }
@@ -191,37 +151,23 @@ async fn existing_password_reset_needs_the_current_password_and_revokes_all() {
         )
         .await;
     let fresh = ok.assert_ok().clone();
-    assert_session_gone(&app, &a).await;
-    assert_session_gone(&app, &b).await;
-    app.post(
-        "/v1/sessions/authenticate",
-        json!({"session_token": fresh["session_token"]}),
-    )
-    .await
-    .assert_ok();
+    app.assert_session_gone(&a).await;
+    app.assert_session_gone(&b).await;
+    app.assert_session_alive(&fresh).await;
     app.login(&e, NEW, None).await.assert_ok();
-    app.post(
-        "/v1/passwords/existing_password/reset",
-        json!({"email": e, "existing_password": NEW, "new_password": "password"}),
-    )
-    .await
-    .assert_error(400, "weak_password");
+    app.existing_password_reset(&e, NEW, "password")
+        .await
+        .assert_error(400, "weak_password");
     // A wrong current password counts toward the lock.
     for _ in 0..3 {
-        app.post(
-            "/v1/passwords/existing_password/reset",
-            json!({"email": e, "existing_password": "wrong", "new_password": STRONG}),
-        )
-        .await
-        .assert_error(401, "unauthorized_credentials");
+        app.existing_password_reset(&e, "wrong", STRONG)
+            .await
+            .assert_error(401, "unauthorized_credentials");
     }
     app.login(&e, NEW, None).await.assert_error(429, "too_many_requests");
-    app.post(
-        "/v1/passwords/existing_password/reset",
-        json!({"email": email("nobody"), "existing_password": "x", "new_password": NEW}),
-    )
-    .await
-    .assert_error(404, "email_not_found");
+    app.existing_password_reset(&email("nobody"), "x", NEW)
+        .await
+        .assert_error(404, "email_not_found");
 }
 
 #[tokio::test]
@@ -230,20 +176,10 @@ async fn session_reset_keeps_the_session_and_revokes_the_others() {
     let e = email("sessreset");
     let other = app.create_user(&e, STRONG, Some(60)).await;
     let current = app.login(&e, STRONG, Some(60)).await.body;
-    let r = app
-        .post(
-            "/v1/passwords/session/reset",
-            json!({"password": NEW, "session_token": current["session_token"]}),
-        )
-        .await;
+    let r = app.session_reset(&current, NEW).await;
     assert_eq!(r.assert_ok()["session"]["session_id"], current["session"]["session_id"]);
-    app.post(
-        "/v1/sessions/authenticate",
-        json!({"session_token": current["session_token"]}),
-    )
-    .await
-    .assert_ok();
-    assert_session_gone(&app, &other).await;
+    app.assert_session_alive(&current).await;
+    app.assert_session_gone(&other).await;
     app.login(&e, NEW, None).await.assert_ok();
 
     // Only a recent password or email proof may reset.
@@ -259,64 +195,44 @@ async fn session_reset_keeps_the_session_and_revokes_the_others() {
         .await
         .assert_error(400, "no_session_arguments");
     let recent = app.login(&e, NEW, Some(60)).await.body;
-    app.post(
-        "/v1/passwords/session/reset",
-        json!({"password": "password", "session_token": recent["session_token"]}),
-    )
-    .await
-    .assert_error(400, "weak_password");
+    app.session_reset(&recent, "password")
+        .await
+        .assert_error(400, "weak_password");
 }
 
 #[tokio::test]
 async fn reset_tokens_expire_on_the_clock() {
     // R2: expiry is checked in code, whatever the store still holds.
-    let app = TestApp::spawn().await;
-    let e = email("expiry");
-    app.create_user(&e, STRONG, None).await;
-    let mail = start(&app, &e).await;
+    let (app, e) = app_with_user("expiry").await;
+    let mail = app.start_reset(&e).await;
     app.clock.advance(chrono::Duration::minutes(30));
-    app.post(
-        "/v1/passwords/email/reset",
-        json!({"token": mail.reset_token, "password": NEW}),
-    )
-    .await
-    .assert_error(401, "unable_to_auth_password_reset_token");
-    app.post("/v1/magic_links/authenticate", json!({"token": mail.login_token}))
+    app.email_reset(&mail.reset_token, NEW, json!({}))
+        .await
+        .assert_error(401, "unable_to_auth_password_reset_token");
+    app.magic_link_authenticate(&mail.login_token, json!({}))
         .await
         .assert_error(401, "unable_to_auth_magic_link");
 
-    app.post(
-        "/v1/passwords/email/reset/start",
-        json!({"email": e, "reset_password_expiration_minutes": 10}),
-    )
-    .await
-    .assert_ok();
+    app.reset_start(&e, json!({"reset_password_expiration_minutes": 10}))
+        .await
+        .assert_ok();
     let mail = app.last_reset_email(&e).await;
     assert!(mail.eml.contains("expires in 10 minutes"));
     app.clock.advance(chrono::Duration::minutes(9));
-    app.post(
-        "/v1/passwords/email/reset",
-        json!({"token": mail.reset_token, "password": NEW}),
-    )
-    .await
-    .assert_ok();
+    app.email_reset(&mail.reset_token, NEW, json!({})).await.assert_ok();
     for bad in [4, 10_081] {
-        app.post(
-            "/v1/passwords/email/reset/start",
-            json!({"email": e, "reset_password_expiration_minutes": bad}),
-        )
-        .await
-        .assert_error(400, "invalid_expiration");
+        app.reset_start(&e, json!({"reset_password_expiration_minutes": bad}))
+            .await
+            .assert_error(400, "invalid_expiration");
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_parallel_redemptions_succeed_once() {
     // R3, for both tokens of one email.
-    let app = Arc::new(TestApp::spawn().await);
-    let e = email("race-reset");
-    app.create_user(&e, STRONG, None).await;
-    let mail = start(&app, &e).await;
+    let (app, e) = app_with_user("race-reset").await;
+    let app = Arc::new(app);
+    let mail = app.start_reset(&e).await;
     // The magic link first: the completed reset kills its sibling link (R7).
     for (path, token) in [
         ("/v1/magic_links/authenticate", &mail.login_token),
@@ -344,75 +260,50 @@ async fn twenty_parallel_redemptions_succeed_once() {
 #[tokio::test]
 async fn pkce_binds_the_reset_to_the_starting_client() {
     // R5
-    let app = TestApp::spawn().await;
-    let e = email("pkce");
-    app.create_user(&e, STRONG, None).await;
+    let (app, e) = app_with_user("pkce").await;
     let verifier = "a-very-secret-code-verifier-that-is-long-enough-0123456789";
     let challenge = CodeChallenge::of_verifier(verifier);
-    app.post(
-        "/v1/passwords/email/reset/start",
-        json!({"email": e, "code_challenge": challenge}),
-    )
-    .await
-    .assert_ok();
+    app.reset_start(&e, json!({"code_challenge": challenge}))
+        .await
+        .assert_ok();
     let mail = app.last_reset_email(&e).await;
-    app.post(
-        "/v1/passwords/email/reset",
-        json!({"token": mail.reset_token, "password": NEW}),
-    )
-    .await
-    .assert_error(400, "pkce_expected_code_verifier");
-    app.post(
-        "/v1/passwords/email/reset",
-        json!({"token": mail.reset_token, "password": NEW, "code_verifier": "wrong-verifier"}),
-    )
-    .await
-    .assert_error(401, "pkce_mismatch");
-    app.post(
-        "/v1/passwords/email/reset",
-        json!({"token": mail.reset_token, "password": NEW, "code_verifier": verifier}),
-    )
-    .await
-    .assert_ok();
+    app.email_reset(&mail.reset_token, NEW, json!({}))
+        .await
+        .assert_error(400, "pkce_expected_code_verifier");
+    app.email_reset(&mail.reset_token, NEW, json!({"code_verifier": "wrong-verifier"}))
+        .await
+        .assert_error(401, "pkce_mismatch");
+    app.email_reset(&mail.reset_token, NEW, json!({"code_verifier": verifier}))
+        .await
+        .assert_ok();
 
-    let mail = start(&app, &e).await;
-    app.post(
-        "/v1/passwords/email/reset",
-        json!({"token": mail.reset_token, "password": STRONG, "code_verifier": verifier}),
-    )
-    .await
-    .assert_error(400, "pkce_did_not_expect_code_verifier");
-    app.post(
-        "/v1/passwords/email/reset/start",
-        json!({"email": e, "code_challenge": "too-short"}),
-    )
-    .await
-    .assert_error(400, "invalid_pkce_code_challenge");
+    let mail = app.start_reset(&e).await;
+    app.email_reset(&mail.reset_token, STRONG, json!({"code_verifier": verifier}))
+        .await
+        .assert_error(400, "pkce_did_not_expect_code_verifier");
+    app.reset_start(&e, json!({"code_challenge": "too-short"}))
+        .await
+        .assert_error(400, "invalid_pkce_code_challenge");
 }
 
 #[tokio::test]
 async fn options_can_require_the_same_ip_and_user_agent() {
-    let app = TestApp::spawn().await;
-    let e = email("attrs");
-    app.create_user(&e, STRONG, None).await;
+    let (app, e) = app_with_user("attrs").await;
     let attributes = json!({"ip_address": "203.0.113.7", "user_agent": "Browser/1"});
-    app.post(
-        "/v1/passwords/email/reset/start",
-        json!({"email": e, "attributes": attributes}),
-    )
-    .await
-    .assert_ok();
+    app.reset_start(&e, json!({"attributes": attributes})).await.assert_ok();
     let mail = app.last_reset_email(&e).await;
     let options = json!({"ip_match_required": true, "user_agent_match_required": true});
-    app.post(
-        "/v1/passwords/email/reset",
-        json!({"token": mail.reset_token, "password": NEW, "options": options, "attributes": {"ip_address": "198.51.100.1", "user_agent": "Browser/1"}}),
+    app.email_reset(
+        &mail.reset_token,
+        NEW,
+        json!({"options": options, "attributes": {"ip_address": "198.51.100.1", "user_agent": "Browser/1"}}),
     )
     .await
     .assert_error(401, "attribute_mismatch");
-    app.post(
-        "/v1/passwords/email/reset",
-        json!({"token": mail.reset_token, "password": NEW, "options": options, "attributes": attributes}),
+    app.email_reset(
+        &mail.reset_token,
+        NEW,
+        json!({"options": options, "attributes": attributes}),
     )
     .await
     .assert_ok();
@@ -450,22 +341,19 @@ async fn redirect_urls_come_from_the_allow_list() {
         .login_url
         .starts_with("https://app.example.com/login?stytch_token_type=magic_links&token="));
     let sent = app.mail_to(&e).await.len();
-    app.post(
-        "/v1/passwords/email/reset/start",
-        json!({"email": e, "reset_password_redirect_url": "https://evil.example.net/reset"}),
+    app.reset_start(
+        &e,
+        json!({"reset_password_redirect_url": "https://evil.example.net/reset"}),
     )
     .await
     .assert_error(400, "invalid_password_reset_redirect_url");
-    app.post(
-        "/v1/passwords/email/reset/start",
-        json!({"email": e, "login_redirect_url": "https://evil.example.net/login"}),
-    )
-    .await
-    .assert_error(400, "invalid_login_redirect_url");
+    app.reset_start(&e, json!({"login_redirect_url": "https://evil.example.net/login"}))
+        .await
+        .assert_error(400, "invalid_login_redirect_url");
     assert_eq!(app.mail_to(&e).await.len(), sent, "nothing sent for a refused URL");
-    app.post(
-        "/v1/passwords/email/reset/start",
-        json!({"email": e, "reset_password_redirect_url": "https://app.example.com/alt"}),
+    app.reset_start(
+        &e,
+        json!({"reset_password_redirect_url": "https://app.example.com/alt"}),
     )
     .await
     .assert_ok();
@@ -484,31 +372,25 @@ async fn reset_start_is_rate_limited_per_address() {
     app.create_user(&e, STRONG, None).await;
     app.create_user(&other, STRONG, None).await;
     for _ in 0..3 {
-        app.post("/v1/passwords/email/reset/start", json!({"email": e}))
-            .await
-            .assert_ok();
+        app.reset_start(&e, json!({})).await.assert_ok();
     }
-    app.post("/v1/passwords/email/reset/start", json!({"email": e}))
+    app.reset_start(&e, json!({}))
         .await
         .assert_error(429, "too_many_requests");
     assert_eq!(app.mail_to(&e).await.len(), 3);
-    app.post("/v1/passwords/email/reset/start", json!({"email": other}))
-        .await
-        .assert_ok();
+    app.reset_start(&other, json!({})).await.assert_ok();
     app.clock.advance(chrono::Duration::hours(1));
-    app.post("/v1/passwords/email/reset/start", json!({"email": e}))
-        .await
-        .assert_ok();
+    app.reset_start(&e, json!({})).await.assert_ok();
 }
 
 #[tokio::test]
 async fn unknown_address_is_email_not_found() {
     let app = TestApp::spawn().await;
     let nobody = email("nobody");
-    app.post("/v1/passwords/email/reset/start", json!({"email": nobody}))
+    app.reset_start(&nobody, json!({}))
         .await
         .assert_error(404, "email_not_found");
-    app.post("/v1/passwords/email/reset/start", json!({"email": "bad"}))
+    app.reset_start("bad", json!({}))
         .await
         .assert_error(400, "invalid_email");
     assert!(app.mail_to(&nobody).await.is_empty());
@@ -517,10 +399,8 @@ async fn unknown_address_is_email_not_found() {
 #[tokio::test]
 async fn emailed_tokens_rest_only_as_digests() {
     // R1
-    let app = TestApp::spawn().await;
-    let e = email("digests");
-    app.create_user(&e, STRONG, None).await;
-    let mail = start(&app, &e).await;
+    let (app, e) = app_with_user("digests").await;
+    let mail = app.start_reset(&e).await;
     assert_eq!(app.token_count().await, 2);
     let bytes = app.store_dump().await;
     for t in [&mail.reset_token, &mail.login_token] {
@@ -550,16 +430,11 @@ async fn an_unknown_address_is_answered_no_faster_than_a_known_one() {
     let app = TestApp::spawn_custom(&[], Some(Arc::new(SlowMailer(send)))).await;
     let known = email("latency-known");
     app.create_user(&known, STRONG, None).await;
-    app.post("/v1/passwords/email/reset/start", json!({"email": known}))
-        .await
-        .assert_ok();
+    app.reset_start(&known, json!({})).await.assert_ok();
     let started = std::time::Instant::now();
-    app.post(
-        "/v1/passwords/email/reset/start",
-        json!({"email": email("latency-unknown")}),
-    )
-    .await
-    .assert_error(404, "email_not_found");
+    app.reset_start(&email("latency-unknown"), json!({}))
+        .await
+        .assert_error(404, "email_not_found");
     assert!(
         started.elapsed() >= send,
         "unknown address answered in {:?}",
@@ -569,59 +444,38 @@ async fn an_unknown_address_is_answered_no_faster_than_a_known_one() {
 
 #[tokio::test]
 async fn an_unknown_locale_is_refused() {
-    let app = TestApp::spawn().await;
-    let e = email("locale");
-    app.create_user(&e, STRONG, None).await;
-    app.post("/v1/passwords/email/reset/start", json!({"email": e, "locale": "de"}))
+    let (app, e) = app_with_user("locale").await;
+    app.reset_start(&e, json!({"locale": "de"}))
         .await
         .assert_error(400, "invalid_locale");
-    app.post(
-        "/v1/passwords/email/reset/start",
-        json!({"email": e, "locale": "pt-br"}),
-    )
-    .await
-    .assert_ok();
+    app.reset_start(&e, json!({"locale": "pt-br"})).await.assert_ok();
 }
 
 #[tokio::test]
 async fn r7_a_completed_email_reset_kills_the_older_mails_links_and_its_own_magic_link() {
-    let app = TestApp::spawn().await;
-    let e = email("r7email");
-    app.create_user(&e, STRONG, None).await;
-    let t1 = start(&app, &e).await;
-    let t2 = start(&app, &e).await;
+    let (app, e) = app_with_user("r7email").await;
+    let t1 = app.start_reset(&e).await;
+    let t2 = app.start_reset(&e).await;
     assert_ne!(t1.reset_token, t2.reset_token);
-    app.post(
-        "/v1/passwords/email/reset",
-        json!({"token": t2.reset_token, "password": NEW}),
-    )
-    .await
-    .assert_ok();
+    app.email_reset(&t2.reset_token, NEW, json!({})).await.assert_ok();
     app.assert_reset_mail_dead(&t1).await;
     // The sibling of the link just used dies with it.
-    app.post("/v1/magic_links/authenticate", json!({"token": t2.login_token}))
+    app.magic_link_authenticate(&t2.login_token, json!({}))
         .await
         .assert_error(401, "unable_to_auth_magic_link");
     app.login(&e, NEW, None).await.assert_ok();
     // A mail sent after the change works.
-    let t3 = start(&app, &e).await;
-    app.post("/v1/magic_links/authenticate", json!({"token": t3.login_token}))
+    let t3 = app.start_reset(&e).await;
+    app.magic_link_authenticate(&t3.login_token, json!({}))
         .await
         .assert_ok();
 }
 
 #[tokio::test]
 async fn r7_an_existing_password_reset_kills_outstanding_links() {
-    let app = TestApp::spawn().await;
-    let e = email("r7existing");
-    app.create_user(&e, STRONG, None).await;
-    let mail = start(&app, &e).await;
-    app.post(
-        "/v1/passwords/existing_password/reset",
-        json!({"email": e, "existing_password": STRONG, "new_password": NEW}),
-    )
-    .await
-    .assert_ok();
+    let (app, e) = app_with_user("r7existing").await;
+    let mail = app.start_reset(&e).await;
+    app.existing_password_reset(&e, STRONG, NEW).await.assert_ok();
     app.assert_reset_mail_dead(&mail).await;
     app.login(&e, NEW, None).await.assert_ok();
 }
@@ -631,20 +485,10 @@ async fn r7_a_session_reset_kills_outstanding_links() {
     let app = TestApp::spawn().await;
     let e = email("r7session");
     let current = app.create_user(&e, STRONG, Some(60)).await;
-    let mail = start(&app, &e).await;
-    app.post(
-        "/v1/passwords/session/reset",
-        json!({"password": NEW, "session_token": current["session_token"]}),
-    )
-    .await
-    .assert_ok();
+    let mail = app.start_reset(&e).await;
+    app.session_reset(&current, NEW).await.assert_ok();
     app.assert_reset_mail_dead(&mail).await;
-    app.post(
-        "/v1/sessions/authenticate",
-        json!({"session_token": current["session_token"]}),
-    )
-    .await
-    .assert_ok();
+    app.assert_session_alive(&current).await;
     app.login(&e, NEW, None).await.assert_ok();
 }
 
@@ -656,7 +500,7 @@ async fn r7_removing_a_password_and_migrate_setting_one_kill_outstanding_links()
         .as_str()
         .unwrap()
         .to_string();
-    let before_removal = start(&app, &e).await;
+    let before_removal = app.start_reset(&e).await;
     // No endpoint removes a password yet; the store's rule covers whoever will.
     app.state
         .store
@@ -665,7 +509,7 @@ async fn r7_removing_a_password_and_migrate_setting_one_kill_outstanding_links()
         .unwrap()
         .unwrap();
     app.assert_reset_mail_dead(&before_removal).await;
-    let before_import = start(&app, &e).await;
+    let before_import = app.start_reset(&e).await;
     app.post(
         "/v1/passwords/migrate",
         json!({"email": e, "hash_type": "md_5", "hash": "cad2cfba582eb1f3c87bf326e0d9314a"}),
@@ -687,16 +531,11 @@ async fn reset_start_answers_known_and_unknown_at_one_deadline_from_the_first_re
     let e = email("deadline");
     app.create_user(&e, STRONG, None).await;
     let began = std::time::Instant::now();
-    app.post(
-        "/v1/passwords/email/reset/start",
-        json!({"email": email("deadline-nobody")}),
-    )
-    .await
-    .assert_error(404, "email_not_found");
+    app.reset_start(&email("deadline-nobody"), json!({}))
+        .await
+        .assert_error(404, "email_not_found");
     assert!(began.elapsed() >= min, "the first unknown address answered early");
     let began = std::time::Instant::now();
-    app.post("/v1/passwords/email/reset/start", json!({"email": e}))
-        .await
-        .assert_ok();
+    app.reset_start(&e, json!({})).await.assert_ok();
     assert!(began.elapsed() >= min, "a known address answered before the deadline");
 }

@@ -91,12 +91,7 @@ async fn list_shows_active_sessions_and_revoke_ends_them() {
         .await
         .assert_ok();
     for s in [&a, &b, &c] {
-        app.post(
-            "/v1/sessions/authenticate",
-            json!({"session_token": s["session_token"]}),
-        )
-        .await
-        .assert_error(404, "session_not_found");
+        app.assert_session_gone(s).await;
     }
     app.post("/v1/sessions/revoke", json!({"session_id": c["session"]["session_id"]}))
         .await

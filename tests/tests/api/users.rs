@@ -1,7 +1,6 @@
 //! `/v1/users/{user_id}`: get and delete.
 
 use latch_tests::{email, TestApp, STRONG};
-use serde_json::json;
 
 #[tokio::test]
 async fn get_returns_the_user_object() {
@@ -34,12 +33,7 @@ async fn delete_removes_the_user_and_their_sessions() {
     app.delete(&format!("/v1/users/{id}"))
         .await
         .assert_error(404, "user_not_found");
-    app.post(
-        "/v1/sessions/authenticate",
-        json!({"session_token": a["session_token"]}),
-    )
-    .await
-    .assert_error(404, "session_not_found");
+    app.assert_session_gone(&a).await;
     app.login(&e, STRONG, None).await.assert_error(404, "email_not_found");
     // The email is free again.
     app.create_user(&e, STRONG, None).await;

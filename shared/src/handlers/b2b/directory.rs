@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::api::b2b_wire::{MemberObject, OrganizationObject};
-use crate::api::openapi::{schema, Api, Input};
+use crate::api::openapi::Api;
 use crate::api::sdk::{SdkCaller, SdkReply, SESSION_ERRORS};
 use crate::api::JsonBody;
 use crate::domain::organization::valid_slug;
@@ -161,26 +161,13 @@ pub async fn member_me(State(st): State<AppState>, caller: SdkCaller) -> Result<
 
 // What each endpoint takes and answers, for the OpenAPI document (`crate::api::openapi`).
 
-pub const ORGANIZATION_SEARCH_API: Api = Api {
-    input: Input::Body(schema::<OrganizationSearchRequest>),
-    output: schema::<OrganizationSearchResponse>,
-    errors: &[],
-};
+pub const ORGANIZATION_SEARCH_API: Api = Api::body::<OrganizationSearchRequest, OrganizationSearchResponse>(&[]);
 
-pub const MEMBER_SEARCH_API: Api = Api {
-    input: Input::Body(schema::<MemberSearchRequest>),
-    output: schema::<MemberSearchResponse>,
-    errors: &[&[ErrorType::InvalidEmail, ErrorType::OrganizationNotFound]],
-};
+pub const MEMBER_SEARCH_API: Api = Api::body::<MemberSearchRequest, MemberSearchResponse>(&[&[
+    ErrorType::InvalidEmail,
+    ErrorType::OrganizationNotFound,
+]]);
 
-pub const ORGANIZATION_ME_API: Api = Api {
-    input: Input::None,
-    output: schema::<OrganizationMeResponse>,
-    errors: &[SESSION_ERRORS],
-};
+pub const ORGANIZATION_ME_API: Api = Api::bodiless::<OrganizationMeResponse>(&[SESSION_ERRORS]);
 
-pub const MEMBER_ME_API: Api = Api {
-    input: Input::None,
-    output: schema::<MemberMeResponse>,
-    errors: &[SESSION_ERRORS],
-};
+pub const MEMBER_ME_API: Api = Api::bodiless::<MemberMeResponse>(&[SESSION_ERRORS]);

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::api::b2b_wire::{AuthFields, MemberObject, MemberResponse, OrganizationObject};
-use crate::api::openapi::{errors, schema, Api, Input};
+use crate::api::openapi::{errors, Api};
 use crate::api::sdk::{SdkCaller, SdkReply};
 use crate::api::wire::Empty;
 use crate::api::{JsonBody, Reply};
@@ -304,50 +304,36 @@ pub async fn sdk_authenticate(
 
 // What each endpoint takes and answers, for the OpenAPI document (`crate::api::openapi`).
 
-pub const LOGIN_OR_SIGNUP_API: Api = Api {
-    input: Input::Body(schema::<LoginOrSignupRequest>),
-    output: schema::<LoginOrSignupResponse>,
-    errors: &[
-        &[
-            ErrorType::OrganizationNotFound,
-            ErrorType::OperationRestrictedByOrganizationAuthMethods,
-            ErrorType::InvalidEmail,
-            ErrorType::EmailJitProvisioningNotAllowed,
-            ErrorType::InvalidEmailForJitProvisioning,
-            ErrorType::DuplicateMemberEmail,
-            ErrorType::NoLoginRedirectUrl,
-            ErrorType::InvalidLoginRedirectUrl,
-            ErrorType::NoSignupRedirectUrl,
-            ErrorType::InvalidSignupRedirectUrl,
-        ],
-        errors::EMAILED_LINK,
+pub const LOGIN_OR_SIGNUP_API: Api = Api::body::<LoginOrSignupRequest, LoginOrSignupResponse>(&[
+    &[
+        ErrorType::OrganizationNotFound,
+        ErrorType::OperationRestrictedByOrganizationAuthMethods,
+        ErrorType::InvalidEmail,
+        ErrorType::EmailJitProvisioningNotAllowed,
+        ErrorType::InvalidEmailForJitProvisioning,
+        ErrorType::DuplicateMemberEmail,
+        ErrorType::NoLoginRedirectUrl,
+        ErrorType::InvalidLoginRedirectUrl,
+        ErrorType::NoSignupRedirectUrl,
+        ErrorType::InvalidSignupRedirectUrl,
     ],
-};
+    errors::EMAILED_LINK,
+]);
 
-pub const AUTHENTICATE_API: Api = Api {
-    input: Input::Body(schema::<AuthenticateRequest>),
-    output: schema::<AuthenticateResponse>,
-    errors: &[
-        &[
-            ErrorType::UnableToAuthMagicLink,
-            ErrorType::InvalidLocale,
-            ErrorType::OrganizationNotFound,
-            ErrorType::OperationRestrictedByOrganizationAuthMethods,
-            ErrorType::MemberNotFound,
-            ErrorType::IntermediateSessionNotFound,
-        ],
-        errors::ATTACHED_SESSION,
-        errors::SESSION_OPTIONS,
-        errors::PKCE_VERIFIER,
+pub const AUTHENTICATE_API: Api = Api::body::<AuthenticateRequest, AuthenticateResponse>(&[
+    &[
+        ErrorType::UnableToAuthMagicLink,
+        ErrorType::InvalidLocale,
+        ErrorType::OrganizationNotFound,
+        ErrorType::OperationRestrictedByOrganizationAuthMethods,
+        ErrorType::MemberNotFound,
+        ErrorType::IntermediateSessionNotFound,
     ],
-};
+    errors::ATTACHED_SESSION,
+    errors::SESSION_OPTIONS,
+    errors::PKCE_VERIFIER,
+]);
 
-pub const SDK_LOGIN_OR_SIGNUP_API: Api = Api {
-    output: schema::<Empty>,
-    ..LOGIN_OR_SIGNUP_API
-};
+pub const SDK_LOGIN_OR_SIGNUP_API: Api = LOGIN_OR_SIGNUP_API.answering::<Empty>();
 
-pub const SDK_AUTHENTICATE_API: Api = Api {
-    input: Input::Body(schema::<SdkAuthenticateRequest>),
-    ..AUTHENTICATE_API
-};
+pub const SDK_AUTHENTICATE_API: Api = AUTHENTICATE_API.taking::<SdkAuthenticateRequest>();

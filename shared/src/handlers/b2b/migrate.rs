@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::api::b2b_wire::{MemberObject, OrganizationObject};
-use crate::api::openapi::{errors, schema, Api, Input};
+use crate::api::openapi::{errors, Api};
 use crate::api::{JsonBody, Reply};
 use crate::domain::organization::{parse_member_name, parse_phone_and_external_id};
 use crate::domain::EmailAddress;
@@ -122,15 +122,11 @@ pub async fn migrate(
     ))
 }
 
-pub const MIGRATE_API: Api = Api {
-    input: Input::Body(schema::<MigrateRequest>),
-    output: schema::<MigrateResponse>,
-    errors: &[
-        &[
-            ErrorType::InvalidEmail,
-            ErrorType::OrganizationNotFound,
-            ErrorType::InvalidPhoneNumber,
-        ],
-        errors::IMPORTED_HASH,
+pub const MIGRATE_API: Api = Api::body::<MigrateRequest, MigrateResponse>(&[
+    &[
+        ErrorType::InvalidEmail,
+        ErrorType::OrganizationNotFound,
+        ErrorType::InvalidPhoneNumber,
     ],
-};
+    errors::IMPORTED_HASH,
+]);

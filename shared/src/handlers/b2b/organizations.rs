@@ -1,7 +1,7 @@
 //! `/v1/b2b/organizations`: create, get, update, delete; and members create and get.
 
 use crate::api::json::PathParam;
-use crate::api::openapi::{schema, Api, Input};
+use crate::api::openapi::Api;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -412,66 +412,38 @@ pub async fn get_member(
 
 // What each endpoint takes and answers, for the OpenAPI document (`crate::api::openapi`).
 
-pub const CREATE_API: Api = Api {
-    input: Input::Body(schema::<OrganizationFields>),
-    output: schema::<OrganizationResponse>,
-    errors: &[&[
-        ErrorType::InvalidOrganizationName,
-        ErrorType::InvalidOrganizationSlug,
-        ErrorType::OrganizationSlugAlreadyUsed,
-        ErrorType::OrganizationSettingsDomainTooCommon,
-        ErrorType::AllowedAuthMethodsRequiredForRestricted,
-        ErrorType::AllowedMfaMethodsRequiredForRestricted,
-    ]],
-};
+/// What the organization's fields are refused for, on create and update alike.
+const FIELD_ERRORS: &[ErrorType] = &[
+    ErrorType::InvalidOrganizationName,
+    ErrorType::InvalidOrganizationSlug,
+    ErrorType::OrganizationSlugAlreadyUsed,
+    ErrorType::OrganizationSettingsDomainTooCommon,
+    ErrorType::AllowedAuthMethodsRequiredForRestricted,
+    ErrorType::AllowedMfaMethodsRequiredForRestricted,
+];
 
-pub const GET_API: Api = Api {
-    input: Input::None,
-    output: schema::<OrganizationResponse>,
-    errors: &[&[ErrorType::OrganizationNotFound]],
-};
+pub const CREATE_API: Api = Api::body::<OrganizationFields, OrganizationResponse>(&[FIELD_ERRORS]);
 
-pub const UPDATE_API: Api = Api {
-    input: Input::Body(schema::<OrganizationFields>),
-    output: schema::<OrganizationResponse>,
-    errors: &[&[
-        ErrorType::OrganizationNotFound,
-        ErrorType::InvalidOrganizationName,
-        ErrorType::InvalidOrganizationSlug,
-        ErrorType::OrganizationSlugAlreadyUsed,
-        ErrorType::OrganizationSettingsDomainTooCommon,
-        ErrorType::AllowedAuthMethodsRequiredForRestricted,
-        ErrorType::AllowedMfaMethodsRequiredForRestricted,
-    ]],
-};
+pub const GET_API: Api = Api::bodiless::<OrganizationResponse>(&[&[ErrorType::OrganizationNotFound]]);
 
-pub const DELETE_API: Api = Api {
-    input: Input::None,
-    output: schema::<DeleteResponse>,
-    errors: &[&[ErrorType::OrganizationNotFound]],
-};
+pub const UPDATE_API: Api =
+    Api::body::<OrganizationFields, OrganizationResponse>(&[&[ErrorType::OrganizationNotFound], FIELD_ERRORS]);
 
-pub const CREATE_MEMBER_API: Api = Api {
-    input: Input::Body(schema::<CreateMemberRequest>),
-    output: schema::<MemberResponse>,
-    errors: &[&[
-        ErrorType::OrganizationNotFound,
-        ErrorType::InvalidEmail,
-        ErrorType::DuplicateMemberEmail,
-        ErrorType::InvalidPhoneNumber,
-    ]],
-};
+pub const DELETE_API: Api = Api::bodiless::<DeleteResponse>(&[&[ErrorType::OrganizationNotFound]]);
 
-pub const GET_MEMBER_API: Api = Api {
-    input: Input::Query(schema::<GetMemberQuery>),
-    output: schema::<MemberResponse>,
-    errors: &[&[
-        ErrorType::OrganizationNotFound,
-        ErrorType::MemberNotFound,
-        ErrorType::InvalidMemberGetFields,
-        ErrorType::InvalidEmail,
-    ]],
-};
+pub const CREATE_MEMBER_API: Api = Api::body::<CreateMemberRequest, MemberResponse>(&[&[
+    ErrorType::OrganizationNotFound,
+    ErrorType::InvalidEmail,
+    ErrorType::DuplicateMemberEmail,
+    ErrorType::InvalidPhoneNumber,
+]]);
+
+pub const GET_MEMBER_API: Api = Api::query::<GetMemberQuery, MemberResponse>(&[&[
+    ErrorType::OrganizationNotFound,
+    ErrorType::MemberNotFound,
+    ErrorType::InvalidMemberGetFields,
+    ErrorType::InvalidEmail,
+]]);
 
 #[cfg(test)]
 mod tests {

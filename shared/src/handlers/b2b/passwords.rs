@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use tokio::time::Instant;
 
 use crate::api::b2b_wire::{AuthFields, MemberObject, OrganizationObject};
-use crate::api::openapi::{errors, schema, Api, Input};
+use crate::api::openapi::{errors, Api};
 use crate::api::sdk::{SdkCaller, SdkReply, SESSION_ERRORS};
 use crate::api::{JsonBody, Reply};
 use crate::domain::pkce::CodeChallenge;
@@ -603,139 +603,104 @@ pub async fn sdk_session_reset(
 
 // What each endpoint takes and answers, for the OpenAPI document (`crate::api::openapi`).
 
-pub const AUTHENTICATE_API: Api = Api {
-    input: Input::Body(schema::<AuthenticateRequest>),
-    output: schema::<AuthResponse>,
-    errors: &[
-        &[
-            ErrorType::InvalidLocale,
-            ErrorType::OrganizationNotFound,
-            ErrorType::OperationRestrictedByOrganizationAuthMethods,
-            ErrorType::InvalidEmail,
-            ErrorType::PasswordTooLong,
-            ErrorType::UnauthorizedCredentials,
-            ErrorType::MemberResetPassword,
-            ErrorType::UserLocked,
-            ErrorType::EmailNotFound,
-            ErrorType::MemberNotFound,
-            ErrorType::IntermediateSessionNotFound,
-        ],
-        errors::ATTACHED_SESSION,
-        errors::SESSION_OPTIONS,
+pub const AUTHENTICATE_API: Api = Api::body::<AuthenticateRequest, AuthResponse>(&[
+    &[
+        ErrorType::InvalidLocale,
+        ErrorType::OrganizationNotFound,
+        ErrorType::OperationRestrictedByOrganizationAuthMethods,
+        ErrorType::InvalidEmail,
+        ErrorType::PasswordTooLong,
+        ErrorType::UnauthorizedCredentials,
+        ErrorType::MemberResetPassword,
+        ErrorType::UserLocked,
+        ErrorType::EmailNotFound,
+        ErrorType::MemberNotFound,
+        ErrorType::IntermediateSessionNotFound,
     ],
-};
+    errors::ATTACHED_SESSION,
+    errors::SESSION_OPTIONS,
+]);
 
-pub const STRENGTH_CHECK_API: Api = Api {
-    input: Input::Body(schema::<StrengthCheckRequest>),
-    output: schema::<StrengthCheckResponse>,
-    errors: &[&[ErrorType::PasswordTooLong, ErrorType::InvalidEmail]],
-};
+pub const STRENGTH_CHECK_API: Api =
+    Api::body::<StrengthCheckRequest, StrengthCheckResponse>(&[&[ErrorType::PasswordTooLong, ErrorType::InvalidEmail]]);
 
-pub const RESET_START_API: Api = Api {
-    input: Input::Body(schema::<ResetStartRequest>),
-    output: schema::<ResetStartResponse>,
-    errors: &[
-        &[
-            ErrorType::OrganizationNotFound,
-            ErrorType::OperationRestrictedByOrganizationAuthMethods,
-            ErrorType::InvalidEmail,
-            ErrorType::EmailNotFound,
-            ErrorType::MemberNotFound,
-        ],
-        errors::RESET_REDIRECTS,
-        errors::EMAILED_LINK,
+pub const RESET_START_API: Api = Api::body::<ResetStartRequest, ResetStartResponse>(&[
+    &[
+        ErrorType::OrganizationNotFound,
+        ErrorType::OperationRestrictedByOrganizationAuthMethods,
+        ErrorType::InvalidEmail,
+        ErrorType::EmailNotFound,
+        ErrorType::MemberNotFound,
     ],
-};
+    errors::RESET_REDIRECTS,
+    errors::EMAILED_LINK,
+]);
 
-pub const EMAIL_RESET_API: Api = Api {
-    input: Input::Body(schema::<EmailResetRequest>),
-    output: schema::<EmailResetResponse>,
-    errors: &[
-        &[
-            ErrorType::InvalidLocale,
-            ErrorType::UnableToAuthPasswordResetToken,
-            ErrorType::OrganizationNotFound,
-            ErrorType::OperationRestrictedByOrganizationAuthMethods,
-            ErrorType::MemberNotFound,
-            ErrorType::IntermediateSessionNotFound,
-        ],
-        errors::ATTACHED_SESSION,
-        errors::SESSION_OPTIONS,
-        errors::NEW_PASSWORD,
-        errors::PKCE_VERIFIER,
+pub const EMAIL_RESET_API: Api = Api::body::<EmailResetRequest, EmailResetResponse>(&[
+    &[
+        ErrorType::InvalidLocale,
+        ErrorType::UnableToAuthPasswordResetToken,
+        ErrorType::OrganizationNotFound,
+        ErrorType::OperationRestrictedByOrganizationAuthMethods,
+        ErrorType::MemberNotFound,
+        ErrorType::IntermediateSessionNotFound,
     ],
-};
+    errors::ATTACHED_SESSION,
+    errors::SESSION_OPTIONS,
+    errors::NEW_PASSWORD,
+    errors::PKCE_VERIFIER,
+]);
 
-pub const EXISTING_PASSWORD_RESET_API: Api = Api {
-    input: Input::Body(schema::<ExistingPasswordResetRequest>),
-    output: schema::<AuthResponse>,
-    errors: &[
-        &[
-            ErrorType::InvalidLocale,
-            ErrorType::OrganizationNotFound,
-            ErrorType::OperationRestrictedByOrganizationAuthMethods,
-            ErrorType::InvalidEmail,
-            ErrorType::UnauthorizedCredentials,
-            ErrorType::EmailNotFound,
-            ErrorType::MemberNotFound,
-            ErrorType::UserLocked,
-            ErrorType::IntermediateSessionNotFound,
-            ErrorType::MemberResetPassword,
-        ],
-        errors::ATTACHED_SESSION,
-        errors::SESSION_OPTIONS,
-        errors::NEW_PASSWORD,
+pub const EXISTING_PASSWORD_RESET_API: Api = Api::body::<ExistingPasswordResetRequest, AuthResponse>(&[
+    &[
+        ErrorType::InvalidLocale,
+        ErrorType::OrganizationNotFound,
+        ErrorType::OperationRestrictedByOrganizationAuthMethods,
+        ErrorType::InvalidEmail,
+        ErrorType::UnauthorizedCredentials,
+        ErrorType::EmailNotFound,
+        ErrorType::MemberNotFound,
+        ErrorType::UserLocked,
+        ErrorType::IntermediateSessionNotFound,
+        ErrorType::MemberResetPassword,
     ],
-};
+    errors::ATTACHED_SESSION,
+    errors::SESSION_OPTIONS,
+    errors::NEW_PASSWORD,
+]);
 
-pub const SESSION_RESET_API: Api = Api {
-    input: Input::Body(schema::<SessionResetRequest>),
-    output: schema::<SessionResetResponse>,
-    errors: &[
-        &[
-            ErrorType::InvalidLocale,
-            ErrorType::NoSessionArguments,
-            ErrorType::SessionTooOldToResetPassword,
-            ErrorType::OrganizationNotFound,
-            ErrorType::OperationRestrictedByOrganizationAuthMethods,
-            ErrorType::MemberNotFound,
-        ],
-        errors::ATTACHED_SESSION,
-        errors::SESSION_OPTIONS,
-        errors::NEW_PASSWORD,
-    ],
-};
+/// What a session reset refuses for its own reasons, behind either door.
+const SESSION_RESET_ERRORS: &[ErrorType] = &[
+    ErrorType::InvalidLocale,
+    ErrorType::NoSessionArguments,
+    ErrorType::SessionTooOldToResetPassword,
+    ErrorType::OrganizationNotFound,
+    ErrorType::OperationRestrictedByOrganizationAuthMethods,
+    ErrorType::MemberNotFound,
+];
 
-pub const SDK_AUTHENTICATE_API: Api = Api {
-    input: Input::Body(schema::<SdkAuthenticateRequest>),
-    ..AUTHENTICATE_API
-};
+pub const SESSION_RESET_API: Api = Api::body::<SessionResetRequest, SessionResetResponse>(&[
+    SESSION_RESET_ERRORS,
+    errors::ATTACHED_SESSION,
+    errors::SESSION_OPTIONS,
+    errors::NEW_PASSWORD,
+]);
+
+pub const SDK_AUTHENTICATE_API: Api = AUTHENTICATE_API.taking::<SdkAuthenticateRequest>();
 
 pub const SDK_STRENGTH_CHECK_API: Api = STRENGTH_CHECK_API;
 
-pub const SDK_RESET_START_API: Api = Api {
-    output: schema::<crate::api::wire::Empty>,
-    ..RESET_START_API
-};
+pub const SDK_RESET_START_API: Api = RESET_START_API.answering::<crate::api::wire::Empty>();
 
-pub const SDK_EMAIL_RESET_API: Api = Api {
-    input: Input::Body(schema::<SdkEmailResetRequest>),
-    ..EMAIL_RESET_API
-};
+pub const SDK_EMAIL_RESET_API: Api = EMAIL_RESET_API.taking::<SdkEmailResetRequest>();
 
-pub const SDK_EXISTING_PASSWORD_RESET_API: Api = Api {
-    input: Input::Body(schema::<SdkExistingPasswordResetRequest>),
-    ..EXISTING_PASSWORD_RESET_API
-};
+pub const SDK_EXISTING_PASSWORD_RESET_API: Api =
+    EXISTING_PASSWORD_RESET_API.taking::<SdkExistingPasswordResetRequest>();
 
-pub const SDK_SESSION_RESET_API: Api = Api {
-    input: Input::Body(schema::<SdkSessionResetRequest>),
-    output: schema::<SessionResetResponse>,
-    errors: &[
-        SESSION_ERRORS,
-        SESSION_RESET_API.errors[0],
-        errors::ATTACHED_SESSION,
-        errors::SESSION_OPTIONS,
-        errors::NEW_PASSWORD,
-    ],
-};
+pub const SDK_SESSION_RESET_API: Api = Api::body::<SdkSessionResetRequest, SessionResetResponse>(&[
+    SESSION_ERRORS,
+    SESSION_RESET_ERRORS,
+    errors::ATTACHED_SESSION,
+    errors::SESSION_OPTIONS,
+    errors::NEW_PASSWORD,
+]);

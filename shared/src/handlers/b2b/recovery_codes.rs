@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::api::b2b_wire::{MemberObject, MemberSessionObject, OrganizationObject};
 use crate::api::json::PathParams2;
-use crate::api::openapi::{errors, schema, Api, Input};
+use crate::api::openapi::{errors, Api};
 use crate::api::sdk::{SdkCaller, SdkReply, SESSION_ERRORS};
 use crate::api::{JsonBody, Reply};
 use crate::error::{Error, ErrorType};
@@ -287,53 +287,31 @@ pub async fn sdk_rotate(State(st): State<AppState>, caller: SdkCaller) -> Result
 
 // What each endpoint takes and answers, for the OpenAPI document (`crate::api::openapi`).
 
-pub const RECOVER_API: Api = Api {
-    input: Input::Body(schema::<RecoverRequest>),
-    output: schema::<RecoverResponse>,
-    errors: &[
-        &[
-            ErrorType::OrganizationNotFound,
-            ErrorType::OperationRestrictedByOrganizationMfaMethods,
-            ErrorType::MemberNotFound,
-            ErrorType::TotpNotFound,
-            ErrorType::UnableToAuthenticateRecoveryCode,
-            ErrorType::UserLocked,
-            ErrorType::NoSessionArguments,
-            ErrorType::IntermediateSessionNotFound,
-        ],
-        errors::ATTACHED_SESSION,
-        errors::SESSION_OPTIONS,
-    ],
-};
-
-pub const GET_API: Api = Api {
-    input: Input::None,
-    output: schema::<CodesResponse>,
-    errors: &[&[
+pub const RECOVER_API: Api = Api::body::<RecoverRequest, RecoverResponse>(&[
+    &[
         ErrorType::OrganizationNotFound,
+        ErrorType::OperationRestrictedByOrganizationMfaMethods,
         ErrorType::MemberNotFound,
         ErrorType::TotpNotFound,
-    ]],
-};
+        ErrorType::UnableToAuthenticateRecoveryCode,
+        ErrorType::UserLocked,
+        ErrorType::NoSessionArguments,
+        ErrorType::IntermediateSessionNotFound,
+    ],
+    errors::ATTACHED_SESSION,
+    errors::SESSION_OPTIONS,
+]);
 
-pub const ROTATE_API: Api = Api {
-    input: Input::Body(schema::<RotateRequest>),
-    output: schema::<CodesResponse>,
-    errors: GET_API.errors,
-};
+pub const GET_API: Api = Api::bodiless::<CodesResponse>(&[&[
+    ErrorType::OrganizationNotFound,
+    ErrorType::MemberNotFound,
+    ErrorType::TotpNotFound,
+]]);
 
-pub const SDK_RECOVER_API: Api = Api {
-    input: Input::Body(schema::<SdkRecoverRequest>),
-    ..RECOVER_API
-};
+pub const ROTATE_API: Api = Api::body::<RotateRequest, CodesResponse>(GET_API.errors);
 
-pub const SDK_GET_API: Api = Api {
-    input: Input::None,
-    output: schema::<CodesResponse>,
-    errors: &[SESSION_ERRORS, &[ErrorType::TotpNotFound]],
-};
+pub const SDK_RECOVER_API: Api = RECOVER_API.taking::<SdkRecoverRequest>();
 
-pub const SDK_ROTATE_API: Api = Api {
-    input: Input::None,
-    ..SDK_GET_API
-};
+pub const SDK_GET_API: Api = Api::bodiless::<CodesResponse>(&[SESSION_ERRORS, &[ErrorType::TotpNotFound]]);
+
+pub const SDK_ROTATE_API: Api = Api::bodiless::<CodesResponse>(SDK_GET_API.errors);

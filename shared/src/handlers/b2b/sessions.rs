@@ -1,7 +1,7 @@
 //! `/v1/b2b/sessions`: authenticate, revoke, list, exchange (into another organization of the
 //! same email). (JWKS is the consumer handler: one key set.)
 
-use crate::api::openapi::{errors, schema, Api, Input};
+use crate::api::openapi::{errors, Api};
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -50,12 +50,18 @@ pub async fn authenticate(
     let by = SessionRef::required(req.session_token.as_deref(), req.session_jwt.as_deref())?;
     let duration = SessionDuration::parse_opt(req.session_duration_minutes)?;
     let now = st.clock.now();
-    let (mut record, token, org, member) = session_member(&st, by, now).await?;
+    let (record, token, org, member) = session_member(&st, by, now).await?;
     // The slug may have changed since the session began; the JWT names the current one.
-    record.organization = Some(org.org_ref());
     let issued = st
         .sessions
-        .refresh(record, token, None, duration, req.session_custom_claims.as_ref(), now)
+        .authenticated(
+            record,
+            token,
+            Some(org.org_ref()),
+            duration,
+            req.session_custom_claims.as_ref(),
+            now,
+        )
         .await?;
     Ok(Reply(AuthenticateResponse {
         member_session: MemberSessionObject::from(&issued.record),
@@ -285,79 +291,52 @@ pub async fn sdk_revoke(st: State<AppState>, caller: SdkCaller) -> Result<SdkRep
 
 // What each endpoint takes and answers, for the OpenAPI document (`crate::api::openapi`).
 
-pub const AUTHENTICATE_API: Api = Api {
-    input: Input::Body(schema::<AuthenticateRequest>),
-    output: schema::<AuthenticateResponse>,
-    errors: &[
-        &[
-            ErrorType::NoSessionArguments,
-            ErrorType::OrganizationNotFound,
-            ErrorType::MemberNotFound,
-        ],
-        errors::ATTACHED_SESSION,
-        errors::SESSION_OPTIONS,
-    ],
-};
-
-pub const REVOKE_API: Api = Api {
-    input: Input::Body(schema::<RevokeRequest>),
-    output: schema::<Empty>,
-    errors: &[&[
-        ErrorType::NoSessionRevokeArguments,
-        ErrorType::TooManySessionRevokeArguments,
-        ErrorType::SessionNotFound,
-        ErrorType::UnableToParseSessionJwt,
+pub const AUTHENTICATE_API: Api = Api::body::<AuthenticateRequest, AuthenticateResponse>(&[
+    &[
+        ErrorType::NoSessionArguments,
+        ErrorType::OrganizationNotFound,
         ErrorType::MemberNotFound,
-    ]],
-};
-
-pub const LIST_API: Api = Api {
-    input: Input::Query(schema::<ListQuery>),
-    output: schema::<ListResponse>,
-    errors: &[&[ErrorType::OrganizationNotFound, ErrorType::MemberNotFound]],
-};
-
-pub const EXCHANGE_API: Api = Api {
-    input: Input::Body(schema::<ExchangeRequest>),
-    output: schema::<ExchangeResponse>,
-    errors: &[
-        &[
-            ErrorType::NoSessionArguments,
-            ErrorType::InvalidLocale,
-            ErrorType::OrganizationNotFound,
-            ErrorType::MemberNotFound,
-        ],
-        errors::ATTACHED_SESSION,
-        errors::SESSION_OPTIONS,
     ],
-};
+    errors::ATTACHED_SESSION,
+    errors::SESSION_OPTIONS,
+]);
 
-pub const SDK_EXCHANGE_API: Api = Api {
-    input: Input::Body(schema::<SdkExchangeRequest>),
-    output: schema::<ExchangeResponse>,
-    errors: &[
-        SESSION_ERRORS,
-        &[
-            ErrorType::InvalidLocale,
-            ErrorType::OrganizationNotFound,
-            ErrorType::MemberNotFound,
-        ],
-        errors::SESSION_OPTIONS,
+pub const REVOKE_API: Api = Api::body::<RevokeRequest, Empty>(&[&[
+    ErrorType::NoSessionRevokeArguments,
+    ErrorType::TooManySessionRevokeArguments,
+    ErrorType::SessionNotFound,
+    ErrorType::UnableToParseSessionJwt,
+    ErrorType::MemberNotFound,
+]]);
+
+pub const LIST_API: Api =
+    Api::query::<ListQuery, ListResponse>(&[&[ErrorType::OrganizationNotFound, ErrorType::MemberNotFound]]);
+
+pub const EXCHANGE_API: Api = Api::body::<ExchangeRequest, ExchangeResponse>(&[
+    &[
+        ErrorType::NoSessionArguments,
+        ErrorType::InvalidLocale,
+        ErrorType::OrganizationNotFound,
+        ErrorType::MemberNotFound,
     ],
-};
+    errors::ATTACHED_SESSION,
+    errors::SESSION_OPTIONS,
+]);
 
-pub const SDK_AUTHENTICATE_API: Api = Api {
-    input: Input::Body(schema::<SdkSessionRequest>),
-    output: schema::<AuthenticateResponse>,
-    errors: &[
-        SESSION_ERRORS,
-        &[ErrorType::OrganizationNotFound, ErrorType::MemberNotFound],
-        errors::SESSION_OPTIONS,
+pub const SDK_EXCHANGE_API: Api = Api::body::<SdkExchangeRequest, ExchangeResponse>(&[
+    SESSION_ERRORS,
+    &[
+        ErrorType::InvalidLocale,
+        ErrorType::OrganizationNotFound,
+        ErrorType::MemberNotFound,
     ],
-};
+    errors::SESSION_OPTIONS,
+]);
 
-pub const SDK_REVOKE_API: Api = Api {
-    input: Input::None,
-    output: schema::<Empty>,
-    errors: &[SESSION_ERRORS],
-};
+pub const SDK_AUTHENTICATE_API: Api = Api::body::<SdkSessionRequest, AuthenticateResponse>(&[
+    SESSION_ERRORS,
+    &[ErrorType::OrganizationNotFound, ErrorType::MemberNotFound],
+    errors::SESSION_OPTIONS,
+]);
+
+pub const SDK_REVOKE_API: Api = Api::bodiless::<Empty>(&[SESSION_ERRORS]);

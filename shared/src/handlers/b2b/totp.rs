@@ -1,7 +1,7 @@
 //! `/v1/b2b/totp`: register an authenticator app, and authenticate with its codes (the second
 //! factor of the MFA rule, or an added factor of a session).
 
-use crate::api::openapi::{errors, schema, Api, Input};
+use crate::api::openapi::{errors, Api};
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -326,49 +326,35 @@ pub async fn sdk_authenticate(
 
 // What each endpoint takes and answers, for the OpenAPI document (`crate::api::openapi`).
 
-pub const CREATE_API: Api = Api {
-    input: Input::Body(schema::<CreateRequest>),
-    output: schema::<CreateResponse>,
-    errors: &[
-        &[
-            ErrorType::OrganizationNotFound,
-            ErrorType::OperationRestrictedByOrganizationMfaMethods,
-            ErrorType::MemberNotFound,
-            ErrorType::ActiveTotpExists,
-            ErrorType::InvalidExpiration,
-            ErrorType::NoSessionArguments,
-            ErrorType::IntermediateSessionNotFound,
-        ],
-        errors::ATTACHED_SESSION,
+pub const CREATE_API: Api = Api::body::<CreateRequest, CreateResponse>(&[
+    &[
+        ErrorType::OrganizationNotFound,
+        ErrorType::OperationRestrictedByOrganizationMfaMethods,
+        ErrorType::MemberNotFound,
+        ErrorType::ActiveTotpExists,
+        ErrorType::InvalidExpiration,
+        ErrorType::NoSessionArguments,
+        ErrorType::IntermediateSessionNotFound,
     ],
-};
+    errors::ATTACHED_SESSION,
+]);
 
-pub const AUTHENTICATE_API: Api = Api {
-    input: Input::Body(schema::<AuthenticateRequest>),
-    output: schema::<AuthenticateResponse>,
-    errors: &[
-        &[
-            ErrorType::OrganizationNotFound,
-            ErrorType::OperationRestrictedByOrganizationMfaMethods,
-            ErrorType::MemberNotFound,
-            ErrorType::TotpNotFound,
-            ErrorType::UnableToAuthenticateTotp,
-            ErrorType::TotpCodeAlreadyAuthenticated,
-            ErrorType::UserLocked,
-            ErrorType::NoSessionArguments,
-            ErrorType::IntermediateSessionNotFound,
-        ],
-        errors::ATTACHED_SESSION,
-        errors::SESSION_OPTIONS,
+pub const AUTHENTICATE_API: Api = Api::body::<AuthenticateRequest, AuthenticateResponse>(&[
+    &[
+        ErrorType::OrganizationNotFound,
+        ErrorType::OperationRestrictedByOrganizationMfaMethods,
+        ErrorType::MemberNotFound,
+        ErrorType::TotpNotFound,
+        ErrorType::UnableToAuthenticateTotp,
+        ErrorType::TotpCodeAlreadyAuthenticated,
+        ErrorType::UserLocked,
+        ErrorType::NoSessionArguments,
+        ErrorType::IntermediateSessionNotFound,
     ],
-};
+    errors::ATTACHED_SESSION,
+    errors::SESSION_OPTIONS,
+]);
 
-pub const SDK_CREATE_API: Api = Api {
-    input: Input::Body(schema::<SdkCreateRequest>),
-    ..CREATE_API
-};
+pub const SDK_CREATE_API: Api = CREATE_API.taking::<SdkCreateRequest>();
 
-pub const SDK_AUTHENTICATE_API: Api = Api {
-    input: Input::Body(schema::<SdkAuthenticateRequest>),
-    ..AUTHENTICATE_API
-};
+pub const SDK_AUTHENTICATE_API: Api = AUTHENTICATE_API.taking::<SdkAuthenticateRequest>();

@@ -18,49 +18,25 @@
 
 "use strict";
 
-const { test, after } = require("node:test");
+const { test } = require("node:test");
 const assert = require("node:assert/strict");
 const crypto = require("node:crypto");
-const fs = require("node:fs");
-const path = require("node:path");
 const stytch = require("stytch");
-const { serverEnv, expectError, assertMeta, assertTimestamp } = require("./support");
-const { sesMessagesTo, sesMessage, htmlHrefs } = require("./ses_mail");
+const { watchdog, serverEnv, makeSdkClient, decodeJwt, expectError, assertMeta, assertTimestamp } = require("./support");
+const { BREACHED_AT_START, WEAK_PASSWORD, SESSION_CLAIM, DEFAULT_REDIRECT_URL, APP_LOGIN_URL } = require("./support");
+const { MAIL_WATCHDOG_MINUTES, messagesTo, readRawMail, withNewMessage } = require("./mail");
+const { totpStep, totpCode } = require("./totp");
 
-// jose can leave a keep-alive socket open after a JWKS fetch (§14.5): bound the file, and end
-// the process once every test has run.
-const WATCHDOG_MS = (process.env.LATCH_MAIL_SOURCE === "ses" ? 20 : 5) * 60 * 1000;
-setTimeout(() => {
-  console.error(`b2b.test.js: still running after ${WATCHDOG_MS / 1000}s, exiting`);
-  process.exit(1);
-}, WATCHDOG_MS).unref();
-after(() => {
-  setTimeout(() => process.exit(), 2000).unref();
-});
+watchdog("b2b.test.js", MAIL_WATCHDOG_MINUTES);
 
 const { BASE, PROJECT_ID, SECRET } = serverEnv(["HIBP_STUB_URL"]);
 
-const BREACHED_AT_START = "Tr0ub4dour&3-breached-pw"; // listed by tests/src/hibp_stub.rs
-const WEAK_PASSWORD = "password";
-const SESSION_CLAIM = "https://stytch.com/session";
 const ORG_CLAIM = "https://stytch.com/organization";
 const ML = "multi_tenant_magic_links";
 const PW = "multi_tenant_passwords";
-// Redirect URLs: Stytch's test default, plus the two app URLs scripts/sdk-tests.sh allow-lists.
-const DEFAULT_REDIRECT_URL = "http://localhost:3000/authenticate";
-const APP_RESET_URL = "http://localhost:3000/reset-password";
-const APP_LOGIN_URL = "http://localhost:3000/login";
 
-function makeB2B({ project_id = PROJECT_ID, secret = SECRET } = {}) {
-  // The SDK warns on every construction with a custom env; keep the test output clean.
-  const warn = console.warn;
-  console.warn = () => {};
-  try {
-    return new stytch.B2BClient({ project_id, secret, env: BASE + "/" });
-  } finally {
-    console.warn = warn;
-  }
-}
+const makeB2B = ({ project_id = PROJECT_ID, secret = SECRET } = {}) =>
+  makeSdkClient(stytch.B2BClient, { project_id, secret, base: BASE });
 
 const b2b = makeB2B();
 
@@ -241,13 +217,6 @@ function assertMfaRequired(resp, { member_id, org, totp_registration_id = "" }) 
   return resp.intermediate_session_token;
 }
 
-function decodeJwt(token) {
-  const parts = token.split(".");
-  assert.equal(parts.length, 3, `not a compact JWS: ${token}`);
-  const dec = (s) => JSON.parse(Buffer.from(s, "base64url").toString("utf8"));
-  return { header: dec(parts[0]), claims: dec(parts[1]) };
-}
-
 // The SDK's local verifier accepts the JWT against Latch's B2B JWKS; the claims match.
 async function assertJwtVerifiesLocally(session_jwt, { member_id, org, session_id, factors }) {
   const { header, claims } = decodeJwt(session_jwt);
@@ -289,56 +258,9 @@ async function assertSessionGone(session_token) {
 
 // ------------------------------------------------------------------------------ mail
 //
-// The mail is read from the server's outbox (LATCH_OUTBOX_DIR, one RFC 5322 .eml file per
-// message, names sorting by time), or with LATCH_MAIL_SOURCE=ses from moto's record of the mail
-// Latch sent through SES. Every link with a stytch_token_type is collected, by type.
-
-const MAIL_SOURCE = process.env.LATCH_MAIL_SOURCE || "outbox";
-
-function outboxDir() {
-  const dir = process.env.LATCH_OUTBOX_DIR;
-  assert.ok(dir, "missing environment: LATCH_OUTBOX_DIR (run scripts/sdk-tests.sh)");
-  return dir;
-}
-
-function splitMessage(raw) {
-  const at = raw.search(/\r?\n\r?\n/);
-  assert.ok(at >= 0, "message has no header/body separator");
-  const head = raw.slice(0, at).replace(/\r?\n[ \t]+/g, " ");
-  const body = raw.slice(at).replace(/^\r?\n\r?\n/, "");
-  const headers = {};
-  for (const line of head.split(/\r?\n/)) {
-    const i = line.indexOf(":");
-    if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
-  }
-  return { headers, body };
-}
-
-function decodePart(part) {
-  const enc = (part.headers["content-transfer-encoding"] || "").toLowerCase();
-  if (enc === "base64") return Buffer.from(part.body.replace(/\s+/g, ""), "base64").toString("utf8");
-  if (enc === "quoted-printable") {
-    const bytes = part.body
-      .replace(/=\r?\n/g, "")
-      .replace(/=([0-9A-F]{2})/gi, (_, h) => String.fromCharCode(parseInt(h, 16)));
-    return Buffer.from(bytes, "latin1").toString("utf8");
-  }
-  return part.body;
-}
-
-function textPart(raw, file) {
-  const msg = splitMessage(raw);
-  const type = msg.headers["content-type"] || "text/plain";
-  if (/^text\/plain/i.test(type)) return decodePart(msg);
-  const m = /boundary="?([^";]+)"?/i.exec(type);
-  assert.ok(m && /^multipart\//i.test(type), `${file}: neither text/plain nor multipart: ${type}`);
-  for (const chunk of msg.body.split(`--${m[1]}`).slice(1)) {
-    if (chunk.startsWith("--")) break;
-    const part = splitMessage(chunk.replace(/^\r?\n/, ""));
-    if (/^text\/plain/i.test(part.headers["content-type"] || "")) return decodePart(part);
-  }
-  assert.fail(`${file} has no text/plain part`);
-}
+// The mail is read from the configured mail source (mail.js: the server's outbox, or moto's
+// record of the mail Latch sent through SES). Every link with a stytch_token_type is collected,
+// by type.
 
 // Every http(s) link among `candidates` with exactly one stytch_token_type, grouped by that type.
 function groupLinks(candidates) {
@@ -355,38 +277,10 @@ function groupLinks(candidates) {
   return links;
 }
 
-function outboxMessagesTo(address) {
-  const dir = outboxDir();
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith(".eml"))
-    .sort()
-    .filter((f) => {
-      const { headers } = splitMessage(fs.readFileSync(path.join(dir, f), "utf8"));
-      return (headers.to || "").toLowerCase() === address.toLowerCase();
-    });
+function readMail(ref) {
+  const { to, text, candidates } = readRawMail(ref);
+  return { ref, to, text, links: groupLinks(candidates) };
 }
-
-function outboxReadMail(file) {
-  const raw = fs.readFileSync(path.join(outboxDir(), file), "utf8");
-  const { headers } = splitMessage(raw);
-  const text = textPart(raw, file);
-  return { ref: file, to: headers.to, text, links: groupLinks(text.split(/\r?\n/).map((l) => l.trim())) };
-}
-
-function sesReadMail(id) {
-  const { to, body } = sesMessage(id);
-  return { ref: id, to, text: body, links: groupLinks(htmlHrefs(body)) };
-}
-
-async function messagesTo(address) {
-  if (MAIL_SOURCE === "ses") return sesMessagesTo(address);
-  assert.equal(MAIL_SOURCE, "outbox", "LATCH_MAIL_SOURCE must be outbox or ses");
-  return outboxMessagesTo(address);
-}
-
-const readMail = (ref) => (MAIL_SOURCE === "ses" ? sesReadMail(ref) : outboxReadMail(ref));
 
 // The one link of `kind` in `mail`.
 function link(mail, kind) {
@@ -397,17 +291,8 @@ function link(mail, kind) {
 
 // Run `call`, then return [its result, the one new message it sent to `email`].
 async function withNewMail(email, call) {
-  const before = new Set(await messagesTo(email));
-  const resp = await call();
-  let fresh = [];
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    fresh = (await messagesTo(email)).filter((f) => !before.has(f));
-    if (fresh.length || Date.now() >= deadline) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.equal(fresh.length, 1, `expected exactly one new message to ${email}, found ${JSON.stringify(fresh)}`);
-  return [resp, readMail(fresh[0])];
+  const { resp, ref } = await withNewMessage(email, call);
+  return [resp, readMail(ref)];
 }
 
 const startReset = (org, email, extra = {}) =>
@@ -431,36 +316,7 @@ async function memberWithPassword(org, email = uniqueEmail()) {
   return { email, password, member_id: created.member_id, reset };
 }
 
-// ------------------------------------------------------------------------------ RFC 6238 TOTP
-
-function base32Decode(s) {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = 0;
-  let value = 0;
-  const out = [];
-  for (const ch of s.toUpperCase().replace(/[\s=]/g, "")) {
-    const i = alphabet.indexOf(ch);
-    assert.ok(i >= 0, `not base32: ${s}`);
-    value = (value << 5) | i;
-    bits += 5;
-    if (bits >= 8) {
-      out.push((value >>> (bits - 8)) & 0xff);
-      bits -= 8;
-    }
-  }
-  return Buffer.from(out);
-}
-
-const totpStep = (ms = Date.now()) => Math.floor(ms / 1000 / 30);
-
-function totpCode(secret, step) {
-  const msg = Buffer.alloc(8);
-  msg.writeBigUInt64BE(BigInt(step));
-  const digest = crypto.createHmac("sha1", base32Decode(secret)).update(msg).digest();
-  const offset = digest[digest.length - 1] & 0x0f;
-  const value = (digest.readUInt32BE(offset) & 0x7fffffff) % 1000000;
-  return String(value).padStart(6, "0");
-}
+// ------------------------------------------------------------------------------ RFC 6238 TOTP (totp.js)
 
 function wrongCode(secret) {
   const near = new Set([-2, -1, 0, 1, 2].map((d) => totpCode(secret, totpStep() + d)));

@@ -11,22 +11,15 @@
 
 "use strict";
 
-const { test, after } = require("node:test");
+const { test } = require("node:test");
 const assert = require("node:assert/strict");
 const crypto = require("node:crypto");
 const fs = require("node:fs");
 const path = require("node:path");
 const stytch = require("stytch");
-const { serverEnv, expectError, assertMeta, assertTimestamp } = require("./support");
+const { watchdog, serverEnv, makeSdkClient, expectError, assertMeta, assertTimestamp } = require("./support");
 
-const WATCHDOG_MS = 5 * 60 * 1000;
-setTimeout(() => {
-  console.error(`migrate.test.js: still running after ${WATCHDOG_MS / 1000}s, exiting`);
-  process.exit(1);
-}, WATCHDOG_MS).unref();
-after(() => {
-  setTimeout(() => process.exit(), 2000).unref();
-});
+watchdog("migrate.test.js");
 
 const { BASE, PROJECT_ID, SECRET } = serverEnv();
 
@@ -57,18 +50,8 @@ const BCRYPT = SAMPLE[0];
 const PBKDF2 = SAMPLE[8];
 const PHPASS = SAMPLE[10];
 
-function quietly(make) {
-  // The SDK warns on every construction with a custom env; keep the test output clean.
-  const warn = console.warn;
-  console.warn = () => {};
-  try {
-    return make();
-  } finally {
-    console.warn = warn;
-  }
-}
-const client = quietly(() => new stytch.Client({ project_id: PROJECT_ID, secret: SECRET, env: BASE + "/" }));
-const b2b = quietly(() => new stytch.B2BClient({ project_id: PROJECT_ID, secret: SECRET, env: BASE + "/" }));
+const client = makeSdkClient(stytch.Client, { project_id: PROJECT_ID, secret: SECRET, base: BASE });
+const b2b = makeSdkClient(stytch.B2BClient, { project_id: PROJECT_ID, secret: SECRET, base: BASE });
 
 // ------------------------------------------------------------------------------ helpers
 

@@ -13,45 +13,22 @@
 
 "use strict";
 
-const { test, after } = require("node:test");
+const { test } = require("node:test");
 const assert = require("node:assert/strict");
 const crypto = require("node:crypto");
-const fs = require("node:fs");
-const path = require("node:path");
 const stytch = require("stytch");
-const { serverEnv, expectError, assertMeta, assertTimestamp } = require("./support");
-const { sesMessagesTo, sesMessage, htmlHrefs } = require("./ses_mail");
+const { watchdog, serverEnv, makeSdkClient, decodeJwt, expectError, assertMeta, assertTimestamp } = require("./support");
+const { BREACHED_AT_START, WEAK_PASSWORD, SESSION_CLAIM } = require("./support");
+const { DEFAULT_REDIRECT_URL, APP_RESET_URL, APP_LOGIN_URL } = require("./support");
+const { MAIL_WATCHDOG_MINUTES, messagesTo, readRawMail, withNewMessage } = require("./mail");
 
-// §14.5: jose can leave a keep-alive socket open after a JWKS fetch, which keeps the
-// process alive forever. A watchdog bounds the whole file, and once every test has run
-// an unref'd timer ends the process if something still holds it open.
-// Reading mail back from moto (LATCH_MAIL_SOURCE=ses) takes seconds per read, so allow more there.
-const WATCHDOG_MS = (process.env.LATCH_MAIL_SOURCE === "ses" ? 20 : 5) * 60 * 1000;
-setTimeout(() => {
-  console.error(`sdk.test.js: still running after ${WATCHDOG_MS / 1000}s, exiting`);
-  process.exit(1);
-}, WATCHDOG_MS).unref();
-after(() => {
-  setTimeout(() => process.exit(), 2000).unref();
-});
+watchdog("sdk.test.js", MAIL_WATCHDOG_MINUTES);
 
 const { BASE, PROJECT_ID, SECRET } = serverEnv(["HIBP_STUB_URL"]);
 const HIBP = process.env.HIBP_STUB_URL.replace(/\/+$/, "");
 
-const BREACHED_AT_START = "Tr0ub4dour&3-breached-pw"; // listed by tests/src/hibp_stub.rs
-const WEAK_PASSWORD = "password";
-const SESSION_CLAIM = "https://stytch.com/session";
-
-function makeClient({ project_id = PROJECT_ID, secret = SECRET } = {}) {
-  // The SDK warns on every construction with a custom env; keep the test output clean.
-  const warn = console.warn;
-  console.warn = () => {};
-  try {
-    return new stytch.Client({ project_id, secret, env: BASE + "/" });
-  } finally {
-    console.warn = warn;
-  }
-}
+const makeClient = ({ project_id = PROJECT_ID, secret = SECRET } = {}) =>
+  makeSdkClient(stytch.Client, { project_id, secret, base: BASE });
 
 const client = makeClient();
 
@@ -166,13 +143,6 @@ async function createUser({ sessionMinutes, password } = {}) {
   if (sessionMinutes !== undefined) req.session_duration_minutes = sessionMinutes;
   const resp = await client.passwords.create(req);
   return { email, password, resp };
-}
-
-function decodeJwt(token) {
-  const parts = token.split(".");
-  assert.equal(parts.length, 3, `not a compact JWS: ${token}`);
-  const dec = (s) => JSON.parse(Buffer.from(s, "base64url").toString("utf8"));
-  return { header: dec(parts[0]), claims: dec(parts[1]) };
 }
 
 // ------------------------------------------------------------------------------ C1 create
@@ -579,50 +549,8 @@ test("unknown project id is unauthorized_credentials", async () => {
 
 // ------------------------------------------------------------------------------ C5-C8, C13 resets and the magic link
 //
-// The reset email is read from the server's outbox (LATCH_OUTBOX_DIR, one RFC 5322 .eml file per
-// message, names sorting by time), or with LATCH_MAIL_SOURCE=ses from moto's record of the mail
-// Latch sent through SES (AWS_ENDPOINT_URL/moto-api/latch/ses.json, scripts/moto_serial.py). Redirect URLs: Stytch's test default, plus two more that
-// scripts/sdk-tests.sh puts on the allow-list (LATCH_REDIRECT_URLS).
-
-const DEFAULT_REDIRECT_URL = "http://localhost:3000/authenticate";
-const APP_RESET_URL = "http://localhost:3000/reset-password";
-const APP_LOGIN_URL = "http://localhost:3000/login";
-
-const MAIL_SOURCE = process.env.LATCH_MAIL_SOURCE || "outbox";
-
-function outboxDir() {
-  const dir = process.env.LATCH_OUTBOX_DIR;
-  assert.ok(dir, "missing environment: LATCH_OUTBOX_DIR (run scripts/sdk-tests.sh)");
-  return dir;
-}
-
-// Split an RFC 5322 message (or MIME part) into lower-cased headers and the body.
-function splitMessage(raw) {
-  const at = raw.search(/\r?\n\r?\n/);
-  assert.ok(at >= 0, "message has no header/body separator");
-  const head = raw.slice(0, at).replace(/\r?\n[ \t]+/g, " "); // unfold
-  const body = raw.slice(at).replace(/^\r?\n\r?\n/, "");
-  const headers = {};
-  for (const line of head.split(/\r?\n/)) {
-    const i = line.indexOf(":");
-    if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
-  }
-  return { headers, body };
-}
-
-function textPart(raw, file) {
-  const { headers, body } = splitMessage(raw);
-  const type = headers["content-type"] || "text/plain";
-  if (/^text\/plain/i.test(type)) return body;
-  const m = /boundary="?([^";]+)"?/i.exec(type);
-  assert.ok(m && /^multipart\//i.test(type), `${file}: neither text/plain nor multipart: ${type}`);
-  for (const chunk of body.split(`--${m[1]}`).slice(1)) {
-    if (chunk.startsWith("--")) break; // closing delimiter
-    const part = splitMessage(chunk.replace(/^\r?\n/, ""));
-    if (/^text\/plain/i.test(part.headers["content-type"] || "")) return part.body;
-  }
-  assert.fail(`${file} has no text/plain part`);
-}
+// The reset email is read from the configured mail source (mail.js: the outbox, or moto's SES).
+// Redirect URLs: DEFAULT_REDIRECT_URL, APP_RESET_URL and APP_LOGIN_URL (support.js).
 
 // The reset_password and magic_links links among `candidates`: exactly one of each.
 function pickLinks(ref, candidates, text) {
@@ -639,59 +567,16 @@ function pickLinks(ref, candidates, text) {
   return links;
 }
 
-// Outbox source: every message file addressed to `address`, oldest first.
-function outboxMessagesTo(address) {
-  const dir = outboxDir();
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith(".eml"))
-    .sort()
-    .filter((f) => {
-      const { headers } = splitMessage(fs.readFileSync(path.join(dir, f), "utf8"));
-      return (headers.to || "").toLowerCase() === address.toLowerCase();
-    });
-}
-
-function outboxReadMail(file) {
-  const raw = fs.readFileSync(path.join(outboxDir(), file), "utf8");
-  const { headers } = splitMessage(raw);
-  const text = textPart(raw, file);
-  // In the text part each link stands alone on its line.
-  const links = pickLinks(file, text.split(/\r?\n/).map((l) => l.trim()), text);
-  return { ref: file, to: headers.to, text, reset: links.reset_password, login: links.magic_links };
-}
-
-function sesReadMail(id) {
-  const { to, body } = sesMessage(id);
-  const links = pickLinks(`SES message ${id}`, htmlHrefs(body), body);
-  return { ref: id, to, text: body, reset: links.reset_password, login: links.magic_links };
-}
-
-// References to every message addressed to `address`, oldest first, from the configured source.
-async function messagesTo(address) {
-  if (MAIL_SOURCE === "ses") return sesMessagesTo(address);
-  assert.equal(MAIL_SOURCE, "outbox", "LATCH_MAIL_SOURCE must be outbox or ses");
-  return outboxMessagesTo(address);
-}
-
 function readMail(ref) {
-  return MAIL_SOURCE === "ses" ? sesReadMail(ref) : outboxReadMail(ref);
+  const { label, to, text, candidates } = readRawMail(ref);
+  const links = pickLinks(label, candidates, text);
+  return { ref, to, text, reset: links.reset_password, login: links.magic_links };
 }
 
 // passwords.email.resetStart, then the one new message it wrote for `email`.
 async function startReset(email, extra = {}) {
-  const before = new Set(await messagesTo(email));
-  const resp = await client.passwords.email.resetStart({ email, ...extra });
-  let fresh = [];
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    fresh = (await messagesTo(email)).filter((f) => !before.has(f));
-    if (fresh.length || Date.now() >= deadline) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.equal(fresh.length, 1, `expected exactly one new message to ${email}, found ${JSON.stringify(fresh)}`);
-  return { resp, mail: readMail(fresh[0]) };
+  const { resp, ref } = await withNewMessage(email, () => client.passwords.email.resetStart({ email, ...extra }));
+  return { resp, mail: readMail(ref) };
 }
 
 function pkcePair() {

@@ -24,12 +24,7 @@ async fn one_password_per_email_across_organizations_and_nothing_else_crosses() 
     assert_eq!(session_b["member_id"], in_b["member_id"]);
 
     // A change made in B is the password in A too; the old one works nowhere.
-    app.post(
-        "/v1/b2b/passwords/existing_password/reset",
-        json!({"organization_id": b, "email_address": e, "existing_password": STRONG, "new_password": NEW}),
-    )
-    .await
-    .assert_ok();
+    existing_password_reset(&app, &b, &e, STRONG, NEW).await.assert_ok();
     login(&app, &a, &e, NEW).await.assert_ok();
     login(&app, &a, &e, STRONG)
         .await

@@ -8,12 +8,7 @@ use serde_json::{json, Value};
 
 /// A session opened by an email magic link in `org` for `e` (a member there).
 async fn magic_link_session(app: &TestApp, org: &str, e: &str) -> Value {
-    app.post(
-        "/v1/b2b/magic_links/email/login_or_signup",
-        json!({"organization_id": org, "email_address": e}),
-    )
-    .await
-    .assert_ok();
+    login_or_signup(app, org, e).await.assert_ok();
     let (_, token) = app.b2b_link(e, "multi_tenant_magic_links").await;
     app.post(
         "/v1/b2b/magic_links/authenticate",

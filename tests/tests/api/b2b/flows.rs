@@ -4,7 +4,7 @@
 
 use latch::domain::pkce::CodeChallenge;
 use latch_tests::b2b::*;
-use latch_tests::{email, HibpMode, TestApp, STRONG};
+use latch_tests::{email, HibpMode, TestApp, ATTACKER, STRONG};
 use serde_json::{json, Value};
 
 const NEW: &str = "a brand new passphrase: plum kettle orbit 77";
@@ -34,12 +34,7 @@ async fn seed_004_magic_link_signup_password_login_and_email_reset_r4() {
 
     // Step 3: an address the organization does not know yet: JIT provisioning, a pending member
     // and a signup email.
-    let signup = app
-        .post(
-            "/v1/b2b/magic_links/email/login_or_signup",
-            json!({"organization_id": org_id, "email_address": e}),
-        )
-        .await;
+    let signup = login_or_signup(&app, &org_id, &e).await;
     let body = signup.assert_ok();
     assert_eq!(body["member_created"], true, "{body}");
     assert_eq!(body["member"]["status"], "pending", "{body}");
@@ -56,9 +51,7 @@ async fn seed_004_magic_link_signup_password_login_and_email_reset_r4() {
     );
 
     // Step 4: the link's token; the member becomes active with a verified email.
-    let auth = app
-        .post("/v1/b2b/magic_links/authenticate", json!({"magic_links_token": token}))
-        .await;
+    let auth = magic_link_authenticate(&app, &token).await;
     let s1 = auth.assert_ok().clone();
     assert_member_session(&s1, &member_id, &org_id);
     assert_eq!(s1["organization_id"], org_id.as_str());
@@ -76,17 +69,12 @@ async fn seed_004_magic_link_signup_password_login_and_email_reset_r4() {
         "B2B sessions default to 60 minutes"
     );
     // The link works once.
-    app.post("/v1/b2b/magic_links/authenticate", json!({"magic_links_token": token}))
+    magic_link_authenticate(&app, &token)
         .await
         .assert_error(401, "unable_to_auth_magic_link");
 
     // Step 5: a password from the fresh session; the session survives.
-    let set = app
-        .post(
-            "/v1/b2b/passwords/session/reset",
-            json!({"organization_id": org_id, "session_token": s1["session_token"], "password": STRONG}),
-        )
-        .await;
+    let set = session_reset(&app, &org_id, &s1["session_token"], STRONG).await;
     let body = set.assert_ok();
     assert_eq!(body["member_authenticated"], true, "{body}");
     assert_eq!(body["member_id"], member_id.as_str());
@@ -105,12 +93,7 @@ async fn seed_004_magic_link_signup_password_login_and_email_reset_r4() {
     login(&app, "seed-004", &e, STRONG).await.assert_ok();
 
     // Step 7: reset by email.
-    let started = app
-        .post(
-            "/v1/b2b/passwords/email/reset/start",
-            json!({"organization_id": org_id, "email_address": e}),
-        )
-        .await;
+    let started = reset_start(&app, &org_id, &e).await;
     assert_eq!(started.assert_ok()["member_id"], member_id.as_str());
     assert!(nonempty(&started.body["member_email_id"]), "{}", started.body);
     let newest = app.raw_mail_to(&e).await.pop().unwrap();
@@ -124,21 +107,14 @@ async fn seed_004_magic_link_signup_password_login_and_email_reset_r4() {
         "the reset email also has a log-in-without-password link"
     );
 
-    let done = app
-        .post(
-            "/v1/b2b/passwords/email/reset",
-            json!({"password_reset_token": reset_token, "password": NEW}),
-        )
-        .await;
+    let done = email_reset(&app, &reset_token, NEW).await;
     let s3 = done.assert_ok().clone();
     assert_member_session(&s3, &member_id, &org_id);
     assert!(nonempty(&s3["member_email_id"]), "{s3}");
 
     // R4: the email reset revoked every earlier session; its own works.
     for old in [&s1, &s2] {
-        authenticate_session(&app, &old["session_token"])
-            .await
-            .assert_error(404, "session_not_found");
+        assert_session_gone(&app, &old["session_token"]).await;
     }
     authenticate_session(&app, &s3["session_token"]).await.assert_ok();
     login(&app, &org_id, &e, STRONG)
@@ -146,21 +122,15 @@ async fn seed_004_magic_link_signup_password_login_and_email_reset_r4() {
         .assert_error(401, "unauthorized_credentials");
     login(&app, &org_id, &e, NEW).await.assert_ok();
     // The token works once.
-    app.post(
-        "/v1/b2b/passwords/email/reset",
-        json!({"password_reset_token": reset_token, "password": "yet another fine passphrase 88"}),
-    )
-    .await
-    .assert_error(401, "unable_to_auth_password_reset_token");
+    email_reset(&app, &reset_token, "yet another fine passphrase 88")
+        .await
+        .assert_error(401, "unable_to_auth_password_reset_token");
 }
 
 #[tokio::test]
 async fn session_reset_keeps_its_session_revokes_the_others_and_needs_a_recent_factor_r4() {
     let app = TestApp::spawn().await;
-    let org_id = id(&create_org(&app, "session-reset", json!({})).await);
-    let e = email("sreset");
-    let s0 = member_with_password(&app, &org_id, &e, STRONG, json!({})).await;
-    let member_id = s0["member_id"].as_str().unwrap().to_string();
+    let (org_id, e, member_id, s0) = org_with_member(&app, "session-reset", "sreset", STRONG).await;
     let s1 = login(&app, &org_id, &e, STRONG).await.assert_ok().clone();
     let s2 = login(&app, &org_id, &e, STRONG).await.assert_ok().clone();
 
@@ -171,19 +141,12 @@ async fn session_reset_keeps_its_session_revokes_the_others_and_needs_a_recent_f
     .await
     .assert_error(400, "no_session_arguments");
 
-    let r = app
-        .post(
-            "/v1/b2b/passwords/session/reset",
-            json!({"organization_id": org_id, "session_token": s1["session_token"], "password": NEW}),
-        )
-        .await;
+    let r = session_reset(&app, &org_id, &s1["session_token"], NEW).await;
     assert_member_session(r.assert_ok(), &member_id, &org_id);
     // R4: the session used survives, the member's other sessions do not.
     authenticate_session(&app, &s1["session_token"]).await.assert_ok();
     for other in [&s0, &s2] {
-        authenticate_session(&app, &other["session_token"])
-            .await
-            .assert_error(404, "session_not_found");
+        assert_session_gone(&app, &other["session_token"]).await;
     }
     login(&app, &org_id, &e, NEW).await.assert_ok();
     login(&app, &org_id, &e, STRONG)
@@ -194,38 +157,25 @@ async fn session_reset_keeps_its_session_revokes_the_others_and_needs_a_recent_f
     let s3 = login(&app, &org_id, &e, NEW).await.assert_ok().clone();
     app.clock.advance(chrono::Duration::minutes(6));
     authenticate_session(&app, &s3["session_token"]).await.assert_ok();
-    app.post(
-        "/v1/b2b/passwords/session/reset",
-        json!({"organization_id": org_id, "session_token": s3["session_token"], "password": STRONG}),
-    )
-    .await
-    .assert_error(400, "session_too_old_to_reset_password");
+    session_reset(&app, &org_id, &s3["session_token"], STRONG)
+        .await
+        .assert_error(400, "session_too_old_to_reset_password");
     login(&app, &org_id, &e, NEW).await.assert_ok();
 }
 
 #[tokio::test]
 async fn existing_password_reset_needs_the_current_password_and_revokes_every_session_r4() {
     let app = TestApp::spawn().await;
-    let org_id = id(&create_org(&app, "existing-reset", json!({})).await);
-    let e = email("existing");
-    let s0 = member_with_password(&app, &org_id, &e, STRONG, json!({})).await;
-    let member_id = s0["member_id"].as_str().unwrap().to_string();
+    let (org_id, e, member_id, s0) = org_with_member(&app, "existing-reset", "existing", STRONG).await;
     let s1 = login(&app, &org_id, &e, STRONG).await.assert_ok().clone();
-    let reset = |existing: &'static str| {
-        app.post(
-            "/v1/b2b/passwords/existing_password/reset",
-            json!({"organization_id": org_id, "email_address": e, "existing_password": existing, "new_password": NEW}),
-        )
-    };
+    let reset = |existing: &'static str| existing_password_reset(&app, &org_id, &e, existing, NEW);
     reset("not the password at all 12")
         .await
         .assert_error(401, "unauthorized_credentials");
     let fresh = reset(STRONG).await.assert_ok().clone();
     assert_member_session(&fresh, &member_id, &org_id);
     for old in [&s0, &s1] {
-        authenticate_session(&app, &old["session_token"])
-            .await
-            .assert_error(404, "session_not_found");
+        assert_session_gone(&app, &old["session_token"]).await;
     }
     authenticate_session(&app, &fresh["session_token"]).await.assert_ok();
     login(&app, &org_id, &e, NEW).await.assert_ok();
@@ -237,56 +187,26 @@ async fn existing_password_reset_needs_the_current_password_and_revokes_every_se
 #[tokio::test]
 async fn the_reset_emails_login_link_is_a_one_time_magic_link() {
     let app = TestApp::spawn().await;
-    let org_id = id(&create_org(&app, "reset-login-link", json!({})).await);
-    let e = email("resetlink");
-    let s0 = member_with_password(&app, &org_id, &e, STRONG, json!({})).await;
-    let member_id = s0["member_id"].as_str().unwrap().to_string();
-    app.post(
-        "/v1/b2b/passwords/email/reset/start",
-        json!({"organization_id": org_id, "email_address": e}),
-    )
-    .await
-    .assert_ok();
-    let mail = app.raw_mail_to(&e).await.pop().unwrap();
-    let (_, reset_token) = link_in(&mail, "multi_tenant_passwords").unwrap();
-    let (_, login_token) = link_in(&mail, "multi_tenant_magic_links").unwrap();
+    let (org_id, e, member_id, _) = org_with_member(&app, "reset-login-link", "resetlink", STRONG).await;
+    let (reset_token, login_token) = reset_mail(&app, &org_id, &e).await;
     assert_ne!(reset_token, login_token);
 
     // The two tokens are not interchangeable (and presenting one at the wrong endpoint does not
     // burn it).
-    app.post(
-        "/v1/b2b/magic_links/authenticate",
-        json!({"magic_links_token": reset_token}),
-    )
-    .await
-    .assert_error(401, "unable_to_auth_magic_link");
-    let a = app
-        .post(
-            "/v1/b2b/magic_links/authenticate",
-            json!({"magic_links_token": login_token}),
-        )
-        .await;
+    magic_link_authenticate(&app, &reset_token)
+        .await
+        .assert_error(401, "unable_to_auth_magic_link");
+    let a = magic_link_authenticate(&app, &login_token).await;
     let body = a.assert_ok();
     assert_member_session(body, &member_id, &org_id);
     assert_eq!(factor_types(&body["member_session"]), ["magic_link"]);
-    app.post(
-        "/v1/b2b/magic_links/authenticate",
-        json!({"magic_links_token": login_token}),
-    )
-    .await
-    .assert_error(401, "unable_to_auth_magic_link");
-    app.post(
-        "/v1/b2b/passwords/email/reset",
-        json!({"password_reset_token": login_token, "password": NEW}),
-    )
-    .await
-    .assert_error(401, "unable_to_auth_password_reset_token");
-    app.post(
-        "/v1/b2b/passwords/email/reset",
-        json!({"password_reset_token": reset_token, "password": NEW}),
-    )
-    .await
-    .assert_ok();
+    magic_link_authenticate(&app, &login_token)
+        .await
+        .assert_error(401, "unable_to_auth_magic_link");
+    email_reset(&app, &login_token, NEW)
+        .await
+        .assert_error(401, "unable_to_auth_password_reset_token");
+    email_reset(&app, &reset_token, NEW).await.assert_ok();
     login(&app, &org_id, &e, NEW).await.assert_ok();
 }
 
@@ -299,12 +219,9 @@ async fn pkce_binds_b2b_resets_and_magic_links_r5() {
     let verifier = "a-very-secret-code-verifier-that-is-long-enough-0123456789";
     let challenge = CodeChallenge::of_verifier(verifier);
 
-    app.post(
-        "/v1/b2b/passwords/email/reset/start",
-        json!({"organization_id": org_id, "email_address": e, "code_challenge": challenge}),
-    )
-    .await
-    .assert_ok();
+    reset_start_with(&app, &org_id, &e, json!({"code_challenge": challenge}))
+        .await
+        .assert_ok();
     let (_, token) = app.b2b_link(&e, "multi_tenant_passwords").await;
     let reset = |extra: Value| {
         let mut body = json!({"password_reset_token": token, "password": STRONG});
@@ -317,12 +234,9 @@ async fn pkce_binds_b2b_resets_and_magic_links_r5() {
         .assert_error(401, "pkce_mismatch");
     reset(json!({"code_verifier": verifier})).await.assert_ok();
 
-    app.post(
-        "/v1/b2b/magic_links/email/login_or_signup",
-        json!({"organization_id": org_id, "email_address": e, "pkce_code_challenge": challenge}),
-    )
-    .await
-    .assert_ok();
+    login_or_signup_with(&app, &org_id, &e, json!({"pkce_code_challenge": challenge}))
+        .await
+        .assert_ok();
     let (_, token) = app.b2b_link(&e, "multi_tenant_magic_links").await;
     let auth = |extra: Value| {
         let mut body = json!({"magic_links_token": token});
@@ -353,12 +267,7 @@ async fn b2b_links_point_only_at_allowed_redirect_urls_r5() {
     let e = email("b2b-redirect");
     create_member(&app, &org_id, &e, json!({})).await;
 
-    app.post(
-        "/v1/b2b/passwords/email/reset/start",
-        json!({"organization_id": org_id, "email_address": e}),
-    )
-    .await
-    .assert_ok();
+    reset_start(&app, &org_id, &e).await.assert_ok();
     let mail = app.raw_mail_to(&e).await.pop().unwrap();
     let (reset_url, _) = link_in(&mail, "multi_tenant_passwords").unwrap();
     let (login_url, _) = link_in(&mail, "multi_tenant_magic_links").unwrap();
@@ -372,33 +281,40 @@ async fn b2b_links_point_only_at_allowed_redirect_urls_r5() {
     );
 
     let sent = app.raw_mail_to(&e).await.len();
-    app.post(
-        "/v1/b2b/passwords/email/reset/start",
-        json!({"organization_id": org_id, "email_address": e, "reset_password_redirect_url": "https://evil.example.net/reset"}),
+    reset_start_with(
+        &app,
+        &org_id,
+        &e,
+        json!({"reset_password_redirect_url": "https://evil.example.net/reset"}),
     )
     .await
     .assert_error(400, "invalid_password_reset_redirect_url");
-    app.post(
-        "/v1/b2b/magic_links/email/login_or_signup",
-        json!({"organization_id": org_id, "email_address": e, "login_redirect_url": "https://evil.example.net/login"}),
+    login_or_signup_with(
+        &app,
+        &org_id,
+        &e,
+        json!({"login_redirect_url": "https://evil.example.net/login"}),
     )
     .await
     .assert_error(400, "invalid_login_redirect_url");
-    app.post(
-        "/v1/b2b/magic_links/email/login_or_signup",
-        json!({"organization_id": org_id, "email_address": e, "signup_redirect_url": "https://evil.example.net/signup"}),
+    login_or_signup_with(
+        &app,
+        &org_id,
+        &e,
+        json!({"signup_redirect_url": "https://evil.example.net/signup"}),
     )
     .await
     .assert_error(400, "invalid_signup_redirect_url");
     assert_eq!(app.raw_mail_to(&e).await.len(), sent, "nothing sent for a refused URL");
 
     // An existing member gets a login email, at a listed URL of the request's choosing.
-    let a = app
-        .post(
-            "/v1/b2b/magic_links/email/login_or_signup",
-            json!({"organization_id": org_id, "email_address": e, "login_redirect_url": "https://app.example.com/alt"}),
-        )
-        .await;
+    let a = login_or_signup_with(
+        &app,
+        &org_id,
+        &e,
+        json!({"login_redirect_url": "https://app.example.com/alt"}),
+    )
+    .await;
     assert_eq!(a.assert_ok()["member_created"], false);
     let (url, _) = app.b2b_link(&e, "multi_tenant_magic_links").await;
     assert!(
@@ -447,50 +363,26 @@ async fn a_correct_but_breached_password_at_login_must_be_reset() {
     login(&app, &org_id, &e, NEW).await.assert_ok();
 }
 
-/// The two links of the newest B2B reset mail to `e`: (reset token, magic-link token).
-async fn b2b_reset_mail(app: &TestApp, org_id: &str, e: &str) -> (String, String) {
-    app.post(
-        "/v1/b2b/passwords/email/reset/start",
-        json!({"organization_id": org_id, "email_address": e}),
-    )
-    .await
-    .assert_ok();
-    let mail = app.raw_mail_to(e).await.pop().unwrap();
-    let (_, reset) = link_in(&mail, "multi_tenant_passwords").unwrap();
-    let (_, login) = link_in(&mail, "multi_tenant_magic_links").unwrap();
-    (reset, login)
-}
-
 /// SECURITY R7: both links of a B2B reset mail sent before a password change are refused (the
 /// magic link first: it changes nothing, so it cannot hide the reset link's failure).
 async fn assert_b2b_links_dead(app: &TestApp, (reset, login): &(String, String)) {
-    app.post("/v1/b2b/magic_links/authenticate", json!({"magic_links_token": login}))
+    magic_link_authenticate(app, login)
         .await
         .assert_error(401, "unable_to_auth_magic_link");
-    app.post(
-        "/v1/b2b/passwords/email/reset",
-        json!({"password_reset_token": reset, "password": "an attacker's passphrase: moss lantern 58"}),
-    )
-    .await
-    .assert_error(401, "unable_to_auth_password_reset_token");
+    email_reset(app, reset, ATTACKER)
+        .await
+        .assert_error(401, "unable_to_auth_password_reset_token");
 }
 
 #[tokio::test]
 async fn r7_a_completed_b2b_email_reset_kills_the_older_mails_links_and_its_own_magic_link() {
     let app = TestApp::spawn().await;
-    let org_id = id(&create_org(&app, "r7-email", json!({})).await);
-    let e = email("r7b2bemail");
-    member_with_password(&app, &org_id, &e, STRONG, json!({})).await;
-    let t1 = b2b_reset_mail(&app, &org_id, &e).await;
-    let t2 = b2b_reset_mail(&app, &org_id, &e).await;
-    app.post(
-        "/v1/b2b/passwords/email/reset",
-        json!({"password_reset_token": t2.0, "password": NEW}),
-    )
-    .await
-    .assert_ok();
+    let (org_id, e, ..) = org_with_member(&app, "r7-email", "r7b2bemail", STRONG).await;
+    let t1 = reset_mail(&app, &org_id, &e).await;
+    let t2 = reset_mail(&app, &org_id, &e).await;
+    email_reset(&app, &t2.0, NEW).await.assert_ok();
     assert_b2b_links_dead(&app, &t1).await;
-    app.post("/v1/b2b/magic_links/authenticate", json!({"magic_links_token": t2.1}))
+    magic_link_authenticate(&app, &t2.1)
         .await
         .assert_error(401, "unable_to_auth_magic_link");
     login(&app, &org_id, &e, NEW).await.assert_ok();
@@ -499,26 +391,18 @@ async fn r7_a_completed_b2b_email_reset_kills_the_older_mails_links_and_its_own_
 #[tokio::test]
 async fn r7_b2b_existing_password_and_session_resets_kill_outstanding_links() {
     let app = TestApp::spawn().await;
-    let org_id = id(&create_org(&app, "r7-existing", json!({})).await);
-    let e = email("r7b2bexisting");
-    member_with_password(&app, &org_id, &e, STRONG, json!({})).await;
-    let mail = b2b_reset_mail(&app, &org_id, &e).await;
-    app.post(
-        "/v1/b2b/passwords/existing_password/reset",
-        json!({"organization_id": org_id, "email_address": e, "existing_password": STRONG, "new_password": NEW}),
-    )
-    .await
-    .assert_ok();
+    let (org_id, e, ..) = org_with_member(&app, "r7-existing", "r7b2bexisting", STRONG).await;
+    let mail = reset_mail(&app, &org_id, &e).await;
+    existing_password_reset(&app, &org_id, &e, STRONG, NEW)
+        .await
+        .assert_ok();
     assert_b2b_links_dead(&app, &mail).await;
 
     let current = login(&app, &org_id, &e, NEW).await.assert_ok().clone();
-    let mail = b2b_reset_mail(&app, &org_id, &e).await;
-    app.post(
-        "/v1/b2b/passwords/session/reset",
-        json!({"organization_id": org_id, "session_token": current["session_token"], "password": STRONG}),
-    )
-    .await
-    .assert_ok();
+    let mail = reset_mail(&app, &org_id, &e).await;
+    session_reset(&app, &org_id, &current["session_token"], STRONG)
+        .await
+        .assert_ok();
     assert_b2b_links_dead(&app, &mail).await;
     authenticate_session(&app, &current["session_token"]).await.assert_ok();
     login(&app, &org_id, &e, STRONG).await.assert_ok();
@@ -533,13 +417,8 @@ async fn r7_a_password_copied_from_another_organization_kills_the_members_links(
     member_with_password(&app, &a, &e, STRONG, json!({})).await;
     create_member(&app, &b, &e, json!({})).await;
     // A mail for B's membership, then the password changed in A (and copied to B).
-    let in_b = b2b_reset_mail(&app, &b, &e).await;
-    app.post(
-        "/v1/b2b/passwords/existing_password/reset",
-        json!({"organization_id": a, "email_address": e, "existing_password": STRONG, "new_password": NEW}),
-    )
-    .await
-    .assert_ok();
+    let in_b = reset_mail(&app, &b, &e).await;
+    existing_password_reset(&app, &a, &e, STRONG, NEW).await.assert_ok();
     assert_b2b_links_dead(&app, &in_b).await;
     login(&app, &b, &e, NEW).await.assert_ok();
 }

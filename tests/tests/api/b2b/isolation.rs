@@ -49,18 +49,10 @@ async fn the_org_boundary_holds_for_passwords_members_and_sessions() {
         .await
         .assert_error(404, "member_not_found");
     let sent = app.raw_mail_to(&only).await.len();
-    app.post(
-        "/v1/b2b/passwords/email/reset/start",
-        json!({"organization_id": b, "email_address": only}),
-    )
-    .await
-    .assert_error(404, "member_not_found");
-    app.post(
-        "/v1/b2b/passwords/existing_password/reset",
-        json!({"organization_id": b, "email_address": only, "existing_password": STRONG, "new_password": NEW}),
-    )
-    .await
-    .assert_error(404, "member_not_found");
+    reset_start(&app, &b, &only).await.assert_error(404, "member_not_found");
+    existing_password_reset(&app, &b, &only, STRONG, NEW)
+        .await
+        .assert_error(404, "member_not_found");
     assert_eq!(app.raw_mail_to(&only).await.len(), sent, "no mail for B");
 
     // Looking A's member up through B.
@@ -82,12 +74,9 @@ async fn the_org_boundary_holds_for_passwords_members_and_sessions() {
 
     // A's sessions in B's session reset: not found, and nothing changes.
     for s in [&only_a, &in_a] {
-        app.post(
-            "/v1/b2b/passwords/session/reset",
-            json!({"organization_id": b, "session_token": s["session_token"], "password": NEW}),
-        )
-        .await
-        .assert_error(404, "session_not_found");
+        session_reset(&app, &b, &s["session_token"], NEW)
+            .await
+            .assert_error(404, "session_not_found");
         app.post(
             "/v1/b2b/passwords/session/reset",
             json!({"organization_id": b, "session_jwt": s["session_jwt"], "password": NEW}),
@@ -212,10 +201,7 @@ async fn an_ist_is_bound_to_its_organization_and_member_j3() {
 #[tokio::test]
 async fn member_sessions_and_user_sessions_do_not_cross() {
     let app = TestApp::spawn().await;
-    let org = id(&create_org(&app, "the-line", json!({})).await);
-    let e = email("member-line");
-    let member = member_with_password(&app, &org, &e, STRONG, json!({})).await;
-    let member_id = member["member_id"].as_str().unwrap().to_string();
+    let (org, e, member_id, member) = org_with_member(&app, "the-line", "member-line", STRONG).await;
     let user = app.create_user(&email("user-line"), STRONG, Some(60)).await;
 
     // A member session on consumer endpoints.
@@ -251,12 +237,9 @@ async fn member_sessions_and_user_sessions_do_not_cross() {
     )
     .await
     .assert_error(404, "session_not_found");
-    app.post(
-        "/v1/b2b/passwords/session/reset",
-        json!({"organization_id": org, "session_token": user["session_token"], "password": NEW}),
-    )
-    .await
-    .assert_error(404, "session_not_found");
+    session_reset(&app, &org, &user["session_token"], NEW)
+        .await
+        .assert_error(404, "session_not_found");
 
     // Each still works on its own side.
     app.post(

@@ -232,9 +232,7 @@ async fn enrolling_with_a_session_makes_later_logins_need_mfa() {
     // TOTP with a session instead of an IST: the factor is added to that session, and
     // set_mfa_enrollment "enroll" makes MFA apply from then on.
     let app = TestApp::spawn().await;
-    let org_id = id(&create_org(&app, "enroll-later", json!({})).await);
-    let e = email("enroll");
-    member_with_password(&app, &org_id, &e, STRONG, json!({})).await;
+    let (org_id, e, ..) = org_with_member(&app, "enroll-later", "enroll", STRONG).await;
     let s = login(&app, &org_id, &e, STRONG).await.assert_ok().clone();
     let member_id = s["member_id"].as_str().unwrap().to_string();
     assert_member_session(&s, &member_id, &org_id);
@@ -279,16 +277,9 @@ async fn a_magic_link_is_a_primary_factor_and_an_ist_sent_is_kept() {
     // The enrollment used the current step; the codes below come from later ones.
     app.clock.advance(chrono::Duration::seconds(90));
 
-    app.post(
-        "/v1/b2b/magic_links/email/login_or_signup",
-        json!({"organization_id": org_id, "email_address": e}),
-    )
-    .await
-    .assert_ok();
+    login_or_signup(&app, &org_id, &e).await.assert_ok();
     let (_, token) = app.b2b_link(&e, "multi_tenant_magic_links").await;
-    let a = app
-        .post("/v1/b2b/magic_links/authenticate", json!({"magic_links_token": token}))
-        .await;
+    let a = magic_link_authenticate(&app, &token).await;
     let by_link = a.assert_ok().clone();
     assert_mfa_step(&by_link, &totp.member_id, &totp.registration_id);
 

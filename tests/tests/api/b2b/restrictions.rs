@@ -10,6 +10,20 @@ use serde_json::{json, Value};
 const RESTRICTED: &str = "operation_restricted_by_organization_auth_methods";
 const MFA_RESTRICTED: &str = "operation_restricted_by_organization_mfa_methods";
 
+/// At the session authenticate `path` (consumer or B2B): each of the `refused` checks is a 400,
+/// and the session still authenticates without a check and with a null one.
+async fn assert_checks_refused(app: &TestApp, path: &str, token: &Value, refused: Vec<Value>) {
+    for check in refused {
+        app.post(path, json!({"session_token": token, "authorization_check": check}))
+            .await
+            .assert_error(400, "bad_request");
+    }
+    app.post(path, json!({"session_token": token})).await.assert_ok();
+    app.post(path, json!({"session_token": token, "authorization_check": null}))
+        .await
+        .assert_ok();
+}
+
 async fn get_org(app: &TestApp, org_id: &str) -> Value {
     app.get(&format!("/v1/b2b/organizations/{org_id}")).await.assert_ok()["organization"].clone()
 }
@@ -18,51 +32,14 @@ async fn update_org(app: &TestApp, org_id: &str, body: Value) -> latch_tests::An
     app.put(&format!("/v1/b2b/organizations/{org_id}"), body).await
 }
 
-async fn login_or_signup(app: &TestApp, org_id: &str, address: &str) -> latch_tests::Answer {
-    app.post(
-        "/v1/b2b/magic_links/email/login_or_signup",
-        json!({"organization_id": org_id, "email_address": address}),
-    )
-    .await
-}
-
-async fn reset_start(app: &TestApp, org_id: &str, address: &str) -> latch_tests::Answer {
-    app.post(
-        "/v1/b2b/passwords/email/reset/start",
-        json!({"organization_id": org_id, "email_address": address}),
-    )
-    .await
-}
-
 #[tokio::test]
 async fn x4_authorization_check_is_refused_on_consumer_session_authenticate() {
     let app = TestApp::spawn().await;
     let created = app.create_user(&email("x4-rbac"), STRONG, Some(60)).await;
     let token = created["session_token"].clone();
     let check = json!({"resource_id": "documents", "action": "delete"});
-    app.post(
-        "/v1/sessions/authenticate",
-        json!({"session_token": token, "authorization_check": check}),
-    )
-    .await
-    .assert_error(400, "bad_request");
-    // An empty check is still a check asked for.
-    app.post(
-        "/v1/sessions/authenticate",
-        json!({"session_token": token, "authorization_check": {}}),
-    )
-    .await
-    .assert_error(400, "bad_request");
-    // Without one (or with null), as before.
-    app.post("/v1/sessions/authenticate", json!({"session_token": token}))
-        .await
-        .assert_ok();
-    app.post(
-        "/v1/sessions/authenticate",
-        json!({"session_token": token, "authorization_check": null}),
-    )
-    .await
-    .assert_ok();
+    // An empty check is still a check asked for; without one (or with null), as before.
+    assert_checks_refused(&app, "/v1/sessions/authenticate", &token, vec![check, json!({})]).await;
 }
 
 #[tokio::test]
@@ -74,24 +51,11 @@ async fn x4_authorization_check_is_refused_on_b2b_session_authenticate() {
     let done = member_with_password(&app, &org, &e, STRONG, json!({})).await;
     let token = done["session_token"].clone();
     // A check naming another organization would pass today if the field were ignored.
-    for check in [
+    let refused = vec![
         json!({"organization_id": other, "resource_id": "documents", "action": "delete"}),
         json!({"organization_id": org, "resource_id": "documents", "action": "read"}),
-    ] {
-        app.post(
-            "/v1/b2b/sessions/authenticate",
-            json!({"session_token": token, "authorization_check": check}),
-        )
-        .await
-        .assert_error(400, "bad_request");
-    }
-    authenticate_session(&app, &token).await.assert_ok();
-    app.post(
-        "/v1/b2b/sessions/authenticate",
-        json!({"session_token": token, "authorization_check": null}),
-    )
-    .await
-    .assert_ok();
+    ];
+    assert_checks_refused(&app, "/v1/b2b/sessions/authenticate", &token, refused).await;
 }
 
 #[tokio::test]
@@ -130,25 +94,15 @@ async fn x4_restricted_auth_methods_refuse_password_login_and_resets() {
     // Every way of setting a password.
     reset_start(&app, &org, &e).await.assert_error(403, RESTRICTED);
     assert_eq!(app.raw_mail_to(&e).await.len(), mails, "no reset mail is sent");
-    app.post(
-        "/v1/b2b/passwords/email/reset",
-        json!({"password_reset_token": pending_reset, "password": "another Strong passphrase 71"}),
-    )
-    .await
-    .assert_error(403, RESTRICTED);
-    app.post(
-        "/v1/b2b/passwords/existing_password/reset",
-        json!({"organization_id": org, "email_address": e, "existing_password": STRONG,
-               "new_password": "another Strong passphrase 72"}),
-    )
-    .await
-    .assert_error(403, RESTRICTED);
-    app.post(
-        "/v1/b2b/passwords/session/reset",
-        json!({"organization_id": org, "session_token": session, "password": "another Strong passphrase 73"}),
-    )
-    .await
-    .assert_error(403, RESTRICTED);
+    email_reset(&app, &pending_reset, "another Strong passphrase 71")
+        .await
+        .assert_error(403, RESTRICTED);
+    existing_password_reset(&app, &org, &e, STRONG, "another Strong passphrase 72")
+        .await
+        .assert_error(403, RESTRICTED);
+    session_reset(&app, &org, &session, "another Strong passphrase 73")
+        .await
+        .assert_error(403, RESTRICTED);
     // The allowed method works.
     login_or_signup(&app, &org, &e).await.assert_ok();
     let (_, magic) = app.b2b_link(&e, "multi_tenant_magic_links").await;
@@ -157,7 +111,7 @@ async fn x4_restricted_auth_methods_refuse_password_login_and_resets() {
     update_org(&app, &org, json!({"allowed_auth_methods": ["password"]}))
         .await
         .assert_ok();
-    app.post("/v1/b2b/magic_links/authenticate", json!({"magic_links_token": magic}))
+    magic_link_authenticate(&app, &magic)
         .await
         .assert_error(403, RESTRICTED);
     let before = app.raw_mail_to(&e).await.len();
@@ -170,15 +124,10 @@ async fn x4_restricted_auth_methods_refuse_password_login_and_resets() {
     update_org(&app, &org, json!({"auth_methods": "ALL_ALLOWED"}))
         .await
         .assert_ok();
-    app.post("/v1/b2b/magic_links/authenticate", json!({"magic_links_token": magic}))
+    magic_link_authenticate(&app, &magic).await.assert_ok();
+    email_reset(&app, &pending_reset, "another Strong passphrase 74")
         .await
         .assert_ok();
-    app.post(
-        "/v1/b2b/passwords/email/reset",
-        json!({"password_reset_token": pending_reset, "password": "another Strong passphrase 74"}),
-    )
-    .await
-    .assert_ok();
     login(&app, &org, &e, "another Strong passphrase 74").await.assert_ok();
 }
 
@@ -420,9 +369,7 @@ async fn l4_b2b_reset_start_and_magic_link_sends_are_rate_limited_per_email() {
 #[tokio::test]
 async fn e1_b2b_unknown_email_login_costs_one_verification_like_a_wrong_password() {
     let app = TestApp::spawn().await;
-    let org = id(&create_org(&app, "e1-b2b", json!({})).await);
-    let e = email("e1-b2b");
-    member_with_password(&app, &org, &e, STRONG, json!({})).await;
+    let (org, e, ..) = org_with_member(&app, "e1-b2b", "e1-b2b", STRONG).await;
     let passwordless = email("e1-b2b-nopassword");
     create_member(&app, &org, &passwordless, json!({})).await;
 
@@ -445,18 +392,14 @@ async fn e1_b2b_unknown_email_login_costs_one_verification_like_a_wrong_password
     assert_eq!((wrong, unknown, no_password), (1, 1, 1));
 
     // The existing-password reset proves the current password the same way.
-    let reset = |address: String| {
-        app.post(
-            "/v1/b2b/passwords/existing_password/reset",
-            json!({"organization_id": org, "email_address": address, "existing_password": "wrong wrong wrong",
-                   "new_password": "another Strong passphrase 75"}),
-        )
-    };
+    const NEW: &str = "another Strong passphrase 75";
     let before = app.verifications();
-    reset(e.clone()).await.assert_error(401, "unauthorized_credentials");
+    existing_password_reset(&app, &org, &e, "wrong wrong wrong", NEW)
+        .await
+        .assert_error(401, "unauthorized_credentials");
     let wrong = cost(before);
     let before = app.verifications();
-    reset(email("e1-b2b-ghost2"))
+    existing_password_reset(&app, &org, &email("e1-b2b-ghost2"), "wrong wrong wrong", NEW)
         .await
         .assert_error(404, "member_not_found");
     assert_eq!((wrong, cost(before)), (1, 1));

@@ -1,8 +1,8 @@
 //! Member sessions (B16–B19): authenticate, list, revoke, the JWT and the B2B JWKS.
 
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use jsonwebtoken::Algorithm;
 use latch_tests::b2b::*;
-use latch_tests::{email, TestApp, PROJECT_ID, STRONG};
+use latch_tests::{verify_jwt, TestApp, PROJECT_ID, STRONG};
 use serde_json::{json, Value};
 
 async fn listed(app: &TestApp, org_id: &str, member_id: &str) -> Vec<String> {
@@ -35,10 +35,7 @@ fn session_id(body: &Value) -> String {
 #[tokio::test]
 async fn list_shows_active_sessions_and_revoke_takes_exactly_one_argument() {
     let app = TestApp::spawn().await;
-    let org_id = id(&create_org(&app, "revoke-org", json!({})).await);
-    let e = email("revoke");
-    let s0 = member_with_password(&app, &org_id, &e, STRONG, json!({})).await;
-    let member_id = s0["member_id"].as_str().unwrap().to_string();
+    let (org_id, e, member_id, s0) = org_with_member(&app, "revoke-org", "revoke", STRONG).await;
     let s1 = login(&app, &org_id, &e, STRONG).await.assert_ok().clone();
     let s2 = login(&app, &org_id, &e, STRONG).await.assert_ok().clone();
     let s3 = login(&app, &org_id, &e, STRONG).await.assert_ok().clone();
@@ -67,26 +64,20 @@ async fn list_shows_active_sessions_and_revoke_takes_exactly_one_argument() {
     app.post("/v1/b2b/sessions/revoke", json!({"member_session_id": session_id(&s1)}))
         .await
         .assert_ok();
-    authenticate_session(&app, &s1["session_token"])
-        .await
-        .assert_error(404, "session_not_found");
+    assert_session_gone(&app, &s1["session_token"]).await;
     assert_eq!(listed(&app, &org_id, &member_id).await.len(), 3);
 
     app.post("/v1/b2b/sessions/revoke", json!({"session_token": s2["session_token"]}))
         .await
         .assert_ok();
-    authenticate_session(&app, &s2["session_token"])
-        .await
-        .assert_error(404, "session_not_found");
+    assert_session_gone(&app, &s2["session_token"]).await;
     assert_eq!(listed(&app, &org_id, &member_id).await.len(), 2);
 
     app.post("/v1/b2b/sessions/revoke", json!({"member_id": member_id}))
         .await
         .assert_ok();
     for s in [&s0, &s3] {
-        authenticate_session(&app, &s["session_token"])
-            .await
-            .assert_error(404, "session_not_found");
+        assert_session_gone(&app, &s["session_token"]).await;
     }
     assert!(listed(&app, &org_id, &member_id).await.is_empty());
 }
@@ -94,9 +85,7 @@ async fn list_shows_active_sessions_and_revoke_takes_exactly_one_argument() {
 #[tokio::test]
 async fn authenticate_answers_the_member_session_and_a_fresh_jwt() {
     let app = TestApp::spawn().await;
-    let org_id = id(&create_org(&app, "auth-org", json!({})).await);
-    let e = email("b2b-auth");
-    member_with_password(&app, &org_id, &e, STRONG, json!({})).await;
+    let (org_id, e, ..) = org_with_member(&app, "auth-org", "b2b-auth", STRONG).await;
     let s = login(&app, &org_id, &e, STRONG).await.assert_ok().clone();
     let member_id = s["member_id"].as_str().unwrap().to_string();
 
@@ -138,22 +127,16 @@ async fn authenticate_answers_the_member_session_and_a_fresh_jwt() {
     let short = short.assert_ok().clone();
     assert_eq!(session_length(&short["member_session"]), chrono::Duration::minutes(30));
     app.clock.advance(chrono::Duration::minutes(31));
-    authenticate_session(&app, &short["session_token"])
-        .await
-        .assert_error(404, "session_not_found");
+    assert_session_gone(&app, &short["session_token"]).await;
     authenticate_session(&app, &s["session_token"]).await.assert_ok();
     app.clock.advance(chrono::Duration::minutes(30));
-    authenticate_session(&app, &s["session_token"])
-        .await
-        .assert_error(404, "session_not_found");
+    assert_session_gone(&app, &s["session_token"]).await;
 }
 
 #[tokio::test]
 async fn the_member_jwt_names_the_org_and_verifies_against_the_b2b_jwks() {
     let app = TestApp::spawn().await;
-    let org_id = id(&create_org(&app, "jwt-org", json!({})).await);
-    let e = email("b2b-jwt");
-    member_with_password(&app, &org_id, &e, STRONG, json!({})).await;
+    let (org_id, e, ..) = org_with_member(&app, "jwt-org", "b2b-jwt", STRONG).await;
     let s = login(&app, &org_id, &e, STRONG).await.assert_ok().clone();
     let member_id = s["member_id"].as_str().unwrap().to_string();
     let jwt = s["session_jwt"].as_str().unwrap();
@@ -172,14 +155,7 @@ async fn the_member_jwt_names_the_org_and_verifies_against_the_b2b_jwks() {
     assert_eq!(claim["authentication_factors"][0]["type"], "password");
 
     // The JWKS is public.
-    let jwks = app
-        .send(
-            reqwest::Method::GET,
-            &format!("/v1/b2b/sessions/jwks/{PROJECT_ID}"),
-            None,
-            None,
-        )
-        .await;
+    let jwks = app.get_public(&format!("/v1/b2b/sessions/jwks/{PROJECT_ID}")).await;
     assert_eq!(jwks.status, 200, "{}", jwks.body);
     let keys = jwks.body["keys"].as_array().unwrap();
     assert!(!keys.is_empty());
@@ -187,13 +163,6 @@ async fn the_member_jwt_names_the_org_and_verifies_against_the_b2b_jwks() {
     assert_eq!(header.alg, Algorithm::RS256);
     let kid = header.kid.expect("a kid");
     let key = keys.iter().find(|k| k["kid"] == kid.as_str()).expect("kid in the JWKS");
-    let decoding = DecodingKey::from_rsa_components(key["n"].as_str().unwrap(), key["e"].as_str().unwrap()).unwrap();
-    let mut validation = Validation::new(Algorithm::RS256);
-    validation.set_audience(&[PROJECT_ID]);
-    validation.set_issuer(&[format!("stytch.com/{PROJECT_ID}")]);
-    validation.set_required_spec_claims(&["exp", "iat", "nbf", "iss", "aud", "sub"]);
-    let claims = jsonwebtoken::decode::<Value>(jwt, &decoding, &validation)
-        .expect("verifies with the published key")
-        .claims;
+    let claims = verify_jwt(jwt, key);
     assert_eq!(claims["sub"], member_id.as_str());
 }

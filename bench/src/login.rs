@@ -3,7 +3,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 use serde::Serialize;
@@ -160,33 +160,12 @@ impl Target {
     }
 }
 
-/// `concurrency` workers log in back to back until `duration` has passed. Returns the latencies
-/// of successful logins (ms), the count of failed ones, and the time until the last one ended (s).
+/// `concurrency` workers log in back to back until `duration` has passed (`load::burst`).
 async fn burst(target: &Arc<Target>, concurrency: usize, duration: Duration) -> anyhow::Result<(Vec<f64>, usize, f64)> {
-    let start = Instant::now();
-    let deadline = start + duration;
-    let workers: Vec<_> = (0..concurrency)
-        .map(|user| {
-            let target = target.clone();
-            tokio::spawn(async move {
-                let (mut latencies, mut errors) = (Vec::new(), 0usize);
-                while Instant::now() < deadline {
-                    let sent = Instant::now();
-                    if target.login(user).await? {
-                        latencies.push(sent.elapsed().as_secs_f64() * 1000.0);
-                    } else {
-                        errors += 1;
-                    }
-                }
-                anyhow::Ok((latencies, errors))
-            })
-        })
-        .collect();
-    let (mut latencies, mut errors) = (Vec::new(), 0);
-    for worker in workers {
-        let (l, e) = worker.await.context("login worker")??;
-        latencies.extend(l);
-        errors += e;
-    }
-    Ok((latencies, errors, start.elapsed().as_secs_f64()))
+    let target = target.clone();
+    crate::load::burst(concurrency, duration, move |user| {
+        let target = target.clone();
+        async move { target.login(user).await }
+    })
+    .await
 }

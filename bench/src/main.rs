@@ -5,6 +5,7 @@ mod argon;
 mod hot_path;
 mod imported;
 mod lambda;
+mod load;
 mod login;
 mod machine;
 mod plot;

@@ -137,6 +137,13 @@ pub mod errors {
 
     /// `session_token` / `session_jwt` naming an existing session to extend.
     pub const ATTACHED_SESSION: &[ErrorType] = &[SessionNotFound, UnableToParseSessionJwt, TooManySessionArguments];
+    /// `sessions/revoke` (consumer and B2B): exactly one way to name the session, and the one named.
+    pub const SESSION_REVOKE: &[ErrorType] = &[
+        NoSessionRevokeArguments,
+        TooManySessionRevokeArguments,
+        SessionNotFound,
+        UnableToParseSessionJwt,
+    ];
     /// `session_duration_minutes` and `session_custom_claims`.
     pub const SESSION_OPTIONS: &[ErrorType] = &[InvalidSessionDurationMinutes, CustomClaimsTooLarge];
     /// A password being set: length, strength, breach.

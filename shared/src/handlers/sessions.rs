@@ -159,12 +159,7 @@ pub const AUTHENTICATE_API: Api = Api::body::<AuthenticateRequest, AuthenticateR
     errors::SESSION_OPTIONS,
 ]);
 
-pub const REVOKE_API: Api = Api::body::<RevokeRequest, Empty>(&[&[
-    ErrorType::NoSessionRevokeArguments,
-    ErrorType::TooManySessionRevokeArguments,
-    ErrorType::SessionNotFound,
-    ErrorType::UnableToParseSessionJwt,
-]]);
+pub const REVOKE_API: Api = Api::body::<RevokeRequest, Empty>(&[errors::SESSION_REVOKE]);
 
 pub const LIST_API: Api =
     Api::query::<ListQuery, ListResponse>(&[&[ErrorType::InvalidUserId, ErrorType::UserNotFound]]);

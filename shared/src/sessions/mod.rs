@@ -208,6 +208,21 @@ pub struct SessionManager {
 /// path"); any other change to the session is written at once.
 pub const TOUCH_INTERVAL_SECONDS: i64 = 60;
 
+/// What a call may change in the session it names: custom claims merged, and with a duration the
+/// expiry moved to `now` plus that.
+fn amend(
+    record: &mut SessionRecord,
+    duration: Option<SessionDuration>,
+    custom_claims: Option<&Map<String, Value>>,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    merge_custom_claims(&mut record.custom_claims, custom_claims)?;
+    if let Some(d) = duration {
+        record.expires_at = now + d.as_chrono();
+    }
+    Ok(())
+}
+
 pub(crate) fn not_found() -> Error {
     Error::new(
         ErrorType::SessionNotFound,
@@ -381,10 +396,7 @@ impl SessionManager {
         now: DateTime<Utc>,
     ) -> Result<Issued, Error> {
         let stored = record.clone();
-        merge_custom_claims(&mut record.custom_claims, custom_claims)?;
-        if let Some(d) = duration {
-            record.expires_at = now + d.as_chrono();
-        }
+        amend(&mut record, duration, custom_claims, now)?;
         if organization.is_some() {
             record.organization = organization;
         }
@@ -420,11 +432,8 @@ impl SessionManager {
         custom_claims: Option<&Map<String, Value>>,
         now: DateTime<Utc>,
     ) -> Result<Issued, Error> {
-        merge_custom_claims(&mut record.custom_claims, custom_claims)?;
+        amend(&mut record, duration, custom_claims, now)?;
         record.last_accessed_at = now;
-        if let Some(d) = duration {
-            record.expires_at = now + d.as_chrono();
-        }
         if let Some(f) = factor {
             match record
                 .factors

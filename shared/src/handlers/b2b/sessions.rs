@@ -301,13 +301,7 @@ pub const AUTHENTICATE_API: Api = Api::body::<AuthenticateRequest, AuthenticateR
     errors::SESSION_OPTIONS,
 ]);
 
-pub const REVOKE_API: Api = Api::body::<RevokeRequest, Empty>(&[&[
-    ErrorType::NoSessionRevokeArguments,
-    ErrorType::TooManySessionRevokeArguments,
-    ErrorType::SessionNotFound,
-    ErrorType::UnableToParseSessionJwt,
-    ErrorType::MemberNotFound,
-]]);
+pub const REVOKE_API: Api = Api::body::<RevokeRequest, Empty>(&[errors::SESSION_REVOKE, &[ErrorType::MemberNotFound]]);
 
 pub const LIST_API: Api =
     Api::query::<ListQuery, ListResponse>(&[&[ErrorType::OrganizationNotFound, ErrorType::MemberNotFound]]);

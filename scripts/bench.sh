@@ -13,6 +13,8 @@
 # and the three largest arm64 functions (~10 min per architecture from cold, a minute or two of
 # linking per function when warm), so the report judges the size of binaries as deployed;
 # LATCH_BENCH_DEPLOYED=0 skips it.
+# It runs scripts/arm64-tests.sh too (latch-argon2's tests on aarch64 under qemu-aarch64) for the
+# NEON backend's equality row.
 # Without Python or PyPI the C reference is skipped with a note in the report, and without
 # cargo-lambda the arm64 sizes.
 set -euo pipefail
@@ -126,10 +128,16 @@ else
   log "could not start moto; the store round trips will be skipped"
 fi
 
+# latch-argon2's NEON backend against RFC 9106 and the crate, on aarch64 (under qemu-aarch64 on an
+# x86_64 machine: correctness only). The log goes to the report; a failure is a MISS there.
+ARM64_LOG="$TARGET_DIR/bench-arm64-tests.log"
+log "latch-argon2's tests on aarch64 (scripts/arm64-tests.sh)"
+scripts/arm64-tests.sh >"$ARM64_LOG" 2>&1 || log "the arm64 tests failed; see $ARM64_LOG"
+
 export LATCH_BENCH_RUSTFLAGS="${RUSTFLAGS:-}"
 export LATCH_BENCH_COMMAND="scripts/bench.sh${*:+ $*}"
 "$TARGET_DIR/bench-release/latch-bench" \
   --out "$ROOT/bench" \
   --latch "$TARGET_DIR/bench-release/latch" \
   --corpus ../shared/data/zxcvbn-reference.jsonl \
-  "${PYTHON_ARGS[@]}" "${NATIVE_ARGS[@]}" "${LAMBDA_ARGS[@]}" "${MOTO_ARGS[@]}" "$@"
+  "${PYTHON_ARGS[@]}" "${NATIVE_ARGS[@]}" "${LAMBDA_ARGS[@]}" "${MOTO_ARGS[@]}" --arm64-tests "$ARM64_LOG" "$@"

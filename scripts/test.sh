@@ -14,7 +14,10 @@
 #   3b. schema fuzzing (scripts/schema-fuzz.sh): docs/openapi.json validated, then schemathesis
 #      against `latch serve`, bounded in examples and time;
 #   4. the Lambda side (scripts/lambda-checks.sh): the SAM template linted, every function built
-#      for arm64, and the functions driven through the Lambda runtime interface (cargo lambda watch).
+#      for arm64, and the functions driven through the Lambda runtime interface (cargo lambda watch);
+#   5. latch-argon2's tests on aarch64 under qemu-aarch64 (scripts/arm64-tests.sh): the NEON
+#      backend held to the argon2 crate and RFC 9106 (installs qemu-user and the aarch64 cross
+#      linker with apt-get if missing); it runs in the background from the start.
 # Installs what it needs: moto into .venv-moto/, the SDKs into .venv-sdk/ and
 # tests/sdk/node/node_modules, playwright-core and @stytch/vanilla-js into tests/browser/node_modules, schemathesis into .venv-fuzz/, SAM CLI, cfn-lint and cargo-lambda
 # into .venv-lambda/.
@@ -27,6 +30,7 @@ target_dir="${CARGO_TARGET_DIR:-target}"
 source scripts/emulator.sh
 LAMBDA_BUILD_PID=""
 BROWSER_PID=""
+ARM64_PID=""
 # join_background PID LOG TITLE: wait for a stage started in the background, then print TITLE and
 # its log; returns its exit status.
 join_background() {
@@ -38,7 +42,7 @@ join_background() {
 }
 stop_background() {
   local pid
-  for pid in "$LAMBDA_BUILD_PID" "$BROWSER_PID"; do
+  for pid in "$LAMBDA_BUILD_PID" "$BROWSER_PID" "$ARM64_PID"; do
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
       kill -- "-$pid" 2>/dev/null || true
     fi
@@ -56,6 +60,16 @@ setsid scripts/lambda-checks.sh build >"$LAMBDA_BUILD_LOG" 2>&1 &
 LAMBDA_BUILD_PID=$!
 join_lambda_build() {
   join_background "$LAMBDA_BUILD_PID" "$LAMBDA_BUILD_LOG" "Lambda: template lint and arm64 builds (ran in the background)"
+}
+
+# latch-argon2's tests for aarch64 under qemu: independent of every other stage (a debug build of
+# one small crate for aarch64, then the test binaries emulated), so it too runs in the background
+# from the start, in its own process group, and is joined at the end.
+ARM64_LOG="$(mktemp "${TMPDIR:-/tmp}/latch-arm64-tests.XXXXXX")"
+setsid scripts/arm64-tests.sh >"$ARM64_LOG" 2>&1 &
+ARM64_PID=$!
+join_arm64_tests() {
+  join_background "$ARM64_PID" "$ARM64_LOG" "latch-argon2 on aarch64 under qemu: the NEON backend (ran in the background)"
 }
 
 echo "== cargo test (unit + black-box HTTP on SQLite)"
@@ -95,6 +109,7 @@ if ! start_emulator; then
   fi
   echo "WARNING: no emulator; the DynamoDB and SES stages are skipped" >&2
   join_browser_tests
+  join_arm64_tests
   join_lambda_build
   scripts/lambda-checks.sh watch "$latch"
   exit 0
@@ -121,6 +136,7 @@ sdk_secret="secret-test-$(python3 -c 'import secrets; print(secrets.token_hex(16
 stop_emulator
 
 join_browser_tests
+join_arm64_tests
 join_lambda_build
 echo "== Lambda: the functions through the runtime interface (cargo lambda watch)"
 scripts/lambda-checks.sh watch "$latch"

@@ -11,6 +11,8 @@ use core::arch::x86_64::*;
 
 use argon2::Block;
 
+use crate::fill::Compress;
+
 /// 1 KiB as 256-bit vectors.
 const VECTORS: usize = 32;
 
@@ -128,6 +130,19 @@ fn permute_columns([a0, a1, b0, b1, c0, c1, d0, d1]: [&mut __m256i; 8]) {
     quarter(a1, &mut b1d, c0, &mut d1d);
     (*b0, *b1) = (mix(b1d, b0d), mix(b0d, b1d));
     (*d0, *d1) = (mix(d0d, d1d), mix(d1d, d0d));
+}
+
+/// The AVX2 backend, for the shared fill (`fill::Fill::hash_into::<Avx2>`).
+pub(crate) struct Avx2;
+
+impl Compress for Avx2 {
+    /// Calls [`compress`] directly: this wrapper inlines into the fill, which stays compiled
+    /// without AVX2 and calls the AVX2 G once per block, as before the fill was shared.
+    #[inline(always)]
+    unsafe fn compress(x: &Block, y: &Block, target: &mut Block, xor: bool) {
+        // SAFETY: the trait's contract, passed on (the CPU supports AVX2).
+        unsafe { compress(x, y, target, xor) }
+    }
 }
 
 /// # Safety

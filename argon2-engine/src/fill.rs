@@ -1,17 +1,29 @@
-//! Argon2 around the AVX2 compression function, straight from RFC 9106: H0 (§3.2), the first
+//! Argon2 around a vector compression function, straight from RFC 9106: H0 (§3.2), the first
 //! two blocks of each lane, the segments of every pass and slice with their reference-block
 //! indexing (§3.4), and the tag from the XOR of the lanes' last blocks through H' (§3.3).
+//!
+//! The backends differ only in G: the fill is generic over [`Compress`], so each backend
+//! (`avx2` on x86_64, `neon` on aarch64) gets its own monomorphised copy with its G called
+//! directly, as when this loop knew only AVX2, and the fill rules are written once.
 
 use argon2::{Algorithm, Block, Params, Version};
 use blake2::digest::{Update, VariableOutput};
 use blake2::{Blake2b512, Blake2bVar, Digest};
 
-use crate::avx2::compress;
-
 const WORDS: usize = 128;
 const BLOCK_BYTES: usize = WORDS * 8;
 /// Slices per pass: lanes synchronise at each slice boundary.
 const SYNC_POINTS: usize = 4;
+
+/// The compression function G (RFC 9106 §3.5) of one vector backend.
+pub(crate) trait Compress {
+    /// G(`x`, `y`) into `target`, or XORed into it with `xor` (version 1.3's later passes).
+    ///
+    /// # Safety
+    /// The CPU must have the instructions the implementation uses: the caller holds the
+    /// backend's `Backend::available`.
+    unsafe fn compress(x: &Block, y: &Block, target: &mut Block, xor: bool);
+}
 
 /// One hash's inputs, already checked against the argon2 crate's limits by the caller.
 pub(crate) struct Fill<'a> {
@@ -23,8 +35,8 @@ pub(crate) struct Fill<'a> {
 
 impl Fill<'_> {
     /// # Safety
-    /// The CPU must support AVX2.
-    pub unsafe fn hash_into(&self, password: &[u8], salt: &[u8], out: &mut [u8], memory: &mut [Block]) {
+    /// The CPU must have `G`'s instructions ([`Compress::compress`]).
+    pub unsafe fn hash_into<G: Compress>(&self, password: &[u8], salt: &[u8], out: &mut [u8], memory: &mut [Block]) {
         let geometry = Geometry::of(self.params);
         let memory = &mut memory[..geometry.block_count()];
         let h0 = self.initial_hash(password, salt, out.len());
@@ -35,7 +47,7 @@ impl Fill<'_> {
                 // may be filled one after another.
                 for lane in 0..geometry.lanes {
                     // SAFETY: the caller's promise, passed on.
-                    unsafe { self.fill_segment(memory, &geometry, Position { pass, lane, slice }) };
+                    unsafe { self.fill_segment::<G>(memory, &geometry, Position { pass, lane, slice }) };
                 }
             }
         }
@@ -66,15 +78,15 @@ impl Fill<'_> {
     /// One segment: `segment_length` blocks of one lane in one slice of one pass.
     ///
     /// # Safety
-    /// The CPU must support AVX2.
-    unsafe fn fill_segment(&self, memory: &mut [Block], geometry: &Geometry, at: Position) {
+    /// The CPU must have `G`'s instructions.
+    unsafe fn fill_segment<G: Compress>(&self, memory: &mut [Block], geometry: &Geometry, at: Position) {
         let data_independent = match self.algorithm {
             Algorithm::Argon2i => true,
             Algorithm::Argon2id => at.pass == 0 && at.slice < SYNC_POINTS / 2,
             Algorithm::Argon2d => false,
         };
         // SAFETY (here and for `word` below): the caller's promise, passed on.
-        let mut addresses = data_independent.then(|| unsafe { AddressStream::new(self, geometry, at) });
+        let mut addresses = data_independent.then(|| unsafe { AddressStream::new::<G>(self, geometry, at) });
         let first = if at.pass == 0 && at.slice == 0 { 2 } else { 0 };
         let lane_start = at.lane * geometry.lane_length;
         // Version 1.0 overwrites; 1.3 XORs into the block from the previous pass.
@@ -88,7 +100,7 @@ impl Fill<'_> {
                 current - 1
             };
             let pseudo_random = match addresses.as_mut() {
-                Some(stream) => unsafe { stream.word(index) },
+                Some(stream) => unsafe { stream.word::<G>(index) },
                 None => memory[previous].as_ref()[0],
             };
             // The high word picks the reference lane (the current one throughout the first slice
@@ -111,7 +123,7 @@ impl Fill<'_> {
                 }
             };
             // SAFETY: the caller's promise, passed on.
-            unsafe { compress(block_at(previous), block_at(reference), target, xor) };
+            unsafe { G::compress(block_at(previous), block_at(reference), target, xor) };
         }
     }
 }
@@ -177,8 +189,8 @@ struct AddressStream {
 
 impl AddressStream {
     /// # Safety
-    /// The CPU must support AVX2.
-    unsafe fn new(fill: &Fill<'_>, geometry: &Geometry, at: Position) -> Self {
+    /// The CPU must have `G`'s instructions.
+    unsafe fn new<G: Compress>(fill: &Fill<'_>, geometry: &Geometry, at: Position) -> Self {
         let mut input = Block::new();
         let words = input.as_mut();
         words[0] = at.pass as u64;
@@ -194,29 +206,29 @@ impl AddressStream {
         // The first segment starts at index 2, where no refill would happen: fill it now.
         if at.pass == 0 && at.slice == 0 {
             // SAFETY: the caller's promise, passed on.
-            unsafe { stream.refill() };
+            unsafe { stream.refill::<G>() };
         }
         stream
     }
 
     /// # Safety
-    /// The CPU must support AVX2.
-    unsafe fn refill(&mut self) {
+    /// The CPU must have `G`'s instructions.
+    unsafe fn refill<G: Compress>(&mut self) {
         self.input.as_mut()[6] += 1;
         let mut once = Block::new();
         // SAFETY: the caller's promise, passed on.
         unsafe {
-            compress(&Block::new(), &self.input, &mut once, false);
-            compress(&Block::new(), &once, &mut self.addresses, false);
+            G::compress(&Block::new(), &self.input, &mut once, false);
+            G::compress(&Block::new(), &once, &mut self.addresses, false);
         }
     }
 
     /// # Safety
-    /// The CPU must support AVX2.
-    unsafe fn word(&mut self, index: usize) -> u64 {
+    /// The CPU must have `G`'s instructions.
+    unsafe fn word<G: Compress>(&mut self, index: usize) -> u64 {
         if index.is_multiple_of(WORDS) {
             // SAFETY: the caller's promise, passed on.
-            unsafe { self.refill() };
+            unsafe { self.refill::<G>() };
         }
         self.addresses.as_ref()[index % WORDS]
     }

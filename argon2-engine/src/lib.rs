@@ -1,13 +1,16 @@
 //! Argon2 (RFC 9106) as Latch's hasher runs it: the `argon2` crate's parameters, validation,
-//! errors, block type and results, with an AVX2 implementation chosen at run time on x86_64.
+//! errors, block type and results, with an AVX2 implementation chosen at run time on x86_64 and
+//! a NEON one on aarch64.
 //!
 //! Nearly all of a hash's time goes to the compression function G. The `argon2` crate's G is
 //! scalar Rust: on the machines Latch is benchmarked on it took ~1.3× the reference C library's
 //! optimised build (bench/RESULTS.md). Where the CPU has AVX2, [`Backend::Avx2`] runs the whole
-//! fill here, with G on 256-bit vectors (`avx2`); everywhere else (the arm64 Lambda functions
-//! among them) [`Backend::Portable`] is the `argon2` crate itself. (A variant compiled with
-//! AVX-512F/VL as well, where `vprolq` replaces one of the four rotations, measured no faster on
-//! the benchmark machine: not kept.)
+//! fill here, with G on 256-bit vectors (`avx2`); on aarch64 (the arm64 Lambda functions among
+//! them) [`Backend::Neon`] runs the same fill (`fill`, generic over G) with G on 128-bit NEON
+//! vectors (`neon`); everywhere else [`Backend::Portable`] is the `argon2` crate itself. (A
+//! variant compiled with AVX-512F/VL as well, where `vprolq` replaces one of the four rotations,
+//! measured no faster on the benchmark machine: not kept.) The NEON backend's correctness is
+//! tested under qemu (scripts/arm64-tests.sh); its speed has not been measured here.
 //!
 //! Either way the working memory is the caller's `Vec<Block>`, grown when a hash needs more and
 //! otherwise reused, so a busy server does not fault in fresh pages for every hash
@@ -18,8 +21,10 @@
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 mod fill;
+#[cfg(target_arch = "aarch64")]
+mod neon;
 
 pub use argon2::{Algorithm, Block, Error, Params, Version};
 
@@ -30,16 +35,17 @@ pub enum Backend {
     Portable,
     /// Latch's own, on x86_64 CPUs with AVX2 (detected at run time).
     Avx2,
+    /// Latch's own, on aarch64 CPUs (NEON is part of every one that runs Linux).
+    Neon,
 }
 
 impl Backend {
     /// The fastest implementation this CPU runs.
     pub fn detect() -> Self {
-        if Backend::Avx2.available() {
-            Backend::Avx2
-        } else {
-            Backend::Portable
-        }
+        [Backend::Avx2, Backend::Neon]
+            .into_iter()
+            .find(|b| b.available())
+            .unwrap_or(Backend::Portable)
     }
 
     pub fn available(self) -> bool {
@@ -49,6 +55,10 @@ impl Backend {
             Backend::Avx2 => std::is_x86_feature_detected!("avx2"),
             #[cfg(not(target_arch = "x86_64"))]
             Backend::Avx2 => false,
+            #[cfg(target_arch = "aarch64")]
+            Backend::Neon => std::arch::is_aarch64_feature_detected!("neon"),
+            #[cfg(not(target_arch = "aarch64"))]
+            Backend::Neon => false,
         }
     }
 
@@ -56,6 +66,7 @@ impl Backend {
         match self {
             Backend::Portable => "portable (argon2 crate)",
             Backend::Avx2 => "avx2",
+            Backend::Neon => "neon",
         }
     }
 }
@@ -108,7 +119,7 @@ impl<'k> Argon2<'k> {
     /// `memory`: grown to the block count when it is shorter, used as it is otherwise.
     ///
     /// Refuses what the `argon2` crate refuses, with its errors: the portable backend is the
-    /// crate, and the AVX2 one runs only after the crate's own checks passed.
+    /// crate, and the vector ones run only after the crate's own checks passed.
     pub fn hash_into(
         &self,
         password: &[u8],
@@ -120,8 +131,8 @@ impl<'k> Argon2<'k> {
         if memory.len() < blocks {
             memory.resize(blocks, Block::new());
         }
-        #[cfg(target_arch = "x86_64")]
-        if self.backend == Backend::Avx2 {
+        #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+        if self.backend != Backend::Portable {
             check_inputs(&self.params, self.secret, password, salt, out)?;
             let fill = fill::Fill {
                 algorithm: self.algorithm,
@@ -129,9 +140,15 @@ impl<'k> Argon2<'k> {
                 params: &self.params,
                 secret: self.secret,
             };
-            // SAFETY: an instance holds Backend::Avx2 only where `available()` found AVX2
-            // (with_backend falls back to Portable otherwise).
-            unsafe { fill.hash_into(password, salt, out, memory) };
+            // SAFETY: an instance holds a vector backend only where `available()` found its
+            // instructions (with_backend falls back to Portable otherwise).
+            match self.backend {
+                #[cfg(target_arch = "x86_64")]
+                Backend::Avx2 => unsafe { fill.hash_into::<avx2::Avx2>(password, salt, out, memory) },
+                #[cfg(target_arch = "aarch64")]
+                Backend::Neon => unsafe { fill.hash_into::<neon::Neon>(password, salt, out, memory) },
+                other => unreachable!("{other:?} is not available on this architecture"),
+            }
             return Ok(());
         }
         let crate_argon2 = if self.secret.is_empty() {
@@ -144,8 +161,8 @@ impl<'k> Argon2<'k> {
 }
 
 /// The argon2 crate's checks of the inputs (`Argon2::new_with_secret` and
-/// `hash_password_into_with_memory`), for the AVX2 backend.
-#[cfg(target_arch = "x86_64")]
+/// `hash_password_into_with_memory`), for the vector backends.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 fn check_inputs(params: &Params, secret: &[u8], password: &[u8], salt: &[u8], out: &[u8]) -> Result<(), Error> {
     const MIN_SALT_LEN: usize = 8;
     let too_long = |len: usize| u32::try_from(len).is_err();

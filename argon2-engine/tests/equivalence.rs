@@ -6,20 +6,44 @@ use latch_argon2::{Algorithm, Argon2, Backend, Block, Error, Params, Version};
 use proptest::prelude::*;
 
 fn backends() -> Vec<Backend> {
-    [Backend::Portable, Backend::Avx2]
+    [Backend::Portable, Backend::Avx2, Backend::Neon]
         .into_iter()
         .filter(|b| b.available())
         .collect()
 }
 
 /// The implementations that are Latch's own rather than the argon2 crate's: what the comparisons
-/// with the crate test. A CPU without AVX2 has none (and then runs the crate itself).
+/// with the crate test. An x86_64 CPU without AVX2 has none (and then runs the crate itself);
+/// every aarch64 one has NEON.
 fn own_backends() -> Vec<Backend> {
     let own: Vec<Backend> = backends().into_iter().filter(|b| *b != Backend::Portable).collect();
     if own.is_empty() {
-        eprintln!("no AVX2 on this CPU: only the argon2 crate runs here, nothing to compare");
+        eprintln!("no AVX2 or NEON on this CPU: only the argon2 crate runs here, nothing to compare");
     }
     own
+}
+
+/// On aarch64 the NEON backend is the one chosen, so the comparisons below test it
+/// (scripts/arm64-tests.sh checks that this test ran and passed under qemu).
+#[cfg(target_arch = "aarch64")]
+#[test]
+fn neon_is_the_backend_on_aarch64() {
+    assert_eq!(Backend::detect(), Backend::Neon);
+    assert_eq!(own_backends(), [Backend::Neon]);
+    assert_eq!(Backend::Neon.name(), "neon");
+}
+
+/// On x86_64 NEON is never chosen, and AVX2 is wherever the CPU has it.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn avx2_where_the_cpu_has_it() {
+    assert!(!Backend::Neon.available());
+    let expected = if std::is_x86_feature_detected!("avx2") {
+        Backend::Avx2
+    } else {
+        Backend::Portable
+    };
+    assert_eq!(Backend::detect(), expected);
 }
 
 /// One hash's inputs.

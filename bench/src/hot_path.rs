@@ -92,6 +92,23 @@ fn field(body: &Value, name: &str) -> anyhow::Result<String> {
         .with_context(|| format!("no {name} in {body}"))
 }
 
+/// The `POST /v1/b2b/passwords/migrate` body of a member whose password is `password`, hashed
+/// here as a cheap argon2id (1 MiB, one pass) so that creating the member needs no email.
+pub(crate) fn imported_member(org_id: &str, email: &str, password: &str) -> anyhow::Result<Value> {
+    let (memory, iterations, salt) = (1024u32, 1u32, "bench-member-salt");
+    let params = argon2::Params::new(memory, iterations, 1, Some(32)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut hash = [0u8; 32];
+    argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+        .hash_password_into(password.as_bytes(), salt.as_bytes(), &mut hash)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(
+        json!({"organization_id": org_id, "email_address": email, "hash_type": "argon_2id", "hash": hex,
+        "argon_2_config": {"salt": salt, "iteration_amount": iterations, "memory": memory, "threads": 1,
+            "key_length": 32}}),
+    )
+}
+
 /// A consumer session and a member session (the member's password imported as an argon2id hash,
 /// so that setting it up needs no email).
 async fn sessions(http: &reqwest::Client, server: &Server) -> anyhow::Result<(Value, Value)> {
@@ -110,20 +127,11 @@ async fn sessions(http: &reqwest::Client, server: &Server) -> anyhow::Result<(Va
     )
     .await?;
     let org_id = field(&org["organization"], "organization_id")?;
-    let (memory, iterations, salt) = (1024u32, 1u32, "hot-path-salt-16");
-    let params = argon2::Params::new(memory, iterations, 1, Some(32)).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut hash = [0u8; 32];
-    argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
-        .hash_password_into(PASSWORD.as_bytes(), salt.as_bytes(), &mut hash)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
     post(
         http,
         server,
         "/v1/b2b/passwords/migrate",
-        json!({"organization_id": org_id, "email_address": "member@hot-path.example", "hash_type": "argon_2id",
-            "hash": hex, "argon_2_config": {"salt": salt, "iteration_amount": iterations, "memory": memory,
-            "threads": 1, "key_length": 32}}),
+        imported_member(&org_id, "member@hot-path.example", PASSWORD)?,
     )
     .await?;
     let member = post(
@@ -254,8 +262,9 @@ async fn burst(
 /// and the goal beside it.
 pub fn section(r: &HotPathResults) -> String {
     let mut out = format!(
-        "## The session hot path\n\n`latch serve` (SQLite), {} connections, {:.0} s per route; goal: every \
-         session route ≥ {:.2} × the trivial route's throughput (issue 20).\n\n\
+        "`latch serve` (SQLite), {} connections, {:.0} s per route; goal: every \
+         session route ≥ {:.2} × the trivial route's throughput (issue 20). Where the time goes (a \
+         perf profile of this measure): docs/reference/performance-facts.md, \"The session hot path\".\n\n\
          | route | req/s | p50 ms | p99 ms | × trivial | goal |\n|---|---|---|---|---|---|\n",
         r.concurrency, r.seconds_per_route, r.target_ratio
     );

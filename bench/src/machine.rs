@@ -137,6 +137,12 @@ fn cpu_features() -> Vec<String> {
             }
         }
     }
+    // NEON (`asimd`) is part of every aarch64 CPU that runs Linux; listed so that a report from an
+    // arm64 machine says what latch-argon2's NEON backend ran on.
+    #[cfg(target_arch = "aarch64")]
+    if std::arch::is_aarch64_feature_detected!("neon") {
+        found.push("neon".to_string());
+    }
     found
 }
 

@@ -8,6 +8,7 @@ mod lambda;
 mod load;
 mod login;
 mod machine;
+mod neon;
 mod plot;
 mod report;
 mod reset_timing;
@@ -33,11 +34,13 @@ const USAGE: &str = "latch-bench [options]: run from the repository root (script
   --deployed FILE      a function binary in the deployed release profile, sized (repeatable)
   --cold-starts N      starts per function (default 5, --quick 2)
   --native-c PATH      the optimised C argon2 build (native.c; scripts/bench.sh compiles it)
+  --arm64-tests LOG    the log of scripts/arm64-tests.sh: the NEON backend's equality row
   --moto URL           a moto server (scripts/emulator.sh): store round trips per flow on DynamoDB
   --quick              a short smoke run; its figures are not for the record
   --only imported      only the imported-hash rows (maxima, isolation), printed; no files written
   --only reset-timing  only the reset-start timing row (known vs unknown addresses), printed
   --only hot-path      only the session hot path rows (sessions/authenticate against a trivial route), printed
+  --only round-trips   only the DynamoDB round trips per flow (needs --moto), printed
                        as JSON; writes no file";
 
 struct Args {
@@ -52,6 +55,7 @@ struct Args {
     lambda: lambda::Options,
     cold_starts: Option<usize>,
     only: Option<String>,
+    arm64_tests: Option<PathBuf>,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -69,6 +73,7 @@ fn parse_args() -> anyhow::Result<Args> {
         lambda: lambda::Options::new(false),
         cold_starts: None,
         only: None,
+        arm64_tests: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -82,6 +87,7 @@ fn parse_args() -> anyhow::Result<Args> {
             "--quick" => args.quick = true,
             "--only" => args.only = Some(value()?),
             "--moto" => args.moto = Some(value()?),
+            "--arm64-tests" => args.arm64_tests = Some(value()?.into()),
             "--native-c" => args.native_c = Some(value()?.into()),
             "--functions" => args.lambda.x86_64_dir = Some(value()?.into()),
             "--functions-arm64" => args.lambda.arm64_dir = Some(value()?.into()),
@@ -127,7 +133,15 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", hot_path::section(&hot));
             return Ok(());
         }
-        Some(other) => bail!("--only {other}: the pieces that run alone are imported, reset-timing and hot-path"),
+        Some("round-trips") => {
+            let moto = args.moto.as_deref().context("--only round-trips needs --moto URL")?;
+            let counted = roundtrips::run(&args.latch, moto).await?;
+            println!("{}", roundtrips::section(&counted));
+            return Ok(());
+        }
+        Some(other) => {
+            bail!("--only {other}: the pieces that run alone are imported, reset-timing, hot-path and round-trips")
+        }
         None => {}
     }
     let command = std::env::var("LATCH_BENCH_COMMAND").unwrap_or_else(|_| "latch-bench".into());
@@ -249,6 +263,23 @@ async fn main() -> anyhow::Result<()> {
         }
     };
 
+    let neon = match &args.arm64_tests {
+        Some(log) => match neon::read(log) {
+            Ok(n) => Some(n),
+            Err(e) => {
+                notes.push(format!("NEON backend's equality not read: {e:#}"));
+                None
+            }
+        },
+        None => {
+            notes.push(
+                "NEON backend's equality not read: no arm64 tests' log (`--arm64-tests LOG`, which scripts/bench.sh passes)."
+                    .into(),
+            );
+            None
+        }
+    };
+
     machine.load_average_at_end = machine::load_average();
     if let Some(note) = machine.busy_note() {
         notes.push(note);
@@ -265,6 +296,7 @@ async fn main() -> anyhow::Result<()> {
         roundtrips,
         imported,
         hot_path,
+        neon,
         notes,
     };
     write(&args.out, &results)

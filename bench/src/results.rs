@@ -8,6 +8,7 @@ use crate::imported::ImportedResults;
 use crate::lambda::LambdaResults;
 use crate::login::LoginResults;
 use crate::machine::Machine;
+use crate::neon::NeonEquality;
 use crate::reset_timing::ResetTiming;
 use crate::roundtrips::RoundTrips;
 use crate::strength::StrengthResults;
@@ -31,6 +32,8 @@ pub struct Results {
     pub imported: Option<ImportedResults>,
     /// The session hot path: sessions/authenticate against a trivial route (issue 20).
     pub hot_path: Option<HotPathResults>,
+    /// latch-argon2's tests on aarch64 (the NEON backend), from scripts/arm64-tests.sh's log.
+    pub neon: Option<NeonEquality>,
     /// Why a section is missing or partial.
     pub notes: Vec<String>,
 }
@@ -42,8 +45,11 @@ pub mod targets {
     pub const STRENGTH_MEDIAN_MS: f64 = 0.2;
     pub const STRENGTH_P99_MS: f64 = 5.0;
     pub const STRENGTH_WORST_MS: f64 = 50.0;
-    /// Login throughput ÷ (cores ÷ one verify), at least, at concurrency ≥ cores.
-    pub const THROUGHPUT_RATIO: f64 = 0.90;
+    /// Login throughput ÷ the side-by-side hashing ceiling (the bare engine on every core at once,
+    /// section 1), at least, at concurrency ≥ cores. It replaces issue 9's 0.90 × (cores ÷ one
+    /// verify), which no server reaches on a machine whose cores do not hash at full speed side by
+    /// side (issue 20).
+    pub const CEILING_RATIO: f64 = 0.95;
     /// Login p50 ÷ one verify, at most, where no request has to queue (concurrency ≤ cores).
     pub const P50_RATIO: f64 = 1.10;
     /// The largest arm64 function binary, in MB (10^6 bytes), at most.

@@ -161,7 +161,8 @@ struct Machine {
     arch: &'static str,
     os: &'static str,
     cores: usize,
-    avx2: bool,
+    /// The argon2 implementation the measurements ran (`avx2`, `neon` or the portable crate).
+    argon2_backend: &'static str,
     /// The 1-minute load average before and after the run (Linux; null elsewhere): other work
     /// on the cores makes every figure slower.
     load_before: Option<f64>,
@@ -389,15 +390,11 @@ async fn search(args: &CalibrateArgs) -> anyhow::Result<(Vec<Candidate>, usize)>
 }
 
 fn machine(load_before: Option<f64>) -> Machine {
-    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-    let avx2 = std::arch::is_x86_feature_detected!("avx2");
-    #[cfg(not(any(target_arch = "x86", target_arch = "x86_64")))]
-    let avx2 = false;
     Machine {
         arch: std::env::consts::ARCH,
         os: std::env::consts::OS,
         cores: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
-        avx2,
+        argon2_backend: latch_argon2::Backend::detect().name(),
         load_before,
         load_after: load_1min(),
     }
@@ -446,7 +443,7 @@ fn lambda(chosen: &Chosen, target_ms: f64, baseline_mb: u32) -> Lambda {
         suggested_heavy_function_memory_mb: suggested,
         estimates,
         assumption: "a Lambda vCPU as fast as one core of this machine; the functions run on arm64, \
-                     where the argon2 crate has no SIMD code path: measure there to be sure",
+                     where Latch's NEON argon2 code's speed is not measured: measure there to be sure",
     }
 }
 
@@ -500,12 +497,12 @@ fn render_text(r: &Report) -> String {
     let c = &r.chosen;
     let _ = writeln!(
         o,
-        "argon2id calibration: verify within {} ms on this machine ({} {}, {} cores{}), median of {} verifies per candidate",
+        "argon2id calibration: verify within {} ms on this machine ({} {}, {} cores, argon2 {}), median of {} verifies per candidate",
         r.target_ms,
         r.machine.arch,
         r.machine.os,
         r.machine.cores,
-        if r.machine.avx2 { ", AVX2" } else { "" },
+        r.machine.argon2_backend,
         r.samples
     );
     let _ = writeln!(o, "measured through {}", r.measured_with);

@@ -9,6 +9,7 @@ pub mod api;
 pub mod app;
 pub mod blocking;
 pub mod bootstrap;
+pub mod bounded_map;
 pub mod clock;
 pub mod config;
 pub mod credentials;

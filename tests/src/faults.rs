@@ -169,6 +169,9 @@ impl Store for FaultyStore {
     async fn delete_session(&self, session_id: &str) -> Result<bool, StoreError> {
         self.run(true, self.inner.delete_session(session_id)).await
     }
+    async fn session_context(&self, key: SessionKey<'_>) -> Result<Option<SessionContext>, StoreError> {
+        self.run(false, self.inner.session_context(key)).await
+    }
     async fn sessions_for_user(&self, user_id: &str, now: DateTime<Utc>) -> Result<Vec<SessionRecord>, StoreError> {
         self.run(false, self.inner.sessions_for_user(user_id, now)).await
     }

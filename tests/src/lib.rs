@@ -667,9 +667,16 @@ pub async fn scan(
 
 /// A fresh store of the selected backend, for the conformance suite.
 pub async fn fresh_store() -> (Arc<dyn latch::store::Store>, Backend) {
+    let (store, _, backend) = fresh_store_twice().await;
+    (store, backend)
+}
+
+/// Two handles on one fresh store, as two processes have: what one learnt (DynamoDB's addresses,
+/// `Store::session_context`) the other does not know.
+pub async fn fresh_store_twice() -> (Arc<dyn latch::store::Store>, Arc<dyn latch::store::Store>, Backend) {
     let backend = Backend::from_env().await;
     let dir = std::env::temp_dir().join(format!("latch-conformance-{}", uuid_like()));
-    (backend.store(&dir).await, backend)
+    (backend.store(&dir).await, backend.store(&dir).await, backend)
 }
 
 /// The mail the emulator's SES recorded (scripts/moto_serial.py serves this part of moto's state

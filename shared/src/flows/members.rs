@@ -86,15 +86,13 @@ pub async fn session_member(
             "The session's member or organization no longer exists.",
         )
     };
-    let (record, token) = st.sessions.find(by, Scope::AnyOrganization, now).await?;
-    let org_id = record
-        .organization
-        .as_ref()
-        .map(|o| o.organization_id.clone())
-        .unwrap_or_default();
-    let org = st.store.organization_by_id(&org_id).await?.ok_or_else(gone)?;
-    let member = find_member(st, &org, &record.user_id).await?.ok_or_else(gone)?;
-    Ok((record, token, org, member))
+    let (context, token) = st.sessions.find_context(by, Scope::AnyOrganization, now).await?;
+    let org = context.organization.ok_or_else(gone)?;
+    let member = context
+        .user
+        .filter(|m| m.organization_id() == Some(org.organization_id.as_str()))
+        .ok_or_else(gone)?;
+    Ok((context.session, token, org, member))
 }
 
 /// The member `member_id` of `org`: a member of another organization (or a consumer user) is

@@ -52,11 +52,9 @@ pub async fn session_user(
     by: SessionRef<'_>,
     now: DateTime<Utc>,
 ) -> Result<(SessionRecord, String, UserRecord), Error> {
-    let (record, token) = st.sessions.find(by, Scope::Consumer, now).await?;
-    let user = st
-        .store
-        .user_by_id(&record.user_id)
-        .await?
+    let (context, token) = st.sessions.find_context(by, Scope::Consumer, now).await?;
+    let user = context
+        .user
         .ok_or_else(|| Error::new(ErrorType::SessionNotFound, "The session's user no longer exists."))?;
-    Ok((record, token, user))
+    Ok((context.session, token, user))
 }

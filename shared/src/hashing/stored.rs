@@ -324,7 +324,7 @@ pub(crate) fn argon2_into(
     memory: &mut Vec<Block>,
 ) -> Result<(), argon2::Error> {
     let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, Some(out.len()))?;
-    // latch-argon2: the argon2 crate's results, with an AVX2 implementation where the CPU has it.
+    // latch-argon2: the argon2 crate's results, with AVX2 or NEON code where the CPU has it.
     latch_argon2::Argon2::new(cost.algorithm, cost.version, params).hash_into(password, salt, out, memory)
 }
 

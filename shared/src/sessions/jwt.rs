@@ -6,7 +6,10 @@ use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use sha2::{Digest, Sha256};
+
 use super::keys::SigningKeys;
+use crate::bounded_map::BoundedMap;
 
 /// JWTs live five minutes whatever the session's length; refresh through sessions/authenticate.
 pub const JWT_LIFETIME_SECONDS: i64 = 300;
@@ -133,17 +136,82 @@ pub fn verify(
     token: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<VerifiedJwt, JwtError> {
+    check(keys, project_id, token, now).map(|c| c.at(now))
+}
+
+/// What [`verify`] found in a JWT it accepted, enough to answer for the same JWT again.
+struct Checked {
+    kid: String,
+    subject: String,
+    session_id: String,
+    exp: i64,
+}
+
+impl Checked {
+    fn at(&self, now: chrono::DateTime<chrono::Utc>) -> VerifiedJwt {
+        VerifiedJwt {
+            subject: self.subject.clone(),
+            session_id: self.session_id.clone(),
+            expired: self.exp <= now.timestamp(),
+        }
+    }
+}
+
+/// How many accepted JWTs a process remembers (`BoundedMap`: when full the whole set is dropped);
+/// an entry is a digest, a kid and two ids, about 200 bytes.
+const VERIFIED_CAPACITY: usize = 16_384;
+
+/// The JWTs this process has accepted, by the SHA-256 of the whole JWT, so that the same JWT
+/// presented again (an app sends its session JWT on every request until it is refreshed) is not
+/// RS256-verified and parsed again (docs/reference/performance-facts.md, "The session hot path"). What made it
+/// acceptable cannot change but for its key: an entry counts only while its `kid` is still one of
+/// the project's keys. Whether it has expired is decided again at every call; the session it names
+/// is read and checked by the caller every time, as for a JWT verified anew.
+pub struct VerifiedJwts(BoundedMap<[u8; 32], Checked>);
+
+impl Default for VerifiedJwts {
+    fn default() -> Self {
+        Self(BoundedMap::new(VERIFIED_CAPACITY))
+    }
+}
+
+impl VerifiedJwts {
+    /// [`verify`], answered from memory for a JWT accepted before with a key still in `keys`.
+    pub fn verify(
+        &self,
+        keys: &SigningKeys,
+        project_id: &str,
+        token: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<VerifiedJwt, JwtError> {
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        if let Some(known) = self
+            .0
+            .read(&digest, |c| keys.by_kid(&c.kid).is_some().then(|| c.at(now)))
+        {
+            return Ok(known);
+        }
+        let checked = check(keys, project_id, token, now)?;
+        let verified = checked.at(now);
+        self.0.insert(digest, checked);
+        Ok(verified)
+    }
+}
+
+fn check(
+    keys: &SigningKeys,
+    project_id: &str,
+    token: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Checked, JwtError> {
     // The verdict is the whole answer: why jsonwebtoken refused a token is the token's own detail,
     // chosen by whoever sent it, and is neither answered nor logged.
     let header = jsonwebtoken::decode_header(token).map_err(|_| JwtError::Malformed)?;
     if header.alg != Algorithm::RS256 {
         return Err(JwtError::Rejected);
     }
-    let key = header
-        .kid
-        .as_deref()
-        .and_then(|kid| keys.by_kid(kid))
-        .ok_or(JwtError::Rejected)?;
+    let kid = header.kid.ok_or(JwtError::Rejected)?;
+    let key = keys.by_kid(&kid).ok_or(JwtError::Rejected)?;
     let mut validation = Validation::new(Algorithm::RS256);
     validation.validate_exp = false;
     validation.validate_nbf = false;
@@ -163,10 +231,11 @@ pub fn verify(
     if claims.nbf > now.timestamp() + 60 {
         return Err(JwtError::Rejected);
     }
-    Ok(VerifiedJwt {
+    Ok(Checked {
+        kid,
         subject: claims.sub,
         session_id,
-        expired: claims.exp <= now.timestamp(),
+        exp: claims.exp,
     })
 }
 
@@ -284,6 +353,34 @@ mod proptests {
             now(),
         )
         .expect("mint")
+    }
+
+    /// A JWT accepted once is answered from memory as `verify` answers it: its expiry judged at
+    /// each call, refused once its key is no longer the project's, and a changed JWT is a new one.
+    #[test]
+    fn a_remembered_jwt_is_judged_as_verify_judges_it() {
+        let remembered = VerifiedJwts::default();
+        let token = mint_now("user-test-x", "session-test-x", None, &Map::new());
+        for at in [now(), now(), now() + chrono::Duration::seconds(JWT_LIFETIME_SECONDS)] {
+            assert_eq!(
+                remembered.verify(keys(), PROJECT_ID, &token, at),
+                verify(keys(), PROJECT_ID, &token, at)
+            );
+        }
+        assert_eq!(remembered.0.len(), 1, "the same JWT is one entry");
+        let rotated = SigningKeys::generated();
+        assert_eq!(
+            remembered.verify(&rotated, PROJECT_ID, &token, now()),
+            Err(JwtError::Rejected),
+            "a JWT whose key is gone is refused, remembered or not"
+        );
+        let mut tampered = token.clone();
+        tampered.pop();
+        assert_eq!(
+            remembered.verify(keys(), PROJECT_ID, &tampered, now()),
+            Err(JwtError::Rejected)
+        );
+        assert_eq!(remembered.0.len(), 1, "nothing refused is remembered");
     }
 
     proptest! {

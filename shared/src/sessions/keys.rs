@@ -170,6 +170,16 @@ impl SigningKeys {
         &self.keys[0]
     }
 
+    /// One freshly generated key, for tests that need a key set other than the project's.
+    #[cfg(test)]
+    pub(crate) fn generated() -> Self {
+        let sealer = sealer(b"test-pepper-for-a-generated-key!");
+        let record = generate(&sealer, IdEnvironment::Test, chrono::Utc::now()).expect("generate");
+        Self {
+            keys: vec![LoadedKey::from_record(&record, &sealer).expect("load")],
+        }
+    }
+
     pub fn by_kid(&self, kid: &str) -> Option<&LoadedKey> {
         self.keys.iter().find(|k| k.kid == kid)
     }

@@ -14,7 +14,10 @@ use serde_json::{Map, Value};
 use crate::domain::ids::{new_id, IdEnvironment, IdKind};
 use crate::domain::SessionDuration;
 use crate::error::{Error, ErrorType};
-use crate::store::{Attributes, FactorRecord, OrgRef, SessionRecord, SessionWrite, Store, StoreError, TokenRecord};
+use crate::store::{
+    Attributes, FactorRecord, OrgRef, SessionContext, SessionKey, SessionRecord, SessionWrite, Store, StoreError,
+    TokenRecord,
+};
 use keys::SigningKeys;
 use objects::SessionObject;
 use recent_jwts::RecentJwts;
@@ -201,11 +204,12 @@ pub struct SessionManager {
     project_id: String,
     env: IdEnvironment,
     recent_jwts: RecentJwts,
+    verified_jwts: jwt::VerifiedJwts,
 }
 
 /// A session authenticated again records `last_accessed_at` at most once per this many seconds,
-/// so the call every page load makes is a read, not a write (PERFORMANCE.md, "The session hot
-/// path"); any other change to the session is written at once.
+/// so the call every page load makes is a read, not a write (docs/reference/performance-facts.md,
+/// "The session hot path"); any other change to the session is written at once.
 pub const TOUCH_INTERVAL_SECONDS: i64 = 60;
 
 /// What a call may change in the session it names: custom claims merged, and with a duration the
@@ -221,6 +225,42 @@ fn amend(
         record.expires_at = now + d.as_chrono();
     }
     Ok(())
+}
+
+/// A session as a caller named it, resolved to the store's keys.
+enum Named {
+    Token { digest: String, token: String },
+    Jwt { session_id: String, subject: String },
+}
+
+impl Named {
+    fn key(&self) -> SessionKey<'_> {
+        match self {
+            Named::Token { digest, .. } => SessionKey::TokenDigest(digest),
+            Named::Jwt { session_id, subject } => SessionKey::Id {
+                session_id,
+                user_id: subject,
+            },
+        }
+    }
+
+    /// Whether `session` is the one named and may be used here: active, in `scope`, and for a
+    /// JWT, the session of the JWT's subject.
+    fn admits(&self, session: &SessionRecord, scope: Scope<'_>, now: DateTime<Utc>) -> bool {
+        let owner = match self {
+            Named::Token { .. } => true,
+            Named::Jwt { subject, .. } => session.user_id == *subject,
+        };
+        owner && session.is_active(now) && scope.admits(session)
+    }
+
+    /// The token echoed back in the answer ("" for a JWT).
+    fn into_token(self) -> String {
+        match self {
+            Named::Token { token, .. } => token,
+            Named::Jwt { .. } => String::new(),
+        }
+    }
 }
 
 pub(crate) fn not_found() -> Error {
@@ -245,6 +285,7 @@ impl SessionManager {
             project_id,
             env,
             recent_jwts: RecentJwts::default(),
+            verified_jwts: jwt::VerifiedJwts::default(),
         }
     }
 
@@ -359,24 +400,55 @@ impl SessionManager {
         scope: Scope<'_>,
         now: DateTime<Utc>,
     ) -> Result<(SessionRecord, String), Error> {
-        let (found, token) = match by {
-            SessionRef::Token(token) => (
-                self.store.session_by_token_digest(&self.digester.digest(token)).await?,
-                token.to_string(),
-            ),
-            SessionRef::Jwt(raw) => {
-                let verified = jwt::verify(&self.keys, &self.project_id, raw, now).map_err(|e| match e {
-                    jwt::JwtError::Malformed => Error::new(ErrorType::UnableToParseSessionJwt, e.to_string()),
-                    jwt::JwtError::Rejected => not_found(),
-                })?;
-                let found = self.store.session_by_id(&verified.session_id).await?;
-                (found.filter(|s| s.user_id == verified.subject), String::new())
-            }
+        let named = self.named(by, now)?;
+        let found = match named.key() {
+            SessionKey::TokenDigest(digest) => self.store.session_by_token_digest(digest).await?,
+            SessionKey::Id { session_id, .. } => self.store.session_by_id(session_id).await?,
         };
-        let session = found
-            .filter(|s| s.is_active(now) && scope.admits(s))
+        let session = found.filter(|s| named.admits(s, scope, now)).ok_or_else(not_found)?;
+        Ok((session, named.into_token()))
+    }
+
+    /// [`Self::find`] with the session's user and organization read beside it (the store reads
+    /// them together where that saves round trips: `Store::session_context`). Whether the user
+    /// and organization still exist is the caller's to judge.
+    pub async fn find_context(
+        &self,
+        by: SessionRef<'_>,
+        scope: Scope<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(SessionContext, String), Error> {
+        let named = self.named(by, now)?;
+        let context = self
+            .store
+            .session_context(named.key())
+            .await?
+            .filter(|c| named.admits(&c.session, scope, now))
             .ok_or_else(not_found)?;
-        Ok((session, token))
+        Ok((context, named.into_token()))
+    }
+
+    /// The store's name for the session a token or JWT names; a JWT is verified here.
+    fn named(&self, by: SessionRef<'_>, now: DateTime<Utc>) -> Result<Named, Error> {
+        Ok(match by {
+            SessionRef::Token(token) => Named::Token {
+                digest: self.digester.digest(token),
+                token: token.to_string(),
+            },
+            SessionRef::Jwt(raw) => {
+                let verified = self
+                    .verified_jwts
+                    .verify(&self.keys, &self.project_id, raw, now)
+                    .map_err(|e| match e {
+                        jwt::JwtError::Malformed => Error::new(ErrorType::UnableToParseSessionJwt, e.to_string()),
+                        jwt::JwtError::Rejected => not_found(),
+                    })?;
+                Named::Jwt {
+                    session_id: verified.session_id,
+                    subject: verified.subject,
+                }
+            }
+        })
     }
 
     /// The session a `sessions/authenticate` call answers with: extended if a duration is given,

@@ -1,6 +1,6 @@
 //! The JWTs minted lately, per session, so that a session authenticated again before anything in
 //! it changed gets back the JWT it was last given instead of a new RS256 signature (the one costly
-//! step of `sessions/authenticate`; PERFORMANCE.md, "The session hot path").
+//! step of `sessions/authenticate`; docs/reference/performance-facts.md, "The session hot path").
 //!
 //! A JWT is handed out again only while it has most of its life left ([`REUSE_SECONDS`] of its
 //! `JWT_LIFETIME_SECONDS`), only if it was signed with the key that signs now, and only over a
@@ -10,19 +10,18 @@
 //! Revocation and expiry are unaffected: the session is read and checked on every call before
 //! this is consulted.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use chrono::{DateTime, Utc};
 
+use crate::bounded_map::BoundedMap;
 use crate::store::SessionRecord;
 
 /// How old a JWT may be and still be handed out again: under half of its 5-minute life, so the
 /// caller always gets at least 3 minutes (the frontend SDK refreshes every 3 minutes).
 pub const REUSE_SECONDS: i64 = 120;
 
-/// How many sessions' JWTs are kept. When full the whole set is dropped: the cost is one signature
-/// per session, the bound is the memory (a session record and a JWT, a few KiB, per entry).
+/// How many sessions' JWTs are kept (`BoundedMap`: when full the whole set is dropped): the cost is
+/// one signature per session, the bound is the memory (a session record and a JWT, a few KiB, per
+/// entry).
 const CAPACITY: usize = 16_384;
 
 struct Minted {
@@ -32,26 +31,26 @@ struct Minted {
     at: DateTime<Utc>,
 }
 
-#[derive(Default)]
-pub struct RecentJwts(Mutex<HashMap<String, Minted>>);
+pub struct RecentJwts(BoundedMap<String, Minted>);
+
+impl Default for RecentJwts {
+    fn default() -> Self {
+        Self(BoundedMap::new(CAPACITY))
+    }
+}
 
 impl RecentJwts {
     /// The JWT minted at most [`REUSE_SECONDS`] before `now` with key `kid` over exactly `record`.
     pub fn reusable(&self, record: &SessionRecord, kid: &str, now: DateTime<Utc>) -> Option<String> {
-        let minted = self.0.lock().ok()?;
-        let m = minted.get(&record.session_id)?;
-        let age = (now - m.at).num_seconds();
-        (m.kid == kid && m.record == *record && (0..REUSE_SECONDS).contains(&age)).then(|| m.jwt.clone())
+        self.0.read(record.session_id.as_str(), |m| {
+            let age = (now - m.at).num_seconds();
+            (m.kid == kid && m.record == *record && (0..REUSE_SECONDS).contains(&age)).then(|| m.jwt.clone())
+        })
     }
 
     /// Remember the JWT just minted over `record`.
     pub fn remember(&self, record: &SessionRecord, kid: &str, jwt: &str, now: DateTime<Utc>) {
-        // A poisoned lock only loses the reuse: the next call signs again.
-        let Ok(mut minted) = self.0.lock() else { return };
-        if minted.len() >= CAPACITY && !minted.contains_key(&record.session_id) {
-            minted.clear();
-        }
-        minted.insert(
+        self.0.insert(
             record.session_id.clone(),
             Minted {
                 record: record.clone(),
@@ -116,7 +115,7 @@ mod tests {
         let mut newest = record(now);
         newest.session_id = "session-test-newest".into();
         recent.remember(&newest, "k", "jwt-n", now);
-        assert_eq!(recent.0.lock().unwrap().len(), 1);
+        assert_eq!(recent.0.len(), 1);
         assert_eq!(recent.reusable(&newest, "k", now).as_deref(), Some("jwt-n"));
     }
 }

@@ -96,6 +96,25 @@ pub enum LoginRecorded {
     SessionGone,
 }
 
+/// How a session is named to [`Store::session_context`]: by its token's digest, or (from a
+/// verified JWT) by its id and its user's.
+#[derive(Debug, Clone, Copy)]
+pub enum SessionKey<'a> {
+    TokenDigest(&'a str),
+    Id { session_id: &'a str, user_id: &'a str },
+}
+
+/// A session with what `sessions/authenticate` answers beside it: its user (a member for a member
+/// session) and, for a member session, its organization; None where that no longer exists. The
+/// caller checks the session is active, belongs to the user named and that the member is its
+/// organization's.
+#[derive(Debug, Clone)]
+pub struct SessionContext {
+    pub session: SessionRecord,
+    pub user: Option<UserRecord>,
+    pub organization: Option<OrganizationRecord>,
+}
+
 #[async_trait::async_trait]
 pub trait Store: Send + Sync {
     /// Insert a user, and with it their first session if given, as one write; `DuplicateEmail` if
@@ -155,6 +174,27 @@ pub trait Store: Send + Sync {
     /// Overwrite a session's mutable fields (expiry, last access, claims, factors). False if gone.
     async fn update_session(&self, session: &SessionRecord) -> Result<bool, StoreError>;
     async fn delete_session(&self, session_id: &str) -> Result<bool, StoreError>;
+    /// The session `key` names with its user and organization ([`SessionContext`]), each read
+    /// as its own lookup would read it. None if there is no such session (for a token) or none
+    /// with that id (for a JWT; the caller compares the user). A backend with round trips to save
+    /// reads them together (DynamoDB: one `BatchGetItem` where it knows the keys).
+    async fn session_context(&self, key: SessionKey<'_>) -> Result<Option<SessionContext>, StoreError> {
+        let session = match key {
+            SessionKey::TokenDigest(digest) => self.session_by_token_digest(digest).await?,
+            SessionKey::Id { session_id, .. } => self.session_by_id(session_id).await?,
+        };
+        let Some(session) = session else { return Ok(None) };
+        let user = self.user_by_id(&session.user_id).await?;
+        let organization = match &session.organization {
+            Some(org) => self.organization_by_id(&org.organization_id).await?,
+            None => None,
+        };
+        Ok(Some(SessionContext {
+            session,
+            user,
+            organization,
+        }))
+    }
     /// The user's sessions still active at `now`.
     async fn sessions_for_user(&self, user_id: &str, now: DateTime<Utc>) -> Result<Vec<SessionRecord>, StoreError>;
 

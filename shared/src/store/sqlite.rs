@@ -2,12 +2,15 @@
 //! processes (as under `cargo lambda watch`) can share it. Uniqueness comes from UNIQUE
 //! constraints and read-modify-write runs under `BEGIN IMMEDIATE`, never check-then-write.
 //!
-//! Reads go through their own read-only connection: in WAL mode a reader never needs the write
-//! lock, so a write lock held elsewhere (another process, a long write) does not stall them.
+//! Reads go through their own read-only connections, one per core: in WAL mode a reader never
+//! needs the write lock, so a write lock held elsewhere (another process, a long write) does not
+//! stall them, and readers do not wait for each other (the session hot path, issue 20, reads on
+//! every call). Lookups by key reuse prepared statements (`prepare_cached`).
 //! Writes share one connection and wait at most the busy timeout, in all (for that connection
 //! and then for SQLite's lock), before they fail as `Unavailable` (503).
 
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,15 +23,56 @@ use super::*;
 pub struct SqliteStore {
     /// The connection every write goes through.
     conn: Arc<tokio::sync::Mutex<Connection>>,
-    /// The read-only connection every plain read goes through (none for an in-memory database,
-    /// which a second connection would not see: its reads use the write connection).
-    reader: Option<Arc<Mutex<Connection>>>,
+    /// The read-only connections plain reads go through (none for an in-memory database, which a
+    /// second connection would not see: its reads use the write connection).
+    readers: Option<Arc<Readers>>,
     /// How long a write waits for the write lock, in all.
     busy_timeout: Duration,
 }
 
 /// The busy timeout when none is configured (`LATCH_SQLITE_BUSY_TIMEOUT_MS`'s default).
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Read-only connections at most, whatever the cores: each holds its own page cache.
+const MAX_READERS: usize = 8;
+
+/// The read-only connections, handed out in turn.
+struct Readers {
+    connections: Vec<Mutex<Connection>>,
+    next: AtomicUsize,
+}
+
+impl Readers {
+    /// A free connection if one is, starting from the next in turn; else wait for that one.
+    fn take(&self) -> Result<std::sync::MutexGuard<'_, Connection>, StoreError> {
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        let count = self.connections.len();
+        for i in 0..count {
+            if let Ok(guard) = self.connections[(start + i) % count].try_lock() {
+                return Ok(guard);
+            }
+        }
+        self.connections[start % count].lock().map_err(unavailable)
+    }
+}
+
+/// The record (JSON in `data`) of the row of `table` whose `column` is `value`, by a cached
+/// statement: table and column are names in this file, never input.
+fn record_where<T: DeserializeOwned>(
+    conn: &Connection,
+    table: &str,
+    column: &str,
+    value: &str,
+) -> Result<Option<T>, StoreError> {
+    let sql = format!("SELECT data FROM {table} WHERE {column} = ?1");
+    let data: Option<String> = conn
+        .prepare_cached(&sql)
+        .map_err(sql_err)?
+        .query_row([value], |r| r.get(0))
+        .optional()
+        .map_err(sql_err)?;
+    data.as_deref().map(decode).transpose()
+}
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS users (
@@ -235,18 +279,29 @@ impl SqliteStore {
         // longer than the busy timeout (set again before each write, `with`).
         conn.busy_timeout(busy_timeout).map_err(sql_err)?;
         Self::prepare(&conn, busy_timeout)?;
-        let reader = if path == Path::new(":memory:") {
+        let readers = if path == Path::new(":memory:") {
             None
         } else {
-            let reader = Connection::open(path).map_err(sql_err)?;
-            reader.busy_timeout(busy_timeout).map_err(sql_err)?;
-            // Nothing written through it by mistake: a write there would skip the lock's wait.
-            reader.pragma_update(None, "query_only", "ON").map_err(sql_err)?;
-            Some(Arc::new(Mutex::new(reader)))
+            let count = std::thread::available_parallelism()
+                .map_or(2, |n| n.get())
+                .clamp(2, MAX_READERS);
+            let connections = (0..count)
+                .map(|_| {
+                    let reader = Connection::open(path).map_err(sql_err)?;
+                    reader.busy_timeout(busy_timeout).map_err(sql_err)?;
+                    // Nothing written through it by mistake: a write there would skip the lock's wait.
+                    reader.pragma_update(None, "query_only", "ON").map_err(sql_err)?;
+                    Ok(Mutex::new(reader))
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            Some(Arc::new(Readers {
+                connections,
+                next: AtomicUsize::new(0),
+            }))
         };
         Ok(Self {
             conn: Arc::new(tokio::sync::Mutex::new(conn)),
-            reader,
+            readers,
             busy_timeout,
         })
     }
@@ -305,16 +360,16 @@ impl SqliteStore {
         .map_err(unavailable)?
     }
 
-    /// Run a read on the read-only connection, which never waits for the write lock.
+    /// Run a read on a read-only connection, which never waits for the write lock.
     async fn read<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let Some(conn) = self.reader.clone() else {
+        let Some(readers) = self.readers.clone() else {
             return self.with(f).await;
         };
         crate::blocking::spawn(move || {
-            let mut guard = conn.lock().map_err(unavailable)?;
+            let mut guard = readers.take()?;
             f(&mut guard)
         })
         .await
@@ -322,12 +377,7 @@ impl SqliteStore {
     }
 
     fn user_where(conn: &Connection, column: &str, value: &str) -> Result<Option<UserRecord>, StoreError> {
-        let sql = format!("SELECT data FROM users WHERE {column} = ?1");
-        let data: Option<String> = conn
-            .query_row(&sql, [value], |r| r.get(0))
-            .optional()
-            .map_err(sql_err)?;
-        data.as_deref().map(decode).transpose()
+        record_where(conn, "users", column, value)
     }
 
     fn organization_where(
@@ -335,12 +385,7 @@ impl SqliteStore {
         column: &str,
         value: &str,
     ) -> Result<Option<OrganizationRecord>, StoreError> {
-        let sql = format!("SELECT data FROM organizations WHERE {column} = ?1");
-        let data: Option<String> = conn
-            .query_row(&sql, [value], |r| r.get(0))
-            .optional()
-            .map_err(sql_err)?;
-        data.as_deref().map(decode).transpose()
+        record_where(conn, "organizations", column, value)
     }
 
     /// Read-modify-write of one user's record under the write lock.
@@ -596,24 +641,38 @@ impl Store for SqliteStore {
 
     async fn session_by_id(&self, session_id: &str) -> Result<Option<SessionRecord>, StoreError> {
         let id = session_id.to_string();
-        self.read(move |conn| {
-            let data: Option<String> = conn
-                .query_row("SELECT data FROM sessions WHERE session_id = ?1", [&id], |r| r.get(0))
-                .optional()
-                .map_err(sql_err)?;
-            data.as_deref().map(decode).transpose()
-        })
-        .await
+        self.read(move |conn| record_where(conn, "sessions", "session_id", &id))
+            .await
     }
 
     async fn session_by_token_digest(&self, digest: &str) -> Result<Option<SessionRecord>, StoreError> {
         let d = digest.to_string();
+        self.read(move |conn| record_where(conn, "sessions", "token_digest", &d))
+            .await
+    }
+
+    /// The session, its user and organization in one hand-off to the blocking pool and one read
+    /// transaction, so the three come from one snapshot of the database.
+    async fn session_context(&self, key: SessionKey<'_>) -> Result<Option<SessionContext>, StoreError> {
+        let (column, value) = match key {
+            SessionKey::TokenDigest(digest) => ("token_digest", digest.to_string()),
+            SessionKey::Id { session_id, .. } => ("session_id", session_id.to_string()),
+        };
         self.read(move |conn| {
-            let data: Option<String> = conn
-                .query_row("SELECT data FROM sessions WHERE token_digest = ?1", [&d], |r| r.get(0))
-                .optional()
-                .map_err(sql_err)?;
-            data.as_deref().map(decode).transpose()
+            let tx = conn.transaction().map_err(sql_err)?;
+            let Some(session) = record_where::<SessionRecord>(&tx, "sessions", column, &value)? else {
+                return Ok(None);
+            };
+            let user = Self::user_where(&tx, "user_id", &session.user_id)?;
+            let organization = match &session.organization {
+                Some(org) => Self::organization_where(&tx, "organization_id", &org.organization_id)?,
+                None => None,
+            };
+            Ok(Some(SessionContext {
+                session,
+                user,
+                organization,
+            }))
         })
         .await
     }

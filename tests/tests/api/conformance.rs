@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 use latch::store::*;
-use latch_tests::{dynamo_orphans, fresh_store, scan, Backend};
+use latch_tests::{dynamo_orphans, fresh_store, fresh_store_twice, scan, Backend};
 use tokio::task::JoinSet;
 
 fn id(kind: &str) -> String {
@@ -489,6 +489,108 @@ async fn sessions_live_and_die_with_their_user() {
     let orphan = session("user-test-missing", 60);
     assert!(matches!(store.insert_session(&orphan).await, Err(StoreError::Conflict)));
     assert!(store.session_by_id(&orphan.session_id).await.unwrap().is_none());
+}
+
+/// `session_context` by token digest and by id, on `store`: the session, its user, its organization.
+async fn contexts(
+    store: &Arc<dyn Store>,
+    s: &SessionRecord,
+) -> [Option<(SessionRecord, Option<UserRecord>, Option<OrganizationRecord>)>; 2] {
+    let by_id = SessionKey::Id {
+        session_id: &s.session_id,
+        user_id: &s.user_id,
+    };
+    let mut found = [None, None];
+    for (slot, key) in found.iter_mut().zip([SessionKey::TokenDigest(&s.token_digest), by_id]) {
+        *slot = store
+            .session_context(key)
+            .await
+            .unwrap()
+            .map(|c| (c.session, c.user, c.organization));
+    }
+    found
+}
+
+/// The session hot path's combined read (PERFORMANCE.md, "The session hot path") answers what
+/// the separate lookups answer, on the handle that wrote (which may remember where things are) and
+/// on one that learnt nothing, and sees every change and revocation at the next call.
+#[tokio::test]
+async fn a_session_is_read_with_its_user_and_organization_as_they_are_now() {
+    let (writer, other, _) = fresh_store_twice().await;
+    let mut u = user(&unique_email("context"));
+    writer.create_user(&u, None).await.unwrap();
+    let mut s = session(&u.user_id, 60);
+    writer.insert_session(&s).await.unwrap();
+    let org = organization(&unique_slug("context"));
+    writer.create_organization(&org).await.unwrap();
+    let m = member(&org.organization_id, &unique_email("context-member"));
+    writer.create_user(&m, None).await.unwrap();
+    let ms = member_session(&m, &org);
+    writer.insert_session(&ms).await.unwrap();
+    for store in [&writer, &other] {
+        let want = Some((s.clone(), Some(u.clone()), None));
+        assert_eq!(contexts(store, &s).await, [want.clone(), want]);
+        let want = Some((ms.clone(), Some(m.clone()), Some(org.clone())));
+        assert_eq!(contexts(store, &ms).await, [want.clone(), want]);
+    }
+
+    // Changes to each part, made through either handle, are read by both at the next call.
+    u = writer
+        .update_user(
+            &u.user_id,
+            Arc::new(|u: &mut UserRecord| u.name.first_name = "Changed".into()),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let (_, locked) = other
+        .update_lock(
+            &u.user_id,
+            Arc::new(|l: &LockState| LockState {
+                failed_attempts: 3,
+                ..l.clone()
+            }),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    u.lock = locked;
+    s.custom_claims.insert("k".into(), "v".into());
+    assert!(other.update_session(&s).await.unwrap());
+    let mut renamed = org.clone();
+    renamed.organization_name = "Renamed".into();
+    assert!(other
+        .update_organization(&renamed, &org.organization_slug)
+        .await
+        .unwrap());
+    for store in [&writer, &other] {
+        let want = Some((s.clone(), Some(u.clone()), None));
+        assert_eq!(contexts(store, &s).await, [want.clone(), want]);
+        let [by_token, _] = contexts(store, &ms).await;
+        assert_eq!(by_token.unwrap().2.unwrap().organization_name, "Renamed");
+    }
+
+    // A session of another user is not found by id with the wrong user's name: the caller
+    // compares, but the user read is the session's own.
+    let wrong_user = SessionKey::Id {
+        session_id: &s.session_id,
+        user_id: &m.user_id,
+    };
+    let c = other.session_context(wrong_user).await.unwrap().unwrap();
+    assert_eq!(c.user.map(|u| u.user_id), Some(s.user_id.clone()));
+
+    // Revoked through one handle: gone for both at once, though both read it before.
+    assert!(other.delete_session(&s.session_id).await.unwrap());
+    assert!(writer.delete_user(&m.user_id).await.unwrap());
+    for store in [&writer, &other] {
+        assert_eq!(contexts(store, &s).await, [None, None], "a revoked session");
+        assert_eq!(contexts(store, &ms).await, [None, None], "a deleted member's session");
+    }
+    assert!(writer
+        .session_context(SessionKey::TokenDigest("digest-test-unknown"))
+        .await
+        .unwrap()
+        .is_none());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

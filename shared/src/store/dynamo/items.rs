@@ -224,7 +224,7 @@ pub fn member_email_item(user: &UserRecord) -> Option<Item> {
 
 pub fn organization_item(org: &OrganizationRecord) -> Result<Item, StoreError> {
     Ok(with(
-        key(org_pk(&org.organization_id), PROFILE),
+        org_key(&org.organization_id),
         [(DATA, json(org)?), (SLUG, s(&org.organization_slug))],
     ))
 }
@@ -236,9 +236,24 @@ pub fn slug_guard_item(org: &OrganizationRecord) -> Item {
     )
 }
 
+/// The key of a session's item.
+pub fn session_key(session_id: &str) -> Item {
+    key(session_pk(session_id), "SESSION")
+}
+
+/// The key of an organization's item.
+pub fn org_key(organization_id: &str) -> Item {
+    key(org_pk(organization_id), PROFILE)
+}
+
+/// Whether `item` is the one at `key`.
+pub fn same_key(item: &Item, key: &Item) -> bool {
+    [PK, SK].iter().all(|k| item.get(*k) == key.get(*k))
+}
+
 pub fn session_item(session: &SessionRecord) -> Result<Item, StoreError> {
     Ok(with(
-        key(session_pk(&session.session_id), "SESSION"),
+        session_key(&session.session_id),
         [
             (DATA, json(session)?),
             ("user_id", s(&session.user_id)),

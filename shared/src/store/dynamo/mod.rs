@@ -18,6 +18,7 @@ use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, Utc};
 
 use super::*;
+use crate::bounded_map::BoundedMap;
 use crate::lockout;
 use items::*;
 
@@ -42,6 +43,34 @@ const MEMBER_DELETE_PARALLELISM: usize = 8;
 pub struct DynamoStore {
     client: Client,
     table: String,
+    /// Shared by the clones of one store.
+    addresses: std::sync::Arc<Addresses>,
+}
+
+/// How many token digests and users [`Addresses`] holds each (`BoundedMap`: dropped when full).
+/// An entry is a few hundred bytes.
+const ADDRESSES: usize = 65_536;
+
+/// What this process learnt of the table's layout, so that `session_context` names every item a
+/// session authenticate reads in one `BatchGetItem` instead of following pointers (docs/reference/
+/// performance-facts.md, "The session hot path"). Neither is trusted for anything but where to look: the items are read
+/// consistently on every call, so a revoked session, a deleted user, an expired session are seen
+/// at the next call as before.
+struct Addresses {
+    /// A token digest's session and user ids: fixed for the token's life (a token names one
+    /// session, a session one user), so an entry is never wrong, at worst about a session gone.
+    sessions: BoundedMap<String, (String, String)>,
+    /// Where a user's item is: it moves only when its email key changes (an email change is one
+    /// transaction that deletes it at the old key), so the item found there is the user's only if
+    /// it names the user; anything else falls back to the pointer.
+    users: BoundedMap<String, UserAddress>,
+}
+
+#[derive(Clone)]
+struct UserAddress {
+    email_key: String,
+    /// A member's organization, which never changes.
+    organization_id: Option<String>,
 }
 
 /// Any SDK failure that is not a condition we asked for: throttling, timeouts, network, or a
@@ -126,7 +155,64 @@ impl DynamoStore {
         Self {
             client,
             table: table.into(),
+            addresses: std::sync::Arc::new(Addresses {
+                sessions: BoundedMap::new(ADDRESSES),
+                users: BoundedMap::new(ADDRESSES),
+            }),
         }
+    }
+
+    /// The user and version a user item holds, its address remembered for `session_context`.
+    fn read_user(&self, item: &Item) -> Result<(UserRecord, i64), StoreError> {
+        let (user, version) = user_from_item(item)?;
+        self.addresses.users.insert(
+            user.user_id.clone(),
+            UserAddress {
+                email_key: user.email_key(),
+                organization_id: user.organization_id().map(str::to_string),
+            },
+        );
+        Ok((user, version))
+    }
+
+    /// The items at `keys` that exist, read consistently in `BatchGetItem`s of at most 100 keys
+    /// (its limit), unprocessed keys asked for again.
+    async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        for chunk in keys.chunks(100) {
+            let mut pending: Option<Vec<Item>> = Some(chunk.to_vec());
+            for _ in 0..OPTIMISTIC_ATTEMPTS {
+                let Some(batch) = pending.take().filter(|b| !b.is_empty()) else {
+                    break;
+                };
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(batch))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(build_err)?;
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(unavailable)?;
+                items.extend(
+                    out.responses
+                        .unwrap_or_default()
+                        .remove(&self.table)
+                        .unwrap_or_default(),
+                );
+                pending = out
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&self.table))
+                    .map(|k| k.keys);
+            }
+            if pending.is_some_and(|p| !p.is_empty()) {
+                return Err(StoreError::Unavailable("items could not all be read; retry".into()));
+            }
+        }
+        Ok(items)
     }
 
     async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
@@ -193,7 +279,7 @@ impl DynamoStore {
     async fn user_at(&self, email_key: &str) -> Result<Option<(UserRecord, i64)>, StoreError> {
         self.get(user_key(email_key))
             .await?
-            .map(|i| user_from_item(&i))
+            .map(|i| self.read_user(&i))
             .transpose()
     }
 
@@ -329,7 +415,12 @@ impl DynamoStore {
     }
 
     /// The three puts that make a session: the session, its token lookup, the user's pointer.
+    /// The token's address is remembered at once: should the write fail, it leads to no session.
     fn session_puts(&self, session: &SessionRecord) -> Result<Vec<TransactWriteItem>, StoreError> {
+        self.addresses.sessions.insert(
+            session.token_digest.clone(),
+            (session.session_id.clone(), session.user_id.clone()),
+        );
         Ok(vec![
             put(&self.table, session_item(session)?, Some("attribute_not_exists(pk)"))?,
             put(
@@ -369,7 +460,7 @@ impl DynamoStore {
     async fn session_deletes(&self, user_id: &str, keep: Option<&str>) -> Result<Vec<TransactWriteItem>, StoreError> {
         let mut actions = Vec::new();
         for (session_id, digest) in self.session_pointers(user_id, keep).await? {
-            actions.push(delete(&self.table, key(session_pk(&session_id), "SESSION"), None)?);
+            actions.push(delete(&self.table, session_key(&session_id), None)?);
             actions.extend(self.session_lookup_deletes(user_id, &session_id, &digest)?);
         }
         Ok(actions)
@@ -399,12 +490,28 @@ impl DynamoStore {
         Ok(actions)
     }
 
+    /// The session and user ids a token digest names (its lookup item, remembered once read).
+    async fn session_address(&self, digest: &str) -> Result<Option<(String, String)>, StoreError> {
+        if let Some(ids) = self.addresses.sessions.get(digest) {
+            return Ok(Some(ids));
+        }
+        let Some(lookup) = self.get(key(session_token_pk(digest), "STOKEN")).await? else {
+            return Ok(None);
+        };
+        let ids = (
+            get_s(&lookup, "session_id")?.to_string(),
+            get_s(&lookup, "user_id")?.to_string(),
+        );
+        self.addresses.sessions.insert(digest.to_string(), ids.clone());
+        Ok(Some(ids))
+    }
+
     /// The organization item and the slug it holds, read consistently.
     async fn organization_with_slug(
         &self,
         organization_id: &str,
     ) -> Result<Option<(OrganizationRecord, String)>, StoreError> {
-        match self.get(key(org_pk(organization_id), PROFILE)).await? {
+        match self.get(org_key(organization_id)).await? {
             Some(item) => Ok(Some((data(&item)?, get_s(&item, SLUG)?.to_string()))),
             None => Ok(None),
         }
@@ -467,7 +574,7 @@ impl Store for DynamoStore {
             (Some(org), Some(pointer), Some(by_email)) => {
                 let check = ConditionCheck::builder()
                     .table_name(&self.table)
-                    .set_key(Some(key(org_pk(org), PROFILE)))
+                    .set_key(Some(org_key(org)))
                     .condition_expression("attribute_exists(pk)")
                     .build()
                     .map_err(build_err)?;
@@ -550,7 +657,7 @@ impl Store for DynamoStore {
             .await;
         let mut current = match fast {
             Ok(out) => {
-                let (user, _) = user_from_item(&out.attributes.unwrap_or_default())?;
+                let (user, _) = self.read_user(&out.attributes.unwrap_or_default())?;
                 let ticket = lockout::Ticket {
                     at: now,
                     took_last: false,
@@ -572,7 +679,7 @@ impl Store for DynamoStore {
                     None => return Ok(None),
                 },
             };
-            let (mut user, version) = user_from_item(&item)?;
+            let (mut user, version) = self.read_user(&item)?;
             let after = lockout::claim(&user.lock, now, settings);
             let ticket = lockout::ticket(&user.lock, &after, now);
             if after == user.lock {
@@ -724,31 +831,69 @@ impl Store for DynamoStore {
             .condition_expression("attribute_exists(pk)")
             .build()
             .map_err(build_err)?;
-        let actions = vec![
-            TransactWriteItem::builder().condition_check(check).build(),
-            put(&self.table, session_item(session)?, Some("attribute_not_exists(pk)"))?,
-            put(
-                &self.table,
-                session_token_item(session),
-                Some("attribute_not_exists(pk)"),
-            )?,
-            put(&self.table, session_pointer_item(session), None)?,
-        ];
+        let mut actions = vec![TransactWriteItem::builder().condition_check(check).build()];
+        actions.extend(self.session_puts(session)?);
         self.transact_or_conflict(actions).await
     }
 
     async fn session_by_id(&self, session_id: &str) -> Result<Option<SessionRecord>, StoreError> {
-        self.get(key(session_pk(session_id), "SESSION"))
-            .await?
-            .map(|i| data(&i))
-            .transpose()
+        self.get(session_key(session_id)).await?.map(|i| data(&i)).transpose()
     }
 
     async fn session_by_token_digest(&self, digest: &str) -> Result<Option<SessionRecord>, StoreError> {
-        let Some(lookup) = self.get(key(session_token_pk(digest), "STOKEN")).await? else {
+        match self.session_address(digest).await? {
+            Some((session_id, _)) => self.session_by_id(&session_id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn session_context(&self, key: SessionKey<'_>) -> Result<Option<SessionContext>, StoreError> {
+        let (session_id, user_id) = match key {
+            SessionKey::TokenDigest(digest) => match self.session_address(digest).await? {
+                Some(ids) => ids,
+                None => return Ok(None),
+            },
+            SessionKey::Id { session_id, user_id } => (session_id.to_string(), user_id.to_string()),
+        };
+        let wanted_session = session_key(&session_id);
+        let address = self.addresses.users.get(&user_id);
+        let mut keys = vec![wanted_session.clone()];
+        if let Some(a) = &address {
+            keys.push(user_key(&a.email_key));
+            keys.extend(a.organization_id.as_deref().map(org_key));
+        }
+        let mut found = self.batch_get(keys).await?;
+        let Some(at) = found.iter().position(|i| same_key(i, &wanted_session)) else {
             return Ok(None);
         };
-        self.session_by_id(get_s(&lookup, "session_id")?).await
+        let session: SessionRecord = data(&found.swap_remove(at))?;
+        let mut user = None;
+        let mut organization = None;
+        for item in &found {
+            if get_s(item, SK)? == USER_SK {
+                user = Some(self.read_user(item)?.0).filter(|u| u.user_id == session.user_id);
+            } else {
+                organization = Some(data::<OrganizationRecord>(item)?);
+            }
+        }
+        // The address was stale, unknown, or the session is someone else's than the token's
+        // address said (it cannot be; then nothing batched is used): the pointers, as
+        // `user_by_id` and `organization_by_id` follow them.
+        if user.is_none() {
+            user = self.user_by_id(&session.user_id).await?;
+        }
+        let wanted = session.organization.as_ref().map(|o| o.organization_id.as_str());
+        if organization.as_ref().map(|o| o.organization_id.as_str()) != wanted {
+            organization = match wanted {
+                Some(id) => self.organization_by_id(id).await?,
+                None => None,
+            };
+        }
+        Ok(Some(SessionContext {
+            session,
+            user,
+            organization,
+        }))
     }
 
     async fn update_session(&self, session: &SessionRecord) -> Result<bool, StoreError> {
@@ -764,11 +909,7 @@ impl Store for DynamoStore {
             return Ok(false);
         };
         let actions = vec![
-            delete(
-                &self.table,
-                key(session_pk(session_id), "SESSION"),
-                Some("attribute_exists(pk)"),
-            )?,
+            delete(&self.table, session_key(session_id), Some("attribute_exists(pk)"))?,
             delete(
                 &self.table,
                 key(session_token_pk(&session.token_digest), "STOKEN"),
@@ -792,45 +933,14 @@ impl Store for DynamoStore {
             .query_prefix(&user_pk(user_id), SESSION_PREFIX)
             .await?
             .iter()
-            .map(|p| get_s(p, SK).map(|sk| key(session_pk(sk.trim_start_matches(SESSION_PREFIX)), "SESSION")))
+            .map(|p| get_s(p, SK).map(|sk| session_key(sk.trim_start_matches(SESSION_PREFIX))))
             .collect::<Result<_, _>>()?;
-        let mut sessions = Vec::new();
-        // BatchGetItem takes at most 100 keys; unprocessed keys are asked for again.
-        for chunk in keys.chunks(100) {
-            let mut pending: Option<Vec<Item>> = Some(chunk.to_vec());
-            for _ in 0..OPTIMISTIC_ATTEMPTS {
-                let Some(batch) = pending.take().filter(|b| !b.is_empty()) else {
-                    break;
-                };
-                let request = KeysAndAttributes::builder()
-                    .set_keys(Some(batch))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(build_err)?;
-                let out = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.table, request)
-                    .send()
-                    .await
-                    .map_err(unavailable)?;
-                for item in out
-                    .responses
-                    .unwrap_or_default()
-                    .remove(&self.table)
-                    .unwrap_or_default()
-                {
-                    sessions.push(data::<SessionRecord>(&item)?);
-                }
-                pending = out
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(&self.table))
-                    .map(|k| k.keys);
-            }
-            if pending.is_some_and(|p| !p.is_empty()) {
-                return Err(StoreError::Unavailable("sessions could not all be read; retry".into()));
-            }
-        }
+        let mut sessions = self
+            .batch_get(keys)
+            .await?
+            .iter()
+            .map(data::<SessionRecord>)
+            .collect::<Result<Vec<_>, _>>()?;
         sessions.retain(|s| s.is_active(now));
         sessions.sort_by_key(|s| s.expires_at);
         Ok(sessions)
@@ -937,7 +1047,7 @@ impl Store for DynamoStore {
             if revoked.len() > room {
                 let mut early = Vec::new();
                 for (session_id, digest) in revoked.split_off(room) {
-                    early.push(delete(&self.table, key(session_pk(&session_id), "SESSION"), None)?);
+                    early.push(delete(&self.table, session_key(&session_id), None)?);
                     early.extend(self.session_lookup_deletes(&reset.user_id, &session_id, &digest)?);
                 }
                 self.run_deletes(early).await?;
@@ -945,7 +1055,7 @@ impl Store for DynamoStore {
             let whole = revoked.len() * 3 <= room;
             let mut lookups = Vec::new();
             for (session_id, digest) in &revoked {
-                actions.push(delete(&self.table, key(session_pk(session_id), "SESSION"), None)?);
+                actions.push(delete(&self.table, session_key(session_id), None)?);
                 let pair = self.session_lookup_deletes(&reset.user_id, session_id, digest)?;
                 if whole {
                     actions.extend(pair);
@@ -1110,7 +1220,7 @@ impl Store for DynamoStore {
             };
             let remove = Delete::builder()
                 .table_name(&self.table)
-                .set_key(Some(key(org_pk(organization_id), PROFILE)))
+                .set_key(Some(org_key(organization_id)))
                 .condition_expression("attribute_exists(pk) AND #slug = :slug")
                 .expression_attribute_names("#slug", SLUG)
                 .expression_attribute_values(":slug", s(&slug))

@@ -89,8 +89,10 @@ if { [ -x "$LAMBDA_VENV/bin/python" ] || python3 -m venv "$LAMBDA_VENV"; } &&
     # The deployed profile (fat LTO) links each binary on its own, a minute or two apiece: for
     # arm64 the largest functions of the build above (all share everything but their handler)
     # and the login; for x86_64 the login.
+    # awk reads to the end, where `head` would close the pipe early: sort's output passes 4 KiB
+    # once there are ~45 functions, and under pipefail its SIGPIPE (141) ended the whole run.
     largest="$(find "$TARGET_DIR/lambda-bench/arm64-bench-release" -name bootstrap -printf '%s %h\n' 2>/dev/null |
-      sort -rn | head -n "$DEPLOYED_LARGEST" | awk '{print $2}' | xargs -r -n1 basename)"
+      sort -rn | awk -v n="$DEPLOYED_LARGEST" 'NR <= n {print $2}' | xargs -r -n1 basename)"
     for arch in arm64 x86-64; do
       if [ "$arch" = arm64 ]; then
         functions="$(printf '%s\n' "$DEPLOYED_FUNCTION" $largest | sort -u)"

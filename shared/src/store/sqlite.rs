@@ -46,13 +46,24 @@ impl Readers {
     /// A free connection if one is, starting from the next in turn; else wait for that one.
     fn take(&self) -> Result<std::sync::MutexGuard<'_, Connection>, StoreError> {
         let start = self.next.fetch_add(1, Ordering::Relaxed);
+        self.free_from(start).map_or_else(
+            || {
+                self.connections[start % self.connections.len()]
+                    .lock()
+                    .map_err(unavailable)
+            },
+            Ok,
+        )
+    }
+
+    /// A connection no one holds, without waiting for one.
+    fn take_free(&self) -> Option<std::sync::MutexGuard<'_, Connection>> {
+        self.free_from(self.next.fetch_add(1, Ordering::Relaxed))
+    }
+
+    fn free_from(&self, start: usize) -> Option<std::sync::MutexGuard<'_, Connection>> {
         let count = self.connections.len();
-        for i in 0..count {
-            if let Ok(guard) = self.connections[(start + i) % count].try_lock() {
-                return Ok(guard);
-            }
-        }
-        self.connections[start % count].lock().map_err(unavailable)
+        (0..count).find_map(|i| self.connections[(start + i) % count].try_lock().ok())
     }
 }
 
@@ -376,6 +387,22 @@ impl SqliteStore {
         .map_err(unavailable)?
     }
 
+    /// A read of a row or three by key (`record_where`), answered on the calling thread when a
+    /// read-only connection is free. Such a read is a few microseconds from SQLite's page cache
+    /// and never waits for a writer (WAL), where the hand-off to the blocking pool costs two
+    /// thread wake-ups, the largest share of a `sessions/authenticate` in the profile
+    /// (docs/reference/performance-facts.md, "The session hot path"). When every connection is
+    /// busy, and for anything longer (lists, scans), the read goes to the blocking pool.
+    async fn point_read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        if let Some(mut free) = self.readers.as_ref().and_then(|r| r.take_free()) {
+            return f(&mut free);
+        }
+        self.read(f).await
+    }
+
     fn user_where(conn: &Connection, column: &str, value: &str) -> Result<Option<UserRecord>, StoreError> {
         record_where(conn, "users", column, value)
     }
@@ -452,7 +479,8 @@ impl Store for SqliteStore {
 
     async fn user_by_id(&self, user_id: &str) -> Result<Option<UserRecord>, StoreError> {
         let id = user_id.to_string();
-        self.read(move |conn| Self::user_where(conn, "user_id", &id)).await
+        self.point_read(move |conn| Self::user_where(conn, "user_id", &id))
+            .await
     }
 
     async fn user_by_email(
@@ -461,7 +489,7 @@ impl Store for SqliteStore {
         email: &str,
     ) -> Result<Option<UserRecord>, StoreError> {
         let key = email_key(organization_id, email);
-        self.read(move |conn| Self::user_where(conn, "email", &key)).await
+        self.point_read(move |conn| Self::user_where(conn, "email", &key)).await
     }
 
     async fn members_with_email(&self, email: &str) -> Result<Vec<UserRecord>, StoreError> {
@@ -641,13 +669,13 @@ impl Store for SqliteStore {
 
     async fn session_by_id(&self, session_id: &str) -> Result<Option<SessionRecord>, StoreError> {
         let id = session_id.to_string();
-        self.read(move |conn| record_where(conn, "sessions", "session_id", &id))
+        self.point_read(move |conn| record_where(conn, "sessions", "session_id", &id))
             .await
     }
 
     async fn session_by_token_digest(&self, digest: &str) -> Result<Option<SessionRecord>, StoreError> {
         let d = digest.to_string();
-        self.read(move |conn| record_where(conn, "sessions", "token_digest", &d))
+        self.point_read(move |conn| record_where(conn, "sessions", "token_digest", &d))
             .await
     }
 
@@ -658,7 +686,7 @@ impl Store for SqliteStore {
             SessionKey::TokenDigest(digest) => ("token_digest", digest.to_string()),
             SessionKey::Id { session_id, .. } => ("session_id", session_id.to_string()),
         };
-        self.read(move |conn| {
+        self.point_read(move |conn| {
             let tx = conn.transaction().map_err(sql_err)?;
             let Some(session) = record_where::<SessionRecord>(&tx, "sessions", column, &value)? else {
                 return Ok(None);
@@ -873,13 +901,13 @@ impl Store for SqliteStore {
 
     async fn organization_by_id(&self, organization_id: &str) -> Result<Option<OrganizationRecord>, StoreError> {
         let id = organization_id.to_string();
-        self.read(move |conn| Self::organization_where(conn, "organization_id", &id))
+        self.point_read(move |conn| Self::organization_where(conn, "organization_id", &id))
             .await
     }
 
     async fn organization_by_slug(&self, slug: &str) -> Result<Option<OrganizationRecord>, StoreError> {
         let slug = slug.to_string();
-        self.read(move |conn| Self::organization_where(conn, "slug", &slug))
+        self.point_read(move |conn| Self::organization_where(conn, "slug", &slug))
             .await
     }
 
@@ -987,5 +1015,49 @@ impl Store for SqliteStore {
             tx.commit().map_err(sql_err)
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database file of its own, removed when dropped.
+    struct ScratchDir(std::path::PathBuf);
+
+    impl Drop for ScratchDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn a_point_read_runs_here_while_a_reader_is_free_and_in_the_pool_when_none_is() {
+        let dir = ScratchDir(std::env::temp_dir().join(format!("latch-point-read-{}", uuid::Uuid::new_v4())));
+        std::fs::create_dir_all(&dir.0).unwrap();
+        let store = SqliteStore::open_dir(&dir.0).unwrap();
+        let here = std::thread::current().id();
+        let thread_of_read = || async { store.point_read(|_| Ok(std::thread::current().id())).await.unwrap() };
+
+        assert_eq!(
+            thread_of_read().await,
+            here,
+            "a free reader answers on the calling thread"
+        );
+
+        let readers = store
+            .readers
+            .clone()
+            .expect("a file database has read-only connections");
+        let (all_held, held) = std::sync::mpsc::channel();
+        let release = std::thread::spawn(move || {
+            let _guards: Vec<_> = readers.connections.iter().map(|c| c.lock().unwrap()).collect();
+            all_held.send(()).unwrap();
+            std::thread::sleep(Duration::from_millis(200));
+        });
+        held.recv().unwrap();
+        // Every reader is held: the read waits for one in the blocking pool, not on this thread.
+        assert_ne!(thread_of_read().await, here);
+        release.join().unwrap();
     }
 }

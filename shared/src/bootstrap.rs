@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::aws_calls::AwsCallPolicy;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Env, MailBackend, Settings, Source, StoreBackend};
 use crate::credentials::{from_env_or_data_dir, from_secrets_manager, SecretIds};
@@ -40,10 +41,11 @@ pub fn data_dir_from_env() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
 }
 
-/// The AWS configuration from the standard chain (environment, profile, instance role);
-/// `AWS_ENDPOINT_URL` points it at an emulator with no code change.
+/// The AWS configuration from the standard chain (environment, profile, instance role), with
+/// Latch's tries and time limits for every call (aws_calls.rs); `AWS_ENDPOINT_URL` points it at an
+/// emulator with no code change.
 pub async fn aws_config() -> aws_config::SdkConfig {
-    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+    AwsCallPolicy::DEPLOYED.loader().load().await
 }
 
 /// The AWS configuration, loaded once and only if a backend needs it: the credential chain

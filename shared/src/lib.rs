@@ -7,6 +7,7 @@
 pub mod account_enumeration;
 pub mod api;
 pub mod app;
+pub mod aws_calls;
 pub mod blocking;
 pub mod bootstrap;
 pub mod bounded_map;

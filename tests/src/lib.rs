@@ -1,6 +1,7 @@
 //! Helpers for the black-box suites: a Latch app on an ephemeral loopback port with its own
 //! store, a manual clock and a local HaveIBeenPwned stub, plus a small JSON client.
 
+pub mod aws_stub;
 pub mod b2b;
 pub mod consumer;
 pub mod documented;
@@ -566,7 +567,7 @@ pub struct FailingMailer;
 #[async_trait::async_trait]
 impl Mailer for FailingMailer {
     async fn send(&self, _: &Message) -> Result<String, MailError> {
-        Err(MailError("the mail service is down (test)".into()))
+        Err(MailError::unavailable("the mail service is down (test)"))
     }
 }
 

@@ -11,7 +11,7 @@ use super::tokens::{self, NewToken};
 use crate::domain::pkce::{self, CodeChallenge};
 use crate::domain::EmailAddress;
 use crate::error::{Error, ErrorType};
-use crate::mail::Message;
+use crate::mail::{MailFailure, Message};
 use crate::redirects::{self, LinkKind};
 use crate::state::AppState;
 use crate::store::{Attributes, FactorKind, FactorRecord, OrganizationRecord, TokenKind, TokenRecord, UserRecord};
@@ -91,11 +91,12 @@ pub fn reset_urls(st: &AppState, reset: Option<&str>, login: Option<&str>) -> Re
 /// after this succeeds, so a failed send leaves nothing usable: docs/security.md F2).
 pub async fn send_mail(st: &AppState, message: &Message) -> Result<(), Error> {
     st.mailer.send(message).await.map(|_| ()).map_err(|e| {
-        tracing::error!(error = %e, "email not sent");
-        Error::new(
-            ErrorType::EmailSendFailed,
-            "The email could not be sent; nothing was changed. Retry later.",
-        )
+        let said = match e.failure {
+            MailFailure::Unavailable => "The email could not be sent; nothing was changed. Retry later.",
+            // Not the caller's to fix, and not worth retrying: the operator reads the cause in the log.
+            MailFailure::Refused => "The mail service refused the email; nothing was changed.",
+        };
+        Error::new(ErrorType::EmailSendFailed, said).caused_by(e)
     })
 }
 

@@ -64,28 +64,26 @@ pub async fn prove_password(
     password: &Password,
     not_found: fn() -> Error,
 ) -> Result<ProvenPassword, Error> {
-    // A full hashing queue answers 503 before the attempt is claimed: overload must not count
-    // toward anyone's lockout.
-    if !st.hasher.has_room() {
-        return Err(Error::overloaded());
-    }
+    // Room for the hash is reserved before the attempt is claimed: a full queue answers 503
+    // without counting toward anyone's lockout, and a claimed attempt always gets its hash.
+    let room = st.hasher.reserve()?;
     let now = st.clock.now();
     let Some((user, ticket)) = st
         .store
         .claim_login(organization_id, email.as_str(), now, st.settings.lockout)
         .await?
     else {
-        st.hasher.dummy_verify(password).await?;
+        st.hasher.dummy_verify_in(&room, password).await?;
         return Err(not_found());
     };
     let Some(ticket) = ticket else {
         return Err(locked(user.lock.lock_expires_at));
     };
     let Some(stored) = user.password.clone() else {
-        st.hasher.dummy_verify(password).await?;
+        st.hasher.dummy_verify_in(&room, password).await?;
         return Err(wrong_credentials());
     };
-    let Verified::Match { upgrade } = st.hasher.verify(password, &stored.hash).await? else {
+    let Verified::Match { upgrade } = st.hasher.verify_in(&room, password, &stored.hash).await? else {
         return Err(wrong_credentials());
     };
     let stored = match upgrade {

@@ -62,14 +62,18 @@ fn allowed_or(allowed: bool, refusal: ErrorType, what: (&str, &str), method: &st
 /// The organization an `organization_id` field names: its id, or its slug (Stytch accepts
 /// either wherever an organization id is expected).
 pub async fn load_org(st: &AppState, id_or_slug: &str) -> Result<OrganizationRecord, Error> {
-    let found = if looks_like(IdKind::Organization, id_or_slug) {
+    find_org(st, id_or_slug).await?.ok_or_else(organization_not_found)
+}
+
+/// The organization with this id or slug, if there is one (a store outage is the outage).
+pub async fn find_org(st: &AppState, id_or_slug: &str) -> Result<Option<OrganizationRecord>, Error> {
+    Ok(if looks_like(IdKind::Organization, id_or_slug) {
         st.store.organization_by_id(id_or_slug).await?
     } else if valid_slug(id_or_slug) {
         st.store.organization_by_slug(id_or_slug).await?
     } else {
         None
-    };
-    found.ok_or_else(organization_not_found)
+    })
 }
 
 /// A member session, with its token, organization and member: what every call made with a
@@ -147,8 +151,9 @@ pub async fn inherit_password(st: &AppState, member: &mut UserRecord) -> Result<
 }
 
 /// Cross-organization passwords: after `member`'s password changed, every other membership of
-/// the email gets the same one. Each membership is updated atomically, one after another: a
-/// failure part-way is answered 503 and a retry of the reset finishes the job.
+/// the email gets the same one. Each membership is updated atomically, one after another, after
+/// the reset committed: a failure part-way is answered 503 and leaves the memberships not yet
+/// reached with the old password until the next change (docs/b2b.md, "Passwords").
 pub async fn propagate_password(st: &AppState, member: &UserRecord) -> Result<(), Error> {
     let Some(password) = member.password.clone().filter(|_| st.settings.cross_org_passwords) else {
         return Ok(());

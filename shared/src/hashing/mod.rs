@@ -109,9 +109,15 @@ impl Hasher {
 
     /// A new argon2id PHC string with a random 16-byte salt.
     pub async fn hash(self: &Arc<Self>, password: &Password) -> Result<String, Error> {
+        let room = self.reserve()?;
+        self.hash_in(&room, password).await
+    }
+
+    /// `hash` in room already reserved.
+    async fn hash_in(self: &Arc<Self>, room: &HashRoom, password: &Password) -> Result<String, Error> {
         let password = password.clone();
         let this = self.clone();
-        self.blocking(move |memory| this.hash_now(password.expose(), memory))
+        self.blocking(room, move |memory| this.hash_now(password.expose(), memory))
             .await?
     }
 
@@ -123,6 +129,17 @@ impl Hasher {
     /// instead. A mismatch on an imported kind (or a corrupt hash) is padded with one argon2
     /// hash, so it costs at least what a wrong password or an unknown email costs (E1).
     pub async fn verify(self: &Arc<Self>, password: &Password, stored: &str) -> Result<Verified, Error> {
+        let room = self.reserve()?;
+        self.verify_in(&room, password, stored).await
+    }
+
+    /// `verify` in room already reserved: never refused for want of room.
+    pub async fn verify_in(
+        self: &Arc<Self>,
+        room: &HashRoom,
+        password: &Password,
+        stored: &str,
+    ) -> Result<Verified, Error> {
         let password = password.clone();
         self.verifications.fetch_add(1, Ordering::Relaxed);
         let parsed = StoredHash::parse(stored);
@@ -139,7 +156,7 @@ impl Hasher {
             _ => None,
         };
         let this = self.clone();
-        self.blocking(move |memory| {
+        self.blocking(room, move |memory| {
             let password = password.expose();
             let matched = matched.unwrap_or_else(|| {
                 parsed
@@ -199,18 +216,19 @@ impl Hasher {
             .map_err(|e| Error::internal(format!("an imported-hash verification panicked: {e}")))
     }
 
-    /// Spend the same work as a verify without any account, then report a mismatch.
-    pub async fn dummy_verify(self: &Arc<Self>, password: &Password) -> Result<(), Error> {
+    /// Spend the same work as a verify without any account, then report a mismatch; in room
+    /// already reserved (the first call also makes the dummy hash in it).
+    pub async fn dummy_verify_in(self: &Arc<Self>, room: &HashRoom, password: &Password) -> Result<(), Error> {
         let this = self.clone();
         let dummy = self
             .dummy
             .get_or_try_init(|| async move {
                 let random = Password::parse(crate::sessions::tokens::random_token(16)).expect("short");
-                this.hash(&random).await
+                this.hash_in(room, &random).await
             })
             .await?
             .clone();
-        self.verify(password, &dummy).await.map(|_| ())
+        self.verify_in(room, password, &dummy).await.map(|_| ())
     }
 
     /// How many verifications ran (real and dummy): lets tests prove equal work (E1, L2).
@@ -218,20 +236,26 @@ impl Hasher {
         self.verifications.load(Ordering::Relaxed)
     }
 
-    /// Is there room for one more argon2 hash now? A login asks before it claims an attempt, so
-    /// that a full queue does not count against the account's lockout. (Another request may
-    /// take the room meanwhile; the hash then answers the same 503.)
-    pub fn has_room(&self) -> bool {
-        self.admitted.load(Ordering::Relaxed) < self.capacity
+    /// Room for one request's argon2 work, or `Error::overloaded` at once when `capacity`
+    /// requests already hold some. A login reserves before it claims an attempt, so a full queue
+    /// never counts toward a lockout and a claimed attempt is never refused its hash.
+    pub fn reserve(self: &Arc<Self>) -> Result<HashRoom, Error> {
+        self.admitted
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.capacity).then_some(n + 1)
+            })
+            .map_err(|_| Error::overloaded())?;
+        Ok(HashRoom(self.clone()))
     }
 
-    /// Run `work` on the blocking pool under a permit, with a reused argon2 buffer; refused with
-    /// `Error::overloaded` when `capacity` hashes are already running or waiting.
+    /// Run `work` on the blocking pool under a permit, with a reused argon2 buffer, in `room`
+    /// (whose holder may run its hashes one after another in it).
     async fn blocking<T: Send + 'static>(
         self: &Arc<Self>,
+        room: &HashRoom,
         work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
     ) -> Result<T, Error> {
-        let _admission = Admission::take(&self.admitted, self.capacity).ok_or_else(Error::overloaded)?;
+        debug_assert!(Arc::ptr_eq(&room.0, self), "room reserved on another hasher");
         let _permit = self.permits.acquire().await.map_err(Error::internal)?;
         let this = self.clone();
         crate::blocking::spawn(move || {
@@ -265,22 +289,13 @@ pub const IMPORTED_NICE: i32 = 10;
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// One unit of argon2 work admitted under `Hasher::capacity`, given back when dropped (also when
-/// the request is cancelled while it waits).
-struct Admission<'a>(&'a AtomicUsize);
+/// One request's room under `Hasher::capacity` (`Hasher::reserve`), given back when dropped,
+/// also when the request is cancelled while it waits.
+pub struct HashRoom(Arc<Hasher>);
 
-impl<'a> Admission<'a> {
-    fn take(admitted: &'a AtomicUsize, capacity: usize) -> Option<Self> {
-        admitted
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < capacity).then_some(n + 1))
-            .ok()
-            .map(|_| Self(admitted))
-    }
-}
-
-impl Drop for Admission<'_> {
+impl Drop for HashRoom {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        self.0.admitted.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -378,8 +393,32 @@ mod tests {
         assert!(a.is_ok() && b.is_ok(), "{a:?} {b:?}");
         let refused = c.unwrap_err();
         assert_eq!(refused, Error::overloaded());
-        assert!(hasher.has_room());
         assert!(hasher.hash(&p).await.is_ok());
+    }
+
+    /// Room reserved before a login claims its attempt is room its hashes get: with all room
+    /// taken by this request, others are refused, and its own verify (and the dummy, made in it
+    /// the first time) still runs.
+    #[tokio::test]
+    async fn reserved_room_is_never_refused_its_hashes() {
+        let hasher = Hasher::new(HashSettings {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+            concurrency: 1,
+            imported_concurrency: 1,
+            queue: 0,
+        })
+        .unwrap();
+        let p = pw("reserved-room-password");
+        let stored = hasher.hash(&p).await.unwrap();
+        let room = hasher.reserve().unwrap();
+        assert_eq!(hasher.reserve().err(), Some(Error::overloaded()));
+        assert_eq!(hasher.verify(&p, &stored).await.unwrap_err(), Error::overloaded());
+        assert!(hasher.verify_in(&room, &p, &stored).await.unwrap().matched());
+        hasher.dummy_verify_in(&room, &p).await.unwrap();
+        drop(room);
+        assert!(hasher.reserve().is_ok());
     }
 
     #[tokio::test]
@@ -494,7 +533,7 @@ mod tests {
     async fn dummy_verify_counts_as_one_verification() {
         let h = hasher();
         let before = h.verification_count();
-        h.dummy_verify(&pw("whatever")).await.unwrap();
+        h.dummy_verify_in(&h.reserve().unwrap(), &pw("whatever")).await.unwrap();
         assert_eq!(h.verification_count(), before + 1);
     }
 
@@ -536,7 +575,9 @@ mod tests {
                 Verified::Match { upgrade: None }
             );
             assert_eq!(h.verify(&pw("wrong login"), &normal).await.unwrap(), Verified::Mismatch);
-            h.dummy_verify(&pw("unknown email")).await.unwrap();
+            h.dummy_verify_in(&h.reserve().unwrap(), &pw("unknown email"))
+                .await
+                .unwrap();
         };
         // Not a measurement: a bound on a hang, so a broken pool fails instead of blocking.
         tokio::time::timeout(std::time::Duration::from_secs(60), free)

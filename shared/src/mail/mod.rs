@@ -16,9 +16,39 @@ pub struct Message {
     pub links: Vec<String>,
 }
 
+/// Why a message did not go out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailFailure {
+    /// The service could not take it now (down, out of reach, throttled): the same message may
+    /// go through later.
+    Unavailable,
+    /// The service refused this message (an unverified sender or recipient, a paused or
+    /// suspended account): sending it again fails the same way until the operator acts.
+    Refused,
+}
+
 #[derive(Debug, thiserror::Error)]
-#[error("mail could not be sent: {0}")]
-pub struct MailError(pub String);
+#[error("mail could not be sent: {detail}")]
+pub struct MailError {
+    pub failure: MailFailure,
+    pub detail: String,
+}
+
+impl MailError {
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        Self {
+            failure: MailFailure::Unavailable,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn refused(detail: impl Into<String>) -> Self {
+        Self {
+            failure: MailFailure::Refused,
+            detail: detail.into(),
+        }
+    }
+}
 
 #[async_trait::async_trait]
 pub trait Mailer: Send + Sync {

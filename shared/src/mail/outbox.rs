@@ -68,8 +68,8 @@ impl Mailer for Outbox {
             std::fs::rename(&tmp, &written)
         })
         .await
-        .map_err(|e| MailError(e.to_string()))?
-        .map_err(|e| MailError(format!("{}: {e}", final_path.display())))?;
+        .map_err(|e| MailError::unavailable(e.to_string()))?
+        .map_err(|e| MailError::unavailable(format!("{}: {e}", final_path.display())))?;
         tracing::info!(file = %final_path.display(), to = %message.to, links = ?message.links, "mail written to the outbox");
         Ok(name)
     }

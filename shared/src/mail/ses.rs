@@ -6,6 +6,9 @@ use aws_sdk_sesv2::Client;
 
 use super::{MailError, Mailer, Message};
 
+/// SES's answers that mean "not now" rather than "not this message".
+const SES_NOT_NOW: [&str; 2] = ["TooManyRequestsException", "LimitExceededException"];
+
 pub struct Ses {
     client: Client,
     configuration_set: Option<String>,
@@ -25,7 +28,7 @@ fn content(text: &str) -> Result<Content, MailError> {
         .data(text)
         .charset("UTF-8")
         .build()
-        .map_err(|e| MailError(e.to_string()))
+        .map_err(|e| MailError::refused(e.to_string()))
 }
 
 #[async_trait::async_trait]
@@ -53,13 +56,19 @@ impl Mailer for Ses {
             .send()
             .await
             .map_err(|e| match e.as_service_error() {
-                // e.g. MessageRejected (unverified sender), TooManyRequestsException, AccountSuspendedException
-                Some(service) => MailError(format!(
-                    "SES {}: {}",
-                    service.code().unwrap_or("error"),
-                    service.message().unwrap_or_default()
-                )),
-                None => MailError(format!("SES unreachable: {e}")),
+                // The SDK has already tried a throttled or failing send again (aws_calls.rs).
+                Some(service) => {
+                    let code = service.code().unwrap_or("error");
+                    let detail = format!("SES {code}: {}", service.message().unwrap_or_default());
+                    if SES_NOT_NOW.contains(&code) || e.raw_response().is_some_and(|r| r.status().is_server_error()) {
+                        MailError::unavailable(detail)
+                    } else {
+                        // MessageRejected, MailFromDomainNotVerifiedException, SendingPausedException,
+                        // AccountSuspendedException, NotFoundException (a configuration set), …
+                        MailError::refused(detail)
+                    }
+                }
+                None => MailError::unavailable(format!("SES unreachable: {e}")),
             })?;
         Ok(out.message_id.unwrap_or_default())
     }

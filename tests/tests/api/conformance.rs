@@ -24,7 +24,7 @@ fn uuid_v4() -> String {
     )
 }
 
-fn user(email: &str) -> UserRecord {
+pub(crate) fn user(email: &str) -> UserRecord {
     UserRecord {
         user_id: id("user"),
         email: email.into(),

@@ -2,6 +2,7 @@
 //! One integration binary (one link step) with a module per area.
 
 mod auth_and_routing;
+mod aws_faults;
 mod b2b;
 mod breach;
 mod concurrency;

@@ -105,6 +105,18 @@ fn functions_run_on_arm64_from_the_workspace_root_and_log_json() {
     assert!(api["Properties"].get("StageName").is_none(), "the $default stage");
 }
 
+#[test]
+fn every_function_outlives_one_aws_call_with_all_its_retries() {
+    // aws_calls.rs bounds one call by the function's timeout; both must be the template's.
+    use latch::aws_calls::{AwsCallPolicy, FUNCTION_TIMEOUT_SECONDS};
+    let doc = template();
+    for (id, f) in functions(&doc) {
+        let timeout = effective(&doc, f, "Timeout").and_then(Value::as_u64);
+        assert_eq!(timeout, Some(FUNCTION_TIMEOUT_SECONDS), "{id}");
+    }
+    assert!(AwsCallPolicy::DEPLOYED.operation_timeout < std::time::Duration::from_secs(FUNCTION_TIMEOUT_SECONDS));
+}
+
 /// The statements' actions of a managed policy in the template.
 fn policy_actions(doc: &Value, id: &str) -> Vec<String> {
     let policy = &doc["Resources"][id];

@@ -130,6 +130,31 @@ fn cancelled_conditions(e: &SdkError<TransactWriteItemsError, impl std::fmt::Deb
     }
 }
 
+/// Why DynamoDB cancels a transaction that another try may pass: another transaction held an
+/// item, or one item's partition was throttled. Nothing of a cancelled transaction is written.
+const RETRYABLE_CANCELLATIONS: [&str; 3] = [
+    "TransactionConflict",
+    "ProvisionedThroughputExceeded",
+    "ThrottlingError",
+];
+/// Tries of a transaction cancelled only for those reasons.
+pub const CANCELLED_TRANSACTION_ATTEMPTS: u32 = 4;
+
+/// Whether a transaction was cancelled only for reasons another try may pass (a refused
+/// condition is an answer, never retried).
+fn cancelled_to_retry(e: &SdkError<TransactWriteItemsError, impl std::fmt::Debug>) -> bool {
+    let Some(TransactWriteItemsError::TransactionCanceledException(c)) = e.as_service_error() else {
+        return false;
+    };
+    let mut reasons = c
+        .cancellation_reasons()
+        .iter()
+        .filter_map(|r| r.code())
+        .filter(|&code| code != "None")
+        .peekable();
+    reasons.peek().is_some() && reasons.all(|code| RETRYABLE_CANCELLATIONS.contains(&code))
+}
+
 fn put(table: &str, item: Item, condition: Option<&str>) -> Result<TransactWriteItem, StoreError> {
     let put = Put::builder()
         .table_name(table)
@@ -181,7 +206,7 @@ impl DynamoStore {
         let mut items = Vec::new();
         for chunk in keys.chunks(100) {
             let mut pending: Option<Vec<Item>> = Some(chunk.to_vec());
-            for _ in 0..OPTIMISTIC_ATTEMPTS {
+            for attempt in 0..OPTIMISTIC_ATTEMPTS {
                 let Some(batch) = pending.take().filter(|b| !b.is_empty()) else {
                     break;
                 };
@@ -207,6 +232,11 @@ impl DynamoStore {
                     .unprocessed_keys
                     .and_then(|mut u| u.remove(&self.table))
                     .map(|k| k.keys);
+                // Keys come back unprocessed when the table is throttled: asking again at once
+                // would only be throttled again (AWS asks for a backoff here).
+                if pending.as_ref().is_some_and(|p| !p.is_empty()) {
+                    backoff(attempt).await;
+                }
             }
             if pending.is_some_and(|p| !p.is_empty()) {
                 return Err(StoreError::Unavailable("items could not all be read; retry".into()));
@@ -228,16 +258,31 @@ impl DynamoStore {
         Ok(out.item)
     }
 
+    /// Run one transaction. The SDK retries what it may (aws_calls.rs), each retry with the same
+    /// client request token, so a transaction that committed before its answer was lost is
+    /// answered as committed, not run twice. A transaction DynamoDB cancelled for a reason that
+    /// wrote nothing and may pass next time is sent again here, as a new one.
     async fn transact(
         &self,
         actions: Vec<TransactWriteItem>,
     ) -> Result<(), SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>> {
-        self.client
-            .transact_write_items()
-            .set_transact_items(Some(actions))
-            .send()
-            .await
-            .map(|_| ())
+        let mut attempt = 0;
+        loop {
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(actions.clone()))
+                .send()
+                .await
+                .map(|_| ());
+            match result {
+                Err(e) if attempt + 1 < CANCELLED_TRANSACTION_ATTEMPTS && cancelled_to_retry(&e) => {
+                    backoff(attempt).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Run a transaction whose conditions guard against duplicates: any failed condition is a
@@ -626,6 +671,19 @@ impl Store for DynamoStore {
                 }
             }
         }
+        // A member whose organization is gone is one a `delete_organization` cut short has not
+        // reached yet (docs/dynamodb.md, "What is not one transaction"): not a member any more,
+        // so its password is neither inherited nor propagated. One read for all organizations.
+        let mut organizations: Vec<&str> = members.iter().filter_map(UserRecord::organization_id).collect();
+        organizations.sort_unstable();
+        organizations.dedup();
+        let existing = self
+            .batch_get(organizations.iter().map(|id| org_key(id)).collect())
+            .await?;
+        members.retain(|m| {
+            m.organization_id()
+                .is_some_and(|id| existing.iter().any(|item| same_key(item, &org_key(id))))
+        });
         Ok(members)
     }
 

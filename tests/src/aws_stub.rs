@@ -207,28 +207,14 @@ impl ScriptedAws {
         Self { url, script }
     }
 
-    /// Proxy: carry out the `k`-th request from now (k ≥ 1) and fail it and every one after.
-    pub fn fail_from(&self, k: usize) {
-        let Answers::Proxy {
-            fail_from, since_armed, ..
-        } = &self.script.answers
-        else {
-            panic!("fail_from is for the fault proxy");
-        };
-        since_armed.store(0, Ordering::SeqCst);
-        fail_from.store(k, Ordering::SeqCst);
-    }
-
-    /// Proxy: whether the armed fault was reached; forward everything again.
-    pub fn disarm(&self) -> bool {
-        let Answers::Proxy {
-            fail_from, since_armed, ..
-        } = &self.script.answers
-        else {
-            panic!("disarm is for the fault proxy");
-        };
-        let k = fail_from.swap(0, Ordering::SeqCst);
-        k != 0 && since_armed.load(Ordering::SeqCst) >= k
+    /// The proxy's fault: the request to fail from (0: none) and the requests since it was armed.
+    fn armed(&self) -> (&AtomicUsize, &AtomicUsize) {
+        match &self.script.answers {
+            Answers::Proxy {
+                fail_from, since_armed, ..
+            } => (fail_from, since_armed),
+            Answers::Scripted { .. } => panic!("only the fault proxy injects faults"),
+        }
     }
 
     /// A DynamoDB client configured as `base` (the emulator's), sending through this endpoint.
@@ -255,5 +241,25 @@ impl ScriptedAws {
     /// The requests so far, in arrival order.
     pub fn seen(&self) -> Vec<Seen> {
         self.script.seen.lock().unwrap().clone()
+    }
+}
+
+/// The fault proxy: the `k`-th request from when it is armed is carried out and fails, and so
+/// does every one after it until it is disarmed.
+impl crate::faults::InjectFaults for ScriptedAws {
+    fn fail_after_commit_in(&self, k: u64) {
+        let (fail_from, since_armed) = self.armed();
+        since_armed.store(0, Ordering::SeqCst);
+        fail_from.store(usize::try_from(k).expect("k fits"), Ordering::SeqCst);
+    }
+
+    fn fired(&self) -> bool {
+        let (fail_from, since_armed) = self.armed();
+        let k = fail_from.load(Ordering::SeqCst);
+        k != 0 && since_armed.load(Ordering::SeqCst) >= k
+    }
+
+    fn disarm(&self) {
+        self.armed().0.store(0, Ordering::SeqCst);
     }
 }

@@ -8,6 +8,30 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use latch::store::*;
 
+/// What injects the after-commit faults of tests/tests/api/faults.rs: the faulty store (one store
+/// call carried out and then failed) or, on DynamoDB, the fault proxy in front of the emulator
+/// (one AWS request carried out, then it and every later one failed: a caller stopped right
+/// after that step).
+pub trait InjectFaults: Send + Sync {
+    /// Arm: the `k`-th call from now (k ≥ 1) is carried out and then fails.
+    fn fail_after_commit_in(&self, k: u64);
+    /// Whether the armed fault was reached.
+    fn fired(&self) -> bool;
+    fn disarm(&self);
+}
+
+impl InjectFaults for FaultyStore {
+    fn fail_after_commit_in(&self, k: u64) {
+        FaultyStore::fail_after_commit_in(self, k)
+    }
+    fn fired(&self) -> bool {
+        FaultyStore::fired(self)
+    }
+    fn disarm(&self) {
+        FaultyStore::disarm(self)
+    }
+}
+
 pub struct FaultyStore {
     inner: Arc<dyn Store>,
     calls: AtomicU64,

@@ -44,6 +44,9 @@ pub struct TestApp {
     pub backend: Backend,
     /// Present for `spawn_faulty` apps.
     pub faults: Option<Arc<faults::FaultyStore>>,
+    /// Present for `spawn_behind_aws_proxy` apps: the fault proxy between the store and the
+    /// emulator.
+    pub aws_proxy: Option<Arc<aws_stub::ScriptedAws>>,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -124,6 +127,15 @@ impl Answer {
     }
 }
 
+/// Which faults an app's store can be made to meet.
+enum Injected {
+    Nothing,
+    /// `faults::FaultyStore` around the store.
+    Store,
+    /// `aws_stub::ScriptedAws::proxy` between the DynamoDB store and the emulator.
+    AwsProxy,
+}
+
 impl TestApp {
     pub async fn spawn() -> Self {
         Self::spawn_with(&[]).await
@@ -136,7 +148,14 @@ impl TestApp {
 
     /// Start an app with these settings and, if given, this mailer instead of the outbox.
     pub async fn spawn_custom(vars: &[(&str, &str)], mailer: Option<Arc<dyn Mailer>>) -> Self {
-        Self::spawn_full(vars, mailer, false).await
+        Self::spawn_full(vars, mailer, Injected::Nothing).await
+    }
+
+    /// On DynamoDB, an app whose store reaches the emulator through a fault proxy
+    /// (`app.aws_proxy`); `None` on SQLite, which has no requests to cut.
+    pub async fn spawn_behind_aws_proxy() -> Option<Self> {
+        on_dynamo().then_some(())?;
+        Some(Self::spawn_full(&[], None, Injected::AwsProxy).await)
     }
 
     /// An app whose store fails on demand (`app.faults`).
@@ -146,10 +165,10 @@ impl TestApp {
 
     /// A faulty app with these settings.
     pub async fn spawn_faulty_with(vars: &[(&str, &str)]) -> Self {
-        Self::spawn_full(vars, None, true).await
+        Self::spawn_full(vars, None, Injected::Store).await
     }
 
-    async fn spawn_full(vars: &[(&str, &str)], mailer: Option<Arc<dyn Mailer>>, faulty: bool) -> Self {
+    async fn spawn_full(vars: &[(&str, &str)], mailer: Option<Arc<dyn Mailer>>, injected: Injected) -> Self {
         let hibp = HibpStub::start().await;
         let mut map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         map.entry("LATCH_HIBP_URL".into()).or_insert_with(|| hibp.url());
@@ -162,10 +181,30 @@ impl TestApp {
         let data_dir = std::env::temp_dir().join(format!("latch-test-{}", uuid_like()));
         let backend = Backend::from_env().await;
         let mut store = backend.store_with(&data_dir, settings.sqlite_busy_timeout).await;
-        let faults = faulty.then(|| Arc::new(faults::FaultyStore::new(store.clone())));
+        let faults = matches!(injected, Injected::Store).then(|| Arc::new(faults::FaultyStore::new(store.clone())));
         if let Some(f) = &faults {
             store = f.clone();
         }
+        let aws_proxy = match (&injected, &backend) {
+            (
+                Injected::AwsProxy,
+                Backend::Dynamo {
+                    table,
+                    endpoint,
+                    config,
+                    ..
+                },
+            ) => {
+                let proxy = Arc::new(aws_stub::ScriptedAws::proxy(endpoint).await);
+                store = Arc::new(latch::store::dynamo::DynamoStore::new(
+                    proxy.dynamodb_in_front_of(config),
+                    table.clone(),
+                ));
+                Some(proxy)
+            }
+            (Injected::AwsProxy, Backend::Sqlite) => panic!("the AWS fault proxy needs DynamoDB"),
+            _ => None,
+        };
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
         let breach = latch::bootstrap::breach_check(&settings, clock.clone()).expect("breach client");
         let mailer: Arc<dyn Mailer> = match mailer {
@@ -181,6 +220,7 @@ impl TestApp {
         let state = AppState::build(settings, ports).await.expect("state");
         let mut app = Self::serve(state, clock, hibp, data_dir, backend).await;
         app.faults = faults;
+        app.aws_proxy = aws_proxy;
         app
     }
 
@@ -210,6 +250,7 @@ impl TestApp {
             data_dir,
             backend,
             faults: None,
+            aws_proxy: None,
             server,
         }
     }

@@ -12,6 +12,7 @@ use latch::mail::ses::Ses;
 use latch::store::dynamo::{DynamoStore, CANCELLED_TRANSACTION_ATTEMPTS};
 use latch::store::{Store, StoreError};
 use latch_tests::aws_stub::{Reply, ScriptedAws, POLICY};
+use latch_tests::faults::InjectFaults;
 use latch_tests::{b2b, email, Backend, TestApp, STRONG};
 use serde_json::{json, Value};
 
@@ -250,9 +251,10 @@ async fn f5_an_organization_delete_cut_short_at_any_step_harms_no_other_member_a
         }
         b2b::member_with_password(&app, &kept, &shared, STRONG, json!({})).await;
 
-        proxy.fail_from(k);
+        proxy.fail_after_commit_in(k);
         let result = cut_short.delete_organization(&doomed).await;
-        let cut = proxy.disarm();
+        let cut = proxy.fired();
+        proxy.disarm();
         // The other organization's member with the same address is whole and logs in.
         b2b::login(&app, &kept, &shared, STRONG).await.assert_ok();
         let store = &app.state.store;

@@ -9,7 +9,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use latch::clock::Clock;
-use latch_tests::faults::FaultyStore;
+use latch_tests::faults::{FaultyStore, InjectFaults};
 use latch_tests::{email, on_dynamo, Answer, FailingMailer, TestApp, STRONG};
 use serde_json::json;
 
@@ -438,7 +438,7 @@ async fn prepare(app: &TestApp, path: WritePath) -> Prepared {
 /// Each store call of `path` in turn is carried out and then reported failed (a timeout after
 /// the commit): the answer is 503 in the envelope, never a success; nothing is half-written; a
 /// retry succeeds or reports what the committed write did; the state then logs in.
-async fn after_every_commit(app: &TestApp, faults: &FaultyStore, path: WritePath) {
+async fn after_every_commit(app: &TestApp, faults: &dyn InjectFaults, path: WritePath) {
     for k in 1..=64 {
         let p = prepare(app, path).await;
         faults.fail_after_commit_in(k);
@@ -477,12 +477,9 @@ async fn after_every_commit(app: &TestApp, faults: &FaultyStore, path: WritePath
     panic!("{path:?} never ran without a fault");
 }
 
-#[tokio::test]
-async fn f1_a_fault_after_a_commit_is_a_503_and_leaves_a_usable_state_consumer() {
-    let app = TestApp::spawn_faulty().await;
-    let faults = app.faults.clone().unwrap();
+const CONSUMER_WRITE_PATHS: [WritePath; 10] = {
     use WritePath::*;
-    for path in [
+    [
         Signup,
         Login,
         SessionRefresh,
@@ -493,8 +490,20 @@ async fn f1_a_fault_after_a_commit_is_a_503_and_leaves_a_usable_state_consumer()
         ExistingPasswordReset,
         SessionReset,
         Migrate,
-    ] {
-        after_every_commit(&app, &faults, path).await;
+    ]
+};
+
+const B2B_WRITE_PATHS: [WritePath; 4] = {
+    use WritePath::*;
+    [B2bOrgCreate, B2bMemberCreate, B2bSignup, B2bLogin]
+};
+
+#[tokio::test]
+async fn f1_a_fault_after_a_commit_is_a_503_and_leaves_a_usable_state_consumer() {
+    let app = TestApp::spawn_faulty().await;
+    let faults = app.faults.clone().unwrap();
+    for path in CONSUMER_WRITE_PATHS {
+        after_every_commit(&app, faults.as_ref(), path).await;
     }
 }
 
@@ -502,9 +511,23 @@ async fn f1_a_fault_after_a_commit_is_a_503_and_leaves_a_usable_state_consumer()
 async fn f1_a_fault_after_a_commit_is_a_503_and_leaves_a_usable_state_b2b() {
     let app = TestApp::spawn_faulty().await;
     let faults = app.faults.clone().unwrap();
-    use WritePath::*;
-    for path in [B2bOrgCreate, B2bMemberCreate, B2bSignup, B2bLogin] {
-        after_every_commit(&app, &faults, path).await;
+    for path in B2B_WRITE_PATHS {
+        after_every_commit(&app, faults.as_ref(), path).await;
+    }
+}
+
+/// F4 on DynamoDB itself: every write path cut short after each of its AWS requests in turn
+/// (the fault proxy carries the k-th out and fails it and every later one, so the SDK's retries
+/// fail too, as for a caller stopped there); the same answers and the same whole state.
+#[tokio::test]
+async fn f4_every_write_path_cut_short_after_any_dynamodb_request_is_a_503_and_leaves_a_usable_state() {
+    let Some(app) = TestApp::spawn_behind_aws_proxy().await else {
+        eprintln!("skipped: DynamoDB only (LATCH_TEST_BACKEND=dynamodb)");
+        return;
+    };
+    let proxy = app.aws_proxy.clone().unwrap();
+    for path in CONSUMER_WRITE_PATHS.into_iter().chain(B2B_WRITE_PATHS) {
+        after_every_commit(&app, proxy.as_ref(), path).await;
     }
 }
 

@@ -154,8 +154,13 @@ impl TestApp {
     /// On DynamoDB, an app whose store reaches the emulator through a fault proxy
     /// (`app.aws_proxy`); `None` on SQLite, which has no requests to cut.
     pub async fn spawn_behind_aws_proxy() -> Option<Self> {
+        Self::spawn_behind_aws_proxy_with(&[]).await
+    }
+
+    /// `spawn_behind_aws_proxy` with these settings.
+    pub async fn spawn_behind_aws_proxy_with(vars: &[(&str, &str)]) -> Option<Self> {
         on_dynamo().then_some(())?;
-        Some(Self::spawn_full(&[], None, Injected::AwsProxy).await)
+        Some(Self::spawn_full(vars, None, Injected::AwsProxy).await)
     }
 
     /// An app whose store fails on demand (`app.faults`).

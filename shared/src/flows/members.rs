@@ -13,8 +13,8 @@ use crate::error::{Error, ErrorType};
 use crate::sessions::{Scope, SessionRef};
 use crate::state::AppState;
 use crate::store::{
-    AuthMethod, MemberFields, MemberStatus, MfaMethod, OrganizationRecord, PasswordRecord, SessionRecord, StoreError,
-    UserRecord,
+    AuthMethod, MemberFields, MemberStatus, MfaMethod, OrganizationRecord, PasswordRecord, SessionRecord,
+    SharedPassword, StoreError, UserRecord,
 };
 
 pub fn organization_not_found() -> Error {
@@ -150,31 +150,37 @@ pub async fn inherit_password(st: &AppState, member: &mut UserRecord) -> Result<
     Ok(())
 }
 
-/// Cross-organization passwords: after `member`'s password changed, every other membership of
-/// the email gets the same one. Each membership is updated atomically, one after another, after
-/// the reset committed: a failure part-way is answered 503 and leaves the memberships not yet
-/// reached with the old password until the next change (docs/b2b.md, "Passwords").
+/// Cross-organization passwords: the other memberships of `member`'s email, which take the
+/// password `member` is given in the same write (`PasswordReset::same_password_for`); none when
+/// the setting is off.
+pub async fn sharing_password(st: &AppState, member: &UserRecord) -> Result<Vec<SharedPassword>, Error> {
+    if !st.settings.cross_org_passwords {
+        return Ok(Vec::new());
+    }
+    Ok(st
+        .store
+        .members_with_email(&member.email)
+        .await?
+        .into_iter()
+        .filter(|other| other.user_id != member.user_id)
+        .map(|other| SharedPassword {
+            user_id: other.user_id,
+            new_password_id: new_id(IdKind::Password, st.env),
+        })
+        .collect())
+}
+
+/// Cross-organization passwords, for a password set outside a reset (migrate): every other
+/// membership of the email gets `member`'s, one membership after another; a failure part-way
+/// answers 503 and the import, run again, finishes it.
 pub async fn propagate_password(st: &AppState, member: &UserRecord) -> Result<(), Error> {
-    let Some(password) = member.password.clone().filter(|_| st.settings.cross_org_passwords) else {
+    let Some(password) = member.password.clone() else {
         return Ok(());
     };
-    for other in st.store.members_with_email(&member.email).await? {
-        if other.user_id == member.user_id {
-            continue;
-        }
-        let (hash, fresh_id) = (password.hash.clone(), new_id(IdKind::Password, st.env));
-        let set = std::sync::Arc::new(move |u: &mut UserRecord| {
-            let password_id = u
-                .password
-                .as_ref()
-                .map_or_else(|| fresh_id.clone(), |p| p.password_id.clone());
-            u.password = Some(PasswordRecord {
-                password_id,
-                hash: hash.clone(),
-                requires_reset: false,
-            });
-        });
-        st.store.update_user(&other.user_id, set).await?;
+    for shared in sharing_password(st, member).await? {
+        let (hash, user_id) = (password.hash.clone(), shared.user_id.clone());
+        let set = std::sync::Arc::new(move |u: &mut UserRecord| shared.apply_to(u, &hash));
+        st.store.update_user(&user_id, set).await?;
     }
     Ok(())
 }

@@ -150,6 +150,7 @@ pub async fn email_reset(
         password: record,
         keep_session: None,
         new_session: issued.as_ref().map(|i| i.record.clone()),
+        same_password_for: Vec::new(),
     };
     let Some(user) = st.store.complete_reset(&reset).await? else {
         return Err(Error::new(
@@ -217,6 +218,7 @@ pub async fn existing_password_reset(
         password: record,
         keep_session: None,
         new_session: issued.as_ref().map(|i| i.record.clone()),
+        same_password_for: Vec::new(),
     };
     let Some(user) = st.store.complete_reset(&reset).await? else {
         return Err(user_gone());
@@ -278,6 +280,7 @@ pub async fn session_reset(
         password: record,
         keep_session: Some(issued.record.clone()),
         new_session: None,
+        same_password_for: Vec::new(),
     };
     let Some(user) = st.store.complete_reset(&reset).await? else {
         return Err(Error::new(

@@ -48,6 +48,36 @@ pub struct PasswordReset {
     pub keep_session: Option<SessionRecord>,
     /// A session the reset starts.
     pub new_session: Option<SessionRecord>,
+    /// The other memberships of the email, which take the same password in the same write
+    /// (cross-organization passwords, docs/b2b.md "Passwords"): all of them or none, so a reset
+    /// cut short never leaves the old password working elsewhere. One gone meanwhile is skipped.
+    pub same_password_for: Vec<SharedPassword>,
+}
+
+/// A membership that takes the password another membership of its email is given.
+#[derive(Debug, Clone)]
+pub struct SharedPassword {
+    pub user_id: String,
+    /// Its password id if it has no password yet (one it has is kept).
+    pub new_password_id: String,
+}
+
+impl SharedPassword {
+    /// The one rule for a membership taking a shared password: this hash, under its own password
+    /// id, no pending reset; its credential epoch moves if the hash changed.
+    pub fn apply_to(&self, member: &mut UserRecord, hash: &str) {
+        let before = member.clone();
+        let password_id = member
+            .password
+            .as_ref()
+            .map_or_else(|| self.new_password_id.clone(), |p| p.password_id.clone());
+        member.password = Some(PasswordRecord {
+            password_id,
+            hash: hash.to_string(),
+            requires_reset: false,
+        });
+        settle_credential_epoch(&before, member, false);
+    }
 }
 
 impl PasswordReset {

@@ -834,6 +834,12 @@ impl Store for SqliteStore {
             };
             r.apply_to(&mut user);
             update_user_row(&tx, &user)?;
+            for shared in &r.same_password_for {
+                if let Some(mut other) = Self::user_where(&tx, "user_id", &shared.user_id)? {
+                    shared.apply_to(&mut other, &r.password.hash);
+                    update_user_row(&tx, &other)?;
+                }
+            }
             let keep_id = keep.as_ref().map(|(s, _)| s.session_id.clone()).unwrap_or_default();
             tx.execute(
                 "DELETE FROM sessions WHERE user_id = ?1 AND session_id != ?2",

@@ -292,3 +292,74 @@ async fn f5_an_organization_delete_cut_short_at_any_step_harms_no_other_member_a
         }
     }
 }
+
+#[tokio::test]
+async fn f5_a_shared_password_reset_cut_short_at_any_step_changes_every_membership_or_none() {
+    // Cross-organization passwords: the reset and the copies to the email's other memberships
+    // are one transaction, so a reset cut short after any of its DynamoDB requests leaves the
+    // old password in every organization or the new one in every organization, never the old
+    // one still working somewhere (docs/b2b.md "Passwords").
+    let settings = [
+        ("LATCH_B2B_CROSS_ORG_PASSWORDS", "true"),
+        ("LATCH_RESET_START_LIMIT", "1000"),
+    ];
+    let Some(app) = TestApp::spawn_behind_aws_proxy_with(&settings).await else {
+        eprintln!("skipped: DynamoDB only (LATCH_TEST_BACKEND=dynamodb); SQLite's reset is one transaction");
+        return;
+    };
+    let proxy = app.aws_proxy.clone().unwrap();
+    let orgs = [
+        b2b::id(&b2b::create_org(&app, "shared-a", json!({})).await),
+        b2b::id(&b2b::create_org(&app, "shared-b", json!({})).await),
+        b2b::id(&b2b::create_org(&app, "shared-c", json!({})).await),
+    ];
+    let e = email("shared-reset");
+    b2b::member_with_password(&app, &orgs[0], &e, STRONG, json!({})).await;
+    for org in &orgs[1..] {
+        // Each joins with the email's password (inherited).
+        b2b::create_member(&app, org, &e, json!({})).await;
+    }
+    let Backend::Dynamo { client, table, .. } = &app.backend else {
+        unreachable!("behind the proxy means DynamoDB")
+    };
+    // Read past the proxy: the emulator's own view.
+    let direct = DynamoStore::new(client.clone(), table);
+    let hashes = || async {
+        let listed = direct.members_with_email(&e).await.unwrap();
+        assert_eq!(listed.len(), 3);
+        listed
+            .into_iter()
+            .map(|m| m.password.expect("a password").hash)
+            .collect::<Vec<_>>()
+    };
+    let mut password = STRONG.to_string();
+    for k in 1.. {
+        let before = hashes().await;
+        let next = format!("{STRONG} round {k}");
+        b2b::reset_start(&app, &orgs[0], &e).await.assert_ok();
+        let (_, token) = app.b2b_link(&e, "multi_tenant_passwords").await;
+        proxy.fail_after_commit_in(k);
+        let answer = b2b::email_reset(&app, &token, &next).await;
+        let cut = proxy.fired();
+        proxy.disarm();
+        let after = hashes().await;
+        assert!(
+            after.iter().all(|h| *h == after[0]),
+            "k = {k}: memberships disagree: {after:?}"
+        );
+        if after != before {
+            password = next;
+        }
+        if !cut {
+            answer.assert_ok();
+            assert_eq!(password, format!("{STRONG} round {k}"));
+            assert!(k > 3, "the reset should take several requests, took {k}");
+            break;
+        }
+        answer.assert_error(503, "service_unavailable");
+    }
+    for org in &orgs {
+        b2b::login(&app, org, &e, &password).await.assert_ok();
+    }
+    assert!(app.orphans().await.is_empty(), "{:?}", app.orphans().await);
+}

@@ -207,6 +207,7 @@ async fn prehijack_the_first_email_proof_flags_a_password_set_before_it() {
         },
         keep_session: None,
         new_session: None,
+        same_password_for: Vec::new(),
     };
     let t = token(&unverified);
     store.insert_tokens(std::slice::from_ref(&t)).await.unwrap();
@@ -658,6 +659,7 @@ async fn a_reset_is_all_or_nothing_and_redeems_its_token_once() {
         password: new.clone(),
         keep_session: Some(keep.clone()),
         new_session: None,
+        same_password_for: Vec::new(),
     };
     let mut set = JoinSet::new();
     for _ in 0..10 {
@@ -1485,7 +1487,70 @@ fn email_reset(u: &UserRecord, t: &TokenRecord, password: PasswordRecord) -> Pas
         password,
         keep_session: None,
         new_session: None,
+        same_password_for: Vec::new(),
     }
+}
+
+#[tokio::test]
+async fn a_reset_gives_its_password_to_the_memberships_it_names_in_the_same_write() {
+    // Cross-organization passwords (docs/b2b.md "Passwords"): the other memberships of the email
+    // take the new password in the reset's own write, their tokens die with their old one, and
+    // a membership gone meanwhile is skipped, not an error.
+    let (store, backend) = fresh_store().await;
+    let address = unique_email("shared");
+    let orgs: Vec<OrganizationRecord> = (0..3)
+        .map(|i| organization(&unique_slug(&format!("shared-{i}"))))
+        .collect();
+    let mut members = Vec::new();
+    for org in &orgs {
+        store.create_organization(org).await.unwrap();
+        let m = member(&org.organization_id, &address);
+        store.create_user(&m, None).await.unwrap();
+        members.push(m);
+    }
+    let without_password = UserRecord {
+        password: None,
+        ..member(&orgs[2].organization_id, &unique_email("shared-none"))
+    };
+    store.create_user(&without_password, None).await.unwrap();
+    let their_token = member_token(&members[1]);
+    store.insert_tokens(std::slice::from_ref(&their_token)).await.unwrap();
+    let gone = member(&orgs[2].organization_id, &unique_email("shared-gone"));
+    store.create_user(&gone, None).await.unwrap();
+    assert!(store.delete_user(&gone.user_id).await.unwrap());
+
+    let token = member_token(&members[0]);
+    store.insert_tokens(std::slice::from_ref(&token)).await.unwrap();
+    let new = new_password("shared-new");
+    let shared = |u: &UserRecord| SharedPassword {
+        user_id: u.user_id.clone(),
+        new_password_id: id("password"),
+    };
+    let reset = PasswordReset {
+        same_password_for: vec![shared(&members[1]), shared(&without_password), shared(&gone)],
+        ..email_reset(&members[0], &token, new.clone())
+    };
+    store.complete_reset(&reset).await.unwrap().expect("the reset commits");
+
+    for (m, keeps_id) in [(&members[1], true), (&without_password, false)] {
+        let got = store.user_by_id(&m.user_id).await.unwrap().unwrap();
+        let p = got.password.expect("the shared password");
+        assert_eq!(p.hash, new.hash);
+        assert!(!p.requires_reset);
+        assert_eq!(
+            keeps_id,
+            m.password.as_ref().is_some_and(|old| old.password_id == p.password_id)
+        );
+        assert_eq!(got.credential_epoch, m.credential_epoch + 1);
+    }
+    // Not named: unchanged.
+    let untouched = store.user_by_id(&members[2].user_id).await.unwrap().unwrap();
+    assert_eq!(untouched.password, members[2].password);
+    assert!(store.user_by_id(&gone.user_id).await.unwrap().is_none());
+    // The other membership's emailed link died with its old password (R7).
+    let stored = store.token_by_digest(&their_token.token_digest).await.unwrap().unwrap();
+    assert!(!store.consume_token(&stored).await.unwrap());
+    assert_consistent(&backend).await;
 }
 
 #[tokio::test]

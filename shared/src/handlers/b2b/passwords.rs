@@ -17,7 +17,7 @@ use crate::flows::emailed_links::{
 };
 use crate::flows::login::{self, password_factor, prove_password, record_success};
 use crate::flows::members::{
-    load_member, load_org, member_not_found, propagate_password, require_auth_method, session_member,
+    load_member, load_org, member_not_found, require_auth_method, session_member, sharing_password,
 };
 use crate::flows::mfa::{self, Decision, Primary};
 use crate::flows::password_records;
@@ -241,11 +241,11 @@ async fn reset_with_mfa(
         password,
         keep_session: None,
         new_session: new_session.as_ref().map(|i| i.record.clone()),
+        same_password_for: sharing_password(st, member).await?,
     };
     let Some(written) = st.store.complete_reset(&reset).await? else {
         return Err(already_used());
     };
-    propagate_password(st, &written).await?;
     let outcome = match (decision, new_session) {
         (_, Some(issued)) => Outcome::Authenticated(issued),
         (Decision::Mfa(ist, factors), None) => mfa::after_reset_mfa(st, org, &written, ist, factors).await?,
@@ -436,6 +436,7 @@ pub async fn session_reset(
         password: record,
         keep_session: Some(issued.record.clone()),
         new_session: None,
+        same_password_for: sharing_password(&st, &member).await?,
     };
     let Some(member) = st.store.complete_reset(&reset).await? else {
         return Err(Error::new(
@@ -443,7 +444,6 @@ pub async fn session_reset(
             "The session or its member no longer exists.",
         ));
     };
-    propagate_password(&st, &member).await?;
     Ok(Reply(SessionResetResponse {
         member_id: member.user_id.clone(),
         member: MemberObject::new(&member, now),

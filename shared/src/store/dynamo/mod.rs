@@ -1084,9 +1084,19 @@ impl Store for DynamoStore {
                 actions.push(TransactWriteItem::builder().update(self.consume_update(token)?).build());
             }
             reset.apply_to(&mut user);
-            let user_index = actions.len();
+            // The versioned puts: a failed one only means that user moved since it was read.
+            let mut versioned = vec![actions.len()];
             actions.push(self.versioned_user_put(&user, version)?);
             actions.push(self.epoch_update(&user)?);
+            for shared in &reset.same_password_for {
+                let Some((mut other, other_version)) = self.user_with_version(&shared.user_id).await? else {
+                    continue;
+                };
+                shared.apply_to(&mut other, &reset.password.hash);
+                versioned.push(actions.len());
+                actions.push(self.versioned_user_put(&other, other_version)?);
+                actions.push(self.epoch_update(&other)?);
+            }
             let keep_id = reset.keep_session.as_ref().map(|s| s.session_id.as_str());
             if let Some(keep) = &reset.keep_session {
                 actions.extend(self.session_refresh(keep)?);
@@ -1101,7 +1111,14 @@ impl Store for DynamoStore {
             // revoked whole before the commit. Either way nothing left for after the commit is
             // needed to refuse a session (docs/security.md R4).
             let mut revoked = self.session_pointers(&reset.user_id, keep_id).await?;
-            let room = MAX_TRANSACTION_ITEMS - actions.len();
+            // Two actions per membership: an email in more than ~45 organizations under shared
+            // passwords cannot be reset in one transaction, and none of it is written.
+            let Some(room) = MAX_TRANSACTION_ITEMS.checked_sub(actions.len()) else {
+                return Err(StoreError::Unavailable(format!(
+                    "a reset of {} memberships at once does not fit one transaction",
+                    reset.same_password_for.len() + 1
+                )));
+            };
             if revoked.len() > room {
                 let mut early = Vec::new();
                 for (session_id, digest) in revoked.split_off(room) {
@@ -1131,10 +1148,12 @@ impl Store for DynamoStore {
                     return Ok(Some(user));
                 }
                 Err(e) => match cancelled_conditions(&e) {
-                    // Only the user's version moved (a lock update meanwhile): read again, retry.
+                    // Only versions moved (a lock update meanwhile): read again, retry.
                     Some(c)
-                        if c.iter().enumerate().all(|(i, &failed)| !failed || i == user_index)
-                            && c.get(user_index) == Some(&true) =>
+                        if c.iter()
+                            .enumerate()
+                            .all(|(i, &failed)| !failed || versioned.contains(&i))
+                            && c.iter().any(|&failed| failed) =>
                     {
                         backoff(attempt).await
                     }

@@ -357,13 +357,18 @@ mod tests {
     use argon2::Argon2;
 
     fn hasher() -> Arc<Hasher> {
+        hasher_with(2, 16)
+    }
+
+    /// A hasher at the default cost with this many hashes running and waiting at most.
+    fn hasher_with(concurrency: usize, queue: usize) -> Arc<Hasher> {
         Hasher::new(HashSettings {
             memory_kib: 19_456,
             iterations: 2,
             parallelism: 1,
-            concurrency: 2,
+            concurrency,
             imported_concurrency: 1,
-            queue: 16,
+            queue,
         })
         .unwrap()
     }
@@ -377,15 +382,7 @@ mod tests {
     /// started with them is refused; afterwards there is room again.
     #[tokio::test]
     async fn a_full_hashing_queue_refuses_at_once_and_recovers() {
-        let hasher = Hasher::new(HashSettings {
-            memory_kib: 19_456,
-            iterations: 2,
-            parallelism: 1,
-            concurrency: 1,
-            imported_concurrency: 1,
-            queue: 1,
-        })
-        .unwrap();
+        let hasher = hasher_with(1, 1);
         let p = pw("queue-test-password");
         // `join!` polls each once before any can finish: the first takes the permit, the second
         // waits for it, the third finds no room.
@@ -401,15 +398,7 @@ mod tests {
     /// the first time) still runs.
     #[tokio::test]
     async fn reserved_room_is_never_refused_its_hashes() {
-        let hasher = Hasher::new(HashSettings {
-            memory_kib: 19_456,
-            iterations: 2,
-            parallelism: 1,
-            concurrency: 1,
-            imported_concurrency: 1,
-            queue: 0,
-        })
-        .unwrap();
+        let hasher = hasher_with(1, 0);
         let p = pw("reserved-room-password");
         let stored = hasher.hash(&p).await.unwrap();
         let room = hasher.reserve().unwrap();

@@ -186,38 +186,35 @@ async fn f2_a_throttled_mail_service_is_tried_again_with_the_same_mail() {
     assert_eq!(app.token_count().await, 2);
 }
 
-#[tokio::test]
-async fn f2_a_mail_service_throttled_on_every_try_leaves_no_token_and_says_retry() {
-    let (app, ses) = app_with_ses(vec![], Reply::error(429, "TooManyRequestsException")).await;
-    let e = email("ses-throttled-always");
+/// A reset start whose mail SES answers with `fault` every time: `email_send_failed` saying
+/// `says`, after `sends` tries, and no token stored.
+async fn reset_start_meets(fault: Reply, says: &str, sends_expected: usize) -> TestApp {
+    let (app, ses) = app_with_ses(vec![], fault).await;
+    let e = email("ses-failing");
     app.create_user(&e, STRONG, None).await;
     let answer = app.reset_start(&e, json!({})).await;
     answer.assert_error(503, "email_send_failed");
     assert!(
-        answer.body["error_message"].as_str().unwrap().contains("Retry later"),
+        answer.body["error_message"].as_str().unwrap().contains(says),
         "{}",
         answer.body
     );
-    assert_eq!(sends(&ses).len(), AwsCallPolicy::DEPLOYED.max_attempts as usize);
+    assert_eq!(sends(&ses).len(), sends_expected);
     assert_eq!(app.token_count().await, 0);
+    app
+}
+
+#[tokio::test]
+async fn f2_a_mail_service_throttled_on_every_try_leaves_no_token_and_says_retry() {
+    let throttled = Reply::error(429, "TooManyRequestsException");
+    reset_start_meets(throttled, "Retry later", AwsCallPolicy::DEPLOYED.max_attempts as usize).await;
 }
 
 #[tokio::test]
 async fn f2_a_mail_the_service_refuses_is_not_sent_again_and_leaves_no_token() {
     // F2 for a refusal (an unverified sender or recipient, a paused account): sending it again
     // would be refused again, so it is not, and the answer says so.
-    let (app, ses) = app_with_ses(vec![], Reply::error(400, "MessageRejected")).await;
-    let e = email("ses-refused");
-    app.create_user(&e, STRONG, None).await;
-    let answer = app.reset_start(&e, json!({})).await;
-    answer.assert_error(503, "email_send_failed");
-    assert!(
-        answer.body["error_message"].as_str().unwrap().contains("refused"),
-        "{}",
-        answer.body
-    );
-    assert_eq!(sends(&ses).len(), 1);
-    assert_eq!(app.token_count().await, 0);
+    let app = reset_start_meets(Reply::error(400, "MessageRejected"), "refused", 1).await;
     assert!(app.orphans().await.is_empty());
 }
 

@@ -498,22 +498,23 @@ const B2B_WRITE_PATHS: [WritePath; 4] = {
     [B2bOrgCreate, B2bMemberCreate, B2bSignup, B2bLogin]
 };
 
-#[tokio::test]
-async fn f1_a_fault_after_a_commit_is_a_503_and_leaves_a_usable_state_consumer() {
+/// `after_every_commit` for these paths, on a faulty store.
+async fn after_every_store_commit(paths: &[WritePath]) {
     let app = TestApp::spawn_faulty().await;
     let faults = app.faults.clone().unwrap();
-    for path in CONSUMER_WRITE_PATHS {
+    for &path in paths {
         after_every_commit(&app, faults.as_ref(), path).await;
     }
 }
 
 #[tokio::test]
+async fn f1_a_fault_after_a_commit_is_a_503_and_leaves_a_usable_state_consumer() {
+    after_every_store_commit(&CONSUMER_WRITE_PATHS).await;
+}
+
+#[tokio::test]
 async fn f1_a_fault_after_a_commit_is_a_503_and_leaves_a_usable_state_b2b() {
-    let app = TestApp::spawn_faulty().await;
-    let faults = app.faults.clone().unwrap();
-    for path in B2B_WRITE_PATHS {
-        after_every_commit(&app, faults.as_ref(), path).await;
-    }
+    after_every_store_commit(&B2B_WRITE_PATHS).await;
 }
 
 /// F4 on DynamoDB itself: every write path cut short after each of its AWS requests in turn

@@ -24,6 +24,10 @@ start_emulator() {
   "$venv/bin/python" "$root/scripts/moto_serial.py" 127.0.0.1 "$port" >"$EMULATOR_LOG" 2>&1 &
   EMULATOR_PID=$!
   export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
+  # moto answers one request at a time beside the parallel stages, and can stall for seconds;
+  # it also ignores client request tokens, so a retry after a timed-out commit would meet its
+  # own write. Latch's 3 s attempt limit (shared/src/aws_calls.rs) is for DynamoDB, not for it.
+  export LATCH_AWS_ATTEMPT_TIMEOUT_MS=60000 LATCH_AWS_CALL_TIMEOUT_MS=180000
   export AWS_ACCESS_KEY_ID="testing" AWS_SECRET_ACCESS_KEY="testing" AWS_REGION="us-east-1"
   export AWS_DEFAULT_REGION="us-east-1" AWS_EC2_METADATA_DISABLED="true"
   for _ in $(seq 1 100); do

@@ -101,7 +101,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Outbox { data_dir, last } => show_outbox(&data_dir.join("outbox"), last),
         Command::CreateTable { table } => {
-            let client = latch::store::dynamo::table::client(&bootstrap::aws_config().await);
+            let client = latch::store::dynamo::table::client(&bootstrap::aws_config().await?);
             latch::store::dynamo::table::create(&client, &table)
                 .await
                 .map_err(anyhow::Error::msg)?;

@@ -3,9 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::aws_calls::AwsCallPolicy;
 use crate::clock::{Clock, SystemClock};
-use crate::config::{Env, MailBackend, Settings, Source, StoreBackend};
+use crate::config::{aws_call_policy, Env, MailBackend, Settings, Source, StoreBackend};
 use crate::credentials::{from_env_or_data_dir, from_secrets_manager, SecretIds};
 pub use crate::credentials::{CredentialSource, Credentials};
 use crate::mail::outbox::Outbox;
@@ -42,10 +41,10 @@ pub fn data_dir_from_env() -> PathBuf {
 }
 
 /// The AWS configuration from the standard chain (environment, profile, instance role), with
-/// Latch's tries and time limits for every call (aws_calls.rs); `AWS_ENDPOINT_URL` points it at an
-/// emulator with no code change.
-pub async fn aws_config() -> aws_config::SdkConfig {
-    AwsCallPolicy::DEPLOYED.loader().load().await
+/// Latch's tries and time limits for every call (aws_calls.rs, `config::aws_call_policy`);
+/// `AWS_ENDPOINT_URL` points it at an emulator with no code change.
+pub async fn aws_config() -> Result<aws_config::SdkConfig, StartupError> {
+    Ok(aws_call_policy(&Env)?.loader().load().await)
 }
 
 /// The AWS configuration, loaded once and only if a backend needs it: the credential chain
@@ -53,11 +52,11 @@ pub async fn aws_config() -> aws_config::SdkConfig {
 struct LazyAws(Option<aws_config::SdkConfig>);
 
 impl LazyAws {
-    async fn get(&mut self) -> &aws_config::SdkConfig {
+    async fn get(&mut self) -> Result<&aws_config::SdkConfig, StartupError> {
         if self.0.is_none() {
-            self.0 = Some(aws_config().await);
+            self.0 = Some(aws_config().await?);
         }
-        self.0.as_ref().expect("just loaded")
+        Ok(self.0.as_ref().expect("just loaded"))
     }
 }
 
@@ -77,20 +76,20 @@ async fn store(settings: &Settings, data_dir: &Path, aws: &mut LazyAws) -> Resul
             ))
         }
         StoreBackend::Dynamodb { table } => {
-            Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(aws.get().await), table))
+            Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(aws.get().await?), table))
         }
     })
 }
 
 /// The mailer the settings ask for.
-async fn mailer(settings: &Settings, data_dir: &Path, aws: &mut LazyAws) -> Arc<dyn Mailer> {
-    match &settings.mail {
+async fn mailer(settings: &Settings, data_dir: &Path, aws: &mut LazyAws) -> Result<Arc<dyn Mailer>, StartupError> {
+    Ok(match &settings.mail {
         MailBackend::Outbox => Arc::new(Outbox::new(data_dir.join("outbox"))),
         MailBackend::Ses { configuration_set } => Arc::new(Ses::new(
-            aws_sdk_sesv2::Client::new(aws.get().await),
+            aws_sdk_sesv2::Client::new(aws.get().await?),
             configuration_set.clone(),
         )),
-    }
+    })
 }
 
 /// The whole state from the environment: the credentials from Secrets Manager where
@@ -104,7 +103,7 @@ pub async fn from_env(data_dir: &Path) -> Result<(AppState, Credentials, Credent
     let mut aws = LazyAws(None);
     let (creds, source) = match SecretIds::from_source(&Env)? {
         Some(ids) => {
-            let client = aws_sdk_secretsmanager::Client::new(aws.get().await);
+            let client = aws_sdk_secretsmanager::Client::new(aws.get().await?);
             (
                 from_secrets_manager(&client, &ids).await?,
                 CredentialSource::SecretsManager,
@@ -121,7 +120,7 @@ pub async fn from_env(data_dir: &Path) -> Result<(AppState, Credentials, Credent
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ports = Ports {
         store: store(&settings, data_dir, &mut aws).await?,
-        mailer: mailer(&settings, data_dir, &mut aws).await,
+        mailer: mailer(&settings, data_dir, &mut aws).await?,
         breach: breach_check(&settings, clock.clone())?,
         clock,
     };

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use crate::aws_calls::AwsCallPolicy;
+
 /// How new passwords are judged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StrengthPolicy {
@@ -238,6 +240,8 @@ pub mod vars {
         SES_CONFIGURATION_SET = "LATCH_SES_CONFIGURATION_SET";
         PUBLIC_TOKEN = "LATCH_PUBLIC_TOKEN";
         SDK_ORIGINS = "LATCH_SDK_ORIGINS";
+        AWS_ATTEMPT_TIMEOUT_MS = "LATCH_AWS_ATTEMPT_TIMEOUT_MS";
+        AWS_CALL_TIMEOUT_MS = "LATCH_AWS_CALL_TIMEOUT_MS";
     }
 }
 
@@ -294,6 +298,43 @@ where
         });
     }
     Ok(v)
+}
+
+/// The policy every AWS call follows (aws_calls.rs): `AwsCallPolicy::DEPLOYED`, with the time
+/// limits of an attempt and of a whole call from `LATCH_AWS_ATTEMPT_TIMEOUT_MS` and
+/// `LATCH_AWS_CALL_TIMEOUT_MS` where they are set (an emulator far slower than the service needs
+/// longer ones; on Lambda the call's must stay under the function's timeout).
+pub fn aws_call_policy(src: &dyn Source) -> Result<AwsCallPolicy, ConfigError> {
+    let deployed = AwsCallPolicy::DEPLOYED;
+    let millis = |d: std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    let attempt = ranged(
+        src,
+        vars::AWS_ATTEMPT_TIMEOUT_MS,
+        millis(deployed.attempt_timeout),
+        100,
+        600_000,
+    )?;
+    let call = ranged(
+        src,
+        vars::AWS_CALL_TIMEOUT_MS,
+        millis(deployed.operation_timeout),
+        100,
+        3_600_000,
+    )?;
+    if call < attempt {
+        return Err(ConfigError {
+            var: vars::AWS_CALL_TIMEOUT_MS,
+            message: format!(
+                "{call} ms is shorter than one attempt ({} = {attempt} ms)",
+                vars::AWS_ATTEMPT_TIMEOUT_MS
+            ),
+        });
+    }
+    Ok(AwsCallPolicy {
+        attempt_timeout: std::time::Duration::from_millis(attempt),
+        operation_timeout: std::time::Duration::from_millis(call),
+        ..deployed
+    })
 }
 
 /// `var`, lower-cased, which must be one of `allowed` (the first is the default when unset).
@@ -536,6 +577,32 @@ mod tests {
         let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let src = move |k: &str| map.get(k).cloned();
         Settings::from_source(&src, "project-test-x".into(), "s".into(), vec![0; 32])
+    }
+
+    #[test]
+    fn the_aws_call_policy_is_the_deployed_one_unless_its_time_limits_are_set() {
+        let policy = |pairs: &[(&str, &str)]| {
+            let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            aws_call_policy(&move |k: &str| map.get(k).cloned())
+        };
+        assert_eq!(policy(&[]).unwrap(), AwsCallPolicy::DEPLOYED);
+        let slow = policy(&[
+            (vars::AWS_ATTEMPT_TIMEOUT_MS, "60000"),
+            (vars::AWS_CALL_TIMEOUT_MS, "180000"),
+        ])
+        .unwrap();
+        assert_eq!(slow.attempt_timeout, Duration::from_secs(60));
+        assert_eq!(slow.operation_timeout, Duration::from_secs(180));
+        assert_eq!(slow.max_attempts, AwsCallPolicy::DEPLOYED.max_attempts);
+        let shorter = policy(&[
+            (vars::AWS_ATTEMPT_TIMEOUT_MS, "5000"),
+            (vars::AWS_CALL_TIMEOUT_MS, "4000"),
+        ]);
+        assert_eq!(shorter.unwrap_err().var, vars::AWS_CALL_TIMEOUT_MS);
+        assert_eq!(
+            policy(&[(vars::AWS_ATTEMPT_TIMEOUT_MS, "10")]).unwrap_err().var,
+            vars::AWS_ATTEMPT_TIMEOUT_MS
+        );
     }
 
     #[test]

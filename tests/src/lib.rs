@@ -642,7 +642,7 @@ impl Backend {
         }
         let endpoint = std::env::var("AWS_ENDPOINT_URL")
             .expect("LATCH_TEST_BACKEND=dynamodb needs AWS_ENDPOINT_URL (the emulator)");
-        let config = latch::bootstrap::aws_config().await;
+        let config = latch::bootstrap::aws_config().await.expect("the AWS settings");
         let client = aws_sdk_dynamodb::Client::new(&config);
         let table = format!("latch-test-{}", uuid_like());
         latch::store::dynamo::table::create(&client, &table)

@@ -6,7 +6,7 @@ use latch::credentials::{from_secrets_manager, SecretIds};
 use latch_tests::on_dynamo;
 
 async fn client() -> aws_sdk_secretsmanager::Client {
-    aws_sdk_secretsmanager::Client::new(&latch::bootstrap::aws_config().await)
+    aws_sdk_secretsmanager::Client::new(&latch::bootstrap::aws_config().await.expect("the AWS settings"))
 }
 
 async fn put(client: &aws_sdk_secretsmanager::Client, value: &str) -> String {

@@ -57,19 +57,17 @@ struct Call {
 }
 
 pub async fn run(binary: &Path, seconds: f64) -> anyhow::Result<HotPathResults> {
-    let server = Server::start_with(
+    Server::measure(
         binary,
         &[("LATCH_PUBLIC_TOKEN", PUBLIC_TOKEN), ("LATCH_SDK_ORIGINS", ORIGIN)],
-    )?;
-    eprintln!("hot path: latch serve (pid {}) at {}", server.pid(), server.base);
-    let result = drive(&server, seconds).await;
-    if result.is_err() {
-        eprintln!("server log (tail):\n{}", server.log_tail());
-    }
-    result
+        "hot path",
+        async |server| drive(server, seconds).await,
+    )
+    .await
 }
 
-async fn post(http: &reqwest::Client, server: &Server, path: &str, body: Value) -> anyhow::Result<Value> {
+/// `POST path` with the project's secret; the answer's JSON, or an error for any status but 2xx.
+pub(crate) async fn post(http: &reqwest::Client, server: &Server, path: &str, body: Value) -> anyhow::Result<Value> {
     let answer = http
         .post(format!("{}{path}", server.base))
         .basic_auth(&server.project_id, Some(&server.secret))
@@ -85,7 +83,8 @@ async fn post(http: &reqwest::Client, server: &Server, path: &str, body: Value) 
     Ok(body)
 }
 
-fn field(body: &Value, name: &str) -> anyhow::Result<String> {
+/// A string field of an answer.
+pub(crate) fn field(body: &Value, name: &str) -> anyhow::Result<String> {
     body[name]
         .as_str()
         .map(str::to_string)
@@ -146,10 +145,7 @@ async fn sessions(http: &reqwest::Client, server: &Server) -> anyhow::Result<(Va
 }
 
 async fn drive(server: &Server, seconds: f64) -> anyhow::Result<HotPathResults> {
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(CONCURRENCY)
-        .build()
-        .context("HTTP client")?;
+    let http = crate::load::client(CONCURRENCY)?;
     let (consumer, member) = sessions(&http, server).await?;
     let secret = format!(
         "Basic {}",

@@ -284,12 +284,13 @@ async fn normal_logins(client: &Client, duration: Duration) -> anyhow::Result<Ve
 /// hashes (bcrypt 13 and scrypt at its time maximum), on a `latch serve` of its own.
 pub async fn isolation(binary: &std::path::Path, workers: usize, duration: Duration) -> anyhow::Result<Isolation> {
     // The lockout would stop the wrong logins after 10; the bench needs them to go on.
-    let server = Server::start_with(binary, &[("LATCH_LOCK_THRESHOLD", "1000")])?;
-    let result = drive(&server, workers, duration).await;
-    if result.is_err() {
-        eprintln!("server log (tail):\n{}", server.log_tail());
-    }
-    result
+    Server::measure(
+        binary,
+        &[("LATCH_LOCK_THRESHOLD", "1000")],
+        "imported isolation",
+        async |server| drive(server, workers, duration).await,
+    )
+    .await
 }
 
 async fn drive(server: &Server, workers: usize, duration: Duration) -> anyhow::Result<Isolation> {

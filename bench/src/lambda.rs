@@ -363,6 +363,12 @@ pub fn size_summary(arch: &str, binaries: &[&Binary]) -> Option<SizeSummary> {
     })
 }
 
+/// `VmRSS` and `VmHWM` of the process `pid` now, in KiB.
+pub fn read_status(pid: u32) -> anyhow::Result<(Option<u64>, Option<u64>)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).context("/proc status")?;
+    Ok(parse_status(&text))
+}
+
 /// `VmRSS` and `VmHWM` of a `/proc/<pid>/status`, in KiB.
 pub fn parse_status(status: &str) -> (Option<u64>, Option<u64>) {
     let field = |name: &str| {
@@ -766,8 +772,7 @@ async fn start_once(
             if let Some(status) = child.0.try_wait()? {
                 bail!("exited ({status}) while idle; log: {}", tail(&log_path));
             }
-            let text = std::fs::read_to_string(format!("/proc/{}/status", child.0.id())).context("/proc status")?;
-            Some(parse_status(&text))
+            Some(read_status(child.0.id())?)
         }
         None => None,
     };

@@ -1,11 +1,26 @@
 //! Closed-loop load: a number of workers send requests back to back for a fixed time, each
-//! timing its own (the login and hot-path measures).
+//! timing its own (the login, hot-path, soak and ramp measures), and the client they share.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+
+/// The longest the client waits for an answer: far beyond any wait a bounded hashing queue
+/// gives (the ramp shows it), so that a slow answer is measured, not cut off.
+pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The HTTP client of a load of `connections` connections: that many kept alive, and dropped
+/// after 20 s idle, before `latch serve`'s idle timeout (30 s) could close one under a request.
+pub fn client(connections: usize) -> anyhow::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(connections)
+        .pool_idle_timeout(Duration::from_secs(20))
+        .timeout(CLIENT_TIMEOUT)
+        .build()
+        .context("HTTP client")
+}
 
 /// `workers` workers call `send(worker)` back to back until `duration` has passed; `send` answers
 /// whether the request succeeded. Returns the latencies of the successful ones (ms), the count

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use serde::Serialize;
 use serde_json::json;
 
@@ -61,46 +61,19 @@ fn login_body(i: usize) -> serde_json::Value {
 }
 
 pub async fn run(binary: &Path, plan: &Plan, verify_ms: f64, cores: usize) -> anyhow::Result<LoginResults> {
-    let server = Server::start(binary)?;
-    eprintln!("login: latch serve (pid {}) at {}", server.pid(), server.base);
-    let result = drive(&server, plan, verify_ms, cores).await;
-    if result.is_err() {
-        eprintln!("server log (tail):\n{}", server.log_tail());
-    }
-    let mut results = result?;
+    let mut results = Server::measure(binary, &[], "login", async |server| {
+        drive(server, plan, verify_ms, cores).await
+    })
+    .await?;
     results.binary = binary.display().to_string();
     Ok(results)
 }
 
 async fn drive(server: &Server, plan: &Plan, verify_ms: f64, cores: usize) -> anyhow::Result<LoginResults> {
     let users = plan.levels.iter().copied().max().unwrap_or(1);
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(users)
-        .build()
-        .context("HTTP client")?;
-    for i in 0..users {
-        let answer = http
-            .post(format!("{}/v1/passwords", server.base))
-            .basic_auth(&server.project_id, Some(&server.secret))
-            .json(&json!({"email": email(i), "password": password(i)}))
-            .send()
-            .await
-            .context("creating a user")?;
-        if !answer.status().is_success() {
-            bail!(
-                "creating {}: {} {}",
-                email(i),
-                answer.status(),
-                answer.text().await.unwrap_or_default()
-            );
-        }
-    }
-    let target = Arc::new(Target {
-        http,
-        url: format!("{}/v1/passwords/authenticate", server.base),
-        project_id: server.project_id.clone(),
-        secret: server.secret.clone(),
-    });
+    let http = crate::load::client(users)?;
+    create_users(&http, server, users).await?;
+    let target = Arc::new(Target::new(http, server));
     let limit = cores as f64 * 1000.0 / verify_ms;
     let mut levels = Vec::new();
     for &concurrency in &plan.levels {
@@ -136,7 +109,20 @@ async fn drive(server: &Server, plan: &Plan, verify_ms: f64, cores: usize) -> an
     })
 }
 
-struct Target {
+/// Creates the users `0..n` (their email and password as the logins send them) through
+/// `POST /v1/passwords`, one after another.
+pub(crate) async fn create_users(http: &reqwest::Client, server: &Server, n: usize) -> anyhow::Result<()> {
+    for i in 0..n {
+        let body = json!({"email": email(i), "password": password(i)});
+        crate::hot_path::post(http, server, "/v1/passwords", body)
+            .await
+            .with_context(|| format!("creating {}", email(i)))?;
+    }
+    Ok(())
+}
+
+/// Where the logins go, and as whom.
+pub(crate) struct Target {
     http: reqwest::Client,
     url: String,
     project_id: String,
@@ -144,16 +130,28 @@ struct Target {
 }
 
 impl Target {
-    /// One login; `Ok(false)` when the server answered but not with 200.
-    async fn login(&self, user: usize) -> anyhow::Result<bool> {
-        let answer = self
-            .http
+    pub(crate) fn new(http: reqwest::Client, server: &Server) -> Self {
+        Self {
+            http,
+            url: format!("{}/v1/passwords/authenticate", server.base),
+            project_id: server.project_id.clone(),
+            secret: server.secret.clone(),
+        }
+    }
+
+    /// One login of `user` (of [`create_users`]), sent; its answer, whatever the status.
+    pub(crate) async fn send(&self, user: usize) -> reqwest::Result<reqwest::Response> {
+        self.http
             .post(&self.url)
             .basic_auth(&self.project_id, Some(&self.secret))
             .json(&login_body(user))
             .send()
             .await
-            .context("login request")?;
+    }
+
+    /// One login; `Ok(false)` when the server answered but not with 200.
+    async fn login(&self, user: usize) -> anyhow::Result<bool> {
+        let answer = self.send(user).await.context("login request")?;
         let ok = answer.status().is_success();
         answer.bytes().await.context("login answer")?;
         Ok(ok)

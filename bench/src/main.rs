@@ -10,11 +10,13 @@ mod login;
 mod machine;
 mod neon;
 mod plot;
+mod ramp;
 mod report;
 mod reset_timing;
 mod results;
 mod roundtrips;
 mod server;
+mod soak;
 mod stats;
 mod strength;
 
@@ -41,7 +43,12 @@ const USAGE: &str = "latch-bench [options]: run from the repository root (script
   --only reset-timing  only the reset-start timing row (known vs unknown addresses), printed
   --only hot-path      only the session hot path rows (sessions/authenticate against a trivial route), printed
   --only round-trips   only the DynamoDB round trips per flow (needs --moto), printed
-                       as JSON; writes no file";
+                       as JSON; writes no file
+  --only soak          only the soak (mixed load for a fixed time, errors, the server's VmRSS), printed
+  --only ramp          only the concurrency ramp (logins until the hashing queue answers 503), printed
+  --soak-seconds N     the soak's measured time (default 60, --quick 10)
+  --ramp-seconds N     the ramp's time per step (default 5, --quick 1.5)
+  --ramp-max N         the ramp's top concurrency (default 512; it doubles from 1 to it)";
 
 struct Args {
     out: PathBuf,
@@ -56,6 +63,9 @@ struct Args {
     cold_starts: Option<usize>,
     only: Option<String>,
     arm64_tests: Option<PathBuf>,
+    soak_seconds: f64,
+    ramp_seconds: f64,
+    ramp_max: usize,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -74,6 +84,9 @@ fn parse_args() -> anyhow::Result<Args> {
         cold_starts: None,
         only: None,
         arm64_tests: None,
+        soak_seconds: 60.0,
+        ramp_seconds: 5.0,
+        ramp_max: ramp::DEFAULT_MAX,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -92,6 +105,9 @@ fn parse_args() -> anyhow::Result<Args> {
             "--functions" => args.lambda.x86_64_dir = Some(value()?.into()),
             "--functions-arm64" => args.lambda.arm64_dir = Some(value()?.into()),
             "--deployed" => args.lambda.deployed.push(value()?.into()),
+            "--soak-seconds" => args.soak_seconds = value()?.parse().context("--soak-seconds")?,
+            "--ramp-seconds" => args.ramp_seconds = value()?.parse().context("--ramp-seconds")?,
+            "--ramp-max" => args.ramp_max = value()?.parse().context("--ramp-max")?,
             "--cold-starts" => args.cold_starts = Some(value()?.parse().context("--cold-starts")?),
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -103,6 +119,11 @@ fn parse_args() -> anyhow::Result<Args> {
     if args.quick {
         args.login_seconds = args.login_seconds.min(2.0);
         args.lambda.cold_starts = lambda::Options::new(true).cold_starts;
+        args.soak_seconds = args.soak_seconds.min(10.0);
+        args.ramp_seconds = args.ramp_seconds.min(1.5);
+    }
+    if !(args.soak_seconds > 0.0 && args.ramp_seconds > 0.0) {
+        bail!("--soak-seconds and --ramp-seconds take a time above 0");
     }
     if let Some(n) = args.cold_starts {
         args.lambda.cold_starts = n.max(1);
@@ -139,8 +160,20 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", roundtrips::section(&counted));
             return Ok(());
         }
+        Some("soak") => {
+            let soak = soak::run(&args.latch, args.soak_seconds).await?;
+            println!("{}\n{}", report::soak_table(&soak), soak::section(&soak));
+            return Ok(());
+        }
+        Some("ramp") => {
+            let ramp = ramp::run(&args.latch, args.ramp_seconds, args.ramp_max).await?;
+            println!("{}\n{}", report::ramp_table(&ramp), ramp::section(&ramp));
+            return Ok(());
+        }
         Some(other) => {
-            bail!("--only {other}: the pieces that run alone are imported, reset-timing, hot-path and round-trips")
+            bail!(
+                "--only {other}: the pieces that run alone are imported, reset-timing, hot-path, round-trips, soak and ramp"
+            )
         }
         None => {}
     }
@@ -263,6 +296,22 @@ async fn main() -> anyhow::Result<()> {
         }
     };
 
+    let soak = match soak::run(&args.latch, args.soak_seconds).await {
+        Ok(s) => Some(s),
+        Err(e) => {
+            notes.push(format!("soak not measured: {e:#}"));
+            None
+        }
+    };
+
+    let ramp = match ramp::run(&args.latch, args.ramp_seconds, args.ramp_max).await {
+        Ok(r) => Some(r),
+        Err(e) => {
+            notes.push(format!("concurrency ramp not measured: {e:#}"));
+            None
+        }
+    };
+
     let neon = match &args.arm64_tests {
         Some(log) => match neon::read(log) {
             Ok(n) => Some(n),
@@ -296,6 +345,8 @@ async fn main() -> anyhow::Result<()> {
         roundtrips,
         imported,
         hot_path,
+        soak,
+        ramp,
         neon,
         notes,
     };

@@ -62,7 +62,7 @@ pub fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
 
-fn ms(v: f64) -> String {
+pub(crate) fn ms(v: f64) -> String {
     if v < 1.0 {
         format!("{v:.3} ms")
     } else {
@@ -190,7 +190,75 @@ fn summary_rows(r: &Results) -> Vec<Row> {
     rows.extend(roundtrip_rows(r.roundtrips.as_ref()));
     rows.extend(imported_rows(r.imported.as_ref()));
     rows.extend(hot_path_rows(r.hot_path.as_ref()));
+    rows.extend(soak_rows(r.soak.as_ref()));
+    rows.extend(ramp_rows(r.ramp.as_ref()));
     rows
+}
+
+/// The soak's rows: no error (a 5xx is one), and the server's memory within its bound.
+fn soak_rows(s: Option<&crate::soak::SoakResults>) -> Vec<Row> {
+    let Some(s) = s else {
+        return vec![not_measured("soak: mixed load for a fixed time", "see notes")];
+    };
+    vec![
+        Row {
+            measure: format!(
+                "soak: {:.0} s of mixed load from {} clients (logins, session authenticates, strength checks, \
+                 signups): answers but a 2xx",
+                s.seconds, s.clients
+            ),
+            figure: s.errors_figure(),
+            target: "0 errors, 0 5xx".into(),
+            verdict: s.errors_verdict(),
+        },
+        Row {
+            measure: "soak: the server's VmRSS at the end against just after the warm-up".into(),
+            figure: s.rss_figure(),
+            target: s.rss_target(),
+            verdict: s.rss_verdict(),
+        },
+    ]
+}
+
+/// The ramp's row: 503 past the queue, with Retry-After and the envelope, the wait bounded.
+fn ramp_rows(r: Option<&crate::ramp::RampResults>) -> Vec<Row> {
+    let Some(r) = r else {
+        return vec![not_measured(
+            "ramp: logins at rising concurrency against the hashing queue",
+            "see notes",
+        )];
+    };
+    vec![Row {
+        measure: r.measure(),
+        figure: r.figure(),
+        target: r.target(),
+        verdict: r.judge().verdict(),
+    }]
+}
+
+/// The summary rows of the soak alone (`--only soak`), as in the report.
+pub fn soak_table(s: &crate::soak::SoakResults) -> String {
+    table(&soak_rows(Some(s)))
+}
+
+/// The summary row of the ramp alone (`--only ramp`), as in the report.
+pub fn ramp_table(r: &crate::ramp::RampResults) -> String {
+    table(&ramp_rows(Some(r)))
+}
+
+fn table(rows: &[Row]) -> String {
+    let mut out = String::from("| Measure | Figure | Target | Verdict |\n|---|---|---|---|\n");
+    for row in rows {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            cell(&row.measure),
+            cell(&row.figure),
+            cell(&row.target),
+            row.verdict
+        );
+    }
+    out
 }
 
 /// latch-argon2's tests on aarch64: the NEON backend byte-equal to RFC 9106 and the crate.
@@ -555,17 +623,7 @@ pub fn render(r: &Results) -> String {
     }
 
     let _ = writeln!(out, "\n## Ratios against the targets\n");
-    let _ = writeln!(out, "| Measure | Figure | Target | Verdict |\n|---|---|---|---|");
-    for row in summary_rows(r) {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} |",
-            cell(&row.measure),
-            cell(&row.figure),
-            cell(&row.target),
-            row.verdict
-        );
-    }
+    out.push_str(&table(&summary_rows(r)));
     if !r.notes.is_empty() {
         let _ = writeln!(out, "\nNotes:\n");
         for n in &r.notes {
@@ -842,14 +900,33 @@ pub fn render(r: &Results) -> String {
             let _ = writeln!(out, "Not measured in this run (see notes).");
         }
     }
-    let _ = writeln!(out, "\n## 8. The session hot path (`latch serve`, SQLite)\n");
-    match &r.hot_path {
-        Some(h) => out.push_str(&crate::hot_path::section(h)),
+    part(
+        &mut out,
+        "8. The session hot path (`latch serve`, SQLite)",
+        r.hot_path.as_ref().map(crate::hot_path::section),
+    );
+    part(
+        &mut out,
+        "9. Soak: mixed load for a fixed time (`latch serve`, SQLite)",
+        r.soak.as_ref().map(crate::soak::section),
+    );
+    part(
+        &mut out,
+        "10. Concurrency ramp: where logins are answered 503 (`latch serve`, SQLite)",
+        r.ramp.as_ref().map(crate::ramp::section),
+    );
+    out
+}
+
+/// A numbered section: its text, or why there is none.
+fn part(out: &mut String, title: &str, body: Option<String>) {
+    let _ = writeln!(out, "\n## {title}\n");
+    match body {
+        Some(body) => out.push_str(&body),
         None => {
             let _ = writeln!(out, "Not measured in this run (see notes).");
         }
     }
-    out
 }
 
 #[cfg(test)]
@@ -968,6 +1045,8 @@ mod tests {
                 }),
             }),
             hot_path: None,
+            soak: None,
+            ramp: None,
             neon: None,
             notes: vec!["strength skipped".into()],
         }
@@ -1118,6 +1197,29 @@ mod tests {
     }
 
     #[test]
+    fn the_summary_judges_the_soak_and_the_ramp() {
+        let mut r = fixture();
+        r.soak = Some(crate::soak::tests::fixture(40, 57));
+        r.ramp = Some(crate::ramp::tests::fixture(3400.0, 1270));
+        let md = render(&r);
+        assert!(md.contains("| soak: 60 s of mixed load from 6 clients (logins, session authenticates, strength checks, signups): answers but a 2xx | 0 of 4800 requests (0 5xx, 0 without an answer); 80 req/s | 0 errors, 0 5xx | PASS |"), "{md}");
+        assert!(md.contains("| soak: the server's VmRSS at the end against just after the warm-up | 40.0 MiB → 57.0 MiB (+17.0 MiB, +42.5 %); peak VmHWM 97.0 MiB | growth ≤ max(10 %, 16 MiB) = 16.0 MiB | MISS |"), "{md}");
+        assert!(md.contains("| ramp: logins at 1 → 512 connections against the hashing queue (2 running + 256 waiting): 503 with Retry-After past it, the admitted logins' p99 bounded | first 503 at c=512 (1270 503s, all with Retry-After and the envelope); p99 3.40 s ÷ bound 4.84 s = 0.70 (c=512); 0 other errors, 0 connection failures | from the first 503 on: p99 ≤ 1.5 × (queue + permits) ÷ permits × per-login time; every 503 with Retry-After and the envelope; no other error, no connection failure | PASS |"), "{md}");
+        assert!(md.contains("## 9. Soak: mixed load for a fixed time"));
+        assert!(md.contains("## 10. Concurrency ramp: where logins are answered 503"));
+        assert!(md.contains("First 503 at c=512. Verdict: PASS"));
+        r.ramp = Some(crate::ramp::tests::fixture(3400.0, 0));
+        assert!(render(&r).contains("no 503 up to c=512: the ramp did not reach the queue's limit; 0 other errors, 0 connection failures | from the first 503 on"));
+        assert!(render(&r).contains("no connection failure | — |"));
+        r.soak = None;
+        r.ramp = None;
+        let md = render(&r);
+        assert!(md.contains("| soak: mixed load for a fixed time | not measured in this run (see notes) | — | — |"));
+        assert!(md.contains("| ramp: logins at rising concurrency against the hashing queue | not measured in this run (see notes) | — | — |"));
+        assert!(md.contains("## 10. Concurrency ramp: where logins are answered 503 (`latch serve`, SQLite)\n\nNot measured in this run (see notes)."));
+    }
+
+    #[test]
     fn verdicts_compare_against_the_target() {
         assert_eq!(Target::AtMost(1.1).verdict(1.1), "PASS");
         assert_eq!(Target::AtMost(1.1).verdict(1.2), "MISS");
@@ -1163,7 +1265,16 @@ mod tests {
 
     #[test]
     fn every_table_row_has_its_header_width() {
-        let md = render(&fixture());
+        let mut r = fixture();
+        tables_are_even(&render(&r));
+        r.soak = Some(crate::soak::tests::fixture(40, 57));
+        r.soak.as_mut().unwrap().kinds[0].errors = std::collections::BTreeMap::from([(503, 2), (0, 1)]);
+        r.ramp = Some(crate::ramp::tests::fixture(3400.0, 1270));
+        r.ramp.as_mut().unwrap().steps[1].other_errors = std::collections::BTreeMap::from([(500, 2)]);
+        tables_are_even(&render(&r));
+    }
+
+    fn tables_are_even(md: &str) {
         let mut width = None;
         for line in md.lines() {
             if !line.starts_with('|') {

@@ -41,13 +41,13 @@ fn unknown(i: usize) -> String {
 pub async fn run(binary: &Path) -> anyhow::Result<ResetTiming> {
     // The known address is asked 200 times within the hour: lift the per-address limit (L4) so
     // no answer is a 429 (which would be a third, cheaper path).
-    let server = Server::start_with(binary, &[("LATCH_RESET_START_LIMIT", "10000")])?;
-    eprintln!("reset timing: latch serve (pid {}) at {}", server.pid(), server.base);
-    let result = drive(&server).await;
-    if result.is_err() {
-        eprintln!("server log (tail):\n{}", server.log_tail());
-    }
-    result
+    Server::measure(
+        binary,
+        &[("LATCH_RESET_START_LIMIT", "10000")],
+        "reset timing",
+        async |server| drive(server).await,
+    )
+    .await
 }
 
 async fn drive(server: &Server) -> anyhow::Result<ResetTiming> {

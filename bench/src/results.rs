@@ -9,8 +9,10 @@ use crate::lambda::LambdaResults;
 use crate::login::LoginResults;
 use crate::machine::Machine;
 use crate::neon::NeonEquality;
+use crate::ramp::RampResults;
 use crate::reset_timing::ResetTiming;
 use crate::roundtrips::RoundTrips;
+use crate::soak::SoakResults;
 use crate::strength::StrengthResults;
 
 #[derive(Debug, Clone, Serialize)]
@@ -32,6 +34,10 @@ pub struct Results {
     pub imported: Option<ImportedResults>,
     /// The session hot path: sessions/authenticate against a trivial route (issue 20).
     pub hot_path: Option<HotPathResults>,
+    /// The soak: mixed load for a fixed time, errors and the server's memory (issue 23).
+    pub soak: Option<SoakResults>,
+    /// The concurrency ramp: where logins are answered 503 by the bounded hashing queue (issue 23).
+    pub ramp: Option<RampResults>,
     /// latch-argon2's tests on aarch64 (the NEON backend), from scripts/arm64-tests.sh's log.
     pub neon: Option<NeonEquality>,
     /// Why a section is missing or partial.

@@ -31,10 +31,6 @@ fn inherited(var: &str) -> bool {
 }
 
 impl Server {
-    pub fn start(binary: &Path) -> anyhow::Result<Self> {
-        Self::start_with(binary, &[])
-    }
-
     /// Start with these variables set besides (e.g. the DynamoDB backend's).
     pub fn start_with(binary: &Path, env: &[(&str, &str)]) -> anyhow::Result<Self> {
         let data_dir = std::env::temp_dir().join(format!(
@@ -86,6 +82,23 @@ impl Server {
         server.project_id = creds.project_id;
         server.secret = creds.secret;
         Ok(server)
+    }
+
+    /// Start a server (with `env`), say where as `name`, run `measure` against it, and print the
+    /// server log's tail when that fails; the server is stopped in any case.
+    pub async fn measure<T>(
+        binary: &Path,
+        env: &[(&str, &str)],
+        name: &str,
+        measure: impl AsyncFnOnce(&Server) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        let server = Self::start_with(binary, env)?;
+        eprintln!("{name}: latch serve (pid {}) at {}", server.pid(), server.base);
+        let result = measure(&server).await;
+        if result.is_err() {
+            eprintln!("server log (tail):\n{}", server.log_tail());
+        }
+        result
     }
 
     pub fn data_dir(&self) -> &Path {

@@ -60,7 +60,9 @@ impl LazyAws {
     }
 }
 
-/// The store the settings ask for.
+/// The store the settings ask for (`data_dir` holds the embedded one, absent from the Lambda
+/// builds).
+#[cfg_attr(not(feature = "sqlite"), allow(unused_variables))]
 async fn store(settings: &Settings, data_dir: &Path, aws: &mut LazyAws) -> Result<Arc<dyn Store>, StartupError> {
     Ok(match &settings.store {
         #[cfg(feature = "sqlite")]

@@ -211,6 +211,13 @@ async fn f2_a_mail_service_throttled_on_every_try_leaves_no_token_and_says_retry
 }
 
 #[tokio::test]
+async fn f2_a_mail_service_failing_with_5xx_on_every_try_is_an_outage_and_leaves_no_token() {
+    // A 5xx from SES is SES's outage, not the caller's fault: tried again, then 503 "Retry later".
+    let failing = Reply::error(500, "InternalFailure");
+    reset_start_meets(failing, "Retry later", AwsCallPolicy::DEPLOYED.max_attempts as usize).await;
+}
+
+#[tokio::test]
 async fn f2_a_mail_the_service_refuses_is_not_sent_again_and_leaves_no_token() {
     // F2 for a refusal (an unverified sender or recipient, a paused account): sending it again
     // would be refused again, so it is not, and the answer says so.

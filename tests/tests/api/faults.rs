@@ -267,28 +267,71 @@ enum WritePath {
     B2bMemberCreate,
     B2bSignup,
     B2bLogin,
+    UserDelete,
+    B2bOrgUpdate,
+    B2bOrgDelete,
+    B2bMagicLink,
+    B2bResetStart,
+    B2bEmailReset,
+    B2bSessionReset,
+    B2bExistingPasswordReset,
+    B2bSessionRefresh,
+    B2bRevoke,
+    B2bExchange,
+    B2bMigrate,
+    B2bTotpCreate,
+    B2bTotpAuthenticate,
+    B2bRecoveryCodeRecover,
+    B2bRecoveryCodesRotate,
 }
 
 /// A request ready to send on a fresh subject, what its retry may answer besides 200, and the
 /// login that must work once the retry is done (the committed state is usable).
 struct Prepared {
+    method: reqwest::Method,
     path: String,
     body: serde_json::Value,
     retry_may_answer: &'static [&'static str],
     then_logs_in: Option<(Option<String>, String, &'static str)>,
+    /// The write is several on DynamoDB and its retry finishes what a cut left (the organization
+    /// delete's sweep: docs/dynamodb.md, "What is not one transaction"), so members of the
+    /// deleted organization may remain until the retry.
+    finished_by_retry: bool,
+}
+
+impl Prepared {
+    async fn send(&self, app: &TestApp) -> latch_tests::Answer {
+        let body = Some(&self.body).filter(|b| !b.is_null());
+        app.send(
+            self.method.clone(),
+            &self.path,
+            body,
+            Some((latch_tests::PROJECT_ID, latch_tests::SECRET)),
+        )
+        .await
+    }
+
+    fn with_method(mut self, method: reqwest::Method) -> Self {
+        self.method = method;
+        self
+    }
 }
 
 const BCRYPT: &str = "$2b$10$LARv29z73UdSmvnkzfRyauB/w8w6I8Zu1HSxJe8HVz/Pas1ImHEj.";
 
 async fn prepare(app: &TestApp, path: WritePath) -> Prepared {
-    use latch_tests::b2b::{create_org, id, member_with_password};
+    use latch_tests::b2b::{
+        create_org, enroll_totp, id, login, login_or_signup, member_with_password, reset_mail, totp_now,
+    };
     use WritePath::*;
     let e = email("after-commit");
     let ready = |path: &str, body: serde_json::Value, retry: &'static [&'static str]| Prepared {
+        method: reqwest::Method::POST,
         path: path.into(),
         body,
         retry_may_answer: retry,
         then_logs_in: None,
+        finished_by_retry: false,
     };
     let logs_in = |mut p: Prepared, org: Option<String>, password: &'static str| {
         p.then_logs_in = Some((org, e.clone(), password));
@@ -296,13 +339,29 @@ async fn prepare(app: &TestApp, path: WritePath) -> Prepared {
     };
     let domain = e.split('@').nth(1).unwrap().to_string();
     let slug = format!("ac-{}", e.split('@').next().unwrap().replace('.', "-"));
-    let org = || async {
-        id(&create_org(
-            app,
-            &slug,
+    let org_with = |tag: &'static str, settings: serde_json::Value| {
+        let slug = format!("{slug}{tag}");
+        let settings = latch_tests::merged(
             json!({"email_allowed_domains": [domain], "email_jit_provisioning": "RESTRICTED"}),
-        )
-        .await)
+            settings,
+        );
+        async move { id(&create_org(app, &slug, settings).await) }
+    };
+    let org = || org_with("", json!({}));
+    // An organization that requires MFA, and a member there enrolled in TOTP.
+    let enrolled = || async {
+        let org_id = org_with("", json!({"mfa_policy": "REQUIRED_FOR_ALL"})).await;
+        member_with_password(app, &org_id, &e, STRONG, json!({})).await;
+        let totp = enroll_totp(app, &org_id, &e, STRONG).await;
+        let ist = login(app, &org_id, &e, STRONG).await.assert_ok()["intermediate_session_token"].clone();
+        (org_id, totp, ist)
+    };
+    let member_session = |org_id: String| {
+        let e = &e;
+        async move {
+            member_with_password(app, &org_id, e, STRONG, json!({})).await;
+            login(app, &org_id, e, STRONG).await.assert_ok()["session_token"].clone()
+        }
     };
     match path {
         Signup => logs_in(
@@ -432,6 +491,181 @@ async fn prepare(app: &TestApp, path: WritePath) -> Prepared {
                 STRONG,
             )
         }
+        UserDelete => {
+            let u = app.create_user(&e, STRONG, Some(60)).await;
+            let user_id = u["user_id"].as_str().unwrap();
+            ready(&format!("/v1/users/{user_id}"), json!(null), &["user_not_found"])
+                .with_method(reqwest::Method::DELETE)
+        }
+        B2bOrgUpdate => {
+            let org_id = org().await;
+            ready(
+                &format!("/v1/b2b/organizations/{org_id}"),
+                json!({"organization_name": "Renamed after commit", "mfa_policy": "REQUIRED_FOR_ALL"}),
+                &[],
+            )
+            .with_method(reqwest::Method::PUT)
+        }
+        B2bOrgDelete => {
+            let org_id = org().await;
+            member_with_password(app, &org_id, &e, STRONG, json!({})).await;
+            let mut p = ready(
+                &format!("/v1/b2b/organizations/{org_id}"),
+                json!(null),
+                &["organization_not_found"],
+            )
+            .with_method(reqwest::Method::DELETE);
+            p.finished_by_retry = true;
+            p
+        }
+        B2bMagicLink => {
+            let org_id = org().await;
+            login_or_signup(app, &org_id, &e).await.assert_ok();
+            let (_, token) = app.b2b_link(&e, "multi_tenant_magic_links").await;
+            ready(
+                "/v1/b2b/magic_links/authenticate",
+                json!({"magic_links_token": token, "session_duration_minutes": 60}),
+                &["unable_to_auth_magic_link"],
+            )
+        }
+        B2bResetStart => {
+            let org_id = org().await;
+            member_with_password(app, &org_id, &e, STRONG, json!({})).await;
+            ready(
+                "/v1/b2b/passwords/email/reset/start",
+                json!({"organization_id": org_id, "email_address": e}),
+                &[],
+            )
+        }
+        B2bEmailReset => {
+            let org_id = org().await;
+            member_with_password(app, &org_id, &e, STRONG, json!({})).await;
+            let (token, _) = reset_mail(app, &org_id, &e).await;
+            logs_in(
+                ready(
+                    "/v1/b2b/passwords/email/reset",
+                    json!({"password_reset_token": token, "password": NEW, "session_duration_minutes": 5}),
+                    &["unable_to_auth_password_reset_token"],
+                ),
+                Some(org_id),
+                NEW,
+            )
+        }
+        B2bSessionReset => {
+            let org_id = org().await;
+            let token = member_session(org_id.clone()).await;
+            logs_in(
+                ready(
+                    "/v1/b2b/passwords/session/reset",
+                    json!({"organization_id": org_id, "session_token": token, "password": NEW}),
+                    &[],
+                ),
+                Some(org_id),
+                NEW,
+            )
+        }
+        B2bExistingPasswordReset => {
+            let org_id = org().await;
+            member_with_password(app, &org_id, &e, STRONG, json!({})).await;
+            logs_in(
+                ready(
+                    "/v1/b2b/passwords/existing_password/reset",
+                    json!({"organization_id": org_id, "email_address": e, "existing_password": STRONG,
+                           "new_password": NEW}),
+                    &["unauthorized_credentials"],
+                ),
+                Some(org_id),
+                NEW,
+            )
+        }
+        B2bSessionRefresh => {
+            let token = member_session(org().await).await;
+            ready(
+                "/v1/b2b/sessions/authenticate",
+                json!({"session_token": token, "session_duration_minutes": 120}),
+                &[],
+            )
+        }
+        B2bRevoke => {
+            let token = member_session(org().await).await;
+            ready(
+                "/v1/b2b/sessions/revoke",
+                json!({"session_token": token}),
+                &["session_not_found"],
+            )
+        }
+        B2bExchange => {
+            let (from, to) = (org_with("-a", json!({})).await, org_with("-b", json!({})).await);
+            member_with_password(app, &to, &e, STRONG, json!({})).await;
+            login_or_signup(app, &from, &e).await.assert_ok();
+            let (_, token) = app.b2b_link(&e, "multi_tenant_magic_links").await;
+            let session = app
+                .post(
+                    "/v1/b2b/magic_links/authenticate",
+                    json!({"magic_links_token": token, "session_duration_minutes": 60}),
+                )
+                .await;
+            ready(
+                "/v1/b2b/sessions/exchange",
+                json!({"organization_id": to, "session_token": session.assert_ok()["session_token"],
+                       "session_duration_minutes": 30}),
+                &[],
+            )
+        }
+        B2bMigrate => {
+            let org_id = org().await;
+            logs_in(
+                ready(
+                    "/v1/b2b/passwords/migrate",
+                    json!({"organization_id": org_id, "email_address": e, "hash_type": "bcrypt", "hash": BCRYPT}),
+                    &[],
+                ),
+                Some(org_id),
+                "Gr33n-Tea-At-Noon!",
+            )
+        }
+        B2bTotpCreate => {
+            let org_id = org_with("", json!({"mfa_policy": "REQUIRED_FOR_ALL"})).await;
+            member_with_password(app, &org_id, &e, STRONG, json!({})).await;
+            let first = login(app, &org_id, &e, STRONG).await;
+            let first = first.assert_ok();
+            ready(
+                "/v1/b2b/totp",
+                json!({"organization_id": org_id, "member_id": first["member_id"],
+                       "intermediate_session_token": first["intermediate_session_token"]}),
+                &[],
+            )
+        }
+        B2bTotpAuthenticate => {
+            let (org_id, totp, ist) = enrolled().await;
+            // The enrolment used the current step's code: the next step's is unused.
+            app.clock.advance(chrono::Duration::seconds(30));
+            ready(
+                "/v1/b2b/totp/authenticate",
+                json!({"organization_id": org_id, "member_id": totp.member_id,
+                       "code": totp_now(app, &totp.secret), "intermediate_session_token": ist,
+                       "session_duration_minutes": 60}),
+                &["totp_code_already_authenticated", "intermediate_session_not_found"],
+            )
+        }
+        B2bRecoveryCodeRecover => {
+            let (org_id, totp, ist) = enrolled().await;
+            ready(
+                "/v1/b2b/recovery_codes/recover",
+                json!({"organization_id": org_id, "member_id": totp.member_id,
+                       "recovery_code": totp.recovery_codes[0], "intermediate_session_token": ist,
+                       "session_duration_minutes": 60}),
+                &["unable_to_authenticate_recovery_code", "intermediate_session_not_found"],
+            )
+        }
+        B2bRecoveryCodesRotate => {
+            let (org_id, totp, _) = enrolled().await;
+            ready(
+                "/v1/b2b/recovery_codes/rotate",
+                json!({"organization_id": org_id, "member_id": totp.member_id}),
+                &[],
+            )
+        }
     }
 }
 
@@ -442,7 +676,7 @@ async fn after_every_commit(app: &TestApp, faults: &dyn InjectFaults, path: Writ
     for k in 1..=64 {
         let p = prepare(app, path).await;
         faults.fail_after_commit_in(k);
-        let answer = app.post(&p.path, p.body.clone()).await;
+        let answer = p.send(app).await;
         let fired = faults.fired();
         faults.disarm();
         if !fired {
@@ -456,9 +690,11 @@ async fn after_every_commit(app: &TestApp, faults: &dyn InjectFaults, path: Writ
             answer.status,
             answer.body
         );
-        let orphans = app.orphans().await;
-        assert!(orphans.is_empty(), "{path:?}, call {k}: {orphans:?}");
-        let retry = app.post(&p.path, p.body.clone()).await;
+        if !(p.finished_by_retry && on_dynamo()) {
+            let orphans = app.orphans().await;
+            assert!(orphans.is_empty(), "{path:?}, call {k}: {orphans:?}");
+        }
+        let retry = p.send(app).await;
         assert!(
             retry.status == 200 || p.retry_may_answer.contains(&retry.error_type()),
             "{path:?}, call {k}: the retry answered {} {}",
@@ -477,7 +713,7 @@ async fn after_every_commit(app: &TestApp, faults: &dyn InjectFaults, path: Writ
     panic!("{path:?} never ran without a fault");
 }
 
-const CONSUMER_WRITE_PATHS: [WritePath; 10] = {
+const CONSUMER_WRITE_PATHS: [WritePath; 11] = {
     use WritePath::*;
     [
         Signup,
@@ -490,19 +726,82 @@ const CONSUMER_WRITE_PATHS: [WritePath; 10] = {
         ExistingPasswordReset,
         SessionReset,
         Migrate,
+        UserDelete,
     ]
 };
 
-const B2B_WRITE_PATHS: [WritePath; 4] = {
+const B2B_WRITE_PATHS: [WritePath; 19] = {
     use WritePath::*;
-    [B2bOrgCreate, B2bMemberCreate, B2bSignup, B2bLogin]
+    [
+        B2bOrgCreate,
+        B2bMemberCreate,
+        B2bSignup,
+        B2bLogin,
+        B2bOrgUpdate,
+        B2bOrgDelete,
+        B2bMagicLink,
+        B2bResetStart,
+        B2bEmailReset,
+        B2bSessionReset,
+        B2bExistingPasswordReset,
+        B2bSessionRefresh,
+        B2bRevoke,
+        B2bExchange,
+        B2bMigrate,
+        B2bTotpCreate,
+        B2bTotpAuthenticate,
+        B2bRecoveryCodeRecover,
+        B2bRecoveryCodesRotate,
+    ]
 };
+
+/// Whether a request path is an instance of a route template (`{name}` matches one segment).
+fn instance_of(path: &str, template: &str) -> bool {
+    let (path, template): (Vec<&str>, Vec<&str>) = (path.split('/').collect(), template.split('/').collect());
+    path.len() == template.len()
+        && path
+            .iter()
+            .zip(&template)
+            .all(|(p, t)| p == t || (t.starts_with('{') && !p.is_empty()))
+}
+
+/// The walks above are for every write: each backend route whose function may write
+/// (`Needs::writes`, the SAM template's grant) is what some write path sends. A route added to
+/// the table without a path here fails this. The `/sdk/v1` twins run the same flows over the
+/// browser's auth (docs/frontend-sdk.md) and are not walked again.
+#[tokio::test]
+async fn the_after_commit_walks_send_every_backend_route_that_writes() {
+    if on_dynamo() {
+        return; // a property of the walk, not of the store: checked once, on SQLite
+    }
+    let app = TestApp::spawn().await;
+    let mut sent = vec![];
+    for path in CONSUMER_WRITE_PATHS.into_iter().chain(B2B_WRITE_PATHS) {
+        let p = prepare(&app, path).await;
+        sent.push((p.method.as_str().to_string(), p.path));
+    }
+    let unwalked: Vec<_> = latch::ROUTES
+        .iter()
+        .filter(|r| r.needs.writes && r.path.starts_with("/v1/"))
+        .filter(|r| {
+            !sent
+                .iter()
+                .any(|(m, p)| m == r.method.as_str() && instance_of(p, r.path))
+        })
+        .map(|r| r.name)
+        .collect();
+    assert!(
+        unwalked.is_empty(),
+        "write routes no after-commit walk sends: {unwalked:?}"
+    );
+}
 
 /// `after_every_commit` for these paths, on a faulty store.
 async fn after_every_store_commit(paths: &[WritePath]) {
-    let app = TestApp::spawn_faulty().await;
-    let faults = app.faults.clone().unwrap();
     for &path in paths {
+        // A store per path: the orphan check reads all of it after every request.
+        let app = TestApp::spawn_faulty().await;
+        let faults = app.faults.clone().unwrap();
         after_every_commit(&app, faults.as_ref(), path).await;
     }
 }
@@ -522,12 +821,13 @@ async fn f1_a_fault_after_a_commit_is_a_503_and_leaves_a_usable_state_b2b() {
 /// fail too, as for a caller stopped there); the same answers and the same whole state.
 #[tokio::test]
 async fn f4_every_write_path_cut_short_after_any_dynamodb_request_is_a_503_and_leaves_a_usable_state() {
-    let Some(app) = TestApp::spawn_behind_aws_proxy().await else {
-        eprintln!("skipped: DynamoDB only (LATCH_TEST_BACKEND=dynamodb)");
-        return;
-    };
-    let proxy = app.aws_proxy.clone().unwrap();
     for path in CONSUMER_WRITE_PATHS.into_iter().chain(B2B_WRITE_PATHS) {
+        // A table per path: the orphan check scans the whole table after every request.
+        let Some(app) = TestApp::spawn_behind_aws_proxy().await else {
+            eprintln!("skipped: DynamoDB only (LATCH_TEST_BACKEND=dynamodb)");
+            return;
+        };
+        let proxy = app.aws_proxy.clone().unwrap();
         after_every_commit(&app, proxy.as_ref(), path).await;
     }
 }

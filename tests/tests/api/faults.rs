@@ -852,3 +852,68 @@ async fn f1_a_store_outage_during_a_b2b_session_authenticate_is_503() {
     .await;
     answer.assert_ok();
 }
+
+/// F5 for the cross-organization copy of an imported password, one write per other membership
+/// (`flows::members::propagate_password`): a migrate cut short after any store call leaves each
+/// membership with the imported hash or as it was (never another password), and the import sent
+/// again finishes the copy, after which every membership logs in with it.
+#[tokio::test]
+async fn f5_a_migrate_sharing_its_password_cut_short_at_any_step_leaves_every_member_usable_and_its_retry_finishes_it()
+{
+    use latch_tests::b2b::{create_member, create_org, id, login};
+    let settings = [("LATCH_B2B_CROSS_ORG_PASSWORDS", "true")];
+    let (app, faults): (TestApp, Arc<dyn InjectFaults>) = if on_dynamo() {
+        let app = TestApp::spawn_behind_aws_proxy_with(&settings).await.unwrap();
+        let proxy = app.aws_proxy.clone().unwrap();
+        (app, proxy)
+    } else {
+        let app = TestApp::spawn_faulty_with(&settings).await;
+        let faults = app.faults.clone().unwrap();
+        (app, faults)
+    };
+    for k in 1.. {
+        let e = email("migrate-shared");
+        let into = id(&create_org(&app, &format!("migrate-into-{k}"), json!({})).await);
+        let mut orgs = vec![into.clone()];
+        for tag in ["b", "c"] {
+            let other = id(&create_org(&app, &format!("migrate-{tag}-{k}"), json!({})).await);
+            create_member(&app, &other, &e, json!({})).await;
+            orgs.push(other);
+        }
+        let migrate = || {
+            app.post(
+                "/v1/b2b/passwords/migrate",
+                json!({"organization_id": into, "email_address": e, "hash_type": "bcrypt", "hash": BCRYPT}),
+            )
+        };
+        faults.fail_after_commit_in(k);
+        let answer = migrate().await;
+        let cut = faults.fired();
+        faults.disarm();
+        let hashes: Vec<Option<String>> = app
+            .state
+            .store
+            .members_with_email(&e)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.password.map(|p| p.hash))
+            .collect();
+        let set: Vec<&String> = hashes.iter().flatten().collect();
+        assert!(set.iter().all(|h| *h == set[0]), "k = {k}: two passwords: {hashes:?}");
+        if cut {
+            answer.assert_error(503, "service_unavailable");
+            migrate().await.assert_ok();
+        } else {
+            answer.assert_ok();
+            assert!(k > 3, "the migrate should take several store calls, took {k}");
+        }
+        for org in &orgs {
+            login(&app, org, &e, "Gr33n-Tea-At-Noon!").await.assert_ok();
+        }
+        assert!(app.orphans().await.is_empty(), "k = {k}: {:?}", app.orphans().await);
+        if !cut {
+            break;
+        }
+    }
+}
